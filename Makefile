@@ -1,0 +1,126 @@
+# Binance USD-M futures auto-trader: every function in functions/<name>/ builds
+# as its own Lambda `bootstrap`, all linking the core library built from shared/.
+#
+#   make            release build: build/<name>/bootstrap, local tools in build/bin/
+#   make test       sanitizer build (ASan + UBSan) in build/asan/, then every test
+#   make demo       local gateway + scheduler over the bundled replay data (offline)
+#   make run        local gateway + scheduler against the configured Binance
+#   make bench      benchmarks (release build), printed as a table
+#
+# VARIANT=release|asan picks the build; sources are found by convention:
+#   shared/*.c                  core library (libcore.a)
+#   functions/<name>/*.c        one bootstrap per folder
+#   infra/local/<prog>.c        local tools listed in LOCAL_PROGS; the other .c files there are their library
+#   tests/fakes/<prog>.c        fake upstream servers listed in FAKE_PROGS (+ tests/fakes/lib/*.c)
+#   tests/unit/test_*.c         one unit-test program each (+ tests/unit/support/*.c)
+#   tests/*/run_*.c             test drivers (+ the support files above)
+#   bench/bench_*.c             benchmark programs
+
+VARIANT ?= release
+CC      ?= gcc
+PKGS    := libcurl libcjson yaml-0.1 libmicrohttpd openssl
+
+CSTD    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wpointer-arith -Wundef
+DEPFLAGS = -MMD -MP
+
+ifeq ($(VARIANT),asan)
+OUT     := build/asan
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDOPT   := -fsanitize=address,undefined
+else ifeq ($(VARIANT),release)
+OUT     := build
+OPT     := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+LDOPT   := -Wl,-z,relro,-z,now -Wl,--as-needed
+else
+$(error VARIANT must be release or asan)
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm
+
+OBJ     := $(OUT)/obj
+FUNCS   := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
+CORE_SRC := $(wildcard shared/*.c)
+CORE_LIB := $(OUT)/libcore.a
+
+LOCAL_PROGS := gateway invoke
+LOCAL_LIB_SRC := $(filter-out $(LOCAL_PROGS:%=infra/local/%.c),$(wildcard infra/local/*.c))
+FAKE_PROGS := $(basename $(notdir $(wildcard tests/fakes/*.c)))
+FAKE_LIB_SRC := $(wildcard tests/fakes/lib/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TEST_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
+DRIVER_SRC := $(wildcard tests/*/run_*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+
+BOOTSTRAPS := $(FUNCS:%=$(OUT)/%/bootstrap)
+LOCAL_BINS := $(LOCAL_PROGS:%=$(OUT)/bin/%)
+FAKE_BINS  := $(FAKE_PROGS:%=$(OUT)/bin/%)
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/%)
+DRIVER_BINS := $(foreach f,$(DRIVER_SRC),$(OUT)/tests/$(basename $(notdir $(f))))
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+
+obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+.PHONY: all functions tools tests-build test demo run bench clean deps
+.DEFAULT_GOAL := all
+
+all: functions tools
+functions: $(BOOTSTRAPS)
+tools: $(LOCAL_BINS) $(FAKE_BINS)
+tests-build: all $(UNIT_BINS) $(DRIVER_BINS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(call obj,$(CORE_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+$(OUT)/%/bootstrap: $$(call obj,$$(wildcard functions/$$*/*.c)) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+
+$(OUT)/bin/%: $$(call obj,infra/local/$$*.c $(LOCAL_LIB_SRC)) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+
+$(FAKE_BINS): $(OUT)/bin/%: $$(call obj,tests/fakes/$$*.c $(FAKE_LIB_SRC)) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+
+$(OUT)/tests/test_%: $$(call obj,tests/unit/test_$$*.c $(TEST_SUPPORT_SRC)) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(OUT)/tests/run_%: $$(call obj,$$(wildcard tests/*/run_$$*.c) $(TEST_SUPPORT_SRC)) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(OUT)/bench/%: $$(call obj,bench/$$*.c) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+
+test:
+	$(MAKE) VARIANT=asan tests-build
+	tests/run.sh build/asan
+
+demo: all
+	infra/local/demo.sh
+
+run: all
+	infra/local/run.sh
+
+bench:
+	$(MAKE) VARIANT=release all $(BENCH_BINS)
+	bench/run.sh build
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

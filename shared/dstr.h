@@ -1,0 +1,39 @@
+/* dstr: a small growable byte string, always NUL-terminated.
+ *
+ * Contract: a zeroed dstr ({0}) is a valid empty string; every append keeps
+ * ptr NUL-terminated (so ptr is usable as a C string once anything was
+ * appended, and dstr_cstr() is safe on an empty one). Appends never fail
+ * silently: on allocation failure the process aborts, because a half-built
+ * request or log line is worse than a crash a supervisor restarts.
+ * dstr_free() returns it to the zeroed state. */
+#ifndef DSTR_H
+#define DSTR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct dstr {
+    char *ptr;
+    size_t len;
+    size_t cap;
+} dstr;
+
+void dstr_reserve(dstr *s, size_t extra);
+void dstr_append(dstr *s, const void *data, size_t n);
+void dstr_puts(dstr *s, const char *cstr);
+void dstr_putc(dstr *s, char c);
+void dstr_printf(dstr *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dstr_vprintf(dstr *s, const char *fmt, va_list ap);
+/* Appends cstr as a JSON string literal, quotes included. */
+void dstr_json_str(dstr *s, const char *cstr);
+void dstr_json_strn(dstr *s, const char *data, size_t n);
+/* Appends a double the way JSON wants it: shortest round-trip form, and
+ * "null" for NaN or infinities (JSON has no spelling for them). */
+void dstr_json_num(dstr *s, double v);
+void dstr_clear(dstr *s);
+void dstr_free(dstr *s);
+/* Hands the buffer to the caller (who frees it) and empties s. */
+char *dstr_take(dstr *s);
+const char *dstr_cstr(const dstr *s);
+
+#endif
