@@ -1,0 +1,59 @@
+/* candles: GET /api/candles?symbol=BTCUSDT&tf=5m&limit=500
+ * Closed OHLCV candles for charts, oldest first, times in unix seconds. */
+#include "api.h"
+#include "market.h"
+
+static void render(apigw_response *res, const char *symbol, const char *tf,
+                   const bn_candles *c) {
+    dstr *b = &res->body;
+    dstr_puts(b, "{\"symbol\":");
+    dstr_json_str(b, symbol);
+    dstr_puts(b, ",\"tf\":");
+    dstr_json_str(b, tf);
+    dstr_puts(b, ",\"candles\":[");
+    for (size_t i = 0; i < c->n; i++) {
+        const bn_candle *k = &c->v[i];
+        dstr_printf(b, "%s{\"time\":%lld,\"open\":", i ? "," : "", (long long)(k->open_time / 1000));
+        dstr_json_num(b, k->open);
+        dstr_puts(b, ",\"high\":");
+        dstr_json_num(b, k->high);
+        dstr_puts(b, ",\"low\":");
+        dstr_json_num(b, k->low);
+        dstr_puts(b, ",\"close\":");
+        dstr_json_num(b, k->close);
+        dstr_puts(b, ",\"volume\":");
+        dstr_json_num(b, k->volume);
+        dstr_putc(b, '}');
+    }
+    dstr_puts(b, "]}");
+}
+
+static void get_candles(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
+    const char *symbol, *tf = apigw_query(ev, "tf");
+    long limit;
+    if (api_query_symbol(ev, res, &symbol)) return;
+    if (!tf) tf = "5m";
+    if (!bn_valid_interval(tf)) {
+        api_error(res, 400, "invalid_tf",
+                  "tf must be a Binance interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M");
+        return;
+    }
+    if (api_query_long(ev, res, "limit", 500, 1, 1500, &limit)) return;
+    bn_candles c;
+    bn_error err;
+    if (market_candles(ctx, symbol, tf, (int)limit, &c, &err)) {
+        market_upstream_error(res, &err);
+        return;
+    }
+    res->status = 200;
+    render(res, symbol, tf, &c);
+    bn_candles_free(&c);
+}
+
+static const char *const params[] = {"symbol", "tf", "limit", NULL};
+static const api_route routes[] = {{"GET", "/api/candles", get_candles, params}};
+
+int main(void) {
+    api_function fn = {.name = "candles", .routes = routes, .n_routes = 1};
+    return api_main(&fn);
+}

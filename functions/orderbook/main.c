@@ -1,0 +1,65 @@
+/* orderbook: GET /api/orderbook?symbol=BTCUSDT&limit=10
+ * Top-N bids and asks with mid price and spread in basis points. */
+#include "api.h"
+#include "market.h"
+
+#include <math.h>
+
+static void render_side(dstr *b, const char *name, const bn_level *lv, size_t n) {
+    dstr_printf(b, ",\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) {
+        dstr_puts(b, i ? ",[" : "[");
+        dstr_json_num(b, lv[i].price);
+        dstr_putc(b, ',');
+        dstr_json_num(b, lv[i].qty);
+        dstr_putc(b, ']');
+    }
+    dstr_putc(b, ']');
+}
+
+static void render(apigw_response *res, const char *symbol, const bn_depth *d) {
+    dstr *b = &res->body;
+    dstr_puts(b, "{\"symbol\":");
+    dstr_json_str(b, symbol);
+    render_side(b, "bids", d->bids, d->n_bids);
+    render_side(b, "asks", d->asks, d->n_asks);
+    /* an empty side (illiquid or halted symbol) has no mid: say so with null */
+    double mid = NAN, spread_bps = NAN;
+    if (d->n_bids && d->n_asks) {
+        mid = (d->bids[0].price + d->asks[0].price) / 2;
+        spread_bps = (d->asks[0].price - d->bids[0].price) / mid * 1e4;
+    }
+    dstr_puts(b, ",\"mid\":");
+    dstr_json_num(b, mid);
+    dstr_puts(b, ",\"spread_bps\":");
+    dstr_json_num(b, spread_bps);
+    dstr_printf(b, ",\"time\":%lld}", (long long)(d->time_ms ? d->time_ms : rt_now_ms()));
+}
+
+static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
+    const char *symbol;
+    long limit;
+    if (api_query_symbol(ev, res, &symbol)) return;
+    if (api_query_long(ev, res, "limit", 10, 1, 1000, &limit)) return;
+    if (!bn_valid_depth_limit(limit)) {
+        api_error(res, 400, "invalid_parameter", "limit must be one of 5, 10, 20, 50, 100, 500, 1000");
+        return;
+    }
+    bn_depth d;
+    bn_error err;
+    if (market_orderbook(ctx, symbol, (int)limit, &d, &err)) {
+        market_upstream_error(res, &err);
+        return;
+    }
+    res->status = 200;
+    render(res, symbol, &d);
+    bn_depth_free(&d);
+}
+
+static const char *const params[] = {"symbol", "limit", NULL};
+static const api_route routes[] = {{"GET", "/api/orderbook", get_orderbook, params}};
+
+int main(void) {
+    api_function fn = {.name = "orderbook", .routes = routes, .n_routes = 1};
+    return api_main(&fn);
+}

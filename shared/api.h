@@ -1,0 +1,72 @@
+/* api: the frame every function binary runs in.
+ *
+ * A function declares its name, its routes (methods + path -> handler) and,
+ * optionally, a handler for scheduled events; api_main() does the rest: it
+ * loads and validates the config at init (a bad config is reported to the
+ * Runtime API as Runtime.ConfigInvalid), answers GET /health, routes HTTP
+ * events (unknown path 404, wrong method 405 with an Allow header), renders
+ * every error as {"error": code, "message": text}, and turns a handler's
+ * response into the API Gateway payload 2.0 shape.
+ *
+ * Handlers get an api_ctx: the config, the invocation, a deadline that keeps
+ * API_RESERVE_MS back before Lambda's (to answer and journal), and the
+ * process-wide HTTP client, created on first use so that requests which need
+ * no upstream (health, validation errors) never initialise TLS. */
+#ifndef API_H
+#define API_H
+
+#include <stdint.h>
+
+#include "apigw.h"
+#include "config.h"
+#include "http.h"
+#include "runtime.h"
+
+#define API_RESERVE_MS 500
+
+typedef struct api_ctx {
+    const cfg *cfg;
+    const rt_invocation *inv;
+    int64_t deadline_ms;       /* Lambda's deadline minus API_RESERVE_MS */
+    struct api_state *state;   /* private */
+} api_ctx;
+
+typedef void (*api_http_fn)(api_ctx *ctx, const apigw_event *ev, apigw_response *res);
+/* Scheduled or direct invocation: input is the event object; the handler
+ * fills out with a JSON result, or calls rt_response_fail() on res. */
+typedef void (*api_event_fn)(api_ctx *ctx, const cJSON *input, rt_response *res);
+
+typedef struct api_route {
+    const char *methods; /* "GET" or "GET,POST" */
+    const char *path;
+    api_http_fn fn;
+    const char *const *params; /* allowed query parameters, NULL-terminated */
+} api_route;
+
+typedef struct api_function {
+    const char *name;
+    const api_route *routes;
+    size_t n_routes;
+    api_event_fn on_event; /* NULL: non-HTTP events are an error */
+} api_function;
+
+/* Runs the function until the Runtime API ends it; returns the exit status. */
+int api_main(const api_function *fn);
+
+/* The process-wide HTTP client (created on first call; NULL never). */
+http_client *api_http(api_ctx *ctx);
+
+/* Sets res to an error: status, machine code, human message. */
+void api_error(apigw_response *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Query helpers: on a bad value they fill res with a 400 and return -1. */
+int api_query_symbol(const apigw_event *ev, apigw_response *res, const char **out);
+int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def,
+                   long min, long max, long *out);
+
+/* Exposed for tests: runs one event through fn without the Runtime API. */
+void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, size_t len,
+                  rt_response *out);
+
+#endif

@@ -1,0 +1,57 @@
+/* market: candles and order book pipelines (see market.h). */
+#include "market.h"
+
+int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit,
+                   bn_candles *out, bn_error *err) {
+    bn_client bn;
+    bn_client_init(&bn, api_http(ctx), ctx->cfg);
+    return bn_closed_klines(&bn, symbol, tf, limit, rt_now_ms(), ctx->deadline_ms, out, err);
+}
+
+int market_orderbook(api_ctx *ctx, const char *symbol, int limit, bn_depth *out,
+                     bn_error *err) {
+    bn_client bn;
+    bn_client_init(&bn, api_http(ctx), ctx->cfg);
+    http_request r;
+    bn_depth_prepare(&bn, &r, symbol, limit);
+    http_request *batch[] = {&r};
+    http_run(bn.http, batch, 1, ctx->deadline_ms);
+    int rc = bn_depth_parse(&r, out, err);
+    http_request_free(&r);
+    return rc;
+}
+
+void market_upstream_error(apigw_response *res, const bn_error *err) {
+    switch (err->status) {
+    case BN_INVALID_SYMBOL:
+        api_error(res, 400, "invalid_symbol", "Binance rejected the symbol: %s", err->msg);
+        break;
+    case BN_REJECTED:
+        api_error(res, 502, "upstream_rejected", "Binance rejected the request: %s", err->msg);
+        break;
+    case BN_RATE_LIMITED:
+        api_error(res, 503, "upstream_rate_limited",
+                  "Binance is rate limiting this IP; try again later (%s)", err->msg);
+        break;
+    case BN_BANNED:
+        api_error(res, 503, "upstream_banned", "Binance has banned this IP for now: %s",
+                  err->msg);
+        break;
+    case BN_TIMEOUT:
+        api_error(res, 504, "upstream_timeout", "%s", err->msg);
+        break;
+    case BN_UNAVAILABLE:
+        api_error(res, 502, "upstream_unavailable", "Binance is unavailable: %s", err->msg);
+        break;
+    default:
+        api_error(res, 502, "upstream_bad_response", "%s", err->msg);
+        break;
+    }
+    if (err->code) { /* keep Binance's own code next to ours */
+        dstr *b = &res->body;
+        if (b->len && b->ptr[b->len - 1] == '}') {
+            b->len--;
+            dstr_printf(b, ",\"binance_code\":%ld}", err->code);
+        }
+    }
+}
