@@ -39,7 +39,7 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared $(PKG_CFLAGS)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared -Itests/unit/support $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
 OBJ     := $(OUT)/obj
@@ -75,36 +75,43 @@ tests-build: all $(UNIT_BINS) $(DRIVER_BINS)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo '  CC   $<'
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(call obj,$(CORE_SRC))
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	@rm -f $@ && $(AR) rcs $@ $^
 
 .SECONDEXPANSION:
 $(OUT)/%/bootstrap: $$(call obj,$$(wildcard functions/$$*/*.c)) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
 $(OUT)/bin/%: $$(call obj,infra/local/$$*.c $(LOCAL_LIB_SRC)) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
 $(FAKE_BINS): $(OUT)/bin/%: $$(call obj,tests/fakes/$$*.c $(FAKE_LIB_SRC)) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
 $(OUT)/tests/test_%: $$(call obj,tests/unit/test_$$*.c $(TEST_SUPPORT_SRC)) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(OUT)/tests/run_%: $$(call obj,$$(wildcard tests/*/run_$$*.c) $(TEST_SUPPORT_SRC)) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(OUT)/bench/%: $$(call obj,bench/$$*.c) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
 test:
 	$(MAKE) VARIANT=asan tests-build

@@ -41,6 +41,7 @@ static void copy_str(char *dst, size_t cap, const char *src) {
 void log_init(const char *service) {
     copy_str(L.service, sizeof L.service, service);
     tzset();
+    L.min_level = LOG_INFO;
     const char *lv = getenv("LOG_LEVEL");
     if (lv) {
         for (int i = LOG_DEBUG; i <= LOG_ERROR; i++)

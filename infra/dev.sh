@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine: installs whatever the
+# project needs that is missing (as root, or through sudo), then hands over
+# to make.   ./infra/dev.sh demo | test | run | bench | deps
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  gcc make pkg-config libc6-dev          # toolchain
+  libcurl4-openssl-dev libssl-dev        # HTTPS (libcurl, OpenSSL flavour)
+  libcjson-dev libyaml-dev               # JSON, scheduler.yaml
+  libmicrohttpd-dev                      # local gateway and fake upstreams
+  libcmocka-dev                          # unit tests
+  ca-certificates tzdata curl            # TLS roots, zone data, demo requests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+case "${1:-demo}" in
+  deps) ;;
+  demo|test|run|bench) exec make -j"$(nproc)" "$1" ;;
+  *) echo "usage: $0 demo|test|run|bench|deps" >&2; exit 2 ;;
+esac

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs every test suite against one build (default build/asan) and ends with
+# one line: "tests: N passed, N failed". Suites are found by convention:
+#   <build>/tests/test_*   cmocka unit tests
+#   <build>/tests/run_*    drivers, called with the build dir; each prints
+#                          "<name>: N passed, N failed"
+# run_scenarios is special: it needs the fake Binance and a gateway, which
+# this script starts on free ports with the environment the scenarios assume.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build/asan}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+LOGDIR=$(mktemp -d /tmp/trader-tests.XXXXXX)
+passed=0 failed=0 broken=()
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+trap cleanup EXIT
+
+# count LOG NAME RC: adds the pass/fail counts a suite printed
+count() {
+  local log=$1 name=$2 rc=$3 p f
+  if grep -q '^\[==========\]' "$log"; then           # cmocka
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END{print s+0}')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END{print s+0}')
+  else                                                 # "name: N passed, N failed"
+    p=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -1)
+  fi
+  p=${p:-0} f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed, leaked or printed nothing
+  passed=$((passed + p)) failed=$((failed + f))
+  if [ "$f" -ne 0 ]; then broken+=("$name"); printf '%-28s FAIL (%s passed, %s failed, exit %s) log: %s\n' "$name" "$p" "$f" "$rc" "$log"
+  else printf '%-28s ok   (%s passed)\n' "$name" "$p"; fi
+}
+
+run_suite() {
+  local name=$1; shift
+  local log="$LOGDIR/$name.log"
+  timeout 300 "$@" >"$log" 2>&1
+  count "$log" "$name" $?
+}
+
+# a port nobody listens on (bash's /dev/tcp: no python or iproute2 needed)
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+wait_port_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && run_suite "$(basename "$t")" "$t"; done
+for d in "$BUILD"/tests/run_*; do
+  [ -x "$d" ] || continue
+  case "$(basename "$d")" in run_scenarios) continue ;; esac
+  run_suite "$(basename "$d")" "$d" "$BUILD"
+done
+
+if [ -x "$BUILD/tests/run_scenarios" ]; then
+  fake_port_file="$LOGDIR/fake.port"
+  "$BUILD/bin/fake_binance" --port 0 --port-file "$fake_port_file" >"$LOGDIR/fake_binance.log" 2>&1 &
+  pids+=($!)
+  if wait_port_file "$fake_port_file"; then
+    fake="http://127.0.0.1:$(cat "$fake_port_file")"
+    gw_port=$(free_port)
+    # the environment tests/scenarios/README.md documents
+    BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
+    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal" TZ=UTC PORT=$gw_port \
+      "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler >"$LOGDIR/gateway.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$gw_port/health" && break; sleep 0.05; done
+    run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" tests/scenarios
+  else
+    count /dev/null run_scenarios 1
+  fi
+fi
+
+echo
+[ ${#broken[@]} -eq 0 ] || echo "failing suites: ${broken[*]} (logs in $LOGDIR)"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
