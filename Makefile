@@ -131,3 +131,9 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# `sam build` (BuildMethod: makefile) runs build-<LogicalId> with ARTIFACTS_DIR
+# set: CandlesFunction -> functions/candles, bootstrap at the zip root.
+build-%Function:
+	$(MAKE) VARIANT=release build/$(shell echo '$*' | tr A-Z a-z)/bootstrap
+	install -m 0755 build/$(shell echo '$*' | tr A-Z a-z)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
