@@ -164,7 +164,7 @@ void bn_klines_prepare(const bn_client *bn, http_request *r, const char *symbol,
     prepare_get(bn, r, pq);
 }
 
-static int parse_candle(const cJSON *row, bn_candle *c) {
+static int parse_candle(const cJSON *row, candle *c) {
     if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) < 7) return -1;
     if (whole(cJSON_GetArrayItem(row, 0), &c->open_time) ||
         decimal(cJSON_GetArrayItem(row, 1), &c->open) ||
@@ -180,7 +180,7 @@ static int parse_candle(const cJSON *row, bn_candle *c) {
     return sane ? 0 : -1;
 }
 
-int bn_klines_parse(http_request *r, bn_candles *out, bn_error *err) {
+int bn_klines_parse(http_request *r, candles *out, bn_error *err) {
     out->v = NULL;
     out->n = 0;
     cJSON *root = checked_json(r, err);
@@ -200,7 +200,7 @@ int bn_klines_parse(http_request *r, bn_candles *out, bn_error *err) {
             set_err(err, BN_BAD_RESPONSE, r->status,
                     "klines: row %zu is malformed or out of order", i);
             cJSON_Delete(root);
-            bn_candles_free(out);
+            candles_free(out);
             return -1;
         }
         i++;
@@ -216,7 +216,7 @@ void bn_depth_prepare(const bn_client *bn, http_request *r, const char *symbol, 
     prepare_get(bn, r, pq);
 }
 
-static int parse_side(const cJSON *side, bn_level **out, size_t *n_out, int descending) {
+static int parse_side(const cJSON *side, book_level **out, size_t *n_out, int descending) {
     if (!cJSON_IsArray(side)) return -1;
     size_t n = (size_t)cJSON_GetArraySize(side), i = 0;
     *out = n ? calloc(n, sizeof **out) : NULL;
@@ -224,7 +224,7 @@ static int parse_side(const cJSON *side, bn_level **out, size_t *n_out, int desc
     *n_out = n;
     const cJSON *lv;
     cJSON_ArrayForEach(lv, side) {
-        bn_level *l = &(*out)[i];
+        book_level *l = &(*out)[i];
         if (!cJSON_IsArray(lv) || cJSON_GetArraySize(lv) < 2 ||
             decimal(cJSON_GetArrayItem(lv, 0), &l->price) ||
             decimal(cJSON_GetArrayItem(lv, 1), &l->qty) || l->price <= 0 || l->qty < 0)
@@ -235,7 +235,7 @@ static int parse_side(const cJSON *side, bn_level **out, size_t *n_out, int desc
     return 0;
 }
 
-int bn_depth_parse(http_request *r, bn_depth *out, bn_error *err) {
+int bn_depth_parse(http_request *r, order_book *out, bn_error *err) {
     memset(out, 0, sizeof *out);
     cJSON *root = checked_json(r, err);
     if (!root) return -1;
@@ -245,7 +245,7 @@ int bn_depth_parse(http_request *r, bn_depth *out, bn_error *err) {
         (out->n_bids && out->n_asks && out->bids[0].price >= out->asks[0].price)) {
         set_err(err, BN_BAD_RESPONSE, r->status, "depth: bids/asks malformed, unordered or crossed");
         cJSON_Delete(root);
-        bn_depth_free(out);
+        order_book_free(out);
         return -1;
     }
     if (whole(cJSON_GetObjectItemCaseSensitive(root, "T"), &t) &&
@@ -262,7 +262,7 @@ void bn_premium_prepare(const bn_client *bn, http_request *r, const char *symbol
     prepare_get(bn, r, pq);
 }
 
-int bn_premium_parse(http_request *r, bn_premium *out, bn_error *err) {
+int bn_premium_parse(http_request *r, premium_index *out, bn_error *err) {
     memset(out, 0, sizeof *out);
     cJSON *root = checked_json(r, err);
     if (!root) return -1;
@@ -282,7 +282,7 @@ int bn_premium_parse(http_request *r, bn_premium *out, bn_error *err) {
 
 /* One page of klines ending at end_time (0: the newest). */
 static int fetch_page(const bn_client *bn, const char *symbol, const char *interval, int limit,
-                      int64_t end_time, int64_t deadline_ms, bn_candles *page, bn_error *err) {
+                      int64_t end_time, int64_t deadline_ms, candles *page, bn_error *err) {
     http_request r;
     bn_klines_prepare(bn, &r, symbol, interval, limit, end_time);
     http_request *batch[] = {&r};
@@ -293,30 +293,30 @@ static int fetch_page(const bn_client *bn, const char *symbol, const char *inter
 }
 
 int bn_closed_klines(const bn_client *bn, const char *symbol, const char *interval, int limit,
-                     int64_t now_ms, int64_t deadline_ms, bn_candles *out, bn_error *err) {
+                     int64_t now_ms, int64_t deadline_ms, candles *out, bn_error *err) {
     out->v = NULL;
     out->n = 0;
     /* one more than asked, since the newest row is usually the forming candle */
     int want = limit + 1;
     int64_t end_time = 0;
-    bn_candles acc = {0};
+    candles acc = {0};
     while (want > 0) {
         int ask = want > BN_KLINES_MAX ? BN_KLINES_MAX : want;
-        bn_candles page;
+        candles page;
         if (fetch_page(bn, symbol, interval, ask, end_time, deadline_ms, &page, err)) {
-            bn_candles_free(&acc);
+            candles_free(&acc);
             return -1;
         }
         /* older page goes in front of what we have */
-        bn_candle *v = malloc((page.n + acc.n + 1) * sizeof *v);
+        candle *v = malloc((page.n + acc.n + 1) * sizeof *v);
         if (!v) abort();
         if (page.n) memcpy(v, page.v, page.n * sizeof *v);
         if (acc.n) memcpy(v + page.n, acc.v, acc.n * sizeof *v);
         size_t n = page.n + acc.n;
         int exhausted = (int)page.n < ask;
         if (page.n) end_time = page.v[0].open_time - 1;
-        bn_candles_free(&page);
-        bn_candles_free(&acc);
+        candles_free(&page);
+        candles_free(&acc);
         acc.v = v;
         acc.n = n;
         want -= ask;
@@ -329,18 +329,6 @@ int bn_closed_klines(const bn_client *bn, const char *symbol, const char *interv
     out->v = malloc((out->n + 1) * sizeof *out->v);
     if (!out->v) abort();
     if (out->n) memcpy(out->v, acc.v + first, out->n * sizeof *out->v);
-    bn_candles_free(&acc);
+    candles_free(&acc);
     return 0;
-}
-
-void bn_candles_free(bn_candles *c) {
-    free(c->v);
-    c->v = NULL;
-    c->n = 0;
-}
-
-void bn_depth_free(bn_depth *d) {
-    free(d->bids);
-    free(d->asks);
-    memset(d, 0, sizeof *d);
 }

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "marketdata.h"
 
 #define BN_KLINES_MAX 1500 /* per request, the forming candle included */
 
@@ -37,31 +38,6 @@ typedef struct bn_error {
     char msg[256];      /* Binance's msg, or what went wrong */
 } bn_error;
 
-typedef struct bn_candle {
-    int64_t open_time, close_time; /* unix ms */
-    double open, high, low, close, volume;
-} bn_candle;
-
-typedef struct bn_candles {
-    bn_candle *v;
-    size_t n;
-} bn_candles;
-
-typedef struct bn_level {
-    double price, qty;
-} bn_level;
-
-typedef struct bn_depth {
-    bn_level *bids, *asks; /* best first */
-    size_t n_bids, n_asks;
-    int64_t time_ms;       /* transaction time T, else event time E */
-} bn_depth;
-
-typedef struct bn_premium {
-    double mark_price, index_price, funding_rate;
-    int64_t next_funding_time, time_ms;
-} bn_premium;
-
 /* The policy (timeouts, retries) and base URL for Binance, from the config. */
 typedef struct bn_client {
     http_client *http;
@@ -80,18 +56,16 @@ const char *bn_status_name(bn_status s);
 
 void bn_klines_prepare(const bn_client *bn, http_request *r, const char *symbol,
                        const char *interval, int limit, int64_t end_time_ms);
-int bn_klines_parse(http_request *r, bn_candles *out, bn_error *err);
+int bn_klines_parse(http_request *r, candles *out, bn_error *err);
 void bn_depth_prepare(const bn_client *bn, http_request *r, const char *symbol, int limit);
-int bn_depth_parse(http_request *r, bn_depth *out, bn_error *err);
+int bn_depth_parse(http_request *r, order_book *out, bn_error *err);
 void bn_premium_prepare(const bn_client *bn, http_request *r, const char *symbol);
-int bn_premium_parse(http_request *r, bn_premium *out, bn_error *err);
+int bn_premium_parse(http_request *r, premium_index *out, bn_error *err);
 
 /* The newest `limit` CLOSED candles (close_time < now_ms), oldest first,
  * paging with endTime when limit + 1 exceeds one request. */
 int bn_closed_klines(const bn_client *bn, const char *symbol, const char *interval, int limit,
-                     int64_t now_ms, int64_t deadline_ms, bn_candles *out, bn_error *err);
+                     int64_t now_ms, int64_t deadline_ms, candles *out, bn_error *err);
 
-void bn_candles_free(bn_candles *c);
-void bn_depth_free(bn_depth *d);
 
 #endif

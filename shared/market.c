@@ -2,13 +2,13 @@
 #include "market.h"
 
 int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit,
-                   bn_candles *out, bn_error *err) {
+                   candles *out, bn_error *err) {
     bn_client bn;
     bn_client_init(&bn, api_http(ctx), ctx->cfg);
     return bn_closed_klines(&bn, symbol, tf, limit, rt_now_ms(), ctx->deadline_ms, out, err);
 }
 
-int market_orderbook(api_ctx *ctx, const char *symbol, int limit, bn_depth *out,
+int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out,
                      bn_error *err) {
     bn_client bn;
     bn_client_init(&bn, api_http(ctx), ctx->cfg);

@@ -15,8 +15,8 @@
 #include "binance.h"
 
 int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit,
-                   bn_candles *out, bn_error *err);
-int market_orderbook(api_ctx *ctx, const char *symbol, int limit, bn_depth *out,
+                   candles *out, bn_error *err);
+int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out,
                      bn_error *err);
 void market_upstream_error(apigw_response *res, const bn_error *err);
 

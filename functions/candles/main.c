@@ -4,7 +4,7 @@
 #include "market.h"
 
 static void render(apigw_response *res, const char *symbol, const char *tf,
-                   const bn_candles *c) {
+                   const candles *c) {
     dstr *b = &res->body;
     dstr_puts(b, "{\"symbol\":");
     dstr_json_str(b, symbol);
@@ -12,7 +12,7 @@ static void render(apigw_response *res, const char *symbol, const char *tf,
     dstr_json_str(b, tf);
     dstr_puts(b, ",\"candles\":[");
     for (size_t i = 0; i < c->n; i++) {
-        const bn_candle *k = &c->v[i];
+        const candle *k = &c->v[i];
         dstr_printf(b, "%s{\"time\":%lld,\"open\":", i ? "," : "", (long long)(k->open_time / 1000));
         dstr_json_num(b, k->open);
         dstr_puts(b, ",\"high\":");
@@ -39,7 +39,7 @@ static void get_candles(api_ctx *ctx, const apigw_event *ev, apigw_response *res
         return;
     }
     if (api_query_long(ev, res, "limit", 500, 1, 1500, &limit)) return;
-    bn_candles c;
+    candles c;
     bn_error err;
     if (market_candles(ctx, symbol, tf, (int)limit, &c, &err)) {
         market_upstream_error(res, &err);
@@ -47,7 +47,7 @@ static void get_candles(api_ctx *ctx, const apigw_event *ev, apigw_response *res
     }
     res->status = 200;
     render(res, symbol, tf, &c);
-    bn_candles_free(&c);
+    candles_free(&c);
 }
 
 static const char *const params[] = {"symbol", "tf", "limit", NULL};

@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-static void render_side(dstr *b, const char *name, const bn_level *lv, size_t n) {
+static void render_side(dstr *b, const char *name, const book_level *lv, size_t n) {
     dstr_printf(b, ",\"%s\":[", name);
     for (size_t i = 0; i < n; i++) {
         dstr_puts(b, i ? ",[" : "[");
@@ -17,7 +17,7 @@ static void render_side(dstr *b, const char *name, const bn_level *lv, size_t n)
     dstr_putc(b, ']');
 }
 
-static void render(apigw_response *res, const char *symbol, const bn_depth *d) {
+static void render(apigw_response *res, const char *symbol, const order_book *d) {
     dstr *b = &res->body;
     dstr_puts(b, "{\"symbol\":");
     dstr_json_str(b, symbol);
@@ -45,7 +45,7 @@ static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *r
         api_error(res, 400, "invalid_parameter", "limit must be one of 5, 10, 20, 50, 100, 500, 1000");
         return;
     }
-    bn_depth d;
+    order_book d;
     bn_error err;
     if (market_orderbook(ctx, symbol, (int)limit, &d, &err)) {
         market_upstream_error(res, &err);
@@ -53,7 +53,7 @@ static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *r
     }
     res->status = 200;
     render(res, symbol, &d);
-    bn_depth_free(&d);
+    order_book_free(&d);
 }
 
 static const char *const params[] = {"symbol", "limit", NULL};
