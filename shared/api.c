@@ -103,10 +103,10 @@ static int check_params(const api_route *r, const apigw_event *ev, apigw_respons
     return 0;
 }
 
-static void health(api_ctx *ctx, apigw_response *res) {
+static void health(const api_function *fn, api_ctx *ctx, apigw_response *res) {
     res->status = 200;
     dstr_puts(&res->body, "{\"status\":\"ok\",\"service\":");
-    dstr_json_str(&res->body, ctx->state->fn->name);
+    dstr_json_str(&res->body, fn->name);
     dstr_printf(&res->body, ",\"time\":%lld,\"execute_trades\":%s,\"testnet\":%s}",
                 (long long)rt_now_ms(), ctx->cfg->execute_trades ? "true" : "false",
                 ctx->cfg->use_testnet ? "true" : "false");
@@ -116,7 +116,7 @@ static void route_http(const api_function *fn, api_ctx *ctx, const apigw_event *
                        apigw_response *res) {
     if (strcmp(ev->path, "/health") == 0) {
         if (strcasecmp(ev->method, "GET") == 0 || strcasecmp(ev->method, "HEAD") == 0)
-            health(ctx, res);
+            health(fn, ctx, res);
         else {
             api_error(res, 405, "method_not_allowed", "%s is not allowed on /health; use GET",
                       ev->method);
