@@ -721,7 +721,8 @@ static void request_prepare(run_ctx *x, http_request *r, int64_t now) {
     p->easy = NULL;
     p->state = REQ_WAITING;
     x->active++;
-    const char *bad = p->invalid ? p->invalid : target_parse(r);
+    const char *unusable_url = target_parse(r); /* host and path also serve the logs */
+    const char *bad = p->invalid ? p->invalid : unusable_url;
     if (bad) {
         r->err = HTTP_ERR_INVALID;
         set_errmsg(r, bad);
