@@ -17,6 +17,7 @@
 #define MAX_POLL_MS 1000     /* re-check the clock at least this often */
 #define SAFETY_SLACK_MS 2000 /* curl's own timeout should have fired by then */
 #define MAX_RETRY_AFTER_S (30L * 24 * 3600)
+#define MAX_BUDGET_MS (7LL * 24 * 3600 * 1000) /* keeps deadline arithmetic far from overflow */
 
 typedef struct http_ban {
     char *key; /* scheme://host:port */
@@ -383,7 +384,9 @@ static void set_errmsg(http_request *r, const char *msg) {
     while ((hit = strstr(r->errmsg, q)) != NULL) memset(hit, '*', ql);
 }
 
-static void log_attempt(const http_request *r, int retry, int64_t delay_ms) {
+/* retry: the attempt will be repeated after delay_ms; cut: a retry was due
+ * but would not fit before the deadline. */
+static void log_attempt(const http_request *r, int retry, int64_t delay_ms, int cut) {
     const struct http_req_priv *p = r->priv;
     log_level lv = LOG_WARN;
     if (!retry && (r->err != HTTP_OK || r->status >= 500)) lv = LOG_ERROR;
@@ -402,6 +405,7 @@ static void log_attempt(const http_request *r, int retry, int64_t delay_ms) {
     }
     log_bool(lr, "retry", retry);
     if (retry) log_int(lr, "delay_ms", delay_ms);
+    if (cut) log_bool(lr, "deadline_cut", 1);
     log_end(lr);
 }
 
@@ -431,6 +435,7 @@ static char *trimmed_copy(const char *s, size_t n) {
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
     http_request *r = ud;
     size_t n = size * nmemb;
+    if (n == 0) return 0;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         resp_headers_clear(r); /* a new (final or interim) response starts */
         return n;
@@ -543,14 +548,16 @@ typedef struct run_ctx {
     size_t active;    /* requests not yet done */
 } run_ctx;
 
-static void finish(run_ctx *x, http_request *r, int64_t now) {
+static void finish_cut(run_ctx *x, http_request *r, int64_t now, int cut) {
     struct http_req_priv *p = r->priv;
     p->state = REQ_DONE;
     r->elapsed_ms = p->first_at >= 0 ? now - p->first_at : 0;
     if (r->err != HTTP_OK) r->status = 0;
-    if (r->err != HTTP_OK || r->status >= 400) log_attempt(r, 0, 0);
+    if (r->err != HTTP_OK || r->status >= 400) log_attempt(r, 0, 0, cut);
     x->active--;
 }
+
+static void finish(run_ctx *x, http_request *r, int64_t now) { finish_cut(x, r, now, 0); }
 
 static void outcome_reset(http_request *r) {
     r->err = HTTP_OK;
@@ -679,17 +686,19 @@ static void attempt_done(run_ctx *x, http_request *r, CURLcode rc) {
         ban_set(x->c, p->ban_key, epoch_ms() + (after >= 0 ? after : HTTP_DEFAULT_BAN_MS));
 
     const http_policy *pol = policy_of(r);
+    int cut = 0;
     if (o.retryable && r->idempotent && r->attempts <= pol->retries) {
         int64_t delay = after >= 0 ? after : backoff_ms(x->c, r);
         long useful = timeout_of(r) < HTTP_MIN_ATTEMPT_MS ? timeout_of(r) : HTTP_MIN_ATTEMPT_MS;
         if (now + delay + useful <= x->deadline) {
-            log_attempt(r, 1, delay);
+            log_attempt(r, 1, delay, 0);
             p->state = REQ_WAITING;
             p->next_at = now + delay;
             return;
         }
+        cut = 1;
     }
-    finish(x, r, now);
+    finish_cut(x, r, now, cut);
 }
 
 /* Aborts a transfer that outlived its own timeout (a safety net). */
@@ -735,7 +744,11 @@ static void request_prepare(run_ctx *x, http_request *r, int64_t now) {
 size_t http_run(http_client *c, http_request **reqs, size_t n, int64_t deadline_ms) {
     if (!c || !reqs) return 0;
     int64_t start = mono_ms();
-    run_ctx x = {.c = c, .deadline = start + (deadline_ms - epoch_ms()), .active = 0};
+    /* on the monotonic clock from here: a wall-clock step cannot stretch it */
+    int64_t budget = deadline_ms - epoch_ms();
+    if (budget > MAX_BUDGET_MS) budget = MAX_BUDGET_MS;
+    if (budget < -1) budget = -1;
+    run_ctx x = {.c = c, .deadline = start + budget, .active = 0};
     for (size_t i = 0; i < n; i++)
         if (reqs[i]) request_prepare(&x, reqs[i], start);
 
