@@ -23,13 +23,17 @@
  * http_tls (ca_path -> CURLOPT_CAPATH, ca_file -> CURLOPT_CAINFO; setting one
  * disables libcurl's built-in default for the other, so a hashed directory
  * never pays for parsing a whole bundle; both NULL keeps libcurl's default).
- * Each attempt that is retried or fails logs an "http.attempt" event with
- * upstream (policy->service), method, host, path (never the query string nor
- * any header: they carry signatures and keys), attempt, status or error, and
- * the retry delay. Single-threaded: one client per thread.
+ * Each attempt that is retried or fails (transport error or status >= 400)
+ * logs an "http.attempt" event: upstream (policy->service; "service" is the
+ * log line's own field), method, host, path (never the query string nor any
+ * header: they carry signatures and keys), attempt, status or error+message,
+ * retry, delay_ms when retrying, deadline_cut when the deadline stopped a due
+ * retry. WARN for retries and final 4xx, ERROR otherwise.
+ * Single-threaded: one client per thread.
  *
  * libcurl's global init runs once, lazily, in the first http_client_new(); it
- * is never cleaned up (the process exit does it), so nothing is needed at exit
+ * is never cleaned up (it lives until the process exits; OpenSSL frees its own
+ * state then), so nothing is needed at exit
  * and clients can come and go cheaply.
  *
  *   http_request r;

@@ -313,6 +313,36 @@ static void test_batch_runs_concurrently(void **state) {
     dstr_free(&url);
 }
 
+/* While one request sleeps before its retry, the others keep going. */
+static void test_backoff_does_not_block_the_batch(void **state) {
+    fixture *f = *state;
+    ms_step steps[] = {
+        {.path = "/wait", .status = 429, .headers = "Retry-After: 1"},
+        {.path = "/wait", .status = 200, .body = "waited"},
+        {.path = "/slow", .status = 200, .body = "slow", .delay_ms = 300},
+    };
+    ms_script(f->srv, steps, 3);
+    http_policy pol = POLICY(2000, 1, 10);
+    dstr u1 = {0}, u2 = {0};
+    url_of(&u1, f->srv, "/wait");
+    url_of(&u2, f->srv, "/slow");
+    http_request a, b;
+    http_request_init(&a, "GET", u1.ptr, &pol);
+    http_request_init(&b, "GET", u2.ptr, &pol);
+    http_request *batch[] = {&a, &b};
+    assert_int_equal(http_run(f->cli, batch, 2, epoch_ms() + 3000), 2);
+    print_message("  waiting request %lld ms, the other %lld ms\n", (long long)a.elapsed_ms,
+                  (long long)b.elapsed_ms);
+    assert_string_equal(dstr_cstr(&a.resp_body), "waited");
+    assert_string_equal(dstr_cstr(&b.resp_body), "slow");
+    assert_true(a.elapsed_ms >= 950);
+    assert_true(b.elapsed_ms >= 290 && b.elapsed_ms < 600);
+    http_request_free(&a);
+    http_request_free(&b);
+    dstr_free(&u1);
+    dstr_free(&u2);
+}
+
 static void test_connection_reused_across_runs(void **state) {
     fixture *f = *state;
     ms_step step = {.status = 200, .body = "ok", .repeat = 1};
@@ -583,6 +613,18 @@ static void test_tls_verification_is_on(void **state) {
     http_request_free(&r);
     http_client_free(c);
 
+    /* a trusted certificate for another name: host verification refuses it */
+    dstr_clear(&url);
+    dstr_printf(&url, "https://localhost:%d/tls", ms_port(s));
+    c = http_client_new(&trusts[0]);
+    http_request_init(&r, "GET", url.ptr, &pol);
+    run_one(c, &r, 5000);
+    assert_int_equal(r.err, HTTP_ERR_CONNECT);
+    assert_int_equal(r.attempts, 1);
+    print_message("  wrong name: %s\n", r.errmsg);
+    http_request_free(&r);
+    http_client_free(c);
+
     unlink(file);
     rmdir(dir);
     dstr_free(&url);
@@ -595,6 +637,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cases, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_418_bans_the_host, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_batch_runs_concurrently, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_does_not_block_the_batch, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_connection_reused_across_runs, fixture_setup,
                                         fixture_teardown),
