@@ -33,8 +33,8 @@
  *
  * libcurl's global init runs once, lazily, in the first http_client_new(); it
  * is never cleaned up (it lives until the process exits; OpenSSL frees its own
- * state then), so nothing is needed at exit
- * and clients can come and go cheaply.
+ * state then), so nothing is needed at exit and clients can come and go
+ * cheaply.
  *
  *   http_request r;
  *   http_request_init(&r, "GET", url, &policy);
