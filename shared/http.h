@@ -118,9 +118,10 @@ void http_client_free(http_client *c);
  * clamped to it). For small APIs and for tests. */
 void http_client_set_max_body(http_client *c, size_t max_body);
 
-/* method: an upper-case token ("GET", "POST", ...); policy NULL means
- * HTTP_DEFAULT_TIMEOUT_MS, no retries. A bad method or URL is reported by
- * http_run as HTTP_ERR_INVALID, not here. */
+/* method: an upper-case token ("GET", "POST", ...); url is copied; policy
+ * NULL means HTTP_DEFAULT_TIMEOUT_MS, no retries. A bad method or URL is
+ * reported by http_run as HTTP_ERR_INVALID, not here. r must be fresh or
+ * freed (init does not release an earlier init). */
 void http_request_init(http_request *r, const char *method, const char *url,
                        const http_policy *policy);
 /* Adds an outgoing header; name and value are copied. An empty name, a name
