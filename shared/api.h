@@ -53,7 +53,8 @@ typedef struct api_function {
 /* Runs the function until the Runtime API ends it; returns the exit status. */
 int api_main(const api_function *fn);
 
-/* The process-wide HTTP client (created on first call; NULL never). */
+/* The process-wide HTTP client, created on first call; NULL only when
+ * libcurl cannot start (then the next call tries again). */
 http_client *api_http(api_ctx *ctx);
 
 /* Sets res to an error: status, machine code, human message. */

@@ -23,7 +23,7 @@ void dstr_append(dstr *s, const void *data, size_t n);
 void dstr_puts(dstr *s, const char *cstr);
 void dstr_putc(dstr *s, char c);
 void dstr_printf(dstr *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void dstr_vprintf(dstr *s, const char *fmt, va_list ap);
+void dstr_vprintf(dstr *s, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends cstr as a JSON string literal, quotes included. */
 void dstr_json_str(dstr *s, const char *cstr);
 void dstr_json_strn(dstr *s, const char *data, size_t n);

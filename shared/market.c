@@ -1,17 +1,32 @@
 /* market: candles and order book pipelines (see market.h). */
 #include "market.h"
 
+#include <stdio.h>
+
+/* The HTTP client only fails to start when libcurl cannot initialise. */
+static int client(api_ctx *ctx, bn_client *bn, bn_error *err) {
+    http_client *http = api_http(ctx);
+    if (!http) {
+        err->status = BN_UNAVAILABLE;
+        err->http_status = err->code = 0;
+        snprintf(err->msg, sizeof err->msg, "the HTTP client could not start");
+        return -1;
+    }
+    bn_client_init(bn, http, ctx->cfg);
+    return 0;
+}
+
 int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit,
                    candles *out, bn_error *err) {
     bn_client bn;
-    bn_client_init(&bn, api_http(ctx), ctx->cfg);
+    if (client(ctx, &bn, err)) return -1;
     return bn_closed_klines(&bn, symbol, tf, limit, rt_now_ms(), ctx->deadline_ms, out, err);
 }
 
 int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out,
                      bn_error *err) {
     bn_client bn;
-    bn_client_init(&bn, api_http(ctx), ctx->cfg);
+    if (client(ctx, &bn, err)) return -1;
     http_request r;
     bn_depth_prepare(&bn, &r, symbol, limit);
     http_request *batch[] = {&r};
