@@ -48,9 +48,11 @@ static void swing_levels(const columns *col, double *high, double *low) {
     *low = lo;
 }
 
+/* Over the candles used (the newest FEAT_MAX_BARS). */
 static int count_gaps(const candles *c, int64_t interval) {
     int gaps = 0;
-    for (size_t i = 1; i < c->n; i++)
+    size_t from = c->n > FEAT_MAX_BARS ? c->n - FEAT_MAX_BARS : 0;
+    for (size_t i = from + 1; i < c->n; i++)
         if (c->v[i].open_time - c->v[i - 1].open_time > interval) gaps++;
     return gaps;
 }
