@@ -19,11 +19,12 @@
  *  5. Gates for LONG/SHORT: prob >= min_prob; rr >= rr_min (both with a 1e-9
  *     tolerance, so a value equal to the threshold in decimal passes despite
  *     binary rounding); spread_bps <= max_spread_bps; levels on the right
- *     side (LONG: sl < entry < tp; SHORT: tp < entry < sl).
+ *     side (LONG: sl < entry < tp; SHORT: tp < entry < sl). An unknown mid,
+ *     spread or ATR fails its gate ("no mid price", "spread unknown", ...).
  *  6. FLAT: risk_ok false; entry = mid (for the record); TP, SL, rr NAN;
- *     reasons say "direction FLAT" and,
- *     for a predictor that could not answer, "predictor failed: <why>". The
- *     trading gates of rule 5 are not evaluated: nothing would be traded.
+ *     reasons say "direction FLAT" and, for a predictor that could not
+ *     answer, "predictor failed: <why>". The gates of rule 5 are not
+ *     evaluated: nothing would be traded.
  *  7. A data-validity failure passed in by the caller comes first, as
  *     "data: <why>".
  * Times are unix ms, chosen by the caller. */
