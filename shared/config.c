@@ -233,6 +233,26 @@ int cfg_load(cfg *c, dstr *err) {
     env_double(&L, "G_TEMPERATURE", 0.0, 0, 2, &c->g_temperature);
     env_int(&L, "G_MAX_TOKENS", 512, 16, 65536, &c->g_max_tokens);
 
+    env_long(&L, "GEMINI_HTTP_TIMEOUT_MS", 20000, 100, 120000, &c->gemini_timeout_ms);
+    env_int(&L, "GEMINI_HTTP_RETRIES", 2, 0, 10, &c->gemini_retries);
+    env_long(&L, "GEMINI_HTTP_BACKOFF_MS", 1000, 0, 60000, &c->gemini_backoff_ms);
+
+    static const char *const predictors[] = {"gemini", "builtin"};
+    static const char *const fallbacks[] = {"none", "builtin"};
+    static const char *const atr_tfs[] = {"1h", "5m", "4h", "1d"};
+    env_enum(&L, "PREDICTOR", c->google_api_key ? "gemini" : "builtin", predictors, 2,
+             &c->predictor);
+    if (strcmp(c->predictor, "gemini") == 0 && !c->google_api_key)
+        bad(&L, "PREDICTOR", "gemini", "the gemini predictor needs GOOGLE_API_KEY");
+    env_enum(&L, "PREDICTOR_FALLBACK", "none", fallbacks, 2, &c->predictor_fallback);
+    env_int(&L, "ATR_PERIOD", 14, 1, 200, &c->atr_period);
+    env_enum(&L, "ATR_TF", "1h", atr_tfs, 4, &c->atr_tf);
+
+    dstr journal = {0};
+    dstr_printf(&journal, "file://%s", c->log_dir);
+    c->journal_url = env_str("JOURNAL_URL", journal.ptr);
+    dstr_free(&journal);
+
     c->ca_path = env_str("HTTP_CA_PATH", getenv("SSL_CERT_DIR"));
     c->ca_file = env_str("HTTP_CA_FILE", getenv("SSL_CERT_FILE"));
 
@@ -250,7 +270,8 @@ void cfg_free(cfg *c) {
     char **strs[] = {&c->log_dir, &c->tz, &c->margin_type, &c->position_mode,
                      &c->binance_api_key, &c->binance_api_secret, &c->fapi_base,
                      &c->fapi_testnet_base, &c->google_api_key, &c->gemini_model,
-                     &c->gemini_base_url, &c->ca_path, &c->ca_file};
+                     &c->gemini_base_url, &c->ca_path, &c->ca_file, &c->predictor,
+                     &c->predictor_fallback, &c->atr_tf, &c->journal_url};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -44,12 +44,25 @@ typedef struct cfg {
     int binance_retries;
     long binance_backoff_ms;
 
+    /* predictor: "gemini" or "builtin" (default: gemini when a key is set);
+     * fallback when gemini fails: "builtin" or "none" */
+    char *predictor;
+    char *predictor_fallback;
+    int atr_period;
+    char *atr_tf; /* 5m | 1h | 4h | 1d */
+
+    /* journal: file://<dir> (default file://$LOG_DIR) or s3://bucket/prefix */
+    char *journal_url;
+
     /* Gemini */
     char *google_api_key; /* NULL when unset; never logged */
     char *gemini_model;
     char *gemini_base_url;
     double g_temperature;
     int g_max_tokens;
+    long gemini_timeout_ms;
+    int gemini_retries;
+    long gemini_backoff_ms;
 
     /* outgoing TLS: CA directory (hashed, cheap to load) or bundle file */
     char *ca_path;

@@ -20,7 +20,9 @@ static const char *const all_vars[] = {
     "BINANCE_FAPI_BASE", "BINANCE_FAPI_TESTNET_BASE", "BINANCE_HTTP_TIMEOUT_MS",
     "BINANCE_HTTP_RETRIES", "BINANCE_HTTP_BACKOFF_MS", "GOOGLE_API_KEY", "GEMINI_MODEL",
     "GEMINI_BASE_URL", "G_TEMPERATURE", "G_MAX_TOKENS", "HTTP_CA_PATH", "HTTP_CA_FILE",
-    "SSL_CERT_DIR", "SSL_CERT_FILE", "TZDIR"};
+    "SSL_CERT_DIR", "SSL_CERT_FILE", "TZDIR", "PREDICTOR", "PREDICTOR_FALLBACK", "ATR_PERIOD",
+    "ATR_TF", "JOURNAL_URL", "GEMINI_HTTP_TIMEOUT_MS", "GEMINI_HTTP_RETRIES",
+    "GEMINI_HTTP_BACKOFF_MS"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -56,6 +58,11 @@ static void test_defaults(void **state) {
     assert_string_equal(c.gemini_model, "gemini-2.5-flash-lite");
     assert_float_equal(c.g_temperature, 0.0, 1e-12);
     assert_int_equal(c.g_max_tokens, 512);
+    assert_string_equal(c.predictor, "builtin");
+    assert_string_equal(c.predictor_fallback, "none");
+    assert_int_equal(c.atr_period, 14);
+    assert_string_equal(c.atr_tf, "1h");
+    assert_string_equal(c.journal_url, "file://./logs");
     cfg_free(&c);
     dstr_free(&err);
 }
@@ -100,6 +107,11 @@ static const env_case cases[] = {
     {"G_TEMPERATURE", "2.5", "G_TEMPERATURE"},
     {"G_MAX_TOKENS", "abc", "G_MAX_TOKENS"},
     {"BINANCE_USE_TESTNET", "yes", NULL},
+    {"PREDICTOR", "gemini", "needs GOOGLE_API_KEY"},
+    {"PREDICTOR", "oracle", "one of gemini builtin"},
+    {"PREDICTOR_FALLBACK", "builtin", NULL},
+    {"ATR_TF", "2h", "ATR_TF"},
+    {"ATR_PERIOD", "0", "ATR_PERIOD"},
 };
 
 static void test_each_variable(void **state) {
@@ -164,6 +176,7 @@ static void test_secrets_never_logged(void **state) {
     cfg c;
     dstr err = {0};
     assert_int_equal(cfg_load(&c, &err), 0);
+    assert_string_equal(c.predictor, "gemini"); /* a key makes gemini the default */
     dstr cap = {0};
     capture_start(&cap);
     log_msg(LOG_ERROR, "oops", "%s %s %s", c.binance_api_key, c.binance_api_secret,
