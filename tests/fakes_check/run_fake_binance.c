@@ -104,8 +104,8 @@ static void http_do(CURL *reuse, const char *method, const char *path, const cha
     out->t_after = wall_ms();
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &out->connects);
-    dstr_reserve(&out->body, 0);
-    dstr_reserve(&out->headers, 0);
+    dstr_append(&out->body, "", 0); /* allocates and NUL-terminates */
+    dstr_append(&out->headers, "", 0); /* allocates and NUL-terminates */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hl);
     if (!reuse) curl_easy_cleanup(c);

@@ -76,7 +76,7 @@ static int read_file(const char *path, int missing_ok, char **text, size_t *len,
         dstr_free(&buf);
         return -1;
     }
-    dstr_reserve(&buf, 0);
+    dstr_append(&buf, "", 0); /* allocates and NUL-terminates */
     *len = buf.len;
     *text = dstr_take(&buf);
     return 0;

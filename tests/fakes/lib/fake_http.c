@@ -690,7 +690,7 @@ static enum MHD_Result dispatch(fake_http *f, struct MHD_Connection *conn, const
     fake_kv *params = NULL;
     size_t n_params = 0;
     parse_query(query, &params, &n_params);
-    dstr_reserve(&cr->body, 0);
+    dstr_append(&cr->body, "", 0); /* allocates and NUL-terminates */
     fake_request req = {
         .method = method, .path = path, .query = query, .params = params, .n_params = n_params,
         .headers = hdr.list, .n_headers = hdr.n, .body = cr->body.ptr, .body_len = cr->body.len,
