@@ -15,6 +15,7 @@ void dstr_reserve(dstr *s, size_t extra) {
     if (!p) abort();
     s->ptr = p;
     s->cap = cap;
+    p[s->len] = '\0'; /* a fresh buffer must read as "" */
 }
 
 void dstr_append(dstr *s, const void *data, size_t n) {

@@ -59,9 +59,12 @@ for d in "$BUILD"/tests/run_*; do
   run_suite "$(basename "$d")" "$d" "$BUILD"
 done
 
+# the scenario runner's own checks: every check kind can pass and fail
+[ -x "$BUILD/tests/run_scenarios" ] && run_suite scenarios_selftest tests/scenarios/selftest.sh "$BUILD"
+
 if [ -x "$BUILD/tests/run_scenarios" ]; then
   fake_port_file="$LOGDIR/fake.port"
-  "$BUILD/bin/fake_binance" --port 0 --port-file "$fake_port_file" >"$LOGDIR/fake_binance.log" 2>&1 &
+  "$BUILD/bin/fake_binance" --port 0 --port-file "$fake_port_file" --data tests/data/binance >"$LOGDIR/fake_binance.log" 2>&1 &
   pids+=($!)
   if wait_port_file "$fake_port_file"; then
     fake="http://127.0.0.1:$(cat "$fake_port_file")"
@@ -72,7 +75,7 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
       "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler >"$LOGDIR/gateway.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$gw_port/health" && break; sleep 0.05; done
-    run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" tests/scenarios
+    run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" tests/scenarios/binance
   else
     count /dev/null run_scenarios 1
   fi
