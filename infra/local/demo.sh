@@ -7,21 +7,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 PORT=${PORT:-8080}
-REPLAY_PORT=${REPLAY_PORT:-8099}
-
-"$BUILD/bin/fake_binance" --port "$REPLAY_PORT" --data tests/data/binance &
+tmp=$(mktemp -d)
+"$BUILD/bin/fake_binance" --port 0 --port-file "$tmp/replay.port" --data tests/data/binance \
+  >"$tmp/replay.log" 2>&1 &
 replay=$!
-trap 'kill $replay 2>/dev/null; wait $replay 2>/dev/null' EXIT
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$REPLAY_PORT") 2>/dev/null && break
-  sleep 0.05
-done
+trap 'kill $replay 2>/dev/null; wait $replay 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 200); do [ -s "$tmp/replay.port" ] && break; sleep 0.05; done
+[ -s "$tmp/replay.port" ] || { echo "demo: the replay server did not start:" >&2; cat "$tmp/replay.log" >&2; exit 1; }
+replay_url="http://127.0.0.1:$(cat "$tmp/replay.port")"
 
 cat >&2 <<MSG
-demo: replaying bundled Binance data on 127.0.0.1:$REPLAY_PORT; gateway on 127.0.0.1:$PORT
+demo: Binance replay at $replay_url (bundled real data); gateway on 127.0.0.1:$PORT. Try:
   curl 'localhost:$PORT/api/candles?symbol=BTCUSDT&tf=1h&limit=3'
   curl 'localhost:$PORT/api/orderbook?symbol=BTCUSDT&limit=5'
   curl 'localhost:$PORT/health'
 MSG
-export BINANCE_FAPI_BASE="http://127.0.0.1:$REPLAY_PORT" PORT
+export BINANCE_FAPI_BASE="$replay_url" PORT
 "$BUILD/bin/gateway" --functions-dir "$BUILD" "$@"
