@@ -203,12 +203,12 @@ static int write_temp(int dir_fd, const void *data, size_t n, char tmp[TMP_NAME_
 
 /* The key's name is taken: by an object (STORE_EXISTS) or by a directory of
  * keys, which the file layout cannot hold together with an object. */
-static store_status name_taken(store *s, int dir_fd, const char *leaf, const char *key) {
+static store_status name_taken(store *s, const char *op, int dir_fd, const char *leaf, const char *key) {
     struct stat st;
     if (fstatat(dir_fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-        return store_fail(s, STORE_IO, "put '%s': keys below '%s/' exist, so it cannot also be an object (file backend)",
-                          key, key);
-    return store_fail(s, STORE_EXISTS, "put_new '%s': key exists", key);
+        return store_fail(s, STORE_IO, "%s '%s': keys below '%s/' exist, so it cannot also be an object (file backend)",
+                          op, key, key);
+    return store_fail(s, STORE_EXISTS, "%s '%s': key exists", op, key);
 }
 
 static store_status file_put(store *s, const char *key, const void *data, size_t n, int create_only) {
@@ -224,18 +224,18 @@ static store_status file_put(store *s, const char *key, const void *data, size_t
     char tmp[TMP_NAME_MAX];
     /* cheap early answer for the common collision; link() below decides */
     if (create_only && fstatat(w.fd, leaf, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
-        st = name_taken(s, w.fd, leaf, key);
+        st = name_taken(s, op, w.fd, leaf, key);
     } else if (write_temp(w.fd, data, n, tmp) != 0) {
         st = store_fail(s, STORE_IO, "%s '%s': writing a temporary file in %s: %s", op, key, fs->root, strerror(errno));
     } else if (create_only) {
         if (linkat(w.fd, tmp, w.fd, leaf, 0) != 0)
-            st = errno == EEXIST ? name_taken(s, w.fd, leaf, key)
+            st = errno == EEXIST ? name_taken(s, op, w.fd, leaf, key)
                                  : store_fail(s, STORE_IO, "put_new '%s': link: %s", key, strerror(errno));
         unlinkat(w.fd, tmp, 0);
     } else if (renameat(w.fd, tmp, w.fd, leaf) != 0) {
         int err = errno;
         unlinkat(w.fd, tmp, 0);
-        st = err == EISDIR || err == ENOTEMPTY || err == EEXIST ? name_taken(s, w.fd, leaf, key)
+        st = err == EISDIR || err == ENOTEMPTY || err == EEXIST ? name_taken(s, op, w.fd, leaf, key)
                                                                 : store_fail(s, STORE_IO, "put '%s': rename: %s", key, strerror(err));
     }
     if (st == STORE_OK && fsync_retry(w.fd) != 0)
@@ -451,6 +451,22 @@ static store_status file_list(store *s, const char *prefix, const char *start_af
 
 /* ---- opening -------------------------------------------------------------------- */
 
+/* Makes a new directory's entry durable: fsync of its parent, best effort
+ * (the directory exists either way). p is the new directory's path. */
+static void sync_parent(const char *p) {
+    const char *slash = strrchr(p, '/');
+    dstr parent = {0};
+    if (!slash) dstr_puts(&parent, ".");
+    else if (slash == p) dstr_puts(&parent, "/");
+    else dstr_append(&parent, p, (size_t)(slash - p));
+    int fd = open(parent.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync_retry(fd);
+        close(fd);
+    }
+    dstr_free(&parent);
+}
+
 /* mkdir -p; a component that already exists as a directory is fine. */
 static int make_dirs(const char *path, dstr *err) {
     char *p = strdup(path);
@@ -461,7 +477,9 @@ static int make_dirs(const char *path, dstr *err) {
         if (*c != '/' && *c != '\0') continue;
         char saved = *c;
         *c = '\0';
-        if (mkdir(p, DIR_MODE) != 0 && errno != EEXIST) {
+        if (mkdir(p, DIR_MODE) == 0) {
+            sync_parent(p);
+        } else if (errno != EEXIST) {
             int e = errno;
             if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
                 dstr_printf(err, "cannot create store root '%s': mkdir '%s': %s", path, p, strerror(e));
