@@ -24,7 +24,9 @@
  *                  part, no %-decoding): "file:///var/x" is absolute,
  *                  "file://./logs" and "file://logs" are relative to the
  *                  working directory at store_open() time. The root is created
- *                  (mkdir -p) and must be writable.
+ *                  (mkdir -p) and must be writable, on a filesystem with hard
+ *                  links. A key cannot be an object and a "directory" of keys
+ *                  at once ("a" and "a/b"): the second write gets STORE_IO.
  *   s3://<bucket>[/<prefix>]  S3 backend (not built yet: store_open fails). */
 #ifndef STORE_H
 #define STORE_H

@@ -29,6 +29,7 @@ typedef struct fixture {
     char base[512]; /* mkdtemp dir; the store's root is base/root */
     char root[600];
     store *s;
+    pid_t children[32]; /* forked by the test; killed at teardown if it failed early */
 } fixture;
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -61,6 +62,11 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
+    for (size_t i = 0; i < sizeof f->children / sizeof *f->children; i++) {
+        if (f->children[i] <= 0) continue;
+        kill(f->children[i], SIGKILL);
+        waitpid(f->children[i], NULL, 0);
+    }
     store_close(f->s);
     nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
@@ -572,6 +578,7 @@ static void test_permissions_follow_umask(void **state) {
 /* ---- concurrency --------------------------------------------------------------------- */
 
 enum { WRITERS = 20, RECORDS = 50 };
+_Static_assert(WRITERS <= sizeof ((fixture *)0)->children / sizeof(pid_t), "fixture holds every writer");
 
 static uint32_t fnv1a(const char *p, size_t n) {
     uint32_t h = 2166136261u;
@@ -663,7 +670,7 @@ static size_t verify_all(store *s, unsigned char seen[WRITERS * RECORDS], int re
 
 static void test_concurrent_writers(void **state) {
     fixture *f = *state;
-    pid_t pids[WRITERS];
+    pid_t *pids = f->children;
     for (int w = 0; w < WRITERS; w++) {
         pids[w] = fork();
         assert_true(pids[w] >= 0);
@@ -719,7 +726,7 @@ static void test_replace_is_atomic_for_readers(void **state) {
     memset(a, 'a', A_LEN);
     memset(b, 'b', B_LEN);
     assert_int_equal(store_put(f->s, "hot", a, A_LEN), STORE_OK);
-    pid_t pid = fork();
+    pid_t pid = f->children[0] = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         dstr url = {0}, err = {0};
@@ -744,6 +751,7 @@ static void test_replace_is_atomic_for_readers(void **state) {
         if (!whole) fail_msg("read %d saw a partial object of %zu bytes", reads, got.len);
     }
     if (!done) waitpid(pid, &status, 0);
+    f->children[0] = 0;
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_int_equal(store_get(f->s, "hot", &got), STORE_OK); /* the last put wins */
