@@ -7,7 +7,7 @@
  * - store_put renames it over the key: rename(2) swaps the directory entry
  *   in one step, so a reader opens either the old file or the new one;
  * - store_put_new hard-links it to the key: link(2) fails with EEXIST when
- *   the name exists, atomically and across processes (also on NFS), so of
+ *   the name exists, atomically and across processes, so of
  *   concurrent writers exactly one creates the name, and the name only ever
  *   points at complete, synced contents. (O_CREAT|O_EXCL on the key itself
  *   would be just as exclusive but would show the object while half written.)
@@ -23,6 +23,7 @@
  * open. */
 #include "store_backend.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -33,8 +34,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #define DIR_MODE 0755
 #define FILE_MODE 0644
