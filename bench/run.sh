@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make bench: release-build benchmarks, printed as tables. Medians are the
+# figures to quote: these machines are shared and noisy.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "## Function binaries (stripped, bytes)"
+printf '%-12s %10s\n' function size
+for b in "$BUILD"/*/bootstrap; do
+  [ -x "$b" ] || continue
+  strip -o "$tmp/s" "$b"
+  printf '%-12s %10s\n' "$(basename "$(dirname "$b")")" "$(stat -c %s "$tmp/s")"
+done
+echo
+
+health='{"version":"2.0","routeKey":"$default","rawPath":"/health","rawQueryString":"","headers":{},"requestContext":{"http":{"method":"GET","path":"/health"},"stage":"$default"},"isBase64Encoded":false}'
+if [ -x "$BUILD/bench/bench_runtime" ] && [ -x "$BUILD/candles/bootstrap" ]; then
+  echo "## Runtime: candles bootstrap answering GET /health through a minimal Runtime API"
+  printf '%s' "$health" > "$tmp/health.json"
+  TZ=UTC "$BUILD/bench/bench_runtime" "$BUILD/candles/bootstrap" "$tmp/health.json"
+  echo
+fi
+
+for b in "$BUILD"/bench/bench_*; do
+  [ -x "$b" ] || continue
+  case "$(basename "$b")" in bench_runtime) continue ;; esac
+  echo "## $(basename "$b")"
+  "$b"
+  echo
+done
