@@ -38,6 +38,7 @@
 #define HOLD_MS 200       /* a "running" process must survive this long on an open /next */
 #define SHUTDOWN_MS 3000  /* after the closing 500, the process must be gone by then */
 #define MAX_REQ_HEADERS 64
+#define SANITIZER_EXIT 23 /* a sanitizer report must not pass for the runtime's own exit 1 */
 
 /* ----------------------------------------------------------------- clock */
 
@@ -60,6 +61,14 @@ static void pause_ms(long ms) {
 
 /* ------------------------------------------------------ the child process */
 
+/* Appends exitcode=23 to a sanitizer options variable (later flags win). */
+static void sanitizer_exit_code(const char *var) {
+    const char *old = getenv(var);
+    char opts[1024];
+    snprintf(opts, sizeof opts, "%s%sexitcode=%d", old ? old : "", old && *old ? ":" : "", SANITIZER_EXIT);
+    setenv(var, opts, 1);
+}
+
 typedef struct child {
     pid_t pid;
     int exited;
@@ -77,6 +86,8 @@ static int child_start(child *ch, const char *bin, int port, const cJSON *env, c
         setenv("AWS_LAMBDA_RUNTIME_API", api, 1);
         unsetenv("_X_AMZN_TRACE_ID");
         unsetenv("RT_ECHO_FAIL_INIT");
+        sanitizer_exit_code("ASAN_OPTIONS");
+        sanitizer_exit_code("UBSAN_OPTIONS");
         const cJSON *e;
         cJSON_ArrayForEach(e, env) if (cJSON_IsString(e)) setenv(e->string, e->valuestring, 1);
         int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -542,7 +553,9 @@ static int expect_exit(run *R, int want_code, int64_t within_ms) {
     else if (got != -1) fail(R->err, sizeof R->err, "process still running %lld ms after the script", (long long)within_ms);
     else if (!WIFEXITED(R->ch.status) || WEXITSTATUS(R->ch.status) != want_code) {
         describe_status(R->ch.status, why, sizeof why);
-        fail(R->err, sizeof R->err, "process ended with %s, want exit %d", why, want_code);
+        fail(R->err, sizeof R->err, "process ended with %s, want exit %d%s", why, want_code,
+             WIFEXITED(R->ch.status) && WEXITSTATUS(R->ch.status) == SANITIZER_EXIT
+                 ? " (sanitizer report on stderr)" : "");
     } else
         rc = 0;
     req_free(&r);
