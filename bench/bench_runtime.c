@@ -10,6 +10,8 @@
  *   throughput  invocations per second over the warm run (includes the
  *               runtime's turnaround to the next GET /next)
  *   peak RSS    VmHWM of the warm child, read while it waits on /next
+ *   RSS growth  VmRSS at the end of the warm run minus at 10% of it: per-invocation
+ *               state that piles up in a process that lives for hours shows here
  * Every child is killed and reaped; every wait is bounded (10 s). */
 #include <ctype.h>
 #include <errno.h>
@@ -124,15 +126,17 @@ static int send_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
+/* Every event gets its own trace id, as on Lambda (per-invocation state must not pile up). */
 static int send_event(conn *c, const char *event, size_t len, const char *id) {
+    static unsigned long long serial;
     dstr out = {0};
     dstr_printf(&out,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                 "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
                 "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:bench\r\n"
-                "Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n"
+                "Lambda-Runtime-Trace-Id: Root=1-%08llx-%024llu;Parent=53995c3f42cd8ad8;Sampled=0\r\n"
                 "Content-Length: %zu\r\n\r\n",
-                id, (long long)(wall_ms() + 30000), len);
+                id, (long long)(wall_ms() + 30000), (unsigned long long)(wall_ms() / 1000), ++serial, len);
     dstr_append(&out, event, len);
     int rc = send_all(c->fd, out.ptr, out.len);
     dstr_free(&out);
@@ -191,13 +195,15 @@ static void reap(pid_t pid, struct rusage *ru) {
     while (wait4(pid, &status, 0, ru) < 0 && errno == EINTR) {}
 }
 
-static long vm_hwm_kb(pid_t pid) {
+/* A "Vm...:" field of /proc/<pid>/status in kB, or -1. */
+static long vm_kb(pid_t pid, const char *field) {
     char path[64], line[256];
+    size_t n = strlen(field);
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *fp = fopen(path, "r");
     long kb = -1;
     while (fp && fgets(line, sizeof line, fp))
-        if (strncmp(line, "VmHWM:", 6) == 0) kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, n) == 0) kb = strtol(line + n, NULL, 10);
     if (fp) fclose(fp);
     return kb;
 }
@@ -244,7 +250,7 @@ static int cold_starts(int lfd, int port, const char *boot, const char *ev, size
 }
 
 static int warm_run(int lfd, int port, const char *boot, const char *ev, size_t len, int n, int64_t *rt_ns,
-                    double *per_sec, long *hwm_kb, long *maxrss_kb, int *errors) {
+                    double *per_sec, long rss_kb[2], long *hwm_kb, long *maxrss_kb, int *errors) {
     conn c = {.fd = -1};
     pid_t pid = spawn(boot, port);
     if (pid < 0) return -1;
@@ -258,9 +264,11 @@ static int warm_run(int lfd, int port, const char *boot, const char *ev, size_t 
         rc = invoke(&c, ev, len, id, errors);
         rt_ns[i] = now_ns() - t0;
         if (rc == 0) rc = read_request(&c, &q); /* its next GET /next: the child is idle again */
+        if (i == n / 10) rss_kb[0] = vm_kb(pid, "VmRSS:");
     }
+    rss_kb[1] = vm_kb(pid, "VmRSS:");
     *per_sec = (double)n / ((double)(now_ns() - start) / 1e9);
-    *hwm_kb = vm_hwm_kb(pid);
+    *hwm_kb = vm_kb(pid, "VmHWM:");
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     reap(pid, &ru);
@@ -318,9 +326,9 @@ int main(int argc, char **argv) {
     if (!cold || !rt) abort();
     int errors = 0;
     double per_sec = 0;
-    long hwm = -1, maxrss = -1;
+    long hwm = -1, maxrss = -1, rss[2] = {-1, -1};
     int rc = cold_starts(lfd, port, boot, event, len, spawns, cold, &errors);
-    if (rc == 0) rc = warm_run(lfd, port, boot, event, len, warm, rt, &per_sec, &hwm, &maxrss, &errors);
+    if (rc == 0) rc = warm_run(lfd, port, boot, event, len, warm, rt, &per_sec, rss, &hwm, &maxrss, &errors);
     if (rc != 0) {
         fprintf(stderr, "bench_runtime: %s stopped answering the Runtime API\n", boot);
     } else {
@@ -333,6 +341,9 @@ int main(int argc, char **argv) {
         printf("  %-46s %10.0f inv/s (%d invocations)\n", "throughput, warm", per_sec, warm);
         printf("  %-46s %10.2f MB   (ru_maxrss %.2f MB)\n", "peak RSS of the warm child (VmHWM)",
                (double)hwm / 1024.0, (double)maxrss / 1024.0);
+        printf("  %-46s %10.2f MB   (VmRSS after 10%% of the run %.2f MB, at the end %.2f MB)\n",
+               "RSS growth over the last 90% of the warm run", (double)(rss[1] - rss[0]) / 1024.0,
+               (double)rss[0] / 1024.0, (double)rss[1] / 1024.0);
         if (errors) printf("  %d invocations were not answered on .../<id>/response\n", errors);
     }
     close(lfd);

@@ -131,6 +131,26 @@ static int64_t parse_deadline(const char *v) {
     return errno || *end || ms <= 0 ? -1 : ms;
 }
 
+/* glibc's setenv() keeps every value it was ever given (old pointers may be
+ * in use), so a new trace id per invocation would grow the heap for the life
+ * of a warm process (measured: ~150 bytes an invocation). putenv() with our
+ * own string swaps it in place and lets the previous one go. */
+static void export_trace_id(const char *trace) {
+    static char *current; /* the "_X_AMZN_TRACE_ID=..." that environ points at */
+    char *next = NULL;
+    if (trace) {
+        dstr s = {0};
+        dstr_puts(&s, "_X_AMZN_TRACE_ID=");
+        dstr_puts(&s, trace);
+        next = dstr_take(&s);
+        putenv(next);
+    } else {
+        unsetenv("_X_AMZN_TRACE_ID");
+    }
+    free(current);
+    current = next;
+}
+
 static int serve(rtconn *c, const rt_handler *h, const rtconn_resp *next) {
     const char *id = rtconn_header(next, "lambda-runtime-aws-request-id");
     if (!id || !valid_token(id, MAX_REQUEST_ID)) {
@@ -141,8 +161,7 @@ static int serve(rtconn *c, const rt_handler *h, const rtconn_resp *next) {
     }
     const char *trace = rtconn_header(next, "lambda-runtime-trace-id");
     log_invocation_begin(id, trace);
-    if (trace) setenv("_X_AMZN_TRACE_ID", trace, 1);
-    else unsetenv("_X_AMZN_TRACE_ID");
+    export_trace_id(trace);
     const char *deadline_hdr = rtconn_header(next, "lambda-runtime-deadline-ms");
     int64_t deadline = parse_deadline(deadline_hdr);
     if (deadline < 0) {

@@ -8,7 +8,8 @@
  * POST .../{id}/response, or .../{id}/error with a JSON
  * {errorMessage, errorType, stackTrace: []} body and the
  * Lambda-Runtime-Function-Error-Type header. Before each invoke the trace
- * header is exported as _X_AMZN_TRACE_ID (unset when absent).
+ * header is exported as _X_AMZN_TRACE_ID (unset when absent; a getenv()
+ * pointer to it is good for that invocation only).
  *
  * A failing handler never ends the loop. A 400 or 413 answer to a POST is
  * logged and the loop goes on (413: an error is posted in its place). Only a
