@@ -8,6 +8,7 @@
  * Prints "infra: N passed, N failed". Run from the repo root. */
 #include <ctype.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,20 @@
 
 static int passed, failed;
 
-static void check(int ok, const char *fmt, const char *a, const char *b) {
+static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void check(int ok, const char *fmt, ...) {
     if (ok) {
         passed++;
         return;
     }
     failed++;
+    va_list ap;
+    va_start(ap, fmt);
     printf("FAIL ");
-    printf(fmt, a, b);
+    vprintf(fmt, ap);
     printf("\n");
+    va_end(ap);
 }
 
 static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map, const char *key) {
@@ -126,7 +132,7 @@ int main(void) {
     while (dir && (de = readdir(dir))) {
         if (de->d_name[0] == '.') continue;
         yaml_node_t *events = resource_events(&tpl, de->d_name);
-        check(events != NULL, "function %s has no resource with Events in the template%s", de->d_name, "");
+        check(events != NULL, "function %s has no resource with Events in the template", de->d_name);
         if (!events) continue;
         for (yaml_node_pair_t *p = events->data.mapping.pairs.start; p < events->data.mapping.pairs.top; p++) {
             yaml_node_t *ev = yaml_document_get_node(&tpl, p->value);
@@ -150,7 +156,7 @@ int main(void) {
         yaml_node_t *props = find_event(&tpl, resource_events(&tpl, fn), "ScheduleV2", "ScheduleExpression", expr);
         check(props != NULL, "schedule of %s (%s) is not a ScheduleV2 event in the template", fn, expr);
         const char *tin = props ? scalar(map_get(&tpl, props, "Input")) : NULL;
-        check(!input || (tin && strcmp(tin, input) == 0), "schedule of %s: Input differs from scheduler.yaml%s", fn, "");
+        check(!input || (tin && strcmp(tin, input) == 0), "schedule of %s: Input differs from scheduler.yaml", fn);
     }
     yaml_document_delete(&tpl);
     yaml_document_delete(&sched);

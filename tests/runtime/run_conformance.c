@@ -657,11 +657,15 @@ int main(int argc, char **argv) {
     mkdir(log_dir.ptr, 0755);
     if (access(bin.ptr, X_OK) != 0) {
         fprintf(stderr, "%s: not built (make VARIANT=... %s)\n", bin.ptr, bin.ptr);
+        dstr_free(&bin);
+        dstr_free(&log_dir);
         return 2;
     }
     DIR *d = opendir(cases_dir);
     if (!d) {
         fprintf(stderr, "%s: %s\n", cases_dir, strerror(errno));
+        dstr_free(&bin);
+        dstr_free(&log_dir);
         return 2;
     }
     char *names[256];
