@@ -5,12 +5,18 @@
 #include <string.h>
 #include <time.h>
 
+/* dstr_reserve() does not terminate a still-empty buffer; keep ours valid. */
+static void codec_reserve(dstr *s, size_t extra) {
+    dstr_reserve(s, extra);
+    s->ptr[s->len] = '\0';
+}
+
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void gw_base64_encode(dstr *out, const void *data, size_t n) {
     const unsigned char *p = data;
-    dstr_reserve(out, (n + 2) / 3 * 4);
+    codec_reserve(out, (n + 2) / 3 * 4);
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {
         unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
@@ -44,7 +50,7 @@ int gw_base64_decode(dstr *out, const char *text, size_t n) {
     }
     if (pad && (n + pad) % 4 != 0) return -1;
     if (n % 4 == 1) return -1;
-    dstr_reserve(out, n / 4 * 3 + 3);
+    codec_reserve(out, n / 4 * 3 + 3);
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
@@ -124,7 +130,7 @@ static int hex_value(char c) {
 }
 
 void gw_url_decode(dstr *out, const char *data, size_t n, int plus_is_space) {
-    dstr_reserve(out, n);
+    codec_reserve(out, n);
     for (size_t i = 0; i < n; i++) {
         char c = data[i];
         if (c == '%' && i + 2 < n && hex_value(data[i + 1]) >= 0 &&

@@ -18,6 +18,7 @@ int gw_read_file(const char *path, size_t max, dstr *out, char *err, size_t errl
     int rc = 0;
     for (;;) {
         dstr_reserve(out, 65536);
+        out->ptr[out->len] = '\0'; /* stays a valid string if nothing is read */
         ssize_t r = read(fd, out->ptr + out->len, out->cap - out->len - 1);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
