@@ -77,7 +77,7 @@ static void gw_log_request(const char *method, const char *raw_uri, int64_t star
     log_str(r, "outcome", o->outcome);
     if (o->res) {
         log_str(r, "lambda_request_id", o->res->request_id);
-        log_bool(r, "cold_start", o->res->cold_start);
+        log_bool(r, "lambda_cold_start", o->res->cold_start);
         if (o->res->error_type[0]) log_str(r, "error_type", o->res->error_type);
         if (o->res->detail[0]) log_str(r, "detail", o->res->detail);
     }

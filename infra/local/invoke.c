@@ -159,7 +159,7 @@ static void log_result(const char *function, const fn_result *r) {
     log_str(rec, "function", function);
     log_str(rec, "status", fn_status_name(r->status));
     log_str(rec, "lambda_request_id", r->request_id);
-    log_bool(rec, "cold_start", r->cold_start);
+    log_bool(rec, "lambda_cold_start", r->cold_start);
     log_int(rec, "init_ms", r->init_ms);
     log_int(rec, "duration_ms", r->duration_ms);
     log_int(rec, "response_bytes", (long long)r->payload.len);

@@ -43,7 +43,7 @@ static void sch_done(void *ctx, const fn_result *r) {
     log_str(rec, "status", fn_status_name(r->status));
     log_str(rec, "lambda_request_id", r->request_id);
     log_int(rec, "duration_ms", r->duration_ms);
-    log_bool(rec, "cold_start", r->cold_start);
+    log_bool(rec, "lambda_cold_start", r->cold_start);
     if (r->status == FN_ERROR) log_str(rec, "error_type", r->error_type);
     if (r->status != FN_OK) log_str(rec, "detail", r->detail);
     gw_log_end(rec);
