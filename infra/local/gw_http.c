@@ -2,6 +2,7 @@
 #include "gw_http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -269,40 +270,63 @@ static void gw_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Binds the listening socket before MHD starts, so the port is known (and
+ * a busy port is reported plainly) before any connection thread exists. */
+static int gw_listen(const char *addr, unsigned short port, int *is_v6, unsigned short *bound,
+                     char *err, size_t errlen) {
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
+    if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        len = sizeof *s4;
+        *is_v6 = 0;
+    } else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        len = sizeof *s6;
+        *is_v6 = 1;
+    } else {
+        snprintf(err, errlen, "bind address '%s' is not a numeric IPv4/IPv6 address", addr);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        snprintf(err, errlen, "cannot listen on %s:%u: %s", addr, port, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    *bound = ntohs(*is_v6 ? s6->sin6_port : s4->sin_port);
+    return fd;
+}
+
 gw_http *gw_http_start(const gw_http_config *cfg, char *err, size_t errlen) {
+    int v6;
+    unsigned short bound;
+    int fd = gw_listen(cfg->bind_addr, cfg->port, &v6, &bound, err, errlen);
+    if (fd < 0) return NULL;
     gw_http *g = calloc(1, sizeof *g);
     if (!g) abort();
     g->cfg = *cfg;
-    struct sockaddr_in sa4 = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
-    struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(cfg->port)};
-    const struct sockaddr *sa;
+    g->port = bound;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    if (inet_pton(AF_INET, cfg->bind_addr, &sa4.sin_addr) == 1) {
-        sa = (const struct sockaddr *)&sa4;
-    } else if (inet_pton(AF_INET6, cfg->bind_addr, &sa6.sin6_addr) == 1) {
-        sa = (const struct sockaddr *)&sa6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        snprintf(err, errlen, "bind address '%s' is not a numeric IPv4/IPv6 address",
-                 cfg->bind_addr);
-        free(g);
-        return NULL;
-    }
-    g->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, gw_access, g, MHD_OPTION_SOCK_ADDR, sa,
+                     MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    g->d = MHD_start_daemon(flags, 0, NULL, NULL, gw_access, g, MHD_OPTION_LISTEN_SOCKET, fd,
                             MHD_OPTION_URI_LOG_CALLBACK, gw_uri_logger, g,
                             MHD_OPTION_NOTIFY_COMPLETED, gw_completed, g,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
-    const union MHD_DaemonInfo *info =
-        g->d ? MHD_get_daemon_info(g->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-    if (!info || !info->port) {
-        snprintf(err, errlen, "cannot listen on %s:%u (in use?)", cfg->bind_addr, cfg->port);
-        if (g->d) MHD_stop_daemon(g->d);
+    if (!g->d) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s:%u", cfg->bind_addr, bound);
+        close(fd);
         free(g);
         return NULL;
     }
-    g->port = info->port;
     return g;
 }
 

@@ -720,7 +720,8 @@ static void test_integration_timeout(int port) {
 }
 
 static void test_function_timeout_default_order(int port) {
-    /* function timeout 400 ms < integration 500 ms: Lambda's error, 500 */
+    /* function timeout 400 ms < integration 1500 ms: Lambda's error, 500 */
+    CHECK(pid_of(port, "/slow/pid") > 0, "warm-up before the timeout check");
     http_resp r;
     http_get(port, "/slow/sleep?ms=2000", &r);
     CHECK(resp_is_message(&r, 500, "Internal Server Error"), "function timeout first: 500 (%ld)", r.status);
@@ -894,7 +895,7 @@ int main(int argc, char **argv) {
         int st = gw_stop(&b);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway B: exit 0 (status %d)", st);
     }
-    const char *env_c[] = {"LOCAL_INTEGRATION_TIMEOUT_MS=500", "LOCAL_FUNCTION_TIMEOUT_MS=400", NULL};
+    const char *env_c[] = {"LOCAL_INTEGRATION_TIMEOUT_MS=1500", "LOCAL_FUNCTION_TIMEOUT_MS=400", NULL};
     gw_proc c = {0};
     if (CHECK(gw_start(&c, "gw_c", env_c, args_b) == 0, "gateway C starts")) {
         test_function_timeout_default_order(c.port);
