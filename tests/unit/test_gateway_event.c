@@ -11,8 +11,8 @@
 #include <string.h>
 
 /* the modules under test are linked into the local tools, not libcore */
-#include "../../infra/local/gw_codec.c"
-#include "../../infra/local/gw_event.c"
+#include "gw_codec.h"
+#include "gw_event.h"
 
 static const char *jstr(const cJSON *o, const char *path) {
     /* dotted path lookup: "requestContext.http.method" */

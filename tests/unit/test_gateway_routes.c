@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 /* the modules under test are linked into the local tools, not libcore */
-#include "../../infra/local/gw_file.c"
-#include "../../infra/local/gw_routes.c"
+#include "gw_file.h"
+#include "gw_routes.h"
 
 static void test_parse_and_lookup(void **state) {
     (void)state;

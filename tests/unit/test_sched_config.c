@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 /* the modules under test are linked into the local tools, not libcore */
-#include "../../infra/local/gw_file.c"
-#include "../../infra/local/gw_routes.c"
-#include "../../infra/local/tzone.c"
-#include "../../infra/local/sched_expr.c"
-#include "../../infra/local/sched_config.c"
+#include "gw_file.h"
+#include "gw_routes.h"
+#include "tzone.h"
+#include "sched_expr.h"
+#include "sched_config.h"
 
 static const char valid_yaml[] =
     "# comment\n"

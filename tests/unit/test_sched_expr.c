@@ -11,9 +11,9 @@
 #include <string.h>
 
 /* the modules under test are linked into the local tools, not libcore */
-#include "../../infra/local/gw_file.c"
-#include "../../infra/local/tzone.c"
-#include "../../infra/local/sched_expr.c"
+#include "gw_file.h"
+#include "tzone.h"
+#include "sched_expr.h"
 
 static int64_t iso(const char *s) {
     int y, mo, d, h, mi, se;
