@@ -39,13 +39,14 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared -Itests/unit/support $(PKG_CFLAGS)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared -Itests/unit/support -Iinfra/local $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
 OBJ     := $(OUT)/obj
 FUNCS   := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 CORE_SRC := $(wildcard shared/*.c)
 CORE_LIB := $(OUT)/libcore.a
+LOCAL_LIB := $(OUT)/liblocal.a
 
 LOCAL_PROGS := gateway invoke backtest
 LOCAL_LIB_SRC := $(filter-out $(LOCAL_PROGS:%=infra/local/%.c),$(wildcard infra/local/*.c))
@@ -82,6 +83,13 @@ $(CORE_LIB): $(call obj,$(CORE_SRC))
 	@mkdir -p $(@D)
 	@rm -f $@ && $(AR) rcs $@ $^
 
+# the local gateway's library (infra/local minus its programs), for its unit tests
+$(LOCAL_LIB): $(call obj,$(LOCAL_LIB_SRC))
+	@mkdir -p $(@D)
+	@rm -f $@ && $(AR) rcs $@ $^
+
+# objects are products, not intermediates: keep them between builds
+.SECONDARY:
 .SECONDEXPANSION:
 $(OUT)/%/bootstrap: $$(call obj,$$(wildcard functions/$$*/*.c)) $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -98,7 +106,7 @@ $(FAKE_BINS): $(OUT)/bin/%: $$(call obj,tests/fakes/$$*.c $(FAKE_LIB_SRC)) $(COR
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
-$(OUT)/tests/test_%: $$(call obj,tests/unit/test_$$*.c $(TEST_SUPPORT_SRC)) $(CORE_LIB)
+$(OUT)/tests/test_%: $$(call obj,tests/unit/test_$$*.c $(TEST_SUPPORT_SRC)) $(LOCAL_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka

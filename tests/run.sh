@@ -41,15 +41,6 @@ run_suite() {
   count "$log" "$name" $?
 }
 
-# a port nobody listens on (bash's /dev/tcp: no python or iproute2 needed)
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-
 wait_port_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && run_suite "$(basename "$t")" "$t"; done
@@ -68,13 +59,15 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
   pids+=($!)
   if wait_port_file "$fake_port_file"; then
     fake="http://127.0.0.1:$(cat "$fake_port_file")"
-    gw_port=$(free_port)
+    gw_port_file="$LOGDIR/gateway.port"
     # the environment tests/scenarios/README.md documents
     BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
-    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal" TZ=UTC PORT=$gw_port \
-      "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler >"$LOGDIR/gateway.log" 2>&1 &
+    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal" TZ=UTC \
+      "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler --port 0 --port-file "$gw_port_file" \
+      >"$LOGDIR/gateway.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$gw_port/health" && break; sleep 0.05; done
+    wait_port_file "$gw_port_file"
+    gw_port=$(cat "$gw_port_file")
     run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" tests/scenarios/binance
   else
     count /dev/null run_scenarios 1

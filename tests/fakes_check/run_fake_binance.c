@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -950,7 +951,10 @@ static int stop_fake(void **state) {
 
 int main(int argc, char **argv) {
     const char *env_bin = getenv("FAKE_BINANCE"), *env_data = getenv("FAKE_BINANCE_DATA");
-    if (argc > 1) snprintf(fake_bin, sizeof fake_bin, "%s", argv[1]);
+    struct stat st;
+    if (argc > 1 && stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode)) /* a build dir */
+        snprintf(fake_bin, sizeof fake_bin, "%s/bin/fake_binance", argv[1]);
+    else if (argc > 1) snprintf(fake_bin, sizeof fake_bin, "%s", argv[1]);
     else if (env_bin) snprintf(fake_bin, sizeof fake_bin, "%s", env_bin);
     else {
         const char *slash = strrchr(argv[0], '/');
