@@ -177,12 +177,12 @@ static int parse_decision_name(const char *name, entry *e) {
     return 0;
 }
 
-/* Newest first: time, then the later suffix, then symbol (any fixed order). */
+/* Newest first: time, then the later suffix; ties by symbol, A to Z. */
 static int entry_cmp(const void *a, const void *b) {
     const entry *x = a, *y = b;
     if (x->ts != y->ts) return x->ts < y->ts ? 1 : -1;
     if (x->suffix != y->suffix) return x->suffix < y->suffix ? 1 : -1;
-    return strcmp(y->symbol, x->symbol);
+    return strcmp(x->symbol, y->symbol);
 }
 
 static void entries_clear(entries *es) {
@@ -228,7 +228,7 @@ static int list_day(store *s, const char *prefix, entries *es) {
         after = page.keys[page.n - 1]; /* store_list reads it before freeing the page */
     }
     store_page_free(&page);
-    qsort(es->v, es->n, sizeof *es->v, entry_cmp);
+    if (es->n) qsort(es->v, es->n, sizeof *es->v, entry_cmp);
     return rc;
 }
 

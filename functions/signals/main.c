@@ -6,7 +6,7 @@
  * that cannot be written is a 500 that still carries the decision. */
 #include "api.h"
 #include "journal.h"
-#include "signal.h"
+#include "signal_pipeline.h"
 
 #define SIGNALS_DEFAULT_LIMIT 50
 

@@ -19,7 +19,7 @@
 #include "api.h"
 #include "journal.h"
 #include "log.h"
-#include "signal.h"
+#include "signal_pipeline.h"
 
 typedef struct run_spec {
     const char *symbols[CFG_MAX_SYMBOLS]; /* cfg's own strings */

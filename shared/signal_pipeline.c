@@ -1,5 +1,5 @@
-/* signal: the decision pipeline (see signal.h). */
-#include "signal.h"
+/* signal_pipeline: the decision pipeline (see signal_pipeline.h). */
+#include "signal_pipeline.h"
 
 #include <math.h>
 #include <stdio.h>

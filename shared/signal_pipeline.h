@@ -1,5 +1,7 @@
-/* signal: the decision pipeline: market data -> features -> predictor ->
- * decision -> journal, for several symbols in about one round trip.
+/* signal_pipeline (prefix signal_; not "signal.h": -Ishared would shadow
+ * the system header): the decision pipeline: market data -> features ->
+ * predictor -> decision -> journal, for several symbols in about one round
+ * trip.
  *
  * Contract: signal_decide() prepares every Binance request of every symbol
  * (klines 5m/1h/4h/1d with limit SIGNAL_KLINES_LIMIT, depth
@@ -31,8 +33,8 @@
  *            no data: {"predictor":P,"symbol":S,"features":null,"data_error":why}
  *   decision decision_to_json + "rationale" (the predictor's) + "fallback"
  *            (only when the fallback answered) */
-#ifndef SIGNAL_H
-#define SIGNAL_H
+#ifndef SIGNAL_PIPELINE_H
+#define SIGNAL_PIPELINE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,417 @@
+/* journal: key layout, create-only writes with suffixes, unwritten records
+ * logged in full, and reading decisions back newest first across days, in a
+ * fresh temporary file store per test. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cJSON.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "capture.h"
+#include "journal.h"
+#include "log.h"
+
+#define DAY 86400000LL
+
+typedef struct fixture {
+    char base[512];
+    char url[600];
+    store *s;
+    dstr log;
+} fixture;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* A fresh store under dir (TMPDIR, or /tmp). */
+static int setup_in(void **state, const char *dir) {
+    fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    snprintf(f->base, sizeof f->base, "%s/test_journal.XXXXXX", dir);
+    if (!mkdtemp(f->base)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->url, sizeof f->url, "file://%s/root", f->base);
+    dstr err = {0};
+    f->s = store_open(f->url, &err);
+    dstr_free(&err);
+    log_init("test");
+    capture_start(&f->log);
+    *state = f;
+    return f->s ? 0 : -1;
+}
+
+static int setup(void **state) {
+    const char *tmp = getenv("TMPDIR");
+    return setup_in(state, tmp && *tmp ? tmp : "/tmp");
+}
+
+/* tmpfs when there is one: the paging test writes over a thousand objects,
+ * and the file backend fsyncs each. */
+static int setup_fast(void **state) {
+    struct stat st;
+    if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)) return setup_in(state, "/dev/shm");
+    return setup(state);
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    capture_stop();
+    store_close(f->s);
+    nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dstr_free(&f->log);
+    free(f);
+    return 0;
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void put_ok(fixture *f, journal_kind kind, const char *symbol, int64_t at, const char *json,
+                   const char *want_key) {
+    dstr key = {0};
+    int rc = journal_put(f->s, kind, symbol, at, json, strlen(json), &key);
+    if (rc) fail_msg("journal_put %s at %lld failed: %s", symbol, (long long)at, f->log.ptr);
+    if (want_key) assert_string_equal(key.ptr, want_key);
+    dstr_free(&key);
+}
+
+/* The "id" fields of the array, in order, as "a,b,c". */
+static void ids_of(const char *array, dstr *out) {
+    cJSON *root = cJSON_Parse(array);
+    assert_true(cJSON_IsArray(root));
+    const cJSON *o;
+    cJSON_ArrayForEach(o, root) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        assert_true(cJSON_IsString(id));
+        dstr_printf(out, "%s%s", out->len ? "," : "", id->valuestring);
+    }
+    cJSON_Delete(root);
+}
+
+static void expect_recent(fixture *f, size_t limit, const char *want_ids) {
+    dstr arr = {0}, ids = {0};
+    assert_int_equal(journal_recent_decisions(f->s, limit, &arr), 0);
+    ids_of(arr.ptr, &ids);
+    assert_string_equal(dstr_cstr(&ids), want_ids);
+    dstr_free(&arr);
+    dstr_free(&ids);
+}
+
+/* ---- keys ----------------------------------------------------------------------- */
+
+typedef struct key_case {
+    journal_kind kind;
+    const char *symbol;
+    int64_t at;
+    int suffix;
+    const char *want; /* NULL: refused */
+} key_case;
+
+static const key_case key_cases[] = {
+    /* 2025-12-31T11:35:07.042Z */
+    {JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, 0, "payloads/20251231/113507042_BTCUSDT_decision.json"},
+    {JOURNAL_REQUEST, "BTCUSDT", 1767180907042LL, 0, "payloads/20251231/113507042_BTCUSDT_request.json"},
+    {JOURNAL_DECISION, "ETHUSDT", 1767180907042LL, 3, "payloads/20251231/113507042_ETHUSDT_decision-3.json"},
+    /* midnight, one millisecond before it, the epoch */
+    {JOURNAL_DECISION, "BTCUSDT", 1767225600000LL, 0, "payloads/20260101/000000000_BTCUSDT_decision.json"},
+    {JOURNAL_DECISION, "BTCUSDT", 1767225599999LL, 0, "payloads/20251231/235959999_BTCUSDT_decision.json"},
+    {JOURNAL_REQUEST, "1000PEPEUSDT", 0, 0, "payloads/19700101/000000000_1000PEPEUSDT_request.json"},
+    {JOURNAL_DECISION, "btcusdt", 1767180907042LL, 0, NULL},
+    {JOURNAL_DECISION, "BTC_USDT", 1767180907042LL, 0, NULL},
+    {JOURNAL_DECISION, "BTC/USDT", 1767180907042LL, 0, NULL},
+    {JOURNAL_DECISION, "", 1767180907042LL, 0, NULL},
+    {JOURNAL_DECISION, "BTCUSDT", -1, 0, NULL},
+    {JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, -1, NULL},
+    {JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, JOURNAL_MAX_SUFFIX + 1, NULL},
+};
+
+static void test_key_layout(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof key_cases / sizeof *key_cases; i++) {
+        const key_case *c = &key_cases[i];
+        char key[JOURNAL_KEY_MAX];
+        int rc = journal_key(c->kind, c->symbol, c->at, c->suffix, key, sizeof key);
+        if (!c->want) {
+            if (rc == 0) fail_msg("case %zu: %s accepted as %s", i, c->symbol, key);
+            continue;
+        }
+        if (rc) fail_msg("case %zu: refused", i);
+        assert_string_equal(key, c->want);
+        assert_true(store_key_valid(key, NULL));
+    }
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+static void test_put_round_trip(void **state) {
+    fixture *f = *state;
+    const char *rec = "{\"symbol\":\"BTCUSDT\",\"direction\":\"FLAT\"}";
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, rec,
+           "payloads/20251231/113507042_BTCUSDT_decision.json");
+    dstr got = {0};
+    assert_int_equal(store_get(f->s, "payloads/20251231/113507042_BTCUSDT_decision.json", &got), STORE_OK);
+    assert_string_equal(got.ptr, rec);
+    dstr_free(&got);
+}
+
+static void test_collisions_get_suffixes(void **state) {
+    fixture *f = *state;
+    const int64_t at = 1767180907042LL;
+    static const char *const want[] = {
+        "payloads/20251231/113507042_BTCUSDT_decision.json",
+        "payloads/20251231/113507042_BTCUSDT_decision-1.json",
+        "payloads/20251231/113507042_BTCUSDT_decision-2.json",
+    };
+    for (int i = 0; i < 3; i++) {
+        char rec[32];
+        snprintf(rec, sizeof rec, "{\"n\":%d}", i);
+        put_ok(f, JOURNAL_DECISION, "BTCUSDT", at, rec, want[i]);
+    }
+    /* nothing was overwritten: each key still holds its own record */
+    for (int i = 0; i < 3; i++) {
+        dstr got = {0};
+        char rec[32];
+        snprintf(rec, sizeof rec, "{\"n\":%d}", i);
+        assert_int_equal(store_get(f->s, want[i], &got), STORE_OK);
+        assert_string_equal(got.ptr, rec);
+        dstr_free(&got);
+    }
+    /* a request at the same instant does not collide with the decisions */
+    put_ok(f, JOURNAL_REQUEST, "BTCUSDT", at, "{}", "payloads/20251231/113507042_BTCUSDT_request.json");
+}
+
+static void test_suffixes_exhausted_is_unwritten(void **state) {
+    fixture *f = *state;
+    const int64_t at = 1767180907042LL;
+    for (int i = 0; i <= JOURNAL_MAX_SUFFIX; i++) {
+        char key[JOURNAL_KEY_MAX];
+        assert_int_equal(journal_key(JOURNAL_DECISION, "BTCUSDT", at, i, key, sizeof key), 0);
+        assert_int_equal(store_put_new(f->s, key, "{}", 2), STORE_OK);
+    }
+    dstr key = {0};
+    assert_int_equal(journal_put(f->s, JOURNAL_DECISION, "BTCUSDT", at, "{\"x\":1}", 7, &key), -1);
+    assert_int_equal(key.len, 0);
+    assert_non_null(strstr(f->log.ptr, "\"event\":\"journal.unwritten\""));
+    assert_non_null(strstr(f->log.ptr, "\"record\":{\"x\":1}"));
+    dstr_free(&key);
+}
+
+/* The record an unwritten event carries, parsed from the captured log. */
+static cJSON *unwritten_event(const char *log) {
+    const char *line = strstr(log, "{\"timestamp\"");
+    for (; line; line = strstr(line + 1, "{\"timestamp\"")) {
+        const char *end = strchr(line, '\n');
+        cJSON *ev = cJSON_ParseWithLength(line, end ? (size_t)(end - line) : strlen(line));
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(ev, "event");
+        if (cJSON_IsString(name) && strcmp(name->valuestring, "journal.unwritten") == 0) return ev;
+        cJSON_Delete(ev);
+    }
+    return NULL;
+}
+
+static void test_unwritten_without_store(void **state) {
+    fixture *f = *state;
+    const char *rec = "{\"symbol\":\"ETHUSDT\",\"direction\":\"LONG\",\"prob\":0.75}";
+    dstr key = {0};
+    dstr_puts(&key, "stale");
+    assert_int_equal(journal_put(NULL, JOURNAL_DECISION, "ETHUSDT", 1767180907042LL, rec, strlen(rec), &key), -1);
+    assert_int_equal(key.len, 0);
+    cJSON *ev = unwritten_event(f->log.ptr);
+    assert_non_null(ev);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ev, "level")->valuestring, "ERROR");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ev, "kind")->valuestring, "decision");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ev, "symbol")->valuestring, "ETHUSDT");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ev, "key")->valuestring,
+                        "payloads/20251231/113507042_ETHUSDT_decision.json");
+    const cJSON *record = cJSON_GetObjectItemCaseSensitive(ev, "record");
+    assert_true(cJSON_IsObject(record));
+    assert_true(cJSON_GetObjectItemCaseSensitive(record, "prob")->valuedouble == 0.75);
+    cJSON_Delete(ev);
+    dstr_free(&key);
+}
+
+static void test_unwritten_on_store_failure(void **state) {
+    fixture *f = *state;
+    /* an object where the day's "directory" must go: the backend cannot
+     * create the record (STORE_IO), whatever the suffix */
+    assert_int_equal(store_put(f->s, "payloads/20251231", "x", 1), STORE_OK);
+    const char *rec = "not json, still kept in the log";
+    assert_int_equal(journal_put(f->s, JOURNAL_REQUEST, "BTCUSDT", 1767180907042LL, rec, strlen(rec), NULL), -1);
+    cJSON *ev = unwritten_event(f->log.ptr);
+    assert_non_null(ev);
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(ev, "error");
+    assert_true(cJSON_IsString(error));
+    assert_non_null(strstr(error->valuestring, "io"));
+    /* a record that is not JSON is kept as a string */
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ev, "record")->valuestring, rec);
+    cJSON_Delete(ev);
+}
+
+static void test_unwritten_bad_symbol(void **state) {
+    fixture *f = *state;
+    assert_int_equal(journal_put(f->s, JOURNAL_DECISION, "../etc", 1767180907042LL, "{}", 2, NULL), -1);
+    assert_non_null(strstr(f->log.ptr, "journal.unwritten"));
+    store_page page = {0};
+    assert_int_equal(store_list(f->s, "", NULL, 10, &page), STORE_OK);
+    assert_int_equal(page.n, 0);
+    store_page_free(&page);
+}
+
+/* ---- reading back ------------------------------------------------------------------- */
+
+static void test_recent_empty_journal(void **state) {
+    fixture *f = *state;
+    dstr arr = {0};
+    assert_int_equal(journal_recent_decisions(f->s, 50, &arr), 0);
+    assert_string_equal(arr.ptr, "[]");
+    dstr_free(&arr);
+}
+
+static void test_recent_across_days_newest_first(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms(), today = now - now % DAY;
+    /* written out of order; requests and other keys must be ignored */
+    struct {
+        int64_t at;
+        const char *symbol, *id;
+    } recs[] = {
+        {today - 2 * DAY + 3600000, "BTCUSDT", "d-2 01h"},
+        {today + 60000, "ETHUSDT", "d0 00:01"},
+        {today - DAY + 7200000, "BTCUSDT", "d-1 02h"},
+        {today - 2 * DAY + 7200000, "ETHUSDT", "d-2 02h"},
+        {today + 1000, "BTCUSDT", "d0 00:00:01"},
+        {today - DAY + 3600000, "ETHUSDT", "d-1 01h"},
+    };
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        char json[96];
+        snprintf(json, sizeof json, "{\"id\":\"%s\"}", recs[i].id);
+        put_ok(f, JOURNAL_DECISION, recs[i].symbol, recs[i].at, json, NULL);
+        put_ok(f, JOURNAL_REQUEST, recs[i].symbol, recs[i].at, "{\"id\":\"request\"}", NULL);
+    }
+    expect_recent(f, 50, "d0 00:01,d0 00:00:01,d-1 02h,d-1 01h,d-2 02h,d-2 01h");
+    expect_recent(f, 3, "d0 00:01,d0 00:00:01,d-1 02h");
+    expect_recent(f, 1, "d0 00:01");
+}
+
+static void test_recent_same_millisecond_and_suffixes(void **state) {
+    fixture *f = *state;
+    int64_t at = now_ms() - 5000;
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", at, "{\"id\":\"first\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", at, "{\"id\":\"second\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", at, "{\"id\":\"third\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", at - 1, "{\"id\":\"older\"}", NULL);
+    /* "-1" sorts before "." in bytes, yet was written later */
+    expect_recent(f, 10, "third,second,first,older");
+}
+
+static void test_recent_skips_gaps_and_corrupt_objects(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms();
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", now - 30 * DAY, "{\"id\":\"a month ago\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", now - 10 * DAY, "not json at all", NULL);
+    put_ok(f, JOURNAL_DECISION, "ETHUSDT", now - 10 * DAY + 1, "[\"an array\"]", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", now - 1000, "{\"id\":\"just now\"}", NULL);
+    /* a stray key of another shape in a day prefix is not a decision */
+    char key[JOURNAL_KEY_MAX];
+    assert_int_equal(journal_key(JOURNAL_DECISION, "BTCUSDT", now, 0, key, sizeof key), 0);
+    strcpy(strrchr(key, '/') + 1, "notes.json");
+    assert_int_equal(store_put_new(f->s, key, "{\"id\":\"stray\"}", 14), STORE_OK);
+
+    expect_recent(f, 10, "just now,a month ago");
+    /* the corrupt ones were not counted against the limit either */
+    expect_recent(f, 2, "just now,a month ago");
+    assert_non_null(strstr(f->log.ptr, "\"event\":\"journal.corrupt\""));
+    assert_non_null(strstr(f->log.ptr, "\"level\":\"WARN\""));
+}
+
+static void test_recent_tomorrow_is_included(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms();
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", now - DAY, "{\"id\":\"yesterday\"}", NULL);
+    /* written by a host whose clock runs ahead */
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", now + DAY - now % DAY + 10, "{\"id\":\"tomorrow\"}", NULL);
+    expect_recent(f, 5, "tomorrow,yesterday");
+}
+
+static void test_recent_limit_range(void **state) {
+    fixture *f = *state;
+    dstr arr = {0};
+    dstr_puts(&arr, "keep");
+    assert_int_equal(journal_recent_decisions(f->s, 0, &arr), -1);
+    assert_int_equal(journal_recent_decisions(f->s, JOURNAL_LIMIT_MAX + 1, &arr), -1);
+    assert_int_equal(journal_recent_decisions(NULL, 10, &arr), -1);
+    assert_string_equal(arr.ptr, "keep");
+    dstr_free(&arr);
+}
+
+/* A day with more keys than one listing page: the newest come from the
+ * last page, which only a full walk of the day reaches. */
+static void test_recent_day_over_one_page(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms(), base = now - now % DAY;
+    const int n = 520; /* 1040 keys with the requests */
+    for (int i = 0; i < n; i++) {
+        char json[32];
+        snprintf(json, sizeof json, "{\"id\":\"%d\"}", i);
+        put_ok(f, JOURNAL_DECISION, "BTCUSDT", base + i * 10, json, NULL);
+        put_ok(f, JOURNAL_REQUEST, "BTCUSDT", base + i * 10, "{}", NULL);
+    }
+    expect_recent(f, 3, "519,518,517");
+    dstr arr = {0};
+    assert_int_equal(journal_recent_decisions(f->s, JOURNAL_LIMIT_MAX, &arr), 0);
+    cJSON *root = cJSON_Parse(arr.ptr);
+    assert_int_equal(cJSON_GetArraySize(root), n);
+    cJSON_Delete(root);
+    dstr_free(&arr);
+}
+
+static void test_open_once_and_failures(void **state) {
+    fixture *f = *state;
+    store *a = journal_open(f->url);
+    assert_non_null(a);
+    assert_ptr_equal(journal_open(f->url), a);
+    assert_null(journal_open("ftp://nowhere"));
+    assert_non_null(strstr(f->log.ptr, "\"event\":\"journal.open_failed\""));
+    assert_null(journal_open("s3://")); /* still failing: tried again, not cached */
+    assert_non_null(journal_open(f->url));
+    journal_close();
+    journal_close(); /* idempotent */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_layout),
+        cmocka_unit_test_setup_teardown(test_put_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_collisions_get_suffixes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suffixes_exhausted_is_unwritten, setup_fast, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritten_without_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritten_on_store_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritten_bad_symbol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_empty_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_across_days_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_same_millisecond_and_suffixes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_skips_gaps_and_corrupt_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_tomorrow_is_included, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_limit_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_day_over_one_page, setup_fast, teardown),
+        cmocka_unit_test_setup_teardown(test_open_once_and_failures, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

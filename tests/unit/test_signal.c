@@ -1,0 +1,405 @@
+/* signal_pipeline: the parts that need no network: the six requests per
+ * symbol, the snapshot assembled from canned Binance answers (forming
+ * candle dropped, newest 300 kept, a failed request named with its status),
+ * and the run without market data: FLAT with a "data:" reason, request and
+ * decision records journaled, signal.decision logged. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cJSON.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "capture.h"
+#include "config.h"
+#include "journal.h"
+#include "log.h"
+#include "market_features.h"
+#include "signal_pipeline.h"
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static cfg test_cfg(void) {
+    static char *symbols[] = {"BTCUSDT", "ETHUSDT"};
+    cfg c;
+    memset(&c, 0, sizeof c);
+    c.symbols[0] = symbols[0];
+    c.symbols[1] = symbols[1];
+    c.n_symbols = 2;
+    c.min_prob = 0.6, c.rr_min = 1.2, c.atr_mult_tp = 1.8, c.atr_mult_sl = 1.0;
+    c.max_spread_bps = 2.0;
+    c.atr_period = 14;
+    c.atr_tf = "1h";
+    c.predictor = "builtin";
+    c.predictor_fallback = "none";
+    c.fapi_base = "http://127.0.0.1:9";
+    c.binance_timeout_ms = 1000;
+    return c;
+}
+
+/* ---- canned Binance answers ------------------------------------------------------- */
+
+/* n klines of interval ms ending with the candle forming at now (when
+ * forming), a gentle zig-zag around 100. */
+static void klines_body(dstr *out, int64_t interval, int n, int64_t now, int forming) {
+    int64_t open = now - now % interval - (forming ? 0 : interval);
+    open -= (int64_t)(n - 1) * interval;
+    dstr_putc(out, '[');
+    for (int i = 0; i < n; i++, open += interval) {
+        double o = 100 + (i % 7) * 0.1, c = 100 + ((i + 3) % 7) * 0.1;
+        double hi = (o > c ? o : c) + 0.05, lo = (o < c ? o : c) - 0.05;
+        dstr_printf(out, "%s[%lld,\"%.2f\",\"%.2f\",\"%.2f\",\"%.2f\",\"12.5\",%lld,\"1250\",10,\"6\",\"600\",\"0\"]",
+                    i ? "," : "", (long long)open, o, hi, lo, c, (long long)(open + interval - 1));
+    }
+    dstr_putc(out, ']');
+}
+
+static const char depth_body[] =
+    "{\"lastUpdateId\":1,\"E\":1,\"T\":1,\"bids\":[[\"100.00\",\"3\"],[\"99.99\",\"2\"]],"
+    "\"asks\":[[\"100.01\",\"1\"],[\"100.02\",\"4\"]]}";
+static const char premium_body[] =
+    "{\"symbol\":\"BTCUSDT\",\"markPrice\":\"100.005\",\"indexPrice\":\"100.0\","
+    "\"estimatedSettlePrice\":\"100.0\",\"lastFundingRate\":\"0.0001\",\"interestRate\":\"0.0001\","
+    "\"nextFundingTime\":1767225600000,\"time\":1767180907042}";
+
+typedef struct canned {
+    http_err err;   /* per request: HTTP_OK unless a transport failure */
+    long status;    /* 0 means 200 */
+    const char *body; /* NULL: the good answer */
+} canned;
+
+static const int64_t tf_interval[4] = {300000, 3600000, 14400000, 86400000};
+
+/* Prepares the six requests and gives each its canned outcome. */
+static void prepare(http_request *reqs, const canned *outcome, int64_t now, int n_klines, int forming) {
+    cfg c = test_cfg();
+    bn_client bn;
+    bn_client_init(&bn, NULL, &c);
+    signal_prepare_market(&bn, "BTCUSDT", reqs);
+    for (int i = 0; i < SIGNAL_REQS; i++) {
+        const canned *o = &outcome[i];
+        reqs[i].err = o->err;
+        reqs[i].status = o->err == HTTP_OK ? (o->status ? o->status : 200) : 0;
+        if (o->err != HTTP_OK) continue;
+        if (o->body)
+            dstr_puts(&reqs[i].resp_body, o->body);
+        else if (i < 4)
+            klines_body(&reqs[i].resp_body, tf_interval[i], n_klines, now, forming);
+        else
+            dstr_puts(&reqs[i].resp_body, i == 4 ? depth_body : premium_body);
+    }
+}
+
+static void free_reqs(http_request *reqs) {
+    for (int i = 0; i < SIGNAL_REQS; i++) http_request_free(&reqs[i]);
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static void test_prepare_six_requests(void **state) {
+    (void)state;
+    cfg c = test_cfg();
+    bn_client bn;
+    bn_client_init(&bn, NULL, &c);
+    http_request reqs[SIGNAL_REQS];
+    signal_prepare_market(&bn, "ETHUSDT", reqs);
+    static const char *const want[SIGNAL_REQS] = {
+        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=5m&limit=301",
+        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=1h&limit=301",
+        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=4h&limit=301",
+        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=1d&limit=301",
+        "http://127.0.0.1:9/fapi/v1/depth?symbol=ETHUSDT&limit=20",
+        "http://127.0.0.1:9/fapi/v1/premiumIndex?symbol=ETHUSDT",
+    };
+    for (int i = 0; i < SIGNAL_REQS; i++) {
+        assert_string_equal(reqs[i].url.ptr, want[i]);
+        assert_string_equal(reqs[i].method, "GET");
+    }
+    free_reqs(reqs);
+}
+
+static void test_assemble_drops_forming_keeps_300(void **state) {
+    (void)state;
+    int64_t now = now_ms();
+    http_request reqs[SIGNAL_REQS];
+    canned ok[SIGNAL_REQS] = {{0}};
+    prepare(reqs, ok, now, SIGNAL_KLINES_LIMIT, 1);
+    snapshot s;
+    char why[160];
+    bn_status st = BN_TIMEOUT;
+    assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), 0);
+    assert_int_equal(st, BN_OK);
+    assert_string_equal(why, "");
+    assert_string_equal(s.symbol, "BTCUSDT");
+    for (int tf = 0; tf < TF_COUNT; tf++) {
+        assert_int_equal(s.tf[tf].n, SIGNAL_TF_BARS);
+        const candle *last = &s.tf[tf].v[s.tf[tf].n - 1];
+        assert_true(last->close_time < now);                    /* closed */
+        assert_true(now - last->close_time <= tf_interval[tf]); /* the newest closed one */
+    }
+    assert_int_equal(s.book.n_bids, 2);
+    assert_true(s.premium.mark_price == 100.005);
+    char reason[160];
+    if (snapshot_check(&s, now, reason, sizeof reason)) fail_msg("snapshot_check: %s", reason);
+    snapshot_free(&s);
+    free_reqs(reqs);
+}
+
+static void test_assemble_all_closed_keeps_newest_300(void **state) {
+    (void)state;
+    int64_t now = now_ms();
+    http_request reqs[SIGNAL_REQS];
+    canned ok[SIGNAL_REQS] = {{0}};
+    prepare(reqs, ok, now, SIGNAL_KLINES_LIMIT, 0); /* Binance lagging: no forming row */
+    snapshot s;
+    char why[160];
+    bn_status st;
+    assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), 0);
+    for (int tf = 0; tf < TF_COUNT; tf++) {
+        assert_int_equal(s.tf[tf].n, SIGNAL_TF_BARS);
+        assert_true(now - s.tf[tf].v[SIGNAL_TF_BARS - 1].close_time <= tf_interval[tf]);
+    }
+    snapshot_free(&s);
+    free_reqs(reqs);
+}
+
+typedef struct fail_case {
+    int index;
+    canned outcome;
+    bn_status status;
+    const char *why_prefix;
+} fail_case;
+
+static const fail_case fail_cases[] = {
+    {1, {HTTP_ERR_TIMEOUT, 0, NULL}, BN_TIMEOUT, "klines 1h: timeout: Binance did not answer in time"},
+    {4, {HTTP_OK, 503, "Service Unavailable."}, BN_UNAVAILABLE, "depth: unavailable (HTTP 503): "},
+    {5, {HTTP_OK, 200, "<html>"}, BN_BAD_RESPONSE, "premiumIndex: bad_response (HTTP 200): "},
+    {3, {HTTP_OK, 200, "{\"not\":\"an array\"}"}, BN_BAD_RESPONSE, "klines 1d: bad_response"},
+    {0, {HTTP_OK, 400, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}"}, BN_INVALID_SYMBOL,
+     "klines 5m: invalid_symbol (HTTP 400): Invalid symbol."},
+    {2, {HTTP_OK, 429, "{\"code\":-1003,\"msg\":\"Too many requests\"}"}, BN_RATE_LIMITED,
+     "klines 4h: rate_limited (HTTP 429): Too many requests"},
+    {4, {HTTP_ERR_CONNECT, 0, NULL}, BN_UNAVAILABLE, "depth: unavailable: cannot reach Binance"},
+};
+
+static void test_assemble_one_failure_names_it(void **state) {
+    (void)state;
+    int64_t now = now_ms();
+    for (size_t i = 0; i < sizeof fail_cases / sizeof *fail_cases; i++) {
+        const fail_case *fc = &fail_cases[i];
+        canned outcome[SIGNAL_REQS] = {{0}};
+        outcome[fc->index] = fc->outcome;
+        http_request reqs[SIGNAL_REQS];
+        prepare(reqs, outcome, now, SIGNAL_KLINES_LIMIT, 1);
+        snapshot s;
+        char why[256];
+        bn_status st;
+        assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), -1);
+        if (strncmp(why, fc->why_prefix, strlen(fc->why_prefix)) != 0)
+            fail_msg("case %zu: why '%s', want it to start with '%s'", i, why, fc->why_prefix);
+        assert_null(strstr(why, "more requests failed"));
+        assert_int_equal(st, fc->status);
+        for (int tf = 0; tf < TF_COUNT; tf++) assert_null(s.tf[tf].v); /* nothing half-kept */
+        assert_null(s.book.bids);
+        free_reqs(reqs);
+    }
+}
+
+static void test_assemble_counts_further_failures(void **state) {
+    (void)state;
+    int64_t now = now_ms();
+    canned outcome[SIGNAL_REQS] = {{0}};
+    outcome[1] = (canned){HTTP_ERR_TIMEOUT, 0, NULL};
+    outcome[2] = (canned){HTTP_OK, 503, "x"};
+    outcome[5] = (canned){HTTP_ERR_CONNECT, 0, NULL};
+    http_request reqs[SIGNAL_REQS];
+    prepare(reqs, outcome, now, SIGNAL_KLINES_LIMIT, 1);
+    snapshot s;
+    char why[256];
+    bn_status st;
+    assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), -1);
+    assert_int_equal(st, BN_TIMEOUT);
+    assert_true(strncmp(why, "klines 1h: timeout", 18) == 0);
+    assert_non_null(strstr(why, "(and 2 more requests failed)"));
+    free_reqs(reqs);
+}
+
+/* ---- the run without market data ---------------------------------------------------- */
+
+typedef struct run_fixture {
+    char dir[256];
+    store *s;
+    dstr log;
+} run_fixture;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int run_setup(void **state) {
+    run_fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/test_signal.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->dir)) return -1;
+    dstr url = {0}, err = {0};
+    dstr_printf(&url, "file://%s", f->dir);
+    f->s = store_open(url.ptr, &err);
+    dstr_free(&url);
+    dstr_free(&err);
+    log_init("test");
+    capture_start(&f->log);
+    *state = f;
+    return f->s ? 0 : -1;
+}
+
+static int run_teardown(void **state) {
+    run_fixture *f = *state;
+    capture_stop();
+    store_close(f->s);
+    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dstr_free(&f->log);
+    free(f);
+    return 0;
+}
+
+static const char *str_of(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void test_run_without_market_data(void **state) {
+    run_fixture *f = *state;
+    cfg c = test_cfg();
+    signal_env env = {.cfg = &c, .http = NULL, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    const char *symbols[] = {"BTCUSDT", "ETHUSDT"};
+    signal_result res[2];
+    int64_t t0 = now_ms();
+    assert_int_equal(signal_run_env(&env, symbols, 2, res), 0);
+    for (int i = 0; i < 2; i++) {
+        signal_result *r = &res[i];
+        assert_string_equal(r->symbol, symbols[i]);
+        assert_int_equal(r->d.dir, DIR_FLAT);
+        assert_false(r->d.risk_ok);
+        assert_true(r->d.decided_at >= t0);
+        assert_int_equal(r->d.candle_time, 0);
+        assert_int_equal(r->data_status, BN_UNAVAILABLE);
+        assert_int_equal(r->unwritten, 0);
+        /* the decision record: decision_to_json and the rationale */
+        cJSON *rec = cJSON_Parse(r->record.ptr);
+        assert_non_null(rec);
+        static const char *const keys[] = {"symbol", "direction", "prob", "entry", "tp", "sl", "rr",
+                                           "risk_ok", "reasons", "predictor", "candle_time",
+                                           "decided_at", "rationale"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+            if (!cJSON_GetObjectItemCaseSensitive(rec, keys[k])) fail_msg("record lacks %s", keys[k]);
+        assert_string_equal(str_of(rec, "direction"), "FLAT");
+        assert_string_equal(str_of(rec, "predictor"), "builtin");
+        const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(rec, "reasons");
+        assert_string_equal(cJSON_GetArrayItem(reasons, 0)->valuestring,
+                            "data: market data: the HTTP client could not start");
+        assert_string_equal(cJSON_GetArrayItem(reasons, 1)->valuestring, "direction FLAT");
+        assert_int_equal(cJSON_GetArraySize(reasons), 2); /* the predictor did not fail: not asked */
+        assert_null(cJSON_GetObjectItemCaseSensitive(rec, "fallback"));
+        cJSON_Delete(rec);
+        /* the request record says why the predictor was not asked */
+        cJSON *req = cJSON_Parse(r->request.ptr);
+        assert_non_null(req);
+        assert_string_equal(str_of(req, "predictor"), "builtin");
+        assert_string_equal(str_of(req, "symbol"), symbols[i]);
+        assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(req, "features")));
+        assert_non_null(str_of(req, "data_error"));
+        cJSON_Delete(req);
+        /* both journaled under the layout's keys, with the same instant */
+        char want[JOURNAL_KEY_MAX];
+        journal_key(JOURNAL_DECISION, symbols[i], r->d.decided_at, 0, want, sizeof want);
+        assert_string_equal(r->decision_key.ptr, want);
+        journal_key(JOURNAL_REQUEST, symbols[i], r->d.decided_at, 0, want, sizeof want);
+        assert_string_equal(r->request_key.ptr, want);
+        dstr got = {0};
+        assert_int_equal(store_get(f->s, r->decision_key.ptr, &got), STORE_OK);
+        assert_string_equal(got.ptr, r->record.ptr);
+        dstr_free(&got);
+    }
+    /* one signal.decision event per symbol, with the original fields */
+    size_t events = 0;
+    for (const char *p = f->log.ptr; (p = strstr(p, "\"event\":\"signal.decision\"")); p++) events++;
+    assert_int_equal(events, 2);
+    static const char *const fields[] = {"\"symbol\":\"BTCUSDT\"", "\"direction\":\"FLAT\"",
+                                         "\"prob\":0", "\"entry\":null", "\"tp\":null", "\"sl\":null",
+                                         "\"rr\":null", "\"risk_ok\":false", "\"reasons\":[",
+                                         "\"predictor\":\"builtin\""};
+    for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
+        if (!strstr(f->log.ptr, fields[k])) fail_msg("signal.decision lacks %s", fields[k]);
+    /* what /api/signals serves: both, read back */
+    dstr arr = {0};
+    assert_int_equal(journal_recent_decisions(f->s, 10, &arr), 0);
+    cJSON *list = cJSON_Parse(arr.ptr);
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    assert_string_equal(str_of(cJSON_GetArrayItem(list, 0), "symbol"), "BTCUSDT");
+    cJSON_Delete(list);
+    dstr_free(&arr);
+    signal_results_free(res, 2);
+}
+
+static void test_run_journal_unavailable(void **state) {
+    run_fixture *f = *state;
+    cfg c = test_cfg();
+    signal_env env = {.cfg = &c, .http = NULL, .journal = NULL, .deadline_ms = now_ms() + 1000};
+    const char *symbols[] = {"BTCUSDT"};
+    signal_result r;
+    assert_int_equal(signal_run_env(&env, symbols, 1, &r), 2);
+    assert_int_equal(r.unwritten, 2);
+    assert_int_equal(r.decision_key.len, 0);
+    /* both records are in the log, whole */
+    const char *ev = strstr(f->log.ptr, "\"event\":\"journal.unwritten\"");
+    assert_non_null(ev);
+    assert_non_null(strstr(ev, "\"kind\":\"request\""));
+    assert_non_null(strstr(ev, "\"kind\":\"decision\""));
+    assert_non_null(strstr(ev, r.record.ptr));
+    signal_results_free(&r, 1);
+}
+
+static void test_run_invalid_symbol_not_requested(void **state) {
+    run_fixture *f = *state;
+    cfg c = test_cfg();
+    http_client *http = http_client_new(NULL);
+    assert_non_null(http);
+    signal_env env = {.cfg = &c, .http = http, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    const char *symbols[] = {"btc/usdt"};
+    signal_result r;
+    signal_decide(&env, symbols, 1, &r);
+    assert_int_equal(r.data_status, BN_INVALID_SYMBOL);
+    assert_int_equal(r.d.dir, DIR_FLAT);
+    assert_null(strstr(f->log.ptr, "binance.response")); /* nothing was sent */
+    signal_results_free(&r, 1);
+    http_client_free(http);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prepare_six_requests),
+        cmocka_unit_test(test_assemble_drops_forming_keeps_300),
+        cmocka_unit_test(test_assemble_all_closed_keeps_newest_300),
+        cmocka_unit_test(test_assemble_one_failure_names_it),
+        cmocka_unit_test(test_assemble_counts_further_failures),
+        cmocka_unit_test_setup_teardown(test_run_without_market_data, run_setup, run_teardown),
+        cmocka_unit_test_setup_teardown(test_run_journal_unavailable, run_setup, run_teardown),
+        cmocka_unit_test_setup_teardown(test_run_invalid_symbol_not_requested, run_setup, run_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
