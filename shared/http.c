@@ -384,9 +384,12 @@ static void set_errmsg(http_request *r, const char *msg) {
     while ((hit = strstr(r->errmsg, q)) != NULL) memset(hit, '*', ql);
 }
 
-/* retry: the attempt will be repeated after delay_ms; cut: a retry was due
- * but would not fit before the deadline. */
-static void log_attempt(const http_request *r, int retry, int64_t delay_ms, int cut) {
+/* Why a due retry was not made. */
+typedef enum { STOP_NONE = 0, STOP_DEADLINE, STOP_REFUSED } stop_reason;
+
+/* retry: the attempt will be repeated after delay_ms; stop: a retry was due
+ * but would not fit before the deadline, or the policy's hook refused it. */
+static void log_attempt(const http_request *r, int retry, int64_t delay_ms, stop_reason stop) {
     const struct http_req_priv *p = r->priv;
     log_level lv = LOG_WARN;
     if (!retry && (r->err != HTTP_OK || r->status >= 500)) lv = LOG_ERROR;
@@ -405,7 +408,8 @@ static void log_attempt(const http_request *r, int retry, int64_t delay_ms, int 
     }
     log_bool(lr, "retry", retry);
     if (retry) log_int(lr, "delay_ms", delay_ms);
-    if (cut) log_bool(lr, "deadline_cut", 1);
+    if (stop == STOP_DEADLINE) log_bool(lr, "deadline_cut", 1);
+    if (stop == STOP_REFUSED) log_bool(lr, "retry_refused", 1);
     log_end(lr);
 }
 
@@ -548,16 +552,16 @@ typedef struct run_ctx {
     size_t active;    /* requests not yet done */
 } run_ctx;
 
-static void finish_cut(run_ctx *x, http_request *r, int64_t now, int cut) {
+static void finish_cut(run_ctx *x, http_request *r, int64_t now, stop_reason stop) {
     struct http_req_priv *p = r->priv;
     p->state = REQ_DONE;
     r->elapsed_ms = p->first_at >= 0 ? now - p->first_at : 0;
     if (r->err != HTTP_OK) r->status = 0;
-    if (r->err != HTTP_OK || r->status >= 400) log_attempt(r, 0, 0, cut);
+    if (r->err != HTTP_OK || r->status >= 400) log_attempt(r, 0, 0, stop);
     x->active--;
 }
 
-static void finish(run_ctx *x, http_request *r, int64_t now) { finish_cut(x, r, now, 0); }
+static void finish(run_ctx *x, http_request *r, int64_t now) { finish_cut(x, r, now, STOP_NONE); }
 
 static void outcome_reset(http_request *r) {
     r->err = HTTP_OK;
@@ -686,19 +690,25 @@ static void attempt_done(run_ctx *x, http_request *r, CURLcode rc) {
         ban_set(x->c, p->ban_key, epoch_ms() + (after >= 0 ? after : HTTP_DEFAULT_BAN_MS));
 
     const http_policy *pol = policy_of(r);
-    int cut = 0;
+    stop_reason stop = STOP_NONE;
     if (o.retryable && r->idempotent && r->attempts <= pol->retries) {
-        int64_t delay = after >= 0 ? after : backoff_ms(x->c, r);
+        long asked = pol->retry_delay_ms ? pol->retry_delay_ms(r) : HTTP_RETRY_DEFAULT;
+        if (asked == HTTP_NO_RETRY) {
+            finish_cut(x, r, now, STOP_REFUSED);
+            return;
+        }
+        int64_t delay = asked >= 0 ? asked : after >= 0 ? after : backoff_ms(x->c, r);
+        if (delay > (int64_t)MAX_RETRY_AFTER_S * 1000) delay = (int64_t)MAX_RETRY_AFTER_S * 1000;
         long useful = timeout_of(r) < HTTP_MIN_ATTEMPT_MS ? timeout_of(r) : HTTP_MIN_ATTEMPT_MS;
         if (now + delay + useful <= x->deadline) {
-            log_attempt(r, 1, delay, 0);
+            log_attempt(r, 1, delay, STOP_NONE);
             p->state = REQ_WAITING;
             p->next_at = now + delay;
             return;
         }
-        cut = 1;
+        stop = STOP_DEADLINE;
     }
-    finish_cut(x, r, now, cut);
+    finish_cut(x, r, now, stop);
 }
 
 /* Aborts a transfer that outlived its own timeout (a safety net). */

@@ -13,7 +13,10 @@
  *     POST/PUT are not: set r->idempotent = 1 after init to allow it);
  *   - 418 (IP ban) is not retried, and the ban (Retry-After, else 120 s) is
  *     remembered per scheme+host+port for the life of the client: requests to
- *     a banned host fail at once with HTTP_ERR_BANNED without network.
+ *     a banned host fail at once with HTTP_ERR_BANNED without network;
+ *   - an upstream that says when to retry in its body (Gemini's RetryInfo)
+ *     sets policy->retry_delay_ms: consulted only when a retry is due by the
+ *     rules above, it picks the wait or refuses the retry (see http_policy).
  * No attempt's timeout and no backoff sleep reaches past deadline_ms: a retry
  * whose wait plus HTTP_MIN_ATTEMPT_MS (or the attempt timeout, if shorter)
  * would pass the deadline is not made, and the last outcome stands. The
@@ -28,7 +31,8 @@
  * log line's own field), method, host, path (never the query string nor any
  * header: they carry signatures and keys), attempt, status or error+message,
  * retry, delay_ms when retrying, deadline_cut when the deadline stopped a due
- * retry. WARN for retries and final 4xx, ERROR otherwise.
+ * retry, retry_refused when policy->retry_delay_ms did. WARN for retries and
+ * final 4xx, ERROR otherwise.
  * Single-threaded: one client per thread.
  *
  * libcurl's global init runs once, lazily, in the first http_client_new(); it
@@ -52,11 +56,23 @@
 
 #include "dstr.h"
 
+struct http_request;
+
+/* Answers of http_policy.retry_delay_ms besides a wait in ms (>= 0). */
+#define HTTP_RETRY_DEFAULT (-1L) /* Retry-After, else the backoff */
+#define HTTP_NO_RETRY (-2L)      /* this outcome must not be retried */
+
 typedef struct http_policy {
     const char *service;  /* "binance", "gemini", ...: for logs */
     long timeout_ms;      /* per attempt (<= 0: HTTP_DEFAULT_TIMEOUT_MS) */
     int retries;          /* extra attempts after the first */
     long backoff_ms;      /* base of the exponential backoff */
+    /* Optional (NULL: Retry-After, else backoff). Called with the finished
+     * attempt (err, status, resp_body, headers, attempts) only when it is
+     * about to be retried; returns the wait in ms, HTTP_NO_RETRY or
+     * HTTP_RETRY_DEFAULT. It cannot make other outcomes retryable, and the
+     * deadline rule still applies to the wait it picks. */
+    long (*retry_delay_ms)(const struct http_request *attempt);
 } http_policy;
 
 typedef struct http_tls {

@@ -72,7 +72,8 @@ static int64_t run_one(http_client *c, http_request *r, long deadline_from_now) 
 
 static char big_body[4096]; /* over the 1 KiB cap the size cases set */
 
-#define POLICY(timeout, retries, backoff) {"test", (timeout), (retries), (backoff)}
+#define POLICY(timeout, n_retries, backoff) \
+    {.service = "test", .timeout_ms = (timeout), .retries = (n_retries), .backoff_ms = (backoff)}
 
 typedef struct http_case {
     const char *name;
@@ -452,6 +453,93 @@ static void test_log_never_shows_query_or_headers(void **state) {
     dstr_free(&logs);
 }
 
+/* ---- the retry_delay_ms hook --------------------------------------------- */
+
+static int hook_calls;
+
+/* Reads its answer from the response body, as Gemini's hook reads RetryInfo:
+ * "wait=N" -> N ms, "stop" -> HTTP_NO_RETRY, anything else -> default. */
+static long body_says_when(const http_request *attempt) {
+    hook_calls++;
+    const char *b = dstr_cstr(&attempt->resp_body);
+    if (strncmp(b, "wait=", 5) == 0) return atol(b + 5);
+    if (strcmp(b, "stop") == 0) return HTTP_NO_RETRY;
+    return HTTP_RETRY_DEFAULT;
+}
+
+typedef struct hook_case {
+    const char *name;
+    ms_step steps[2];
+    const char *method;   /* NULL: GET */
+    int hook_calls;       /* expected */
+    long status;
+    int attempts;
+    long min_gap_ms, max_ms;
+    const char *log_has;  /* NULL: not checked */
+} hook_case;
+
+static const hook_case hook_cases[] = {
+    {.name = "the hook's wait wins over Retry-After and backoff",
+     .steps = {{.status = 503, .body = "wait=300", .headers = "Retry-After: 5"},
+               {.status = 200, .body = "ok"}},
+     .hook_calls = 1, .status = 200, .attempts = 2, .min_gap_ms = 290, .max_ms = 900},
+    {.name = "HTTP_NO_RETRY stops at once",
+     .steps = {{.status = 429, .body = "stop", .headers = "Retry-After: 0"}, {.status = 200}},
+     .hook_calls = 1, .status = 429, .attempts = 1, .max_ms = 300,
+     .log_has = "\"retry_refused\":true"},
+    {.name = "HTTP_RETRY_DEFAULT falls back to Retry-After",
+     .steps = {{.status = 503, .body = "later", .headers = "Retry-After: 1"},
+               {.status = 200, .body = "ok"}},
+     .hook_calls = 1, .status = 200, .attempts = 2, .min_gap_ms = 950, .max_ms = 1600},
+    {.name = "a wait past the deadline is cut like Retry-After",
+     .steps = {{.status = 503, .body = "wait=10000"}, {.status = 200}},
+     .hook_calls = 1, .status = 503, .attempts = 1, .max_ms = 300,
+     .log_has = "\"deadline_cut\":true"},
+    {.name = "a 400 is never retried, the hook is not asked",
+     .steps = {{.status = 400, .body = "wait=0"}, {.status = 200}},
+     .hook_calls = 0, .status = 400, .attempts = 1, .max_ms = 300},
+    {.name = "a POST not marked idempotent: the hook is not asked",
+     .steps = {{.status = 503, .body = "wait=0"}, {.status = 200}}, .method = "POST",
+     .hook_calls = 0, .status = 503, .attempts = 1, .max_ms = 300},
+};
+
+static void test_retry_delay_hook(void **state) {
+    fixture *f = *state;
+    http_policy pol = {.service = "test", .timeout_ms = 2000, .retries = 2, .backoff_ms = 5000,
+                       .retry_delay_ms = body_says_when};
+    dstr url = {0}, logs = {0};
+    url_of(&url, f->srv, "/hook");
+    for (size_t i = 0; i < sizeof hook_cases / sizeof hook_cases[0]; i++) {
+        const hook_case *tc = &hook_cases[i];
+        print_message("  case: %s\n", tc->name);
+        ms_reset(f->srv);
+        ms_script(f->srv, tc->steps, 2);
+        hook_calls = 0;
+        dstr_clear(&logs);
+        http_request r;
+        http_request_init(&r, tc->method ? tc->method : "GET", url.ptr, &pol);
+        log_set_sink(capture_line, &logs);
+        int64_t took = run_one(f->cli, &r, 3000);
+        log_set_sink(NULL, NULL);
+        assert_int_equal(r.err, HTTP_OK);
+        assert_int_equal(r.status, tc->status);
+        assert_int_equal(r.attempts, tc->attempts);
+        assert_int_equal(ms_request_count(f->srv), (size_t)tc->attempts);
+        assert_int_equal(hook_calls, tc->hook_calls);
+        if (tc->max_ms && took > tc->max_ms)
+            print_error("  %s: took %lld ms > %ld\n", tc->name, (long long)took, tc->max_ms);
+        if (tc->max_ms) assert_true(took <= tc->max_ms);
+        if (tc->min_gap_ms) {
+            int64_t gap = ms_request_at(f->srv, 1)->arrival_ms - ms_request_at(f->srv, 0)->arrival_ms;
+            assert_true(gap >= tc->min_gap_ms);
+        }
+        if (tc->log_has) assert_non_null(strstr(dstr_cstr(&logs), tc->log_has));
+        http_request_free(&r);
+    }
+    dstr_free(&url);
+    dstr_free(&logs);
+}
+
 /* ---- failures without a server answer ------------------------------------ */
 
 static void test_connection_refused_is_retried(void **state) {
@@ -645,6 +733,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_headers_both_ways, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_log_never_shows_query_or_headers, fixture_setup,
                                         fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_delay_hook, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused_is_retried, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_deadline_already_passed, fixture_setup,
