@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemini.h"
 #include "journal.h"
 #include "log.h"
 #include "market_features.h"
@@ -131,25 +132,55 @@ static void fetch_all(const signal_env *env, const char *const *symbols, size_t 
 
 /* ---- predictors ------------------------------------------------------------- */
 
-static void builtin_predict(stage *s, signal_result *r) {
-    model_predict(&s->feat, &r->pred);
-    if (r->request.len) return; /* a fallback keeps the request that was sent */
-    dstr_puts(&r->request, "{\"predictor\":\"builtin\",\"features\":");
-    features_to_json(&s->feat, &r->request);
-    dstr_putc(&r->request, '}');
+static void features_request(const char *predictor, const features *f, dstr *out) {
+    dstr_puts(out, "{\"predictor\":");
+    dstr_json_str(out, predictor);
+    dstr_puts(out, ",\"features\":");
+    features_to_json(f, out);
+    dstr_putc(out, '}');
 }
 
-/* The Gemini service is not part of this build: every usable symbol gets a
- * failed prediction that says so, and the fallback policy decides. */
+static void builtin_predict(stage *s, signal_result *r) {
+    model_predict(&s->feat, &r->pred);
+    if (!r->request.len) /* a fallback keeps the request that was sent */
+        features_request("builtin", &s->feat, &r->request);
+}
+
+/* Every usable symbol asks Gemini in one batch; the request record is the
+ * body sent. A client that cannot be set up fails every prediction. */
 static void gemini_predict_all(const signal_env *env, stage *st, signal_result *out, size_t n) {
-    (void)env;
+    gemini_client g;
+    char err[256];
+    if (gemini_client_init(&g, env->cfg, err, sizeof err)) {
+        for (size_t i = 0; i < n; i++) {
+            if (!st[i].usable) continue;
+            prediction_flat(&out[i].pred, "gemini", "gemini not configured: %s", err);
+            features_request("gemini", &st[i].feat, &out[i].request);
+        }
+        return;
+    }
+    http_request *reqs = calloc(n, sizeof *reqs);
+    http_request **batch = calloc(n, sizeof *batch);
+    if (!reqs || !batch) abort();
+    size_t nb = 0;
+    dstr payload = {0};
     for (size_t i = 0; i < n; i++) {
         if (!st[i].usable) continue;
-        prediction_flat(&out[i].pred, "gemini", "the gemini predictor is not part of this build");
-        dstr_puts(&out[i].request, "{\"predictor\":\"gemini\",\"features\":");
-        features_to_json(&st[i].feat, &out[i].request);
-        dstr_putc(&out[i].request, '}');
+        dstr_clear(&payload);
+        features_to_json(&st[i].feat, &payload);
+        gemini_prepare(&g, &reqs[i], out[i].symbol, payload.ptr);
+        dstr_append(&out[i].request, reqs[i].body.ptr, reqs[i].body.len);
+        batch[nb++] = &reqs[i];
     }
+    dstr_free(&payload);
+    if (nb) http_run(env->http, batch, nb, env->deadline_ms);
+    for (size_t i = 0; i < n; i++) {
+        if (!st[i].usable) continue;
+        gemini_parse(&reqs[i], out[i].symbol, &out[i].pred);
+        http_request_free(&reqs[i]);
+    }
+    free(batch);
+    free(reqs);
 }
 
 /* No usable data: the predictor is not asked. */
@@ -216,7 +247,7 @@ static void build_record(signal_result *r) {
     dstr_putc(&r->record, '}');
 }
 
-static void log_decision(const decision *d) {
+static void log_decision(const decision *d, const char *fallback) {
     log_rec *lr = log_begin(LOG_INFO, "signal.decision");
     log_str(lr, "symbol", d->symbol);
     log_str(lr, "direction", direction_name(d->dir));
@@ -235,6 +266,7 @@ static void log_decision(const decision *d) {
     dstr_putc(&reasons, ']');
     log_json(lr, "reasons", reasons.ptr);
     log_str(lr, "predictor", d->predictor);
+    if (fallback[0]) log_str(lr, "fallback", fallback);
     log_end(lr);
     dstr_free(&reasons);
 }
@@ -260,7 +292,7 @@ void signal_decide(const signal_env *env, const char *const *symbols, size_t n,
                              .decided_at = decided_at};
         decision_make(&in, &params, &r->d);
         build_record(r);
-        log_decision(&r->d);
+        log_decision(&r->d, r->fallback);
         snapshot_free(&st[i].snap);
     }
     free(st);

@@ -18,18 +18,22 @@
  *                 reports it (the candle's last millisecond); 0 when unknown
  *   decided_at  = the wall clock once every prediction is in
  * Predictors (PREDICTOR): "builtin" = model_predict; "gemini" = the Gemini
- * service. With PREDICTOR_FALLBACK=builtin a failed gemini prediction is
- * replaced by the builtin one: the decision names "builtin", and the record
- * carries "fallback": "<why gemini failed>"; with "none" it stays FLAT with
+ * service (gemini.h), every symbol in one batch. With
+ * PREDICTOR_FALLBACK=builtin a failed gemini prediction is replaced by the
+ * builtin one: the decision names "builtin", and the record carries
+ * "fallback": "gemini failed: <why>" (not a decision reason: decision.h keeps
+ * risk_ok true exactly when reasons is empty, and the fallback is a
+ * configured, tradeable predictor); with "none" it stays FLAT with
  * "predictor failed: <why>".
  * Every decision is logged as "signal.decision" {symbol, direction, prob,
- * entry, tp, sl, rr, risk_ok, reasons, predictor}. signal_journal() writes
+ * entry, tp, sl, rr, risk_ok, reasons, predictor, fallback?}. signal_journal() writes
  * each symbol's request and decision records (journal.h); signal_run() does
  * both and returns how many records could not be written.
  *
  * Records:
  *   request  builtin: {"predictor":"builtin","features":{features_to_json}}
- *            gemini:  the Gemini request body, as sent
+ *            gemini:  the Gemini request body, as sent (when no request could
+ *                     be built: {"predictor":"gemini","features":{...}})
  *            no data: {"predictor":P,"symbol":S,"features":null,"data_error":why}
  *   decision decision_to_json + "rationale" (the predictor's) + "fallback"
  *            (only when the fallback answered) */
