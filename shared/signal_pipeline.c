@@ -15,7 +15,9 @@
 
 /* Per-symbol working state between the stages. */
 typedef struct stage {
-    snapshot snap;
+    snapshot snap;                       /* taken at snap.now_ms */
+    int has_snap;                        /* snap holds the market data */
+    int owns_snap;                       /* snap is ours to free */
     features feat;
     int usable;                          /* snapshot passed the gate: features valid */
     char data_reason[DECISION_REASON_LEN]; /* why not usable */
@@ -87,8 +89,7 @@ int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snap
     return -1;
 }
 
-/* One batch for every symbol's market data, then each symbol's snapshot
- * through the gate and into features. */
+/* One batch for every symbol's market data, assembled into snapshots. */
 static void fetch_all(const signal_env *env, const char *const *symbols, size_t n, stage *st,
                       signal_result *out) {
     http_request *reqs = calloc(n * SIGNAL_REQS + 1, sizeof *reqs);
@@ -117,12 +118,9 @@ static void fetch_all(const signal_env *env, const char *const *symbols, size_t 
     for (size_t i = 0; i < n; i++) {
         stage *s = &st[i];
         if (!s->reqs) continue;
-        if (signal_assemble(s->reqs, symbols[i], now, &s->snap, s->data_reason,
-                            sizeof s->data_reason, &out[i].data_status) == 0 &&
-            snapshot_check(&s->snap, now, s->data_reason, sizeof s->data_reason) == 0) {
-            features_compute(&s->snap, env->cfg->atr_period, &s->feat);
-            s->usable = 1;
-        }
+        s->has_snap = s->owns_snap =
+            signal_assemble(s->reqs, symbols[i], now, &s->snap, s->data_reason,
+                            sizeof s->data_reason, &out[i].data_status) == 0;
         for (int k = 0; k < SIGNAL_REQS; k++) http_request_free(&s->reqs[k]);
         s->reqs = NULL;
     }
@@ -271,14 +269,16 @@ static void log_decision(const decision *d, const char *fallback) {
     dstr_free(&reasons);
 }
 
-void signal_decide(const signal_env *env, const char *const *symbols, size_t n,
-                   signal_result *out) {
-    memset(out, 0, n * sizeof *out);
-    if (!n) return;
-    stage *st = calloc(n, sizeof *st);
-    if (!st) abort();
-    for (size_t i = 0; i < n; i++) snprintf(out[i].symbol, sizeof out[i].symbol, "%s", symbols[i]);
-    fetch_all(env, symbols, n, st, out);
+/* The gate, features, predictions and decisions for staged symbols. */
+static void decide_staged(const signal_env *env, stage *st, size_t n, signal_result *out) {
+    for (size_t i = 0; i < n; i++) {
+        stage *s = &st[i];
+        if (s->has_snap &&
+            snapshot_check(&s->snap, s->snap.now_ms, s->data_reason, sizeof s->data_reason) == 0) {
+            features_compute(&s->snap, env->cfg->atr_period, &s->feat);
+            s->usable = 1;
+        }
+    }
     predict_all(env, st, out, n);
     decision_params params = params_from(env->cfg);
     int64_t decided_at = rt_now_ms();
@@ -293,8 +293,34 @@ void signal_decide(const signal_env *env, const char *const *symbols, size_t n,
         decision_make(&in, &params, &r->d);
         build_record(r);
         log_decision(&r->d, r->fallback);
-        snapshot_free(&st[i].snap);
+        if (st[i].owns_snap) snapshot_free(&st[i].snap);
     }
+}
+
+void signal_decide(const signal_env *env, const char *const *symbols, size_t n,
+                   signal_result *out) {
+    memset(out, 0, n * sizeof *out);
+    if (!n) return;
+    stage *st = calloc(n, sizeof *st);
+    if (!st) abort();
+    for (size_t i = 0; i < n; i++) snprintf(out[i].symbol, sizeof out[i].symbol, "%s", symbols[i]);
+    fetch_all(env, symbols, n, st, out);
+    decide_staged(env, st, n, out);
+    free(st);
+}
+
+void signal_decide_snapshots(const signal_env *env, const snapshot *snaps, size_t n,
+                             signal_result *out) {
+    memset(out, 0, n * sizeof *out);
+    if (!n) return;
+    stage *st = calloc(n, sizeof *st);
+    if (!st) abort();
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out[i].symbol, sizeof out[i].symbol, "%s", snaps[i].symbol);
+        st[i].snap = snaps[i]; /* borrowed: the caller frees it */
+        st[i].has_snap = 1;
+    }
+    decide_staged(env, st, n, out);
     free(st);
 }
 

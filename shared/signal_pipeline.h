@@ -95,6 +95,11 @@ void signal_results_free(signal_result *out, size_t n);
 void signal_env_from_ctx(api_ctx *ctx, signal_env *env);
 
 /* Exposed for tests and benchmarks. */
+/* signal_decide() from snapshots already taken (each checked at its own
+ * now_ms), without fetching: gate, features, predictor, decision, log. The
+ * snapshots stay the caller's. */
+void signal_decide_snapshots(const signal_env *env, const snapshot *snaps, size_t n,
+                             signal_result *out);
 /* Prepares the SIGNAL_REQS market-data requests of one symbol into reqs. */
 void signal_prepare_market(const bn_client *bn, const char *symbol, http_request *reqs);
 /* Parses finished requests into s (closed candles before now_ms, newest

@@ -24,6 +24,7 @@
 #include "journal.h"
 #include "log.h"
 #include "market_features.h"
+#include "mini_server.h"
 #include "signal_pipeline.h"
 
 static int64_t now_ms(void) {
@@ -390,6 +391,183 @@ static void test_run_invalid_symbol_not_requested(void **state) {
     http_client_free(http);
 }
 
+/* ---- predictors, from snapshots ------------------------------------------------------- */
+
+#define GEMINI_PATH "/v1beta/models/gemini-2.5-flash-lite:generateContent"
+#define GEMINI_GOOD                                                                            \
+    "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"{\\\"direction\\\":\\\"LONG\\\","     \
+    "\\\"prob\\\":0.72,\\\"support\\\":99.5,\\\"resistance\\\":100.8,\\\"entry\\\":100.0,"      \
+    "\\\"rationale\\\":\\\"trend up\\\"}\"}],\"role\":\"model\"},\"finishReason\":\"STOP\","    \
+    "\"index\":0}],\"modelVersion\":\"gemini-2.5-flash-lite\"}"
+#define GEMINI_503                                                                             \
+    "{\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status\":\"UNAVAILABLE\"}}"
+
+/* Two usable snapshots (BTCUSDT, ETHUSDT) from canned answers. */
+static void two_snapshots(snapshot *snaps) {
+    int64_t now = now_ms();
+    static const char *const names[] = {"BTCUSDT", "ETHUSDT"};
+    for (int k = 0; k < 2; k++) {
+        http_request reqs[SIGNAL_REQS];
+        canned ok[SIGNAL_REQS] = {{0}};
+        prepare(reqs, ok, now, SIGNAL_KLINES_LIMIT, 1);
+        char why[160];
+        bn_status st;
+        assert_int_equal(signal_assemble(reqs, names[k], now, &snaps[k], why, sizeof why, &st), 0);
+        free_reqs(reqs);
+    }
+}
+
+static cfg gemini_cfg(const char *base, const char *fallback) {
+    cfg c = test_cfg();
+    c.predictor = "gemini";
+    c.predictor_fallback = (char *)fallback;
+    c.google_api_key = "test-key-not-secret";
+    c.gemini_model = "gemini-2.5-flash-lite";
+    c.gemini_base_url = (char *)base;
+    c.g_max_tokens = 512;
+    c.gemini_timeout_ms = 2000;
+    return c;
+}
+
+static void test_builtin_from_snapshots(void **state) {
+    run_fixture *f = *state;
+    cfg c = test_cfg();
+    signal_env env = {.cfg = &c, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    snapshot snaps[2];
+    two_snapshots(snaps);
+    signal_result r[2];
+    signal_decide_snapshots(&env, snaps, 2, r);
+    for (int k = 0; k < 2; k++) {
+        assert_string_equal(r[k].symbol, snaps[k].symbol);
+        assert_string_equal(r[k].d.predictor, "builtin");
+        assert_false(r[k].pred.failed);
+        /* candle_time: close of the newest closed 5m candle */
+        assert_int_equal(r[k].d.candle_time, snaps[k].tf[TF_5M].v[snaps[k].tf[TF_5M].n - 1].close_time);
+        cJSON *req = cJSON_Parse(r[k].request.ptr);
+        assert_string_equal(str_of(req, "predictor"), "builtin");
+        const cJSON *feat = cJSON_GetObjectItemCaseSensitive(req, "features");
+        assert_string_equal(str_of(feat, "symbol"), snaps[k].symbol);
+        cJSON_Delete(req);
+        cJSON *rec = cJSON_Parse(r[k].record.ptr);
+        assert_string_equal(str_of(rec, "rationale"), r[k].pred.rationale);
+        cJSON_Delete(rec);
+        snapshot_free(&snaps[k]);
+    }
+    signal_results_free(r, 2);
+}
+
+static void test_gemini_one_batch(void **state) {
+    run_fixture *f = *state;
+    mini_server *ms = ms_start();
+    assert_non_null(ms);
+    ms_step step = {.path = GEMINI_PATH, .body = GEMINI_GOOD, .headers = "Content-Type: application/json",
+                    .repeat = 1, .delay_ms = 300};
+    ms_script(ms, &step, 1);
+    cfg c = gemini_cfg(ms_url(ms), "none");
+    http_client *http = http_client_new(NULL);
+    signal_env env = {.cfg = &c, .http = http, .journal = f->s, .deadline_ms = now_ms() + 5000};
+    snapshot snaps[2];
+    two_snapshots(snaps);
+    signal_result r[2];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    signal_decide_snapshots(&env, snaps, 2, r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms_taken = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    /* both asked at once: two connections, one delay rather than two */
+    assert_int_equal(ms_request_count(ms), 2);
+    assert_int_equal(ms_connection_count(ms), 2);
+    assert_true(ms_taken < 590);
+    for (size_t i = 0; i < 2; i++) {
+        const ms_request *q = ms_request_at(ms, i);
+        assert_string_equal(q->method, "POST");
+        assert_string_equal(ms_header_get(q, "x-goog-api-key"), "test-key-not-secret");
+    }
+    for (int k = 0; k < 2; k++) {
+        assert_string_equal(r[k].d.predictor, "gemini");
+        assert_int_equal(r[k].d.dir, DIR_LONG);
+        assert_true(r[k].d.prob == 0.72);
+        assert_string_equal(r[k].fallback, "");
+        /* the request record is the body sent, which carries the features */
+        cJSON *req = cJSON_Parse(r[k].request.ptr);
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(req, "contents"));
+        cJSON_Delete(req);
+        assert_non_null(strstr(r[k].request.ptr, snaps[k].symbol));
+        assert_null(strstr(r[k].request.ptr, "test-key-not-secret"));
+        snapshot_free(&snaps[k]);
+    }
+    signal_results_free(r, 2);
+    http_client_free(http);
+    ms_stop(ms);
+}
+
+typedef struct fallback_case {
+    const char *fallback;
+    const char *predictor; /* who answered */
+} fallback_case;
+
+static void test_gemini_failure_and_fallback(void **state) {
+    run_fixture *f = *state;
+    static const fallback_case cases[] = {{"builtin", "builtin"}, {"none", "gemini"}};
+    for (size_t i = 0; i < 2; i++) {
+        mini_server *ms = ms_start();
+        assert_non_null(ms);
+        ms_step step = {.path = GEMINI_PATH, .status = 503, .body = GEMINI_503, .repeat = 1};
+        ms_script(ms, &step, 1);
+        cfg c = gemini_cfg(ms_url(ms), cases[i].fallback);
+        http_client *http = http_client_new(NULL);
+        signal_env env = {.cfg = &c, .http = http, .journal = f->s, .deadline_ms = now_ms() + 5000};
+        snapshot snaps[2];
+        two_snapshots(snaps);
+        signal_result r[2];
+        signal_decide_snapshots(&env, snaps, 2, r);
+        for (int k = 0; k < 2; k++) {
+            assert_string_equal(r[k].d.predictor, cases[i].predictor);
+            cJSON *rec = cJSON_Parse(r[k].record.ptr);
+            cJSON *req = cJSON_Parse(r[k].request.ptr);
+            assert_non_null(cJSON_GetObjectItemCaseSensitive(req, "contents")); /* what was sent */
+            const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(rec, "reasons");
+            int predictor_failed = 0;
+            const cJSON *reason;
+            cJSON_ArrayForEach(reason, reasons)
+                predictor_failed |= strstr(reason->valuestring, "predictor failed: gemini HTTP 503") != NULL;
+            if (strcmp(cases[i].fallback, "builtin") == 0) {
+                assert_true(strncmp(str_of(rec, "fallback"), "gemini failed: gemini HTTP 503", 30) == 0);
+                assert_false(predictor_failed);
+                assert_false(r[k].pred.failed);
+            } else {
+                assert_null(cJSON_GetObjectItemCaseSensitive(rec, "fallback"));
+                assert_int_equal(r[k].d.dir, DIR_FLAT);
+                assert_true(predictor_failed);
+            }
+            cJSON_Delete(rec);
+            cJSON_Delete(req);
+            snapshot_free(&snaps[k]);
+        }
+        if (strcmp(cases[i].fallback, "builtin") == 0)
+            assert_non_null(strstr(f->log.ptr, "\"fallback\":\"gemini failed: "));
+        signal_results_free(r, 2);
+        http_client_free(http);
+        ms_stop(ms);
+    }
+}
+
+static void test_gemini_not_configured(void **state) {
+    run_fixture *f = *state;
+    cfg c = gemini_cfg("http://127.0.0.1:9", "none");
+    c.gemini_model = "models/../x";
+    signal_env env = {.cfg = &c, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    snapshot snaps[2];
+    two_snapshots(snaps);
+    signal_result r[2];
+    signal_decide_snapshots(&env, snaps, 2, r);
+    assert_int_equal(r[0].d.dir, DIR_FLAT);
+    assert_non_null(strstr(r[0].record.ptr, "predictor failed: gemini not configured: GEMINI_MODEL"));
+    assert_non_null(strstr(r[0].request.ptr, "\"predictor\":\"gemini\",\"features\":{"));
+    for (int k = 0; k < 2; k++) snapshot_free(&snaps[k]);
+    signal_results_free(r, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prepare_six_requests),
@@ -400,6 +578,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_run_without_market_data, run_setup, run_teardown),
         cmocka_unit_test_setup_teardown(test_run_journal_unavailable, run_setup, run_teardown),
         cmocka_unit_test_setup_teardown(test_run_invalid_symbol_not_requested, run_setup, run_teardown),
+        cmocka_unit_test_setup_teardown(test_builtin_from_snapshots, run_setup, run_teardown),
+        cmocka_unit_test_setup_teardown(test_gemini_one_batch, run_setup, run_teardown),
+        cmocka_unit_test_setup_teardown(test_gemini_failure_and_fallback, run_setup, run_teardown),
+        cmocka_unit_test_setup_teardown(test_gemini_not_configured, run_setup, run_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
