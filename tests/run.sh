@@ -62,13 +62,29 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
     gw_port_file="$LOGDIR/gateway.port"
     # the environment tests/scenarios/README.md documents
     BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
-    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal" TZ=UTC \
+    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal" JOURNAL_URL="file://$LOGDIR/journal" TZ=UTC \
+    SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=builtin \
       "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler --port 0 --port-file "$gw_port_file" \
       >"$LOGDIR/gateway.log" 2>&1 &
     pids+=($!)
     wait_port_file "$gw_port_file"
     gw_port=$(cat "$gw_port_file")
     run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" tests/scenarios/binance
+
+    # gemini/: a second gateway whose predictor is Gemini, played by the same
+    # fake (scripted steps answer any path); tests/scenarios/gemini/README.md
+    gw2_port_file="$LOGDIR/gateway-gemini.port"
+    BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
+    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal-gemini" JOURNAL_URL="file://$LOGDIR/journal-gemini" \
+    TZ=UTC SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=gemini PREDICTOR_FALLBACK=none \
+    GOOGLE_API_KEY=test-key-for-scenarios GEMINI_BASE_URL=$fake GEMINI_MODEL=gemini-2.5-flash-lite \
+    GEMINI_HTTP_TIMEOUT_MS=1000 GEMINI_HTTP_RETRIES=2 GEMINI_HTTP_BACKOFF_MS=50 \
+      "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler --port 0 --port-file "$gw2_port_file" \
+      >"$LOGDIR/gateway-gemini.log" 2>&1 &
+    pids+=($!)
+    wait_port_file "$gw2_port_file"
+    run_suite run_scenarios_gemini "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$(cat "$gw2_port_file")" \
+      --fake "$fake" tests/scenarios/gemini
   else
     count /dev/null run_scenarios 1
   fi
