@@ -304,7 +304,7 @@ int journal_recent_decisions(store *s, size_t limit, dstr *out) {
     int empty = 0;
     rc = 0;
     for (; found < limit && day >= oldest && empty < JOURNAL_MAX_EMPTY_DAYS; day--) {
-        char prefix[32];
+        char prefix[48];
         day_prefix(day, prefix, sizeof prefix);
         if (list_day(s, prefix, &es)) {
             rc = -1;

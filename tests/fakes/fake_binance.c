@@ -1,7 +1,7 @@
 /* fake_binance: a local Binance USD-M public REST server that replays the
  * bundled real market data time-shifted to now, and plays scripted faults.
  *
- *   fake_binance [--port N] [--port-file FILE] [--data DIR]
+ *   fake_binance [--port N] [--port-file FILE] [--data DIR] [--latency-ms N]
  *
  * Serves GET /fapi/v1/{klines,depth,premiumIndex,exchangeInfo,time,ping} with
  * Binance's parameter rules, error bodies and X-MBX-USED-WEIGHT-1M, plus the
@@ -22,12 +22,14 @@
 
 #define KLINES_MAX_LIMIT 1500
 #define DEFAULT_LIMIT 500
+#define MAX_LATENCY_MS 10000
 
 typedef struct binance_fake {
     bnr_data data;
     pthread_mutex_t lock; /* guards the weight counter */
     int64_t weight_minute;
     long weight_used;
+    long latency_ms; /* added before every replayed answer (benchmarks) */
 } binance_fake;
 
 static int64_t wall_ms(void) {
@@ -214,7 +216,15 @@ static const struct route *find_route(const fake_request *req) {
     return NULL;
 }
 
+/* Only this connection's thread waits: other requests are served meanwhile. */
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
 static void on_serve(void *ctx, const fake_request *req, fake_reply *out) {
+    const binance_fake *b = ctx;
+    if (b->latency_ms > 0) sleep_ms(b->latency_ms);
     const struct route *r = find_route(req);
     if (r) {
         r->serve(ctx, req, out);
@@ -250,13 +260,15 @@ typedef struct options {
     long port;
     const char *port_file;
     const char *data_dir;
+    long latency_ms;
 } options;
 
 static void usage(FILE *to) {
-    fprintf(to, "usage: fake_binance [--port N] [--port-file FILE] [--data DIR]\n"
+    fprintf(to, "usage: fake_binance [--port N] [--port-file FILE] [--data DIR] [--latency-ms N]\n"
                 "  --port N        listen on 127.0.0.1:N (default 0: any free port)\n"
                 "  --port-file F   write the chosen port to F once listening\n"
-                "  --data DIR      bundled data (default tests/data/binance)\n");
+                "  --data DIR      bundled data (default tests/data/binance)\n"
+                "  --latency-ms N  delay every replayed answer by N ms (0..10000, default 0)\n");
 }
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -267,7 +279,8 @@ static int parse_options(int argc, char **argv, options *o) {
             usage(stdout);
             exit(0);
         }
-        if (!v || (strcmp(a, "--port") && strcmp(a, "--port-file") && strcmp(a, "--data"))) {
+        if (!v || (strcmp(a, "--port") && strcmp(a, "--port-file") && strcmp(a, "--data") &&
+                   strcmp(a, "--latency-ms"))) {
             fprintf(stderr, "fake_binance: %s: %s\n", a, v ? "unknown option" : "missing value");
             usage(stderr);
             return -1;
@@ -280,6 +293,13 @@ static int parse_options(int argc, char **argv, options *o) {
                 return -1;
             }
             o->port = (long)p;
+        } else if (strcmp(a, "--latency-ms") == 0) {
+            int64_t ms;
+            if (parse_uint(v, &ms) || ms > MAX_LATENCY_MS) {
+                fprintf(stderr, "fake_binance: --latency-ms %s: want 0..%d\n", v, MAX_LATENCY_MS);
+                return -1;
+            }
+            o->latency_ms = (long)ms;
         } else if (strcmp(a, "--port-file") == 0) {
             o->port_file = v;
         } else {
@@ -317,7 +337,7 @@ int main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    binance_fake b = {0};
+    binance_fake b = {.latency_ms = opt.latency_ms};
     pthread_mutex_init(&b.lock, NULL);
     dstr err = {0};
     int rc = 1;
@@ -336,8 +356,8 @@ int main(int argc, char **argv) {
     if (opt.port_file && write_port_file(opt.port_file, port)) goto out;
     int64_t now = wall_ms();
     fprintf(stderr, "fake_binance: listening on http://127.0.0.1:%u (data %s, %zu symbols, "
-            "replay shift %lld days)\n", port, opt.data_dir, b.data.n_symbols,
-            (long long)(bnr_shift_ms(&b.data, now) / BNR_DAY_MS));
+            "replay shift %lld days, latency %ld ms)\n", port, opt.data_dir, b.data.n_symbols,
+            (long long)(bnr_shift_ms(&b.data, now) / BNR_DAY_MS), b.latency_ms);
     int sig;
     sigwait(&stop_signals, &sig);
     rc = 0;
