@@ -232,9 +232,9 @@ static int list_day(store *s, const char *prefix, entries *es) {
     return rc;
 }
 
-/* Appends the object under key to out (comma first unless it starts the
- * array); 1 when appended, 0 when skipped (logged). */
-static int append_record(store *s, const char *key, dstr *buf, dstr *out) {
+/* Appends the object under key to out, after a comma unless it is the
+ * array's first; 1 when appended, 0 when skipped (logged). */
+static int append_record(store *s, const char *key, int first, dstr *buf, dstr *out) {
     store_status st = store_get(s, key, buf);
     if (st != STORE_OK) {
         log_rec *r = log_begin(LOG_WARN, "journal.unreadable");
@@ -253,13 +253,15 @@ static int append_record(store *s, const char *key, dstr *buf, dstr *out) {
         log_end(r);
         return 0;
     }
-    if (out->len && out->ptr[out->len - 1] != '[') dstr_putc(out, ',');
+    if (!first) dstr_putc(out, ',');
     dstr_append(out, buf->ptr, buf->len);
     return 1;
 }
 
-/* Days since the epoch of the oldest journal day, or -1 when there is no
- * key at all, or INT64_MIN when the first key is not a day prefix. */
+/* The oldest journal day (days since the epoch) from the first key under
+ * JOURNAL_PREFIX: returns 0 and sets *day (INT64_MIN when that key is not
+ * under a day prefix: the walk is then bounded by empty days only), 1 when
+ * the journal is empty, -1 when the listing fails. */
 static int oldest_day(store *s, int64_t *day) {
     store_page page = {0};
     if (store_list(s, JOURNAL_PREFIX, NULL, 1, &page) != STORE_OK) return -1;
@@ -312,7 +314,7 @@ int journal_recent_decisions(store *s, size_t limit, dstr *out) {
         }
         empty = es.n ? 0 : empty + 1;
         for (size_t i = 0; i < es.n && found < limit; i++)
-            found += (size_t)append_record(s, es.v[i].key, &buf, out);
+            found += (size_t)append_record(s, es.v[i].key, found == 0, &buf, out);
     }
     entries_free(&es);
     dstr_free(&buf);

@@ -20,7 +20,9 @@
  * walk ends when `limit` records are found, when it passes the oldest day
  * (the first key of "payloads/", one listing of one key), or after
  * JOURNAL_MAX_EMPTY_DAYS consecutive days without a decision. Stored objects
- * that are not a JSON object are skipped with a WARN "journal.corrupt". */
+ * that are not a JSON object are skipped with a WARN "journal.corrupt" (one
+ * that cannot be read, "journal.unreadable"), and do not count against the
+ * limit. */
 #ifndef JOURNAL_H
 #define JOURNAL_H
 
