@@ -4,46 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+
 static const char *str_field(const cJSON *obj, const char *name) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int b64_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Strict base64 (RFC 4648, padding optional). Returns -1 on a bad digit. */
-static int b64_decode(const char *in, char **out, size_t *out_len) {
-    size_t n = strlen(in);
-    while (n && in[n - 1] == '=') n--;
-    char *buf = malloc(n * 3 / 4 + 2);
-    if (!buf) abort();
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value((unsigned char)in[i]);
-        if (v < 0) {
-            free(buf);
-            return -1;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    buf[o] = '\0';
-    *out = buf;
-    *out_len = o;
-    return 0;
 }
 
 /* "/prod/api/x" with stage "prod" -> "/api/x"; "$default" has no prefix. */
@@ -76,10 +41,14 @@ static int parse_http(apigw_event *ev, const cJSON *ctx, dstr *err) {
     const char *body = str_field(ev->root, "body");
     if (body) {
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->root, "isBase64Encoded"))) {
-            if (b64_decode(body, &ev->body, &ev->body_len)) {
+            dstr raw = {0};
+            if (base64_decode(&raw, body, strlen(body))) {
+                dstr_free(&raw);
                 dstr_puts(err, "body is marked isBase64Encoded but is not valid base64");
                 return -1;
             }
+            ev->body_len = raw.len;
+            ev->body = dstr_take(&raw);
         } else {
             ev->body_len = strlen(body);
             ev->body = strdup(body);

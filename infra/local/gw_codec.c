@@ -1,72 +1,9 @@
-/* gw_codec: base64, UTF-8 checks, URL decoding and UTC time formats. */
+/* gw_codec: UTF-8 checks, URL decoding and UTC time formats. */
 #include "gw_codec.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* dstr_reserve() does not terminate a still-empty buffer; keep ours valid. */
-static void codec_reserve(dstr *s, size_t extra) {
-    dstr_reserve(s, extra);
-    s->ptr[s->len] = '\0';
-}
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void gw_base64_encode(dstr *out, const void *data, size_t n) {
-    const unsigned char *p = data;
-    codec_reserve(out, (n + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-        char q[4] = {b64_alphabet[v >> 18], b64_alphabet[(v >> 12) & 63],
-                     b64_alphabet[(v >> 6) & 63], b64_alphabet[v & 63]};
-        dstr_append(out, q, 4);
-    }
-    if (i < n) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
-        char q[4] = {b64_alphabet[v >> 18], b64_alphabet[(v >> 12) & 63],
-                     i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=', '='};
-        dstr_append(out, q, 4);
-    }
-}
-
-static int b64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-int gw_base64_decode(dstr *out, const char *text, size_t n) {
-    /* strip padding: at most two '=' and only at the very end */
-    size_t pad = 0;
-    while (n > 0 && text[n - 1] == '=' && pad < 2) {
-        n--;
-        pad++;
-    }
-    if (pad && (n + pad) % 4 != 0) return -1;
-    if (n % 4 == 1) return -1;
-    codec_reserve(out, n / 4 * 3 + 3);
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value(text[i]);
-        if (v < 0) return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            dstr_putc(out, (char)((acc >> bits) & 0xff));
-        }
-    }
-    /* leftover bits of a final partial quantum must be zero (canonical) */
-    if (bits && (acc & ((1u << bits) - 1))) return -1;
-    return 0;
-}
 
 /* Length of the well-formed UTF-8 sequence at p (1..4), or 0 if invalid. */
 static size_t utf8_seq_len(const unsigned char *p, size_t avail) {
@@ -130,7 +67,7 @@ static int hex_value(char c) {
 }
 
 void gw_url_decode(dstr *out, const char *data, size_t n, int plus_is_space) {
-    codec_reserve(out, n);
+    dstr_reserve(out, n);
     for (size_t i = 0; i < n; i++) {
         char c = data[i];
         if (c == '%' && i + 2 < n && hex_value(data[i + 1]) >= 0 &&

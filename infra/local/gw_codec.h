@@ -1,8 +1,6 @@
 /* gw_codec: the byte-level encodings the local gateway needs, all pure.
  *
- * Contract: base64 is the standard alphabet with '=' padding (RFC 4648 §4);
- * the decoder also accepts unpadded input and rejects anything else.
- * gw_json_str_utf8() writes a JSON string literal that is always valid
+ * Contract (base64 lives in shared/base64.h): gw_json_str_utf8() writes a JSON string literal that is always valid
  * UTF-8: invalid byte sequences become U+FFFD, so an event built from raw
  * request bytes never breaks a strict JSON parser. Times are formatted in
  * UTC with fixed English month names, independent of TZ and locale. */
@@ -12,12 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base64.h"
 #include "dstr.h"
 
-void gw_base64_encode(dstr *out, const void *data, size_t n);
-/* Appends the decoded bytes to out. Returns 0, or -1 on invalid input
- * (out then holds a partial result the caller discards). */
-int gw_base64_decode(dstr *out, const char *text, size_t n);
 
 /* 1 when data[0..n) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF), else 0. NUL bytes count as valid. */

@@ -222,7 +222,7 @@ void gw_event_build(const gw_request *req, dstr *out) {
         } else {
             b64 = 1;
             dstr_putc(out, '"');
-            gw_base64_encode(out, req->body, req->body_len);
+            base64_encode(out, req->body, req->body_len);
             dstr_putc(out, '"');
         }
     }
@@ -335,7 +335,7 @@ static int resp_structured(const cJSON *root, gw_response *r) {
         if (!cJSON_IsString(body)) return resp_fail(r, "body is not a string");
         size_t n = strlen(body->valuestring);
         if (cJSON_IsTrue(b64)) {
-            if (gw_base64_decode(&r->body, body->valuestring, n) != 0)
+            if (base64_decode(&r->body, body->valuestring, n) != 0)
                 return resp_fail(r, "body is not valid base64");
         } else {
             dstr_append(&r->body, body->valuestring, n);

@@ -61,7 +61,7 @@ void gw_apigw_request_id(char out[17]) {
     unsigned char b[11];
     gw_random_bytes(b, sizeof b);
     dstr s = {0};
-    gw_base64_encode(&s, b, sizeof b);
+    base64_encode(&s, b, sizeof b);
     snprintf(out, 17, "%s", dstr_cstr(&s));
     dstr_free(&s);
 }

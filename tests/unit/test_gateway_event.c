@@ -180,20 +180,20 @@ static void test_base64(void **state) {
               {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         dstr e = {0}, d = {0};
-        gw_base64_encode(&e, ok[i].plain, strlen(ok[i].plain));
+        base64_encode(&e, ok[i].plain, strlen(ok[i].plain));
         assert_string_equal(dstr_cstr(&e), ok[i].b64);
-        assert_int_equal(gw_base64_decode(&d, ok[i].b64, strlen(ok[i].b64)), 0);
+        assert_int_equal(base64_decode(&d, ok[i].b64, strlen(ok[i].b64)), 0);
         assert_string_equal(dstr_cstr(&d), ok[i].plain);
         dstr_free(&e);
         dstr_free(&d);
     }
     dstr d = {0};
-    assert_int_equal(gw_base64_decode(&d, "aGVsbG8", 7), 0); /* unpadded */
+    assert_int_equal(base64_decode(&d, "aGVsbG8", 7), 0); /* unpadded */
     assert_string_equal(dstr_cstr(&d), "hello");
     static const char *const bad[] = {"a", "ab=c", "a===", "@@@@", "aGVsbG9=", "Zg=", "Zm9v\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         dstr_clear(&d);
-        if (gw_base64_decode(&d, bad[i], strlen(bad[i])) != -1) fail_msg("accepted '%s'", bad[i]);
+        if (base64_decode(&d, bad[i], strlen(bad[i])) != -1) fail_msg("accepted '%s'", bad[i]);
     }
     dstr_free(&d);
 }
