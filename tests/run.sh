@@ -41,6 +41,27 @@ run_suite() {
   count "$log" "$name" $?
 }
 
+# Stops a gateway the way Lambda retires sandboxes: each warm function gets a
+# 500 on /next and exits by itself, so its sanitizers' leak checks run. Then
+# the log (which carries the functions' stderr) must show no sanitizer report,
+# and at least one function must have exited on its own (not been killed).
+stop_gateway_and_check() {
+  local name=$1 pid=$2 log=$3 out="$LOGDIR/$1.log"
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  local exited reports
+  exited=$(grep '"event":"function.exit"' "$log" | grep -c '"killed_by_host":false')
+  reports=$(grep -cE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log")
+  if [ "$reports" -eq 0 ] && [ "$exited" -gt 0 ]; then
+    echo "$name: $exited passed, 0 failed (function processes exited cleanly, no sanitizer report)" >"$out"
+    count "$out" "$name" 0
+  else
+    { echo "$name: 0 passed, 1 failed ($exited clean exits, $reports sanitizer reports; see $log)"
+      grep -B2 -A20 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" | head -60; } >"$out"
+    count "$out" "$name" 1
+  fi
+}
+
 wait_port_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && run_suite "$(basename "$t")" "$t"; done
@@ -66,10 +87,12 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
     SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=builtin \
       "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler --port 0 --port-file "$gw_port_file" \
       >"$LOGDIR/gateway.log" 2>&1 &
-    pids+=($!)
+    gw_pid=$!
+    pids+=($gw_pid)
     wait_port_file "$gw_port_file"
     gw_port=$(cat "$gw_port_file")
     run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" tests/scenarios/binance
+    stop_gateway_and_check functions_sanitized "$gw_pid" "$LOGDIR/gateway.log"
 
     # gemini/: a second gateway whose predictor is Gemini, played by the same
     # fake (scripted steps answer any path); tests/scenarios/gemini/README.md
@@ -81,10 +104,12 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
     GEMINI_HTTP_TIMEOUT_MS=1000 GEMINI_HTTP_RETRIES=2 GEMINI_HTTP_BACKOFF_MS=50 \
       "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler --port 0 --port-file "$gw2_port_file" \
       >"$LOGDIR/gateway-gemini.log" 2>&1 &
-    pids+=($!)
+    gw2_pid=$!
+    pids+=($gw2_pid)
     wait_port_file "$gw2_port_file"
     run_suite run_scenarios_gemini "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$(cat "$gw2_port_file")" \
       --fake "$fake" tests/scenarios/gemini
+    stop_gateway_and_check functions_sanitized_gemini "$gw2_pid" "$LOGDIR/gateway-gemini.log"
   else
     count /dev/null run_scenarios 1
   fi

@@ -27,6 +27,7 @@ extern char **environ;
 #define RT_PREFIX "/2018-06-01/runtime/"
 #define FN_INIT_ERROR_GRACE_MS 2000
 #define FN_POLL_FALLBACK_MS 100 /* child-exit polling when pidfd_open is unavailable */
+#define FN_EXIT_GRACE_MS 2000   /* at shutdown, for an idle runtime to exit by itself */
 
 typedef enum inv_state { INV_QUEUED, INV_INFLIGHT, INV_DONE } inv_state;
 
@@ -378,15 +379,24 @@ static void *fh_supervisor(void *arg) {
         }
         fh_reap_locked(h);
     }
-    /* shutting down: no process may outlive the host */
+    /* shutting down: no process may outlive the host. A warm runtime parked
+     * on /next has just been answered 500 and exits by itself, as it would on
+     * Lambda, so its own cleanup (and a sanitizer's leak check) runs; give it
+     * a moment before the kill. */
     if (h->pid > 0) {
-        fh_kill_locked(h);
-        int status;
-        pid_t pid = h->pid;
+        int status = 0;
+        pid_t pid = h->pid, r = 0;
+        int64_t until = gw_now_ms() + (h->phase == CHILD_IDLE ? FN_EXIT_GRACE_MS : 0);
         pthread_mutex_unlock(&h->mu);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
+        while ((r = waitpid(pid, &status, WNOHANG)) == 0 && gw_now_ms() < until) usleep(5000);
         pthread_mutex_lock(&h->mu);
+        if (r != pid) {
+            fh_kill_locked(h);
+            pthread_mutex_unlock(&h->mu);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            pthread_mutex_lock(&h->mu);
+        }
         fh_child_gone_locked(h, status);
     }
     pthread_mutex_unlock(&h->mu);
