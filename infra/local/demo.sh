@@ -21,6 +21,9 @@ demo: Binance replay at $replay_url (bundled real data); gateway on 127.0.0.1:$P
   curl 'localhost:$PORT/api/candles?symbol=BTCUSDT&tf=1h&limit=3'
   curl 'localhost:$PORT/api/orderbook?symbol=BTCUSDT&limit=5'
   curl 'localhost:$PORT/health'
+  curl 'localhost:$PORT/api/signals/latest?symbol=BTCUSDT'
+  curl -X POST 'localhost:$PORT/tasks/trader'
+  curl 'localhost:$PORT/api/signals?limit=5'
 MSG
 export BINANCE_FAPI_BASE="$replay_url" PORT
 "$BUILD/bin/gateway" --functions-dir "$BUILD" "$@"
