@@ -2,16 +2,21 @@
 #include "api.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "invlog.h"
 #include "log.h"
+#include "store.h"
 
 struct api_state {
     const api_function *fn;
     cfg cfg;
     http_client *http;
+    invlog log;       /* the invocation being collected */
+    store *log_store; /* opened at the first invocation log, kept for the process */
 };
 
 http_client *api_http(api_ctx *ctx) {
@@ -140,6 +145,20 @@ static void route_http(const api_function *fn, api_ctx *ctx, const apigw_event *
     api_error(res, 404, "not_found", "no route for %s in function %s", ev->path, fn->name);
 }
 
+static int finish(api_ctx *ctx) { return ctx->finish ? ctx->finish(ctx) : 0; }
+
+/* An event whose result could not be journaled fails, carrying the result. */
+static void fail_unwritten(rt_response *out, int unwritten) {
+    if (!unwritten || out->failed) return;
+    dstr result = {0};
+    dstr_append(&result, dstr_cstr(&out->body), out->body.len);
+    rt_response_fail(out, "Journal.Unwritten",
+                     "%d journal record(s) of this invocation could not be written (printed as "
+                     "journal.unwritten); result: %s",
+                     unwritten, dstr_cstr(&result));
+    dstr_free(&result);
+}
+
 void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, size_t len,
                   rt_response *out) {
     apigw_event ev;
@@ -147,23 +166,32 @@ void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, siz
     if (apigw_parse(payload, len, &ev, &err)) {
         rt_response_fail(out, "Function.BadEvent", "%s", err.ptr);
         log_msg(LOG_WARN, "api.bad_event", "%s", err.ptr);
+        finish(ctx);
     } else if (ev.kind == APIGW_HTTP) {
         int64_t t0 = rt_now_ms();
         apigw_response res = {.status = 500};
         route_http(fn, ctx, &ev, &res);
-        apigw_response_format(&res, &out->body);
         log_rec *r = log_begin(res.status >= 500 ? LOG_ERROR : LOG_INFO, "http.request");
         log_str(r, "method", ev.method);
         log_str(r, "path", ev.path);
         log_int(r, "status", res.status);
         log_int(r, "duration_ms", rt_now_ms() - t0);
         log_end(r);
+        int unwritten = finish(ctx);
+        if (unwritten) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", unwritten);
+            apigw_add_header(&res, "x-journal-unwritten", n);
+        }
+        apigw_response_format(&res, &out->body);
         apigw_response_free(&res);
     } else if (fn->on_event) {
         fn->on_event(ctx, ev.input, out);
+        fail_unwritten(out, finish(ctx));
     } else {
         rt_response_fail(out, "Function.UnsupportedEvent",
                          "function %s only serves HTTP requests (payload format 2.0)", fn->name);
+        finish(ctx);
     }
     apigw_event_free(&ev);
     dstr_free(&err);
@@ -182,10 +210,36 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
     return 0;
 }
 
+/* The store the invocation logs go to, opened at first use; NULL (logged,
+ * so the record itself says why) when it cannot be opened: tried again at
+ * the next invocation. */
+static store *log_store(struct api_state *st) {
+    if (st->log_store) return st->log_store;
+    dstr err = {0};
+    st->log_store = store_open(st->cfg.journal_url, &err);
+    if (!st->log_store) {
+        log_rec *r = log_begin(LOG_ERROR, "journal.open_failed");
+        log_str(r, "url", st->cfg.journal_url);
+        log_str(r, "error", dstr_cstr(&err));
+        log_end(r);
+    }
+    dstr_free(&err);
+    return st->log_store;
+}
+
+static int write_invocation_log(api_ctx *ctx) {
+    struct api_state *st = ctx->state;
+    return invlog_end(&st->log, log_store(st), ctx->inv->deadline_ms, NULL) ? 1 : 0;
+}
+
 static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
     struct api_state *st = vst;
     api_ctx ctx = {.cfg = &st->cfg, .inv = inv, .state = st,
                    .deadline_ms = inv->deadline_ms - API_RESERVE_MS};
+    if (!st->fn->no_invocation_log) {
+        invlog_begin(&st->log, st->fn->name, inv->request_id, rt_now_ms(), 0);
+        ctx.finish = write_invocation_log;
+    }
     api_dispatch(st->fn, &ctx, inv->payload, inv->payload_len, res);
 }
 
@@ -195,6 +249,8 @@ int api_main(const api_function *fn) {
     rt_handler h = {.ctx = &st, .init = on_init, .invoke = on_invoke};
     int rc = rt_run(&h);
     if (st.http) http_client_free(st.http);
+    invlog_free(&st.log);
+    store_close(st.log_store);
     cfg_free(&st.cfg);
     log_secrets_clear();
     return rc;

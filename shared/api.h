@@ -11,7 +11,18 @@
  * Handlers get an api_ctx: the config, the invocation, a deadline that keeps
  * API_RESERVE_MS back before Lambda's (to answer and journal), and the
  * process-wide HTTP client, created on first use so that requests which need
- * no upstream (health, validation errors) never initialise TLS. */
+ * no upstream (health, validation errors) never initialise TLS.
+ *
+ * Every invocation's log lines are kept as one object in the journal store
+ * (invlog.h; the store is opened once per process from JOURNAL_URL), written
+ * once the answer is ready, in the time kept back before the deadline. When
+ * that object cannot be written (it is then printed whole as
+ * journal.unwritten), the invocation says so without losing its answer: an
+ * HTTP response keeps its status and body and gains the header
+ * "x-journal-unwritten: 1"; an event that succeeded becomes the function
+ * error Journal.Unwritten whose message carries the result (so Lambda counts
+ * an error; an event that already failed keeps its own error). A function
+ * sets no_invocation_log to keep its invocations out of the store. */
 #ifndef API_H
 #define API_H
 
@@ -28,6 +39,10 @@ typedef struct api_ctx {
     const cfg *cfg;
     const rt_invocation *inv;
     int64_t deadline_ms;       /* Lambda's deadline minus API_RESERVE_MS */
+    /* Called once the answer is ready (HTTP: before it is rendered); returns
+     * how many of the invocation's records could not be written. api_main
+     * sets it to write the invocation log; NULL: nothing to do. */
+    int (*finish)(struct api_ctx *ctx);
     struct api_state *state;   /* private */
 } api_ctx;
 
@@ -48,6 +63,7 @@ typedef struct api_function {
     const api_route *routes;
     size_t n_routes;
     api_event_fn on_event; /* NULL: non-HTTP events are an error */
+    int no_invocation_log; /* 1: this function's invocations are not kept under logs/ */
 } api_function;
 
 /* Runs the function until the Runtime API ends it; returns the exit status. */
@@ -66,7 +82,8 @@ int api_query_symbol(const apigw_event *ev, apigw_response *res, const char **ou
 int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def,
                    long min, long max, long *out);
 
-/* Exposed for tests: runs one event through fn without the Runtime API. */
+/* Exposed for tests: runs one event through fn without the Runtime API
+ * (ctx->finish, when set, is called as api_main would). */
 void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, size_t len,
                   rt_response *out);
 

@@ -184,6 +184,33 @@ static int tz_loadable(const char *tz) {
     return ok;
 }
 
+/* On AWS Lambda itself (not the local gateway, which marks its functions
+ * with TRADER_LOCAL_GATEWAY) only /tmp is writable: the task root is not. */
+static int on_aws_lambda(void) {
+    const char *name = getenv("AWS_LAMBDA_FUNCTION_NAME"), *api = getenv("AWS_LAMBDA_RUNTIME_API");
+    const char *local = getenv("TRADER_LOCAL_GATEWAY");
+    return name && *name && api && *api && !(local && *local);
+}
+
+/* 1 when url is a file journal outside /tmp ("/tmp" itself, or below it
+ * without a ".." segment, is fine). */
+static int file_journal_outside_tmp(const char *url) {
+    if (strncasecmp(url, "file://", 7) != 0) return 0;
+    const char *path = url + 7;
+    if (strncmp(path, "/tmp", 4) != 0 || (path[4] != '\0' && path[4] != '/')) return 1;
+    for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+        if (p[-1] == '/' && (p[2] == '\0' || p[2] == '/')) return 1;
+    return 0;
+}
+
+static void check_journal_url(loader *L, const cfg *c) {
+    if (!on_aws_lambda() || !file_journal_outside_tmp(c->journal_url)) return;
+    const char *set = getenv("JOURNAL_URL");
+    bad(L, set && *set ? "JOURNAL_URL" : "LOG_DIR", set && *set ? set : c->log_dir,
+        "on AWS Lambda a file journal must be under /tmp (the task root is read-only); "
+        "use JOURNAL_URL=s3://bucket/prefix");
+}
+
 int cfg_load(cfg *c, dstr *err) {
     memset(c, 0, sizeof *c);
     loader L = {.err = err};
@@ -252,6 +279,7 @@ int cfg_load(cfg *c, dstr *err) {
     dstr_printf(&journal, "file://%s", c->log_dir);
     c->journal_url = env_str("JOURNAL_URL", journal.ptr);
     dstr_free(&journal);
+    check_journal_url(&L, c);
 
     c->ca_path = env_str("HTTP_CA_PATH", getenv("SSL_CERT_DIR"));
     c->ca_file = env_str("HTTP_CA_FILE", getenv("SSL_CERT_FILE"));

@@ -7,7 +7,9 @@
  * falls back silently to a default. Secrets (API keys) are registered with
  * the log module so they can never be printed. EXECUTE_TRADES=true is
  * refused while order execution does not exist: the trader never pretends
- * to trade. */
+ * to trade. On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API
+ * set, TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal
+ * outside /tmp is refused, since the task root is read-only. */
 #ifndef CONFIG_H
 #define CONFIG_H
 
@@ -51,7 +53,8 @@ typedef struct cfg {
     int atr_period;
     char *atr_tf; /* 5m | 1h | 4h | 1d */
 
-    /* journal: file://<dir> (default file://$LOG_DIR) or s3://bucket/prefix */
+    /* journal: file://<dir> (default file://$LOG_DIR) or s3://bucket/prefix;
+     * on AWS Lambda a file journal must be under /tmp */
     char *journal_url;
 
     /* Gemini */

@@ -661,7 +661,7 @@ static int env_is_ours(const char *entry) {
         "AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
         "AWS_LAMBDA_FUNCTION_VERSION", "AWS_REGION", "_HANDLER", "LAMBDA_TASK_ROOT",
         "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "_X_AMZN_TRACE_ID"};
+        "_X_AMZN_TRACE_ID", "TRADER_LOCAL_GATEWAY"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         size_t n = strlen(keys[i]);
         if (strncmp(entry, keys[i], n) == 0 && entry[n] == '=') return 1;
@@ -723,6 +723,8 @@ static char **fh_build_env(const fnhost *h) {
     env[k++] = env_pair("AWS_LAMBDA_LOG_STREAM_NAME", dstr_cstr(&s));
     dstr_free(&s);
     env[k++] = env_pair("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    /* tells config it runs here, not on AWS Lambda (where only /tmp is writable) */
+    env[k++] = env_pair("TRADER_LOCAL_GATEWAY", "1");
     env[k] = NULL;
     return env;
 }

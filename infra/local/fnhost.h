@@ -5,7 +5,8 @@
  *  - The process is started lazily for the first invocation (a cold start),
  *    with the caller's environment plus the Lambda variables
  *    (AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME/_VERSION/_MEMORY_SIZE,
- *    AWS_REGION, _HANDLER, LAMBDA_TASK_ROOT, ...), in its own process group,
+ *    AWS_REGION, _HANDLER, LAMBDA_TASK_ROOT, ...) and TRADER_LOCAL_GATEWAY=1
+ *    (config tells local runs from AWS by it), in its own process group,
  *    stdout/stderr inherited. It stays warm for the next invocations.
  *  - One invocation at a time: others wait in a FIFO queue. Each gets a uuid
  *    request id, a trace id and a deadline (dispatch time + timeout_ms).
