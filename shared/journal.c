@@ -210,7 +210,7 @@ int journal_walk_newest(store *s, const journal_walk *w) {
     int64_t day = (int64_t)now.tv_sec / 86400 + 1;
     entries es = {0};
     int empty = 0, done = 0;
-    char prefix[STORE_KEY_MAX + 1];
+    char prefix[STORE_KEY_MAX + 32]; /* too long for the store: its listing fails, not here */
     for (; !done && day >= oldest && empty < JOURNAL_MAX_EMPTY_DAYS; day--) {
         if (recordkey_day(w->root, day, prefix, sizeof prefix)) break;
         if (list_day(s, w, prefix, &es)) {

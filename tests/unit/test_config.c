@@ -22,7 +22,8 @@ static const char *const all_vars[] = {
     "GEMINI_BASE_URL", "G_TEMPERATURE", "G_MAX_TOKENS", "HTTP_CA_PATH", "HTTP_CA_FILE",
     "SSL_CERT_DIR", "SSL_CERT_FILE", "TZDIR", "PREDICTOR", "PREDICTOR_FALLBACK", "ATR_PERIOD",
     "ATR_TF", "JOURNAL_URL", "GEMINI_HTTP_TIMEOUT_MS", "GEMINI_HTTP_RETRIES",
-    "GEMINI_HTTP_BACKOFF_MS"};
+    "GEMINI_HTTP_BACKOFF_MS", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_RUNTIME_API",
+    "TRADER_LOCAL_GATEWAY"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -190,6 +191,73 @@ static void test_secrets_never_logged(void **state) {
     clear_env();
 }
 
+/* Where a file journal may be: on AWS Lambda only under /tmp; locally (the
+ * gateway's marker, or no Lambda variables) anywhere. */
+typedef struct journal_place_case {
+    const char *function_name, *runtime_api, *local_marker; /* NULL: unset */
+    const char *journal_url, *log_dir;                       /* NULL: unset */
+    const char *error; /* substring expected in the error, NULL: must load */
+} journal_place_case;
+
+#define LAMBDA "trader", "127.0.0.1:9001"
+#define TMP_RULE "on AWS Lambda a file journal must be under /tmp (the task root is read-only); use JOURNAL_URL=s3://bucket/prefix"
+
+static const journal_place_case journal_place_cases[] = {
+    {LAMBDA, NULL, "file:///var/task/logs", NULL, "JOURNAL_URL=\"file:///var/task/logs\" is invalid: " TMP_RULE},
+    {LAMBDA, NULL, NULL, NULL, "LOG_DIR=\"./logs\" is invalid: " TMP_RULE},
+    {LAMBDA, NULL, NULL, "/var/task/logs", "LOG_DIR=\"/var/task/logs\""},
+    {LAMBDA, NULL, NULL, "/tmp/trading_bot", NULL},
+    {LAMBDA, NULL, "file:///tmp", NULL, NULL},
+    {LAMBDA, NULL, "file:///tmp/journal", NULL, NULL},
+    {LAMBDA, NULL, "file:///tmp/a/b/", NULL, NULL},
+    {LAMBDA, NULL, "file:///tmpfoo", NULL, TMP_RULE},
+    {LAMBDA, NULL, "file:///tmp/../var/task", NULL, TMP_RULE},
+    {LAMBDA, NULL, "file:///tmp/..", NULL, TMP_RULE},
+    {LAMBDA, NULL, "file:///tmp/..x", NULL, NULL}, /* a name, not the parent */
+    {LAMBDA, NULL, "file://tmp/journal", NULL, TMP_RULE}, /* relative to the task root */
+    {LAMBDA, NULL, "FILE:///var/task", NULL, TMP_RULE},
+    {LAMBDA, NULL, "s3://trader-journal/prod", NULL, NULL},
+    {LAMBDA, "", "file://./logs", NULL, TMP_RULE}, /* an empty marker is no marker */
+    {LAMBDA, "1", "file://./logs", NULL, NULL},    /* the local gateway */
+    {LAMBDA, "1", NULL, NULL, NULL},
+    {"trader", NULL, NULL, "file://./logs", NULL, NULL}, /* no runtime API: not Lambda */
+    {NULL, "127.0.0.1:9001", NULL, "file://./logs", NULL, NULL}, /* a bench harness */
+    {NULL, NULL, NULL, "file:///var/journal", NULL, NULL},
+};
+
+static void set_or_unset(const char *name, const char *value) {
+    if (value) setenv(name, value, 1);
+    else unsetenv(name);
+}
+
+static void test_file_journal_on_lambda(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof journal_place_cases / sizeof *journal_place_cases; i++) {
+        const journal_place_case *t = &journal_place_cases[i];
+        clear_env();
+        set_or_unset("AWS_LAMBDA_FUNCTION_NAME", t->function_name);
+        set_or_unset("AWS_LAMBDA_RUNTIME_API", t->runtime_api);
+        set_or_unset("TRADER_LOCAL_GATEWAY", t->local_marker);
+        set_or_unset("JOURNAL_URL", t->journal_url);
+        set_or_unset("LOG_DIR", t->log_dir);
+        cfg c;
+        dstr err = {0};
+        int rc = cfg_load(&c, &err);
+        if (t->error) {
+            if (rc != -1 || !strstr(dstr_cstr(&err), t->error))
+                fail_msg("case %zu (%s): expected error containing '%s', got rc=%d '%s'", i,
+                         t->journal_url ? t->journal_url : t->log_dir, t->error, rc,
+                         dstr_cstr(&err));
+        } else if (rc != 0) {
+            fail_msg("case %zu (%s): expected to load, got '%s'", i,
+                     t->journal_url ? t->journal_url : "default", dstr_cstr(&err));
+        }
+        cfg_free(&c);
+        dstr_free(&err);
+    }
+    clear_env();
+}
+
 static void test_parsers(void **state) {
     (void)state;
     long l;
@@ -217,6 +285,7 @@ int main(void) {
         cmocka_unit_test(test_all_errors_reported_at_once),
         cmocka_unit_test(test_testnet_selection),
         cmocka_unit_test(test_secrets_never_logged),
+        cmocka_unit_test(test_file_journal_on_lambda),
         cmocka_unit_test(test_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -382,6 +382,157 @@ static void test_recent_day_over_one_page(void **state) {
     dstr_free(&arr);
 }
 
+/* ---- record keys and the shared walk ---------------------------------------------- */
+
+typedef struct name_case {
+    const char *file, *ext;
+    long ts;
+    int suffix;
+    const char *name; /* NULL: refused */
+} name_case;
+
+static const name_case name_cases[] = {
+    {"113507042_BTCUSDT_decision.json", ".json", 113507042, 0, "BTCUSDT_decision"},
+    {"113507042_BTCUSDT_decision-3.json", ".json", 113507042, 3, "BTCUSDT_decision"},
+    {"000000000_BTCUSDT_x-99.json", ".json", 0, 99, "BTCUSDT_x"},
+    {"235959999_candles_1b4e28ba-2fa1-41d2-883f-0016d3cca427.jsonl", ".jsonl", 235959999, 0,
+     "candles_1b4e28ba-2fa1-41d2-883f-0016d3cca427"},
+    {"235959999_candles_1b4e28ba-2fa1-41d2-883f-0016d3cca427-2.jsonl", ".jsonl", 235959999, 2,
+     "candles_1b4e28ba-2fa1-41d2-883f-0016d3cca427"},
+    {"113507042_BTCUSDT_x-100.json", ".json", 113507042, 0, "BTCUSDT_x-100"}, /* not a suffix */
+    {"113507042_BTCUSDT_x-07.json", ".json", 113507042, 0, "BTCUSDT_x-07"},
+    {"113507042_BTCUSDT_x-0.json", ".json", 113507042, 0, "BTCUSDT_x-0"},
+    {"113507042_-1.json", ".json", 113507042, 0, "-1"}, /* a name, as a suffix needs one before it */
+    {"113507042_A-1.json", ".json", 113507042, 1, "A"},
+    {"113507042_.json", ".json", 0, 0, NULL},
+    {"113507042BTCUSDT.json", ".json", 0, 0, NULL},
+    {"11350704x_BTCUSDT.json", ".json", 0, 0, NULL},
+    {"113507042_BTCUSDT.jsonl", ".json", 0, 0, NULL},
+    {"113507042_BTCUSDT.json", ".jsonl", 0, 0, NULL},
+    {"notes.json", ".json", 0, 0, NULL},
+};
+
+static void test_record_names(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof name_cases / sizeof *name_cases; i++) {
+        const name_case *c = &name_cases[i];
+        recordkey_name n;
+        int rc = recordkey_parse(c->file, c->ext, &n);
+        if (!c->name) {
+            if (rc == 0) fail_msg("case %zu: %s accepted", i, c->file);
+            continue;
+        }
+        if (rc) fail_msg("case %zu: %s refused", i, c->file);
+        assert_int_equal(n.ts, c->ts);
+        assert_int_equal(n.suffix, c->suffix);
+        assert_int_equal(n.name_len, strlen(c->name));
+        assert_memory_equal(n.name, c->name, n.name_len);
+    }
+    char buf[64];
+    assert_int_equal(recordkey_day("x/", 0, buf, sizeof buf), 0);
+    assert_string_equal(buf, "x/19700101/");
+    assert_int_equal(recordkey_day_of("x/", "x/20251231/1"), 1767139200LL / 86400);
+    assert_int_equal(recordkey_day_of("x/", "x/2025123/1"), -1);
+    assert_int_equal(recordkey_day_of("x/", "x/20251331/1"), -1);
+    assert_int_equal(recordkey_day_of("x/", "y/20251231/1"), -1);
+    assert_int_equal(recordkey_stem("x/", -1, "a", buf, sizeof buf), -1);
+    assert_int_equal(recordkey_stem("x/", RECORDKEY_MAX_AT_MS + 1, "a", buf, sizeof buf), -1);
+    assert_int_equal(recordkey_stem("x/", RECORDKEY_MAX_AT_MS, "a", buf, sizeof buf), 0);
+    assert_string_equal(buf, "x/99991231/235959999_a");
+}
+
+/* A visitor that records the keys it is handed and stops after `stop`. */
+typedef struct seen {
+    dstr keys;
+    size_t n, stop;
+} seen;
+
+static journal_step see(void *ctx, store *s, const char *key) {
+    (void)s;
+    seen *v = ctx;
+    dstr_printf(&v->keys, "%s%s", v->keys.len ? " " : "", strchr(key, '/') + 1);
+    return ++v->n == v->stop ? JOURNAL_WALK_DONE : JOURNAL_WALK_MORE;
+}
+
+static void put_raw(fixture *f, const char *key) {
+    assert_int_equal(store_put_new(f->s, key, "{}", 2), STORE_OK);
+}
+
+static void expect_walk(fixture *f, const char *root, const char *ext, const char *tag,
+                        size_t stop, const char *want) {
+    seen v = {.stop = stop};
+    journal_walk w = {.root = root, .ext = ext, .tag = tag, .visit = see, .ctx = &v};
+    assert_int_equal(journal_walk_newest(f->s, &w), 0);
+    assert_string_equal(dstr_cstr(&v.keys), want);
+    dstr_free(&v.keys);
+}
+
+/* The one walk behind every reader: days newest first, records newest
+ * first within a day (time, then the later suffix, then name), only the
+ * root, extension and tag asked for, and it stops when the visitor is done. */
+static void test_walk_shared_by_every_record_type(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms();
+    char today[32], yesterday[32], old[32], key[256];
+    recordkey_day("", now / DAY, today, sizeof today);
+    recordkey_day("", now / DAY - 1, yesterday, sizeof yesterday);
+    recordkey_day("", now / DAY - 40, old, sizeof old);
+    static const char *const files[] = {"000000001_A_x.json", "000000001_A_x-1.json",
+                                        "000000001_B_x.json", "120000000_A_y.json",
+                                        "120000000_A_y.jsonl", "zz.json"};
+    const char *days[] = {old, yesterday, today};
+    for (size_t d = 0; d < 3; d++)
+        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+            snprintf(key, sizeof key, "trades/%s%s", days[d], files[i]);
+            put_raw(f, key);
+        }
+    snprintf(key, sizeof key, "trades/%sdeeper/000000002_A_x.json", today);
+    put_raw(f, key);                                    /* not a record of the day */
+    put_raw(f, "payloads/19700101/000000003_A_x.json"); /* another root */
+
+    dstr want = {0};
+    for (size_t d = 3; d-- > 0;)
+        dstr_printf(&want, "%s%s120000000_A_y.json %s000000001_A_x-1.json %s000000001_A_x.json "
+                    "%s000000001_B_x.json",
+                    want.len ? " " : "", days[d], days[d], days[d], days[d]);
+    expect_walk(f, "trades/", ".json", NULL, 0, want.ptr);
+    dstr_clear(&want);
+    dstr_printf(&want, "%s120000000_A_y.json %s000000001_A_x-1.json", today, today);
+    expect_walk(f, "trades/", ".json", NULL, 2, want.ptr); /* the visitor decides when to stop */
+    dstr_clear(&want);
+    dstr_printf(&want, "%s120000000_A_y.jsonl %s120000000_A_y.jsonl %s120000000_A_y.jsonl", today,
+                yesterday, old);
+    expect_walk(f, "trades/", ".jsonl", NULL, 0, want.ptr);
+    dstr_clear(&want);
+    dstr_printf(&want, "%s120000000_A_y.json %s120000000_A_y.json", today, yesterday);
+    expect_walk(f, "trades/", ".json", "y", 2, want.ptr); /* NAME ends in "_y" */
+    expect_walk(f, "logs/", ".jsonl", NULL, 0, ""); /* nothing under that root */
+    dstr_free(&want);
+}
+
+/* A listing that fails ends the walk with -1 (here: a root so long that its
+ * day prefixes are over the store's key limit, though a key fits under it). */
+static void test_walk_listing_failure(void **state) {
+    fixture *f = *state;
+    dstr root = {0}, key = {0};
+    for (int i = 0; i < 4; i++) {
+        for (int k = 0; k < 254; k++) dstr_putc(&root, 'r');
+        dstr_putc(&root, '/');
+    }
+    dstr_printf(&key, "%sx", root.ptr);
+    put_raw(f, key.ptr);
+    seen v = {0};
+    journal_walk w = {.root = root.ptr, .ext = ".json", .visit = see, .ctx = &v};
+    assert_int_equal(journal_walk_newest(f->s, &w), -1);
+    assert_non_null(strstr(store_last_error(f->s), "prefix longer than"));
+    assert_int_equal(v.n, 0);
+    assert_int_equal(journal_walk_newest(NULL, &w), -1);
+    journal_walk no_visitor = {.root = "trades/", .ext = ".json"};
+    assert_int_equal(journal_walk_newest(f->s, &no_visitor), -1);
+    dstr_free(&root);
+    dstr_free(&key);
+}
+
 static void test_open_once_and_failures(void **state) {
     fixture *f = *state;
     store *a = journal_open(f->url);
@@ -411,6 +562,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_recent_tomorrow_is_included, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_limit_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_day_over_one_page, setup_fast, teardown),
+        cmocka_unit_test(test_record_names),
+        cmocka_unit_test_setup_teardown(test_walk_shared_by_every_record_type, setup_fast, teardown),
+        cmocka_unit_test_setup_teardown(test_walk_listing_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_once_and_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

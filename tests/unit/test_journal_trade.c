@@ -1,0 +1,391 @@
+/* journal_trade: the rules a trade must obey, its record and key, writes
+ * that never overwrite, unwritten trades logged in full, CSV escaping and
+ * the CSV of the newest records (corrupt objects skipped), in a fresh file
+ * store per test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "journal.h"
+#include "journal_trade.h"
+#include "log.h"
+#include "tmpstore.h"
+
+#define DAY 86400000LL
+#define T0 1767180907042LL /* 2025-12-31T11:35:07.042Z */
+
+typedef struct fixture {
+    tmpstore t;
+    dstr log;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    *state = f;
+    log_init("test");
+    capture_start(&f->log);
+    return tmpstore_open(&f->t, 0);
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    capture_stop();
+    tmpstore_close(&f->t);
+    dstr_free(&f->log);
+    free(f);
+    return 0;
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static journal_trade a_trade(void) {
+    return (journal_trade){.time_ms = T0, .symbol = "BTCUSDT", .side = "BUY", .type = "LIMIT",
+                           .status = "NEW", .qty = "0.010", .price = "50000.00",
+                           .order_id = 12345678, .client_order_id = "trd-BTC/1:E",
+                           .raw_json = "{\"orderId\":12345678,\"status\":\"NEW\"}"};
+}
+
+/* ---- the rules -------------------------------------------------------------------- */
+
+typedef struct rule_case {
+    const char *field, *value; /* the one field changed from a_trade() */
+    long long number;          /* for time and order_id */
+    const char *error;         /* substring of the refusal; NULL: accepted */
+} rule_case;
+
+static const rule_case rule_cases[] = {
+    {"none", NULL, 0, NULL},
+    {"time", NULL, -1, "time"},
+    {"time", NULL, 253402300800000LL, "time"},
+    {"symbol", "btcusdt", 0, "symbol"},
+    {"symbol", NULL, 0, "symbol"},
+    {"side", "buy", 0, "side must be BUY or SELL"},
+    {"side", "SELL", 0, NULL},
+    {"type", "", 0, "type"},
+    {"type", "LIMIT ORDER", 0, "type"},
+    {"type", "TAKE_PROFIT_MARKET", 0, NULL},
+    {"status", NULL, 0, "status"},
+    {"status", "PARTIALLY_FILLED", 0, NULL},
+    {"qty", "-1", 0, "qty"},
+    {"qty", "1e3", 0, "qty"},
+    {"qty", "1.", 0, "qty"},
+    {"qty", ".5", 0, "qty"},
+    {"qty", NULL, 0, NULL},
+    {"qty", "12345678901234567890123456789012345678901", 0, "qty"},
+    {"price", "abc", 0, "price"},
+    {"price", "0", 0, NULL},
+    {"pnl", "-0.5", 0, NULL},
+    {"pnl", "--1", 0, "realized_pnl"},
+    {"pnl", "+1", 0, "realized_pnl"},
+    {"order_id", NULL, -5, "order_id"},
+    {"order_id", NULL, 0, NULL},
+    {"client_order_id", "has space", 0, "client_order_id"},
+    {"client_order_id", "a,b", 0, "client_order_id"},
+    {"client_order_id", "x23456789012345678901234567890123456", 0, NULL},
+    {"client_order_id", "x234567890123456789012345678901234567", 0, "client_order_id"},
+    {"client_order_id", "", 0, "client_order_id"},
+    {"kind", "Fill", 0, "kind"},
+    {"kind", "fill", 0, NULL},
+    {"raw", "[1]", 0, "raw"},
+    {"raw", "{", 0, "raw"},
+    {"raw", NULL, 0, NULL},
+};
+
+static journal_trade changed(const rule_case *c) {
+    journal_trade t = a_trade();
+    const char *f = c->field;
+    if (!strcmp(f, "time")) t.time_ms = c->number;
+    else if (!strcmp(f, "symbol")) t.symbol = c->value;
+    else if (!strcmp(f, "side")) t.side = c->value;
+    else if (!strcmp(f, "type")) t.type = c->value;
+    else if (!strcmp(f, "status")) t.status = c->value;
+    else if (!strcmp(f, "qty")) t.qty = c->value;
+    else if (!strcmp(f, "price")) t.price = c->value;
+    else if (!strcmp(f, "pnl")) t.realized_pnl = c->value;
+    else if (!strcmp(f, "order_id")) t.order_id = c->number;
+    else if (!strcmp(f, "client_order_id")) t.client_order_id = c->value;
+    else if (!strcmp(f, "kind")) t.kind = c->value;
+    else if (!strcmp(f, "raw")) t.raw_json = c->value;
+    return t;
+}
+
+static void test_rules(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof rule_cases / sizeof *rule_cases; i++) {
+        const rule_case *c = &rule_cases[i];
+        journal_trade t = changed(c);
+        dstr why = {0};
+        int rc = journal_trade_check(&t, &why);
+        if (c->error && (rc != -1 || !strstr(dstr_cstr(&why), c->error)))
+            fail_msg("case %zu (%s=%s): want '%s', got rc=%d '%s'", i, c->field,
+                     c->value ? c->value : "", c->error, rc, dstr_cstr(&why));
+        if (!c->error && rc != 0)
+            fail_msg("case %zu (%s): refused: %s", i, c->field, dstr_cstr(&why));
+        dstr_free(&why);
+    }
+}
+
+/* ---- the record and its key --------------------------------------------------------- */
+
+static void test_record_and_key(void **state) {
+    (void)state;
+    journal_trade t = a_trade();
+    dstr json = {0};
+    journal_trade_json(&t, &json);
+    assert_string_equal(json.ptr,
+                        "{\"time\":1767180907042,\"symbol\":\"BTCUSDT\",\"side\":\"BUY\","
+                        "\"type\":\"LIMIT\",\"qty\":\"0.010\",\"price\":\"50000.00\","
+                        "\"status\":\"NEW\",\"order_id\":12345678,\"client_order_id\":"
+                        "\"trd-BTC/1:E\",\"realized_pnl\":null,\"kind\":\"order\","
+                        "\"raw\":{\"orderId\":12345678,\"status\":\"NEW\"}}");
+    char key[128];
+    assert_int_equal(journal_trade_key(&t, key, sizeof key), 0);
+    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E.json");
+    assert_true(store_key_valid(key, NULL));
+    t.client_order_id = NULL;
+    assert_int_equal(journal_trade_key(&t, key, sizeof key), 0);
+    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_order.json");
+    t.kind = "funding_fee";
+    assert_int_equal(journal_trade_key(&t, key, sizeof key), 0);
+    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_funding_fee.json");
+    t.side = "sell";
+    assert_int_equal(journal_trade_key(&t, key, sizeof key), -1);
+    dstr_free(&json);
+}
+
+static void test_put_never_overwrites(void **state) {
+    fixture *f = *state;
+    journal_trade t = a_trade();
+    static const char *const want[] = {
+        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E.json",
+        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E-1.json",
+        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E-2.json",
+    };
+    static const char *const status[] = {"NEW", "PARTIALLY_FILLED", "FILLED"};
+    for (int i = 0; i < 3; i++) {
+        dstr key = {0};
+        t.status = status[i];
+        assert_int_equal(journal_trade_put(f->t.s, &t, &key), 0);
+        assert_string_equal(key.ptr, want[i]);
+        dstr_free(&key);
+    }
+    for (int i = 0; i < 3; i++) {
+        dstr got = {0};
+        assert_int_equal(store_get(f->t.s, want[i], &got), STORE_OK);
+        cJSON *rec = cJSON_Parse(got.ptr);
+        assert_string_equal(cJSON_GetObjectItem(rec, "status")->valuestring, status[i]);
+        cJSON_Delete(rec);
+        dstr_free(&got);
+    }
+}
+
+/* The "journal.unwritten" event of kind trade in the captured log. */
+static cJSON *unwritten_trade(const char *log) {
+    for (const char *line = log; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        cJSON *ev = cJSON_ParseWithLength(line, len);
+        const cJSON *name = cJSON_GetObjectItem(ev, "event"), *kind = cJSON_GetObjectItem(ev, "kind");
+        if (cJSON_IsString(name) && !strcmp(name->valuestring, "journal.unwritten") &&
+            cJSON_IsString(kind) && !strcmp(kind->valuestring, "trade"))
+            return ev;
+        cJSON_Delete(ev);
+        line = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+static void test_unwritten_trades_are_logged_in_full(void **state) {
+    fixture *f = *state;
+    journal_trade t = a_trade();
+    /* no store */
+    assert_int_equal(journal_trade_put(NULL, &t, NULL), -1);
+    cJSON *ev = unwritten_trade(f->log.ptr);
+    assert_non_null(ev);
+    assert_string_equal(cJSON_GetObjectItem(ev, "level")->valuestring, "ERROR");
+    assert_string_equal(cJSON_GetObjectItem(ev, "symbol")->valuestring, "BTCUSDT");
+    assert_string_equal(cJSON_GetObjectItem(ev, "key")->valuestring,
+                        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E.json");
+    const cJSON *rec = cJSON_GetObjectItem(ev, "record");
+    assert_string_equal(cJSON_GetObjectItem(rec, "qty")->valuestring, "0.010");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "raw"), "orderId")->valuedouble,
+                     12345678);
+    cJSON_Delete(ev);
+
+    /* a trade that breaks a rule is not written but kept in the log */
+    dstr_clear(&f->log);
+    t.side = "buy";
+    t.raw_json = "not json";
+    dstr key = {0};
+    dstr_puts(&key, "stale");
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key), -1);
+    assert_int_equal(key.len, 0);
+    ev = unwritten_trade(f->log.ptr);
+    assert_non_null(ev);
+    assert_non_null(strstr(cJSON_GetObjectItem(ev, "error")->valuestring, "side"));
+    rec = cJSON_GetObjectItem(ev, "record");
+    assert_string_equal(cJSON_GetObjectItem(rec, "side")->valuestring, "buy");
+    assert_string_equal(cJSON_GetObjectItem(rec, "raw")->valuestring, "not json");
+    cJSON_Delete(ev);
+    store_page page = {0};
+    assert_int_equal(store_list(f->t.s, "trades/", NULL, 10, &page), STORE_OK);
+    assert_int_equal(page.n, 0);
+    store_page_free(&page);
+
+    /* the store fails: an object where the day's "directory" must go */
+    dstr_clear(&f->log);
+    assert_int_equal(store_put(f->t.s, "trades/20251231", "x", 1), STORE_OK);
+    t = a_trade();
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key), -1);
+    ev = unwritten_trade(f->log.ptr);
+    assert_non_null(ev);
+    assert_non_null(strstr(cJSON_GetObjectItem(ev, "error")->valuestring, "io"));
+    cJSON_Delete(ev);
+    assert_int_equal(journal_trade_put(f->t.s, NULL, NULL), -1);
+    dstr_free(&key);
+}
+
+/* ---- CSV ------------------------------------------------------------------------------- */
+
+static const struct {
+    const char *in, *out;
+} escape_cases[] = {
+    {"plain", "plain"},
+    {"", ""},
+    {"a,b", "\"a,b\""},
+    {"say \"hi\"", "\"say \"\"hi\"\"\""},
+    {"\"", "\"\"\"\""},
+    {"two\nlines", "\"two\nlines\""},
+    {"cr\r", "\"cr\r\""},
+    {"semi;colon", "semi;colon"},
+    {" spaced ", " spaced "},
+    {"-15.5", "-15.5"},
+    {"x/1:E", "x/1:E"},
+};
+
+static void test_csv_field_escaping(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof escape_cases / sizeof *escape_cases; i++) {
+        dstr out = {0};
+        journal_trade_csv_field(&out, escape_cases[i].in, strlen(escape_cases[i].in));
+        if (strcmp(dstr_cstr(&out), escape_cases[i].out) != 0)
+            fail_msg("case %zu: '%s' -> '%s', want '%s'", i, escape_cases[i].in, dstr_cstr(&out),
+                     escape_cases[i].out);
+        dstr_free(&out);
+    }
+}
+
+static void iso(int64_t ms, char *buf, size_t cap) {
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char s[32];
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, cap, "%s.%03dZ", s, (int)(ms % 1000));
+}
+
+static void put_trade(fixture *f, journal_trade t) {
+    if (journal_trade_put(f->t.s, &t, NULL)) fail_msg("put failed: %s", f->log.ptr);
+}
+
+static void put_object(fixture *f, int64_t at, const char *name, const char *json) {
+    char stem[128];
+    assert_int_equal(recordkey_stem(JOURNAL_TRADE_PREFIX, at, name, stem, sizeof stem), 0);
+    dstr key = {0};
+    dstr_printf(&key, "%s.json", stem);
+    assert_int_equal(store_put_new(f->t.s, key.ptr, json, strlen(json)), STORE_OK);
+    dstr_free(&key);
+}
+
+static void test_csv_newest_first_with_corrupt_objects(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms(), today = now - now % DAY;
+    int64_t ta = today - DAY + 36000000, tb = today + 1000, tc = today + 2000, td = today + 3000;
+    put_trade(f, (journal_trade){.time_ms = ta, .symbol = "BTCUSDT", .side = "BUY",
+                                 .type = "MARKET", .status = "FILLED", .qty = "0.010",
+                                 .price = "50000.5", .order_id = 1, .client_order_id = "c1"});
+    put_trade(f, (journal_trade){.time_ms = tb, .symbol = "ETHUSDT", .side = "SELL",
+                                 .type = "LIMIT", .status = "NEW", .qty = "1"});
+    put_trade(f, (journal_trade){.time_ms = tc, .symbol = "BTCUSDT", .side = "SELL",
+                                 .type = "STOP_MARKET", .status = "FILLED", .qty = "0.010",
+                                 .price = "49000", .order_id = 3, .client_order_id = "c3",
+                                 .realized_pnl = "-15.5"});
+    /* objects that are not trade records: skipped, not counted */
+    put_object(f, td, "X_a", "not json");
+    put_object(f, td + 1, "X_b", "[1]");
+    put_object(f, td + 2, "X_c", "{\"symbol\":\"X\"}");
+    put_object(f, td + 3, "X_d", "{\"time\":1,\"symbol\":\"X\",\"side\":{}}");
+    /* an odd but readable one: its status needs quoting, qty is a number */
+    put_object(f, td + 4, "X_e",
+               "{\"time\":1767180907042,\"symbol\":\"XRPUSDT\",\"status\":\"NEW, \\\"odd\\\"\\nline\","
+               "\"qty\":0.5,\"order_id\":12}");
+
+    char ia[40], ib[40], ic[40];
+    iso(ta, ia, sizeof ia);
+    iso(tb, ib, sizeof ib);
+    iso(tc, ic, sizeof ic);
+    dstr want = {0};
+    dstr_printf(&want,
+                JOURNAL_TRADE_CSV_HEADER "\r\n"
+                "2025-12-31T11:35:07.042Z,XRPUSDT,,,0.5,,\"NEW, \"\"odd\"\"\nline\",12,,\r\n"
+                "%s,BTCUSDT,SELL,STOP_MARKET,0.010,49000,FILLED,3,c3,-15.5\r\n"
+                "%s,ETHUSDT,SELL,LIMIT,1,,NEW,,,\r\n"
+                "%s,BTCUSDT,BUY,MARKET,0.010,50000.5,FILLED,1,c1,\r\n",
+                ic, ib, ia);
+    dstr csv = {0};
+    assert_int_equal(journal_trade_csv(f->t.s, 1000, &csv), 0);
+    assert_string_equal(csv.ptr, want.ptr);
+    assert_non_null(strstr(dstr_cstr(&f->log), "\"event\":\"journal.corrupt\""));
+    /* the limit counts rows, not the skipped objects */
+    dstr_clear(&csv);
+    assert_int_equal(journal_trade_csv(f->t.s, 2, &csv), 0);
+    const char *third = strstr(want.ptr, "\r\n");
+    third = strstr(third + 2, "\r\n");
+    third = strstr(third + 2, "\r\n");
+    assert_int_equal(csv.len, (size_t)(third + 2 - want.ptr));
+    assert_memory_equal(csv.ptr, want.ptr, csv.len);
+    dstr_free(&csv);
+    dstr_free(&want);
+}
+
+static void test_csv_empty_and_limits(void **state) {
+    fixture *f = *state;
+    dstr csv = {0};
+    assert_int_equal(journal_trade_csv(f->t.s, 200, &csv), 0);
+    assert_string_equal(csv.ptr, JOURNAL_TRADE_CSV_HEADER "\r\n");
+    dstr_clear(&csv);
+    dstr_puts(&csv, "keep");
+    assert_int_equal(journal_trade_csv(f->t.s, 0, &csv), -1);
+    assert_int_equal(journal_trade_csv(f->t.s, JOURNAL_LIMIT_MAX + 1, &csv), -1);
+    assert_int_equal(journal_trade_csv(NULL, 10, &csv), -1);
+    assert_string_equal(csv.ptr, "keep");
+    dstr_free(&csv);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_record_and_key),
+        cmocka_unit_test_setup_teardown(test_put_never_overwrites, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritten_trades_are_logged_in_full, setup, teardown),
+        cmocka_unit_test(test_csv_field_escaping),
+        cmocka_unit_test_setup_teardown(test_csv_newest_first_with_corrupt_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_empty_and_limits, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
