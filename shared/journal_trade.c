@@ -211,7 +211,7 @@ static int csv_row(const char *json, size_t len, dstr *out, const char **why) {
         *why = "no symbol";
     if (!*why) {
         size_t start = out->len;
-        char iso[40];
+        char iso[80];
         iso_utc((int64_t)time->valuedouble, iso, sizeof iso);
         dstr_puts(out, iso);
         dstr text = {0};
