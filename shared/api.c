@@ -229,7 +229,8 @@ static store *log_store(struct api_state *st) {
 
 static int write_invocation_log(api_ctx *ctx) {
     struct api_state *st = ctx->state;
-    return invlog_end(&st->log, log_store(st), ctx->inv->deadline_ms, NULL) ? 1 : 0;
+    store *s = st->log.n_lines ? log_store(st) : NULL; /* no lines: nothing to write */
+    return invlog_end(&st->log, s, ctx->inv->deadline_ms, NULL) ? 1 : 0;
 }
 
 static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
