@@ -177,6 +177,9 @@ void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, siz
         log_int(r, "status", res.status);
         log_int(r, "duration_ms", rt_now_ms() - t0);
         log_end(r);
+        /* A health probe (load balancers, monitors: every few seconds) is not
+         * worth an object in the journal; its lines still go to stdout. */
+        if (strcmp(ev.path, "/health") == 0 && res.status == 200 && ctx->discard) ctx->discard(ctx);
         int unwritten = finish(ctx);
         if (unwritten) {
             char n[16];
@@ -233,6 +236,11 @@ static int write_invocation_log(api_ctx *ctx) {
     return invlog_end(&st->log, s, ctx->inv->deadline_ms, NULL) ? 1 : 0;
 }
 
+static void discard_invocation_log(api_ctx *ctx) {
+    invlog_discard(&ctx->state->log);
+    ctx->finish = NULL;
+}
+
 static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
     struct api_state *st = vst;
     api_ctx ctx = {.cfg = &st->cfg, .inv = inv, .state = st,
@@ -240,6 +248,7 @@ static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
     if (!st->fn->no_invocation_log) {
         invlog_begin(&st->log, st->fn->name, inv->request_id, rt_now_ms(), 0);
         ctx.finish = write_invocation_log;
+        ctx.discard = discard_invocation_log;
     }
     api_dispatch(st->fn, &ctx, inv->payload, inv->payload_len, res);
 }

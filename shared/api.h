@@ -43,6 +43,8 @@ typedef struct api_ctx {
      * how many of the invocation's records could not be written. api_main
      * sets it to write the invocation log; NULL: nothing to do. */
     int (*finish)(struct api_ctx *ctx);
+    /* Drops the invocation log (a health probe keeps none); NULL: no log. */
+    void (*discard)(struct api_ctx *ctx);
     struct api_state *state;   /* private */
 } api_ctx;
 

@@ -194,6 +194,12 @@ int invlog_end(invlog *l, store *s, int64_t deadline_ms, dstr *key_out) {
     return rc;
 }
 
+void invlog_discard(invlog *l) {
+    if (!l->active) return;
+    log_set_sink(NULL, NULL);
+    reset(l);
+}
+
 void invlog_free(invlog *l) {
     if (l->active) log_set_sink(NULL, NULL);
     dstr_free(&l->lines);

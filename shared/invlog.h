@@ -57,6 +57,8 @@ void invlog_begin(invlog *l, const char *function, const char *request_id, int64
  * -1 after printing the record as journal.unwritten. Without a begun
  * invocation: -1, nothing printed. */
 int invlog_end(invlog *l, store *s, int64_t deadline_ms, dstr *key_out);
+/* Stops collecting and keeps nothing (the lines were printed as always). */
+void invlog_discard(invlog *l);
 void invlog_free(invlog *l);
 
 /* The key without a suffix: 0, or -1 when function is not 1-64 of

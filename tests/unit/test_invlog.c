@@ -453,13 +453,18 @@ static const char http_event[] =
     "\"headers\":{},\"requestContext\":{\"stage\":\"$default\",\"http\":{\"method\":\"GET\","
     "\"path\":\"/api/ok\"}},\"isBase64Encoded\":false}";
 
+static void discard_log(api_ctx *ctx) {
+    invlog_discard(&current->l);
+    ctx->finish = NULL;
+}
+
 static void run(fixture *f, const char *payload, rt_response *res) {
     cfg c;
     memset(&c, 0, sizeof c);
     rt_invocation inv = {.request_id = "req-1", .deadline_ms = FAR_DEADLINE, .payload = payload,
                          .payload_len = strlen(payload)};
     api_ctx ctx = {.cfg = &c, .inv = &inv, .deadline_ms = inv.deadline_ms - API_RESERVE_MS,
-                   .finish = finish_log};
+                   .finish = finish_log, .discard = discard_log};
     memset(res, 0, sizeof *res);
     stdout_to_file(f);
     invlog_begin(&f->l, "testfn", "req-1", rt_now_ms(), 0);
@@ -501,6 +506,30 @@ static void test_api_http_keeps_its_answer(void **state) {
     dstr_free(&rec);
 }
 
+static const char health_event[] =
+    "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/health\",\"rawQueryString\":\"\","
+    "\"headers\":{},\"requestContext\":{\"stage\":\"$default\",\"http\":{\"method\":\"GET\","
+    "\"path\":\"/health\"}},\"isBase64Encoded\":false}";
+
+static void test_api_health_probe_keeps_no_record(void **state) {
+    fixture *f = *state;
+    rt_response res;
+    finish_store = f->t.s;
+    run(f, health_event, &res);
+    assert_non_null(strstr(res.body.ptr, "\"statusCode\":200"));
+    assert_non_null(strstr(f->out.ptr, "\"path\":\"/health\"")); /* still on stdout */
+    dstr_free(&res.body);
+    store_page page = {0};
+    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page), STORE_OK);
+    assert_int_equal(page.n, 0);
+    store_page_free(&page);
+    run(f, http_event, &res); /* and the next invocation is journaled as usual */
+    dstr_free(&res.body);
+    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page), STORE_OK);
+    assert_int_equal(page.n, 1);
+    store_page_free(&page);
+}
+
 static void test_api_event_fails_with_its_result(void **state) {
     fixture *f = *state;
     rt_response res;
@@ -539,6 +568,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_no_secret_stored_or_printed, setup, teardown),
         cmocka_unit_test(test_keys),
         cmocka_unit_test_setup_teardown(test_api_http_keeps_its_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_health_probe_keeps_no_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_event_fails_with_its_result, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
