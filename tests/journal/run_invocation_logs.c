@@ -3,7 +3,7 @@
  * object under logs/; the journal function serves them back and does not
  * journal itself; an invocation whose log cannot be written keeps its HTTP
  * answer, gains "x-journal-unwritten: 1" and prints the record as
- * journal.unwritten. No upstream is needed (health and journal reads only).
+ * journal.unwritten. No upstream is needed (a refused request and journal reads only).
  *
  *   run_invocation_logs [BUILD_DIR]     (default build/asan; run from the repo root)
  *
@@ -147,11 +147,21 @@ static void request_id(const dstr *err, dstr *id) {
     if (q) dstr_append(id, p, (size_t)(q - p));
 }
 
+/* Journaled, and answered without any upstream: the symbol is refused. */
+#define PROBE "/api/candles?symbol=btc"
+
 static void good_journal(const char *url) {
     dstr out = {0}, err = {0}, key = {0}, id = {0}, obj = {0};
+    /* a health probe keeps no record; a refused request (no upstream needed) does */
     int rc = invoke(url, "GET", "/health", "candles", &out, &err);
     answer a = parse_answer(&out);
-    check(rc == 0 && a.status == 200 && !a.unwritten, "GET /health answers 200 without x-journal-unwritten",
+    check(rc == 0 && a.status == 200 && !a.unwritten && log_keys(url, &key) == 0,
+          "GET /health answers 200 and keeps no log object", "exit %d, status %d, %zu objects", rc,
+          a.status, log_keys(url, &key));
+    cJSON_Delete(a.root);
+    rc = invoke(url, "GET", PROBE, "candles", &out, &err);
+    a = parse_answer(&out);
+    check(rc == 0 && a.status == 400 && !a.unwritten, "GET " PROBE " answers 400 without x-journal-unwritten",
           "exit %d, status %d, x-journal-unwritten %s", rc, a.status, a.unwritten ? a.unwritten : "-");
     cJSON_Delete(a.root);
 
@@ -167,14 +177,14 @@ static void good_journal(const char *url) {
     }
     dstr want = {0};
     dstr_printf(&want, "\"function_request_id\":\"%s\"", dstr_cstr(&id));
-    check(strstr(dstr_cstr(&obj), "\"event\":\"http.request\"") && strstr(obj.ptr, "\"path\":\"/health\"") &&
+    check(strstr(dstr_cstr(&obj), "\"event\":\"http.request\"") && strstr(obj.ptr, "\"path\":\"/api/candles\"") &&
               strstr(obj.ptr, want.ptr),
           "the object holds the invocation's lines", "%.300s", dstr_cstr(&obj));
 
     rc = invoke(url, "GET", "/api/logs?lines=5", "journal", &out, &err);
     a = parse_answer(&out);
     check(rc == 0 && a.status == 200 && a.content_type && !strcmp(a.content_type, "application/x-ndjson") &&
-              a.body && strstr(a.body, "\"path\":\"/health\"") && strstr(a.body, want.ptr),
+              a.body && strstr(a.body, "\"path\":\"/api/candles\"") && strstr(a.body, want.ptr),
           "GET /api/logs answers the lines as JSON lines", "exit %d, status %d, type %s, body %.300s",
           rc, a.status, a.content_type ? a.content_type : "-", a.body ? a.body : "-");
     cJSON_Delete(a.root);
@@ -206,11 +216,11 @@ static void blocked_journal(const char *url) {
     FILE *f = fopen(path, "w");
     if (f) fclose(f);
     dstr out = {0}, err = {0};
-    int rc = invoke(url, "GET", "/health", "candles", &out, &err);
+    int rc = invoke(url, "GET", PROBE, "candles", &out, &err);
     answer a = parse_answer(&out);
-    check(rc == 0 && a.status == 200 && a.body && strstr(a.body, "\"status\":\"ok\"") && a.unwritten &&
+    check(rc == 0 && a.status == 400 && a.body && strstr(a.body, "\"invalid_symbol\"") && a.unwritten &&
               !strcmp(a.unwritten, "1"),
-          "unwritable log: the answer stays 200 and carries x-journal-unwritten: 1",
+          "unwritable log: the answer stays as it was and carries x-journal-unwritten: 1",
           "exit %d, status %d, header %s", rc, a.status, a.unwritten ? a.unwritten : "-");
     cJSON_Delete(a.root);
     check(strstr(dstr_cstr(&err), "\"event\":\"journal.unwritten\"") && strstr(err.ptr, "\"kind\":\"log\"") &&
