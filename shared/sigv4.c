@@ -196,6 +196,14 @@ static int token_valid(const char *s) {
     return 1;
 }
 
+/* A header value of one word: printable, no white space (':' allowed). */
+static int word_valid(const char *s) {
+    if (!s || !*s) return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == 127) return 0;
+    return 1;
+}
+
 static int scope_part_valid(const char *s) {
     return token_valid(s) && !strchr(s, '/') && !strchr(s, ',');
 }
@@ -283,13 +291,13 @@ static void canonical_path(const sigv4_request *req, dstr *url_path, dstr *canon
 static const char *request_problem(const sigv4_request *req, const sigv4_credentials *cred) {
     if (!req || !cred) return "no request or credentials";
     if (!token_valid(req->method)) return "bad or missing method";
-    if (!token_valid(req->host)) return "bad or missing host";
+    if (!word_valid(req->host)) return "bad or missing host";
     if (!req->path || req->path[0] != '/') return "the path must start with '/'";
     if (req->path_mode != SIGV4_PATH_ENCODE_ONCE && req->path_mode != SIGV4_PATH_ENCODE_TWICE &&
         req->path_mode != SIGV4_PATH_AS_IS)
         return "unknown path mode";
     if (req->path_mode == SIGV4_PATH_AS_IS && strpbrk(req->path, " \t\r\n")) return "an encoded path has white space";
-    if (!token_valid(req->payload_hash)) return "bad or missing payload hash";
+    if (!word_valid(req->payload_hash)) return "bad or missing payload hash";
     if (!scope_part_valid(req->region)) return "bad or missing region";
     if (!scope_part_valid(req->service)) return "bad or missing service";
     if (!scope_part_valid(cred->access_key_id)) return "bad or missing access key id";
