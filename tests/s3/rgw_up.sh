@@ -95,7 +95,7 @@ mon data = $STATE/mon/\$id
 osd data = $STATE/osd\$id
 keyring = $STATE/keyring
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $STATE/rgw
 CONF
 
