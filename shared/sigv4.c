@@ -51,16 +51,26 @@ int sigv4_sha256_hex(const void *data, size_t n, char hex[SIGV4_HEX_LEN + 1]) {
     return 0;
 }
 
-/* out = HMAC-SHA256(key, msg) with a context reused across the key chain. */
+/* out = HMAC-SHA256(key, msg); ctx already has its digest set, so a re-init
+ * with a new key is cheap (setting the digest each time would fetch it). */
 static int hmac(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len, const char *msg, size_t msg_len,
                 unsigned char out[KEY_LEN]) {
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
     size_t len = 0;
-    return EVP_MAC_init(ctx, key, key_len, params) && EVP_MAC_update(ctx, (const unsigned char *)msg, msg_len) &&
+    return EVP_MAC_init(ctx, key, key_len, NULL) && EVP_MAC_update(ctx, (const unsigned char *)msg, msg_len) &&
                    EVP_MAC_final(ctx, out, &len, KEY_LEN) && len == KEY_LEN
                ? 0
                : -1;
+}
+
+static EVP_MAC_CTX *hmac_sha256_ctx(void) {
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_impl);
+    if (ctx && !EVP_MAC_CTX_set_params(ctx, params)) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
 }
 
 /* signature_hex = hex(HMAC(kSigning, sts)), kSigning derived from the secret
@@ -68,7 +78,7 @@ static int hmac(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len, cons
  * "AWS4"+secret buffer, is wiped before returning. */
 static int compute_signature(const char *secret, const char *date8, const char *region, const char *service,
                              const dstr *sts, char signature_hex[SIGV4_HEX_LEN + 1]) {
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_impl);
+    EVP_MAC_CTX *ctx = hmac_sha256_ctx();
     if (!ctx) return -1;
     size_t slen = strlen(secret);
     unsigned char *k_secret = malloc(slen + 4);
@@ -159,24 +169,31 @@ static void canonical_query(const sigv4_param *q, size_t n, dstr *out) {
     if (!v) abort();
     for (size_t i = 0; i < n; i++) v[i] = (kv){encoded(q[i].name), encoded(q[i].value), i};
     qsort(v, n, sizeof *v, cmp_kv);
-    for (size_t i = 0; i < n; i++) dstr_printf(out, "%s%s=%s", i ? "&" : "", v[i].name, v[i].value);
+    for (size_t i = 0; i < n; i++) {
+        if (i) dstr_putc(out, '&');
+        dstr_puts(out, v[i].name);
+        dstr_putc(out, '=');
+        dstr_puts(out, v[i].value);
+    }
     kv_free(v, n);
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
-/* Trimmed, with inner runs of white space collapsed to one space. */
+/* Trimmed, with inner runs of white space collapsed to one space. Copies
+ * whole runs of ordinary bytes: values such as a 1 KB session token must
+ * not cost a call per byte. */
 static char *canonical_value(const char *s) {
     dstr d = {0};
+    dstr_reserve(&d, strlen(s) + 1);
     dstr_puts(&d, "");
     while (is_space(*s)) s++;
-    for (; *s; s++) {
-        if (is_space(*s)) {
-            while (is_space(s[1])) s++;
-            if (s[1]) dstr_putc(&d, ' ');
-        } else {
-            dstr_putc(&d, *s);
-        }
+    while (*s) {
+        size_t run = strcspn(s, " \t");
+        dstr_append(&d, s, run);
+        s += run;
+        while (is_space(*s)) s++;
+        if (*s) dstr_putc(&d, ' ');
     }
     return dstr_take(&d);
 }
@@ -257,14 +274,16 @@ static int collect_headers(const sigv4_request *req, const sigv4_credentials *cr
 /* "name:v1,v2\n" lines into canonical, "a;b;c" into signed_names. */
 static void canonical_headers(const kv *v, size_t n, dstr *canonical, dstr *signed_names) {
     for (size_t i = 0; i < n; i++) {
-        int continues = i > 0 && strcmp(v[i].name, v[i - 1].name) == 0;
-        if (continues) {
-            canonical->len--; /* drop the '\n' of the previous value */
-            dstr_printf(canonical, ",%s\n", v[i].value);
-            continue;
+        if (i > 0 && strcmp(v[i].name, v[i - 1].name) == 0) {
+            canonical->ptr[canonical->len - 1] = ','; /* the value continues the line */
+        } else {
+            dstr_puts(canonical, v[i].name);
+            dstr_putc(canonical, ':');
+            if (signed_names->len) dstr_putc(signed_names, ';');
+            dstr_puts(signed_names, v[i].name);
         }
-        dstr_printf(canonical, "%s:%s\n", v[i].name, v[i].value);
-        dstr_printf(signed_names, "%s%s", signed_names->len ? ";" : "", v[i].name);
+        dstr_puts(canonical, v[i].value);
+        dstr_putc(canonical, '\n');
     }
 }
 
@@ -352,7 +371,10 @@ int sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred, int64_t 
     canonical_query(req->query, req->n_query, &out->query);
     dstr_printf(cr, "%s\n%s\n%s\n", req->method, canonical_uri.ptr, dstr_cstr(&out->query));
     canonical_headers(headers, n_headers, cr, &names);
-    dstr_printf(cr, "\n%s\n%s", names.ptr, req->payload_hash);
+    dstr_putc(cr, '\n');
+    dstr_append(cr, names.ptr, names.len);
+    dstr_putc(cr, '\n');
+    dstr_puts(cr, req->payload_hash);
     kv_free(headers, n_headers);
     dstr_free(&canonical_uri);
 
