@@ -621,7 +621,7 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
     res->http_status = r->err == HTTP_OK ? r->status : 0;
     if (r->err != HTTP_OK) {
         res->status = S3_FAILED;
-        dstr_printf(&res->message, "no answer from %s: %s (%s) after %d attempt%s", c->host, http_err_name(r->err),
+        dstr_printf(&res->message, "request to %s failed: %s (%s) after %d attempt%s", c->host, http_err_name(r->err),
                     r->errmsg, r->attempts, r->attempts == 1 ? "" : "s");
     } else if (r->status < 200 || r->status > 299) {
         dstr server = {0};

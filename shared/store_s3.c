@@ -25,7 +25,9 @@
  * - Listings are ListObjectsV2 pages, in S3's UTF-8 binary (= byte) order.
  *   One store_list() fills its page from as many S3 pages as it takes (S3 may
  *   answer fewer keys than asked). Objects under the prefix whose names are
- *   not valid store keys (written by other tools) are skipped. */
+ *   not valid store keys (written by other tools, "folder" markers) are
+ *   skipped; when only such objects follow a full page, truncated is 1 and
+ *   the next page comes back empty. */
 #include "store_backend.h"
 
 #include <errno.h>

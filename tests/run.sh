@@ -47,7 +47,7 @@ run_suite() {
 
 wait_port_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 
-# ---- S3 (run_s3): a throwaway Ceph RGW on 127.0.0.1 (tests/s3/rgw_up.sh, ~15 s
+# ---- S3 (run_s3): a throwaway Ceph RGW on 127.0.0.1 (tests/s3/rgw_up.sh, ~2 s
 # to start, RAM only), started now in the background so it boots while the
 # other suites run; run_s3 below waits for it, and it is stopped at exit.
 if [ -x "$BUILD/tests/run_s3" ]; then

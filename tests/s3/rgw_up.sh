@@ -8,8 +8,9 @@
 # Writes STATE_DIR/s3.env, for `source` or for run_s3 (S3_TEST_ENV=...):
 #   S3_TEST_ENDPOINT=http://127.0.0.1:PORT  S3_TEST_REGION=us-east-1
 #   S3_TEST_BUCKET=...  S3_TEST_ACCESS_KEY=...  S3_TEST_SECRET_KEY=...
-# and prints "rgw: http://127.0.0.1:PORT (N s)". Exit status 0 only when the
-# bucket answered; otherwise the daemons it started are stopped again.
+# and prints "rgw: http://127.0.0.1:PORT (N s)" (about 2 s). Exit status 0
+# only when the bucket answered; otherwise the daemons it started are stopped
+# again and their logs stay in STATE_DIR/log. Several may run at once.
 #
 # Needs the Debian packages radosgw, ceph-mon, ceph-osd (Ceph 16, which bring
 # the ceph CLI) and curl. Daemon-to-daemon auth is off (nothing leaves the
@@ -30,25 +31,32 @@ STATE=$(cd "$STATE" && pwd)
 # admin sockets are AF_UNIX paths: keep them short
 [ ${#STATE} -le 80 ] || die "state dir path too long for Ceph's admin sockets: $STATE"
 
-# stop what was started if anything below fails
-on_fail() { "$(dirname "$0")/rgw_down.sh" "$STATE" --keep >/dev/null 2>&1 || true; }
-trap on_fail ERR
+# stop what was started if anything below fails (logs stay in $STATE/log)
+up=0
+here=$(cd "$(dirname "$0")" && pwd)
+trap '[ $up = 1 ] || "$here/rgw_down.sh" "$STATE" --keep >/dev/null 2>&1' EXIT
 
 # a port nothing answers on: a connect to it is refused
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# ports below the kernel's ephemeral range (which outgoing connections take
+# from at any moment) and above Ceph's OSD range (6800-7300)
+read -r eph_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_low=32768
+[ "${eph_low:-0}" -gt 12000 ] || eph_low=32768
 pick_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (eph_low - 10000)))
     [ "$p" != "${1:-}" ] && port_free "$p" && { echo "$p"; return 0; }
   done
   return 1
 }
-# until DEADLINE_S CMD...: polls CMD every 0.2 s until it succeeds or time is up
-until_ok() {
-  local limit=$1; shift
+# wait_for LIMIT_S NAME CMD...: polls CMD every 0.2 s until it succeeds; fails
+# after LIMIT_S seconds, or at once when daemon NAME ($STATE/NAME.pid) died
+wait_for() {
+  local limit=$1 name=$2; shift 2
   local end=$((SECONDS + limit))
   while ! "$@" >/dev/null 2>&1; do
+    kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null || return 1
     [ $SECONDS -lt $end ] || return 1
     sleep 0.2
   done
@@ -81,13 +89,22 @@ osd objectstore = memstore
 memstore device bytes = 1073741824
 osd pool default size = 1
 osd pool default min size = 1
-osd pool default pg num = 8
-osd pool default pgp num = 8
+osd pool default pg num = 1
+osd pool default pgp num = 1
 osd pool default pg autoscale mode = off
 osd crush chooseleaf type = 0
+# the OSD's own start-up CRUSH commands can reach the monitor before it knows
+# the cluster's fsid ('wrong fsid', the OSD never comes up): place it in the
+# CRUSH map from the CLI instead
+osd crush update on start = false
+osd class update on start = false
 mon allow pool size one = true
 mon warn on pool no redundancy = false
 mon max pg per osd = 1000
+# commit cluster-map changes at once (default: batched each second), so the
+# pools radosgw creates at start come up in a fraction of the time
+paxos propose interval = 0.01
+paxos min wait = 0.001
 run dir = $STATE/run
 admin socket = $STATE/run/\$name.asok
 log file = $STATE/log/\$name.log
@@ -104,19 +121,20 @@ monmaptool --create --addv a "[v1:127.0.0.1:$MON_PORT]" --fsid "$FSID" "$STATE/m
 ceph-mon -c "$CONF" --mkfs -i a --monmap "$STATE/monmap" >"$STATE/log/mkfs.out" 2>&1
 ceph-mon -c "$CONF" -i a -f >"$STATE/log/mon.out" 2>&1 &
 echo $! >"$STATE/mon.pid"
-until_ok 30 timeout 5 ceph -c "$CONF" --connect-timeout 2 mon stat || die "monitor did not come up (see $STATE/log)"
+wait_for 30 mon timeout 5 ceph -c "$CONF" --connect-timeout 2 mon stat || die "monitor did not come up (see $STATE/log)"
 
 ceph -c "$CONF" osd create >/dev/null
+ceph -c "$CONF" osd crush add osd.0 1.0 root=default >/dev/null 2>&1
 ceph-osd -c "$CONF" -i 0 --mkfs >"$STATE/log/osd-mkfs.out" 2>&1
 ceph-osd -c "$CONF" -i 0 -f >"$STATE/log/osd.out" 2>&1 &
 echo $! >"$STATE/osd.pid"
 osd_up() { timeout 5 ceph -c "$CONF" osd stat 2>/dev/null | grep -q '1 up'; }
-until_ok 30 osd_up || die "OSD did not come up (see $STATE/log)"
+wait_for 30 osd osd_up || die "OSD did not come up (see $STATE/log)"
 
 radosgw -c "$CONF" -n client.rgw -f >"$STATE/log/rgw.out" 2>&1 &
 echo $! >"$STATE/rgw.pid"
 EP=http://127.0.0.1:$RGW_PORT
-until_ok 60 curl -s -o /dev/null --max-time 2 "$EP/" || die "radosgw did not answer on $EP (see $STATE/log)"
+wait_for 60 rgw curl -s -o /dev/null --max-time 2 "$EP/" || die "radosgw did not answer on $EP (see $STATE/log)"
 
 timeout 60 radosgw-admin -c "$CONF" user create --uid=trader-test --display-name=trader-test \
   --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null || die "radosgw-admin user create failed"
@@ -129,7 +147,7 @@ make_bucket() {
     -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -H 'Content-Length: 0' "$EP/$BUCKET")
   [ "$code" = 200 ]
 }
-until_ok 30 make_bucket || die "creating bucket $BUCKET failed: $(cat "$STATE/log/bucket.out" 2>/dev/null)"
+wait_for 30 rgw make_bucket || die "creating bucket $BUCKET failed: $(cat "$STATE/log/bucket.out" 2>/dev/null)"
 
 umask 077
 cat >"$STATE/s3.env" <<ENV
@@ -139,5 +157,5 @@ S3_TEST_BUCKET=$BUCKET
 S3_TEST_ACCESS_KEY=$ACCESS_KEY
 S3_TEST_SECRET_KEY=$SECRET_KEY
 ENV
-trap - ERR
+up=1
 echo "rgw: $EP ($((SECONDS - started)) s)"
