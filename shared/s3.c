@@ -545,18 +545,22 @@ static int64_t call_budget_ms(const http_policy *p) {
     return timeout * (retries + 1) + backoff * ((1 << retries) - 1) + 1000;
 }
 
-/* The server's own message, kept only if printable, short and free of
- * anything this client holds secret or just signed with. */
+/* The server's own message, kept only if free of anything this client holds
+ * secret or just signed with (checked on the whole text, before it is cut
+ * short), then printable and short. */
 static void safe_server_message(const s3_client *c, const char *signature, dstr *msg) {
+    if (msg->len == 0) return;
+    if (strstr(msg->ptr, c->secret) || (c->token && strstr(msg->ptr, c->token)) ||
+        (signature && *signature && strstr(msg->ptr, signature))) {
+        dstr_clear(msg);
+        return;
+    }
     if (msg->len > SERVER_MESSAGE_MAX) {
         msg->len = SERVER_MESSAGE_MAX;
         msg->ptr[msg->len] = '\0';
     }
     for (size_t i = 0; i < msg->len; i++)
         if ((unsigned char)msg->ptr[i] < 0x20 || (unsigned char)msg->ptr[i] >= 0x7f) msg->ptr[i] = '?';
-    if ((msg->len && strstr(msg->ptr, c->secret)) || (c->token && msg->len && strstr(msg->ptr, c->token)) ||
-        (signature && *signature && msg->len && strstr(msg->ptr, signature)))
-        dstr_clear(msg);
 }
 
 static void log_failure(const s3_client *c, const call *k, const s3_result *res) {

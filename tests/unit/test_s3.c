@@ -367,9 +367,18 @@ static const struct {
     {{.status = 404, .repeat = 1}, "HTTP 404 without an S3 error code"},
     {{.status = 500, .repeat = 1, .body = "<Error><Code>InternalError</Code></Error>"},
      "InternalError (HTTP 500): the server failed (500) and retries ran out"},
-    /* a server that echoes the secret in its message: the message is dropped */
+    /* a server that echoes the secret in its message: the message is dropped,
+     * even where cutting it short would have left only part of the secret */
     {{.status = 400, .repeat = 1, .body = "<Error><Code>Weird</Code><Message>key " SECRET "</Message></Error>"},
      "Weird (HTTP 400): request refused"},
+    {{.status = 400, .repeat = 1,
+      .body = "<Error><Code>Weird</Code><Message>"
+              "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+              "01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678" SECRET
+              "</Message></Error>"},
+     "Weird (HTTP 400): request refused"},
+    {{.status = 400, .repeat = 1, .body = "<Error><Code>Weird</Code><Message>line\nbreak \xc3\xbc</Message></Error>"},
+     "Weird (HTTP 400): line?break ??"},
 };
 
 static void test_failures_say_why(void **state) {
@@ -512,6 +521,9 @@ static void test_open_errors(void **state) {
     assert_int_equal(store_put(s, "k", "v", 1), STORE_OK);
     assert_non_null(strstr(ms_header_get(ms_request_at(srv, 0), "Authorization"), "/ap-south-1/s3/aws4_request"));
     assert_string_equal(ms_request_at(srv, 0)->path, "/journal-bucket/k");
+    store_close(s);
+    s = store_open("S3://journal-bucket", &err); /* the scheme is case-insensitive */
+    assert_non_null(s);
     store_close(s);
     dstr_free(&err);
     clear_env();
