@@ -18,7 +18,7 @@ static const struct {
     store_open_fn open;
 } backends[] = {
     {"file", store_file_open},
-    {"s3", NULL},
+    {"s3", store_s3_open},
 };
 
 /* ---- key rules ---------------------------------------------------------- */

@@ -27,7 +27,9 @@
  *                  (mkdir -p) and must be writable, on a filesystem with hard
  *                  links. A key cannot be an object and a "directory" of keys
  *                  at once ("a" and "a/b"): the second write gets STORE_IO.
- *   s3://<bucket>[/<prefix>]  S3 backend (not built yet: store_open fails). */
+ *   s3://<bucket>[/<prefix>]  S3 backend: key k is the object "<prefix>/k";
+ *                  credentials, region and endpoint come from the AWS_*
+ *                  environment (see store_s3.c). */
 #ifndef STORE_H
 #define STORE_H
 

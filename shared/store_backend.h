@@ -1,5 +1,5 @@
 /* store_backend: what a backend implements behind store.h. For store.c and
- * the backends (store_file.c, later store_s3.c) only; callers use store.h.
+ * the backends (store_file.c, store_s3.c) only; callers use store.h.
  *
  * store.c parses the URL, validates every key, prefix, start_after and
  * max_keys, and clears out/page before calling a backend, so a backend only
@@ -40,6 +40,7 @@ struct store {
 typedef int (*store_open_fn)(store *s, const store_url *url, dstr *err);
 
 int store_file_open(store *s, const store_url *url, dstr *err);
+int store_s3_open(store *s, const store_url *url, dstr *err);
 
 /* Records why the call failed and returns st. */
 store_status store_fail(store *s, store_status st, const char *fmt, ...)

@@ -14,7 +14,11 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 LOGDIR=$(mktemp -d /tmp/trader-tests.XXXXXX)
 passed=0 failed=0 broken=()
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+rgw_state=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null
+  [ -n "$rgw_state" ] && tests/s3/rgw_down.sh "$rgw_state"
+}
 trap cleanup EXIT
 
 # count LOG NAME RC: adds the pass/fail counts a suite printed
@@ -24,8 +28,8 @@ count() {
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END{print s+0}')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END{print s+0}')
   else                                                 # "name: N passed, N failed"
-    p=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
-    f=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -1)
+    p=$(sed -n 's/^[a-z0-9_-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^[a-z0-9_-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -1)
   fi
   p=${p:-0} f=${f:-0}
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed, leaked or printed nothing
@@ -64,10 +68,20 @@ stop_gateway_and_check() {
 
 wait_port_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 
+# ---- S3 (run_s3): a throwaway Ceph RGW on 127.0.0.1 (tests/s3/rgw_up.sh, ~2 s
+# to start, RAM only), started now in the background so it boots while the
+# other suites run; run_s3 below waits for it, and it is stopped at exit.
+if [ -x "$BUILD/tests/run_s3" ]; then
+  rgw_state="$LOGDIR/rgw"
+  tests/s3/rgw_up.sh "$rgw_state" >"$LOGDIR/rgw_up.log" 2>&1 &
+  rgw_up_pid=$!
+  pids+=("$rgw_up_pid")
+fi
+
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && run_suite "$(basename "$t")" "$t"; done
 for d in "$BUILD"/tests/run_*; do
   [ -x "$d" ] || continue
-  case "$(basename "$d")" in run_scenarios) continue ;; esac
+  case "$(basename "$d")" in run_scenarios|run_s3) continue ;; esac
   run_suite "$(basename "$d")" "$d" "$BUILD"
 done
 
@@ -114,6 +128,20 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
     count /dev/null run_scenarios 1
   fi
 fi
+
+if [ -n "$rgw_state" ]; then
+  failed_before=$failed
+  if wait "$rgw_up_pid"; then
+    S3_TEST_ENV="$rgw_state/s3.env" run_suite run_s3 "$BUILD/tests/run_s3" "$BUILD"
+  else
+    echo "run_s3: the S3 test server did not start (radosgw, ceph-mon, ceph-osd installed?)" >>"$LOGDIR/rgw_up.log"
+    count "$LOGDIR/rgw_up.log" run_s3 1
+  fi
+  # keep the server's logs (in $rgw_state/log) only when something failed
+  tests/s3/rgw_down.sh "$rgw_state" $([ "$failed" -ne "$failed_before" ] && echo --keep)
+  rgw_state=""
+fi
+# ---- end S3
 
 echo
 [ ${#broken[@]} -eq 0 ] || echo "failing suites: ${broken[*]} (logs in $LOGDIR)"

@@ -770,8 +770,6 @@ static const struct { const char *url; const char *error; } open_errors[] = {
     {"/var/journal", "s3://<bucket>[/<prefix>]"},
     {"file:/var/journal", "unsupported store URL"},
     {"file://", "has no path"},
-    {"s3://my-journal/trader", "S3 backend not available in this build"},
-    {"S3://my-journal", "S3 backend not available in this build"},
     {"s3://Bad_Bucket/x", "bucket must be 3-63 characters"},
     {"s3://my-journal/../x", "prefix is not usable"},
     {"file:///proc/trader-store/x", "cannot create store root '/proc/trader-store/x': mkdir '/proc/trader-store'"},

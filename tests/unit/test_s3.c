@@ -1,0 +1,593 @@
+/* s3 and store_s3 without an S3 server: the XML readers on canned bodies
+ * (RGW's and AWS's shapes, entities, url-encoded keys, malformed documents),
+ * error texts, and the store backend against the scripted mini_server:
+ * request shape (path encoding, sorted query, signed headers, body hash),
+ * status mapping, retries, the 412-after-retry rule, paging, open errors,
+ * and that no credential or signature reaches an error text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3.h"
+#include "sigv4.h"
+#include "store.h"
+#include "support/mini_server.h"
+
+#define KEY_ID "AKIDTESTKEY0000"
+#define SECRET "SeCrEtSeNtInEl-do-not-print-0123456789"
+#define TOKEN "ToKeNsEnTiNeL-session-token-abcdefghij"
+
+/* ---- ListBucketResult ---------------------------------------------------------------- */
+
+static const char rgw_list[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<EncodingType>url</EncodingType><Name>b</Name><Prefix>j%2F</Prefix><MaxKeys>3</MaxKeys>"
+    "<IsTruncated>true</IsTruncated><NextContinuationToken>j/c d</NextContinuationToken>"
+    "<Contents><Key>j/a%20b%2Bc</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;x&quot;</ETag>"
+    "<Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"
+    "<Contents><Key>j/%C3%BC%25%3D%26.json</Key><Size>1</Size></Contents>"
+    "<Contents><Key>j/sp+ace</Key></Contents>"
+    "<KeyCount>3</KeyCount></ListBucketResult>";
+
+/* no EncodingType echoed: keys are taken literally, entities decoded */
+static const char aws_list_entities[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- a comment -->\n<ListBucketResult>\n"
+    "  <IsTruncated>false</IsTruncated>\n"
+    "  <Contents><Key>a&amp;b&lt;c&gt;d&quot;e&apos;f</Key></Contents>\n"
+    "  <Contents><Key>&#252;&#x20AC;&#x1F600;+x</Key></Contents>\n"
+    "  <Contents><Key><![CDATA[raw<&>]]></Key></Contents>\n"
+    "  <Contents/>\n"
+    "</ListBucketResult>\n";
+
+static void test_parse_list(void **state) {
+    (void)state;
+    s3_list_page page = {0};
+    dstr err = {0};
+    assert_int_equal(s3_parse_list(rgw_list, strlen(rgw_list), &page, &err), 0);
+    assert_int_equal(page.n, 3);
+    assert_string_equal(page.keys[0], "j/a b+c");
+    assert_string_equal(page.keys[1], "j/\xc3\xbc%=&.json");
+    assert_string_equal(page.keys[2], "j/sp ace");
+    assert_true(page.truncated);
+    assert_string_equal(page.next_token, "j/c d");
+
+    assert_int_equal(s3_parse_list(aws_list_entities, strlen(aws_list_entities), &page, &err), 0);
+    assert_int_equal(page.n, 3);
+    assert_string_equal(page.keys[0], "a&b<c>d\"e'f");
+    assert_string_equal(page.keys[1], "\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80+x");
+    assert_string_equal(page.keys[2], "raw<&>");
+    assert_false(page.truncated);
+    assert_null(page.next_token);
+
+    static const char empty[] = "<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>";
+    assert_int_equal(s3_parse_list(empty, strlen(empty), &page, &err), 0);
+    assert_int_equal(page.n, 0);
+    s3_list_page_free(&page);
+    dstr_free(&err);
+}
+
+static void test_parse_list_malformed(void **state) {
+    (void)state;
+    static const struct {
+        const char *xml;
+        const char *why;
+    } bad[] = {
+        {"", "no root"},
+        {"<ListBucketResult><Contents><Key>a</Key></Contents>", "truncated"},
+        {"<ListBucketResult><Key>a</Contents></ListBucketResult>", "mismatched"},
+        {"<!DOCTYPE x [<!ENTITY a 'b'>]><ListBucketResult/>", "DOCTYPE"},
+        {"<ListBucketResult><Contents><Key>&bogus;</Key></Contents></ListBucketResult>", "unknown entity"},
+        {"<ListBucketResult><Contents><Key>&#0;</Key></Contents></ListBucketResult>", "character reference"},
+        {"<ListBucketResult><Contents><Key>&#xD800;</Key></Contents></ListBucketResult>", "character reference"},
+        {"<ListBucketResult><Contents><Key>&#x110000;</Key></Contents></ListBucketResult>", "out of range"},
+        {"<ListBucketResult><Contents><Key>&#12</Key></Contents></ListBucketResult>", "character reference"},
+        {"junk<ListBucketResult/>", "outside the root"},
+        {"<ListBucketResult/><ListBucketResult/>", "more than one root"},
+        {"<Error><Code>x</Code></Error>", "not a ListBucketResult"},
+        {"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%2</Key></Contents></ListBucketResult>",
+         "%-encoding"},
+        {"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%00b</Key></Contents></ListBucketResult>",
+         "%-encoding"},
+        {"<ListBucketResult><Contents><Key></Key></Contents></ListBucketResult>", "empty"},
+        {"<ListBucketResult", "unterminated"},
+        {"<a><b><c><d><e><f><g><h><i><j><k><l><m><n><o><p><q></q></p></o></n></m></l></k></j></i></h></g></f></e></d>"
+         "</c></b></a>",
+         "deeply"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        s3_list_page page = {0};
+        dstr err = {0};
+        if (s3_parse_list(bad[i].xml, strlen(bad[i].xml), &page, &err) != -1) fail_msg("accepted: %s", bad[i].xml);
+        if (!strstr(dstr_cstr(&err), bad[i].why)) fail_msg("%s: error '%s' lacks '%s'", bad[i].xml, err.ptr, bad[i].why);
+        assert_int_equal(page.n, 0);
+        assert_null(page.keys);
+        dstr_free(&err);
+    }
+}
+
+/* ---- error bodies ---------------------------------------------------------------------------- */
+
+static void test_parse_error(void **state) {
+    (void)state;
+    static const struct {
+        const char *body;
+        const char *code;
+        const char *message;
+    } cases[] = {
+        /* RGW 16: an empty Message */
+        {"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message></Message>"
+         "<BucketName>b</BucketName><RequestId>tx1</RequestId><HostId>h</HostId></Error>",
+         "NoSuchKey", ""},
+        /* AWS: a message, plus the signature-debugging elements we must not echo */
+        {"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request "
+         "signature we calculated does not match the signature you provided. Check your key and signing "
+         "method.</Message><AWSAccessKeyId>AKID</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n...</StringToSign>"
+         "<SignatureProvided>abc</SignatureProvided></Error>",
+         "SignatureDoesNotMatch", "The request signature we calculated does not match"},
+        {"<Error><Code>Bad Code!</Code></Error>", "", ""},
+        {"not xml at all", "", ""},
+        {"", "", ""},
+        {"<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not "
+         "hold</Message><Condition>If-None-Match</Condition></Error>",
+         "PreconditionFailed", "At least one"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char code[S3_CODE_MAX];
+        dstr msg = {0};
+        s3_parse_error(cases[i].body, strlen(cases[i].body), code, &msg);
+        assert_string_equal(code, cases[i].code);
+        if (strncmp(dstr_cstr(&msg), cases[i].message, strlen(cases[i].message)) != 0)
+            fail_msg("case %zu: message '%s'", i, dstr_cstr(&msg));
+        dstr_free(&msg);
+    }
+}
+
+static void test_describe_error(void **state) {
+    (void)state;
+    static const struct {
+        long status;
+        const char *code;
+        const char *server;
+        const char *want;
+    } cases[] = {
+        {403, "SignatureDoesNotMatch", "", "SignatureDoesNotMatch (HTTP 403): the server computed a different request "
+                                          "signature: check AWS_SECRET_ACCESS_KEY"},
+        {403, "RequestTimeTooSkewed", "", "the machine's clock is off by more than 15 minutes"},
+        {404, "NoSuchBucket", "", "NoSuchBucket (HTTP 404): the bucket does not exist"},
+        {403, "InvalidAccessKeyId", "", "check AWS_ACCESS_KEY_ID"},
+        {403, "AccessDenied", "", "s3:ListBucket"},
+        {400, "ExpiredToken", "", "check AWS_SESSION_TOKEN"},
+        {412, "PreconditionFailed", "", "already exists"},
+        {503, "SlowDown", "", "slow down"},
+        {400, "SomethingNew", "what the server said", "SomethingNew (HTTP 400): what the server said"},
+        {502, "", "", "HTTP 502 without an S3 error code: server error"},
+        {403, "", "", "HTTP 403 without an S3 error code: request refused"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        dstr d = {0};
+        s3_describe_error(&d, cases[i].status, cases[i].code, cases[i].server);
+        if (!strstr(d.ptr, cases[i].want)) fail_msg("'%s' lacks '%s'", d.ptr, cases[i].want);
+        dstr_free(&d);
+    }
+}
+
+/* ---- the backend against a scripted server ---------------------------------------------- */
+
+typedef struct fixture {
+    mini_server *srv;
+    store *s;
+} fixture;
+
+static const char *const aws_env[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                                      "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL",
+                                      "S3_HTTP_TIMEOUT_MS", "S3_HTTP_RETRIES", "S3_HTTP_BACKOFF_MS"};
+
+static void clear_env(void) {
+    for (size_t i = 0; i < sizeof aws_env / sizeof *aws_env; i++) unsetenv(aws_env[i]);
+}
+
+static void set_env(const mini_server *srv) {
+    clear_env();
+    setenv("AWS_ACCESS_KEY_ID", KEY_ID, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
+    setenv("AWS_SESSION_TOKEN", TOKEN, 1);
+    setenv("AWS_REGION", "eu-west-1", 1);
+    setenv("AWS_ENDPOINT_URL_S3", ms_url(srv), 1);
+    setenv("S3_HTTP_TIMEOUT_MS", "2000", 1);
+    setenv("S3_HTTP_RETRIES", "2", 1);
+    setenv("S3_HTTP_BACKOFF_MS", "5", 1);
+}
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    f->srv = ms_start();
+    assert_non_null(f->srv);
+    set_env(f->srv);
+    dstr err = {0};
+    f->s = store_open("s3://journal-bucket/jr/x", &err);
+    if (!f->s) fail_msg("store_open: %s", err.ptr);
+    dstr_free(&err);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    store_close(f->s);
+    ms_stop(f->srv);
+    clear_env();
+    free(f);
+    return 0;
+}
+
+static void script(fixture *f, const ms_step *steps, size_t n) {
+    ms_script(f->srv, steps, n);
+    ms_reset(f->srv);
+}
+
+/* No credential, token or signature of any recorded request in text. */
+static void expect_no_secrets(fixture *f, const char *text) {
+    assert_null(strstr(text, SECRET));
+    assert_null(strstr(text, TOKEN));
+    for (size_t i = 0; i < ms_request_count(f->srv); i++) {
+        const char *auth = ms_header_get(ms_request_at(f->srv, i), "Authorization");
+        const char *sig = auth ? strstr(auth, "Signature=") : NULL;
+        if (sig) assert_null(strstr(text, sig + 10));
+    }
+}
+
+static void test_put_request_shape(void **state) {
+    fixture *f = *state;
+    ms_step ok = {.status = 200};
+    script(f, &ok, 1);
+    const char *key = "2026/a b/c+%=\xc3\xbc.json", *body = "{\"a\":1}";
+    assert_int_equal(store_put(f->s, key, body, strlen(body)), STORE_OK);
+    assert_int_equal(ms_request_count(f->srv), 1);
+    const ms_request *r = ms_request_at(f->srv, 0);
+    assert_string_equal(r->method, "PUT");
+    assert_string_equal(r->path, "/journal-bucket/jr/x/2026/a%20b/c%2B%25%3D%C3%BC.json");
+    assert_string_equal(r->query, "");
+    assert_string_equal(r->body, body);
+    char hash[SIGV4_HEX_LEN + 1];
+    sigv4_sha256_hex(body, strlen(body), hash);
+    assert_string_equal(ms_header_get(r, "x-amz-content-sha256"), hash);
+    assert_string_equal(ms_header_get(r, "Content-Type"), "application/json");
+    assert_string_equal(ms_header_get(r, "Content-Length"), "7");
+    assert_string_equal(ms_header_get(r, "x-amz-security-token"), TOKEN);
+    assert_null(ms_header_get(r, "If-None-Match"));
+    assert_string_equal(ms_header_get(r, "Host"), ms_url(f->srv) + strlen("http://"));
+    const char *auth = ms_header_get(r, "Authorization"), *date = ms_header_get(r, "x-amz-date");
+    assert_non_null(auth);
+    assert_non_null(date);
+    dstr want = {0};
+    dstr_printf(&want, "AWS4-HMAC-SHA256 Credential=" KEY_ID "/%.8s/eu-west-1/s3/aws4_request, "
+                       "SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=",
+                date);
+    assert_memory_equal(auth, want.ptr, want.len);
+    assert_int_equal(strlen(auth), want.len + SIGV4_HEX_LEN);
+    dstr_free(&want);
+
+    /* other keys: octet-stream; an empty body is still a PUT with a hash */
+    script(f, &ok, 1);
+    assert_int_equal(store_put(f->s, "bin", NULL, 0), STORE_OK);
+    r = ms_request_at(f->srv, 0);
+    assert_string_equal(ms_header_get(r, "Content-Type"), "application/octet-stream");
+    assert_string_equal(ms_header_get(r, "x-amz-content-sha256"), SIGV4_EMPTY_SHA256);
+    assert_string_equal(ms_header_get(r, "Content-Length"), "0");
+}
+
+static const char precondition_body[] = "<Error><Code>PreconditionFailed</Code><Message></Message></Error>";
+
+static void test_put_new(void **state) {
+    fixture *f = *state;
+    ms_step created = {.status = 200};
+    script(f, &created, 1);
+    assert_int_equal(store_put_new(f->s, "k", "v1", 2), STORE_OK);
+    assert_string_equal(ms_header_get(ms_request_at(f->srv, 0), "If-None-Match"), "*");
+    assert_non_null(strstr(ms_header_get(ms_request_at(f->srv, 0), "Authorization"), "if-none-match;"));
+
+    ms_step taken = {.status = 412, .body = precondition_body};
+    script(f, &taken, 1);
+    assert_int_equal(store_put_new(f->s, "k", "v2", 2), STORE_EXISTS);
+    assert_string_equal(store_last_error(f->s), "put_new 'k': key exists");
+    assert_int_equal(ms_request_count(f->srv), 1); /* one attempt: no GET to compare */
+}
+
+/* A 500 whose PUT may have landed, then 412 on the retry: a GET decides. */
+static void test_put_new_412_after_retry(void **state) {
+    fixture *f = *state;
+    ms_step same[] = {{.status = 500, .path = "/journal-bucket/jr/x/k"},
+                      {.status = 412, .body = precondition_body, .path = "/journal-bucket/jr/x/k"},
+                      {.status = 200, .body = "mine", .path = "/journal-bucket/jr/x/k"}};
+    script(f, same, 3);
+    assert_int_equal(store_put_new(f->s, "k", "mine", 4), STORE_OK);
+    assert_int_equal(ms_request_count(f->srv), 3);
+    assert_string_equal(ms_request_at(f->srv, 2)->method, "GET");
+
+    ms_step other[] = {{.status = 503, .body = "<Error><Code>SlowDown</Code></Error>"},
+                       {.status = 412, .body = precondition_body},
+                       {.status = 200, .body = "theirs"}};
+    script(f, other, 3);
+    assert_int_equal(store_put_new(f->s, "k", "mine", 4), STORE_EXISTS);
+}
+
+static void test_conflict_409_is_retried(void **state) {
+    fixture *f = *state;
+    ms_step steps[] = {{.status = 409, .body = "<Error><Code>ConditionalRequestConflict</Code></Error>"},
+                       {.status = 200}};
+    script(f, steps, 2);
+    assert_int_equal(store_put_new(f->s, "k", "v", 1), STORE_OK);
+    assert_int_equal(ms_request_count(f->srv), 2);
+}
+
+static void test_get(void **state) {
+    fixture *f = *state;
+    ms_step steps[] = {{.status = 200, .body = "a\0b", .body_len = 3}};
+    script(f, steps, 1);
+    dstr out = {0};
+    assert_int_equal(store_get(f->s, "x/y", &out), STORE_OK);
+    assert_int_equal(out.len, 3);
+    assert_memory_equal(out.ptr, "a\0b", 3);
+    const ms_request *r = ms_request_at(f->srv, 0);
+    assert_string_equal(r->method, "GET");
+    assert_string_equal(r->path, "/journal-bucket/jr/x/x/y");
+    assert_string_equal(ms_header_get(r, "x-amz-content-sha256"), SIGV4_EMPTY_SHA256);
+
+    ms_step missing = {.status = 404, .body = "<Error><Code>NoSuchKey</Code><Message></Message></Error>"};
+    script(f, &missing, 1);
+    assert_int_equal(store_get(f->s, "x/y", &out), STORE_NOT_FOUND);
+    assert_string_equal(store_last_error(f->s), "get 'x/y': no such key");
+    assert_int_equal(out.len, 0);
+    dstr_free(&out);
+}
+
+/* Status and body of a failure, and what store_last_error must then say. */
+static const struct {
+    ms_step step;
+    const char *says;
+} failures[] = {
+    {{.status = 403, .repeat = 1,
+      .body = "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not "
+              "match</Message><StringToSign>x</StringToSign></Error>"},
+     "get 's3://journal-bucket/jr/x/k': SignatureDoesNotMatch (HTTP 403): the server computed a different request "
+     "signature: check AWS_SECRET_ACCESS_KEY"},
+    {{.status = 403, .repeat = 1, .body = "<Error><Code>RequestTimeTooSkewed</Code></Error>"},
+     "RequestTimeTooSkewed (HTTP 403): the machine's clock is off by more than 15 minutes"},
+    {{.status = 404, .repeat = 1, .body = "<Error><Code>NoSuchBucket</Code><BucketName>journal-bucket</BucketName></Error>"},
+     "NoSuchBucket (HTTP 404): the bucket does not exist"},
+    {{.status = 403, .repeat = 1, .body = "<Error><Code>InvalidAccessKeyId</Code></Error>"}, "check AWS_ACCESS_KEY_ID"},
+    {{.status = 403, .repeat = 1, .body = "<Error><Code>AccessDenied</Code></Error>"}, "AccessDenied (HTTP 403)"},
+    {{.status = 404, .repeat = 1}, "HTTP 404 without an S3 error code"},
+    {{.status = 500, .repeat = 1, .body = "<Error><Code>InternalError</Code></Error>"},
+     "InternalError (HTTP 500): the server failed (500) and retries ran out"},
+    /* a server that echoes the secret in its message: the message is dropped,
+     * even where cutting it short would have left only part of the secret */
+    {{.status = 400, .repeat = 1, .body = "<Error><Code>Weird</Code><Message>key " SECRET "</Message></Error>"},
+     "Weird (HTTP 400): request refused"},
+    {{.status = 400, .repeat = 1,
+      .body = "<Error><Code>Weird</Code><Message>"
+              "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+              "01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678" SECRET
+              "</Message></Error>"},
+     "Weird (HTTP 400): request refused"},
+    {{.status = 400, .repeat = 1, .body = "<Error><Code>Weird</Code><Message>line\nbreak \xc3\xbc</Message></Error>"},
+     "Weird (HTTP 400): line?break ??"},
+};
+
+static void test_failures_say_why(void **state) {
+    fixture *f = *state;
+    for (size_t i = 0; i < sizeof failures / sizeof *failures; i++) {
+        script(f, &failures[i].step, 1);
+        dstr out = {0};
+        assert_int_equal(store_get(f->s, "k", &out), STORE_IO);
+        const char *why = store_last_error(f->s);
+        if (!strstr(why, failures[i].says)) fail_msg("'%s' lacks '%s'", why, failures[i].says);
+        expect_no_secrets(f, why);
+        /* 5xx is retried (2 retries here); 4xx never */
+        assert_int_equal(ms_request_count(f->srv), failures[i].step.status >= 500 ? 3 : 1);
+        dstr_free(&out);
+    }
+}
+
+static void test_slowdown_then_ok(void **state) {
+    fixture *f = *state;
+    ms_step steps[] = {{.status = 503, .body = "<Error><Code>SlowDown</Code></Error>"}, {.status = 200}};
+    script(f, steps, 2);
+    assert_int_equal(store_put(f->s, "k", "v", 1), STORE_OK);
+    assert_int_equal(ms_request_count(f->srv), 2);
+}
+
+static void test_no_answer(void **state) {
+    fixture *f = *state;
+    set_env(f->srv);
+    setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1", 1);
+    setenv("S3_HTTP_RETRIES", "0", 1);
+    dstr err = {0};
+    store *s = store_open("s3://journal-bucket", &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "k", "v", 1), STORE_IO);
+    assert_non_null(strstr(store_last_error(s), "put 's3://journal-bucket/k': request to 127.0.0.1:1 failed: "));
+    store_close(s);
+    dstr_free(&err);
+}
+
+/* ListObjectsV2 answer with keys (already url-encoded), truncation and token. */
+static void list_body(dstr *b, const char *const *keys, size_t n, const char *token) {
+    dstr_clear(b);
+    dstr_puts(b, "<ListBucketResult><EncodingType>url</EncodingType>");
+    dstr_printf(b, "<IsTruncated>%s</IsTruncated>", token ? "true" : "false");
+    if (token) dstr_printf(b, "<NextContinuationToken>%s</NextContinuationToken>", token);
+    for (size_t i = 0; i < n; i++) dstr_printf(b, "<Contents><Key>%s</Key></Contents>", keys[i]);
+    dstr_puts(b, "</ListBucketResult>");
+}
+
+static void test_list_paging(void **state) {
+    fixture *f = *state;
+    static const char *const first[] = {"jr/x/a/1", "jr/x/a/%C3%BC%20x"};
+    static const char *const second[] = {"jr/x/a/bad%2F%2Fkey", "jr/x/a/z+y", "jr/x/a/zz", "jr/x/a/zzz"};
+    dstr b1 = {0}, b2 = {0};
+    list_body(&b1, first, 2, "tok/1+=");
+    list_body(&b2, second, 4, "tok2");
+    ms_step steps[] = {{.status = 200, .body = b1.ptr}, {.status = 200, .body = b2.ptr}};
+    script(f, steps, 2);
+    store_page page = {0};
+    assert_int_equal(store_list(f->s, "a/", "a/0", 4, &page), STORE_OK);
+    assert_int_equal(page.n, 4);
+    assert_string_equal(page.keys[0], "a/1");
+    assert_string_equal(page.keys[1], "a/\xc3\xbc x");
+    assert_string_equal(page.keys[2], "a/z y"); /* "a//key" is no store key: skipped */
+    assert_string_equal(page.keys[3], "a/zz");
+    assert_true(page.truncated);
+    assert_int_equal(ms_request_count(f->srv), 2);
+    const ms_request *r1 = ms_request_at(f->srv, 0), *r2 = ms_request_at(f->srv, 1);
+    assert_string_equal(r1->path, "/journal-bucket");
+    assert_string_equal(r1->query, "encoding-type=url&list-type=2&max-keys=4&prefix=jr%2Fx%2Fa%2F&start-after=jr%2Fx%2Fa%2F0");
+    assert_string_equal(r2->query, "continuation-token=tok%2F1%2B%3D&encoding-type=url&list-type=2&max-keys=2&prefix=jr%2Fx%2Fa%2F");
+
+    /* not truncated: one call, truncated stays 0 */
+    list_body(&b1, first, 2, NULL);
+    ms_step last = {.status = 200, .body = b1.ptr};
+    script(f, &last, 1);
+    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page), STORE_OK);
+    assert_int_equal(page.n, 2);
+    assert_false(page.truncated);
+    assert_string_equal(ms_request_at(f->srv, 0)->query, "encoding-type=url&list-type=2&max-keys=10&prefix=jr%2Fx%2F");
+
+    /* a server repeating its token is an error, not an endless loop */
+    list_body(&b1, first, 0, "same");
+    ms_step loop = {.status = 200, .body = b1.ptr, .repeat = 1};
+    script(f, &loop, 1);
+    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page), STORE_IO);
+    assert_non_null(strstr(store_last_error(f->s), "without a new continuation token"));
+    assert_int_equal(ms_request_count(f->srv), 2);
+
+    ms_step garbage = {.status = 200, .body = "<html>oops</html>"};
+    script(f, &garbage, 1);
+    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page), STORE_IO);
+    assert_non_null(strstr(store_last_error(f->s), "unreadable ListObjectsV2 answer"));
+    store_page_free(&page);
+    dstr_free(&b1);
+    dstr_free(&b2);
+}
+
+static void test_open_errors(void **state) {
+    (void)state;
+    static const struct {
+        const char *unset;
+        const char *name, *value;
+        const char *why;
+    } cases[] = {
+        {"AWS_ACCESS_KEY_ID", NULL, NULL, "AWS_ACCESS_KEY_ID is not set"},
+        {"AWS_SECRET_ACCESS_KEY", NULL, NULL, "AWS_SECRET_ACCESS_KEY is not set"},
+        {"AWS_REGION", NULL, NULL, "no region: set AWS_REGION (or AWS_DEFAULT_REGION)"},
+        {NULL, "S3_HTTP_TIMEOUT_MS", "0", "S3_HTTP_TIMEOUT_MS='0' is not an integer in 1..600000"},
+        {NULL, "S3_HTTP_RETRIES", "3x", "S3_HTTP_RETRIES='3x'"},
+        {NULL, "S3_HTTP_BACKOFF_MS", "-1", "S3_HTTP_BACKOFF_MS='-1'"},
+        {NULL, "AWS_ENDPOINT_URL_S3", "ftp://x", "must start with http:// or https://"},
+        {NULL, "AWS_ENDPOINT_URL_S3", "http://user@host", "not of the form"},
+        {NULL, "AWS_ENDPOINT_URL_S3", "http://host/a?b", "not of the form"},
+        {NULL, "AWS_REGION", "us east", "is not a region name"},
+    };
+    mini_server *srv = ms_start();
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        set_env(srv);
+        if (cases[i].unset) unsetenv(cases[i].unset);
+        if (cases[i].name) setenv(cases[i].name, cases[i].value, 1);
+        dstr err = {0};
+        store *s = store_open("s3://journal-bucket/p", &err);
+        if (s) fail_msg("case %zu opened", i);
+        if (!strstr(dstr_cstr(&err), cases[i].why)) fail_msg("case %zu: '%s' lacks '%s'", i, dstr_cstr(&err), cases[i].why);
+        assert_null(strstr(dstr_cstr(&err), SECRET));
+        dstr_free(&err);
+    }
+    /* AWS_DEFAULT_REGION and AWS_ENDPOINT_URL are the fallbacks */
+    set_env(srv);
+    unsetenv("AWS_REGION");
+    setenv("AWS_DEFAULT_REGION", "ap-south-1", 1);
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    setenv("AWS_ENDPOINT_URL", ms_url(srv), 1);
+    dstr err = {0};
+    store *s = store_open("s3://journal-bucket", &err);
+    assert_non_null(s);
+    ms_step ok = {.status = 200};
+    ms_script(srv, &ok, 1);
+    assert_int_equal(store_put(s, "k", "v", 1), STORE_OK);
+    assert_non_null(strstr(ms_header_get(ms_request_at(srv, 0), "Authorization"), "/ap-south-1/s3/aws4_request"));
+    assert_string_equal(ms_request_at(srv, 0)->path, "/journal-bucket/k");
+    store_close(s);
+    s = store_open("S3://journal-bucket", &err); /* the scheme is case-insensitive */
+    assert_non_null(s);
+    store_close(s);
+    dstr_free(&err);
+    clear_env();
+    ms_stop(srv);
+}
+
+static void test_addressing(void **state) {
+    (void)state;
+    static const struct {
+        const char *bucket, *endpoint, *key, *url;
+    } cases[] = {
+        {"my-bucket", NULL, "a b/c+%.json", "https://my-bucket.s3.eu-west-1.amazonaws.com/a%20b/c%2B%25.json"},
+        {"my-bucket", NULL, NULL, "https://my-bucket.s3.eu-west-1.amazonaws.com/"},
+        /* dots: the wildcard certificate does not cover them, so path-style */
+        {"my.bucket", NULL, "k", "https://s3.eu-west-1.amazonaws.com/my.bucket/k"},
+        {"my.bucket", NULL, NULL, "https://s3.eu-west-1.amazonaws.com/my.bucket"},
+        {"my-bucket", "HTTP://127.0.0.1:9000", "k", "http://127.0.0.1:9000/my-bucket/k"},
+        {"my-bucket", "https://minio.local/s3/", "a/\xc3\xbc", "https://minio.local/s3/my-bucket/a/%C3%BC"},
+        {"my-bucket", "http://[::1]:9000", NULL, "http://[::1]:9000/my-bucket"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        s3_config cfg = {.bucket = cases[i].bucket, .region = "eu-west-1", .endpoint = cases[i].endpoint,
+                         .cred = {KEY_ID, SECRET, NULL}};
+        dstr err = {0}, url = {0};
+        s3_client *c = s3_client_new(&cfg, &err);
+        if (!c) fail_msg("case %zu: %s", i, err.ptr);
+        s3_object_url(c, cases[i].key, &url);
+        assert_string_equal(url.ptr, cases[i].url);
+        s3_client_free(c);
+        dstr_free(&url);
+        dstr_free(&err);
+    }
+    static const struct {
+        const char *bucket, *region, *why;
+    } bad[] = {
+        {"", "eu-west-1", "no bucket"}, {"Bad_Bucket", "eu-west-1", "outside a-z"}, {"b-b", "", "no region"},
+        {"b-b", "eu/west", "not a region name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        s3_config cfg = {.bucket = bad[i].bucket, .region = bad[i].region, .cred = {KEY_ID, SECRET, NULL}};
+        dstr err = {0};
+        assert_null(s3_client_new(&cfg, &err));
+        if (!strstr(dstr_cstr(&err), bad[i].why)) fail_msg("'%s' lacks '%s'", dstr_cstr(&err), bad[i].why);
+        dstr_free(&err);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_list),
+        cmocka_unit_test(test_parse_list_malformed),
+        cmocka_unit_test(test_parse_error),
+        cmocka_unit_test(test_describe_error),
+        cmocka_unit_test_setup_teardown(test_put_request_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_new, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_new_412_after_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_409_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failures_say_why, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slowdown_then_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_addressing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
