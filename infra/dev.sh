@@ -13,6 +13,9 @@ PACKAGES=(
   libcmocka-dev                          # unit tests
   ca-certificates tzdata curl            # TLS roots, zone data, demo requests
 )
+# the tests also run a real S3 server (Ceph RGW, one node in RAM) and the AWS CLI
+TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli)
+if [ "${1:-demo}" = test ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
