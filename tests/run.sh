@@ -133,6 +133,40 @@ if [ -n "$rgw_state" ]; then
   failed_before=$failed
   if wait "$rgw_up_pid"; then
     S3_TEST_ENV="$rgw_state/s3.env" run_suite run_s3 "$BUILD/tests/run_s3" "$BUILD"
+    # the whole product on S3: a gateway whose functions journal to the RGW
+    # bucket; a trader run, then the read endpoints (tests/scenarios/s3/);
+    # then the AWS CLI must list the same objects
+    if [ -n "${fake:-}" ]; then
+      # shellcheck disable=SC1091
+      . "$rgw_state/s3.env"
+      gw3_port_file="$LOGDIR/gateway-s3.port"
+      BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
+      BINANCE_HTTP_BACKOFF_MS=50 TZ=UTC SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=builtin \
+      JOURNAL_URL="s3://$S3_TEST_BUCKET/e2e" AWS_ENDPOINT_URL_S3="$S3_TEST_ENDPOINT" \
+      AWS_REGION="$S3_TEST_REGION" AWS_ACCESS_KEY_ID="$S3_TEST_ACCESS_KEY" \
+      AWS_SECRET_ACCESS_KEY="$S3_TEST_SECRET_KEY" \
+        "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler --port 0 --port-file "$gw3_port_file" \
+        >"$LOGDIR/gateway-s3.log" 2>&1 &
+      gw3_pid=$!
+      pids+=($gw3_pid)
+      wait_port_file "$gw3_port_file"
+      run_suite run_scenarios_s3 "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$(cat "$gw3_port_file")" \
+        --fake "$fake" tests/scenarios/s3
+      stop_gateway_and_check functions_sanitized_s3 "$gw3_pid" "$LOGDIR/gateway-s3.log"
+      listing="$LOGDIR/aws_cli_listing.txt"
+      AWS_ACCESS_KEY_ID="$S3_TEST_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_TEST_SECRET_KEY" \
+      AWS_DEFAULT_REGION="$S3_TEST_REGION" AWS_EC2_METADATA_DISABLED=true \
+        aws --endpoint-url "$S3_TEST_ENDPOINT" s3 ls --recursive "s3://$S3_TEST_BUCKET/e2e/" >"$listing" 2>&1
+      d=$(grep -c '_decision.json$' "$listing"); r=$(grep -c '_request.json$' "$listing")
+      l=$(grep -c '/logs/.*_trader_.*\.jsonl$' "$listing")
+      if [ "$d" -ge 2 ] && [ "$r" -ge 2 ] && [ "$l" -ge 1 ]; then
+        echo "aws_cli_s3: 3 passed, 0 failed ($d decisions, $r requests, $l trader logs listed)" >"$LOGDIR/aws_cli_s3.log"
+        count "$LOGDIR/aws_cli_s3.log" aws_cli_s3 0
+      else
+        { echo "aws_cli_s3: 0 passed, 1 failed ($d decisions, $r requests, $l trader logs)"; cat "$listing"; } >"$LOGDIR/aws_cli_s3.log"
+        count "$LOGDIR/aws_cli_s3.log" aws_cli_s3 1
+      fi
+    fi
   else
     echo "run_s3: the S3 test server did not start (radosgw, ceph-mon, ceph-osd installed?)" >>"$LOGDIR/rgw_up.log"
     count "$LOGDIR/rgw_up.log" run_s3 1
