@@ -24,9 +24,21 @@ if [ -x "$BUILD/bench/bench_runtime" ] && [ -x "$BUILD/candles/bootstrap" ]; the
   echo
 fi
 
+# the S3 store figures need a server: a throwaway Ceph RGW when it is installed
+if [ -x "$BUILD/bench/bench_s3" ] && command -v radosgw >/dev/null; then
+  echo "## bench_s3 (signer; store against a local Ceph RGW, one node in RAM)"
+  if tests/s3/rgw_up.sh "$tmp/rgw" >"$tmp/rgw.log" 2>&1; then
+    S3_TEST_ENV="$tmp/rgw/s3.env" "$BUILD/bench/bench_s3"
+  else
+    echo "RGW did not start: $(tail -1 "$tmp/rgw.log")"; "$BUILD/bench/bench_s3"
+  fi
+  tests/s3/rgw_down.sh "$tmp/rgw" >/dev/null 2>&1
+  echo
+fi
+
 for b in "$BUILD"/bench/bench_*; do
   [ -x "$b" ] || continue
-  case "$(basename "$b")" in bench_runtime) continue ;; esac
+  case "$(basename "$b")" in bench_runtime) continue ;; bench_s3) command -v radosgw >/dev/null && continue ;; esac
   echo "## $(basename "$b")"
   "$b"
   echo
