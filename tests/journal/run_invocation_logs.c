@@ -24,47 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "driver.h"
 #include "dstr.h"
 #include "store.h"
 
 #define RUN_TIMEOUT_MS 30000
 
-static int passed, failed;
 static char tmp_dir[256];
 static const char *build;
-
-static void check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *name, const char *fmt, ...) {
-    if (ok) {
-        printf("ok   %s\n", name);
-        passed++;
-        return;
-    }
-    printf("FAIL %s: ", name);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    failed++;
-}
-
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void read_file(const char *path, dstr *out) {
-    dstr_clear(out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) dstr_append(out, buf, n);
-    fclose(f);
-}
 
 /* One HTTP request through invoke; the function's answer and its stderr
  * (the function's own log lines) land in out and err. Returns invoke's exit. */
@@ -88,18 +55,18 @@ static int invoke(const char *journal_url, const char *method, const char *uri,
         execl(bin, bin, "--functions-dir", build, "--http", method, uri, function, (char *)NULL);
         _exit(127);
     }
-    int64_t end = mono_ms() + RUN_TIMEOUT_MS;
+    int64_t end = drv_mono_ms() + RUN_TIMEOUT_MS;
     int st = 0;
     while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (mono_ms() > end) {
+        if (drv_mono_ms() > end) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             return -1;
         }
         usleep(10000);
     }
-    read_file(out_path, out);
-    read_file(err_path, err);
+    drv_read_file(out_path, out);
+    drv_read_file(err_path, err);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -155,45 +122,45 @@ static void good_journal(const char *url) {
     /* a health probe keeps no record; a refused request (no upstream needed) does */
     int rc = invoke(url, "GET", "/health", "candles", &out, &err);
     answer a = parse_answer(&out);
-    check(rc == 0 && a.status == 200 && !a.unwritten && log_keys(url, &key) == 0,
+    drv_check(rc == 0 && a.status == 200 && !a.unwritten && log_keys(url, &key) == 0,
           "GET /health answers 200 and keeps no log object", "exit %d, status %d, %zu objects", rc,
           a.status, log_keys(url, &key));
     cJSON_Delete(a.root);
     rc = invoke(url, "GET", PROBE, "candles", &out, &err);
     a = parse_answer(&out);
-    check(rc == 0 && a.status == 400 && !a.unwritten, "GET " PROBE " answers 400 without x-journal-unwritten",
+    drv_check(rc == 0 && a.status == 400 && !a.unwritten, "GET " PROBE " answers 400 without x-journal-unwritten",
           "exit %d, status %d, x-journal-unwritten %s", rc, a.status, a.unwritten ? a.unwritten : "-");
     cJSON_Delete(a.root);
 
     size_t n = log_keys(url, &key);
     request_id(&err, &id);
-    check(n == 1 && id.len && strstr(dstr_cstr(&key), id.ptr) && strstr(key.ptr, "_candles_"),
+    drv_check(n == 1 && id.len && strstr(dstr_cstr(&key), id.ptr) && strstr(key.ptr, "_candles_"),
           "one object logs/YYYYMMDD/{ts}_candles_{request id}.jsonl", "%zu objects, first %s, id %s",
           n, dstr_cstr(&key), dstr_cstr(&id));
     if (n) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/good/%s", tmp_dir, key.ptr);
-        read_file(path, &obj);
+        drv_read_file(path, &obj);
     }
     dstr want = {0};
     dstr_printf(&want, "\"function_request_id\":\"%s\"", dstr_cstr(&id));
-    check(strstr(dstr_cstr(&obj), "\"event\":\"http.request\"") && strstr(obj.ptr, "\"path\":\"/api/candles\"") &&
+    drv_check(strstr(dstr_cstr(&obj), "\"event\":\"http.request\"") && strstr(obj.ptr, "\"path\":\"/api/candles\"") &&
               strstr(obj.ptr, want.ptr),
           "the object holds the invocation's lines", "%.300s", dstr_cstr(&obj));
 
     rc = invoke(url, "GET", "/api/logs?lines=5", "journal", &out, &err);
     a = parse_answer(&out);
-    check(rc == 0 && a.status == 200 && a.content_type && !strcmp(a.content_type, "application/x-ndjson") &&
+    drv_check(rc == 0 && a.status == 200 && a.content_type && !strcmp(a.content_type, "application/x-ndjson") &&
               a.body && strstr(a.body, "\"path\":\"/api/candles\"") && strstr(a.body, want.ptr),
           "GET /api/logs answers the lines as JSON lines", "exit %d, status %d, type %s, body %.300s",
           rc, a.status, a.content_type ? a.content_type : "-", a.body ? a.body : "-");
     cJSON_Delete(a.root);
-    check(log_keys(url, &key) == 1, "the journal function does not journal its own invocations",
+    drv_check(log_keys(url, &key) == 1, "the journal function does not journal its own invocations",
           "%zu objects", log_keys(url, &key));
 
     rc = invoke(url, "GET", "/api/trades", "journal", &out, &err);
     a = parse_answer(&out);
-    check(rc == 0 && a.status == 200 && a.content_type &&
+    drv_check(rc == 0 && a.status == 200 && a.content_type &&
               !strcmp(a.content_type, "text/csv; charset=utf-8") && a.body &&
               !strcmp(a.body, "time,symbol,side,type,qty,price,status,order_id,client_order_id,realized_pnl\r\n"),
           "GET /api/trades answers the CSV header (no trades yet)", "status %d, type %s, body %s",
@@ -218,21 +185,16 @@ static void blocked_journal(const char *url) {
     dstr out = {0}, err = {0};
     int rc = invoke(url, "GET", PROBE, "candles", &out, &err);
     answer a = parse_answer(&out);
-    check(rc == 0 && a.status == 400 && a.body && strstr(a.body, "\"invalid_symbol\"") && a.unwritten &&
+    drv_check(rc == 0 && a.status == 400 && a.body && strstr(a.body, "\"invalid_symbol\"") && a.unwritten &&
               !strcmp(a.unwritten, "1"),
           "unwritable log: the answer stays as it was and carries x-journal-unwritten: 1",
           "exit %d, status %d, header %s", rc, a.status, a.unwritten ? a.unwritten : "-");
     cJSON_Delete(a.root);
-    check(strstr(dstr_cstr(&err), "\"event\":\"journal.unwritten\"") && strstr(err.ptr, "\"kind\":\"log\"") &&
+    drv_check(strstr(dstr_cstr(&err), "\"event\":\"journal.unwritten\"") && strstr(err.ptr, "\"kind\":\"log\"") &&
               strstr(err.ptr, "\"record\":[{"),
           "the record is printed whole as journal.unwritten", "%.400s", dstr_cstr(&err));
     dstr_free(&out);
     dstr_free(&err);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 int main(int argc, char **argv) {
@@ -250,7 +212,6 @@ int main(int argc, char **argv) {
     good_journal(url);
     snprintf(url, sizeof url, "file://%s/blocked", tmp_dir);
     blocked_journal(url);
-    if (!failed) nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("invocation-logs: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    if (!drv_failures()) drv_remove_tree(tmp_dir);
+    return drv_summary("invocation-logs");
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "driver.h"
 #include "journal_trade.h"
 #include "log.h"
 #include "store.h"
@@ -31,30 +32,6 @@
 #define RECORDS 50
 #define WAIT_MS 60000
 
-static int passed, failed;
-
-static void check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *name, const char *fmt, ...) {
-    if (ok) {
-        printf("ok   %s\n", name);
-        passed++;
-        return;
-    }
-    printf("FAIL %s: ", name);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    failed++;
-}
-
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One writer: its own store handle, 50 trades; exits with the failures. */
 static int writer(const char *url, int w, int64_t base) {
@@ -77,11 +54,6 @@ static int writer(const char *url, int w, int64_t base) {
     }
     store_close(s);
     return failures;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 /* Every key under trades/ (all pages). */
@@ -113,13 +85,13 @@ static void verify(store *s) {
     int rc = journal_trade_csv(s, 1000, &csv);
     size_t rows = 0;
     for (const char *p = csv.ptr; p && (p = strstr(p, "\r\n")) != NULL; p += 2) rows++;
-    check(rc == 0 && rows == 1 + WRITERS * RECORDS, "the CSV has 1000 rows and the header",
+    drv_check(rc == 0 && rows == 1 + WRITERS * RECORDS, "the CSV has 1000 rows and the header",
           "rc %d, %zu lines", rc, rows);
     dstr_free(&csv);
 
     char **keys;
     size_t n = list_all(s, &keys);
-    check(n == WRITERS * RECORDS, "1000 objects stored", "%zu", n);
+    drv_check(n == WRITERS * RECORDS, "1000 objects stored", "%zu", n);
     static unsigned char seen[WRITERS][RECORDS];
     memset(seen, 0, sizeof seen);
     size_t twice = 0, bad = 0, max_suffix = 0;
@@ -146,9 +118,9 @@ static void verify(store *s) {
     size_t missing = 0;
     for (int w = 0; w < WRITERS; w++)
         for (int r = 0; r < RECORDS; r++) missing += !seen[w][r];
-    check(bad == 0 && twice == 0 && missing == 0, "every writer's every trade exactly once",
+    drv_check(bad == 0 && twice == 0 && missing == 0, "every writer's every trade exactly once",
           "%zu unreadable, %zu twice, %zu missing", bad, twice, missing);
-    check(max_suffix == WRITERS - 1, "shared keys got suffixes -1..-19, none overwritten",
+    drv_check(max_suffix == WRITERS - 1, "shared keys got suffixes -1..-19, none overwritten",
           "highest suffix %zu", max_suffix);
 }
 
@@ -169,7 +141,7 @@ int main(int argc, char **argv) {
     int64_t base = (int64_t)now.tv_sec * 1000 - 60000;
 
     fflush(stdout);
-    int64_t t0 = mono_ms();
+    int64_t t0 = drv_mono_ms();
     pid_t pids[WRITERS];
     for (int w = 0; w < WRITERS; w++) {
         pids[w] = fork();
@@ -180,29 +152,28 @@ int main(int argc, char **argv) {
         }
     }
     int ok_exits = 0;
-    int64_t end = mono_ms() + WAIT_MS;
+    int64_t end = drv_mono_ms() + WAIT_MS;
     for (int w = 0; w < WRITERS; w++) {
         int st = 0;
         while (pids[w] > 0 && waitpid(pids[w], &st, WNOHANG) == 0) {
-            if (mono_ms() > end) kill(pids[w], SIGKILL);
+            if (drv_mono_ms() > end) kill(pids[w], SIGKILL);
             usleep(2000);
         }
         ok_exits += pids[w] > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     }
-    int64_t took = mono_ms() - t0;
-    check(ok_exits == WRITERS, "20 writers wrote 50 trades each without a failure",
+    int64_t took = drv_mono_ms() - t0;
+    drv_check(ok_exits == WRITERS, "20 writers wrote 50 trades each without a failure",
           "%d of %d writers clean (see %s)", ok_exits, WRITERS, out);
 
     dstr err = {0};
     store *s = store_open(url, &err);
     if (s) verify(s);
-    else check(0, "open the store", "%s", dstr_cstr(&err));
+    else drv_check(0, "open the store", "%s", dstr_cstr(&err));
     store_close(s);
     dstr_free(&err);
     printf("figure: %d records by %d processes in parallel in %lld ms (file backend, fsync, "
            "under %s)\n",
            WRITERS * RECORDS, WRITERS, (long long)took, dir);
-    if (!failed) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("journal-concurrency: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    if (!drv_failures()) drv_remove_tree(dir);
+    return drv_summary("journal-concurrency");
 }

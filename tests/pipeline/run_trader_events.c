@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "driver.h"
 #include "dstr.h"
 
 #define RUN_TIMEOUT_MS 30000
@@ -96,28 +97,12 @@ static const event_case cases[] = {
 static char tmp_dir[256];
 static pid_t fake_pid;
 
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void read_file(const char *path, dstr *out) {
-    dstr_clear(out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) dstr_append(out, buf, n);
-    fclose(f);
-}
-
 /* Waits for pid up to timeout_ms; kills it past that. Returns its exit code or -1. */
 static int wait_for(pid_t pid, long timeout_ms) {
-    int64_t end = mono_ms() + timeout_ms;
+    int64_t end = drv_mono_ms() + timeout_ms;
     int st;
     while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (mono_ms() > end) {
+        if (drv_mono_ms() > end) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             return -1;
@@ -236,8 +221,8 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
     argv[ac] = NULL;
     int code = run(argv, c->http_method ? NULL : in_path, out_path, err_path);
     dstr out = {0}, err = {0}, text = {0};
-    read_file(out_path, &out);
-    read_file(err_path, &err);
+    drv_read_file(out_path, &out);
+    drv_read_file(err_path, &err);
     int status;
     answer_text(c, code, &out, &err, &text, &status);
     if (code != c->exit_code) dstr_printf(why, "invoke exit %d, want %d; ", code, c->exit_code);
@@ -251,11 +236,6 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
     dstr_free(&err);
     dstr_free(&text);
     return why->len ? -1 : 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 int main(int argc, char **argv) {
@@ -297,7 +277,7 @@ int main(int argc, char **argv) {
         }
     }
     stop_fake();
-    if (!failed) nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (!failed) drv_remove_tree(tmp_dir);
     printf("trader-events: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

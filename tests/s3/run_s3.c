@@ -469,7 +469,7 @@ static void test_error_codes(void) {
 
     const char *name = "unknown access key: InvalidAccessKeyId";
     set_aws_env(R.secret);
-    setenv("AWS_ACCESS_KEY_ID", "AKIANOSUCHKEY0000000", 1);
+    setenv("AWS_ACCESS_KEY_ID", "TESTNOSUCHKEYID00000", 1);
     dstr err = {0};
     store *s = open_store(NULL, "bad", &err);
     store_status st = s ? store_put(s, "k", "v", 1) : STORE_INVALID_ARG;

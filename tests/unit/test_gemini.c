@@ -28,7 +28,7 @@
 
 /* Not registered with log_secret(): the log's redaction must not be what
  * keeps it out of the output. */
-#define SENTINEL_KEY "AIzaSyTEST-sentinel-key-never-shown-0001"
+#define SENTINEL_KEY "test-sentinel-gemini-key-never-shown-0001"
 #define MODEL "gemini-2.5-flash-lite"
 #define PATH "/v1beta/models/" MODEL ":generateContent"
 #define MAX_TOKENS 512
