@@ -50,7 +50,7 @@ static void bench_signer(void) {
     char token[1024];
     memset(token, 'T', sizeof token - 1);
     token[sizeof token - 1] = '\0';
-    sigv4_credentials cred = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token};
+    sigv4_credentials cred = {"BENCHFAKEACCESSKEYID", "bench-fake-secret-key-not-a-real-one-000000", token};
     sigv4_signed out = {0};
     dstr err = {0};
     sigv4_sha256_hex(body, sizeof body, hash);
