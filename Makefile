@@ -8,7 +8,7 @@
 #   make bench      benchmarks (release build), printed as a table
 #
 # VARIANT=release|asan picks the build; sources are found by convention:
-#   shared/*.c                  core library (libcore.a)
+#   shared/<layer>/*.c          core library (libcore.a); layers in shared/README.md
 #   functions/<name>/*.c        one bootstrap per folder
 #   infra/local/<prog>.c        local tools listed in LOCAL_PROGS; the other .c files there are their library
 #   tests/fakes/<prog>.c        fake upstream servers listed in FAKE_PROGS (+ tests/fakes/lib/*.c)
@@ -39,12 +39,12 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared -Itests/unit/support -Iinfra/local $(PKG_CFLAGS)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
 OBJ     := $(OUT)/obj
 FUNCS   := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
-CORE_SRC := $(wildcard shared/*.c)
+CORE_SRC := $(wildcard shared/*/*.c)
 CORE_LIB := $(OUT)/libcore.a
 LOCAL_LIB := $(OUT)/liblocal.a
 
@@ -65,6 +65,10 @@ DRIVER_BINS := $(foreach f,$(DRIVER_SRC),$(OUT)/tests/$(basename $(notdir $(f)))
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+# Production code sees only shared/ (and its own folder); tests also see
+# their support kit and the local gateway's headers they exercise.
+$(OBJ)/tests/%.o: CFLAGS += -Itests/unit/support -Iinfra/local
 
 .PHONY: all functions tools tests-build test demo run bench clean deps
 .DEFAULT_GOAL := all

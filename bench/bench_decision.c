@@ -33,13 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "decision.h"
-#include "journal.h"
-#include "log.h"
-#include "market_features.h"
-#include "model.h"
-#include "signal_pipeline.h"
+#include "platform/config.h"
+#include "domain/decision.h"
+#include "services/journal.h"
+#include "platform/log.h"
+#include "domain/market_features.h"
+#include "domain/model.h"
+#include "pipelines/signal.h"
 
 #define RUNS 2000
 #define WARMUP 100

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "indicators.h"
+#include "domain/indicators.h"
 
 #define N 300
 #define RUNS 1000

@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 extern char **environ;
 

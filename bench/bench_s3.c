@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "sigv4.h"
-#include "store.h"
+#include "platform/log.h"
+#include "aws/sigv4.h"
+#include "store/store.h"
 
 enum { SIGNS = 20000, RECORDS = 300, LIST_KEYS = 100, LIST_ROUNDS = 50, RECORD_BYTES = 200 };
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 enum { RECORDS = 1000, LIST_ROUNDS = 50, RECORD_BYTES = 200 };
 

@@ -1,7 +1,7 @@
 /* candles: GET /api/candles?symbol=BTCUSDT&tf=5m&limit=500
  * Closed OHLCV candles for charts, oldest first, times in unix seconds. */
-#include "api.h"
-#include "market.h"
+#include "frame/api.h"
+#include "pipelines/market.h"
 
 static void render(apigw_response *res, const char *symbol, const char *tf,
                    const candles *c) {

@@ -6,10 +6,10 @@
  * to it: this function's own invocations are not kept under logs/ (a
  * dashboard polling /api/logs would otherwise fill the very day it reads;
  * they still print to stdout). */
-#include "api.h"
-#include "journal.h"
-#include "journal_logs.h"
-#include "journal_trade.h"
+#include "frame/api.h"
+#include "services/journal.h"
+#include "services/journal_logs.h"
+#include "services/journal_trade.h"
 
 #define TRADES_DEFAULT_LIMIT 200
 #define LOGS_DEFAULT_LINES 200

@@ -1,7 +1,7 @@
 /* orderbook: GET /api/orderbook?symbol=BTCUSDT&limit=10
  * Top-N bids and asks with mid price and spread in basis points. */
-#include "api.h"
-#include "market.h"
+#include "frame/api.h"
+#include "pipelines/market.h"
 
 #include <math.h>
 

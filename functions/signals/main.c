@@ -4,9 +4,9 @@
  *       symbol: nothing is executed), journals it, answers the decision record.
  * A symbol Binance does not know is a 400 (and is not journaled); a journal
  * that cannot be written is a 500 that still carries the decision. */
-#include "api.h"
-#include "journal.h"
-#include "signal_pipeline.h"
+#include "frame/api.h"
+#include "services/journal.h"
+#include "pipelines/signal.h"
 
 #define SIGNALS_DEFAULT_LIMIT 50
 

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "journal.h"
-#include "log.h"
-#include "signal_pipeline.h"
+#include "frame/api.h"
+#include "services/journal.h"
+#include "platform/log.h"
+#include "pipelines/signal.h"
 
 typedef struct run_spec {
     const char *symbols[CFG_MAX_SYMBOLS]; /* cfg's own strings */

@@ -35,11 +35,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "decision.h"
-#include "market_features.h"
-#include "marketdata.h"
-#include "model.h"
-#include "prediction.h"
+#include "domain/decision.h"
+#include "domain/market_features.h"
+#include "domain/marketdata.h"
+#include "domain/model.h"
+#include "domain/prediction.h"
 
 #define BT_DEFAULT_DIR "/work/shared/data/klines/futures_um"
 #define BT_MAX_SYMBOLS 8

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define FN_MAX_REQUEST (6u * 1024u * 1024u)          /* sync invoke payload */
 #define FN_MAX_RESPONSE (6u * 1024u * 1024u + 100u)  /* RIE's limit */

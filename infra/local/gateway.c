@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 #include "gw_hosts.h"
 #include "gw_http.h"
 #include "gw_log.h"

@@ -1,6 +1,6 @@
 /* gw_codec: the byte-level encodings the local gateway needs, all pure.
  *
- * Contract (base64 lives in shared/base64.h): gw_json_str_utf8() writes a JSON string literal that is always valid
+ * Contract (base64 lives in shared/platform/base64.h): gw_json_str_utf8() writes a JSON string literal that is always valid
  * UTF-8: invalid byte sequences become U+FFFD, so an event built from raw
  * request bytes never breaks a strict JSON parser. Times are formatted in
  * UTC with fixed English month names, independent of TZ and locale. */
@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base64.h"
-#include "dstr.h"
+#include "platform/base64.h"
+#include "platform/dstr.h"
 
 
 /* 1 when data[0..n) is well-formed UTF-8 (no overlongs, no surrogates,

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 typedef struct gw_header {
     const char *name;

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 int gw_read_file(const char *path, size_t max, dstr *out, char *err, size_t errlen);
 

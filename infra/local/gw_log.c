@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 static pthread_mutex_t gw_log_mu = PTHREAD_MUTEX_INITIALIZER;
 

@@ -1,4 +1,4 @@
-/* gw_log: shared/log.h for the multi-threaded local tools.
+/* gw_log: shared/platform/log.h for the multi-threaded local tools.
  *
  * Contract: log.c keeps one record and is single-threaded by design, so
  * every gateway thread logs through gw_log_begin()/gw_log_end(), which hold
@@ -7,7 +7,7 @@
 #ifndef GW_LOG_H
 #define GW_LOG_H
 
-#include "log.h"
+#include "platform/log.h"
 
 log_rec *gw_log_begin(log_level level, const char *event);
 void gw_log_end(log_rec *r);

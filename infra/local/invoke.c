@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 #include "fnhost.h"
 #include "gw_event.h"
 #include "gw_file.h"

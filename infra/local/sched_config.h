@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 #include "sched_expr.h"
 #include "tzone.h"
 

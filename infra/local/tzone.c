@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 #include "gw_file.h"
 
 #define TZ_MAX_FILE (512 * 1024)

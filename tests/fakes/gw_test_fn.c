@@ -1,5 +1,5 @@
 /* gw_test_fn: a tiny Lambda function for testing the local gateway. It speaks
- * the Runtime API itself with libcurl (independent of shared/runtime.c) and
+ * the Runtime API itself with libcurl (independent of shared/platform/runtime.c) and
  * acts on the last segment of the event's rawPath:
  *   /echo        200 with {"event": <event>, "runtime": {ids, deadline, env}}
  *   /sleep?ms=N  sleeps N ms, then 200 {"pid","start_ms","end_ms"}
@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 typedef struct fn_next {
     dstr body;

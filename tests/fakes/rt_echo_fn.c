@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dstr.h"
-#include "log.h"
-#include "runtime.h"
+#include "platform/dstr.h"
+#include "platform/log.h"
+#include "platform/runtime.h"
 
 #define ECHO_MAX_BIG (64u * 1024u * 1024u)
 

@@ -28,7 +28,7 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define DAY_MS 86400000LL
 

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define RUN_ALARM_S 120
 

@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "driver.h"
-#include "dstr.h"
-#include "store.h"
+#include "platform/dstr.h"
+#include "store/store.h"
 
 #define RUN_TIMEOUT_MS 30000
 

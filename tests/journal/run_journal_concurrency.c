@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "driver.h"
-#include "journal_trade.h"
-#include "log.h"
-#include "store.h"
+#include "services/journal_trade.h"
+#include "platform/log.h"
+#include "store/store.h"
 
 #define WRITERS 20
 #define RECORDS 50

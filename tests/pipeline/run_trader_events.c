@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "driver.h"
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define RUN_TIMEOUT_MS 30000
 #define MAX_CHECKS 6

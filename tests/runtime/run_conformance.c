@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define FAKE_MAX_RESPONSE (6u * 1024u * 1024u + 100u) /* RIE's limit on /response bodies */
 #define DEFAULT_CASE_MS 5000

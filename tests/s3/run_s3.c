@@ -28,9 +28,9 @@
 
 #include <cJSON.h>
 
-#include "dstr.h"
-#include "s3.h"
-#include "store.h"
+#include "platform/dstr.h"
+#include "aws/s3.h"
+#include "store/store.h"
 
 /* RGW ignores a session token for a plain user but still receives it: a
  * sentinel lets the leak check look for it everywhere. */

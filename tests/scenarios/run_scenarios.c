@@ -24,7 +24,7 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 typedef struct runner {
     const char *gateway;

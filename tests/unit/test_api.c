@@ -11,8 +11,8 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
-#include "api.h"
-#include "apigw.h"
+#include "frame/api.h"
+#include "frame/apigw.h"
 
 static int handler_calls;
 

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 
 #include "capture.h"
-#include "config.h"
-#include "log.h"
+#include "platform/config.h"
+#include "platform/log.h"
 
 static const char *const all_vars[] = {
     "PORT", "LOG_DIR", "TZ", "SYMBOLS", "EXECUTE_TRADES", "MIN_PROB", "RR_MIN", "ATR_MULT_TP",

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "decision.h"
+#include "domain/decision.h"
 
 #define MAX_EXPECTED 4
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 static void test_append_and_grow(void **state) {
     (void)state;

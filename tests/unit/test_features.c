@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "market_features.h"
+#include "domain/market_features.h"
 
 #define CANDLES_CSV "tests/reference/indicators/btcusdt_1h_300.csv"
 #define REFERENCE_CSV "tests/reference/indicators/btcusdt_1h_ref.csv"

@@ -1,4 +1,4 @@
-/* Unit tests for shared/gemini.c: the request the project sends and how every
+/* Unit tests for shared/services/gemini.c: the request the project sends and how every
  * kind of Gemini answer becomes a prediction, against the scripted
  * mini_server (wire level) and on canned responses (parse rules).
  * Response bodies follow the shapes Google documents and returns
@@ -18,12 +18,12 @@
 #include <cJSON.h>
 
 #include "capture.h"
-#include "config.h"
-#include "dstr.h"
-#include "gemini.h"
-#include "http.h"
-#include "log.h"
-#include "market_features.h"
+#include "platform/config.h"
+#include "platform/dstr.h"
+#include "services/gemini.h"
+#include "platform/http.h"
+#include "platform/log.h"
+#include "domain/market_features.h"
 #include "mini_server.h"
 
 /* Not registered with log_secret(): the log's redaction must not be what

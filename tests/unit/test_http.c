@@ -1,4 +1,4 @@
-/* Unit tests for shared/http.c against the scripted mini_server. */
+/* Unit tests for shared/platform/http.c against the scripted mini_server. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dstr.h"
-#include "http.h"
-#include "log.h"
+#include "platform/dstr.h"
+#include "platform/http.h"
+#include "platform/log.h"
 #include "support/mini_server.h"
 
 static int64_t mono_ms(void) {

@@ -1,4 +1,4 @@
-/* Unit tests for shared/indicators: every indicator, every index, against
+/* Unit tests for shared/domain/indicators: every indicator, every index, against
  * values produced by TA-Lib itself (tests/reference/indicators/, see its
  * README), plus small hand-checked series, edge cases and invalid input.
  * Run from the repository root. */
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indicators.h"
+#include "domain/indicators.h"
 
 #define CANDLES_CSV "tests/reference/indicators/btcusdt_1h_300.csv"
 #define REFERENCE_CSV "tests/reference/indicators/btcusdt_1h_ref.csv"

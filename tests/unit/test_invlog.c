@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "invlog.h"
-#include "log.h"
-#include "runtime.h"
+#include "frame/api.h"
+#include "services/invlog.h"
+#include "platform/log.h"
+#include "platform/runtime.h"
 #include "tmpstore.h"
 
 #define FAR_DEADLINE (rt_now_ms() + 60000)

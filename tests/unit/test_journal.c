@@ -18,8 +18,8 @@
 #include <time.h>
 
 #include "capture.h"
-#include "journal.h"
-#include "log.h"
+#include "services/journal.h"
+#include "platform/log.h"
 
 #define DAY 86400000LL
 

@@ -14,10 +14,10 @@
 #include <time.h>
 
 #include "capture.h"
-#include "invlog.h"
-#include "journal.h"
-#include "journal_logs.h"
-#include "log.h"
+#include "services/invlog.h"
+#include "services/journal.h"
+#include "services/journal_logs.h"
+#include "platform/log.h"
 #include "tmpstore.h"
 
 #define DAY 86400000LL

@@ -16,9 +16,9 @@
 #include <time.h>
 
 #include "capture.h"
-#include "journal.h"
-#include "journal_trade.h"
-#include "log.h"
+#include "services/journal.h"
+#include "services/journal_trade.h"
+#include "platform/log.h"
 #include "tmpstore.h"
 
 #define DAY 86400000LL

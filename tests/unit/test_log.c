@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "capture.h"
-#include "log.h"
+#include "platform/log.h"
 
 static cJSON *last_line(dstr *cap) {
     char *end = cap->ptr + cap->len - 1; /* the trailing newline */

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model.h"
+#include "domain/model.h"
 
 static features neutral(void) {
     features f;

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s3.h"
-#include "sigv4.h"
-#include "store.h"
+#include "aws/s3.h"
+#include "aws/sigv4.h"
+#include "store/store.h"
 #include "support/mini_server.h"
 
 #define KEY_ID "AKIDTESTKEY0000"

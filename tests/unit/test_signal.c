@@ -20,12 +20,12 @@
 #include <time.h>
 
 #include "capture.h"
-#include "config.h"
-#include "journal.h"
-#include "log.h"
-#include "market_features.h"
+#include "platform/config.h"
+#include "services/journal.h"
+#include "platform/log.h"
+#include "domain/market_features.h"
 #include "mini_server.h"
-#include "signal_pipeline.h"
+#include "pipelines/signal.h"
 
 static int64_t now_ms(void) {
     struct timespec ts;

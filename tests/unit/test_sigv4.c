@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "sigv4.h"
+#include "aws/sigv4.h"
 
 #define SUITE_TIME 1440938160 /* 2015-08-30T12:36:00Z */
 #define S3_TIME 1369353600    /* 2013-05-24T00:00:00Z */

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 typedef struct fixture {
     char base[512]; /* mkdtemp dir; the store's root is base/root */

@@ -22,7 +22,7 @@
 
 #include <cJSON.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 #include "fake_decimal.h"
 
 #define BNR_DAY_MS 86400000LL

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define FDEC_MAX_SCALE 12
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define FAKE_HTTP_MAX_DELAY_MS 60000L
 #define FAKE_HTTP_MAX_BODY (1024u * 1024u)

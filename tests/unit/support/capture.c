@@ -1,7 +1,7 @@
 /* capture: log sink for tests (see capture.h). */
 #include "capture.h"
 
-#include "log.h"
+#include "platform/log.h"
 
 static void sink(void *ctx, const char *line, size_t len) {
     dstr *into = ctx;

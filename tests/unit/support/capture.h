@@ -3,7 +3,7 @@
 #ifndef CAPTURE_H
 #define CAPTURE_H
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 /* Starts collecting every log line (newline-separated) into *into. */
 void capture_start(dstr *into);

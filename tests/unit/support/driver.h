@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 void drv_check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int drv_failures(void);

@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "dstr.h"
+#include "platform/dstr.h"
 
 #define TRUNCATE_EXTRA 100 /* bytes promised by Content-Length but never sent */
 

@@ -3,7 +3,7 @@
 #ifndef TMPSTORE_H
 #define TMPSTORE_H
 
-#include "store.h"
+#include "store/store.h"
 
 typedef struct tmpstore {
     char base[512]; /* the temporary directory */

@@ -1,0 +1,254 @@
+/* store_s3: the S3 backend of store.h, on s3.h. Store key k of
+ * s3://bucket/prefix is the object "prefix/k" (just "k" without a prefix).
+ *
+ * Configuration, read from the environment at store_open():
+ *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   required
+ *   AWS_SESSION_TOKEN                          optional (Lambda's role sets all three)
+ *   AWS_REGION, else AWS_DEFAULT_REGION        required
+ *   AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL optional: an S3-compatible
+ *                                              server, path-style addressing
+ *   S3_HTTP_TIMEOUT_MS (5000, 1..600000), S3_HTTP_RETRIES (3, 0..10),
+ *   S3_HTTP_BACKOFF_MS (200, 0..60000)         per-attempt timeout and retries
+ *   HTTP_CA_PATH / SSL_CERT_DIR, HTTP_CA_FILE / SSL_CERT_FILE   CA location
+ * Opening does no network I/O (a cold start pays nothing); a wrong bucket or
+ * credentials show at the first call, with S3's error code and what to check.
+ *
+ * Guarantees of store.h, on S3:
+ * - Atomic visibility and durability: S3 shows a PUT whole or not at all and
+ *   acknowledges it only once stored.
+ * - Create-only is PutObject with If-None-Match: *, decided by S3 (412 for
+ *   the losers). http.h retries PUTs (same bytes), so a retry may find the
+ *   object its own lost first attempt created: a 412 on a call that made more
+ *   than one attempt is checked with a GET, and identical bytes count as
+ *   success. (Another writer storing the very same bytes under the same key
+ *   in that window is indistinguishable, and equally harmless.)
+ * - Listings are ListObjectsV2 pages, in S3's UTF-8 binary (= byte) order.
+ *   One store_list() fills its page from as many S3 pages as it takes (S3 may
+ *   answer fewer keys than asked). Objects under the prefix whose names are
+ *   not valid store keys (written by other tools, "folder" markers) are
+ *   skipped; when only such objects follow a full page, truncated is 1 and
+ *   the next page comes back empty. */
+#include "store/store_backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/s3.h"
+
+#define DEFAULT_TIMEOUT_MS 5000L
+#define DEFAULT_RETRIES 3L
+#define DEFAULT_BACKOFF_MS 200L
+#define LIST_CALLS_MAX 10000 /* S3 pages one store_list may read (each makes progress) */
+
+typedef struct s3_store {
+    s3_client *client;
+    char *bucket;
+    char *prefix;   /* "" or "a/b/" (with the '/') */
+    dstr object;    /* scratch: the object key of the current call */
+} s3_store;
+
+static s3_store *sstore(store *s) { return s->impl; }
+
+static const char *object_key(s3_store *ss, const char *key) {
+    dstr_clear(&ss->object);
+    dstr_puts(&ss->object, ss->prefix);
+    dstr_puts(&ss->object, key);
+    return ss->object.ptr;
+}
+
+static store_status fail_s3(store *s, const char *op, const char *key, const s3_result *res) {
+    return store_fail(s, STORE_IO, "%s 's3://%s/%s': %s", op, sstore(s)->bucket, key, dstr_cstr(&res->message));
+}
+
+/* A put_new answered 412 after retries: did our own first attempt land? */
+static int holds_exactly(s3_store *ss, const char *object, const void *data, size_t n) {
+    dstr got = {0};
+    s3_result res = {0};
+    int same = s3_get_object(ss->client, object, &got, &res) == S3_OK && got.len == n && memcmp(got.ptr, data, n) == 0;
+    dstr_free(&got);
+    s3_result_free(&res);
+    return same;
+}
+
+static store_status s3_put(store *s, const char *key, const void *data, size_t n, int create_only) {
+    s3_store *ss = sstore(s);
+    const char *op = create_only ? "put_new" : "put";
+    const char *object = object_key(ss, key);
+    s3_result res = {0};
+    store_status st = STORE_OK;
+    switch (s3_put_object(ss->client, object, data, n, create_only, &res)) {
+    case S3_OK:
+        break;
+    case S3_PRECONDITION_FAILED:
+        if (create_only && res.attempts > 1 && holds_exactly(ss, object, data, n)) break;
+        st = store_fail(s, STORE_EXISTS, "%s '%s': key exists", op, key);
+        break;
+    default:
+        st = fail_s3(s, op, object, &res);
+    }
+    s3_result_free(&res);
+    return st;
+}
+
+static store_status s3_get(store *s, const char *key, dstr *out) {
+    s3_store *ss = sstore(s);
+    const char *object = object_key(ss, key);
+    s3_result res = {0};
+    store_status st = STORE_OK;
+    switch (s3_get_object(ss->client, object, out, &res)) {
+    case S3_OK:
+        break;
+    case S3_NOT_FOUND:
+        st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key);
+        break;
+    default:
+        st = fail_s3(s, "get", object, &res);
+    }
+    s3_result_free(&res);
+    return st;
+}
+
+/* Adds the S3 page's keys that are store keys under the prefix, up to
+ * max_keys in all; returns 1 if a key had to be left out for lack of room. */
+static int take_keys(s3_store *ss, const s3_list_page *sp, size_t max_keys, store_page *page) {
+    size_t plen = strlen(ss->prefix);
+    for (size_t i = 0; i < sp->n; i++) {
+        const char *k = sp->keys[i];
+        if (strncmp(k, ss->prefix, plen) != 0 || !store_key_valid(k + plen, NULL)) continue;
+        if (page->n == max_keys) return 1;
+        store_page_push(page, k + plen, strlen(k + plen));
+    }
+    return 0;
+}
+
+static store_status s3_list(store *s, const char *prefix, const char *start_after, size_t max_keys,
+                            store_page *page) {
+    s3_store *ss = sstore(s);
+    dstr full_prefix = {0}, full_after = {0};
+    char *token = NULL;
+    dstr_printf(&full_prefix, "%s%s", ss->prefix, prefix);
+    if (start_after && *start_after) dstr_printf(&full_after, "%s%s", ss->prefix, start_after);
+    store_status st = STORE_OK;
+    s3_list_page sp = {0};
+    s3_result res = {0};
+    for (int calls = 0; st == STORE_OK; calls++) {
+        if (calls == LIST_CALLS_MAX) {
+            st = store_fail(s, STORE_IO, "list 's3://%s/%s': no end after %d pages", ss->bucket, full_prefix.ptr, calls);
+            break;
+        }
+        s3_list_request req = {.prefix = full_prefix.ptr, .start_after = full_after.ptr, .continuation_token = token,
+                               .max_keys = max_keys - page->n};
+        if (s3_list_objects(ss->client, &req, &sp, &res) != S3_OK) {
+            st = fail_s3(s, "list", full_prefix.ptr, &res);
+            break;
+        }
+        int more_here = take_keys(ss, &sp, max_keys, page);
+        if (!sp.truncated) {
+            page->truncated = more_here;
+            break;
+        }
+        if (page->n == max_keys) {
+            page->truncated = 1;
+            break;
+        }
+        if (!sp.next_token || (token && strcmp(token, sp.next_token) == 0)) {
+            st = store_fail(s, STORE_IO, "list 's3://%s/%s': a truncated answer without a new continuation token",
+                            ss->bucket, full_prefix.ptr);
+            break;
+        }
+        free(token);
+        token = sp.next_token;
+        sp.next_token = NULL;
+    }
+    free(token);
+    s3_list_page_free(&sp);
+    s3_result_free(&res);
+    dstr_free(&full_prefix);
+    dstr_free(&full_after);
+    return st;
+}
+
+static void s3_close(void *impl) {
+    s3_store *ss = impl;
+    if (!ss) return;
+    s3_client_free(ss->client);
+    free(ss->bucket);
+    free(ss->prefix);
+    dstr_free(&ss->object);
+    free(ss);
+}
+
+static const store_ops s3_ops = {
+    .put = s3_put,
+    .get = s3_get,
+    .list = s3_list,
+    .close = s3_close,
+};
+
+/* ---- opening ------------------------------------------------------------------------- */
+
+static const char *env_first(const char *a, const char *b) {
+    const char *v = getenv(a);
+    if (v && *v) return v;
+    v = b ? getenv(b) : NULL;
+    return v && *v ? v : NULL;
+}
+
+/* An integer setting in [lo, hi], def when unset. */
+static int env_long(const char *name, long def, long lo, long hi, long *out, dstr *err) {
+    const char *v = getenv(name);
+    *out = def;
+    if (!v || !*v) return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || *end || end == v || x < lo || x > hi) {
+        dstr_printf(err, "S3 store: %s='%s' is not an integer in %ld..%ld", name, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int store_s3_open(store *s, const store_url *url, dstr *err) {
+    s3_config cfg = {.bucket = url->bucket};
+    cfg.cred.access_key_id = env_first("AWS_ACCESS_KEY_ID", NULL);
+    cfg.cred.secret_access_key = env_first("AWS_SECRET_ACCESS_KEY", NULL);
+    cfg.cred.session_token = env_first("AWS_SESSION_TOKEN", NULL);
+    cfg.region = env_first("AWS_REGION", "AWS_DEFAULT_REGION");
+    cfg.endpoint = env_first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+    cfg.tls.ca_path = env_first("HTTP_CA_PATH", "SSL_CERT_DIR");
+    cfg.tls.ca_file = env_first("HTTP_CA_FILE", "SSL_CERT_FILE");
+    const char *missing = !cfg.cred.access_key_id       ? "AWS_ACCESS_KEY_ID is not set"
+                          : !cfg.cred.secret_access_key ? "AWS_SECRET_ACCESS_KEY is not set"
+                          : !cfg.region                 ? "no region: set AWS_REGION (or AWS_DEFAULT_REGION)"
+                                                        : NULL;
+    if (missing) {
+        dstr_printf(err, "S3 store s3://%s: %s", url->bucket, missing);
+        return -1;
+    }
+    long timeout, retries, backoff;
+    if (env_long("S3_HTTP_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, 1, 600000, &timeout, err) != 0 ||
+        env_long("S3_HTTP_RETRIES", DEFAULT_RETRIES, 0, 10, &retries, err) != 0 ||
+        env_long("S3_HTTP_BACKOFF_MS", DEFAULT_BACKOFF_MS, 0, 60000, &backoff, err) != 0)
+        return -1;
+    cfg.policy = (http_policy){.service = "s3", .timeout_ms = timeout, .retries = (int)retries, .backoff_ms = backoff};
+
+    s3_store *ss = calloc(1, sizeof *ss);
+    if (!ss) abort();
+    ss->client = s3_client_new(&cfg, err);
+    if (!ss->client) {
+        free(ss);
+        return -1;
+    }
+    ss->bucket = strdup(url->bucket);
+    dstr p = {0};
+    dstr_puts(&p, "");
+    if (*url->prefix) dstr_printf(&p, "%s/", url->prefix);
+    ss->prefix = dstr_take(&p);
+    if (!ss->bucket) abort();
+    s->ops = &s3_ops;
+    s->impl = ss;
+    return 0;
+}

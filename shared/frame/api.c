@@ -1,0 +1,267 @@
+/* api: config, routing, errors and health for every function (see api.h). */
+#include "frame/api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "services/invlog.h"
+#include "platform/log.h"
+#include "store/store.h"
+
+struct api_state {
+    const api_function *fn;
+    cfg cfg;
+    http_client *http;
+    invlog log;       /* the invocation being collected */
+    store *log_store; /* opened at the first invocation log, kept for the process */
+};
+
+http_client *api_http(api_ctx *ctx) {
+    struct api_state *st = ctx->state;
+    if (!st->http) {
+        http_tls tls = {.ca_path = st->cfg.ca_path, .ca_file = st->cfg.ca_file};
+        st->http = http_client_new(&tls);
+    }
+    return st->http;
+}
+
+void api_error(apigw_response *res, int status, const char *code, const char *fmt, ...) {
+    dstr msg = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    dstr_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    res->status = status;
+    res->content_type = NULL;
+    dstr_clear(&res->body);
+    dstr_puts(&res->body, "{\"error\":");
+    dstr_json_str(&res->body, code);
+    dstr_puts(&res->body, ",\"message\":");
+    dstr_json_str(&res->body, msg.ptr);
+    dstr_putc(&res->body, '}');
+    dstr_free(&msg);
+}
+
+int api_query_symbol(const apigw_event *ev, apigw_response *res, const char **out) {
+    const char *s = apigw_query(ev, "symbol");
+    if (!s || !*s) {
+        api_error(res, 400, "missing_parameter", "symbol is required, e.g. symbol=BTCUSDT");
+        return -1;
+    }
+    if (!cfg_valid_symbol(s)) {
+        api_error(res, 400, "invalid_symbol",
+                  "symbol must be 2-20 uppercase letters or digits (e.g. BTCUSDT)");
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def,
+                   long min, long max, long *out) {
+    const char *s = apigw_query(ev, name);
+    if (!s) {
+        *out = def;
+        return 0;
+    }
+    if (cfg_parse_long(s, min, max, out)) {
+        api_error(res, 400, "invalid_parameter", "%s must be a whole number from %ld to %ld",
+                  name, min, max);
+        return -1;
+    }
+    return 0;
+}
+
+static int method_allowed(const char *methods, const char *method) {
+    size_t n = strlen(method);
+    for (const char *p = methods; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncasecmp(p, method, n) == 0) return 1;
+        p += len + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+/* Unknown query parameters are refused rather than ignored: a typo such as
+ * "limt=5" must not silently fall back to a default on a trading API. */
+static int check_params(const api_route *r, const apigw_event *ev, apigw_response *res) {
+    if (!ev->query) return 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, ev->query) {
+        int known = 0;
+        for (const char *const *a = r->params; a && *a && !known; a++)
+            known = strcmp(*a, p->string) == 0;
+        if (!known) {
+            dstr allowed = {0};
+            for (const char *const *a = r->params; a && *a; a++)
+                dstr_printf(&allowed, "%s%s", allowed.len ? ", " : "", *a);
+            api_error(res, 400, "unknown_parameter", "unknown query parameter '%s'; allowed: %s",
+                      p->string, allowed.len ? allowed.ptr : "none");
+            dstr_free(&allowed);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void health(const api_function *fn, api_ctx *ctx, apigw_response *res) {
+    res->status = 200;
+    dstr_puts(&res->body, "{\"status\":\"ok\",\"service\":");
+    dstr_json_str(&res->body, fn->name);
+    dstr_printf(&res->body, ",\"time\":%lld,\"execute_trades\":%s,\"testnet\":%s}",
+                (long long)rt_now_ms(), ctx->cfg->execute_trades ? "true" : "false",
+                ctx->cfg->use_testnet ? "true" : "false");
+}
+
+static void route_http(const api_function *fn, api_ctx *ctx, const apigw_event *ev,
+                       apigw_response *res) {
+    if (strcmp(ev->path, "/health") == 0) {
+        if (strcasecmp(ev->method, "GET") == 0 || strcasecmp(ev->method, "HEAD") == 0)
+            health(fn, ctx, res);
+        else {
+            api_error(res, 405, "method_not_allowed", "%s is not allowed on /health; use GET",
+                      ev->method);
+            apigw_add_header(res, "allow", "GET");
+        }
+        return;
+    }
+    for (size_t i = 0; i < fn->n_routes; i++) {
+        const api_route *r = &fn->routes[i];
+        if (strcmp(r->path, ev->path) != 0) continue;
+        if (!method_allowed(r->methods, ev->method)) {
+            api_error(res, 405, "method_not_allowed", "%s is not allowed on %s; use %s",
+                      ev->method, r->path, r->methods);
+            apigw_add_header(res, "allow", r->methods);
+            return;
+        }
+        if (check_params(r, ev, res)) return;
+        r->fn(ctx, ev, res);
+        return;
+    }
+    api_error(res, 404, "not_found", "no route for %s in function %s", ev->path, fn->name);
+}
+
+static int finish(api_ctx *ctx) { return ctx->finish ? ctx->finish(ctx) : 0; }
+
+/* An event whose result could not be journaled fails, carrying the result. */
+static void fail_unwritten(rt_response *out, int unwritten) {
+    if (!unwritten || out->failed) return;
+    dstr result = {0};
+    dstr_append(&result, dstr_cstr(&out->body), out->body.len);
+    rt_response_fail(out, "Journal.Unwritten",
+                     "%d journal record(s) of this invocation could not be written (printed as "
+                     "journal.unwritten); result: %s",
+                     unwritten, dstr_cstr(&result));
+    dstr_free(&result);
+}
+
+void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, size_t len,
+                  rt_response *out) {
+    apigw_event ev;
+    dstr err = {0};
+    if (apigw_parse(payload, len, &ev, &err)) {
+        rt_response_fail(out, "Function.BadEvent", "%s", err.ptr);
+        log_msg(LOG_WARN, "api.bad_event", "%s", err.ptr);
+        finish(ctx);
+    } else if (ev.kind == APIGW_HTTP) {
+        int64_t t0 = rt_now_ms();
+        apigw_response res = {.status = 500};
+        route_http(fn, ctx, &ev, &res);
+        log_rec *r = log_begin(res.status >= 500 ? LOG_ERROR : LOG_INFO, "http.request");
+        log_str(r, "method", ev.method);
+        log_str(r, "path", ev.path);
+        log_int(r, "status", res.status);
+        log_int(r, "duration_ms", rt_now_ms() - t0);
+        log_end(r);
+        /* A health probe (load balancers, monitors: every few seconds) is not
+         * worth an object in the journal; its lines still go to stdout. */
+        if (strcmp(ev.path, "/health") == 0 && res.status == 200 && ctx->discard) ctx->discard(ctx);
+        int unwritten = finish(ctx);
+        if (unwritten) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", unwritten);
+            apigw_add_header(&res, "x-journal-unwritten", n);
+        }
+        apigw_response_format(&res, &out->body);
+        apigw_response_free(&res);
+    } else if (fn->on_event) {
+        fn->on_event(ctx, ev.input, out);
+        fail_unwritten(out, finish(ctx));
+    } else {
+        rt_response_fail(out, "Function.UnsupportedEvent",
+                         "function %s only serves HTTP requests (payload format 2.0)", fn->name);
+        finish(ctx);
+    }
+    apigw_event_free(&ev);
+    dstr_free(&err);
+}
+
+static int on_init(void *vst, dstr *err, const char **err_type) {
+    struct api_state *st = vst;
+    if (cfg_load(&st->cfg, err)) {
+        *err_type = "Runtime.ConfigInvalid";
+        log_rec *r = log_begin(LOG_ERROR, "config.invalid");
+        log_str(r, "message", err->ptr);
+        log_end(r);
+        return -1;
+    }
+    log_init(st->fn->name); /* again: TZ may have been set from the default */
+    return 0;
+}
+
+/* The store the invocation logs go to, opened at first use; NULL (logged,
+ * so the record itself says why) when it cannot be opened: tried again at
+ * the next invocation. */
+static store *log_store(struct api_state *st) {
+    if (st->log_store) return st->log_store;
+    dstr err = {0};
+    st->log_store = store_open(st->cfg.journal_url, &err);
+    if (!st->log_store) {
+        log_rec *r = log_begin(LOG_ERROR, "journal.open_failed");
+        log_str(r, "url", st->cfg.journal_url);
+        log_str(r, "error", dstr_cstr(&err));
+        log_end(r);
+    }
+    dstr_free(&err);
+    return st->log_store;
+}
+
+static int write_invocation_log(api_ctx *ctx) {
+    struct api_state *st = ctx->state;
+    store *s = st->log.n_lines ? log_store(st) : NULL; /* no lines: nothing to write */
+    return invlog_end(&st->log, s, ctx->inv->deadline_ms, NULL) ? 1 : 0;
+}
+
+static void discard_invocation_log(api_ctx *ctx) {
+    invlog_discard(&ctx->state->log);
+    ctx->finish = NULL;
+}
+
+static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
+    struct api_state *st = vst;
+    api_ctx ctx = {.cfg = &st->cfg, .inv = inv, .state = st,
+                   .deadline_ms = inv->deadline_ms - API_RESERVE_MS};
+    if (!st->fn->no_invocation_log) {
+        invlog_begin(&st->log, st->fn->name, inv->request_id, rt_now_ms(), 0);
+        ctx.finish = write_invocation_log;
+        ctx.discard = discard_invocation_log;
+    }
+    api_dispatch(st->fn, &ctx, inv->payload, inv->payload_len, res);
+}
+
+int api_main(const api_function *fn) {
+    struct api_state st = {.fn = fn};
+    log_init(fn->name);
+    rt_handler h = {.ctx = &st, .init = on_init, .invoke = on_invoke};
+    int rc = rt_run(&h);
+    if (st.http) http_client_free(st.http);
+    invlog_free(&st.log);
+    store_close(st.log_store);
+    cfg_free(&st.cfg);
+    log_secrets_clear();
+    return rc;
+}

@@ -1,0 +1,92 @@
+/* api: the frame every function binary runs in.
+ *
+ * A function declares its name, its routes (methods + path -> handler) and,
+ * optionally, a handler for scheduled events; api_main() does the rest: it
+ * loads and validates the config at init (a bad config is reported to the
+ * Runtime API as Runtime.ConfigInvalid), answers GET /health, routes HTTP
+ * events (unknown path 404, wrong method 405 with an Allow header), renders
+ * every error as {"error": code, "message": text}, and turns a handler's
+ * response into the API Gateway payload 2.0 shape.
+ *
+ * Handlers get an api_ctx: the config, the invocation, a deadline that keeps
+ * API_RESERVE_MS back before Lambda's (to answer and journal), and the
+ * process-wide HTTP client, created on first use so that requests which need
+ * no upstream (health, validation errors) never initialise TLS.
+ *
+ * Every invocation's log lines are kept as one object in the journal store
+ * (invlog.h; the store is opened once per process from JOURNAL_URL), written
+ * once the answer is ready, in the time kept back before the deadline. When
+ * that object cannot be written (it is then printed whole as
+ * journal.unwritten), the invocation says so without losing its answer: an
+ * HTTP response keeps its status and body and gains the header
+ * "x-journal-unwritten: 1"; an event that succeeded becomes the function
+ * error Journal.Unwritten whose message carries the result (so Lambda counts
+ * an error; an event that already failed keeps its own error). A function
+ * sets no_invocation_log to keep its invocations out of the store. */
+#ifndef API_H
+#define API_H
+
+#include <stdint.h>
+
+#include "frame/apigw.h"
+#include "platform/config.h"
+#include "platform/http.h"
+#include "platform/runtime.h"
+
+#define API_RESERVE_MS 500
+
+typedef struct api_ctx {
+    const cfg *cfg;
+    const rt_invocation *inv;
+    int64_t deadline_ms;       /* Lambda's deadline minus API_RESERVE_MS */
+    /* Called once the answer is ready (HTTP: before it is rendered); returns
+     * how many of the invocation's records could not be written. api_main
+     * sets it to write the invocation log; NULL: nothing to do. */
+    int (*finish)(struct api_ctx *ctx);
+    /* Drops the invocation log (a health probe keeps none); NULL: no log. */
+    void (*discard)(struct api_ctx *ctx);
+    struct api_state *state;   /* private */
+} api_ctx;
+
+typedef void (*api_http_fn)(api_ctx *ctx, const apigw_event *ev, apigw_response *res);
+/* Scheduled or direct invocation: input is the event object; the handler
+ * fills out with a JSON result, or calls rt_response_fail() on res. */
+typedef void (*api_event_fn)(api_ctx *ctx, const cJSON *input, rt_response *res);
+
+typedef struct api_route {
+    const char *methods; /* "GET" or "GET,POST" */
+    const char *path;
+    api_http_fn fn;
+    const char *const *params; /* allowed query parameters, NULL-terminated */
+} api_route;
+
+typedef struct api_function {
+    const char *name;
+    const api_route *routes;
+    size_t n_routes;
+    api_event_fn on_event; /* NULL: non-HTTP events are an error */
+    int no_invocation_log; /* 1: this function's invocations are not kept under logs/ */
+} api_function;
+
+/* Runs the function until the Runtime API ends it; returns the exit status. */
+int api_main(const api_function *fn);
+
+/* The process-wide HTTP client, created on first call; NULL only when
+ * libcurl cannot start (then the next call tries again). */
+http_client *api_http(api_ctx *ctx);
+
+/* Sets res to an error: status, machine code, human message. */
+void api_error(apigw_response *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Query helpers: on a bad value they fill res with a 400 and return -1. */
+int api_query_symbol(const apigw_event *ev, apigw_response *res, const char **out);
+int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def,
+                   long min, long max, long *out);
+
+/* Exposed for tests: runs one event through fn without the Runtime API
+ * (ctx->finish, when set, is called as api_main would). */
+void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, size_t len,
+                  rt_response *out);
+
+#endif

@@ -1,0 +1,309 @@
+/* config: environment → validated struct cfg (see config.h). */
+#include "platform/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "platform/log.h"
+
+int cfg_parse_bool(const char *text, int *out) {
+    static const char *const yes[] = {"true", "1", "yes", "on"};
+    static const char *const no[] = {"false", "0", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(text, yes[i]) == 0) return *out = 1, 0;
+        if (strcasecmp(text, no[i]) == 0) return *out = 0, 0;
+    }
+    return -1;
+}
+
+int cfg_parse_long(const char *text, long min, long max, long *out) {
+    if (!text || !*text || isspace((unsigned char)*text)) return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int cfg_parse_double(const char *text, double min, double max, double *out) {
+    if (!text || !*text || isspace((unsigned char)*text)) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || *end || !isfinite(v) || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int cfg_valid_symbol(const char *text) {
+    size_t n = 0;
+    for (; text[n]; n++)
+        if (!(isupper((unsigned char)text[n]) || isdigit((unsigned char)text[n]))) return 0;
+    return n >= 2 && n <= 20;
+}
+
+/* The loader keeps the first problem per variable and goes on, so one run
+ * reports every mistake in the environment at once. */
+typedef struct loader {
+    dstr *err;
+    int failed;
+} loader;
+
+static void bad(loader *L, const char *name, const char *given, const char *allowed) {
+    L->failed = 1;
+    dstr_printf(L->err, "%s%s=\"%s\" is invalid: %s", L->err->len ? "\n" : "", name, given,
+                allowed);
+}
+
+static char *dup_or_die(const char *s) {
+    char *p = strdup(s);
+    if (!p) abort();
+    return p;
+}
+
+static char *env_str(const char *name, const char *def) {
+    const char *v = getenv(name);
+    if (!v || !*v) v = def;
+    return v ? dup_or_die(v) : NULL;
+}
+
+static void env_bool(loader *L, const char *name, int def, int *out) {
+    const char *v = getenv(name);
+    *out = def;
+    if (v && *v && cfg_parse_bool(v, out)) bad(L, name, v, "use true or false");
+}
+
+static void env_long(loader *L, const char *name, long def, long min, long max, long *out) {
+    const char *v = getenv(name);
+    *out = def;
+    if (v && *v && cfg_parse_long(v, min, max, out)) {
+        dstr allowed = {0};
+        dstr_printf(&allowed, "expected a whole number from %ld to %ld", min, max);
+        bad(L, name, v, allowed.ptr);
+        dstr_free(&allowed);
+    }
+}
+
+static void env_int(loader *L, const char *name, int def, int min, int max, int *out) {
+    long v;
+    env_long(L, name, def, min, max, &v);
+    *out = (int)v;
+}
+
+static void env_double(loader *L, const char *name, double def, double min, double max,
+                       double *out) {
+    const char *v = getenv(name);
+    *out = def;
+    if (v && *v && cfg_parse_double(v, min, max, out)) {
+        dstr allowed = {0};
+        dstr_printf(&allowed, "expected a number from %g to %g", min, max);
+        bad(L, name, v, allowed.ptr);
+        dstr_free(&allowed);
+    }
+}
+
+static void env_enum(loader *L, const char *name, const char *def, const char *const *allowed,
+                     size_t n, char **out) {
+    const char *v = getenv(name);
+    if (!v || !*v) v = def;
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(v, allowed[i]) == 0) {
+            *out = dup_or_die(allowed[i]);
+            return;
+        }
+    }
+    dstr list = {0};
+    dstr_puts(&list, "one of");
+    for (size_t i = 0; i < n; i++) dstr_printf(&list, " %s", allowed[i]);
+    bad(L, name, v, list.ptr);
+    dstr_free(&list);
+    *out = dup_or_die(def);
+}
+
+static void env_base_url(loader *L, const char *name, const char *def, char **out) {
+    *out = env_str(name, def);
+    const char *v = *out;
+    int ok = (strncmp(v, "https://", 8) == 0 && v[8]) || (strncmp(v, "http://", 7) == 0 && v[7]);
+    if (!ok || v[strlen(v) - 1] == '/' || strchr(v, '?') || strchr(v, ' '))
+        bad(L, name, v, "expected an http(s) base URL without a trailing slash or query");
+}
+
+static void env_symbols(loader *L, cfg *c) {
+    const char *v = getenv("SYMBOLS");
+    if (!v || !*v) v = "BTCUSDT,ETHUSDT";
+    char *copy = dup_or_die(v), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && end[-1] == ' ') *--end = '\0';
+        if (!cfg_valid_symbol(tok)) {
+            bad(L, "SYMBOLS", v, "comma-separated Binance symbols (2-20 uppercase letters or digits)");
+            break;
+        }
+        int dup = 0;
+        for (size_t i = 0; i < c->n_symbols; i++) dup |= strcmp(c->symbols[i], tok) == 0;
+        if (dup) continue;
+        if (c->n_symbols == CFG_MAX_SYMBOLS) {
+            bad(L, "SYMBOLS", v, "at most 32 symbols");
+            break;
+        }
+        c->symbols[c->n_symbols++] = dup_or_die(tok);
+    }
+    free(copy);
+    if (!c->n_symbols && !L->failed) bad(L, "SYMBOLS", v, "at least one symbol");
+}
+
+/* True when the zone named by TZ can be loaded. glibc silently falls back
+ * to UTC for a zone it cannot find, which would put wrong offsets in every
+ * log line; so names are checked against the zone database here. POSIX
+ * strings such as "KST-9" or "EST5EDT" need no database. */
+static int tz_loadable(const char *tz) {
+    const char *name = tz[0] == ':' ? tz + 1 : tz;
+    if (!*name) return 0;
+    if (strcmp(name, "UTC") == 0 || strcmp(name, "GMT") == 0) return 1;
+    int has_digit = 0;
+    for (const char *p = name; *p; p++) has_digit |= isdigit((unsigned char)*p);
+    if (tz[0] != ':' && has_digit && !strchr(name, '/')) return 1; /* POSIX rule */
+    if (strstr(name, "..")) return 0;
+    if (name[0] == '/') {
+        struct stat st;
+        return stat(name, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    const char *dir = getenv("TZDIR");
+    dstr path = {0};
+    dstr_printf(&path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+    struct stat st;
+    int ok = stat(path.ptr, &st) == 0 && S_ISREG(st.st_mode);
+    dstr_free(&path);
+    return ok;
+}
+
+/* On AWS Lambda itself (not the local gateway, which marks its functions
+ * with TRADER_LOCAL_GATEWAY) only /tmp is writable: the task root is not. */
+static int on_aws_lambda(void) {
+    const char *name = getenv("AWS_LAMBDA_FUNCTION_NAME"), *api = getenv("AWS_LAMBDA_RUNTIME_API");
+    const char *local = getenv("TRADER_LOCAL_GATEWAY");
+    return name && *name && api && *api && !(local && *local);
+}
+
+/* 1 when url is a file journal outside /tmp ("/tmp" itself, or below it
+ * without a ".." segment, is fine). */
+static int file_journal_outside_tmp(const char *url) {
+    if (strncasecmp(url, "file://", 7) != 0) return 0;
+    const char *path = url + 7;
+    if (strncmp(path, "/tmp", 4) != 0 || (path[4] != '\0' && path[4] != '/')) return 1;
+    for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+        if (p[-1] == '/' && (p[2] == '\0' || p[2] == '/')) return 1;
+    return 0;
+}
+
+static void check_journal_url(loader *L, const cfg *c) {
+    if (!on_aws_lambda() || !file_journal_outside_tmp(c->journal_url)) return;
+    const char *set = getenv("JOURNAL_URL");
+    bad(L, set && *set ? "JOURNAL_URL" : "LOG_DIR", set && *set ? set : c->log_dir,
+        "on AWS Lambda a file journal must be under /tmp (the task root is read-only); "
+        "use JOURNAL_URL=s3://bucket/prefix");
+}
+
+int cfg_load(cfg *c, dstr *err) {
+    memset(c, 0, sizeof *c);
+    loader L = {.err = err};
+    static const char *const margin[] = {"ISOLATED", "CROSSED"};
+    static const char *const modes[] = {"ONEWAY", "HEDGE"};
+
+    env_int(&L, "PORT", 8080, 1, 65535, &c->port);
+    c->log_dir = env_str("LOG_DIR", "./logs");
+    c->tz = env_str("TZ", "Asia/Seoul");
+    if (!tz_loadable(c->tz))
+        bad(&L, "TZ", c->tz, "no zone data for it (install tzdata or use an IANA name such as UTC)");
+    else if (setenv("TZ", c->tz, 1) != 0)
+        bad(&L, "TZ", c->tz, "could not be applied");
+
+    env_symbols(&L, c);
+    env_bool(&L, "EXECUTE_TRADES", 0, &c->execute_trades);
+    if (c->execute_trades)
+        bad(&L, "EXECUTE_TRADES", "true",
+            "order execution is not available in this build; only dry runs (false) are possible");
+    env_double(&L, "MIN_PROB", 0.60, 0, 1, &c->min_prob);
+    env_double(&L, "RR_MIN", 1.20, 0.01, 100, &c->rr_min);
+    env_double(&L, "ATR_MULT_TP", 1.8, 0.01, 100, &c->atr_mult_tp);
+    env_double(&L, "ATR_MULT_SL", 1.0, 0.01, 100, &c->atr_mult_sl);
+    env_int(&L, "LEVERAGE", 5, 1, 125, &c->leverage);
+    env_enum(&L, "MARGIN_TYPE", "ISOLATED", margin, 2, &c->margin_type);
+    env_enum(&L, "POSITION_MODE", "ONEWAY", modes, 2, &c->position_mode);
+    env_double(&L, "MAX_SPREAD_BPS", 2.0, 0, 10000, &c->max_spread_bps);
+    env_double(&L, "RISK_USDT", 100, 0.01, 1e9, &c->risk_usdt);
+
+    c->binance_api_key = env_str("BINANCE_API_KEY", NULL);
+    c->binance_api_secret = env_str("BINANCE_API_SECRET", NULL);
+    int sdk_testnet;
+    env_bool(&L, "BINANCE_USE_TESTNET", 0, &c->use_testnet);
+    env_bool(&L, "BINANCE_FUTURES_TESTNET", 0, &sdk_testnet);
+    c->use_testnet |= sdk_testnet;
+    env_base_url(&L, "BINANCE_FAPI_BASE", "https://fapi.binance.com", &c->fapi_base);
+    env_base_url(&L, "BINANCE_FAPI_TESTNET_BASE", "https://demo-fapi.binance.com",
+                 &c->fapi_testnet_base);
+    env_long(&L, "BINANCE_HTTP_TIMEOUT_MS", 10000, 100, 120000, &c->binance_timeout_ms);
+    env_int(&L, "BINANCE_HTTP_RETRIES", 3, 0, 10, &c->binance_retries);
+    env_long(&L, "BINANCE_HTTP_BACKOFF_MS", 1000, 0, 60000, &c->binance_backoff_ms);
+
+    c->google_api_key = env_str("GOOGLE_API_KEY", NULL);
+    c->gemini_model = env_str("GEMINI_MODEL", "gemini-2.5-flash-lite");
+    env_base_url(&L, "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com",
+                 &c->gemini_base_url);
+    env_double(&L, "G_TEMPERATURE", 0.0, 0, 2, &c->g_temperature);
+    env_int(&L, "G_MAX_TOKENS", 512, 16, 65536, &c->g_max_tokens);
+
+    env_long(&L, "GEMINI_HTTP_TIMEOUT_MS", 20000, 100, 120000, &c->gemini_timeout_ms);
+    env_int(&L, "GEMINI_HTTP_RETRIES", 2, 0, 10, &c->gemini_retries);
+    env_long(&L, "GEMINI_HTTP_BACKOFF_MS", 1000, 0, 60000, &c->gemini_backoff_ms);
+
+    static const char *const predictors[] = {"gemini", "builtin"};
+    static const char *const fallbacks[] = {"none", "builtin"};
+    static const char *const atr_tfs[] = {"1h", "5m", "4h", "1d"};
+    env_enum(&L, "PREDICTOR", c->google_api_key ? "gemini" : "builtin", predictors, 2,
+             &c->predictor);
+    if (strcmp(c->predictor, "gemini") == 0 && !c->google_api_key)
+        bad(&L, "PREDICTOR", "gemini", "the gemini predictor needs GOOGLE_API_KEY");
+    env_enum(&L, "PREDICTOR_FALLBACK", "none", fallbacks, 2, &c->predictor_fallback);
+    env_int(&L, "ATR_PERIOD", 14, 1, 200, &c->atr_period);
+    env_enum(&L, "ATR_TF", "1h", atr_tfs, 4, &c->atr_tf);
+
+    dstr journal = {0};
+    dstr_printf(&journal, "file://%s", c->log_dir);
+    c->journal_url = env_str("JOURNAL_URL", journal.ptr);
+    dstr_free(&journal);
+    check_journal_url(&L, c);
+
+    c->ca_path = env_str("HTTP_CA_PATH", getenv("SSL_CERT_DIR"));
+    c->ca_file = env_str("HTTP_CA_FILE", getenv("SSL_CERT_FILE"));
+
+    log_secret(c->binance_api_key);
+    log_secret(c->binance_api_secret);
+    log_secret(c->google_api_key);
+    return L.failed ? -1 : 0;
+}
+
+const char *cfg_fapi_base(const cfg *c) {
+    return c->use_testnet ? c->fapi_testnet_base : c->fapi_base;
+}
+
+void cfg_free(cfg *c) {
+    char **strs[] = {&c->log_dir, &c->tz, &c->margin_type, &c->position_mode,
+                     &c->binance_api_key, &c->binance_api_secret, &c->fapi_base,
+                     &c->fapi_testnet_base, &c->google_api_key, &c->gemini_model,
+                     &c->gemini_base_url, &c->ca_path, &c->ca_file, &c->predictor,
+                     &c->predictor_fallback, &c->atr_tf, &c->journal_url};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+    for (size_t i = 0; i < c->n_symbols; i++) free(c->symbols[i]);
+    c->n_symbols = 0;
+}

@@ -1,0 +1,69 @@
+/* rtconn: the runtime's HTTP/1.1 client for the Lambda Runtime API.
+ *
+ * Contract: one keep-alive TCP connection (TCP_NODELAY, 1 s connect timeout)
+ * to a plain-HTTP server such as the loopback Runtime API. rtconn_call()
+ * sends one request and reads the whole answer. If the connection turns out
+ * dropped (or cannot be opened) it is reopened once and the request sent
+ * again; -1 then means the server is unreachable. GETs wait for their answer
+ * without limit (GET /next blocks while the sandbox is frozen); other methods
+ * must be answered within RTCONN_POST_TIMEOUT_MS. Bodies may be framed by
+ * Content-Length, chunked encoding or connection close; a body over
+ * RT_MAX_PAYLOAD is read and dropped (too_large set), so the connection stays
+ * usable. Header names are lowercased on receipt. No TLS, proxies or
+ * redirects: this is not a general client (see http.h for that). */
+#ifndef RTCONN_H
+#define RTCONN_H
+
+#include <stddef.h>
+
+#include "platform/dstr.h"
+#include "platform/runtime.h"
+
+#define RTCONN_CONNECT_TIMEOUT_MS 1000
+#define RTCONN_POST_TIMEOUT_MS 10000
+#define RTCONN_MAX_HEADERS 64
+
+typedef struct rtconn {
+    char authority[256]; /* host:port as given; also the Host header */
+    char host[256];
+    char port[16];
+    int fd;              /* -1 while closed */
+    unsigned opened;     /* connections opened so far */
+    size_t pos, len;     /* unread received bytes are buf[pos..len) */
+    char buf[16 * 1024];
+} rtconn;
+
+typedef struct rtconn_req {
+    const char *method;
+    const char *path;
+    const char *content_type; /* sent, with Content-Length, unless the method is GET */
+    const char *error_type;   /* non-NULL: adds Lambda-Runtime-Function-Error-Type */
+    const char *body;
+    size_t body_len;
+} rtconn_req;
+
+typedef struct rtconn_resp {
+    int status;
+    int keep_alive;
+    int too_large;    /* body over RT_MAX_PAYLOAD: drained, not kept */
+    size_t body_size; /* bytes the server sent */
+    dstr body;
+    dstr head;        /* "name\0value\0" per header */
+    size_t n_headers;
+    size_t at[RTCONN_MAX_HEADERS];
+} rtconn_resp;
+
+/* authority: "host:port" or "[v6]:port". The connection opens lazily. */
+int rtconn_init(rtconn *c, const char *authority);
+void rtconn_close(rtconn *c);
+
+/* r must be zeroed or previously used; 0: r holds an answer (any status). */
+int rtconn_call(rtconn *c, const rtconn_req *q, rtconn_resp *r);
+
+/* Value of a header by lowercase name, or NULL. */
+const char *rtconn_header(const rtconn_resp *r, const char *lower_name);
+/* The "errorType" of a JSON error answer, for logs ("" when none). */
+void rtconn_error_type(const rtconn_resp *r, char *out, size_t cap);
+void rtconn_resp_free(rtconn_resp *r);
+
+#endif

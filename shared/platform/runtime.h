@@ -1,0 +1,92 @@
+/* runtime: the AWS Lambda Runtime API loop for a custom runtime
+ * (provided.al2023), in the style of aws-lambda-cpp.
+ *
+ * Contract: rt_run() reads AWS_LAMBDA_RUNTIME_API (host:port), calls
+ * handler->init once; if init fails it POSTs /runtime/init/error and returns
+ * non-zero (the process should exit). Then it loops: GET .../invocation/next
+ * (no read timeout: the sandbox is frozen between invocations) -> invoke ->
+ * POST .../{id}/response, or .../{id}/error with a JSON
+ * {errorMessage, errorType, stackTrace: []} body and the
+ * Lambda-Runtime-Function-Error-Type header. Before each invoke the trace
+ * header is exported as _X_AMZN_TRACE_ID (unset when absent; a getenv()
+ * pointer to it is good for that invocation only).
+ *
+ * A failing handler never ends the loop. A 400 or 413 answer to a POST is
+ * logged and the loop goes on (413: an error is posted in its place). Only a
+ * 500 from the Runtime API, or a connection that cannot be (re)established,
+ * ends rt_run() with a non-zero return, as Lambda expects. One keep-alive
+ * connection is used for the life of the process. Payloads up to 6 MB.
+ *
+ * Details worth knowing:
+ *   - The API is spoken by a small HTTP/1.1 client of this module (plain
+ *     loopback HTTP: no libcurl, so cold start stays small). Connect timeout
+ *     1 s, POSTs answered within 10 s; a dropped connection is reopened once
+ *     per request, and if that fails too rt_run() returns.
+ *   - An event larger than RT_MAX_PAYLOAD is not handed to the handler: an
+ *     error Runtime.PayloadTooLarge is posted for it. An event without a
+ *     usable request id cannot be answered at all: it is logged
+ *     (runtime.bad_event) and skipped.
+ *   - A non-200 answer to /next other than 500 (e.g. 403) is logged and /next
+ *     is asked again after a backoff of 10 ms doubling up to 1 s.
+ *   - Nothing of the payload is ever logged. Call log_init() before rt_run():
+ *     the runtime logs through log.h and wraps every invocation in
+ *     log_invocation_begin()/log_invocation_end(). */
+#ifndef RUNTIME_H
+#define RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/dstr.h"
+
+#define RT_MAX_PAYLOAD (6u * 1024u * 1024u)
+/* Used when Lambda-Runtime-Deadline-Ms is missing or unparsable: Lambda's
+ * default function timeout, so work is never planned past a real deadline. */
+#define RT_DEFAULT_TIMEOUT_MS 3000
+
+/* Everything points into runtime-owned memory valid until invoke returns. */
+typedef struct rt_invocation {
+    const char *request_id;
+    const char *function_arn;     /* "" when absent */
+    const char *trace_id;         /* NULL when absent */
+    const char *client_context;   /* NULL when absent */
+    const char *cognito_identity; /* NULL when absent */
+    const char *content_type;     /* NULL when absent */
+    const char *tenant_id;        /* NULL when absent (Lambda-Runtime-Aws-Tenant-Id) */
+    int64_t deadline_ms;          /* absolute, unix epoch milliseconds */
+    const char *payload;          /* NUL-terminated */
+    size_t payload_len;
+} rt_invocation;
+
+typedef struct rt_response {
+    dstr body;                /* success: the payload; failure: the message. Freed by the runtime. */
+    /* NULL means application/json. Must outlive invoke(): a literal, memory of
+     * ctx, or a field of the rt_invocation. */
+    const char *content_type;
+    int failed;               /* set by rt_response_fail() */
+    char error_type[64];      /* e.g. "Function.BadEvent"; [A-Za-z0-9._-] */
+} rt_response;
+
+/* Marks res as a function error; message is copied into res->body (any
+ * earlier body is dropped). */
+void rt_response_fail(rt_response *res, const char *error_type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+typedef struct rt_handler {
+    void *ctx;
+    /* Returns 0 on success. On failure it fills err (message) and sets
+     * *err_type (e.g. "Runtime.ConfigInvalid"); the runtime reports it to
+     * /runtime/init/error. May be NULL. */
+    int (*init)(void *ctx, dstr *err, const char **err_type);
+    /* Fills res. Must not exit or longjmp; res starts zeroed. */
+    void (*invoke)(void *ctx, const rt_invocation *inv, rt_response *res);
+} rt_handler;
+
+/* Runs until the Runtime API says stop. Returns the process exit status
+ * (it only returns on a fatal condition, so always non-zero). */
+int rt_run(const rt_handler *handler);
+
+/* Wall clock in unix epoch milliseconds. */
+int64_t rt_now_ms(void);
+
+#endif

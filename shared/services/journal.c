@@ -1,0 +1,284 @@
+/* journal: records in the object store: the shared newest-first walk, and
+ * decision and request records (see journal.h). */
+#include "services/journal.h"
+
+#include <cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "platform/config.h"
+#include "platform/log.h"
+
+static const char *const kind_names[] = {"request", "decision"};
+
+const char *journal_kind_name(journal_kind kind) {
+    return (unsigned)kind < 2 ? kind_names[kind] : "record";
+}
+
+/* ---- the process-wide store --------------------------------------------------- */
+
+static struct {
+    store *s;
+    char *url;
+} J;
+
+void journal_close(void) {
+    store_close(J.s);
+    free(J.url);
+    J.s = NULL;
+    J.url = NULL;
+}
+
+store *journal_open(const char *url) {
+    if (J.s && url && strcmp(J.url, url) == 0) return J.s;
+    journal_close();
+    dstr err = {0};
+    J.s = store_open(url, &err);
+    if (J.s) {
+        if (!(J.url = strdup(url))) abort();
+    } else {
+        log_rec *r = log_begin(LOG_ERROR, "journal.open_failed");
+        log_str(r, "url", url);
+        log_str(r, "error", dstr_cstr(&err));
+        log_end(r);
+    }
+    dstr_free(&err);
+    return J.s;
+}
+
+/* ---- decision and request records ---------------------------------------------- */
+
+/* "payloads/YYYYMMDD/{ts}_{symbol}_{kind}": 0, or -1 for a bad symbol, kind or time. */
+static int record_stem(journal_kind kind, const char *symbol, int64_t at_ms, char *buf,
+                       size_t cap) {
+    if (!symbol || !cfg_valid_symbol(symbol) || (unsigned)kind > JOURNAL_DECISION) return -1;
+    char name[64];
+    snprintf(name, sizeof name, "%s_%s", symbol, kind_names[kind]);
+    return recordkey_stem(JOURNAL_PREFIX, at_ms, name, buf, cap);
+}
+
+int journal_key(journal_kind kind, const char *symbol, int64_t at_ms, int suffix, char *buf,
+                size_t cap) {
+    char stem[JOURNAL_KEY_MAX];
+    if (suffix < 0 || suffix > JOURNAL_MAX_SUFFIX ||
+        record_stem(kind, symbol, at_ms, stem, sizeof stem))
+        return -1;
+    char tail[8] = "";
+    if (suffix) snprintf(tail, sizeof tail, "-%d", suffix);
+    int n = snprintf(buf, cap, "%s%s.json", stem, tail);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+void journal_log_unwritten(const char *kind, const char *symbol, const char *key,
+                           const char *error, const char *json, size_t len) {
+    log_rec *r = log_begin(LOG_ERROR, "journal.unwritten");
+    log_str(r, "kind", kind);
+    log_str(r, "symbol", symbol);
+    log_str(r, "key", key && *key ? key : NULL);
+    log_str(r, "error", error);
+    /* embedded as JSON when it is JSON, so the log service can query it */
+    cJSON *parsed = json ? cJSON_ParseWithLength(json, len) : NULL;
+    if (parsed)
+        log_json(r, "record", json);
+    else
+        log_strn(r, "record", json ? json : "", json ? len : 0);
+    cJSON_Delete(parsed);
+    log_end(r);
+}
+
+int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, const char *json,
+                size_t len, dstr *key_out) {
+    char stem[JOURNAL_KEY_MAX];
+    dstr why = {0}, written = {0};
+    int rc = -1;
+    if (record_stem(kind, symbol, at_ms, stem, sizeof stem))
+        dstr_printf(&why, "no journal key for symbol '%s' at %lld", symbol ? symbol : "",
+                    (long long)at_ms);
+    else
+        rc = recordkey_put_new(s, stem, ".json", json, json ? len : 0, &written, &why);
+    if (rc == 0) {
+        if (key_out) {
+            dstr_clear(key_out);
+            dstr_append(key_out, written.ptr, written.len);
+        }
+    } else {
+        journal_log_unwritten(journal_kind_name(kind), symbol, written.len ? written.ptr : NULL,
+                              dstr_cstr(&why), json, len);
+        if (key_out) dstr_clear(key_out);
+    }
+    dstr_free(&why);
+    dstr_free(&written);
+    return rc;
+}
+
+/* ---- the newest-first walk ----------------------------------------------------- */
+
+typedef struct entry {
+    char *key;          /* owned */
+    recordkey_name name; /* points into key */
+} entry;
+
+typedef struct entries {
+    entry *v;
+    size_t n, cap;
+} entries;
+
+static int entry_cmp(const void *a, const void *b) {
+    return recordkey_cmp_newest(&((const entry *)a)->name, &((const entry *)b)->name);
+}
+
+static void entries_clear(entries *es) {
+    for (size_t i = 0; i < es->n; i++) free(es->v[i].key);
+    es->n = 0;
+}
+
+static void entries_free(entries *es) {
+    entries_clear(es);
+    free(es->v);
+    *es = (entries){0};
+}
+
+static int has_tag(const recordkey_name *n, const char *tag) {
+    size_t t = strlen(tag);
+    return n->name_len > t + 1 && n->name[n->name_len - t - 1] == '_' &&
+           memcmp(n->name + n->name_len - t, tag, t) == 0;
+}
+
+/* Adds key (its file name starts at plen) when it is a record the walk wants. */
+static void entries_add(entries *es, const journal_walk *w, const char *key, size_t plen) {
+    if (strchr(key + plen, '/')) return; /* deeper than a day: not a record */
+    char *copy = strdup(key);
+    if (!copy) abort();
+    entry e = {.key = copy};
+    if (recordkey_parse(copy + plen, w->ext, &e.name) || (w->tag && !has_tag(&e.name, w->tag))) {
+        free(copy);
+        return;
+    }
+    if (es->n == es->cap) {
+        es->cap = es->cap ? es->cap * 2 : 64;
+        entry *v = realloc(es->v, es->cap * sizeof *v);
+        if (!v) abort();
+        es->v = v;
+    }
+    es->v[es->n++] = e;
+}
+
+/* Every record of one day (all pages of its listing), newest first. */
+static int list_day(store *s, const journal_walk *w, const char *prefix, entries *es) {
+    entries_clear(es);
+    size_t plen = strlen(prefix);
+    store_page page = {0};
+    const char *after = NULL;
+    int rc = 0;
+    for (;;) {
+        if (store_list(s, prefix, after, STORE_LIST_MAX, &page) != STORE_OK) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < page.n; i++) entries_add(es, w, page.keys[i], plen);
+        if (!page.truncated || page.n == 0) break;
+        after = page.keys[page.n - 1]; /* store_list reads it before freeing the page */
+    }
+    store_page_free(&page);
+    if (es->n) qsort(es->v, es->n, sizeof *es->v, entry_cmp);
+    return rc;
+}
+
+/* The oldest day under root, from its first key: returns 0 and sets *day
+ * (-1 when that key is not under a day prefix: the walk is then bounded by
+ * empty days only), 1 when nothing is stored under root, -1 when the
+ * listing fails. */
+static int oldest_day(store *s, const char *root, int64_t *day) {
+    store_page page = {0};
+    if (store_list(s, root, NULL, 1, &page) != STORE_OK) return -1;
+    int rc = page.n == 0;
+    if (page.n) *day = recordkey_day_of(root, page.keys[0]);
+    store_page_free(&page);
+    return rc;
+}
+
+int journal_walk_newest(store *s, const journal_walk *w) {
+    if (!s || !w || !w->visit || !w->root || !w->ext) return -1;
+    int64_t oldest = -1;
+    int rc = oldest_day(s, w->root, &oldest);
+    if (rc) return rc < 0 ? -1 : 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t day = (int64_t)now.tv_sec / 86400 + 1;
+    entries es = {0};
+    int empty = 0, done = 0;
+    char prefix[STORE_KEY_MAX + 32]; /* too long for the store: its listing fails, not here */
+    for (; !done && day >= oldest && empty < JOURNAL_MAX_EMPTY_DAYS; day--) {
+        if (recordkey_day(w->root, day, prefix, sizeof prefix)) break;
+        if (list_day(s, w, prefix, &es)) {
+            rc = -1;
+            break;
+        }
+        empty = es.n ? 0 : empty + 1;
+        for (size_t i = 0; i < es.n && !done; i++)
+            done = w->visit(w->ctx, s, es.v[i].key) == JOURNAL_WALK_DONE;
+    }
+    entries_free(&es);
+    return rc;
+}
+
+int journal_load(store *s, const char *key, dstr *buf) {
+    if (store_get(s, key, buf) == STORE_OK) return 0;
+    log_rec *r = log_begin(LOG_WARN, "journal.unreadable");
+    log_str(r, "key", key);
+    log_str(r, "error", store_last_error(s));
+    log_end(r);
+    return -1;
+}
+
+void journal_warn_corrupt(const char *key, size_t bytes, const char *why) {
+    log_rec *r = log_begin(LOG_WARN, "journal.corrupt");
+    log_str(r, "key", key);
+    log_int(r, "bytes", (long long)bytes);
+    log_str(r, "why", why);
+    log_end(r);
+}
+
+/* ---- decisions, newest first ------------------------------------------------------ */
+
+typedef struct decisions {
+    size_t limit, found;
+    dstr buf;
+    dstr *out;
+} decisions;
+
+static journal_step visit_decision(void *ctx, store *s, const char *key) {
+    decisions *d = ctx;
+    if (journal_load(s, key, &d->buf)) return JOURNAL_WALK_MORE;
+    cJSON *obj = cJSON_ParseWithLength(d->buf.ptr, d->buf.len);
+    int ok = cJSON_IsObject(obj);
+    cJSON_Delete(obj);
+    if (!ok) {
+        journal_warn_corrupt(key, d->buf.len, "not a JSON object");
+        return JOURNAL_WALK_MORE;
+    }
+    if (d->found++) dstr_putc(d->out, ',');
+    dstr_append(d->out, d->buf.ptr, d->buf.len);
+    return d->found == d->limit ? JOURNAL_WALK_DONE : JOURNAL_WALK_MORE;
+}
+
+int journal_recent_decisions(store *s, size_t limit, dstr *out) {
+    if (!s || limit < 1 || limit > JOURNAL_LIMIT_MAX) return -1;
+    size_t start = out->len;
+    decisions d = {.limit = limit, .out = out};
+    journal_walk w = {.root = JOURNAL_PREFIX, .ext = ".json", .tag = kind_names[JOURNAL_DECISION],
+                      .visit = visit_decision, .ctx = &d};
+    dstr_putc(out, '[');
+    int rc = journal_walk_newest(s, &w);
+    dstr_free(&d.buf);
+    if (rc) {
+        out->len = start;
+        if (out->ptr) out->ptr[start] = '\0';
+        return -1;
+    }
+    dstr_putc(out, ']');
+    return 0;
+}

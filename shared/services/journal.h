@@ -1,0 +1,99 @@
+/* journal: the records the service keeps in the object store (service).
+ *
+ * Contract: every record is one immutable object under the layout of
+ * recordkey.h, ROOT YYYYMMDD/HHMMSSmmm_NAME[-N]EXT (UTC):
+ *   payloads/.../{ts}_{symbol}_request.json    what the predictor was asked
+ *   payloads/.../{ts}_{symbol}_decision.json   the decision (/api/signals)
+ *   trades/.../{ts}_{symbol}_{order id}.json   an order event (journal_trade.h)
+ *   logs/.../{ts}_{function}_{request id}.jsonl  an invocation's log (invlog.h)
+ * Writers never overwrite: a key already taken gets the first free suffix
+ * (-1, -2, ...). A record that cannot be written after the store's own
+ * attempts is logged in full as a "journal.unwritten" event (ERROR), so the
+ * log service still has it, and the call reports failure: nothing is lost
+ * silently.
+ *
+ * Reading, newest first, is ONE walk for every record type
+ * (journal_walk_newest): S3 lists in ascending key order only, so it walks
+ * day prefixes from tomorrow (UTC, to absorb clock skew) backwards, lists
+ * each day in full, orders its records newest first (time, then the later
+ * suffix) and hands them to a visitor, which loads only what it returns and
+ * says when it has enough. The walk also ends when it passes the oldest day
+ * (the first key under ROOT: one listing of one key), or after
+ * JOURNAL_MAX_EMPTY_DAYS consecutive days without a record. Stored objects a
+ * reader cannot use are skipped with a WARN "journal.corrupt" (one that
+ * cannot be read, "journal.unreadable") and do not count against a limit. */
+#ifndef JOURNAL_H
+#define JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/dstr.h"
+#include "services/recordkey.h"
+#include "store/store.h"
+
+#define JOURNAL_PREFIX "payloads/"
+#define JOURNAL_MAX_SUFFIX RECORDKEY_MAX_SUFFIX
+#define JOURNAL_MAX_EMPTY_DAYS 400
+#define JOURNAL_LIMIT_MAX 1000
+#define JOURNAL_KEY_MAX 96
+
+typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;
+
+/* The process-wide journal store for url, opened on first use and kept for
+ * the life of the process (a warm Lambda reuses it). A different url closes
+ * the old one and opens the new. NULL when it cannot be opened: logged as
+ * "journal.open_failed" (ERROR), and the next call tries again. */
+store *journal_open(const char *url);
+/* Closes the process-wide store (at exit; safe when none is open). */
+void journal_close(void);
+
+/* The key of a decision or request record: suffix 0 is the plain name, n > 0
+ * adds "-n". Returns 0, or -1 when symbol is not a valid symbol
+ * (cfg_valid_symbol), at_ms is negative or past year 9999, or suffix is out
+ * of 0..JOURNAL_MAX_SUFFIX. */
+int journal_key(journal_kind kind, const char *symbol, int64_t at_ms, int suffix, char *buf,
+                size_t cap);
+
+/* Writes one record (json, len bytes) for symbol at at_ms under the first
+ * free key. s may be NULL (store unavailable: the record is unwritten).
+ * Returns 0 and, if key_out is not NULL, replaces it with the key; or -1
+ * after logging "journal.unwritten" {kind, symbol, key, error, record}. */
+int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, const char *json,
+                size_t len, dstr *key_out);
+
+/* Appends a JSON array of up to limit (1..JOURNAL_LIMIT_MAX) decision
+ * records, newest first, to out. Returns 0, or -1 when s is NULL, limit is
+ * out of range or a listing fails (store_last_error says why; out is then
+ * left as it was). */
+int journal_recent_decisions(store *s, size_t limit, dstr *json_array_out);
+
+const char *journal_kind_name(journal_kind kind); /* "request", "decision" */
+
+/* ---- for the readers and writers of each record type ------------------------ */
+
+typedef enum journal_step { JOURNAL_WALK_MORE, JOURNAL_WALK_DONE } journal_step;
+
+typedef struct journal_walk {
+    const char *root; /* "payloads/", "trades/", "logs/" */
+    const char *ext;  /* ".json", ".jsonl" */
+    const char *tag;  /* NULL: every record; else NAME must end in "_<tag>" */
+    /* Called for each record, newest first; key is valid during the call. */
+    journal_step (*visit)(void *ctx, store *s, const char *key);
+    void *ctx;
+} journal_walk;
+
+/* Walks w->root newest first (see the contract above). Returns 0 when the
+ * walk ended, or -1 when a listing failed (store_last_error says why). */
+int journal_walk_newest(store *s, const journal_walk *w);
+
+/* Loads key into buf: 0, or -1 after a WARN "journal.unreadable". */
+int journal_load(store *s, const char *key, dstr *buf);
+/* Logs the WARN "journal.corrupt" {key, bytes, why} for a skipped object. */
+void journal_warn_corrupt(const char *key, size_t bytes, const char *why);
+/* Logs the ERROR "journal.unwritten" {kind, symbol, key, error, record}:
+ * record embedded as JSON when it is JSON, else as a string. */
+void journal_log_unwritten(const char *kind, const char *symbol, const char *key,
+                           const char *error, const char *record, size_t len);
+
+#endif

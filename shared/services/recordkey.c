@@ -1,0 +1,124 @@
+/* recordkey: record key layout and create-only writes (see recordkey.h). */
+#include "services/recordkey.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void utc_tm(int64_t ms, struct tm *tm) {
+    time_t t = (time_t)(ms / 1000);
+    gmtime_r(&t, tm);
+}
+
+static int fits(int n, size_t cap) { return n > 0 && (size_t)n < cap ? 0 : -1; }
+
+int recordkey_day(const char *root, int64_t day, char *buf, size_t cap) {
+    if (day < 0 || day > RECORDKEY_MAX_AT_MS / RECORDKEY_DAY_MS) return -1;
+    struct tm tm;
+    utc_tm(day * RECORDKEY_DAY_MS, &tm);
+    return fits(snprintf(buf, cap, "%s%04d%02d%02d/", root, tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday),
+                cap);
+}
+
+int recordkey_stem(const char *root, int64_t at_ms, const char *name, char *buf, size_t cap) {
+    if (at_ms < 0 || at_ms > RECORDKEY_MAX_AT_MS) return -1;
+    struct tm tm;
+    utc_tm(at_ms, &tm);
+    return fits(snprintf(buf, cap, "%s%04d%02d%02d/%02d%02d%02d%03d_%s", root, tm.tm_year + 1900,
+                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                         (int)(at_ms % 1000), name),
+                cap);
+}
+
+int64_t recordkey_day_of(const char *root, const char *key) {
+    size_t rlen = strlen(root);
+    if (strncmp(key, root, rlen) != 0) return -1;
+    const char *d = key + rlen;
+    int v[3] = {0};
+    static const int width[3] = {4, 2, 2};
+    for (int f = 0, i = 0; f < 3; f++)
+        for (int k = 0; k < width[f]; k++, i++) {
+            if (d[i] < '0' || d[i] > '9') return -1;
+            v[f] = v[f] * 10 + (d[i] - '0');
+        }
+    if (d[8] != '/' || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31) return -1;
+    struct tm tm = {.tm_year = v[0] - 1900, .tm_mon = v[1] - 1, .tm_mday = v[2]};
+    time_t t = timegm(&tm);
+    return t < 0 ? -1 : (int64_t)t / 86400;
+}
+
+int recordkey_put_new(store *s, const char *stem, const char *ext, const void *data, size_t n,
+                      dstr *key_out, dstr *why) {
+    dstr key = {0};
+    int rc = -1;
+    dstr_printf(&key, "%s%s", stem, ext);
+    if (!s) {
+        dstr_puts(why, "journal store unavailable");
+    } else {
+        for (int suffix = 0;; suffix++) {
+            if (suffix > RECORDKEY_MAX_SUFFIX) {
+                dstr_printf(why, "every suffix up to -%d is taken", RECORDKEY_MAX_SUFFIX);
+                break;
+            }
+            if (suffix) {
+                dstr_clear(&key);
+                dstr_printf(&key, "%s-%d%s", stem, suffix, ext);
+            }
+            store_status st = store_put_new(s, key.ptr, data, data ? n : 0);
+            if (st == STORE_OK) {
+                rc = 0;
+                break;
+            }
+            if (st != STORE_EXISTS) {
+                dstr_printf(why, "%s: %s", store_status_name(st), store_last_error(s));
+                break;
+            }
+        }
+    }
+    if (key_out) {
+        dstr_clear(key_out);
+        dstr_append(key_out, key.ptr, key.len);
+    }
+    dstr_free(&key);
+    return rc;
+}
+
+/* Reads a trailing "-N" (1..RECORDKEY_MAX_SUFFIX, no leading zero) off
+ * stem[0..*len): returns N and shortens *len, or 0. */
+static int take_suffix(const char *stem, size_t *len) {
+    size_t n = *len, digits = 0;
+    while (digits < 3 && digits < n && stem[n - 1 - digits] >= '0' && stem[n - 1 - digits] <= '9')
+        digits++;
+    if (digits == 0 || digits > 2 || n < digits + 2 || stem[n - 1 - digits] != '-' ||
+        stem[n - digits] == '0')
+        return 0;
+    int v = 0;
+    for (size_t i = n - digits; i < n; i++) v = v * 10 + (stem[i] - '0');
+    *len = n - digits - 1;
+    return v;
+}
+
+int recordkey_parse(const char *file, const char *ext, recordkey_name *out) {
+    size_t n = strlen(file), elen = strlen(ext);
+    if (n < 10 + elen || strcmp(file + n - elen, ext) != 0 || file[9] != '_') return -1;
+    long ts = 0;
+    for (int i = 0; i < 9; i++) {
+        if (file[i] < '0' || file[i] > '9') return -1;
+        ts = ts * 10 + (file[i] - '0');
+    }
+    size_t len = n - elen - 10; /* NAME[-N] */
+    int suffix = take_suffix(file + 10, &len);
+    if (len == 0) return -1;
+    *out = (recordkey_name){.ts = ts, .suffix = suffix, .name = file + 10, .name_len = len};
+    return 0;
+}
+
+int recordkey_cmp_newest(const recordkey_name *a, const recordkey_name *b) {
+    if (a->ts != b->ts) return a->ts < b->ts ? 1 : -1;
+    if (a->suffix != b->suffix) return a->suffix < b->suffix ? 1 : -1;
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int c = memcmp(a->name, b->name, n);
+    if (c) return c;
+    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+}

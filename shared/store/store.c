@@ -1,0 +1,316 @@
+/* store: URL parsing, key and argument checks, dispatch to a backend (see
+ * store.h). Nothing here knows how a backend keeps its objects. */
+#include "store/store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store/store_backend.h"
+
+#define URL_FORMS "file://<path> (e.g. file:///var/journal, file://./logs) or s3://<bucket>[/<prefix>]"
+
+/* Backends by URL scheme; NULL: known scheme whose backend is not built in. */
+static const struct {
+    const char *scheme;
+    store_open_fn open;
+} backends[] = {
+    {"file", store_file_open},
+    {"s3", store_s3_open},
+};
+
+/* ---- key rules ---------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+    unsigned char c = p[0];
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07, min = 0x10000;
+    else return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+/* What is wrong with the bytes of a key or segment, or NULL; *at is where. */
+static const char *bad_bytes(const char *s, size_t n, size_t *at) {
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        *at = i;
+        if (p[i] < 0x20 || p[i] == 0x7f) return "a control character";
+        if (p[i] == '\\') return "a backslash";
+        size_t len = utf8_len(p + i, n - i);
+        if (len == 0) return "bytes that are not well-formed UTF-8";
+        i += len;
+    }
+    return NULL;
+}
+
+/* What is wrong with one segment (no '/' inside), or NULL. */
+static const char *bad_segment(const char *seg, size_t n) {
+    if (n == 0) return "an empty segment (\"//\")";
+    if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+        return "a \".\" or \"..\" segment";
+    if (n > STORE_SEGMENT_MAX) return "a segment longer than 255 bytes";
+    size_t rlen = strlen(STORE_RESERVED_PREFIX);
+    if (n >= rlen && memcmp(seg, STORE_RESERVED_PREFIX, rlen) == 0)
+        return "a segment starting with \"" STORE_RESERVED_PREFIX "\" (reserved for in-flight writes)";
+    return NULL;
+}
+
+int store_segment_valid(const char *seg, size_t n) {
+    size_t at;
+    return memchr(seg, '/', n) == NULL && !bad_segment(seg, n) && !bad_bytes(seg, n, &at);
+}
+
+int store_key_valid(const char *key, dstr *why) {
+    const char *problem = NULL;
+    size_t at = 0, n = key ? strlen(key) : 0;
+    if (!key) problem = "no key (NULL)";
+    else if (n == 0) problem = "an empty key";
+    else if (n > STORE_KEY_MAX) problem = "more than 1024 bytes";
+    else if (key[0] == '/') problem = "a leading '/'";
+    else if (key[n - 1] == '/') problem = "a trailing '/'";
+    else if ((problem = bad_bytes(key, n, &at)) == NULL) {
+        const char *seg = key;
+        for (;;) {
+            const char *end = strchr(seg, '/');
+            size_t len = end ? (size_t)(end - seg) : strlen(seg);
+            at = (size_t)(seg - key);
+            if ((problem = bad_segment(seg, len)) != NULL || !end) break;
+            seg = end + 1;
+        }
+    }
+    if (!problem) return 1;
+    if (why) {
+        if (!key || n == 0 || n > STORE_KEY_MAX)
+            dstr_printf(why, "invalid key: %s", problem);
+        else
+            dstr_printf(why, "invalid key: %s at byte %zu", problem, at);
+    }
+    return 0;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+store_status store_fail(store *s, store_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    dstr_clear(&s->err);
+    dstr_vprintf(&s->err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *store_last_error(const store *s) {
+    if (!s) return "no store (NULL)";
+    return dstr_cstr(&s->err);
+}
+
+const char *store_status_name(store_status st) {
+    switch (st) {
+    case STORE_OK: return "ok";
+    case STORE_NOT_FOUND: return "not_found";
+    case STORE_EXISTS: return "exists";
+    case STORE_INVALID_KEY: return "invalid_key";
+    case STORE_INVALID_ARG: return "invalid_arg";
+    case STORE_IO: return "io";
+    }
+    return "unknown";
+}
+
+/* ---- URLs ----------------------------------------------------------------- */
+
+/* S3 bucket naming: 3-63 of [a-z0-9.-], starting and ending alphanumeric. */
+static int bucket_valid(const char *b, size_t n) {
+    if (n < 3 || n > 63) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '.' && c != '-') return 0;
+        if ((i == 0 || i == n - 1) && !alnum) return 0;
+    }
+    return 1;
+}
+
+/* Splits "bucket[/prefix[/]]" into u->bucket and u->prefix. */
+static int parse_s3(const char *rest, store_url *u, const char *url, dstr *err) {
+    const char *slash = strchr(rest, '/');
+    size_t blen = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (!bucket_valid(rest, blen)) {
+        dstr_printf(err, "store URL '%s': bucket must be 3-63 characters of a-z, 0-9, '.' and '-'", url);
+        return -1;
+    }
+    u->bucket = strndup(rest, blen);
+    const char *p = slash ? slash + 1 : "";
+    size_t plen = strlen(p);
+    if (plen > 0 && p[plen - 1] == '/') plen--;
+    u->prefix = strndup(p, plen);
+    if (!u->bucket || !u->prefix) abort();
+    dstr why = {0};
+    if (plen > 0 && !store_key_valid(u->prefix, &why)) {
+        dstr_printf(err, "store URL '%s': prefix is not usable as a key (%s)", url, why.ptr);
+        dstr_free(&why);
+        return -1;
+    }
+    return 0;
+}
+
+static void url_free(store_url *u) {
+    free(u->path);
+    free(u->bucket);
+    free(u->prefix);
+}
+
+store *store_open(const char *url, dstr *err) {
+    if (!url) {
+        dstr_printf(err, "no store URL; expected " URL_FORMS);
+        return NULL;
+    }
+    const char *sep = strstr(url, "://");
+    size_t slen = sep ? (size_t)(sep - url) : 0;
+    size_t i = 0, nb = sizeof backends / sizeof *backends;
+    while (i < nb && !(slen == strlen(backends[i].scheme) && strncasecmp(url, backends[i].scheme, slen) == 0))
+        i++;
+    if (!sep || i == nb) {
+        dstr_printf(err, "unsupported store URL '%s'; expected " URL_FORMS, url);
+        return NULL;
+    }
+    const char *rest = sep + 3;
+    store_url u = {.scheme = backends[i].scheme};
+    int rc = 0;
+    if (strcmp(u.scheme, "file") == 0) {
+        if (*rest == '\0') {
+            dstr_printf(err, "store URL '%s' has no path; expected " URL_FORMS, url);
+            rc = -1;
+        } else if (!(u.path = strdup(rest))) {
+            abort();
+        }
+    } else {
+        rc = parse_s3(rest, &u, url, err);
+    }
+    if (rc == 0 && !backends[i].open) {
+        dstr_printf(err, "S3 backend not available in this build");
+        rc = -1;
+    }
+    store *s = NULL;
+    if (rc == 0) {
+        if (!(s = calloc(1, sizeof *s))) abort();
+        if (backends[i].open(s, &u, err) != 0) {
+            free(s);
+            s = NULL;
+        }
+    }
+    url_free(&u);
+    return s;
+}
+
+void store_close(store *s) {
+    if (!s) return;
+    if (s->ops) s->ops->close(s->impl);
+    dstr_free(&s->err);
+    free(s);
+}
+
+void store_url_from_env(dstr *out) {
+    dstr_clear(out);
+    const char *url = getenv("JOURNAL_URL");
+    if (url && *url) {
+        dstr_puts(out, url);
+        return;
+    }
+    const char *dir = getenv("LOG_DIR");
+    dstr_puts(out, "file://");
+    dstr_puts(out, dir && *dir ? dir : "./logs");
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
+static store_status check_key(store *s, const char *key) {
+    dstr why = {0};
+    if (store_key_valid(key, &why)) return STORE_OK;
+    store_status st = store_fail(s, STORE_INVALID_KEY, "%s", why.ptr);
+    dstr_free(&why);
+    return st;
+}
+
+static store_status put(store *s, const char *key, const void *data, size_t n, int create_only) {
+    if (!s) return STORE_INVALID_ARG;
+    if (!data && n > 0) return store_fail(s, STORE_INVALID_ARG, "put '%s': no data but %zu bytes", key ? key : "", n);
+    store_status st = check_key(s, key);
+    return st != STORE_OK ? st : s->ops->put(s, key, data ? data : "", n, create_only);
+}
+
+store_status store_put(store *s, const char *key, const void *data, size_t n) {
+    return put(s, key, data, n, 0);
+}
+
+store_status store_put_new(store *s, const char *key, const void *data, size_t n) {
+    return put(s, key, data, n, 1);
+}
+
+store_status store_get(store *s, const char *key, dstr *out) {
+    if (!s || !out) {
+        if (s) store_fail(s, STORE_INVALID_ARG, "get: no output string");
+        return STORE_INVALID_ARG;
+    }
+    dstr_clear(out);
+    store_status st = check_key(s, key);
+    if (st == STORE_OK) st = s->ops->get(s, key, out);
+    if (st != STORE_OK) dstr_clear(out);
+    return st;
+}
+
+void store_page_push(store_page *page, const char *key, size_t n) {
+    if ((page->n & (page->n - 1)) == 0) { /* n is 0 or a power of two: grow */
+        size_t cap = page->n ? page->n * 2 : 16;
+        char **keys = realloc(page->keys, cap * sizeof *keys);
+        if (!keys) abort();
+        page->keys = keys;
+    }
+    char *copy = strndup(key, n);
+    if (!copy) abort();
+    page->keys[page->n++] = copy;
+}
+
+void store_page_free(store_page *page) {
+    if (!page) return;
+    for (size_t i = 0; i < page->n; i++) free(page->keys[i]);
+    free(page->keys);
+    *page = (store_page){0};
+}
+
+store_status store_list(store *s, const char *prefix, const char *start_after,
+                        size_t max_keys, store_page *page) {
+    if (!s || !page) {
+        if (s) store_fail(s, STORE_INVALID_ARG, "list: no page");
+        return STORE_INVALID_ARG;
+    }
+    store_page fresh = {0};
+    store_status st = STORE_OK;
+    if (!prefix) prefix = "";
+    if (max_keys < 1 || max_keys > STORE_LIST_MAX)
+        st = store_fail(s, STORE_INVALID_ARG, "list: max_keys %zu is not in 1..%d", max_keys, STORE_LIST_MAX);
+    else if (strlen(prefix) > STORE_KEY_MAX)
+        st = store_fail(s, STORE_INVALID_ARG, "list: prefix longer than %d bytes", STORE_KEY_MAX);
+    else if (start_after && strlen(start_after) > STORE_KEY_MAX)
+        st = store_fail(s, STORE_INVALID_ARG, "list: start_after longer than %d bytes", STORE_KEY_MAX);
+    else
+        st = s->ops->list(s, prefix, start_after, max_keys, &fresh);
+    /* start_after may point into the old page: release it only now */
+    store_page_free(page);
+    if (st == STORE_OK) *page = fresh;
+    else store_page_free(&fresh);
+    return st;
+}

@@ -1,0 +1,55 @@
+/* store_backend: what a backend implements behind store.h. For store.c and
+ * the backends (store_file.c, store_s3.c) only; callers use store.h.
+ *
+ * store.c parses the URL, validates every key, prefix, start_after and
+ * max_keys, and clears out/page before calling a backend, so a backend only
+ * ever sees valid input. A backend reports failures with store_fail(), which
+ * records the text store_last_error() returns. */
+#ifndef STORE_BACKEND_H
+#define STORE_BACKEND_H
+
+#include <stddef.h>
+
+#include "platform/dstr.h"
+#include "store/store.h"
+
+typedef struct store_url {
+    const char *scheme; /* "file" or "s3" */
+    char *path;         /* file: the root, as written in the URL */
+    char *bucket;       /* s3 */
+    char *prefix;       /* s3: key prefix inside the bucket, "" or "a/b" (no '/' at the end) */
+} store_url;
+
+typedef struct store_ops {
+    /* create_only: fail with STORE_EXISTS rather than replace. */
+    store_status (*put)(store *s, const char *key, const void *data, size_t n, int create_only);
+    store_status (*get)(store *s, const char *key, dstr *out);
+    /* Appends at most max_keys keys to page (empty on entry); sets truncated. */
+    store_status (*list)(store *s, const char *prefix, const char *start_after,
+                         size_t max_keys, store_page *page);
+    void (*close)(void *impl);
+} store_ops;
+
+struct store {
+    const store_ops *ops;
+    void *impl;
+    dstr err; /* store_last_error() */
+};
+
+/* Sets s->ops and s->impl and returns 0, or -1 with err appended to. */
+typedef int (*store_open_fn)(store *s, const store_url *url, dstr *err);
+
+int store_file_open(store *s, const store_url *url, dstr *err);
+int store_s3_open(store *s, const store_url *url, dstr *err);
+
+/* Records why the call failed and returns st. */
+store_status store_fail(store *s, store_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* 1 if seg[0..n) may be one segment of a key (the segment rules of store.h). */
+int store_segment_valid(const char *seg, size_t n);
+
+/* Adds a copy of key[0..n) to page. */
+void store_page_push(store_page *page, const char *key, size_t n);
+
+#endif
