@@ -326,7 +326,8 @@ int main(int argc, char **argv) {
     size_t len = strlen(fake_bin);
     snprintf(fake_bin + len, sizeof fake_bin - len, "/../bin/fake_binance");
     if (rc == 0 && access(fake_bin, X_OK) != 0) {
-        fprintf(stderr, "bench_decision: %s not built (make tools); trader runs skipped\n", fake_bin);
+        fprintf(stderr, "bench_decision: %s not built (make tools); trader runs skipped\n",
+                fake_bin);
     } else if (rc == 0) {
         if (bench_runs(fake_bin, 0) || bench_runs(fake_bin, 50)) rc = 1;
     }

@@ -20,8 +20,7 @@ static double high[N], low[N], close_[N], volume[N];
 static double out1[N], out2[N], out3[N];
 static volatile double sink; /* keeps the calls from being optimised away */
 
-static void make_candles(void)
-{
+static void make_candles(void) {
     uint64_t s = 0x9E3779B97F4A7C15u;
     double price = 100000.0;
     for (int i = 0; i < N; i++) {
@@ -35,32 +34,45 @@ static void make_candles(void)
     }
 }
 
-static int64_t now_ns(void)
-{
+static int64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
+static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
 typedef enum {
-    SMA, SMA_LAST, EMA, EMA_LAST, RSI, RSI_LAST, ATR, ATR_LAST, MACD, MACD_LAST,
-    BBANDS, BBANDS_LAST, VWAP, VWAP_LAST, RVOL, RVOL_LAST, CASES
+    SMA,
+    SMA_LAST,
+    EMA,
+    EMA_LAST,
+    RSI,
+    RSI_LAST,
+    ATR,
+    ATR_LAST,
+    MACD,
+    MACD_LAST,
+    BBANDS,
+    BBANDS_LAST,
+    VWAP,
+    VWAP_LAST,
+    RVOL,
+    RVOL_LAST,
+    CASES
 } bench_case;
 
 static const char *const NAMES[CASES] = {
-    "sma(20)", "sma_last(20)", "ema(20)", "ema_last(20)", "rsi(14)", "rsi_last(14)",
-    "atr(14)", "atr_last(14)", "macd(12,26,9)", "macd_last(12,26,9)", "bbands(20,2)",
-    "bbands_last(20,2)", "vwap", "vwap_last", "realised_vol(20)", "realised_vol_last(20)",
+    "sma(20)",       "sma_last(20)",       "ema(20)",          "ema_last(20)",
+    "rsi(14)",       "rsi_last(14)",       "atr(14)",          "atr_last(14)",
+    "macd(12,26,9)", "macd_last(12,26,9)", "bbands(20,2)",     "bbands_last(20,2)",
+    "vwap",          "vwap_last",          "realised_vol(20)", "realised_vol_last(20)",
 };
 
-static void call(bench_case c)
-{
+static void call(bench_case c) {
     switch (c) {
     case SMA: ind_sma(close_, N, 20, out1), sink = out1[N - 1]; break;
     case SMA_LAST: sink = ind_sma_last(close_, N, 20); break;
@@ -82,14 +94,12 @@ static void call(bench_case c)
     }
 }
 
-int main(void)
-{
+int main(void) {
     static int64_t ns[RUNS];
     make_candles();
     printf("%-24s %5s %12s %12s\n", "indicator", "n", "median_ns", "p90_ns");
     for (int c = 0; c < CASES; c++) {
-        for (int r = 0; r < WARMUP; r++)
-            call((bench_case)c);
+        for (int r = 0; r < WARMUP; r++) call((bench_case)c);
         for (int r = 0; r < RUNS; r++) {
             int64_t t0 = now_ns();
             call((bench_case)c);

@@ -54,7 +54,7 @@ static int64_t wall_ms(void) {
 
 typedef struct conn {
     int fd;
-    dstr in;     /* received, in.ptr[used..] unparsed */
+    dstr in; /* received, in.ptr[used..] unparsed */
     size_t used;
 } conn;
 
@@ -67,7 +67,8 @@ typedef struct request {
 static int wait_readable(int fd) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int n;
-    while ((n = poll(&p, 1, WAIT_MS)) < 0 && errno == EINTR) {}
+    while ((n = poll(&p, 1, WAIT_MS)) < 0 && errno == EINTR) {
+    }
     return n > 0 ? 0 : -1;
 }
 
@@ -80,7 +81,8 @@ static const char *find_head_end(const char *p, size_t n) {
 static size_t content_length(const char *head, size_t n) {
     static const char key[] = "\r\ncontent-length:";
     for (size_t i = 0; i + sizeof key - 1 < n; i++)
-        if (strncasecmp(head + i, key, sizeof key - 1) == 0) return strtoul(head + i + sizeof key - 1, NULL, 10);
+        if (strncasecmp(head + i, key, sizeof key - 1) == 0)
+            return strtoul(head + i + sizeof key - 1, NULL, 10);
     return 0;
 }
 
@@ -130,13 +132,15 @@ static int send_all(int fd, const char *p, size_t n) {
 static int send_event(conn *c, const char *event, size_t len, const char *id) {
     static unsigned long long serial;
     dstr out = {0};
-    dstr_printf(&out,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
-                "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:bench\r\n"
-                "Lambda-Runtime-Trace-Id: Root=1-%08llx-%024llu;Parent=53995c3f42cd8ad8;Sampled=0\r\n"
-                "Content-Length: %zu\r\n\r\n",
-                id, (long long)(wall_ms() + 30000), (unsigned long long)(wall_ms() / 1000), ++serial, len);
+    dstr_printf(
+        &out,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
+        "Lambda-Runtime-Invoked-Function-Arn: "
+        "arn:aws:lambda:eu-west-1:123456789012:function:bench\r\n"
+        "Lambda-Runtime-Trace-Id: Root=1-%08llx-%024llu;Parent=53995c3f42cd8ad8;Sampled=0\r\n"
+        "Content-Length: %zu\r\n\r\n",
+        id, (long long)(wall_ms() + 30000), (unsigned long long)(wall_ms() / 1000), ++serial, len);
     dstr_append(&out, event, len);
     int rc = send_all(c->fd, out.ptr, out.len);
     dstr_free(&out);
@@ -192,7 +196,8 @@ static pid_t spawn(const char *bootstrap, int port) {
 static void reap(pid_t pid, struct rusage *ru) {
     kill(pid, SIGKILL);
     int status;
-    while (wait4(pid, &status, 0, ru) < 0 && errno == EINTR) {}
+    while (wait4(pid, &status, 0, ru) < 0 && errno == EINTR) {
+    }
 }
 
 /* A "Vm...:" field of /proc/<pid>/status in kB, or -1. */
@@ -249,8 +254,9 @@ static int cold_starts(int lfd, int port, const char *boot, const char *ev, size
     return rc;
 }
 
-static int warm_run(int lfd, int port, const char *boot, const char *ev, size_t len, int n, int64_t *rt_ns,
-                    double *per_sec, long rss_kb[2], long *hwm_kb, long *maxrss_kb, int *errors) {
+static int warm_run(int lfd, int port, const char *boot, const char *ev, size_t len, int n,
+                    int64_t *rt_ns, double *per_sec, long rss_kb[2], long *hwm_kb, long *maxrss_kb,
+                    int *errors) {
     conn c = {.fd = -1};
     pid_t pid = spawn(boot, port);
     if (pid < 0) return -1;
@@ -298,8 +304,10 @@ static char *load_event(const char *arg, size_t *len) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s <bootstrap> <event.json | inline JSON> [warm_invocations] [cold_spawns]\n",
-                argv[0]);
+        fprintf(
+            stderr,
+            "usage: %s <bootstrap> <event.json | inline JSON> [warm_invocations] [cold_spawns]\n",
+            argv[0]);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -309,7 +317,8 @@ int main(int argc, char **argv) {
     size_t len;
     char *event = load_event(argv[2], &len);
     if (!event || warm < 1 || spawns < 1 || access(boot, X_OK) != 0) {
-        fprintf(stderr, "bench_runtime: need an executable bootstrap, a readable event, counts >= 1\n");
+        fprintf(stderr,
+                "bench_runtime: need an executable bootstrap, a readable event, counts >= 1\n");
         free(event);
         return 2;
     }
@@ -328,13 +337,16 @@ int main(int argc, char **argv) {
     double per_sec = 0;
     long hwm = -1, maxrss = -1, rss[2] = {-1, -1};
     int rc = cold_starts(lfd, port, boot, event, len, spawns, cold, &errors);
-    if (rc == 0) rc = warm_run(lfd, port, boot, event, len, warm, rt, &per_sec, rss, &hwm, &maxrss, &errors);
+    if (rc == 0)
+        rc = warm_run(lfd, port, boot, event, len, warm, rt, &per_sec, rss, &hwm, &maxrss, &errors);
     if (rc != 0) {
         fprintf(stderr, "bench_runtime: %s stopped answering the Runtime API\n", boot);
     } else {
         printf("bench_runtime: %s, event %zu bytes\n", boot, len);
-        printf("  %-46s %10.2f ms   (p10 %.2f, p90 %.2f)\n", "cold start, spawn -> 1st response (median)",
-               (double)pct(cold, (size_t)spawns, 0.5) / 1e6, (double)pct(cold, (size_t)spawns, 0.1) / 1e6,
+        printf("  %-46s %10.2f ms   (p10 %.2f, p90 %.2f)\n",
+               "cold start, spawn -> 1st response (median)",
+               (double)pct(cold, (size_t)spawns, 0.5) / 1e6,
+               (double)pct(cold, (size_t)spawns, 0.1) / 1e6,
                (double)pct(cold, (size_t)spawns, 0.9) / 1e6);
         printf("  %-46s %10.1f us   (p99 %.1f)\n", "warm round trip, /next -> response (median)",
                (double)pct(rt, (size_t)warm, 0.5) / 1e3, (double)pct(rt, (size_t)warm, 0.99) / 1e3);

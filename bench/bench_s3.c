@@ -42,15 +42,21 @@ static void bench_signer(void) {
     char body[RECORD_BYTES], hash[SIGV4_HEX_LEN + 1];
     memset(body, 'x', sizeof body);
     const sigv4_header headers[] = {{"Content-Type", "application/json"}, {"If-None-Match", "*"}};
-    sigv4_request req = {.method = "PUT", .host = "journal-bucket.s3.eu-west-1.amazonaws.com",
-                         .path = "/journals/trades/2026/11/21/slot-000123-0001.json", .path_mode = SIGV4_PATH_ENCODE_ONCE,
-                         .headers = headers, .n_headers = 2, .payload_hash = hash, .region = "eu-west-1",
+    sigv4_request req = {.method = "PUT",
+                         .host = "journal-bucket.s3.eu-west-1.amazonaws.com",
+                         .path = "/journals/trades/2026/11/21/slot-000123-0001.json",
+                         .path_mode = SIGV4_PATH_ENCODE_ONCE,
+                         .headers = headers,
+                         .n_headers = 2,
+                         .payload_hash = hash,
+                         .region = "eu-west-1",
                          .service = "s3"};
     /* session-token sized like Lambda's (~1 KB) */
     char token[1024];
     memset(token, 'T', sizeof token - 1);
     token[sizeof token - 1] = '\0';
-    sigv4_credentials cred = {"BENCHFAKEACCESSKEYID", "bench-fake-secret-key-not-a-real-one-000000", token};
+    sigv4_credentials cred = {"BENCHFAKEACCESSKEYID", "bench-fake-secret-key-not-a-real-one-000000",
+                              token};
     sigv4_signed out = {0};
     dstr err = {0};
     sigv4_sha256_hex(body, sizeof body, hash);
@@ -62,7 +68,8 @@ static void bench_signer(void) {
         }
         us[i] = now_us() - t0;
     }
-    printf("SigV4 signer (no network)\n%-40s %6s %11s %9s\n", "operation", "n", "median_us", "p90_us");
+    printf("SigV4 signer (no network)\n%-40s %6s %11s %9s\n", "operation", "n", "median_us",
+           "p90_us");
     row("sign a journal PUT (with session token)", us, SIGNS, 1);
     for (int i = 0; i < SIGNS; i++) {
         double t0 = now_us();
@@ -102,9 +109,11 @@ static void fail(store *s, const char *what, store_status st) {
 
 static void bench_store(void) {
     load_env_file();
-    const char *endpoint = env_or("S3_TEST_ENDPOINT", NULL), *bucket = env_or("S3_TEST_BUCKET", NULL);
+    const char *endpoint = env_or("S3_TEST_ENDPOINT", NULL),
+               *bucket = env_or("S3_TEST_BUCKET", NULL);
     if (!endpoint || !bucket || !getenv("S3_TEST_ACCESS_KEY") || !getenv("S3_TEST_SECRET_KEY")) {
-        printf("\nS3 store: skipped (no S3 endpoint configured). To measure against a local Ceph RGW:\n"
+        printf("\nS3 store: skipped (no S3 endpoint configured). To measure against a local Ceph "
+               "RGW:\n"
                "  tests/s3/rgw_up.sh /tmp/rgw && S3_TEST_ENV=/tmp/rgw/s3.env build/bench/bench_s3; "
                "tests/s3/rgw_down.sh /tmp/rgw\n");
         return;
@@ -125,8 +134,8 @@ static void bench_store(void) {
     char record[RECORD_BYTES], key[64];
     memset(record, 'x', sizeof record);
     store_status st;
-    printf("\nS3 store on %s (%s), %d records of %d bytes\n%-40s %6s %11s %9s\n", endpoint, url.ptr, RECORDS,
-           RECORD_BYTES, "operation", "n", "median_ms", "p90_ms");
+    printf("\nS3 store on %s (%s), %d records of %d bytes\n%-40s %6s %11s %9s\n", endpoint, url.ptr,
+           RECORDS, RECORD_BYTES, "operation", "n", "median_ms", "p90_ms");
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "journals/rec-%05d.json", i);
         double t0 = now_us();
@@ -158,7 +167,8 @@ static void bench_store(void) {
     store_page page = {0};
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "journals/", NULL, LIST_KEYS, &page)) != STORE_OK || page.n != LIST_KEYS)
+        if ((st = store_list(s, "journals/", NULL, LIST_KEYS, &page)) != STORE_OK ||
+            page.n != LIST_KEYS)
             fail(s, "list", st);
         us[i] = now_us() - t0;
     }

@@ -76,7 +76,8 @@ int main(int argc, char **argv) {
     char key[64];
     store_status st;
 
-    printf("store file backend on %s (%s), %d records of %d bytes\n", base, fs_name(base), RECORDS, RECORD_BYTES);
+    printf("store file backend on %s (%s), %d records of %d bytes\n", base, fs_name(base), RECORDS,
+           RECORD_BYTES);
     printf("%-36s %6s %11s %9s\n", "operation", "n", "median_us", "p90_us");
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "payloads/20261121/rec-%05d.json", i);
@@ -109,14 +110,16 @@ int main(int argc, char **argv) {
     store_page page = {0};
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page)) != STORE_OK || page.n != RECORDS)
+        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page)) != STORE_OK ||
+            page.n != RECORDS)
             fail(s, "list", st);
         us[i] = now_us() - t0;
     }
     row("list (page of 1000 keys)", us, LIST_ROUNDS);
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/20261121/rec-009", NULL, 1000, &page)) != STORE_OK || page.n != 100)
+        if ((st = store_list(s, "payloads/20261121/rec-009", NULL, 1000, &page)) != STORE_OK ||
+            page.n != 100)
             fail(s, "list", st);
         us[i] = now_us() - t0;
     }
@@ -135,14 +138,16 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page)) != STORE_OK || page.n != RECORDS)
+        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page)) != STORE_OK ||
+            page.n != RECORDS)
             fail(s, "list", st);
         us[i] = now_us() - t0;
     }
     row("list (1000 keys, 1 of 10 day dirs)", us, LIST_ROUNDS);
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/", "payloads/20261115/rec-00499.json", 1000, &page)) != STORE_OK ||
+        if ((st = store_list(s, "payloads/", "payloads/20261115/rec-00499.json", 1000, &page)) !=
+                STORE_OK ||
             page.n != 1000 || !page.truncated)
             fail(s, "list", st);
         us[i] = now_us() - t0;

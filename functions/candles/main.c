@@ -3,8 +3,7 @@
 #include "frame/api.h"
 #include "pipelines/market.h"
 
-static void render(apigw_response *res, const char *symbol, const char *tf,
-                   const candles *c) {
+static void render(apigw_response *res, const char *symbol, const char *tf, const candles *c) {
     dstr *b = &res->body;
     dstr_puts(b, "{\"symbol\":");
     dstr_json_str(b, symbol);
@@ -13,7 +12,8 @@ static void render(apigw_response *res, const char *symbol, const char *tf,
     dstr_puts(b, ",\"candles\":[");
     for (size_t i = 0; i < c->n; i++) {
         const candle *k = &c->v[i];
-        dstr_printf(b, "%s{\"time\":%lld,\"open\":", i ? "," : "", (long long)(k->open_time / 1000));
+        dstr_printf(b, "%s{\"time\":%lld,\"open\":", i ? "," : "",
+                    (long long)(k->open_time / 1000));
         dstr_json_num(b, k->open);
         dstr_puts(b, ",\"high\":");
         dstr_json_num(b, k->high);

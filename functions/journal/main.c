@@ -34,8 +34,7 @@ static void list_trades(api_ctx *ctx, const apigw_event *ev, apigw_response *res
 
 static void tail_logs(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
     long lines;
-    if (api_query_long(ev, res, "lines", LOGS_DEFAULT_LINES, 1, JOURNAL_LIMIT_MAX, &lines))
-        return;
+    if (api_query_long(ev, res, "lines", LOGS_DEFAULT_LINES, 1, JOURNAL_LIMIT_MAX, &lines)) return;
     store *j = journal_open(ctx->cfg->journal_url);
     if (!j || journal_logs_tail(j, (size_t)lines, &res->body, NULL)) {
         unavailable(res, j, "log journal");
@@ -53,8 +52,7 @@ static const api_route routes[] = {
 };
 
 int main(void) {
-    api_function fn = {.name = "journal", .routes = routes, .n_routes = 2,
-                       .no_invocation_log = 1};
+    api_function fn = {.name = "journal", .routes = routes, .n_routes = 2, .no_invocation_log = 1};
     int rc = api_main(&fn);
     journal_close();
     return rc;

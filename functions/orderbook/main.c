@@ -42,7 +42,8 @@ static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *r
     if (api_query_symbol(ev, res, &symbol)) return;
     if (api_query_long(ev, res, "limit", 10, 1, 1000, &limit)) return;
     if (!bn_valid_depth_limit(limit)) {
-        api_error(res, 400, "invalid_parameter", "limit must be one of 5, 10, 20, 50, 100, 500, 1000");
+        api_error(res, 400, "invalid_parameter",
+                  "limit must be one of 5, 10, 20, 50, 100, 500, 1000");
         return;
     }
     order_book d;

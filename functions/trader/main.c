@@ -154,7 +154,8 @@ static int spec_from_event(const cfg *c, const cJSON *in, run_spec *rs, dstr *er
     }
     if (cJSON_IsString(sym)) return symbols_from_csv(c, sym->valuestring, rs, err);
     if (!cJSON_IsArray(sym) || cJSON_GetArraySize(sym) == 0) {
-        dstr_puts(err, "\"symbols\" must be a non-empty array of strings or a comma-separated string");
+        dstr_puts(err,
+                  "\"symbols\" must be a non-empty array of strings or a comma-separated string");
         return -1;
     }
     const cJSON *s;
@@ -184,8 +185,7 @@ static void on_event(api_ctx *ctx, const cJSON *input, rt_response *res) {
                          "%zu journal record(s) could not be written (logged as "
                          "journal.unwritten); run: %s",
                          unwritten, out.ptr);
-    else
-        dstr_append(&res->body, out.ptr, out.len);
+    else dstr_append(&res->body, out.ptr, out.len);
     dstr_free(&out);
     dstr_free(&err);
 }

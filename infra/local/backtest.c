@@ -127,7 +127,7 @@ typedef struct bt_cell {
 #define BT_BUCKETS 5
 static const double bt_bucket_floor[BT_BUCKETS] = {0, 0.5, 0.6, 0.7, 0.8};
 static const char *const bt_bucket_name[BT_BUCKETS] = {"[0.0,0.5)", "[0.5,0.6)", "[0.6,0.7)",
-                                                        "[0.7,0.8)", "[0.8,1.0]"};
+                                                       "[0.7,0.8)", "[0.8,1.0]"};
 
 typedef struct bt_reason {
     char text[DECISION_REASON_LEN];
@@ -270,12 +270,11 @@ static void bt_csv_row(const decision *d, const prediction *p, const char *outco
         dstr_putc(&row, ',');
     }
     dstr_printf(&row, "%d,%s,", d->risk_ok, outcome);
-    if (*outcome)
-        dstr_printf(&row, "%d,%.4f", bars, r);
-    else
-        dstr_putc(&row, ',');
+    if (*outcome) dstr_printf(&row, "%d,%.4f", bars, r);
+    else dstr_putc(&row, ',');
     dstr reasons = {0};
-    for (size_t i = 0; i < d->n_reasons; i++) dstr_printf(&reasons, "%s%s", i ? "; " : "", d->reasons[i]);
+    for (size_t i = 0; i < d->n_reasons; i++)
+        dstr_printf(&reasons, "%s%s", i ? "; " : "", d->reasons[i]);
     dstr_putc(&row, ',');
     bt_csv_text(&row, dstr_cstr(&reasons));
     dstr_putc(&row, ',');
@@ -362,8 +361,9 @@ static void bt_print_cell(const char *label, const bt_cell *c) {
         printf("  %-10s %7d %9s %9s %9s %8s\n", label, 0, "-", "-", "-", "-");
         return;
     }
-    printf("  %-10s %7d %8.1f%% %8.1f%% %8.1f%% %+8.3f\n", label, c->n, 100.0 * c->hits[BT_TP] / c->n,
-           100.0 * c->hits[BT_SL] / c->n, 100.0 * c->hits[BT_OPEN] / c->n, c->sum_r / c->n);
+    printf("  %-10s %7d %8.1f%% %8.1f%% %8.1f%% %+8.3f\n", label, c->n,
+           100.0 * c->hits[BT_TP] / c->n, 100.0 * c->hits[BT_SL] / c->n,
+           100.0 * c->hits[BT_OPEN] / c->n, c->sum_r / c->n);
 }
 
 static void bt_print_table(const char *title, const bt_cell *buckets, const bt_cell *sides) {
@@ -402,12 +402,14 @@ static void bt_report(const char *symbol, const bt_options *o, bt_stats *st) {
     printf("   LONG %d   SHORT %d   FLAT %d   (LONG/SHORT without scorable levels: %d)\n",
            st->dirs[DIR_LONG], st->dirs[DIR_SHORT], st->dirs[DIR_FLAT], st->unscored);
     bt_print_reasons("FLAT reasons (top 5)", &st->flat, st->dirs[DIR_FLAT]);
-    bt_print_reasons("why LONG/SHORT decisions were not risk_ok (top 5; one decision may have several)",
-                     &st->rejected, st->dirs[DIR_LONG] + st->dirs[DIR_SHORT]);
+    bt_print_reasons(
+        "why LONG/SHORT decisions were not risk_ok (top 5; one decision may have several)",
+        &st->rejected, st->dirs[DIR_LONG] + st->dirs[DIR_SHORT]);
     char title[96];
     snprintf(title, sizeof title, "risk_ok trades, first touch within %d h", o->horizon_h);
     bt_print_table(title, st->ok, st->ok_side);
-    snprintf(title, sizeof title, "all LONG/SHORT predictions, first touch within %d h", o->horizon_h);
+    snprintf(title, sizeof title, "all LONG/SHORT predictions, first touch within %d h",
+             o->horizon_h);
     bt_print_table(title, st->all, st->all_side);
     printf("\n");
 }
@@ -452,10 +454,11 @@ static int bt_run_symbol(const bt_options *o, const char *symbol) {
 }
 
 static int bt_usage(void) {
-    fprintf(stderr, "usage: backtest [--dir DIR] [--symbol SYM]... [--step 5m|1h|4h|1d]\n"
-                    "                [--horizon-h HOURS] [--csv]\n"
-                    "  DIR holds <SYMBOL>-<tf>.csv for 5m, 1h, 4h, 1d (default " BT_DEFAULT_DIR ")\n"
-                    "  default symbols BTCUSDT ETHUSDT, step 1h, horizon 48 h\n");
+    fprintf(stderr,
+            "usage: backtest [--dir DIR] [--symbol SYM]... [--step 5m|1h|4h|1d]\n"
+            "                [--horizon-h HOURS] [--csv]\n"
+            "  DIR holds <SYMBOL>-<tf>.csv for 5m, 1h, 4h, 1d (default " BT_DEFAULT_DIR ")\n"
+            "  default symbols BTCUSDT ETHUSDT, step 1h, horizon 48 h\n");
     return 2;
 }
 
@@ -496,7 +499,8 @@ int main(int argc, char **argv) {
     bt_options o;
     if (bt_parse_args(argc, argv, &o)) return bt_usage();
     if (o.csv)
-        printf("symbol,candle_time,direction,prob,entry,tp,sl,rr,risk_ok,outcome,bars,r,reasons,rationale\n");
+        printf("symbol,candle_time,direction,prob,entry,tp,sl,rr,risk_ok,outcome,bars,r,reasons,"
+               "rationale\n");
     for (size_t i = 0; i < o.n_symbols; i++)
         if (bt_run_symbol(&o, o.symbols[i])) return 1;
     return 0;

@@ -71,7 +71,7 @@ struct fnhost {
     int64_t phase_deadline; /* STARTING: init deadline; DYING: kill-by time */
     int64_t spawned_ms;
     int64_t init_ms;
-    int cold_pending;       /* the next dispatch is the process's first */
+    int cold_pending; /* the next dispatch is the process's first */
     int killed;
     int wake_fd;
     pthread_t supervisor;
@@ -204,8 +204,8 @@ static void queue_push_locked(fnhost *h, fn_inv *inv) {
 /* ---- the child process --------------------------------------------------- */
 
 static void fh_log_exit(const fnhost *h, pid_t pid, int status, const char *phase) {
-    log_rec *r = gw_log_begin(WIFSIGNALED(status) && !h->killed ? LOG_WARN : LOG_INFO,
-                              "function.exit");
+    log_rec *r =
+        gw_log_begin(WIFSIGNALED(status) && !h->killed ? LOG_WARN : LOG_INFO, "function.exit");
     log_str(r, "function", h->function);
     log_int(r, "pid", pid);
     if (WIFEXITED(status)) log_int(r, "exit_code", WEXITSTATUS(status));
@@ -223,7 +223,8 @@ static const char *fh_phase_name(child_phase p) {
 static void fh_child_gone_locked(fnhost *h, int status) {
     char why[128];
     if (WIFSIGNALED(status))
-        snprintf(why, sizeof why, "Runtime exited with error: signal: %s", strsignal(WTERMSIG(status)));
+        snprintf(why, sizeof why, "Runtime exited with error: signal: %s",
+                 strsignal(WTERMSIG(status)));
     else
         snprintf(why, sizeof why, "Runtime exited with error: exit status %d", WEXITSTATUS(status));
     fh_log_exit(h, h->pid, status, fh_phase_name(h->phase));
@@ -312,7 +313,8 @@ static int64_t fh_enforce_deadlines_locked(fnhost *h, int64_t now) {
         fn_inv *inv = h->inflight;
         h->inflight = NULL;
         char why[96];
-        snprintf(why, sizeof why, "Task timed out after %.2f seconds", (double)h->timeout_ms / 1000);
+        snprintf(why, sizeof why, "Task timed out after %.2f seconds",
+                 (double)h->timeout_ms / 1000);
         log_rec *r = gw_log_begin(LOG_WARN, "function.timeout");
         log_str(r, "function", h->function);
         log_str(r, "lambda_request_id", inv->id);
@@ -350,7 +352,8 @@ static void fh_reap_locked(fnhost *h) {
     int status;
     pid_t r = waitpid(h->pid, &status, WNOHANG);
     if (r == h->pid) fh_child_gone_locked(h, status);
-    else if (r < 0 && errno == ECHILD) fh_child_gone_locked(h, 0); /* reaped elsewhere (SIGCHLD ignored) */
+    else if (r < 0 && errno == ECHILD)
+        fh_child_gone_locked(h, 0); /* reaped elsewhere (SIGCHLD ignored) */
 }
 
 static void *fh_supervisor(void *arg) {
@@ -510,7 +513,8 @@ static void rt_error_payload(const rt_req *q, const char *type, dstr *out) {
 }
 
 static const char *rt_error_type(struct MHD_Connection *c, const rt_req *q, char *buf, size_t cap) {
-    const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Lambda-Runtime-Function-Error-Type");
+    const char *hdr =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Lambda-Runtime-Function-Error-Type");
     if (hdr && *hdr) {
         snprintf(buf, cap, "%s", hdr);
         return buf;
@@ -560,7 +564,8 @@ static enum MHD_Result rt_post_done(fnhost *h, struct MHD_Connection *c, rt_req 
     unsigned status = MHD_HTTP_ACCEPTED;
     if (q->kind == RT_RESPONSE && q->too_large) {
         char msg[128];
-        snprintf(msg, sizeof msg, "Response payload size exceeded maximum allowed payload size (%u bytes).",
+        snprintf(msg, sizeof msg,
+                 "Response payload size exceeded maximum allowed payload size (%u bytes).",
                  FN_MAX_RESPONSE);
         dstr_clear(&inv->res.payload);
         dstr_puts(&inv->res.payload, "{\"errorMessage\":");
@@ -571,7 +576,8 @@ static enum MHD_Result rt_post_done(fnhost *h, struct MHD_Connection *c, rt_req 
         status = MHD_HTTP_CONTENT_TOO_LARGE;
     } else if (q->kind == RT_RESPONSE) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-        snprintf(inv->res.content_type, sizeof inv->res.content_type, "%s", ct ? ct : "application/json");
+        snprintf(inv->res.content_type, sizeof inv->res.content_type, "%s",
+                 ct ? ct : "application/json");
         inv->res.payload = q->body;
         q->body = (dstr){0};
         inv_finish_locked(h, inv, FN_OK, NULL);
@@ -657,11 +663,18 @@ static void rt_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- setup ----------------------------------------------------------------- */
 
 static int env_is_ours(const char *entry) {
-    static const char *const keys[] = {
-        "AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_REGION", "_HANDLER", "LAMBDA_TASK_ROOT",
-        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "_X_AMZN_TRACE_ID", "TRADER_LOCAL_GATEWAY"};
+    static const char *const keys[] = {"AWS_LAMBDA_RUNTIME_API",
+                                       "AWS_LAMBDA_FUNCTION_NAME",
+                                       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                       "AWS_LAMBDA_FUNCTION_VERSION",
+                                       "AWS_REGION",
+                                       "_HANDLER",
+                                       "LAMBDA_TASK_ROOT",
+                                       "AWS_LAMBDA_LOG_GROUP_NAME",
+                                       "AWS_LAMBDA_LOG_STREAM_NAME",
+                                       "AWS_LAMBDA_INITIALIZATION_TYPE",
+                                       "_X_AMZN_TRACE_ID",
+                                       "TRADER_LOCAL_GATEWAY"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         size_t n = strlen(keys[i]);
         if (strncmp(entry, keys[i], n) == 0 && entry[n] == '=') return 1;

@@ -30,38 +30,38 @@
 
 #include "platform/dstr.h"
 
-#define FN_MAX_REQUEST (6u * 1024u * 1024u)          /* sync invoke payload */
-#define FN_MAX_RESPONSE (6u * 1024u * 1024u + 100u)  /* RIE's limit */
+#define FN_MAX_REQUEST (6u * 1024u * 1024u)         /* sync invoke payload */
+#define FN_MAX_RESPONSE (6u * 1024u * 1024u + 100u) /* RIE's limit */
 
 typedef enum fn_status {
-    FN_OK,             /* /response: payload holds the answer */
-    FN_ERROR,          /* /error, /init/error or response too large: payload holds the error JSON */
-    FN_TIMEOUT,        /* no answer by the deadline; the process was killed */
-    FN_CRASH,          /* the process exited before answering */
-    FN_NO_BINARY,      /* the bootstrap is missing or cannot be started */
-    FN_TOO_LARGE,      /* the event exceeds the 6 MB request limit */
-    FN_ABANDONED,      /* the caller stopped waiting (fnhost_invoke wait limit) */
-    FN_SHUTDOWN        /* the host was stopped */
+    FN_OK,        /* /response: payload holds the answer */
+    FN_ERROR,     /* /error, /init/error or response too large: payload holds the error JSON */
+    FN_TIMEOUT,   /* no answer by the deadline; the process was killed */
+    FN_CRASH,     /* the process exited before answering */
+    FN_NO_BINARY, /* the bootstrap is missing or cannot be started */
+    FN_TOO_LARGE, /* the event exceeds the 6 MB request limit */
+    FN_ABANDONED, /* the caller stopped waiting (fnhost_invoke wait limit) */
+    FN_SHUTDOWN   /* the host was stopped */
 } fn_status;
 
 typedef struct fn_result {
     fn_status status;
-    dstr payload;           /* FN_OK: the response; others: an error JSON */
+    dstr payload; /* FN_OK: the response; others: an error JSON */
     char content_type[128];
-    char error_type[96];    /* FN_ERROR/TIMEOUT/CRASH: e.g. "Function.TestError" */
-    char detail[256];       /* a sentence for logs when not FN_OK */
+    char error_type[96]; /* FN_ERROR/TIMEOUT/CRASH: e.g. "Function.TestError" */
+    char detail[256];    /* a sentence for logs when not FN_OK */
     char request_id[37];
-    int cold_start;         /* this invocation started the process */
-    int64_t init_ms;        /* cold start: spawn to first /next */
-    int64_t duration_ms;    /* dispatch to answer */
-    int64_t queued_ms;      /* enqueue to dispatch */
+    int cold_start;      /* this invocation started the process */
+    int64_t init_ms;     /* cold start: spawn to first /next */
+    int64_t duration_ms; /* dispatch to answer */
+    int64_t queued_ms;   /* enqueue to dispatch */
 } fn_result;
 
 typedef struct fnhost_config {
-    const char *function;   /* name */
-    const char *bootstrap;  /* path of the executable */
-    long timeout_ms;        /* function timeout */
-    long init_timeout_ms;   /* start to first /next */
+    const char *function;  /* name */
+    const char *bootstrap; /* path of the executable */
+    long timeout_ms;       /* function timeout */
+    long init_timeout_ms;  /* start to first /next */
     int memory_mb;
     const char *region;
 } fnhost_config;
@@ -69,8 +69,8 @@ typedef struct fnhost_config {
 typedef struct fn_call {
     const char *payload;
     size_t len;
-    const char *trace_root;  /* X-Ray root to continue, or NULL for a new one */
-    int64_t wait_until_ms;   /* fnhost_invoke only: give up waiting then (epoch ms), 0 = never */
+    const char *trace_root; /* X-Ray root to continue, or NULL for a new one */
+    int64_t wait_until_ms;  /* fnhost_invoke only: give up waiting then (epoch ms), 0 = never */
 } fn_call;
 
 typedef struct fnhost fnhost;

@@ -122,12 +122,17 @@ static int start_hosts(const gw_opts *o, const gw_routes *routes, const sched_co
                        gw_hosts *hosts) {
     size_t total = routes->n + sc->n;
     for (size_t i = 0; i < total; i++) {
-        const char *fn = i < routes->n ? routes->items[i].function : sc->items[i - routes->n].function;
+        const char *fn =
+            i < routes->n ? routes->items[i].function : sc->items[i - routes->n].function;
         if (gw_hosts_get(hosts, fn)) continue;
         dstr boot = {0};
         dstr_printf(&boot, "%s/%s/bootstrap", o->functions_dir, fn);
-        fnhost_config cfg = {fn, dstr_cstr(&boot), o->function_timeout_ms, o->init_timeout_ms,
-                             (int)o->memory_mb, o->region};
+        fnhost_config cfg = {fn,
+                             dstr_cstr(&boot),
+                             o->function_timeout_ms,
+                             o->init_timeout_ms,
+                             (int)o->memory_mb,
+                             o->region};
         char err[256];
         int rc = gw_hosts_add(hosts, &cfg, err, sizeof err);
         dstr_free(&boot);

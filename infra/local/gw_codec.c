@@ -70,8 +70,7 @@ void gw_url_decode(dstr *out, const char *data, size_t n, int plus_is_space) {
     dstr_reserve(out, n);
     for (size_t i = 0; i < n; i++) {
         char c = data[i];
-        if (c == '%' && i + 2 < n && hex_value(data[i + 1]) >= 0 &&
-            hex_value(data[i + 2]) >= 0) {
+        if (c == '%' && i + 2 < n && hex_value(data[i + 1]) >= 0 && hex_value(data[i + 2]) >= 0) {
             dstr_putc(out, (char)(hex_value(data[i + 1]) * 16 + hex_value(data[i + 2])));
             i += 2;
         } else if (c == '+' && plus_is_space) {

@@ -13,7 +13,6 @@
 #include "platform/base64.h"
 #include "platform/dstr.h"
 
-
 /* 1 when data[0..n) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF), else 0. NUL bytes count as valid. */
 int gw_utf8_valid(const char *data, size_t n);

@@ -72,8 +72,8 @@ static void ev_put_groups(dstr *out, const ev_groups *g) {
     dstr_putc(out, '}');
 }
 
-void gw_split_uri(const char *raw_uri, const char **path, size_t *path_len,
-                  const char **query, size_t *query_len) {
+void gw_split_uri(const char *raw_uri, const char **path, size_t *path_len, const char **query,
+                  size_t *query_len) {
     const char *q = strchr(raw_uri, '?');
     *path = raw_uri;
     *path_len = q ? (size_t)(q - raw_uri) : strlen(raw_uri);
@@ -166,8 +166,9 @@ static void ev_put_request_context(dstr *out, const gw_request *req, const char 
     ev_group *ua = ev_groups_find(headers, "user-agent", 10);
     char when[32];
     gw_fmt_apigw_time(when, req->time_epoch_ms);
-    dstr_puts(out, "{\"accountId\":\"000000000000\",\"apiId\":\"local\","
-                   "\"domainName\":\"localhost\",\"domainPrefix\":\"localhost\",\"http\":{\"method\":");
+    dstr_puts(out,
+              "{\"accountId\":\"000000000000\",\"apiId\":\"local\","
+              "\"domainName\":\"localhost\",\"domainPrefix\":\"localhost\",\"http\":{\"method\":");
     gw_json_str_utf8(out, req->method, strlen(req->method));
     dstr_puts(out, ",\"path\":");
     gw_json_str_utf8(out, path, path_len);

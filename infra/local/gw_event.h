@@ -30,16 +30,16 @@ typedef struct gw_header {
 
 typedef struct gw_request {
     const char *method;
-    const char *raw_uri;       /* path[?query] as received on the request line */
-    const char *protocol;      /* "HTTP/1.1" */
+    const char *raw_uri;  /* path[?query] as received on the request line */
+    const char *protocol; /* "HTTP/1.1" */
     const char *source_ip;
-    int server_port;           /* for x-forwarded-port */
-    const gw_header *headers;  /* as received, in order */
+    int server_port;          /* for x-forwarded-port */
+    const gw_header *headers; /* as received, in order */
     size_t n_headers;
     const char *body;
     size_t body_len;
-    const char *request_id;    /* API Gateway request id */
-    const char *trace_root;    /* X-Ray root for x-amzn-trace-id, or NULL */
+    const char *request_id; /* API Gateway request id */
+    const char *trace_root; /* X-Ray root for x-amzn-trace-id, or NULL */
     int64_t time_epoch_ms;
 } gw_request;
 
@@ -47,8 +47,8 @@ void gw_event_build(const gw_request *req, dstr *out);
 
 /* Splits a raw URI into its path and query (without '?'); both are views
  * into raw_uri. */
-void gw_split_uri(const char *raw_uri, const char **path, size_t *path_len,
-                  const char **query, size_t *query_len);
+void gw_split_uri(const char *raw_uri, const char **path, size_t *path_len, const char **query,
+                  size_t *query_len);
 
 typedef struct gw_kv {
     char *name;
@@ -57,12 +57,12 @@ typedef struct gw_kv {
 
 typedef struct gw_response {
     int status;
-    gw_kv *headers;      /* in the order the function gave them */
+    gw_kv *headers; /* in the order the function gave them */
     size_t n_headers;
-    char **cookies;      /* each one becomes a set-cookie header */
+    char **cookies; /* each one becomes a set-cookie header */
     size_t n_cookies;
     dstr body;
-    char why[160];       /* reason when malformed */
+    char why[160]; /* reason when malformed */
 } gw_response;
 
 /* Returns 0 on success; -1 if the payload is malformed (why says how; the

@@ -35,7 +35,7 @@ typedef struct gw_req {
 typedef struct gw_outcome {
     unsigned status;
     const char *function;
-    const char *outcome;     /* fn_status name, or why the gateway answered itself */
+    const char *outcome; /* fn_status name, or why the gateway answered itself */
     const fn_result *res;
 } gw_outcome;
 
@@ -124,10 +124,17 @@ static void gw_build_event(gw_http *g, struct MHD_Connection *c, const char *met
     MHD_get_connection_values(c, MHD_HEADER_KIND, gw_collect_header, &hdrs);
     char ip[INET6_ADDRSTRLEN];
     gw_source_ip(c, ip, sizeof ip);
-    gw_request req = {.method = method, .raw_uri = q->raw_uri, .protocol = version,
-                      .source_ip = ip, .server_port = g->port, .headers = hdrs.items,
-                      .n_headers = hdrs.n, .body = dstr_cstr(&q->body), .body_len = q->body.len,
-                      .request_id = apigw_id, .trace_root = trace_root,
+    gw_request req = {.method = method,
+                      .raw_uri = q->raw_uri,
+                      .protocol = version,
+                      .source_ip = ip,
+                      .server_port = g->port,
+                      .headers = hdrs.items,
+                      .n_headers = hdrs.n,
+                      .body = dstr_cstr(&q->body),
+                      .body_len = q->body.len,
+                      .request_id = apigw_id,
+                      .trace_root = trace_root,
                       .time_epoch_ms = q->start_ms};
     gw_event_build(&req, event);
     free(hdrs.items);
@@ -169,8 +176,7 @@ static enum MHD_Result gw_answer(struct MHD_Connection *c, const fn_result *res,
         o->status = 413;
         return gw_send_message(c, 413, "Request Entity Too Large", apigw_id);
     case FN_ABANDONED:
-    case FN_SHUTDOWN:
-        break;
+    case FN_SHUTDOWN: break;
     }
     o->status = 503;
     return gw_send_message(c, 503, "Service Unavailable", apigw_id);
@@ -314,13 +320,13 @@ gw_http *gw_http_start(const gw_http_config *cfg, char *err, size_t errlen) {
     if (!g) abort();
     g->cfg = *cfg;
     g->port = bound;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    g->d = MHD_start_daemon(flags, 0, NULL, NULL, gw_access, g, MHD_OPTION_LISTEN_SOCKET, fd,
-                            MHD_OPTION_URI_LOG_CALLBACK, gw_uri_logger, g,
-                            MHD_OPTION_NOTIFY_COMPLETED, gw_completed, g,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+                     MHD_USE_AUTO | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    g->d =
+        MHD_start_daemon(flags, 0, NULL, NULL, gw_access, g, MHD_OPTION_LISTEN_SOCKET, fd,
+                         MHD_OPTION_URI_LOG_CALLBACK, gw_uri_logger, g, MHD_OPTION_NOTIFY_COMPLETED,
+                         gw_completed, g, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
     if (!g->d) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%u", cfg->bind_addr, bound);
         close(fd);

@@ -24,8 +24,8 @@
 #include "gw_routes.h"
 
 typedef struct gw_http_config {
-    const char *bind_addr;          /* numeric IPv4 or IPv6 */
-    unsigned short port;            /* 0 = any free port */
+    const char *bind_addr; /* numeric IPv4 or IPv6 */
+    unsigned short port;   /* 0 = any free port */
     const gw_routes *routes;
     const gw_hosts *hosts;
     long integration_timeout_ms;

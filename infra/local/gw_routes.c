@@ -41,8 +41,8 @@ static int routes_fields(char *line, char *fields[3]) {
     return n;
 }
 
-int gw_routes_parse(const char *text, size_t len, const char *source, gw_routes *out,
-                    char *err, size_t errlen) {
+int gw_routes_parse(const char *text, size_t len, const char *source, gw_routes *out, char *err,
+                    size_t errlen) {
     *out = (gw_routes){0};
     const char *p = text, *end = text + len;
     int lineno = 0;

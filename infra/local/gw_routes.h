@@ -23,8 +23,8 @@ typedef struct gw_routes {
 } gw_routes;
 
 /* Returns 0, or -1 with "source:line: message" in err (out is then empty). */
-int gw_routes_parse(const char *text, size_t len, const char *source, gw_routes *out,
-                    char *err, size_t errlen);
+int gw_routes_parse(const char *text, size_t len, const char *source, gw_routes *out, char *err,
+                    size_t errlen);
 int gw_routes_load(const char *path, gw_routes *out, char *err, size_t errlen);
 /* The function serving path[0..path_len), or NULL (API Gateway: 404). */
 const char *gw_routes_lookup(const gw_routes *r, const char *path, size_t path_len);

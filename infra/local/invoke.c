@@ -135,10 +135,18 @@ static int build_event(const inv_opts *o, dstr *event, char *err, size_t errlen)
     int64_t now = gw_now_ms();
     gw_apigw_request_id(rid);
     gw_trace_root(root, now);
-    gw_request req = {.method = o->http_method, .raw_uri = o->http_uri, .protocol = "HTTP/1.1",
-                      .source_ip = "127.0.0.1", .server_port = 8080, .headers = o->headers,
-                      .n_headers = o->n_headers, .body = dstr_cstr(&body), .body_len = body.len,
-                      .request_id = rid, .trace_root = root, .time_epoch_ms = now};
+    gw_request req = {.method = o->http_method,
+                      .raw_uri = o->http_uri,
+                      .protocol = "HTTP/1.1",
+                      .source_ip = "127.0.0.1",
+                      .server_port = 8080,
+                      .headers = o->headers,
+                      .n_headers = o->n_headers,
+                      .body = dstr_cstr(&body),
+                      .body_len = body.len,
+                      .request_id = rid,
+                      .trace_root = root,
+                      .time_epoch_ms = now};
     gw_event_build(&req, event);
     dstr_free(&body);
     return 0;

@@ -56,8 +56,7 @@ void sched_schedule_arn(char *out, size_t cap, const char *region, const char *n
     snprintf(out, cap, "arn:aws:scheduler:%s:000000000000:schedule/default/%s", region, name);
 }
 
-int sched_input_render(const char *tmpl, const sched_vars *v, dstr *out, char *err,
-                       size_t errlen) {
+int sched_input_render(const char *tmpl, const sched_vars *v, dstr *out, char *err, size_t errlen) {
     char attempt[16];
     snprintf(attempt, sizeof attempt, "%d", v->attempt);
     const struct {
@@ -120,8 +119,10 @@ static int sc_entry_field(sc_ctx *x, sched_entry *e, const char *key, const yaml
         if (rc != 0) return sc_fail(x, val, "%s", msg);
         e->input = sc_dup(s);
     } else {
-        return sc_fail(x, val, "unknown key '%s' (known: name, function, expression, timezone, "
-                               "enabled, input)", key);
+        return sc_fail(x, val,
+                       "unknown key '%s' (known: name, function, expression, timezone, "
+                       "enabled, input)",
+                       key);
     }
     return 0;
 }
@@ -132,8 +133,8 @@ static int sc_entry(sc_ctx *x, const yaml_node_t *n, sched_entry *e) {
     if (n->type != YAML_MAPPING_NODE)
         return sc_fail(x, n, "%s", "each schedule must be a mapping (name, function, ...)");
     unsigned seen = 0;
-    static const char *const keys[] = {"name", "function", "expression", "timezone", "enabled",
-                                       "input"};
+    static const char *const keys[] = {"name",     "function", "expression",
+                                       "timezone", "enabled",  "input"};
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         const yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
         const yaml_node_t *v = yaml_document_get_node(x->doc, p->value);
@@ -186,7 +187,8 @@ static int sc_root(sc_ctx *x, sched_config *out) {
     out->items = calloc(n ? n : 1, sizeof *out->items);
     if (!out->items) abort();
     for (size_t i = 0; i < n; i++) {
-        const yaml_node_t *item = yaml_document_get_node(x->doc, list->data.sequence.items.start[i]);
+        const yaml_node_t *item =
+            yaml_document_get_node(x->doc, list->data.sequence.items.start[i]);
         sched_entry *e = &out->items[out->n++];
         if (sc_entry(x, item, e) != 0) return -1;
         for (size_t j = 0; j + 1 < out->n; j++)

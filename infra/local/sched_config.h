@@ -33,12 +33,12 @@ typedef struct sched_entry {
     char *name;
     char *function;
     char *expression;
-    char *timezone;  /* NULL when not given (UTC) */
-    char *input;     /* the template, "{}" when not given */
+    char *timezone; /* NULL when not given (UTC) */
+    char *input;    /* the template, "{}" when not given */
     sched_expr expr;
-    tzone *tz;       /* NULL for UTC */
+    tzone *tz; /* NULL for UTC */
     int enabled;
-    int line;        /* 1-based line of the entry */
+    int line; /* 1-based line of the entry */
 } sched_entry;
 
 typedef struct sched_config {
@@ -60,8 +60,7 @@ typedef struct sched_vars {
 } sched_vars;
 
 /* Renders tmpl into out; returns 0, or -1 if the result is not valid JSON. */
-int sched_input_render(const char *tmpl, const sched_vars *v, dstr *out, char *err,
-                       size_t errlen);
+int sched_input_render(const char *tmpl, const sched_vars *v, dstr *out, char *err, size_t errlen);
 /* "arn:aws:scheduler:<region>:000000000000:schedule/default/<name>" */
 void sched_schedule_arn(char *out, size_t cap, const char *region, const char *name);
 

@@ -11,8 +11,8 @@
 #define CRON_YEAR_MIN 1970
 #define CRON_YEAR_MAX 2199
 
-__attribute__((format(printf, 3, 4))) static int sx_fail(char *err, size_t errlen,
-                                                         const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int sx_fail(char *err, size_t errlen, const char *fmt,
+                                                         ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
@@ -62,8 +62,8 @@ typedef struct cron_field_spec {
     int allow_step;
 } cron_field_spec;
 
-static const char *const cron_months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", NULL};
+static const char *const cron_months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL",
+                                          "AUG", "SEP", "OCT", "NOV", "DEC", NULL};
 static const char *const cron_days[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", NULL};
 
 /* A number or (case-insensitive) name; returns the end or NULL. */

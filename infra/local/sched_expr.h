@@ -27,12 +27,12 @@
 #include "tzone.h"
 
 typedef struct sched_cron {
-    uint64_t minutes;  /* bit m */
-    uint32_t hours;    /* bit h */
-    uint32_t dom;      /* bit d, 1..31 */
-    uint16_t months;   /* bit m, 1..12 */
-    uint8_t dow;       /* bit d, 1..7, 1 = Sunday */
-    uint64_t years[4]; /* bit (y - 1970) */
+    uint64_t minutes;         /* bit m */
+    uint32_t hours;           /* bit h */
+    uint32_t dom;             /* bit d, 1..31 */
+    uint16_t months;          /* bit m, 1..12 */
+    uint8_t dow;              /* bit d, 1..7, 1 = Sunday */
+    uint64_t years[4];        /* bit (y - 1970) */
     int dom_any, dow_any;     /* '?' */
     int dom_last;             /* L */
     int dom_last_weekday;     /* LW */

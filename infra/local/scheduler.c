@@ -17,8 +17,8 @@ struct scheduler {
     gw_hosts *hosts;
     char region[64];
     int timers;
-    int64_t anchor_s;   /* when rate schedules start */
-    int64_t *next_s;    /* per entry; -1 = never */
+    int64_t anchor_s; /* when rate schedules start */
+    int64_t *next_s;  /* per entry; -1 = never */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
@@ -89,7 +89,8 @@ static void *sch_main(void *arg) {
     while (!s->stop) {
         int64_t soonest = -1;
         for (size_t i = 0; i < s->cfg->n; i++)
-            if (s->next_s[i] >= 0 && (soonest < 0 || s->next_s[i] < soonest)) soonest = s->next_s[i];
+            if (s->next_s[i] >= 0 && (soonest < 0 || s->next_s[i] < soonest))
+                soonest = s->next_s[i];
         if (soonest < 0) {
             pthread_cond_wait(&s->cv, &s->mu);
             continue;
@@ -113,8 +114,8 @@ static void *sch_main(void *arg) {
     return NULL;
 }
 
-scheduler *scheduler_start(const sched_config *cfg, gw_hosts *hosts, const char *region,
-                           int timers, char *err, size_t errlen) {
+scheduler *scheduler_start(const sched_config *cfg, gw_hosts *hosts, const char *region, int timers,
+                           char *err, size_t errlen) {
     scheduler *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->cfg = cfg;

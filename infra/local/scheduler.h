@@ -21,8 +21,8 @@ typedef struct scheduler scheduler;
 
 /* cfg and hosts must outlive the scheduler. timers: 0 = fire only on
  * scheduler_fire_now() (the --no-scheduler mode). */
-scheduler *scheduler_start(const sched_config *cfg, gw_hosts *hosts, const char *region,
-                           int timers, char *err, size_t errlen);
+scheduler *scheduler_start(const sched_config *cfg, gw_hosts *hosts, const char *region, int timers,
+                           char *err, size_t errlen);
 /* Fires the named schedule now (scheduled time = now). 0, or -1 if unknown. */
 int scheduler_fire_now(scheduler *s, const char *name);
 /* Stops the thread; invocations already queued still end (and log) later. */

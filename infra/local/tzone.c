@@ -11,9 +11,9 @@
 #define TZ_MAX_FILE (512 * 1024)
 
 typedef struct tz_rule_date {
-    char kind;      /* 'J': Jn (1..365, no Feb 29); 'D': n (0..365); 'M': Mm.w.d */
+    char kind; /* 'J': Jn (1..365, no Feb 29); 'D': n (0..365); 'M': Mm.w.d */
     int n, m, w, d;
-    int32_t secs;   /* local time of day of the change, may be <0 or >24h */
+    int32_t secs; /* local time of day of the change, may be <0 or >24h */
 } tz_rule_date;
 
 typedef struct tz_posix {
@@ -24,12 +24,12 @@ typedef struct tz_posix {
 
 struct tzone {
     char name[128];
-    int64_t *times;      /* transition instants, ascending */
-    int32_t *offsets;    /* offset in force from times[i] on */
+    int64_t *times;   /* transition instants, ascending */
+    int32_t *offsets; /* offset in force from times[i] on */
     size_t n;
     int32_t initial_off; /* before the first transition (time type 0) */
     int has_rule;
-    tz_posix rule;       /* after the last transition */
+    tz_posix rule; /* after the last transition */
 };
 
 /* ---- calendar --------------------------------------------------------- */
@@ -220,15 +220,15 @@ static int tzf_header(const unsigned char *p, size_t avail, tzf_counts *c) {
     c->time = tzf_be32(p + 32);
     c->type = tzf_be32(p + 36);
     c->chars = tzf_be32(p + 40);
-    if (c->type == 0 || c->type > 256 || c->time > 100000 || c->chars > 65536 ||
-        c->leap > 10000 || c->isut > 256 || c->isstd > 256)
+    if (c->type == 0 || c->type > 256 || c->time > 100000 || c->chars > 65536 || c->leap > 10000 ||
+        c->isut > 256 || c->isstd > 256)
         return -1;
     return 0;
 }
 
 static size_t tzf_block_size(const tzf_counts *c, size_t tsize) {
-    return c->time * tsize + c->time + c->type * 6 + c->chars + c->leap * (tsize + 4) +
-           c->isstd + c->isut;
+    return c->time * tsize + c->time + c->type * 6 + c->chars + c->leap * (tsize + 4) + c->isstd +
+           c->isut;
 }
 
 static int tzf_parse(tzone *z, const unsigned char *buf, size_t len) {

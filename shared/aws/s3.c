@@ -34,7 +34,7 @@ typedef struct xml_reader {
     size_t marks[XML_DEPTH_MAX + 1]; /* path length before each open element */
     int depth;
     int seen_root;
-    dstr text;                       /* text since the last tag */
+    dstr text; /* text since the last tag */
     dstr *err;
 } xml_reader;
 
@@ -65,7 +65,8 @@ static void put_utf8(dstr *d, unsigned long cp) {
     if (cp < 0x80) b[0] = (char)cp, n = 1;
     else if (cp < 0x800) b[0] = (char)(0xc0 | (cp >> 6)), b[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
     else if (cp < 0x10000)
-        b[0] = (char)(0xe0 | (cp >> 12)), b[1] = (char)(0x80 | ((cp >> 6) & 0x3f)), b[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+        b[0] = (char)(0xe0 | (cp >> 12)), b[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
+        b[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
     else
         b[0] = (char)(0xf0 | (cp >> 18)), b[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
         b[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
@@ -108,7 +109,8 @@ static int xml_entity(xml_reader *x) {
 }
 
 static int name_char(char c) {
-    return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == ':' || (unsigned char)c >= 0x80;
+    return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == ':' ||
+           (unsigned char)c >= 0x80;
 }
 
 /* At '<' of a start or end tag. */
@@ -173,8 +175,10 @@ static int xml_walk(const char *xml, size_t n, xml_text_fn fn, void *ctx, dstr *
     int rc = 0;
     while (rc == 0 && x.p < x.end) {
         if (*x.p == '<') {
-            if (starts(&x, "<?")) rc = skip_past(&x, "?>") == 0 ? 0 : xml_fail(&x, "unterminated declaration");
-            else if (starts(&x, "<!--")) rc = skip_past(&x, "-->") == 0 ? 0 : xml_fail(&x, "unterminated comment");
+            if (starts(&x, "<?"))
+                rc = skip_past(&x, "?>") == 0 ? 0 : xml_fail(&x, "unterminated declaration");
+            else if (starts(&x, "<!--"))
+                rc = skip_past(&x, "-->") == 0 ? 0 : xml_fail(&x, "unterminated comment");
             else if (starts(&x, "<![CDATA[")) {
                 const char *from = x.p + 9;
                 if (skip_past(&x, "]]>") != 0) rc = xml_fail(&x, "unterminated CDATA");
@@ -185,12 +189,14 @@ static int xml_walk(const char *xml, size_t n, xml_text_fn fn, void *ctx, dstr *
         } else if (*x.p == '&') {
             rc = x.depth ? xml_entity(&x) : xml_fail(&x, "text outside the root");
         } else {
-            if (x.depth == 0 && !isspace((unsigned char)*x.p)) rc = xml_fail(&x, "text outside the root");
+            if (x.depth == 0 && !isspace((unsigned char)*x.p))
+                rc = xml_fail(&x, "text outside the root");
             else if (x.depth) dstr_putc(&x.text, *x.p);
             x.p++;
         }
     }
-    if (rc == 0 && (x.depth != 0 || !x.seen_root)) rc = xml_fail(&x, x.seen_root ? "truncated document" : "no root element");
+    if (rc == 0 && (x.depth != 0 || !x.seen_root))
+        rc = xml_fail(&x, x.seen_root ? "truncated document" : "no root element");
     dstr_free(&x.path);
     dstr_free(&x.text);
     return rc;
@@ -224,8 +230,10 @@ static void on_list_text(void *ctx, const char *path, const char *text, size_t n
     list_ctx *L = ctx;
     if (strcmp(path, "ListBucketResult") == 0) L->root_ok = 1;
     else if (strcmp(path, "ListBucketResult/Contents/Key") == 0) page_push(L, text, n);
-    else if (strcmp(path, "ListBucketResult/IsTruncated") == 0) L->page->truncated = strcmp(text, "true") == 0;
-    else if (strcmp(path, "ListBucketResult/EncodingType") == 0) L->url_encoded = strcmp(text, "url") == 0;
+    else if (strcmp(path, "ListBucketResult/IsTruncated") == 0)
+        L->page->truncated = strcmp(text, "true") == 0;
+    else if (strcmp(path, "ListBucketResult/EncodingType") == 0)
+        L->url_encoded = strcmp(text, "url") == 0;
     else if (strcmp(path, "ListBucketResult/NextContinuationToken") == 0 && n > 0) {
         free(L->page->next_token);
         L->page->next_token = strndup(text, n);
@@ -334,22 +342,30 @@ static const struct {
     const char *meaning;
 } error_hints[] = {
     {"NoSuchKey", "no such key"},
-    {"NoSuchBucket", "the bucket does not exist: check the bucket in JOURNAL_URL, AWS_REGION and the endpoint"},
-    {"AccessDenied", "access denied: the credentials lack permission (IAM: s3:GetObject, s3:PutObject, s3:ListBucket "
-                     "on the bucket and prefix); without s3:ListBucket a missing key answers AccessDenied too"},
-    {"SignatureDoesNotMatch", "the server computed a different request signature: check AWS_SECRET_ACCESS_KEY"},
+    {"NoSuchBucket",
+     "the bucket does not exist: check the bucket in JOURNAL_URL, AWS_REGION and the endpoint"},
+    {"AccessDenied",
+     "access denied: the credentials lack permission (IAM: s3:GetObject, s3:PutObject, "
+     "s3:ListBucket "
+     "on the bucket and prefix); without s3:ListBucket a missing key answers AccessDenied too"},
+    {"SignatureDoesNotMatch",
+     "the server computed a different request signature: check AWS_SECRET_ACCESS_KEY"},
     {"InvalidAccessKeyId", "the server does not know this access key id: check AWS_ACCESS_KEY_ID"},
-    {"RequestTimeTooSkewed", "the machine's clock is off by more than 15 minutes from the server's: fix the clock "
-                             "(NTP), requests are signed with the local time"},
+    {"RequestTimeTooSkewed",
+     "the machine's clock is off by more than 15 minutes from the server's: fix the clock "
+     "(NTP), requests are signed with the local time"},
     {"PreconditionFailed", "the key already exists (If-None-Match: *)"},
-    {"ExpiredToken", "the session token has expired: check AWS_SESSION_TOKEN (temporary credentials must be "
-                     "refreshed)"},
+    {"ExpiredToken",
+     "the session token has expired: check AWS_SESSION_TOKEN (temporary credentials must be "
+     "refreshed)"},
     {"InvalidToken", "the session token is malformed or invalid: check AWS_SESSION_TOKEN"},
     {"TokenRefreshRequired", "the session token must be refreshed: check AWS_SESSION_TOKEN"},
     {"AuthorizationHeaderMalformed", "the request was signed for another region: check AWS_REGION"},
     {"PermanentRedirect", "the bucket lives in another region or endpoint: check AWS_REGION"},
-    {"XAmzContentSHA256Mismatch", "the body arrived different from its SHA-256 (corrupted on the way)"},
-    {"ConditionalRequestConflict", "a concurrent conditional write to the same key conflicted, retries ran out"},
+    {"XAmzContentSHA256Mismatch",
+     "the body arrived different from its SHA-256 (corrupted on the way)"},
+    {"ConditionalRequestConflict",
+     "a concurrent conditional write to the same key conflicted, retries ran out"},
     {"SlowDown", "the server asked to slow down (503) and retries ran out"},
     {"InternalError", "the server failed (500) and retries ran out"},
     {"ServiceUnavailable", "the server is unavailable (503) and retries ran out"},
@@ -412,7 +428,8 @@ static int path_char(char c) {
 static int parse_endpoint(s3_client *c, const char *ep, dstr *err) {
     const char *sep = strstr(ep, "://");
     size_t slen = sep ? (size_t)(sep - ep) : 0;
-    if (!sep || !((slen == 4 && strncasecmp(ep, "http", 4) == 0) || (slen == 5 && strncasecmp(ep, "https", 5) == 0))) {
+    if (!sep || !((slen == 4 && strncasecmp(ep, "http", 4) == 0) ||
+                  (slen == 5 && strncasecmp(ep, "https", 5) == 0))) {
         dstr_printf(err, "S3 endpoint '%s' must start with http:// or https://", ep);
         return -1;
     }
@@ -424,9 +441,13 @@ static int parse_endpoint(s3_client *c, const char *ep, dstr *err) {
     int ok = alen > 0;
     for (size_t i = 0; ok && i < alen; i++)
         ok = isalnum((unsigned char)auth[i]) || strchr("-._:[]", auth[i]) != NULL;
-    for (size_t i = 0; ok && i < blen; i++) ok = path_char(base[i]) && !(base[i] == '/' && i + 1 < blen && base[i + 1] == '/');
+    for (size_t i = 0; ok && i < blen; i++)
+        ok = path_char(base[i]) && !(base[i] == '/' && i + 1 < blen && base[i + 1] == '/');
     if (!ok) {
-        dstr_printf(err, "S3 endpoint '%s' is not of the form http[s]://host[:port][/path] (no user, query or fragment)", ep);
+        dstr_printf(err,
+                    "S3 endpoint '%s' is not of the form http[s]://host[:port][/path] (no user, "
+                    "query or fragment)",
+                    ep);
         return -1;
     }
     c->scheme = strndup(ep, slen);
@@ -441,19 +462,21 @@ static int parse_endpoint(s3_client *c, const char *ep, dstr *err) {
 }
 
 static int config_problem(const s3_config *cfg, dstr *err) {
-    const char *missing = !cfg ? "configuration"
-                          : !cfg->bucket || !*cfg->bucket ? "bucket"
-                          : !cfg->region || !*cfg->region ? "region"
+    const char *missing = !cfg                                                    ? "configuration"
+                          : !cfg->bucket || !*cfg->bucket                         ? "bucket"
+                          : !cfg->region || !*cfg->region                         ? "region"
                           : !cfg->cred.access_key_id || !*cfg->cred.access_key_id ? "access key id"
-                          : !cfg->cred.secret_access_key || !*cfg->cred.secret_access_key ? "secret access key"
-                                                                                           : NULL;
+                          : !cfg->cred.secret_access_key || !*cfg->cred.secret_access_key
+                              ? "secret access key"
+                              : NULL;
     if (missing) {
         dstr_printf(err, "S3 client: no %s", missing);
         return -1;
     }
     for (const char *p = cfg->bucket; *p; p++)
         if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '.' || *p == '-')) {
-            dstr_printf(err, "S3 client: bucket '%s' has characters outside a-z 0-9 . -", cfg->bucket);
+            dstr_printf(err, "S3 client: bucket '%s' has characters outside a-z 0-9 . -",
+                        cfg->bucket);
             return -1;
         }
     for (const char *p = cfg->region; *p; p++)
@@ -472,7 +495,9 @@ s3_client *s3_client_new(const s3_config *cfg, dstr *err) {
     c->region = xstrdup(cfg->region);
     c->access_key = xstrdup(cfg->cred.access_key_id);
     c->secret = xstrdup(cfg->cred.secret_access_key);
-    c->token = cfg->cred.session_token && *cfg->cred.session_token ? xstrdup(cfg->cred.session_token) : NULL;
+    c->token = cfg->cred.session_token && *cfg->cred.session_token
+                   ? xstrdup(cfg->cred.session_token)
+                   : NULL;
     c->policy = cfg->policy;
     c->policy.service = "s3";
     c->clock_offset_s = cfg->clock_offset_s;
@@ -520,9 +545,9 @@ static void result_reset(s3_result *res) {
 
 /* One signed request. */
 typedef struct call {
-    const char *op;   /* "put", "get", "list": for logs */
+    const char *op; /* "put", "get", "list": for logs */
     const char *method;
-    const char *key;  /* NULL: the bucket itself */
+    const char *key; /* NULL: the bucket itself */
     const sigv4_param *query;
     size_t n_query;
     const sigv4_header *headers; /* extra, signed and sent */
@@ -560,7 +585,8 @@ static void safe_server_message(const s3_client *c, const char *signature, dstr 
         msg->ptr[msg->len] = '\0';
     }
     for (size_t i = 0; i < msg->len; i++)
-        if ((unsigned char)msg->ptr[i] < 0x20 || (unsigned char)msg->ptr[i] >= 0x7f) msg->ptr[i] = '?';
+        if ((unsigned char)msg->ptr[i] < 0x20 || (unsigned char)msg->ptr[i] >= 0x7f)
+            msg->ptr[i] = '?';
 }
 
 static void log_failure(const s3_client *c, const call *k, const s3_result *res) {
@@ -597,25 +623,35 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
     dstr path = {0}, url = {0}, err = {0};
     sigv4_signed sig = {0};
     raw_path(c, k->key, &path);
-    sigv4_request sreq = {.method = k->method, .host = c->host, .path = path.ptr,
-                          .path_mode = SIGV4_PATH_ENCODE_ONCE, .query = k->query, .n_query = k->n_query,
-                          .headers = k->headers, .n_headers = k->n_headers, .payload_hash = hash,
-                          .region = c->region, .service = "s3"};
+    sigv4_request sreq = {.method = k->method,
+                          .host = c->host,
+                          .path = path.ptr,
+                          .path_mode = SIGV4_PATH_ENCODE_ONCE,
+                          .query = k->query,
+                          .n_query = k->n_query,
+                          .headers = k->headers,
+                          .n_headers = k->n_headers,
+                          .payload_hash = hash,
+                          .region = c->region,
+                          .service = "s3"};
     sigv4_credentials cred = {c->access_key, c->secret, c->token};
     memset(r, 0, sizeof *r);
     if (sigv4_sha256_hex(k->body, k->body_len, hash) != 0 ||
         sigv4_sign(&sreq, &cred, (int64_t)time(NULL) + c->clock_offset_s, &sig, &err) != 0) {
         res->status = S3_FAILED;
-        dstr_printf(&res->message, "cannot sign the request: %s", err.len ? err.ptr : "SHA-256 failed");
+        dstr_printf(&res->message, "cannot sign the request: %s",
+                    err.len ? err.ptr : "SHA-256 failed");
         goto done;
     }
-    dstr_printf(&url, "%s://%s%s%s%s", c->scheme, c->host, sig.path.ptr, sig.query.len ? "?" : "", dstr_cstr(&sig.query));
+    dstr_printf(&url, "%s://%s%s%s%s", c->scheme, c->host, sig.path.ptr, sig.query.len ? "?" : "",
+                dstr_cstr(&sig.query));
     http_request_init(r, k->method, url.ptr, &c->policy);
     http_request_header(r, "Host", c->host);
     http_request_header(r, "x-amz-date", sig.amz_date);
     http_request_header(r, "x-amz-content-sha256", hash);
     if (c->token) http_request_header(r, "x-amz-security-token", c->token);
-    for (size_t i = 0; i < k->n_headers; i++) http_request_header(r, k->headers[i].name, k->headers[i].value);
+    for (size_t i = 0; i < k->n_headers; i++)
+        http_request_header(r, k->headers[i].name, k->headers[i].value);
     http_request_header(r, "Authorization", sig.authorization.ptr);
     if (k->body_len) dstr_append(&r->body, k->body, k->body_len);
     r->idempotent = 1; /* GET by nature; PUT because it sends the same bytes again */
@@ -625,8 +661,8 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
     res->http_status = r->err == HTTP_OK ? r->status : 0;
     if (r->err != HTTP_OK) {
         res->status = S3_FAILED;
-        dstr_printf(&res->message, "request to %s failed: %s (%s) after %d attempt%s", c->host, http_err_name(r->err),
-                    r->errmsg, r->attempts, r->attempts == 1 ? "" : "s");
+        dstr_printf(&res->message, "request to %s failed: %s (%s) after %d attempt%s", c->host,
+                    http_err_name(r->err), r->errmsg, r->attempts, r->attempts == 1 ? "" : "s");
     } else if (r->status < 200 || r->status > 299) {
         dstr server = {0};
         const char *signature = strstr(sig.authorization.ptr, "Signature=");
@@ -650,17 +686,23 @@ static int ends_with(const char *s, const char *suffix) {
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {}
+    while (nanosleep(&ts, &ts) != 0) {
+    }
 }
 
-s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n, int if_none_match,
-                        s3_result *res) {
+s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n,
+                        int if_none_match, s3_result *res) {
     sigv4_header headers[] = {
         {"Content-Type", ends_with(key, ".json") ? "application/json" : "application/octet-stream"},
         {"If-None-Match", "*"},
     };
-    call k = {.op = if_none_match ? "put_new" : "put", .method = "PUT", .key = key, .headers = headers,
-              .n_headers = if_none_match ? 2 : 1, .body = data, .body_len = n};
+    call k = {.op = if_none_match ? "put_new" : "put",
+              .method = "PUT",
+              .key = key,
+              .headers = headers,
+              .n_headers = if_none_match ? 2 : 1,
+              .body = data,
+              .body_len = n};
     int attempts = 0;
     /* S3 may answer a conditional write racing another with 409
      * ConditionalRequestConflict, meaning "not written, try again" */
@@ -668,7 +710,8 @@ s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t 
         http_request r;
         run_call(c, &k, &r, res);
         attempts += res->attempts;
-        int conflict = res->http_status == 409 && strcmp(res->code, "ConditionalRequestConflict") == 0;
+        int conflict =
+            res->http_status == 409 && strcmp(res->code, "ConditionalRequestConflict") == 0;
         http_request_free(&r);
         if (!conflict || round >= c->policy.retries) break;
         sleep_ms(CONFLICT_BACKOFF_MS << (round < 6 ? round : 6));
@@ -700,10 +743,13 @@ s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res
     return res->status;
 }
 
-s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page, s3_result *res) {
+s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page,
+                          s3_result *res) {
     s3_list_page_free(page);
     char max[24];
-    size_t max_keys = req->max_keys < 1 ? 1 : req->max_keys > LIST_MAX_KEYS ? LIST_MAX_KEYS : req->max_keys;
+    size_t max_keys = req->max_keys < 1               ? 1
+                      : req->max_keys > LIST_MAX_KEYS ? LIST_MAX_KEYS
+                                                      : req->max_keys;
     snprintf(max, sizeof max, "%zu", max_keys);
     sigv4_param q[6];
     size_t nq = 0;
@@ -711,8 +757,10 @@ s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page
     q[nq++] = (sigv4_param){"encoding-type", "url"};
     q[nq++] = (sigv4_param){"max-keys", max};
     if (req->prefix && *req->prefix) q[nq++] = (sigv4_param){"prefix", req->prefix};
-    if (req->continuation_token) q[nq++] = (sigv4_param){"continuation-token", req->continuation_token};
-    else if (req->start_after && *req->start_after) q[nq++] = (sigv4_param){"start-after", req->start_after};
+    if (req->continuation_token)
+        q[nq++] = (sigv4_param){"continuation-token", req->continuation_token};
+    else if (req->start_after && *req->start_after)
+        q[nq++] = (sigv4_param){"start-after", req->start_after};
     call k = {.op = "list", .method = "GET", .key = NULL, .query = q, .n_query = nq};
     http_request r;
     run_call(c, &k, &r, res);
@@ -720,7 +768,8 @@ s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page
         dstr err = {0};
         if (s3_parse_list(dstr_cstr(&r.resp_body), r.resp_body.len, page, &err) != 0) {
             res->status = S3_FAILED;
-            dstr_printf(&res->message, "unreadable ListObjectsV2 answer from %s: %s", c->host, err.ptr);
+            dstr_printf(&res->message, "unreadable ListObjectsV2 answer from %s: %s", c->host,
+                        err.ptr);
         }
         dstr_free(&err);
     }

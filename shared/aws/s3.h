@@ -34,11 +34,11 @@
 typedef struct s3_config {
     const char *bucket;
     const char *region;
-    const char *endpoint;       /* NULL or "": AWS; else "http[s]://host[:port][/base]" */
-    sigv4_credentials cred;     /* strings are copied */
-    http_policy policy;         /* timeout_ms, retries, backoff_ms (service is set to "s3") */
-    http_tls tls;               /* CA location; NULLs: libcurl's default */
-    int64_t clock_offset_s;     /* added to the signing clock; 0 except in clock-skew tests */
+    const char *endpoint;   /* NULL or "": AWS; else "http[s]://host[:port][/base]" */
+    sigv4_credentials cred; /* strings are copied */
+    http_policy policy;     /* timeout_ms, retries, backoff_ms (service is set to "s3") */
+    http_tls tls;           /* CA location; NULLs: libcurl's default */
+    int64_t clock_offset_s; /* added to the signing clock; 0 except in clock-skew tests */
 } s3_config;
 
 typedef struct s3_client s3_client;
@@ -52,10 +52,10 @@ typedef enum s3_status {
 
 typedef struct s3_result {
     s3_status status;
-    long http_status;         /* of the final attempt; 0 when nothing answered */
-    int attempts;             /* network attempts, retries included */
-    char code[S3_CODE_MAX];   /* S3's <Code> ("NoSuchBucket"), "" if none */
-    dstr message;             /* for people; "" on success */
+    long http_status;       /* of the final attempt; 0 when nothing answered */
+    int attempts;           /* network attempts, retries included */
+    char code[S3_CODE_MAX]; /* S3's <Code> ("NoSuchBucket"), "" if none */
+    dstr message;           /* for people; "" on success */
 } s3_result;
 
 typedef struct s3_list_request {
@@ -66,7 +66,7 @@ typedef struct s3_list_request {
 } s3_list_request;
 
 typedef struct s3_list_page {
-    char **keys;      /* n object keys, decoded, ascending */
+    char **keys; /* n object keys, decoded, ascending */
     size_t n;
     int truncated;    /* S3's IsTruncated */
     char *next_token; /* NextContinuationToken, NULL if none */
@@ -82,13 +82,14 @@ void s3_client_free(s3_client *c);
  * means an earlier attempt of this same call may be the one that created it).
  * Content-Type: application/json for keys ending ".json", else
  * application/octet-stream. */
-s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n, int if_none_match,
-                        s3_result *res);
+s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n,
+                        int if_none_match, s3_result *res);
 /* GetObject into out (replaced; binary-safe). */
 s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res);
 /* One ListObjectsV2 call (list-type=2, encoding-type=url; keys come back
  * decoded). page is replaced. */
-s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page, s3_result *res);
+s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page,
+                          s3_result *res);
 
 /* Appends the URL of key (NULL: the bucket itself, as listings use it). */
 void s3_object_url(const s3_client *c, const char *key, dstr *out);

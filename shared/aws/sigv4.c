@@ -45,7 +45,8 @@ int sigv4_sha256_hex(const void *data, size_t n, char hex[SIGV4_HEX_LEN + 1]) {
     unsigned char md[KEY_LEN];
     unsigned int len = 0;
     hex[0] = '\0';
-    if (!impls_ready() || !EVP_Digest(n ? data : "", n, md, &len, sha256_impl, NULL) || len != KEY_LEN)
+    if (!impls_ready() || !EVP_Digest(n ? data : "", n, md, &len, sha256_impl, NULL) ||
+        len != KEY_LEN)
         return -1;
     to_hex(md, KEY_LEN, hex);
     return 0;
@@ -53,10 +54,11 @@ int sigv4_sha256_hex(const void *data, size_t n, char hex[SIGV4_HEX_LEN + 1]) {
 
 /* out = HMAC-SHA256(key, msg); ctx already has its digest set, so a re-init
  * with a new key is cheap (setting the digest each time would fetch it). */
-static int hmac(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len, const char *msg, size_t msg_len,
-                unsigned char out[KEY_LEN]) {
+static int hmac(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len, const char *msg,
+                size_t msg_len, unsigned char out[KEY_LEN]) {
     size_t len = 0;
-    return EVP_MAC_init(ctx, key, key_len, NULL) && EVP_MAC_update(ctx, (const unsigned char *)msg, msg_len) &&
+    return EVP_MAC_init(ctx, key, key_len, NULL) &&
+                   EVP_MAC_update(ctx, (const unsigned char *)msg, msg_len) &&
                    EVP_MAC_final(ctx, out, &len, KEY_LEN) && len == KEY_LEN
                ? 0
                : -1;
@@ -64,7 +66,8 @@ static int hmac(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len, cons
 
 static EVP_MAC_CTX *hmac_sha256_ctx(void) {
     char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_impl);
     if (ctx && !EVP_MAC_CTX_set_params(ctx, params)) {
         EVP_MAC_CTX_free(ctx);
@@ -76,8 +79,9 @@ static EVP_MAC_CTX *hmac_sha256_ctx(void) {
 /* signature_hex = hex(HMAC(kSigning, sts)), kSigning derived from the secret
  * through date, region, service and "aws4_request". Every key, and the
  * "AWS4"+secret buffer, is wiped before returning. */
-static int compute_signature(const char *secret, const char *date8, const char *region, const char *service,
-                             const dstr *sts, char signature_hex[SIGV4_HEX_LEN + 1]) {
+static int compute_signature(const char *secret, const char *date8, const char *region,
+                             const char *service, const dstr *sts,
+                             char signature_hex[SIGV4_HEX_LEN + 1]) {
     EVP_MAC_CTX *ctx = hmac_sha256_ctx();
     if (!ctx) return -1;
     size_t slen = strlen(secret);
@@ -85,7 +89,8 @@ static int compute_signature(const char *secret, const char *date8, const char *
     if (!k_secret) abort();
     memcpy(k_secret, "AWS4", 4);
     memcpy(k_secret + 4, secret, slen);
-    unsigned char k_date[KEY_LEN], k_region[KEY_LEN], k_service[KEY_LEN], k_signing[KEY_LEN], sig[KEY_LEN];
+    unsigned char k_date[KEY_LEN], k_region[KEY_LEN], k_service[KEY_LEN], k_signing[KEY_LEN],
+        sig[KEY_LEN];
     int rc = hmac(ctx, k_secret, slen + 4, date8, strlen(date8), k_date) == 0 &&
                      hmac(ctx, k_date, KEY_LEN, region, strlen(region), k_region) == 0 &&
                      hmac(ctx, k_region, KEY_LEN, service, strlen(service), k_service) == 0 &&
@@ -108,8 +113,8 @@ static int compute_signature(const char *secret, const char *date8, const char *
 /* ---- canonical pieces ------------------------------------------------------------ */
 
 static int unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 void sigv4_uri_encode(dstr *out, const char *s, size_t n, int keep_slash) {
@@ -127,9 +132,9 @@ void sigv4_uri_encode(dstr *out, const char *s, size_t n, int keep_slash) {
 }
 
 typedef struct kv {
-    char *name;  /* encoded param name / lower-cased header name */
-    char *value; /* encoded param value / canonical header value */
-    size_t order;/* input position: keeps repeated header names in order */
+    char *name;   /* encoded param name / lower-cased header name */
+    char *value;  /* encoded param value / canonical header value */
+    size_t order; /* input position: keeps repeated header names in order */
 } kv;
 
 static int cmp_kv(const void *a, const void *b) {
@@ -227,7 +232,8 @@ static int scope_part_valid(const char *s) {
 
 /* Names the signer adds itself: the caller passing one would sign it twice. */
 static const char *reserved_header(const char *lower, int is_s3, int has_token) {
-    if (strcmp(lower, "host") == 0 || strcmp(lower, "x-amz-date") == 0 || strcmp(lower, "authorization") == 0)
+    if (strcmp(lower, "host") == 0 || strcmp(lower, "x-amz-date") == 0 ||
+        strcmp(lower, "authorization") == 0)
         return lower;
     if (is_s3 && strcmp(lower, "x-amz-content-sha256") == 0) return lower;
     if (has_token && strcmp(lower, "x-amz-security-token") == 0) return lower;
@@ -235,8 +241,8 @@ static const char *reserved_header(const char *lower, int is_s3, int has_token) 
 }
 
 /* All headers to sign, sorted; -1 with err on a bad or reserved header. */
-static int collect_headers(const sigv4_request *req, const sigv4_credentials *cred, const char *amz_date, kv **out,
-                           size_t *count, dstr *err) {
+static int collect_headers(const sigv4_request *req, const sigv4_credentials *cred,
+                           const char *amz_date, kv **out, size_t *count, dstr *err) {
     int is_s3 = strcmp(req->service, "s3") == 0;
     int has_token = cred->session_token && *cred->session_token;
     size_t n = 0, cap = req->n_headers + 4;
@@ -263,8 +269,12 @@ static int collect_headers(const sigv4_request *req, const sigv4_credentials *cr
     size_t order = req->n_headers;
     v[n++] = (kv){lowercase("host"), canonical_value(req->host), order++};
     v[n++] = (kv){lowercase("x-amz-date"), canonical_value(amz_date), order++};
-    if (is_s3) v[n++] = (kv){lowercase("x-amz-content-sha256"), canonical_value(req->payload_hash), order++};
-    if (has_token) v[n++] = (kv){lowercase("x-amz-security-token"), canonical_value(cred->session_token), order++};
+    if (is_s3)
+        v[n++] =
+            (kv){lowercase("x-amz-content-sha256"), canonical_value(req->payload_hash), order++};
+    if (has_token)
+        v[n++] =
+            (kv){lowercase("x-amz-security-token"), canonical_value(cred->session_token), order++};
     qsort(v, n, sizeof *v, cmp_header);
     *out = v;
     *count = n;
@@ -315,13 +325,15 @@ static const char *request_problem(const sigv4_request *req, const sigv4_credent
     if (req->path_mode != SIGV4_PATH_ENCODE_ONCE && req->path_mode != SIGV4_PATH_ENCODE_TWICE &&
         req->path_mode != SIGV4_PATH_AS_IS)
         return "unknown path mode";
-    if (req->path_mode == SIGV4_PATH_AS_IS && strpbrk(req->path, " \t\r\n")) return "an encoded path has white space";
+    if (req->path_mode == SIGV4_PATH_AS_IS && strpbrk(req->path, " \t\r\n"))
+        return "an encoded path has white space";
     if (!word_valid(req->payload_hash)) return "bad or missing payload hash";
     if (!scope_part_valid(req->region)) return "bad or missing region";
     if (!scope_part_valid(req->service)) return "bad or missing service";
     if (!scope_part_valid(cred->access_key_id)) return "bad or missing access key id";
     if (!cred->secret_access_key || !*cred->secret_access_key) return "missing secret access key";
-    if (cred->session_token && strpbrk(cred->session_token, "\r\n")) return "session token has CR/LF";
+    if (cred->session_token && strpbrk(cred->session_token, "\r\n"))
+        return "session token has CR/LF";
     if (req->n_query && !req->query) return "query count without parameters";
     if (req->n_headers && !req->headers) return "header count without headers";
     for (size_t i = 0; i < req->n_query; i++)
@@ -332,7 +344,9 @@ static const char *request_problem(const sigv4_request *req, const sigv4_credent
 static int format_date(int64_t now, char amz_date[SIGV4_DATE_LEN + 1]) {
     time_t t = (time_t)now;
     struct tm tm;
-    if ((int64_t)t != now || !gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1000 || tm.tm_year + 1900 > 9999) return -1;
+    if ((int64_t)t != now || !gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1000 ||
+        tm.tm_year + 1900 > 9999)
+        return -1;
     return strftime(amz_date, SIGV4_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm) == SIGV4_DATE_LEN ? 0 : -1;
 }
 
@@ -346,8 +360,8 @@ static void signed_clear(sigv4_signed *out) {
     out->amz_date[0] = '\0';
 }
 
-int sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred, int64_t now, sigv4_signed *out,
-               dstr *err) {
+int sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred, int64_t now,
+               sigv4_signed *out, dstr *err) {
     signed_clear(out);
     const char *problem = request_problem(req, cred);
     if (problem) {
@@ -355,7 +369,8 @@ int sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred, int64_t 
         return -1;
     }
     if (format_date(now, out->amz_date) != 0) {
-        dstr_printf(err, "sigv4: clock value %lld is outside what a SigV4 date can hold", (long long)now);
+        dstr_printf(err, "sigv4: clock value %lld is outside what a SigV4 date can hold",
+                    (long long)now);
         return -1;
     }
     if (!impls_ready()) {
@@ -383,13 +398,15 @@ int sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred, int64_t 
     date8[8] = '\0';
     int rc = sigv4_sha256_hex(cr->ptr, cr->len, cr_hash);
     if (rc == 0) {
-        dstr_printf(&out->string_to_sign, ALGORITHM "\n%s\n%s/%s/%s/" SCOPE_END "\n%s", out->amz_date, date8,
-                    req->region, req->service, cr_hash);
-        rc = compute_signature(cred->secret_access_key, date8, req->region, req->service, &out->string_to_sign,
-                               signature);
+        dstr_printf(&out->string_to_sign, ALGORITHM "\n%s\n%s/%s/%s/" SCOPE_END "\n%s",
+                    out->amz_date, date8, req->region, req->service, cr_hash);
+        rc = compute_signature(cred->secret_access_key, date8, req->region, req->service,
+                               &out->string_to_sign, signature);
     }
     if (rc == 0) {
-        dstr_printf(&out->authorization, ALGORITHM " Credential=%s/%s/%s/%s/" SCOPE_END ", SignedHeaders=%s, Signature=%s",
+        dstr_printf(&out->authorization,
+                    ALGORITHM " Credential=%s/%s/%s/%s/" SCOPE_END
+                              ", SignedHeaders=%s, Signature=%s",
                     cred->access_key_id, date8, req->region, req->service, names.ptr, signature);
         OPENSSL_cleanse(signature, sizeof signature);
     } else {

@@ -38,11 +38,11 @@ typedef struct sigv4_credentials {
 
 /* How req->path becomes the canonical URI (and the URL path). */
 typedef enum sigv4_path_mode {
-    SIGV4_PATH_ENCODE_ONCE, /* raw path; each byte outside A-Za-z0-9-._~/ is
+    SIGV4_PATH_ENCODE_ONCE,  /* raw path; each byte outside A-Za-z0-9-._~/ is
                                %XX-encoded once: S3's rule; URL path = canonical */
-    SIGV4_PATH_ENCODE_TWICE,/* raw path; URL path = encoded once, canonical URI =
+    SIGV4_PATH_ENCODE_TWICE, /* raw path; URL path = encoded once, canonical URI =
                                that encoded again: every other service's rule */
-    SIGV4_PATH_AS_IS        /* already the canonical URI, sent as given */
+    SIGV4_PATH_AS_IS         /* already the canonical URI, sent as given */
 } sigv4_path_mode;
 
 typedef struct sigv4_param {
@@ -51,14 +51,14 @@ typedef struct sigv4_param {
 } sigv4_param;
 
 typedef struct sigv4_header {
-    const char *name;  /* any case */
+    const char *name; /* any case */
     const char *value;
 } sigv4_header;
 
 typedef struct sigv4_request {
-    const char *method;       /* "GET", "PUT", ... */
-    const char *host;         /* "bucket.s3.eu-west-1.amazonaws.com", "127.0.0.1:8000" */
-    const char *path;         /* starts with '/'; see path_mode */
+    const char *method; /* "GET", "PUT", ... */
+    const char *host;   /* "bucket.s3.eu-west-1.amazonaws.com", "127.0.0.1:8000" */
+    const char *path;   /* starts with '/'; see path_mode */
     sigv4_path_mode path_mode;
     const sigv4_param *query; /* any order */
     size_t n_query;

@@ -44,8 +44,8 @@
 typedef struct s3_store {
     s3_client *client;
     char *bucket;
-    char *prefix;   /* "" or "a/b/" (with the '/') */
-    dstr object;    /* scratch: the object key of the current call */
+    char *prefix; /* "" or "a/b/" (with the '/') */
+    dstr object;  /* scratch: the object key of the current call */
 } s3_store;
 
 static s3_store *sstore(store *s) { return s->impl; }
@@ -58,14 +58,16 @@ static const char *object_key(s3_store *ss, const char *key) {
 }
 
 static store_status fail_s3(store *s, const char *op, const char *key, const s3_result *res) {
-    return store_fail(s, STORE_IO, "%s 's3://%s/%s': %s", op, sstore(s)->bucket, key, dstr_cstr(&res->message));
+    return store_fail(s, STORE_IO, "%s 's3://%s/%s': %s", op, sstore(s)->bucket, key,
+                      dstr_cstr(&res->message));
 }
 
 /* A put_new answered 412 after retries: did our own first attempt land? */
 static int holds_exactly(s3_store *ss, const char *object, const void *data, size_t n) {
     dstr got = {0};
     s3_result res = {0};
-    int same = s3_get_object(ss->client, object, &got, &res) == S3_OK && got.len == n && memcmp(got.ptr, data, n) == 0;
+    int same = s3_get_object(ss->client, object, &got, &res) == S3_OK && got.len == n &&
+               memcmp(got.ptr, data, n) == 0;
     dstr_free(&got);
     s3_result_free(&res);
     return same;
@@ -78,14 +80,12 @@ static store_status s3_put(store *s, const char *key, const void *data, size_t n
     s3_result res = {0};
     store_status st = STORE_OK;
     switch (s3_put_object(ss->client, object, data, n, create_only, &res)) {
-    case S3_OK:
-        break;
+    case S3_OK: break;
     case S3_PRECONDITION_FAILED:
         if (create_only && res.attempts > 1 && holds_exactly(ss, object, data, n)) break;
         st = store_fail(s, STORE_EXISTS, "%s '%s': key exists", op, key);
         break;
-    default:
-        st = fail_s3(s, op, object, &res);
+    default: st = fail_s3(s, op, object, &res);
     }
     s3_result_free(&res);
     return st;
@@ -97,13 +97,9 @@ static store_status s3_get(store *s, const char *key, dstr *out) {
     s3_result res = {0};
     store_status st = STORE_OK;
     switch (s3_get_object(ss->client, object, out, &res)) {
-    case S3_OK:
-        break;
-    case S3_NOT_FOUND:
-        st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key);
-        break;
-    default:
-        st = fail_s3(s, "get", object, &res);
+    case S3_OK: break;
+    case S3_NOT_FOUND: st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key); break;
+    default: st = fail_s3(s, "get", object, &res);
     }
     s3_result_free(&res);
     return st;
@@ -134,10 +130,13 @@ static store_status s3_list(store *s, const char *prefix, const char *start_afte
     s3_result res = {0};
     for (int calls = 0; st == STORE_OK; calls++) {
         if (calls == LIST_CALLS_MAX) {
-            st = store_fail(s, STORE_IO, "list 's3://%s/%s': no end after %d pages", ss->bucket, full_prefix.ptr, calls);
+            st = store_fail(s, STORE_IO, "list 's3://%s/%s': no end after %d pages", ss->bucket,
+                            full_prefix.ptr, calls);
             break;
         }
-        s3_list_request req = {.prefix = full_prefix.ptr, .start_after = full_after.ptr, .continuation_token = token,
+        s3_list_request req = {.prefix = full_prefix.ptr,
+                               .start_after = full_after.ptr,
+                               .continuation_token = token,
                                .max_keys = max_keys - page->n};
         if (s3_list_objects(ss->client, &req, &sp, &res) != S3_OK) {
             st = fail_s3(s, "list", full_prefix.ptr, &res);
@@ -153,8 +152,10 @@ static store_status s3_list(store *s, const char *prefix, const char *start_afte
             break;
         }
         if (!sp.next_token || (token && strcmp(token, sp.next_token) == 0)) {
-            st = store_fail(s, STORE_IO, "list 's3://%s/%s': a truncated answer without a new continuation token",
-                            ss->bucket, full_prefix.ptr);
+            st =
+                store_fail(s, STORE_IO,
+                           "list 's3://%s/%s': a truncated answer without a new continuation token",
+                           ss->bucket, full_prefix.ptr);
             break;
         }
         free(token);
@@ -222,8 +223,8 @@ int store_s3_open(store *s, const store_url *url, dstr *err) {
     cfg.tls.ca_file = env_first("HTTP_CA_FILE", "SSL_CERT_FILE");
     const char *missing = !cfg.cred.access_key_id       ? "AWS_ACCESS_KEY_ID is not set"
                           : !cfg.cred.secret_access_key ? "AWS_SECRET_ACCESS_KEY is not set"
-                          : !cfg.region                 ? "no region: set AWS_REGION (or AWS_DEFAULT_REGION)"
-                                                        : NULL;
+                          : !cfg.region ? "no region: set AWS_REGION (or AWS_DEFAULT_REGION)"
+                                        : NULL;
     if (missing) {
         dstr_printf(err, "S3 store s3://%s: %s", url->bucket, missing);
         return -1;
@@ -233,7 +234,8 @@ int store_s3_open(store *s, const store_url *url, dstr *err) {
         env_long("S3_HTTP_RETRIES", DEFAULT_RETRIES, 0, 10, &retries, err) != 0 ||
         env_long("S3_HTTP_BACKOFF_MS", DEFAULT_BACKOFF_MS, 0, 60000, &backoff, err) != 0)
         return -1;
-    cfg.policy = (http_policy){.service = "s3", .timeout_ms = timeout, .retries = (int)retries, .backoff_ms = backoff};
+    cfg.policy = (http_policy){
+        .service = "s3", .timeout_ms = timeout, .retries = (int)retries, .backoff_ms = backoff};
 
     s3_store *ss = calloc(1, sizeof *ss);
     if (!ss) abort();

@@ -42,12 +42,9 @@ static double decision_atr(const features *f, const decision_params *p, decision
         return NAN;
     }
     double atr = f->tf[p->atr_tf].atr;
-    if (isnan(atr))
-        add_reason(d, "atr unknown");
-    else if (!(atr > 0 && isfinite(atr)))
-        add_reason(d, "atr %g not > 0", atr);
-    else
-        return atr;
+    if (isnan(atr)) add_reason(d, "atr unknown");
+    else if (!(atr > 0 && isfinite(atr))) add_reason(d, "atr %g not > 0", atr);
+    else return atr;
     return NAN;
 }
 
@@ -79,8 +76,7 @@ static void decide_directional(const decision_input *in, const decision_params *
     if (!(d->prob >= p->min_prob - GATE_TOLERANCE))
         add_reason(d, "prob %.2f < min %.2f", d->prob, p->min_prob);
     double spread = f ? f->spread_bps : NAN;
-    if (isnan(spread))
-        add_reason(d, "spread unknown");
+    if (isnan(spread)) add_reason(d, "spread unknown");
     else if (spread > p->max_spread_bps)
         add_reason(d, "spread %.1f bps > max %.1f", spread, p->max_spread_bps);
 
@@ -89,8 +85,7 @@ static void decide_directional(const decision_input *in, const decision_params *
     if (!isfinite(mid)) add_reason(d, "no mid price");
     if (isfinite(pred->entry) && fabs(pred->entry - mid) <= DECISION_ENTRY_MAX_ATR * atr)
         d->entry = pred->entry; /* false whenever mid or atr is NAN */
-    else
-        d->entry = mid;
+    else d->entry = mid;
     if (!isfinite(d->entry) || isnan(atr)) return; /* reasons already given */
 
     set_levels(d, side, atr, side > 0 ? pred->resistance : pred->support, p);
@@ -121,9 +116,7 @@ void decision_make(const decision_input *in, const decision_params *params, deci
     decide_directional(in, params, out);
 }
 
-static void json_key(dstr *out, const char *key) {
-    dstr_printf(out, ",\"%s\":", key);
-}
+static void json_key(dstr *out, const char *key) { dstr_printf(out, ",\"%s\":", key); }
 
 void decision_to_json(const decision *d, dstr *out) {
     dstr_puts(out, "{\"symbol\":");
@@ -133,7 +126,8 @@ void decision_to_json(const decision *d, dstr *out) {
     const struct {
         const char *key;
         double value;
-    } nums[] = {{"prob", d->prob}, {"entry", d->entry}, {"tp", d->tp}, {"sl", d->sl}, {"rr", d->rr}};
+    } nums[] = {
+        {"prob", d->prob}, {"entry", d->entry}, {"tp", d->tp}, {"sl", d->sl}, {"rr", d->rr}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
         json_key(out, nums[i].key);
         dstr_json_num(out, nums[i].value);

@@ -57,10 +57,10 @@ double ind_rsi_last(const double *in, size_t n, int period);
 
 /* Wilder's average true range. TR[i] = max(high-low, |high-close[i-1]|,
  * |low-close[i-1]|) from i = 1; ATR[p] is the mean of TR[1..p]. */
-ptrdiff_t ind_atr(const double *high, const double *low, const double *close,
-                  size_t n, int period, double *out);
-double ind_atr_last(const double *high, const double *low, const double *close,
-                    size_t n, int period);
+ptrdiff_t ind_atr(const double *high, const double *low, const double *close, size_t n, int period,
+                  double *out);
+double ind_atr_last(const double *high, const double *low, const double *close, size_t n,
+                    int period);
 
 /* MACD = EMA(fast) - EMA(slow), both seeded at index slow-1 (the fast one
  * with the mean of the `fast` values ending there, as TA-Lib's TA_MACD);
@@ -73,8 +73,8 @@ typedef struct ind_macd_value {
     double hist;
 } ind_macd_value;
 
-ptrdiff_t ind_macd(const double *in, size_t n, int fast, int slow, int signal,
-                   double *macd, double *signal_out, double *hist);
+ptrdiff_t ind_macd(const double *in, size_t n, int fast, int slow, int signal, double *macd,
+                   double *signal_out, double *hist);
 ind_macd_value ind_macd_last(const double *in, size_t n, int fast, int slow, int signal);
 
 /* Bollinger bands: middle = SMA(p); upper/lower = middle +/- k * population
@@ -85,8 +85,8 @@ typedef struct ind_bbands_value {
     double lower;
 } ind_bbands_value;
 
-ptrdiff_t ind_bbands(const double *in, size_t n, int period, double k,
-                     double *upper, double *middle, double *lower);
+ptrdiff_t ind_bbands(const double *in, size_t n, int period, double k, double *upper,
+                     double *middle, double *lower);
 ind_bbands_value ind_bbands_last(const double *in, size_t n, int period, double k);
 
 /* VWAP anchored at index 0 of the arrays given (pass a slice to anchor
@@ -94,8 +94,8 @@ ind_bbands_value ind_bbands_last(const double *in, size_t n, int period, double 
  * (high+low+close)/3 times volume over cumulative volume. NaN until some
  * volume has traded; a negative or NaN volume makes that bar and every later
  * one NaN. */
-ptrdiff_t ind_vwap(const double *high, const double *low, const double *close,
-                   const double *volume, size_t n, double *out);
+ptrdiff_t ind_vwap(const double *high, const double *low, const double *close, const double *volume,
+                   size_t n, double *out);
 double ind_vwap_last(const double *high, const double *low, const double *close,
                      const double *volume, size_t n);
 

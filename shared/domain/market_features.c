@@ -85,8 +85,9 @@ static void tf_compute(const candles *c, int64_t interval, int atr_period, tf_fe
     t->bb_pctb = width > 0 ? (t->close - b.lower) / width : width == 0 ? 0.5 : NAN;
 
     size_t w = n < FEAT_WINDOW ? 0 : FEAT_WINDOW; /* VWAP needs the whole window */
-    t->vwap = w ? ind_vwap_last(col.high + n - w, col.low + n - w, cl + n - w, col.volume + n - w, w)
-                : NAN;
+    t->vwap =
+        w ? ind_vwap_last(col.high + n - w, col.low + n - w, cl + n - w, col.volume + n - w, w)
+          : NAN;
     t->rvol20 = ind_realised_vol_last(cl, n, 20);
     t->ret1 = return_over(cl, n, 1);
     t->ret20 = return_over(cl, n, 20);
@@ -178,10 +179,8 @@ void features_lack_describe(unsigned lack, char *buf, size_t cap) {
 
 /* 7 significant digits: a BTC price keeps its 0.1 tick. */
 static void json_num7(dstr *out, double v) {
-    if (isfinite(v))
-        dstr_printf(out, "%.7g", v);
-    else
-        dstr_puts(out, "null");
+    if (isfinite(v)) dstr_printf(out, "%.7g", v);
+    else dstr_puts(out, "null");
 }
 
 static void json_key_num(dstr *out, const char *key, double v) {
@@ -195,9 +194,10 @@ void features_to_json(const features *f, dstr *out) {
     dstr_printf(out, ",\"now\":%" PRId64 ",\"atr_period\":%d,\"tf\":{", f->now_ms, f->atr_period);
     for (int i = 0; i < TF_COUNT; i++) {
         const tf_features *t = &f->tf[i];
-        dstr_printf(out, "%s\"%s\":{\"n\":%d,\"gaps\":%d", i ? "," : "", tf_name((timeframe)i), t->n,
-                    t->gaps);
-        for (size_t k = 0; k < N_TF_FIELDS; k++) json_key_num(out, tf_fields[k].key, tf_field(t, k));
+        dstr_printf(out, "%s\"%s\":{\"n\":%d,\"gaps\":%d", i ? "," : "", tf_name((timeframe)i),
+                    t->n, t->gaps);
+        for (size_t k = 0; k < N_TF_FIELDS; k++)
+            json_key_num(out, tf_fields[k].key, tf_field(t, k));
         dstr_putc(out, '}');
     }
     dstr_puts(out, "},\"book\":{\"bid\":");
@@ -215,7 +215,7 @@ void features_to_json(const features *f, dstr *out) {
 /* ---- snapshot_check ------------------------------------------------------ */
 
 __attribute__((format(printf, 3, 4))) static int reject(char *reason, size_t cap, const char *fmt,
-                                                          ...) {
+                                                        ...) {
     if (cap) {
         va_list ap;
         va_start(ap, fmt);

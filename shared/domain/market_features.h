@@ -35,17 +35,17 @@
 #include "platform/dstr.h"
 #include "domain/marketdata.h"
 
-#define FEAT_MIN_CANDLES 60   /* snapshot_check's minimum per timeframe */
-#define FEAT_MAX_BARS 512     /* older candles are ignored */
-#define FEAT_WINDOW 20        /* VWAP, swing levels (Bollinger, rvol use 20 too) */
+#define FEAT_MIN_CANDLES 60 /* snapshot_check's minimum per timeframe */
+#define FEAT_MAX_BARS 512   /* older candles are ignored */
+#define FEAT_WINDOW 20      /* VWAP, swing levels (Bollinger, rvol use 20 too) */
 #define FEAT_BOOK_LEVELS 10
-#define FEAT_ATR_PERIOD 14    /* the default; features_compute takes the period */
-#define FEAT_GRACE_MS 60000   /* snapshot_check's tolerance for latency and clock skew */
+#define FEAT_ATR_PERIOD 14  /* the default; features_compute takes the period */
+#define FEAT_GRACE_MS 60000 /* snapshot_check's tolerance for latency and clock skew */
 
 typedef struct tf_features {
-    int n;               /* candles used */
-    int gaps;            /* open_time steps larger than the interval (tolerated) */
-    int64_t close_time;  /* of the newest candle; 0 when none */
+    int n;              /* candles used */
+    int gaps;           /* open_time steps larger than the interval (tolerated) */
+    int64_t close_time; /* of the newest candle; 0 when none */
     double close, ema20, ema50, rsi14, atr;
     double macd, macd_signal, macd_hist;
     double bb_upper, bb_mid, bb_lower, bb_pctb;
@@ -69,7 +69,7 @@ enum {
     FEAT_LACK_1H = 1u << TF_1H,
     FEAT_LACK_4H = 1u << TF_4H,
     FEAT_LACK_1D = 1u << TF_1D,
-    FEAT_LACK_BOOK = 1u << TF_COUNT,        /* empty side, bad or crossed prices */
+    FEAT_LACK_BOOK = 1u << TF_COUNT,         /* empty side, bad or crossed prices */
     FEAT_LACK_PREMIUM = 1u << (TF_COUNT + 1) /* mark price missing or <= 0 */
 };
 

@@ -38,13 +38,13 @@ typedef enum timeframe { TF_5M, TF_1H, TF_4H, TF_1D, TF_COUNT } timeframe;
 
 typedef struct snapshot {
     char symbol[24];
-    int64_t now_ms;            /* when the snapshot was taken */
-    candles tf[TF_COUNT];      /* closed candles only */
+    int64_t now_ms;       /* when the snapshot was taken */
+    candles tf[TF_COUNT]; /* closed candles only */
     order_book book;
     premium_index premium;
 } snapshot;
 
-const char *tf_name(timeframe tf);     /* "5m", "1h", "4h", "1d" */
+const char *tf_name(timeframe tf); /* "5m", "1h", "4h", "1d" */
 int64_t tf_ms(timeframe tf);
 int tf_parse(const char *name, timeframe *out); /* 0, or -1 when not one of the four */
 

@@ -88,12 +88,9 @@ void model_predict(const features *f, prediction *out) {
     int score = votes[TF_5M] + votes[TF_1H] + votes[TF_4H] + votes[TF_1D];
 
     const char *why = NULL;
-    if (atr_pct < MODEL_ATR_PCT_MIN)
-        why = "too quiet";
-    else if (atr_pct > MODEL_ATR_PCT_MAX)
-        why = "too wild";
-    else
-        why = flat_reason(votes, score, m->rsi14);
+    if (atr_pct < MODEL_ATR_PCT_MIN) why = "too quiet";
+    else if (atr_pct > MODEL_ATR_PCT_MAX) why = "too wild";
+    else why = flat_reason(votes, score, m->rsi14);
 
     char verdict[40];
     if (why) {

@@ -11,14 +11,14 @@ typedef enum direction { DIR_FLAT = 0, DIR_LONG, DIR_SHORT } direction;
 
 typedef struct prediction {
     direction dir;
-    double prob;                      /* 0..1 */
+    double prob;                       /* 0..1 */
     double support, resistance, entry; /* NAN when absent */
     char rationale[512];
-    char predictor[16];               /* "builtin", "gemini" */
-    int failed;                       /* 1: FLAT because the predictor could not answer */
+    char predictor[16]; /* "builtin", "gemini" */
+    int failed;         /* 1: FLAT because the predictor could not answer */
 } prediction;
 
-const char *direction_name(direction d); /* "LONG", "SHORT", "FLAT" */
+const char *direction_name(direction d);            /* "LONG", "SHORT", "FLAT" */
 int direction_parse(const char *s, direction *out); /* 0, or -1 if not one of the three */
 /* A FLAT prediction carrying why (printf-style). */
 void prediction_flat(prediction *p, const char *predictor, const char *fmt, ...)

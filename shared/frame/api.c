@@ -60,16 +60,16 @@ int api_query_symbol(const apigw_event *ev, apigw_response *res, const char **ou
     return 0;
 }
 
-int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def,
-                   long min, long max, long *out) {
+int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def, long min,
+                   long max, long *out) {
     const char *s = apigw_query(ev, name);
     if (!s) {
         *out = def;
         return 0;
     }
     if (cfg_parse_long(s, min, max, out)) {
-        api_error(res, 400, "invalid_parameter", "%s must be a whole number from %ld to %ld",
-                  name, min, max);
+        api_error(res, 400, "invalid_parameter", "%s must be a whole number from %ld to %ld", name,
+                  min, max);
         return -1;
     }
     return 0;
@@ -133,8 +133,8 @@ static void route_http(const api_function *fn, api_ctx *ctx, const apigw_event *
         const api_route *r = &fn->routes[i];
         if (strcmp(r->path, ev->path) != 0) continue;
         if (!method_allowed(r->methods, ev->method)) {
-            api_error(res, 405, "method_not_allowed", "%s is not allowed on %s; use %s",
-                      ev->method, r->path, r->methods);
+            api_error(res, 405, "method_not_allowed", "%s is not allowed on %s; use %s", ev->method,
+                      r->path, r->methods);
             apigw_add_header(res, "allow", r->methods);
             return;
         }
@@ -243,8 +243,8 @@ static void discard_invocation_log(api_ctx *ctx) {
 
 static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
     struct api_state *st = vst;
-    api_ctx ctx = {.cfg = &st->cfg, .inv = inv, .state = st,
-                   .deadline_ms = inv->deadline_ms - API_RESERVE_MS};
+    api_ctx ctx = {
+        .cfg = &st->cfg, .inv = inv, .state = st, .deadline_ms = inv->deadline_ms - API_RESERVE_MS};
     if (!st->fn->no_invocation_log) {
         invlog_begin(&st->log, st->fn->name, inv->request_id, rt_now_ms(), 0);
         ctx.finish = write_invocation_log;

@@ -38,14 +38,14 @@
 typedef struct api_ctx {
     const cfg *cfg;
     const rt_invocation *inv;
-    int64_t deadline_ms;       /* Lambda's deadline minus API_RESERVE_MS */
+    int64_t deadline_ms; /* Lambda's deadline minus API_RESERVE_MS */
     /* Called once the answer is ready (HTTP: before it is rendered); returns
      * how many of the invocation's records could not be written. api_main
      * sets it to write the invocation log; NULL: nothing to do. */
     int (*finish)(struct api_ctx *ctx);
     /* Drops the invocation log (a health probe keeps none); NULL: no log. */
     void (*discard)(struct api_ctx *ctx);
-    struct api_state *state;   /* private */
+    struct api_state *state; /* private */
 } api_ctx;
 
 typedef void (*api_http_fn)(api_ctx *ctx, const apigw_event *ev, apigw_response *res);
@@ -81,8 +81,8 @@ void api_error(apigw_response *res, int status, const char *code, const char *fm
 
 /* Query helpers: on a bad value they fill res with a 400 and return -1. */
 int api_query_symbol(const apigw_event *ev, apigw_response *res, const char **out);
-int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def,
-                   long min, long max, long *out);
+int api_query_long(const apigw_event *ev, apigw_response *res, const char *name, long def, long min,
+                   long max, long *out);
 
 /* Exposed for tests: runs one event through fn without the Runtime API
  * (ctx->finish, when set, is called as api_main would). */

@@ -26,14 +26,14 @@ typedef enum apigw_kind {
 
 typedef struct apigw_event {
     apigw_kind kind;
-    cJSON *root;              /* owned: the whole event */
+    cJSON *root; /* owned: the whole event */
     /* APIGW_HTTP */
-    const char *method;       /* "GET", ... */
-    const char *path;         /* rawPath without the stage prefix */
-    const char *raw_query;    /* "" when none */
-    const cJSON *query;       /* queryStringParameters object, or NULL */
-    const cJSON *headers;     /* object, or NULL */
-    char *body;               /* owned, decoded, NUL-terminated; NULL when none */
+    const char *method;    /* "GET", ... */
+    const char *path;      /* rawPath without the stage prefix */
+    const char *raw_query; /* "" when none */
+    const cJSON *query;    /* queryStringParameters object, or NULL */
+    const cJSON *headers;  /* object, or NULL */
+    char *body;            /* owned, decoded, NUL-terminated; NULL when none */
     size_t body_len;
     /* APIGW_SCHEDULED and APIGW_OBJECT: the input object (the envelope's
      * "detail" is not it: the whole envelope is the input) */
@@ -52,7 +52,7 @@ typedef struct apigw_response {
     int status;
     const char *content_type; /* NULL means application/json */
     dstr body;
-    dstr extra_headers;       /* rendered `,"name":"value"` pairs, see apigw_add_header */
+    dstr extra_headers; /* rendered `,"name":"value"` pairs, see apigw_add_header */
 } apigw_response;
 
 void apigw_add_header(apigw_response *res, const char *name, const char *value);

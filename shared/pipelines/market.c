@@ -16,15 +16,14 @@ static int client(api_ctx *ctx, bn_client *bn, bn_error *err) {
     return 0;
 }
 
-int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit,
-                   candles *out, bn_error *err) {
+int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit, candles *out,
+                   bn_error *err) {
     bn_client bn;
     if (client(ctx, &bn, err)) return -1;
     return bn_closed_klines(&bn, symbol, tf, limit, rt_now_ms(), ctx->deadline_ms, out, err);
 }
 
-int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out,
-                     bn_error *err) {
+int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, bn_error *err) {
     bn_client bn;
     if (client(ctx, &bn, err)) return -1;
     http_request r;
@@ -49,18 +48,13 @@ void market_upstream_error(apigw_response *res, const bn_error *err) {
                   "Binance is rate limiting this IP; try again later (%s)", err->msg);
         break;
     case BN_BANNED:
-        api_error(res, 503, "upstream_banned", "Binance has banned this IP for now: %s",
-                  err->msg);
+        api_error(res, 503, "upstream_banned", "Binance has banned this IP for now: %s", err->msg);
         break;
-    case BN_TIMEOUT:
-        api_error(res, 504, "upstream_timeout", "%s", err->msg);
-        break;
+    case BN_TIMEOUT: api_error(res, 504, "upstream_timeout", "%s", err->msg); break;
     case BN_UNAVAILABLE:
         api_error(res, 502, "upstream_unavailable", "Binance is unavailable: %s", err->msg);
         break;
-    default:
-        api_error(res, 502, "upstream_bad_response", "%s", err->msg);
-        break;
+    default: api_error(res, 502, "upstream_bad_response", "%s", err->msg); break;
     }
     if (err->code) { /* keep Binance's own code next to ours */
         dstr *b = &res->body;

@@ -14,10 +14,9 @@
 #include "frame/api.h"
 #include "services/binance.h"
 
-int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit,
-                   candles *out, bn_error *err);
-int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out,
-                     bn_error *err);
+int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit, candles *out,
+                   bn_error *err);
+int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, bn_error *err);
 void market_upstream_error(apigw_response *res, const bn_error *err);
 
 #endif

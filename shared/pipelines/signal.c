@@ -15,13 +15,13 @@
 
 /* Per-symbol working state between the stages. */
 typedef struct stage {
-    snapshot snap;                       /* taken at snap.now_ms */
-    int has_snap;                        /* snap holds the market data */
-    int owns_snap;                       /* snap is ours to free */
+    snapshot snap; /* taken at snap.now_ms */
+    int has_snap;  /* snap holds the market data */
+    int owns_snap; /* snap is ours to free */
     features feat;
-    int usable;                          /* snapshot passed the gate: features valid */
+    int usable;                            /* snapshot passed the gate: features valid */
     char data_reason[DECISION_REASON_LEN]; /* why not usable */
-    http_request *reqs;                  /* its SIGNAL_REQS market requests, or NULL */
+    http_request *reqs;                    /* its SIGNAL_REQS market requests, or NULL */
 } stage;
 
 static const timeframe kline_tfs[TF_COUNT] = {TF_5M, TF_1H, TF_4H, TF_1D};
@@ -59,8 +59,8 @@ static void failed(failures *f, const char *what, const bn_error *err) {
     snprintf(f->why, f->cap, "%s: %s%s: %s", what, bn_status_name(err->status), http, err->msg);
 }
 
-int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snapshot *s,
-                    char *why, size_t cap, bn_status *status) {
+int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snapshot *s, char *why,
+                    size_t cap, bn_status *status) {
     memset(s, 0, sizeof *s);
     snprintf(s->symbol, sizeof s->symbol, "%s", symbol);
     s->now_ms = now_ms;
@@ -72,10 +72,8 @@ int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snap
         timeframe tf = kline_tfs[i];
         char what[16];
         snprintf(what, sizeof what, "klines %s", tf_name(tf));
-        if (bn_klines_parse(&reqs[i], &s->tf[tf], &err))
-            failed(&f, what, &err);
-        else
-            keep_closed(&s->tf[tf], now_ms);
+        if (bn_klines_parse(&reqs[i], &s->tf[tf], &err)) failed(&f, what, &err);
+        else keep_closed(&s->tf[tf], now_ms);
     }
     if (bn_depth_parse(&reqs[TF_COUNT], &s->book, &err)) failed(&f, "depth", &err);
     if (bn_premium_parse(&reqs[TF_COUNT + 1], &s->premium, &err)) failed(&f, "premiumIndex", &err);

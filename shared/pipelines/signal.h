@@ -66,19 +66,18 @@ typedef struct signal_env {
 typedef struct signal_result {
     char symbol[24];
     decision d;
-    prediction pred;      /* the prediction d was made from */
-    char fallback[600];   /* why the configured predictor was replaced; "" if not */
-    bn_status data_status; /* BN_OK, or the status of the first failed request */
-    dstr request;         /* the request record */
-    dstr record;          /* the decision record */
+    prediction pred;                /* the prediction d was made from */
+    char fallback[600];             /* why the configured predictor was replaced; "" if not */
+    bn_status data_status;          /* BN_OK, or the status of the first failed request */
+    dstr request;                   /* the request record */
+    dstr record;                    /* the decision record */
     dstr request_key, decision_key; /* journal keys; empty until written */
-    int unwritten;        /* this symbol's records the journal could not write */
+    int unwritten;                  /* this symbol's records the journal could not write */
 } signal_result;
 
 /* Decides for symbols[0..n) into out[0..n) (out need not be initialised).
  * Always fills every result; free them with signal_results_free(). */
-void signal_decide(const signal_env *env, const char *const *symbols, size_t n,
-                   signal_result *out);
+void signal_decide(const signal_env *env, const char *const *symbols, size_t n, signal_result *out);
 /* Journals every result (request, then decision); returns the number of
  * records that could not be written (each logged as journal.unwritten). */
 size_t signal_journal(store *journal, signal_result *out, size_t n);
@@ -105,7 +104,7 @@ void signal_prepare_market(const bn_client *bn, const char *symbol, http_request
 /* Parses finished requests into s (closed candles before now_ms, newest
  * SIGNAL_TF_BARS). Returns 0, or -1 with why (the first failed request, and
  * how many others failed) and its status; s is then empty. */
-int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snapshot *s,
-                    char *why, size_t cap, bn_status *status);
+int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snapshot *s, char *why,
+                    size_t cap, bn_status *status);
 
 #endif

@@ -143,7 +143,8 @@ static void env_symbols(loader *L, cfg *c) {
         char *end = tok + strlen(tok);
         while (end > tok && end[-1] == ' ') *--end = '\0';
         if (!cfg_valid_symbol(tok)) {
-            bad(L, "SYMBOLS", v, "comma-separated Binance symbols (2-20 uppercase letters or digits)");
+            bad(L, "SYMBOLS", v,
+                "comma-separated Binance symbols (2-20 uppercase letters or digits)");
             break;
         }
         int dup = 0;
@@ -221,9 +222,9 @@ int cfg_load(cfg *c, dstr *err) {
     c->log_dir = env_str("LOG_DIR", "./logs");
     c->tz = env_str("TZ", "Asia/Seoul");
     if (!tz_loadable(c->tz))
-        bad(&L, "TZ", c->tz, "no zone data for it (install tzdata or use an IANA name such as UTC)");
-    else if (setenv("TZ", c->tz, 1) != 0)
-        bad(&L, "TZ", c->tz, "could not be applied");
+        bad(&L, "TZ", c->tz,
+            "no zone data for it (install tzdata or use an IANA name such as UTC)");
+    else if (setenv("TZ", c->tz, 1) != 0) bad(&L, "TZ", c->tz, "could not be applied");
 
     env_symbols(&L, c);
     env_bool(&L, "EXECUTE_TRADES", 0, &c->execute_trades);
@@ -295,11 +296,23 @@ const char *cfg_fapi_base(const cfg *c) {
 }
 
 void cfg_free(cfg *c) {
-    char **strs[] = {&c->log_dir, &c->tz, &c->margin_type, &c->position_mode,
-                     &c->binance_api_key, &c->binance_api_secret, &c->fapi_base,
-                     &c->fapi_testnet_base, &c->google_api_key, &c->gemini_model,
-                     &c->gemini_base_url, &c->ca_path, &c->ca_file, &c->predictor,
-                     &c->predictor_fallback, &c->atr_tf, &c->journal_url};
+    char **strs[] = {&c->log_dir,
+                     &c->tz,
+                     &c->margin_type,
+                     &c->position_mode,
+                     &c->binance_api_key,
+                     &c->binance_api_secret,
+                     &c->fapi_base,
+                     &c->fapi_testnet_base,
+                     &c->google_api_key,
+                     &c->gemini_model,
+                     &c->gemini_base_url,
+                     &c->ca_path,
+                     &c->ca_file,
+                     &c->predictor,
+                     &c->predictor_fallback,
+                     &c->atr_tf,
+                     &c->journal_url};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -20,7 +20,7 @@
 #define MAX_BUDGET_MS (7LL * 24 * 3600 * 1000) /* keeps deadline arithmetic far from overflow */
 
 typedef struct http_ban {
-    char *key; /* scheme://host:port */
+    char *key;        /* scheme://host:port */
     int64_t until_ms; /* unix epoch */
 } http_ban;
 
@@ -41,19 +41,19 @@ typedef enum { REQ_WAITING, REQ_RUNNING, REQ_DONE } req_state;
 
 struct http_req_priv {
     struct curl_slist *headers;
-    const char *invalid;   /* why the request cannot be sent, or NULL */
-    int expect_removed;    /* "Expect:" already in headers */
+    const char *invalid; /* why the request cannot be sent, or NULL */
+    int expect_removed;  /* "Expect:" already in headers */
 
     /* per run */
     req_state state;
     CURL *easy;
-    char *host;            /* lowercased, for logs */
-    char *path;            /* without the query, for logs */
-    char *query;           /* to scrub from error messages, or NULL */
+    char *host;  /* lowercased, for logs */
+    char *path;  /* without the query, for logs */
+    char *query; /* to scrub from error messages, or NULL */
     char *ban_key;
-    int64_t first_at;      /* monotonic ms of the first attempt, -1 before */
-    int64_t next_at;       /* monotonic ms the next attempt is due */
-    int capped;            /* this attempt's timeout was cut by the deadline */
+    int64_t first_at; /* monotonic ms of the first attempt, -1 before */
+    int64_t next_at;  /* monotonic ms the next attempt is due */
+    int capped;       /* this attempt's timeout was cut by the deadline */
     int too_large;
     size_t max_body;
     char curl_err[CURL_ERROR_SIZE];
@@ -138,10 +138,8 @@ void http_url_encode(dstr *out, const char *s) {
 
 void http_query_add(dstr *url, const char *key, const char *val) {
     const char *u = dstr_cstr(url);
-    if (!strchr(u, '?'))
-        dstr_putc(url, '?');
-    else if (url->len && u[url->len - 1] != '?' && u[url->len - 1] != '&')
-        dstr_putc(url, '&');
+    if (!strchr(u, '?')) dstr_putc(url, '?');
+    else if (url->len && u[url->len - 1] != '?' && u[url->len - 1] != '&') dstr_putc(url, '&');
     http_url_encode(url, key);
     dstr_putc(url, '=');
     http_url_encode(url, val);
@@ -257,10 +255,8 @@ void http_request_init(http_request *r, const char *method, const char *url,
     } else {
         memcpy(r->method, method, strlen(method) + 1);
     }
-    if (!url || !*url)
-        r->priv->invalid = "empty URL";
-    else
-        dstr_puts(&r->url, url);
+    if (!url || !*url) r->priv->invalid = "empty URL";
+    else dstr_puts(&r->url, url);
     r->idempotent = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0 ||
                     strcmp(r->method, "DELETE") == 0;
 }
@@ -280,10 +276,8 @@ void http_request_header(http_request *r, const char *name, const char *value) {
     }
     dstr line = {0};
     /* "Name;" is curl's spelling of a header with an empty value */
-    if (*value)
-        dstr_printf(&line, "%s: %s", name, value);
-    else
-        dstr_printf(&line, "%s;", name);
+    if (*value) dstr_printf(&line, "%s: %s", name, value);
+    else dstr_printf(&line, "%s;", name);
     r->priv->headers = slist_add(r->priv->headers, line.ptr);
     dstr_free(&line);
 }
@@ -428,8 +422,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
 
 static char *trimmed_copy(const char *s, size_t n) {
     while (n && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) n--;
     char *d = xrealloc(NULL, n + 1);
     memcpy(d, s, n);
     d[n] = '\0';
@@ -636,14 +629,12 @@ static outcome classify(const http_request *r, CURLcode rc) {
     const struct http_req_priv *p = r->priv;
     if (p->too_large || rc == CURLE_FILESIZE_EXCEEDED) return (outcome){HTTP_ERR_TOO_LARGE, 0};
     switch (rc) {
-    case CURLE_OK:
-        return (outcome){HTTP_OK, r->status == 429 || r->status >= 500};
+    case CURLE_OK: return (outcome){HTTP_OK, r->status == 429 || r->status >= 500};
     case CURLE_OPERATION_TIMEDOUT:
         return (outcome){p->capped ? HTTP_ERR_DEADLINE : HTTP_ERR_TIMEOUT, 1};
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
-    case CURLE_SSL_CONNECT_ERROR:
-        return (outcome){HTTP_ERR_CONNECT, 1};
+    case CURLE_SSL_CONNECT_ERROR: return (outcome){HTTP_ERR_CONNECT, 1};
     case CURLE_PEER_FAILED_VERIFICATION: /* retrying cannot fix a certificate */
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
@@ -651,18 +642,14 @@ static outcome classify(const http_request *r, CURLcode rc) {
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-        return (outcome){HTTP_ERR_CONNECT, 0};
+    case CURLE_SSL_ENGINE_SETFAILED: return (outcome){HTTP_ERR_CONNECT, 0};
     case CURLE_PARTIAL_FILE:
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-        return (outcome){HTTP_ERR_TRANSPORT, 1};
+    case CURLE_SEND_ERROR: return (outcome){HTTP_ERR_TRANSPORT, 1};
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return (outcome){HTTP_ERR_INVALID, 0};
-    default:
-        return (outcome){HTTP_ERR_TRANSPORT, 0};
+    case CURLE_UNSUPPORTED_PROTOCOL: return (outcome){HTTP_ERR_INVALID, 0};
+    default: return (outcome){HTTP_ERR_TRANSPORT, 0};
     }
 }
 

@@ -63,10 +63,10 @@ struct http_request;
 #define HTTP_NO_RETRY (-2L)      /* this outcome must not be retried */
 
 typedef struct http_policy {
-    const char *service;  /* "binance", "gemini", ...: for logs */
-    long timeout_ms;      /* per attempt (<= 0: HTTP_DEFAULT_TIMEOUT_MS) */
-    int retries;          /* extra attempts after the first */
-    long backoff_ms;      /* base of the exponential backoff */
+    const char *service; /* "binance", "gemini", ...: for logs */
+    long timeout_ms;     /* per attempt (<= 0: HTTP_DEFAULT_TIMEOUT_MS) */
+    int retries;         /* extra attempts after the first */
+    long backoff_ms;     /* base of the exponential backoff */
     /* Optional (NULL: Retry-After, else backoff). Called with the finished
      * attempt (err, status, resp_body, headers, attempts) only when it is
      * about to be retried; returns the wait in ms, HTTP_NO_RETRY or
@@ -76,19 +76,19 @@ typedef struct http_policy {
 } http_policy;
 
 typedef struct http_tls {
-    const char *ca_path;  /* hashed directory (preferred: cheap to load), or NULL */
-    const char *ca_file;  /* PEM bundle, or NULL */
+    const char *ca_path; /* hashed directory (preferred: cheap to load), or NULL */
+    const char *ca_file; /* PEM bundle, or NULL */
 } http_tls;
 
 typedef enum http_err {
-    HTTP_OK = 0,          /* a response arrived: see status (may be 4xx/5xx) */
-    HTTP_ERR_TIMEOUT,     /* no (complete) answer within the attempt timeout */
-    HTTP_ERR_CONNECT,     /* could not connect / resolve / TLS failure */
-    HTTP_ERR_BANNED,      /* host banned us earlier (418) and the ban still runs */
-    HTTP_ERR_DEADLINE,    /* the deadline passed before any answer */
-    HTTP_ERR_TOO_LARGE,   /* response body over the client's cap */
-    HTTP_ERR_TRANSPORT,   /* truncated transfer, connection closed, protocol error */
-    HTTP_ERR_INVALID      /* the request itself is unusable (URL, method, header) */
+    HTTP_OK = 0,        /* a response arrived: see status (may be 4xx/5xx) */
+    HTTP_ERR_TIMEOUT,   /* no (complete) answer within the attempt timeout */
+    HTTP_ERR_CONNECT,   /* could not connect / resolve / TLS failure */
+    HTTP_ERR_BANNED,    /* host banned us earlier (418) and the ban still runs */
+    HTTP_ERR_DEADLINE,  /* the deadline passed before any answer */
+    HTTP_ERR_TOO_LARGE, /* response body over the client's cap */
+    HTTP_ERR_TRANSPORT, /* truncated transfer, connection closed, protocol error */
+    HTTP_ERR_INVALID    /* the request itself is unusable (URL, method, header) */
 } http_err;
 
 #define HTTP_MAX_BODY (32u * 1024u * 1024u)
@@ -100,28 +100,28 @@ typedef enum http_err {
 #define HTTP_DEFAULT_BAN_MS 120000L
 
 typedef struct http_header {
-    char *name;   /* lowercased */
-    char *value;  /* surrounding whitespace trimmed */
+    char *name;  /* lowercased */
+    char *value; /* surrounding whitespace trimmed */
 } http_header;
 
 typedef struct http_request {
     /* in: set through http_request_init / http_request_header */
     char method[8];
     dstr url;
-    dstr body;                 /* sent when non-empty (always for POST/PUT) */
-    int idempotent;            /* may be retried automatically */
-    const http_policy *policy; /* must outlive http_run */
+    dstr body;                  /* sent when non-empty (always for POST/PUT) */
+    int idempotent;             /* may be retried automatically */
+    const http_policy *policy;  /* must outlive http_run */
     struct http_req_priv *priv; /* outgoing headers and retry state */
 
     /* out: reset by every http_run */
     http_err err;
-    long status;               /* HTTP status of the final attempt; 0 unless err == HTTP_OK */
+    long status; /* HTTP status of the final attempt; 0 unless err == HTTP_OK */
     dstr resp_body;
     http_header *resp_headers; /* of the final attempt */
     size_t n_resp_headers;
-    int attempts;              /* attempts that went to the network */
-    int64_t elapsed_ms;        /* first attempt start to final outcome */
-    char errmsg[256];          /* human-readable transport error, "" if none */
+    int attempts;       /* attempts that went to the network */
+    int64_t elapsed_ms; /* first attempt start to final outcome */
+    char errmsg[256];   /* human-readable transport error, "" if none */
 } http_request;
 
 typedef struct http_client http_client;

@@ -39,7 +39,7 @@ typedef void (*log_sink_fn)(void *ctx, const char *line, size_t len);
 void log_set_sink(log_sink_fn fn, void *ctx);
 
 log_rec *log_begin(log_level level, const char *event);
-void log_str(log_rec *r, const char *key, const char *val);   /* NULL -> null */
+void log_str(log_rec *r, const char *key, const char *val); /* NULL -> null */
 void log_strn(log_rec *r, const char *key, const char *val, size_t n);
 void log_int(log_rec *r, const char *key, long long v);
 void log_num(log_rec *r, const char *key, double v);

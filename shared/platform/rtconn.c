@@ -78,7 +78,8 @@ static int connect_one(const struct addrinfo *ai) {
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         int err = 0;
         socklen_t len = sizeof err;
-        if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, mono_ms() + RTCONN_CONNECT_TIMEOUT_MS) != 0 ||
+        if (errno != EINPROGRESS ||
+            wait_fd(fd, POLLOUT, mono_ms() + RTCONN_CONNECT_TIMEOUT_MS) != 0 ||
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
             close(fd);
             return -1;
@@ -93,7 +94,8 @@ static int conn_open(rtconn *c) {
     rtconn_close(c);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list = NULL;
     if (getaddrinfo(c->host, c->port, &hints, &list) != 0) return -1;
-    for (const struct addrinfo *ai = list; ai && c->fd < 0; ai = ai->ai_next) c->fd = connect_one(ai);
+    for (const struct addrinfo *ai = list; ai && c->fd < 0; ai = ai->ai_next)
+        c->fd = connect_one(ai);
     freeaddrinfo(list);
     if (c->fd < 0) return -1;
     c->opened++;
@@ -186,7 +188,8 @@ static int read_line(rtconn *c, dstr *out, size_t max, int64_t deadline) {
 }
 
 static void chomp(dstr *s) {
-    while (s->len && (s->ptr[s->len - 1] == '\n' || s->ptr[s->len - 1] == '\r')) s->ptr[--s->len] = '\0';
+    while (s->len && (s->ptr[s->len - 1] == '\n' || s->ptr[s->len - 1] == '\r'))
+        s->ptr[--s->len] = '\0';
 }
 
 static int read_exact(rtconn *c, size_t n, rtconn_resp *r, int64_t deadline) {
@@ -212,10 +215,12 @@ static int parse_status(const char *line, rtconn_resp *r) {
 
 static int add_header(rtconn_resp *r, const char *line) {
     const char *colon = strchr(line, ':');
-    if (!colon || colon == line || r->n_headers == RTCONN_MAX_HEADERS || r->head.len > MAX_HEAD_BYTES)
+    if (!colon || colon == line || r->n_headers == RTCONN_MAX_HEADERS ||
+        r->head.len > MAX_HEAD_BYTES)
         return -1;
     r->at[r->n_headers++] = r->head.len;
-    for (const char *p = line; p < colon; p++) dstr_putc(&r->head, (char)tolower((unsigned char)*p));
+    for (const char *p = line; p < colon; p++)
+        dstr_putc(&r->head, (char)tolower((unsigned char)*p));
     dstr_putc(&r->head, '\0');
     const char *v = colon + 1;
     while (*v == ' ' || *v == '\t') v++;
@@ -233,7 +238,8 @@ static int read_head(rtconn *c, rtconn_resp *r, int64_t deadline) {
         r->n_headers = 0;
         dstr_clear(&r->head);
         dstr_clear(&line);
-        if (read_line(c, &line, MAX_HEAD_BYTES, deadline) != 0 || parse_status(line.ptr, r) != 0) goto out;
+        if (read_line(c, &line, MAX_HEAD_BYTES, deadline) != 0 || parse_status(line.ptr, r) != 0)
+            goto out;
         for (;;) {
             dstr_clear(&line);
             if (read_line(c, &line, MAX_HEAD_BYTES, deadline) != 0) goto out;
@@ -253,14 +259,16 @@ static int read_chunked(rtconn *c, rtconn_resp *r, int64_t deadline) {
     int rc = -1;
     for (;;) {
         dstr_clear(&line);
-        if (read_line(c, &line, 1024, deadline) != 0 || !isxdigit((unsigned char)line.ptr[0])) goto out;
+        if (read_line(c, &line, 1024, deadline) != 0 || !isxdigit((unsigned char)line.ptr[0]))
+            goto out;
         char *end;
         errno = 0;
         unsigned long long n = strtoull(line.ptr, &end, 16);
         if (errno || n > SIZE_MAX || !*end || !strchr(";\r\n \t", *end)) goto out;
         if (n == 0) break;
         dstr_clear(&line);
-        if (read_exact(c, (size_t)n, r, deadline) != 0 || read_line(c, &line, 2, deadline) != 0) goto out;
+        if (read_exact(c, (size_t)n, r, deadline) != 0 || read_line(c, &line, 2, deadline) != 0)
+            goto out;
         chomp(&line);
         if (line.len != 0) goto out;
     }
@@ -317,7 +325,8 @@ static int exchange(rtconn *c, const rtconn_req *q, rtconn_resp *r) {
     if (has_body)
         dstr_printf(&head, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                     q->content_type ? q->content_type : "application/json", q->body_len);
-    if (q->error_type) dstr_printf(&head, "Lambda-Runtime-Function-Error-Type: %s\r\n", q->error_type);
+    if (q->error_type)
+        dstr_printf(&head, "Lambda-Runtime-Function-Error-Type: %s\r\n", q->error_type);
     dstr_puts(&head, "\r\n");
     struct iovec iov[2] = {{head.ptr, head.len}, {(void *)q->body, has_body ? q->body_len : 0}};
     int rc = conn_send(c, iov, 2, deadline);

@@ -27,9 +27,9 @@ typedef struct rtconn {
     char authority[256]; /* host:port as given; also the Host header */
     char host[256];
     char port[16];
-    int fd;              /* -1 while closed */
-    unsigned opened;     /* connections opened so far */
-    size_t pos, len;     /* unread received bytes are buf[pos..len) */
+    int fd;          /* -1 while closed */
+    unsigned opened; /* connections opened so far */
+    size_t pos, len; /* unread received bytes are buf[pos..len) */
     char buf[16 * 1024];
 } rtconn;
 
@@ -48,7 +48,7 @@ typedef struct rtconn_resp {
     int too_large;    /* body over RT_MAX_PAYLOAD: drained, not kept */
     size_t body_size; /* bytes the server sent */
     dstr body;
-    dstr head;        /* "name\0value\0" per header */
+    dstr head; /* "name\0value\0" per header */
     size_t n_headers;
     size_t at[RTCONN_MAX_HEADERS];
 } rtconn_resp;

@@ -27,7 +27,8 @@ int64_t rt_now_ms(void) {
 
 static void sleep_ms(long ms) {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 /* --------------------------------------------------- answers to POSTs */
@@ -48,7 +49,8 @@ static post_outcome post(rtconn *c, const rtconn_req *q) {
     rtconn_resp r = {0};
     post_outcome out = POST_FATAL;
     if (rtconn_call(c, q, &r) != 0) {
-        log_msg(LOG_ERROR, "runtime.api_unreachable", "cannot reach the Runtime API at %s", c->authority);
+        log_msg(LOG_ERROR, "runtime.api_unreachable", "cannot reach the Runtime API at %s",
+                c->authority);
     } else if (r.status >= 200 && r.status < 300) {
         out = POST_OK;
     } else if (r.status == 500) {
@@ -102,12 +104,13 @@ static int report_error(rtconn *c, const char *id, const char *type, const char 
 static int deliver(rtconn *c, const char *id, const rt_response *res) {
     if (res->failed) {
         const char *msg = res->body.len ? res->body.ptr : "function failed";
-        return report_error(c, id, res->error_type, msg, res->body.len ? res->body.len : strlen(msg));
+        return report_error(c, id, res->error_type, msg,
+                            res->body.len ? res->body.len : strlen(msg));
     }
     char path[sizeof API_BASE + MAX_REQUEST_ID + 32];
     snprintf(path, sizeof path, API_BASE "/invocation/%s/response", id);
     const char *type = res->content_type && header_safe(res->content_type) ? res->content_type
-                                                                             : "application/json";
+                                                                           : "application/json";
     rtconn_req q = {"POST", path, type, NULL, dstr_cstr(&res->body), res->body.len};
     post_outcome out = post(c, &q);
     /* an API may hang up on an oversize body instead of answering 413 */
@@ -238,7 +241,8 @@ int rt_run(const rt_handler *h) {
     int rc = 0;
     while (rc == 0) {
         if (rtconn_call(&c, &next, &r) != 0) {
-            log_msg(LOG_ERROR, "runtime.api_unreachable", "cannot reach the Runtime API at %s", c.authority);
+            log_msg(LOG_ERROR, "runtime.api_unreachable", "cannot reach the Runtime API at %s",
+                    c.authority);
             rc = -1;
         } else if (r.status == 200) {
             backoff_ms = 0;
@@ -260,7 +264,8 @@ int rt_run(const rt_handler *h) {
 
 void rt_response_fail(rt_response *res, const char *error_type, const char *fmt, ...) {
     res->failed = 1;
-    snprintf(res->error_type, sizeof res->error_type, "%s", error_type ? error_type : "Function.Unknown");
+    snprintf(res->error_type, sizeof res->error_type, "%s",
+             error_type ? error_type : "Function.Unknown");
     dstr_clear(&res->body);
     va_list ap;
     va_start(ap, fmt);

@@ -59,12 +59,12 @@ typedef struct rt_invocation {
 } rt_invocation;
 
 typedef struct rt_response {
-    dstr body;                /* success: the payload; failure: the message. Freed by the runtime. */
+    dstr body; /* success: the payload; failure: the message. Freed by the runtime. */
     /* NULL means application/json. Must outlive invoke(): a literal, memory of
      * ctx, or a field of the rt_invocation. */
     const char *content_type;
-    int failed;               /* set by rt_response_fail() */
-    char error_type[64];      /* e.g. "Function.BadEvent"; [A-Za-z0-9._-] */
+    int failed;          /* set by rt_response_fail() */
+    char error_type[64]; /* e.g. "Function.BadEvent"; [A-Za-z0-9._-] */
 } rt_response;
 
 /* Marks res as a function error; message is copied into res->body (any

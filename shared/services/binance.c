@@ -12,8 +12,8 @@
 
 #include "platform/log.h"
 
-static const char *const intervals[] = {"1m", "3m",  "5m", "15m", "30m", "1h", "2h", "4h",
-                                        "6h", "8h", "12h", "1d", "3d",  "1w", "1M"};
+static const char *const intervals[] = {"1m", "3m", "5m",  "15m", "30m", "1h", "2h", "4h",
+                                        "6h", "8h", "12h", "1d",  "3d",  "1w", "1M"};
 static const int64_t interval_ms[] = {60000,    180000,   300000,    900000,    1800000,
                                       3600000,  7200000,  14400000,  21600000,  28800000,
                                       43200000, 86400000, 259200000, 604800000, 2678400000};
@@ -34,9 +34,8 @@ int bn_valid_depth_limit(long limit) {
 }
 
 const char *bn_status_name(bn_status s) {
-    static const char *const names[] = {"ok",           "invalid_symbol", "rejected",
-                                        "rate_limited", "banned",         "unavailable",
-                                        "bad_response", "timeout"};
+    static const char *const names[] = {"ok",     "invalid_symbol", "rejected",     "rate_limited",
+                                        "banned", "unavailable",    "bad_response", "timeout"};
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : "unknown";
 }
 
@@ -80,8 +79,8 @@ static const char *url_path(const http_request *r, char *buf, size_t cap) {
 static void log_response(const http_request *r) {
     char path[128];
     const char *weight = http_response_header(r, "x-mbx-used-weight-1m");
-    log_rec *lr = log_begin(r->err == HTTP_OK && r->status < 400 ? LOG_INFO : LOG_WARN,
-                            "binance.response");
+    log_rec *lr =
+        log_begin(r->err == HTTP_OK && r->status < 400 ? LOG_INFO : LOG_WARN, "binance.response");
     log_str(lr, "path", url_path(r, path, sizeof path));
     log_int(lr, "status", r->status);
     if (r->err != HTTP_OK) log_str(lr, "error", http_err_name(r->err));
@@ -117,17 +116,19 @@ static cJSON *checked_json(http_request *r, bn_error *err) {
     }
     cJSON *root = cJSON_ParseWithLength(dstr_cstr(&r->resp_body), r->resp_body.len);
     if (r->status >= 200 && r->status < 300) {
-        if (!root) set_err(err, BN_BAD_RESPONSE, r->status, "Binance answered %ld with a body that is not JSON", r->status);
+        if (!root)
+            set_err(err, BN_BAD_RESPONSE, r->status,
+                    "Binance answered %ld with a body that is not JSON", r->status);
         return root;
     }
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "msg");
-    bn_status st = r->status == 429   ? BN_RATE_LIMITED
-                   : r->status == 418 ? BN_BANNED
-                   : r->status >= 500 ? BN_UNAVAILABLE
+    bn_status st = r->status == 429                                     ? BN_RATE_LIMITED
+                   : r->status == 418                                   ? BN_BANNED
+                   : r->status >= 500                                   ? BN_UNAVAILABLE
                    : cJSON_IsNumber(code) && code->valuedouble == -1121 ? BN_INVALID_SYMBOL
-                   : cJSON_IsNumber(code)                              ? BN_REJECTED
-                                                                       : BN_BAD_RESPONSE;
+                   : cJSON_IsNumber(code)                               ? BN_REJECTED
+                                                                        : BN_BAD_RESPONSE;
     set_err(err, st, r->status, "%s",
             cJSON_IsString(msg) ? msg->valuestring : "Binance answered with an error status");
     if (cJSON_IsNumber(code)) err->code = (long)code->valuedouble;
@@ -174,9 +175,8 @@ static int parse_candle(const cJSON *row, candle *c) {
         decimal(cJSON_GetArrayItem(row, 5), &c->volume) ||
         whole(cJSON_GetArrayItem(row, 6), &c->close_time))
         return -1;
-    int sane = c->low <= c->high && c->open >= c->low && c->open <= c->high &&
-               c->close >= c->low && c->close <= c->high && c->low > 0 && c->volume >= 0 &&
-               c->close_time > c->open_time;
+    int sane = c->low <= c->high && c->open >= c->low && c->open <= c->high && c->close >= c->low &&
+               c->close <= c->high && c->low > 0 && c->volume >= 0 && c->close_time > c->open_time;
     return sane ? 0 : -1;
 }
 
@@ -197,8 +197,8 @@ int bn_klines_parse(http_request *r, candles *out, bn_error *err) {
     cJSON_ArrayForEach(row, root) {
         if (parse_candle(row, &out->v[i]) ||
             (i > 0 && out->v[i].open_time <= out->v[i - 1].open_time)) {
-            set_err(err, BN_BAD_RESPONSE, r->status,
-                    "klines: row %zu is malformed or out of order", i);
+            set_err(err, BN_BAD_RESPONSE, r->status, "klines: row %zu is malformed or out of order",
+                    i);
             cJSON_Delete(root);
             candles_free(out);
             return -1;
@@ -243,7 +243,8 @@ int bn_depth_parse(http_request *r, order_book *out, bn_error *err) {
     if (parse_side(cJSON_GetObjectItemCaseSensitive(root, "bids"), &out->bids, &out->n_bids, 1) ||
         parse_side(cJSON_GetObjectItemCaseSensitive(root, "asks"), &out->asks, &out->n_asks, 0) ||
         (out->n_bids && out->n_asks && out->bids[0].price >= out->asks[0].price)) {
-        set_err(err, BN_BAD_RESPONSE, r->status, "depth: bids/asks malformed, unordered or crossed");
+        set_err(err, BN_BAD_RESPONSE, r->status,
+                "depth: bids/asks malformed, unordered or crossed");
         cJSON_Delete(root);
         order_book_free(out);
         return -1;

@@ -22,20 +22,20 @@
 
 typedef enum bn_status {
     BN_OK = 0,
-    BN_INVALID_SYMBOL,  /* Binance -1121: the caller's input is wrong */
-    BN_REJECTED,        /* other 4xx with a Binance error body */
-    BN_RATE_LIMITED,    /* 429 after the retries */
-    BN_BANNED,          /* 418, or a ban still running */
-    BN_UNAVAILABLE,     /* 5xx after the retries, or no connection */
-    BN_BAD_RESPONSE,    /* not JSON, truncated, or not the documented shape */
-    BN_TIMEOUT          /* no answer within the timeout or the deadline */
+    BN_INVALID_SYMBOL, /* Binance -1121: the caller's input is wrong */
+    BN_REJECTED,       /* other 4xx with a Binance error body */
+    BN_RATE_LIMITED,   /* 429 after the retries */
+    BN_BANNED,         /* 418, or a ban still running */
+    BN_UNAVAILABLE,    /* 5xx after the retries, or no connection */
+    BN_BAD_RESPONSE,   /* not JSON, truncated, or not the documented shape */
+    BN_TIMEOUT         /* no answer within the timeout or the deadline */
 } bn_status;
 
 typedef struct bn_error {
     bn_status status;
-    long http_status;   /* 0 when no response */
-    long code;          /* Binance error code, 0 when none */
-    char msg[256];      /* Binance's msg, or what went wrong */
+    long http_status; /* 0 when no response */
+    long code;        /* Binance error code, 0 when none */
+    char msg[256];    /* Binance's msg, or what went wrong */
 } bn_error;
 
 /* The policy (timeouts, retries) and base URL for Binance, from the config. */
@@ -66,6 +66,5 @@ int bn_premium_parse(http_request *r, premium_index *out, bn_error *err);
  * paging with endTime when limit + 1 exceeds one request. */
 int bn_closed_klines(const bn_client *bn, const char *symbol, const char *interval, int limit,
                      int64_t now_ms, int64_t deadline_ms, candles *out, bn_error *err);
-
 
 #endif

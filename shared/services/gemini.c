@@ -266,10 +266,8 @@ long gemini_retry_delay_ms(const http_request *a) {
     const cJSON *error = field(root, "error");
     long answer = HTTP_RETRY_DEFAULT;
     const char *delay = retry_delay(error);
-    if (a->status == 429 && daily_quota(error))
-        answer = HTTP_NO_RETRY;
-    else if (delay && duration_ms(delay) >= 0)
-        answer = duration_ms(delay);
+    if (a->status == 429 && daily_quota(error)) answer = HTTP_NO_RETRY;
+    else if (delay && duration_ms(delay) >= 0) answer = duration_ms(delay);
     cJSON_Delete(root);
     return answer;
 }
@@ -338,10 +336,8 @@ static int http_failure(const http_request *r, const cJSON *root, prediction *ou
     const cJSON *error = field(root, "error");
     const char *status = str_field(error, "status"), *message = str_field(error, "message");
     char said[GOOGLE_MESSAGE_CHARS + 1], model[GEMINI_MODEL_MAX + 1];
-    if (message)
-        excerpt(said, sizeof said, message, GOOGLE_MESSAGE_CHARS);
-    else
-        excerpt(said, sizeof said, dstr_cstr(&r->resp_body), EXCERPT_CHARS);
+    if (message) excerpt(said, sizeof said, message, GOOGLE_MESSAGE_CHARS);
+    else excerpt(said, sizeof said, dstr_cstr(&r->resp_body), EXCERPT_CHARS);
     model_of(r, model, sizeof model);
 
     /* the hint before Google's long message: reasons get cut at the end */
@@ -358,8 +354,7 @@ static int http_failure(const http_request *r, const cJSON *root, prediction *ou
         dstr_puts(&why, "; check GOOGLE_API_KEY");
     else if (r->status == 429 && daily)
         dstr_printf(&why, "; daily quota %s exhausted, not retried", daily);
-    else if (delay)
-        dstr_printf(&why, "; Google asked to retry after %s", delay);
+    else if (delay) dstr_printf(&why, "; Google asked to retry after %s", delay);
     if (*said) dstr_printf(&why, ": %s", said);
     fail(out, "%s", why.ptr);
     dstr_free(&why);
@@ -367,8 +362,8 @@ static int http_failure(const http_request *r, const cJSON *root, prediction *ou
 }
 
 static int blocked_finish(const char *reason) {
-    static const char *const blocked[] = {"SAFETY", "RECITATION", "BLOCKLIST",
-                                          "PROHIBITED_CONTENT", "SPII", "OTHER"};
+    static const char *const blocked[] = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT",
+                                          "SPII",   "OTHER"};
     for (size_t i = 0; i < sizeof blocked / sizeof *blocked; i++)
         if (strcmp(reason, blocked[i]) == 0) return 1;
     return 0;
@@ -389,8 +384,7 @@ static int level(const cJSON *answer, const char *name, double *v, prediction *o
 
 static int levels_consistent(const prediction *p, prediction *out) {
     double s = p->support, r = p->resistance, e = p->entry;
-    if (!isnan(s) && !isnan(r) && s >= r)
-        return fail(out, "support %g >= resistance %g", s, r);
+    if (!isnan(s) && !isnan(r) && s >= r) return fail(out, "support %g >= resistance %g", s, r);
     if (p->dir == DIR_FLAT || isnan(e)) return 0;
     if (!isnan(s) && e <= s)
         return fail(out, "%s entry %g not above support %g", direction_name(p->dir), e, s);
@@ -469,12 +463,9 @@ static int candidate_answer(const http_request *r, const cJSON *root, const usag
     cJSON *answer = cJSON_ParseWithOpts(text.ptr, NULL, 1); /* one value, nothing after it */
     char seen[EXCERPT_CHARS + 1];
     excerpt(seen, sizeof seen, text.ptr, EXCERPT_CHARS);
-    if (!answer)
-        rc = fail(out, "not JSON: %s", seen);
-    else if (!cJSON_IsObject(answer))
-        rc = fail(out, "not a JSON object: %s", seen);
-    else
-        rc = prediction_from(answer, out);
+    if (!answer) rc = fail(out, "not JSON: %s", seen);
+    else if (!cJSON_IsObject(answer)) rc = fail(out, "not a JSON object: %s", seen);
+    else rc = prediction_from(answer, out);
     cJSON_Delete(answer);
     dstr_free(&text);
     return rc;
@@ -487,13 +478,10 @@ static int read_answer(http_request *r, prediction *out, usage *u) {
     cJSON *root = cJSON_ParseWithLength(dstr_cstr(&r->resp_body), r->resp_body.len);
     usage_read(root, u);
     int rc;
-    if (r->status < 200 || r->status >= 300)
-        rc = http_failure(r, root, out);
+    if (r->status < 200 || r->status >= 300) rc = http_failure(r, root, out);
     else if (!cJSON_IsObject(root))
-        rc = fail(out, "gemini answered HTTP %ld with a body that is not a JSON object",
-                  r->status);
-    else
-        rc = candidate_answer(r, root, u, out);
+        rc = fail(out, "gemini answered HTTP %ld with a body that is not a JSON object", r->status);
+    else rc = candidate_answer(r, root, u, out);
     cJSON_Delete(root);
     return rc;
 }

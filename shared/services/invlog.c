@@ -73,8 +73,7 @@ static int stem_of(const char *function, const char *request_id, int64_t at_ms, 
     return recordkey_stem(INVLOG_PREFIX, at_ms, name, buf, cap);
 }
 
-int invlog_key(const char *function, const char *request_id, int64_t at_ms, char *buf,
-               size_t cap) {
+int invlog_key(const char *function, const char *request_id, int64_t at_ms, char *buf, size_t cap) {
     char stem[INVLOG_KEY_MAX];
     if (stem_of(function, request_id, at_ms, stem, sizeof stem)) return -1;
     int n = snprintf(buf, cap, "%s" INVLOG_EXT, stem);

@@ -37,14 +37,14 @@
 #define INVLOG_KEY_MAX 256
 
 typedef struct invlog {
-    dstr lines;             /* the record so far */
-    size_t cap;             /* bytes the record may hold */
+    dstr lines; /* the record so far */
+    size_t cap; /* bytes the record may hold */
     size_t n_lines, dropped_lines, dropped_bytes;
     int active, closing, note_kept;
     int64_t started_ms;
     char function[65];
     char request_id[129];
-    size_t unwritten;       /* records of this process that could not be written */
+    size_t unwritten; /* records of this process that could not be written */
 } invlog;
 
 /* Starts collecting the lines of the invocation request_id of function,
@@ -64,7 +64,6 @@ void invlog_free(invlog *l);
 /* The key without a suffix: 0, or -1 when function is not 1-64 of
  * [A-Za-z0-9_-], request_id not 1-128 of [A-Za-z0-9._:-], or at_ms is out
  * of range. */
-int invlog_key(const char *function, const char *request_id, int64_t at_ms, char *buf,
-               size_t cap);
+int invlog_key(const char *function, const char *request_id, int64_t at_ms, char *buf, size_t cap);
 
 #endif

@@ -72,8 +72,8 @@ int journal_key(journal_kind kind, const char *symbol, int64_t at_ms, int suffix
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
-void journal_log_unwritten(const char *kind, const char *symbol, const char *key,
-                           const char *error, const char *json, size_t len) {
+void journal_log_unwritten(const char *kind, const char *symbol, const char *key, const char *error,
+                           const char *json, size_t len) {
     log_rec *r = log_begin(LOG_ERROR, "journal.unwritten");
     log_str(r, "kind", kind);
     log_str(r, "symbol", symbol);
@@ -81,10 +81,8 @@ void journal_log_unwritten(const char *kind, const char *symbol, const char *key
     log_str(r, "error", error);
     /* embedded as JSON when it is JSON, so the log service can query it */
     cJSON *parsed = json ? cJSON_ParseWithLength(json, len) : NULL;
-    if (parsed)
-        log_json(r, "record", json);
-    else
-        log_strn(r, "record", json ? json : "", json ? len : 0);
+    if (parsed) log_json(r, "record", json);
+    else log_strn(r, "record", json ? json : "", json ? len : 0);
     cJSON_Delete(parsed);
     log_end(r);
 }
@@ -97,8 +95,7 @@ int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, 
     if (record_stem(kind, symbol, at_ms, stem, sizeof stem))
         dstr_printf(&why, "no journal key for symbol '%s' at %lld", symbol ? symbol : "",
                     (long long)at_ms);
-    else
-        rc = recordkey_put_new(s, stem, ".json", json, json ? len : 0, &written, &why);
+    else rc = recordkey_put_new(s, stem, ".json", json, json ? len : 0, &written, &why);
     if (rc == 0) {
         if (key_out) {
             dstr_clear(key_out);
@@ -117,7 +114,7 @@ int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, 
 /* ---- the newest-first walk ----------------------------------------------------- */
 
 typedef struct entry {
-    char *key;          /* owned */
+    char *key;           /* owned */
     recordkey_name name; /* points into key */
 } entry;
 
@@ -269,8 +266,11 @@ int journal_recent_decisions(store *s, size_t limit, dstr *out) {
     if (!s || limit < 1 || limit > JOURNAL_LIMIT_MAX) return -1;
     size_t start = out->len;
     decisions d = {.limit = limit, .out = out};
-    journal_walk w = {.root = JOURNAL_PREFIX, .ext = ".json", .tag = kind_names[JOURNAL_DECISION],
-                      .visit = visit_decision, .ctx = &d};
+    journal_walk w = {.root = JOURNAL_PREFIX,
+                      .ext = ".json",
+                      .tag = kind_names[JOURNAL_DECISION],
+                      .visit = visit_decision,
+                      .ctx = &d};
     dstr_putc(out, '[');
     int rc = journal_walk_newest(s, &w);
     dstr_free(&d.buf);

@@ -93,7 +93,7 @@ int journal_load(store *s, const char *key, dstr *buf);
 void journal_warn_corrupt(const char *key, size_t bytes, const char *why);
 /* Logs the ERROR "journal.unwritten" {kind, symbol, key, error, record}:
  * record embedded as JSON when it is JSON, else as a string. */
-void journal_log_unwritten(const char *kind, const char *symbol, const char *key,
-                           const char *error, const char *record, size_t len);
+void journal_log_unwritten(const char *kind, const char *symbol, const char *key, const char *error,
+                           const char *record, size_t len);
 
 #endif

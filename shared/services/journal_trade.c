@@ -61,18 +61,24 @@ static int raw_ok(const char *raw) {
 int journal_trade_check(const journal_trade *t, dstr *why) {
     const char *broken = NULL;
     if (!t) broken = "no trade";
-    else if (t->time_ms < 0 || t->time_ms > RECORDKEY_MAX_AT_MS) broken = "time must be unix ms from 1970 to 9999";
-    else if (!t->symbol || !cfg_valid_symbol(t->symbol)) broken = "symbol must be 2-20 uppercase letters or digits";
-    else if (!t->side || (strcmp(t->side, "BUY") != 0 && strcmp(t->side, "SELL") != 0)) broken = "side must be BUY or SELL";
-    else if (!token_ok(t->type, TOKEN_MAX, is_upper_token)) broken = "type must be 1-32 of A-Z, 0-9 and _";
-    else if (!token_ok(t->status, TOKEN_MAX, is_upper_token)) broken = "status must be 1-32 of A-Z, 0-9 and _";
+    else if (t->time_ms < 0 || t->time_ms > RECORDKEY_MAX_AT_MS)
+        broken = "time must be unix ms from 1970 to 9999";
+    else if (!t->symbol || !cfg_valid_symbol(t->symbol))
+        broken = "symbol must be 2-20 uppercase letters or digits";
+    else if (!t->side || (strcmp(t->side, "BUY") != 0 && strcmp(t->side, "SELL") != 0))
+        broken = "side must be BUY or SELL";
+    else if (!token_ok(t->type, TOKEN_MAX, is_upper_token))
+        broken = "type must be 1-32 of A-Z, 0-9 and _";
+    else if (!token_ok(t->status, TOKEN_MAX, is_upper_token))
+        broken = "status must be 1-32 of A-Z, 0-9 and _";
     else if (!decimal_ok(t->qty, 0)) broken = "qty must be an unsigned decimal string";
     else if (!decimal_ok(t->price, 0)) broken = "price must be an unsigned decimal string";
     else if (!decimal_ok(t->realized_pnl, 1)) broken = "realized_pnl must be a decimal string";
     else if (t->order_id < 0) broken = "order_id must be positive (0: unknown)";
     else if (t->client_order_id && !token_ok(t->client_order_id, CLIENT_ID_MAX, is_client_id))
         broken = "client_order_id must match ^[.A-Z:/a-z0-9_-]{1,36}$";
-    else if (t->kind && !token_ok(t->kind, TOKEN_MAX, is_lower_token)) broken = "kind must be 1-32 of a-z, 0-9 and _";
+    else if (t->kind && !token_ok(t->kind, TOKEN_MAX, is_lower_token))
+        broken = "kind must be 1-32 of a-z, 0-9 and _";
     else if (!raw_ok(t->raw_json)) broken = "raw must be a JSON object";
     if (!broken) return 0;
     dstr_puts(why, broken);
@@ -86,8 +92,11 @@ void journal_trade_json(const journal_trade *t, dstr *out) {
     dstr_json_str(out, t->symbol);
     const struct {
         const char *name, *value;
-    } fields[] = {{"side", t->side},   {"type", t->type},           {"qty", t->qty},
-                  {"price", t->price}, {"status", t->status}};
+    } fields[] = {{"side", t->side},
+                  {"type", t->type},
+                  {"qty", t->qty},
+                  {"price", t->price},
+                  {"status", t->status}};
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         dstr_printf(out, ",\"%s\":", fields[i].name);
         dstr_json_str(out, fields[i].value);
@@ -112,7 +121,9 @@ void journal_trade_json(const journal_trade *t, dstr *out) {
 static int trade_stem(const journal_trade *t, char *buf, size_t cap) {
     char name[80];
     snprintf(name, sizeof name, "%s_%s", t->symbol,
-             t->client_order_id ? t->client_order_id : t->kind ? t->kind : "order");
+             t->client_order_id ? t->client_order_id
+             : t->kind          ? t->kind
+                                : "order");
     for (char *p = strchr(name, '/'); p; p = strchr(p, '/')) *p = '.'; /* not a key separator */
     return recordkey_stem(JOURNAL_TRADE_PREFIX, t->time_ms, name, buf, cap);
 }
@@ -198,17 +209,18 @@ static int column_text(const cJSON *v, dstr *text) {
 /* Appends the CSV row of one stored record; -1 (nothing appended) with why
  * when it is not a trade record. */
 static int csv_row(const char *json, size_t len, dstr *out, const char **why) {
-    static const char *const columns[] = {"symbol", "side", "type", "qty", "price", "status",
-                                          "order_id", "client_order_id", "realized_pnl"};
+    static const char *const columns[] = {"symbol",      "side",   "type",     "qty",
+                                          "price",       "status", "order_id", "client_order_id",
+                                          "realized_pnl"};
     cJSON *rec = cJSON_ParseWithLength(json, len);
     const cJSON *time = cJSON_GetObjectItemCaseSensitive(rec, "time");
     int rc = -1;
     *why = NULL;
     if (!cJSON_IsObject(rec)) *why = "not a JSON object";
-    else if (!cJSON_IsNumber(time) || time->valuedouble < 0 || time->valuedouble > RECORDKEY_MAX_AT_MS)
+    else if (!cJSON_IsNumber(time) || time->valuedouble < 0 ||
+             time->valuedouble > RECORDKEY_MAX_AT_MS)
         *why = "no time in unix ms";
-    else if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "symbol")))
-        *why = "no symbol";
+    else if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "symbol"))) *why = "no symbol";
     if (!*why) {
         size_t start = out->len;
         char iso[80];
@@ -256,7 +268,8 @@ int journal_trade_csv(store *s, size_t limit, dstr *out) {
     size_t start = out->len;
     dstr_puts(out, JOURNAL_TRADE_CSV_HEADER "\r\n");
     csv_walk c = {.limit = limit, .out = out};
-    journal_walk w = {.root = JOURNAL_TRADE_PREFIX, .ext = ".json", .visit = visit_trade, .ctx = &c};
+    journal_walk w = {
+        .root = JOURNAL_TRADE_PREFIX, .ext = ".json", .visit = visit_trade, .ctx = &c};
     int rc = journal_walk_newest(s, &w);
     dstr_free(&c.buf);
     if (rc) {

@@ -16,9 +16,9 @@ int recordkey_day(const char *root, int64_t day, char *buf, size_t cap) {
     if (day < 0 || day > RECORDKEY_MAX_AT_MS / RECORDKEY_DAY_MS) return -1;
     struct tm tm;
     utc_tm(day * RECORDKEY_DAY_MS, &tm);
-    return fits(snprintf(buf, cap, "%s%04d%02d%02d/", root, tm.tm_year + 1900, tm.tm_mon + 1,
-                         tm.tm_mday),
-                cap);
+    return fits(
+        snprintf(buf, cap, "%s%04d%02d%02d/", root, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
+        cap);
 }
 
 int recordkey_stem(const char *root, int64_t at_ms, const char *name, char *buf, size_t cap) {

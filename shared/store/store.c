@@ -10,7 +10,8 @@
 
 #include "store/store_backend.h"
 
-#define URL_FORMS "file://<path> (e.g. file:///var/journal, file://./logs) or s3://<bucket>[/<prefix>]"
+#define URL_FORMS \
+    "file://<path> (e.g. file:///var/journal, file://./logs) or s3://<bucket>[/<prefix>]"
 
 /* Backends by URL scheme; NULL: known scheme whose backend is not built in. */
 static const struct {
@@ -65,7 +66,8 @@ static const char *bad_segment(const char *seg, size_t n) {
     if (n > STORE_SEGMENT_MAX) return "a segment longer than 255 bytes";
     size_t rlen = strlen(STORE_RESERVED_PREFIX);
     if (n >= rlen && memcmp(seg, STORE_RESERVED_PREFIX, rlen) == 0)
-        return "a segment starting with \"" STORE_RESERVED_PREFIX "\" (reserved for in-flight writes)";
+        return "a segment starting with \"" STORE_RESERVED_PREFIX
+               "\" (reserved for in-flight writes)";
     return NULL;
 }
 
@@ -94,10 +96,8 @@ int store_key_valid(const char *key, dstr *why) {
     }
     if (!problem) return 1;
     if (why) {
-        if (!key || n == 0 || n > STORE_KEY_MAX)
-            dstr_printf(why, "invalid key: %s", problem);
-        else
-            dstr_printf(why, "invalid key: %s at byte %zu", problem, at);
+        if (!key || n == 0 || n > STORE_KEY_MAX) dstr_printf(why, "invalid key: %s", problem);
+        else dstr_printf(why, "invalid key: %s at byte %zu", problem, at);
     }
     return 0;
 }
@@ -149,7 +149,8 @@ static int parse_s3(const char *rest, store_url *u, const char *url, dstr *err) 
     const char *slash = strchr(rest, '/');
     size_t blen = slash ? (size_t)(slash - rest) : strlen(rest);
     if (!bucket_valid(rest, blen)) {
-        dstr_printf(err, "store URL '%s': bucket must be 3-63 characters of a-z, 0-9, '.' and '-'", url);
+        dstr_printf(err, "store URL '%s': bucket must be 3-63 characters of a-z, 0-9, '.' and '-'",
+                    url);
         return -1;
     }
     u->bucket = strndup(rest, blen);
@@ -181,7 +182,8 @@ store *store_open(const char *url, dstr *err) {
     const char *sep = strstr(url, "://");
     size_t slen = sep ? (size_t)(sep - url) : 0;
     size_t i = 0, nb = sizeof backends / sizeof *backends;
-    while (i < nb && !(slen == strlen(backends[i].scheme) && strncasecmp(url, backends[i].scheme, slen) == 0))
+    while (i < nb &&
+           !(slen == strlen(backends[i].scheme) && strncasecmp(url, backends[i].scheme, slen) == 0))
         i++;
     if (!sep || i == nb) {
         dstr_printf(err, "unsupported store URL '%s'; expected " URL_FORMS, url);
@@ -247,7 +249,9 @@ static store_status check_key(store *s, const char *key) {
 
 static store_status put(store *s, const char *key, const void *data, size_t n, int create_only) {
     if (!s) return STORE_INVALID_ARG;
-    if (!data && n > 0) return store_fail(s, STORE_INVALID_ARG, "put '%s': no data but %zu bytes", key ? key : "", n);
+    if (!data && n > 0)
+        return store_fail(s, STORE_INVALID_ARG, "put '%s': no data but %zu bytes", key ? key : "",
+                          n);
     store_status st = check_key(s, key);
     return st != STORE_OK ? st : s->ops->put(s, key, data ? data : "", n, create_only);
 }
@@ -291,8 +295,8 @@ void store_page_free(store_page *page) {
     *page = (store_page){0};
 }
 
-store_status store_list(store *s, const char *prefix, const char *start_after,
-                        size_t max_keys, store_page *page) {
+store_status store_list(store *s, const char *prefix, const char *start_after, size_t max_keys,
+                        store_page *page) {
     if (!s || !page) {
         if (s) store_fail(s, STORE_INVALID_ARG, "list: no page");
         return STORE_INVALID_ARG;
@@ -301,13 +305,14 @@ store_status store_list(store *s, const char *prefix, const char *start_after,
     store_status st = STORE_OK;
     if (!prefix) prefix = "";
     if (max_keys < 1 || max_keys > STORE_LIST_MAX)
-        st = store_fail(s, STORE_INVALID_ARG, "list: max_keys %zu is not in 1..%d", max_keys, STORE_LIST_MAX);
+        st = store_fail(s, STORE_INVALID_ARG, "list: max_keys %zu is not in 1..%d", max_keys,
+                        STORE_LIST_MAX);
     else if (strlen(prefix) > STORE_KEY_MAX)
         st = store_fail(s, STORE_INVALID_ARG, "list: prefix longer than %d bytes", STORE_KEY_MAX);
     else if (start_after && strlen(start_after) > STORE_KEY_MAX)
-        st = store_fail(s, STORE_INVALID_ARG, "list: start_after longer than %d bytes", STORE_KEY_MAX);
-    else
-        st = s->ops->list(s, prefix, start_after, max_keys, &fresh);
+        st = store_fail(s, STORE_INVALID_ARG, "list: start_after longer than %d bytes",
+                        STORE_KEY_MAX);
+    else st = s->ops->list(s, prefix, start_after, max_keys, &fresh);
     /* start_after may point into the old page: release it only now */
     store_page_free(page);
     if (st == STORE_OK) *page = fresh;

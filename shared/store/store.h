@@ -37,9 +37,9 @@
 
 #include "platform/dstr.h"
 
-#define STORE_KEY_MAX 1024     /* bytes in a key, a prefix or start_after */
-#define STORE_SEGMENT_MAX 255  /* bytes between two '/' (a file name) */
-#define STORE_LIST_MAX 1000    /* max_keys is 1..STORE_LIST_MAX */
+#define STORE_KEY_MAX 1024    /* bytes in a key, a prefix or start_after */
+#define STORE_SEGMENT_MAX 255 /* bytes between two '/' (a file name) */
+#define STORE_LIST_MAX 1000   /* max_keys is 1..STORE_LIST_MAX */
 #define STORE_RESERVED_PREFIX ".tmp-"
 
 typedef enum {
@@ -57,7 +57,7 @@ typedef struct store store;
  * the previous page itself, after reading start_after, so the usual loop
  * may pass page.keys[page.n - 1] as the next start_after. */
 typedef struct store_page {
-    char **keys;   /* n full keys, each NUL-terminated */
+    char **keys; /* n full keys, each NUL-terminated */
     size_t n;
     int truncated; /* more keys follow the last one */
 } store_page;
@@ -80,8 +80,8 @@ store_status store_put_new(store *s, const char *key, const void *data, size_t n
 store_status store_get(store *s, const char *key, dstr *out);
 /* Keys starting with prefix ("" or NULL: all) and greater than start_after
  * (NULL: from the first), ascending, at most max_keys (1..STORE_LIST_MAX). */
-store_status store_list(store *s, const char *prefix, const char *start_after,
-                        size_t max_keys, store_page *page);
+store_status store_list(store *s, const char *prefix, const char *start_after, size_t max_keys,
+                        store_page *page);
 void store_page_free(store_page *page);
 
 /* Why the most recent failing call on s failed ("" if none has). */

@@ -25,8 +25,8 @@ typedef struct store_ops {
     store_status (*put)(store *s, const char *key, const void *data, size_t n, int create_only);
     store_status (*get)(store *s, const char *key, dstr *out);
     /* Appends at most max_keys keys to page (empty on entry); sets truncated. */
-    store_status (*list)(store *s, const char *prefix, const char *start_after,
-                         size_t max_keys, store_page *page);
+    store_status (*list)(store *s, const char *prefix, const char *start_after, size_t max_keys,
+                         store_page *page);
     void (*close)(void *impl);
 } store_ops;
 

@@ -59,7 +59,8 @@ static void close_dir(const file_store *fs, int fd) {
 
 static int fsync_retry(int fd) {
     int rc;
-    while ((rc = fsync(fd)) != 0 && errno == EINTR) {}
+    while ((rc = fsync(fd)) != 0 && errno == EINTR) {
+    }
     return rc;
 }
 
@@ -69,9 +70,9 @@ typedef enum { WALK_OK, WALK_MISSING, WALK_NOT_DIR, WALK_SYMLINK, WALK_ERRNO } w
 
 typedef struct walk {
     walk_result result;
-    int err;        /* errno for WALK_ERRNO */
-    size_t at;      /* length of the key prefix naming the offending directory */
-    int fd;         /* the last directory reached (root_fd when none) */
+    int err;   /* errno for WALK_ERRNO */
+    size_t at; /* length of the key prefix naming the offending directory */
+    int fd;    /* the last directory reached (root_fd when none) */
 } walk;
 
 /* Why `name` in `at` could not be opened as a directory. */
@@ -128,16 +129,19 @@ static store_status walk_fail(store *s, const char *op, const char *key, const w
     int at = (int)w->at;
     switch (w->result) {
     case WALK_SYMLINK:
-        return store_fail(s, STORE_IO, "%s '%s': '%.*s' is a symlink; the file store does not follow symlinks inside its root",
-                          op, key, at, key);
+        return store_fail(
+            s, STORE_IO,
+            "%s '%s': '%.*s' is a symlink; the file store does not follow symlinks inside its root",
+            op, key, at, key);
     case WALK_NOT_DIR:
-        return store_fail(s, STORE_IO, "%s '%s': '%.*s' is an object, so it cannot also hold keys below it (file backend)",
-                          op, key, at, key);
-    case WALK_MISSING:
-        return store_fail(s, STORE_NOT_FOUND, "%s '%s': no such key", op, key);
+        return store_fail(
+            s, STORE_IO,
+            "%s '%s': '%.*s' is an object, so it cannot also hold keys below it (file backend)", op,
+            key, at, key);
+    case WALK_MISSING: return store_fail(s, STORE_NOT_FOUND, "%s '%s': no such key", op, key);
     default:
-        return store_fail(s, STORE_IO, "%s '%s': directory '%.*s' under %s: %s",
-                          op, key, at, key, fstore(s)->root, strerror(w->err));
+        return store_fail(s, STORE_IO, "%s '%s': directory '%.*s' under %s: %s", op, key, at, key,
+                          fstore(s)->root, strerror(w->err));
     }
 }
 
@@ -202,15 +206,19 @@ static int write_temp(int dir_fd, const void *data, size_t n, char tmp[TMP_NAME_
 
 /* The key's name is taken: by an object (STORE_EXISTS) or by a directory of
  * keys, which the file layout cannot hold together with an object. */
-static store_status name_taken(store *s, const char *op, int dir_fd, const char *leaf, const char *key) {
+static store_status name_taken(store *s, const char *op, int dir_fd, const char *leaf,
+                               const char *key) {
     struct stat st;
     if (fstatat(dir_fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-        return store_fail(s, STORE_IO, "%s '%s': keys below '%s/' exist, so it cannot also be an object (file backend)",
-                          op, key, key);
+        return store_fail(
+            s, STORE_IO,
+            "%s '%s': keys below '%s/' exist, so it cannot also be an object (file backend)", op,
+            key, key);
     return store_fail(s, STORE_EXISTS, "%s '%s': key exists", op, key);
 }
 
-static store_status file_put(store *s, const char *key, const void *data, size_t n, int create_only) {
+static store_status file_put(store *s, const char *key, const void *data, size_t n,
+                             int create_only) {
     file_store *fs = fstore(s);
     const char *op = create_only ? "put_new" : "put";
     size_t dir_len;
@@ -225,20 +233,24 @@ static store_status file_put(store *s, const char *key, const void *data, size_t
     if (create_only && fstatat(w.fd, leaf, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
         st = name_taken(s, op, w.fd, leaf, key);
     } else if (write_temp(w.fd, data, n, tmp) != 0) {
-        st = store_fail(s, STORE_IO, "%s '%s': writing a temporary file in %s: %s", op, key, fs->root, strerror(errno));
+        st = store_fail(s, STORE_IO, "%s '%s': writing a temporary file in %s: %s", op, key,
+                        fs->root, strerror(errno));
     } else if (create_only) {
         if (linkat(w.fd, tmp, w.fd, leaf, 0) != 0)
-            st = errno == EEXIST ? name_taken(s, op, w.fd, leaf, key)
-                                 : store_fail(s, STORE_IO, "put_new '%s': link: %s", key, strerror(errno));
+            st = errno == EEXIST
+                     ? name_taken(s, op, w.fd, leaf, key)
+                     : store_fail(s, STORE_IO, "put_new '%s': link: %s", key, strerror(errno));
         unlinkat(w.fd, tmp, 0);
     } else if (renameat(w.fd, tmp, w.fd, leaf) != 0) {
         int err = errno;
         unlinkat(w.fd, tmp, 0);
-        st = err == EISDIR || err == ENOTEMPTY || err == EEXIST ? name_taken(s, op, w.fd, leaf, key)
-                                                                : store_fail(s, STORE_IO, "put '%s': rename: %s", key, strerror(err));
+        st = err == EISDIR || err == ENOTEMPTY || err == EEXIST
+                 ? name_taken(s, op, w.fd, leaf, key)
+                 : store_fail(s, STORE_IO, "put '%s': rename: %s", key, strerror(err));
     }
     if (st == STORE_OK && fsync_retry(w.fd) != 0)
-        st = store_fail(s, STORE_IO, "%s '%s': written, but syncing its directory failed: %s", op, key, strerror(errno));
+        st = store_fail(s, STORE_IO, "%s '%s': written, but syncing its directory failed: %s", op,
+                        key, strerror(errno));
     close_dir(fs, w.fd);
     return st;
 }
@@ -268,7 +280,8 @@ static store_status file_get(store *s, const char *key, dstr *out) {
     size_t dir_len;
     const char *leaf = leaf_of(key, &dir_len);
     walk w = walk_dirs(fs, key, dir_len, 0);
-    if (w.result == WALK_NOT_DIR) return store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key);
+    if (w.result == WALK_NOT_DIR)
+        return store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key);
     if (w.result != WALK_OK) return walk_fail(s, "get", key, &w);
 
     store_status st = STORE_OK;
@@ -278,16 +291,20 @@ static store_status file_get(store *s, const char *key, dstr *out) {
     if (fd < 0) {
         int err = errno;
         if (err == ENOENT) st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key);
-        else if (err == ELOOP) st = store_fail(s, STORE_IO, "get '%s': is a symlink; the file store does not follow symlinks", key);
+        else if (err == ELOOP)
+            st = store_fail(s, STORE_IO,
+                            "get '%s': is a symlink; the file store does not follow symlinks", key);
         else st = store_fail(s, STORE_IO, "get '%s': open: %s", key, strerror(err));
     } else if (fstat(fd, &sb) != 0) {
         st = store_fail(s, STORE_IO, "get '%s': stat: %s", key, strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
-        st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key (only keys below '%s/')", key, key);
+        st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key (only keys below '%s/')", key,
+                        key);
     } else if (!S_ISREG(sb.st_mode)) {
         st = store_fail(s, STORE_IO, "get '%s': not a regular file", key);
     } else {
-        if (read_all(fd, (size_t)sb.st_size, out) != 0) st = store_fail(s, STORE_IO, "get '%s': read: %s", key, strerror(errno));
+        if (read_all(fd, (size_t)sb.st_size, out) != 0)
+            st = store_fail(s, STORE_IO, "get '%s': read: %s", key, strerror(errno));
     }
     if (fd >= 0) close(fd);
     close_dir(fs, w.fd);
@@ -301,7 +318,7 @@ typedef struct lister {
     const char *after; /* NULL: no lower bound */
     size_t max_keys;
     store_page *page;
-    dstr path;         /* key prefix of the directory being read: "" or "a/b/" */
+    dstr path; /* key prefix of the directory being read: "" or "a/b/" */
     int done;
 } lister;
 
@@ -319,7 +336,8 @@ static int entry_wanted(lister *L, const char *name, size_t n, int is_dir) {
     dstr_append(&L->path, name, n);
     if (is_dir) dstr_putc(&L->path, '/');
     /* a directory stays while some key below it may still follow start_after */
-    int keep = is_dir ? strncmp(L->path.ptr, L->after, L->path.len) >= 0 : strcmp(L->path.ptr, L->after) > 0;
+    int keep = is_dir ? strncmp(L->path.ptr, L->after, L->path.len) >= 0
+                      : strcmp(L->path.ptr, L->after) > 0;
     L->path.len = base;
     L->path.ptr[base] = '\0';
     return keep;
@@ -337,7 +355,8 @@ static int entry_kind(int dir_fd, const struct dirent *e) {
 
 /* The wanted entries of dir_fd whose names start with name_prefix, sorted in
  * key order (directories with a trailing '/'). -1 with errno on failure. */
-static int read_entries(lister *L, int dir_fd, const char *name_prefix, char ***out, size_t *count) {
+static int read_entries(lister *L, int dir_fd, const char *name_prefix, char ***out,
+                        size_t *count) {
     *out = NULL;
     *count = 0;
     /* a new open file description: a dup() would share (and leave at the
@@ -393,8 +412,8 @@ static store_status list_dir(lister *L, int dir_fd, const char *name_prefix) {
     if (read_entries(L, dir_fd, name_prefix, &names, &n) != 0) {
         int err = errno;
         free_names(names, n);
-        return store_fail(L->s, STORE_IO, "list: reading directory '%s' under %s: %s", dstr_cstr(&L->path),
-                          fstore(L->s)->root, strerror(err));
+        return store_fail(L->s, STORE_IO, "list: reading directory '%s' under %s: %s",
+                          dstr_cstr(&L->path), fstore(L->s)->root, strerror(err));
     }
     store_status st = STORE_OK;
     for (size_t i = 0; i < n && st == STORE_OK && !L->done; i++) {
@@ -410,8 +429,8 @@ static store_status list_dir(lister *L, int dir_fd, const char *name_prefix) {
                 st = list_dir(L, sub, "");
                 close(sub);
             } else if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR) {
-                st = store_fail(L->s, STORE_IO, "list: opening directory '%s' under %s: %s", dstr_cstr(&L->path),
-                                fstore(L->s)->root, strerror(errno));
+                st = store_fail(L->s, STORE_IO, "list: opening directory '%s' under %s: %s",
+                                dstr_cstr(&L->path), fstore(L->s)->root, strerror(errno));
             } /* else it was swapped for something that holds no keys: skip */
         }
         L->path.len = base;
@@ -423,8 +442,8 @@ static store_status list_dir(lister *L, int dir_fd, const char *name_prefix) {
 
 /* Reads only the directory the prefix's last '/' names, and in it only the
  * entries that extend the rest of the prefix. */
-static store_status file_list(store *s, const char *prefix, const char *start_after, size_t max_keys,
-                              store_page *page) {
+static store_status file_list(store *s, const char *prefix, const char *start_after,
+                              size_t max_keys, store_page *page) {
     file_store *fs = fstore(s);
     size_t dir_len;
     const char *name_prefix = leaf_of(prefix, &dir_len);
@@ -437,7 +456,8 @@ static store_status file_list(store *s, const char *prefix, const char *start_af
         pos += n + 1;
     }
     walk w = walk_dirs(fs, prefix, dir_len, 0);
-    if (w.result == WALK_MISSING || w.result == WALK_NOT_DIR || w.result == WALK_SYMLINK) return STORE_OK;
+    if (w.result == WALK_MISSING || w.result == WALK_NOT_DIR || w.result == WALK_SYMLINK)
+        return STORE_OK;
     if (w.result != WALK_OK) return walk_fail(s, "list", prefix, &w);
 
     lister L = {.s = s, .after = start_after, .max_keys = max_keys, .page = page};
@@ -481,7 +501,8 @@ static int make_dirs(const char *path, dstr *err) {
         } else if (errno != EEXIST) {
             int e = errno;
             if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                dstr_printf(err, "cannot create store root '%s': mkdir '%s': %s", path, p, strerror(e));
+                dstr_printf(err, "cannot create store root '%s': mkdir '%s': %s", path, p,
+                            strerror(e));
                 rc = -1;
                 break;
             }

@@ -46,7 +46,8 @@ static int parse_uint(const char *s, int64_t *out) {
     int64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return -1;
-        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v)) return -1;
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v))
+            return -1;
     }
     *out = v;
     return 0;
@@ -71,7 +72,8 @@ static void binance_error(fake_reply *out, int code, const char *fmt, ...) {
 static const char *mandatory(const fake_request *req, const char *name, fake_reply *out) {
     const char *v = fake_request_param(req, name);
     if (v && *v) return v;
-    binance_error(out, -1102, "Mandatory parameter '%s' was not sent, was empty/null, or malformed.", name);
+    binance_error(out, -1102,
+                  "Mandatory parameter '%s' was not sent, was empty/null, or malformed.", name);
     return NULL;
 }
 
@@ -87,7 +89,8 @@ static int time_param(const fake_request *req, const char *name, int *has, int64
     const char *text = fake_request_param(req, name);
     *has = text != NULL;
     if (!text || parse_uint(text, v) == 0) return 0;
-    binance_error(out, -1100, "Illegal characters found in parameter '%s'; legal range is '^[0-9]{1,20}$'.",
+    binance_error(out, -1100,
+                  "Illegal characters found in parameter '%s'; legal range is '^[0-9]{1,20}$'.",
                   name);
     return -1;
 }
@@ -219,7 +222,8 @@ static const struct route *find_route(const fake_request *req) {
 /* Only this connection's thread waits: other requests are served meanwhile. */
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 static void on_serve(void *ctx, const fake_request *req, fake_reply *out) {
@@ -355,8 +359,10 @@ int main(int argc, char **argv) {
     unsigned port = fake_http_port(srv);
     if (opt.port_file && write_port_file(opt.port_file, port)) goto out;
     int64_t now = wall_ms();
-    fprintf(stderr, "fake_binance: listening on http://127.0.0.1:%u (data %s, %zu symbols, "
-            "replay shift %lld days, latency %ld ms)\n", port, opt.data_dir, b.data.n_symbols,
+    fprintf(stderr,
+            "fake_binance: listening on http://127.0.0.1:%u (data %s, %zu symbols, "
+            "replay shift %lld days, latency %ld ms)\n",
+            port, opt.data_dir, b.data.n_symbols,
             (long long)(bnr_shift_ms(&b.data, now) / BNR_DAY_MS), b.latency_ms);
     int sig;
     sigwait(&stop_signals, &sig);

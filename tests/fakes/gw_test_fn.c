@@ -164,9 +164,14 @@ static char *do_echo(const fn_next *nx, const char *fn) {
     dstr_puts(&b, ",\"trace_id\":");
     dstr_json_str(&b, nx->trace);
     dstr_puts(&b, ",\"env\":{");
-    static const char *const vars[] = {"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
-                                       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION", "_HANDLER",
-                                       "LAMBDA_TASK_ROOT", "AWS_LAMBDA_RUNTIME_API", "TZ"};
+    static const char *const vars[] = {"AWS_LAMBDA_FUNCTION_NAME",
+                                       "AWS_LAMBDA_FUNCTION_VERSION",
+                                       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                       "AWS_REGION",
+                                       "_HANDLER",
+                                       "LAMBDA_TASK_ROOT",
+                                       "AWS_LAMBDA_RUNTIME_API",
+                                       "TZ"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         if (i) dstr_putc(&b, ',');
         dstr_json_str(&b, vars[i]);
@@ -179,8 +184,9 @@ static char *do_echo(const fn_next *nx, const char *fn) {
     dstr_json_str(&hdr, fn);
     dstr_putc(&hdr, '}');
     dstr out = {0};
-    dstr_printf(&out, "{\"statusCode\":200,\"headers\":%s,\"cookies\":[\"a=1; Path=/\",\"b=2\"],\"body\":",
-                dstr_cstr(&hdr));
+    dstr_printf(
+        &out, "{\"statusCode\":200,\"headers\":%s,\"cookies\":[\"a=1; Path=/\",\"b=2\"],\"body\":",
+        dstr_cstr(&hdr));
     dstr_json_str(&out, dstr_cstr(&b));
     dstr_putc(&out, '}');
     dstr_free(&b);
@@ -226,8 +232,8 @@ static int handle(const fn_next *nx, const char *fn) {
         long long start = now_ms();
         usleep((useconds_t)(ms ? atol(ms) : 100) * 1000u);
         char b[160];
-        snprintf(b, sizeof b, "{\"pid\":%d,\"start_ms\":%lld,\"end_ms\":%lld}", (int)getpid(), start,
-                 now_ms());
+        snprintf(b, sizeof b, "{\"pid\":%d,\"start_ms\":%lld,\"end_ms\":%lld}", (int)getpid(),
+                 start, now_ms());
         resp = proxy_response(200, "{\"content-type\":\"application/json\"}", b);
     } else if (strcmp(action, "crash") == 0) {
         abort();
@@ -236,7 +242,8 @@ static int handle(const fn_next *nx, const char *fn) {
     } else if (strcmp(action, "error") == 0) {
         dstr path = {0};
         dstr_printf(&path, "/runtime/invocation/%s/error", nx->request_id);
-        const char *err = "{\"errorMessage\":\"failed on purpose\",\"errorType\":\"Function.TestError\",\"stackTrace\":[]}";
+        const char *err = "{\"errorMessage\":\"failed on "
+                          "purpose\",\"errorType\":\"Function.TestError\",\"stackTrace\":[]}";
         rt_post(dstr_cstr(&path), err, strlen(err), "Function.TestError");
         dstr_free(&path);
     } else if (strcmp(action, "nostatus") == 0) {
@@ -249,8 +256,9 @@ static int handle(const fn_next *nx, const char *fn) {
         unsigned char bytes[256];
         for (int i = 0; i < 256; i++) bytes[i] = (unsigned char)i;
         dstr b = {0};
-        dstr_puts(&b, "{\"statusCode\":200,\"headers\":{\"content-type\":\"application/octet-stream\"},"
-                      "\"isBase64Encoded\":true,\"body\":\"");
+        dstr_puts(&b,
+                  "{\"statusCode\":200,\"headers\":{\"content-type\":\"application/octet-stream\"},"
+                  "\"isBase64Encoded\":true,\"body\":\"");
         base64(&b, bytes, sizeof bytes);
         dstr_puts(&b, "\"}");
         resp = dstr_take(&b);
@@ -300,7 +308,8 @@ int main(void) {
     if (!curl) return 1;
     int rc = 0;
     if (strcmp(fn, "initfail") == 0) {
-        const char *err = "{\"errorMessage\":\"init failed on purpose\",\"errorType\":\"Runtime.ConfigInvalid\"}";
+        const char *err =
+            "{\"errorMessage\":\"init failed on purpose\",\"errorType\":\"Runtime.ConfigInvalid\"}";
         rt_post("/runtime/init/error", err, strlen(err), "Runtime.ConfigInvalid");
         rc = 1;
     } else if (strcmp(fn, "hanginit") == 0) {

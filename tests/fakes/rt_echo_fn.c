@@ -85,7 +85,8 @@ static void echo_invoke(void *ctx, const rt_invocation *inv, rt_response *res) {
     } else if (strcmp(action, "slow") == 0) {
         num = cJSON_GetObjectItemCaseSensitive(ev, "ms");
         long ms = cJSON_IsNumber(num) && num->valuedouble > 0 && num->valuedouble < 60000
-                      ? (long)num->valuedouble : 0;
+                      ? (long)num->valuedouble
+                      : 0;
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         echo(inv, res);

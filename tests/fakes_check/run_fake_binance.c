@@ -105,7 +105,7 @@ static void http_do(CURL *reuse, const char *method, const char *path, const cha
     out->t_after = wall_ms();
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &out->connects);
-    dstr_append(&out->body, "", 0); /* allocates and NUL-terminates */
+    dstr_append(&out->body, "", 0);    /* allocates and NUL-terminates */
     dstr_append(&out->headers, "", 0); /* allocates and NUL-terminates */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hl);
@@ -257,8 +257,8 @@ static const struct bundled {
     const char *interval;
     int64_t ms;
     int min_rows; /* a 1500 page holds at least this many (4h and 1d files are shorter) */
-} bundled[] = {{"5m", 300000LL, 1500}, {"1h", 3600000LL, 1500}, {"4h", 14400000LL, 1000},
-               {"1d", DAY_MS, 150}};
+} bundled[] = {
+    {"5m", 300000LL, 1500}, {"1h", 3600000LL, 1500}, {"4h", 14400000LL, 1000}, {"1d", DAY_MS, 150}};
 
 static const char *const symbols[] = {"BTCUSDT", "ETHUSDT"};
 
@@ -413,21 +413,25 @@ static void klines_time_filters(char *why) {
         int first, count;   /* expected slice of `all` */
     } cases[] = {
         {t100, -1, 5, 100, 5},
-        {t100 + 1, -1, 3, 101, 3},         /* start inside a candle: the next one */
-        {-1, t200, 4, 197, 4},             /* endTime only: the last rows up to it */
+        {t100 + 1, -1, 3, 101, 3}, /* start inside a candle: the next one */
+        {-1, t200, 4, 197, 4},     /* endTime only: the last rows up to it */
         {-1, t200 + 1, 4, 197, 4},
-        {t100, t200, 1000, 100, 101},      /* both: inclusive range */
+        {t100, t200, 1000, 100, 101}, /* both: inclusive range */
         {t100, t200, 10, 100, 10},
-        {-1, -1, 7, n - 7, 7},             /* neither: the newest */
-        {-1, -1, 0, n - 500, 500},         /* default limit 500 */
-        {r.t_after + 10 * DAY_MS, -1, 5, 0, 0},  /* in the future: nothing */
-        {-1, 1000, 5, 0, 0},               /* before the data: nothing */
+        {-1, -1, 7, n - 7, 7},                  /* neither: the newest */
+        {-1, -1, 0, n - 500, 500},              /* default limit 500 */
+        {r.t_after + 10 * DAY_MS, -1, 5, 0, 0}, /* in the future: nothing */
+        {-1, 1000, 5, 0, 0},                    /* before the data: nothing */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int len = 0;
         q[0] = '\0';
-        if (cases[i].start >= 0) len += snprintf(q + len, sizeof q - (size_t)len, "&startTime=%lld", (long long)cases[i].start);
-        if (cases[i].end >= 0) len += snprintf(q + len, sizeof q - (size_t)len, "&endTime=%lld", (long long)cases[i].end);
+        if (cases[i].start >= 0)
+            len += snprintf(q + len, sizeof q - (size_t)len, "&startTime=%lld",
+                            (long long)cases[i].start);
+        if (cases[i].end >= 0)
+            len +=
+                snprintf(q + len, sizeof q - (size_t)len, "&endTime=%lld", (long long)cases[i].end);
         if (cases[i].limit) snprintf(q + len, sizeof q - (size_t)len, "&limit=%d", cases[i].limit);
         cJSON *rows = klines("ETHUSDT", "1h", q, &r);
         int bad = cJSON_GetArraySize(rows) != cases[i].count;
@@ -506,7 +510,8 @@ static void test_error_bodies(void **state) {
         cJSON *j = json_of(&r);
         if (cases[i].code) {
             assert_int_equal(cJSON_GetObjectItem(j, "code")->valueint, cases[i].code);
-            if (cases[i].msg) assert_string_equal(cJSON_GetObjectItem(j, "msg")->valuestring, cases[i].msg);
+            if (cases[i].msg)
+                assert_string_equal(cJSON_GetObjectItem(j, "msg")->valuestring, cases[i].msg);
         }
         cJSON_Delete(j);
         resp_free(&r);
@@ -515,7 +520,8 @@ static void test_error_bodies(void **state) {
 
 static void test_unbundled_interval_is_empty(void **state) {
     (void)state;
-    static const char *const valid[] = {"1m", "3m", "15m", "30m", "2h", "6h", "8h", "12h", "3d", "1w", "1M"};
+    static const char *const valid[] = {"1m", "3m",  "15m", "30m", "2h", "6h",
+                                        "8h", "12h", "3d",  "1w",  "1M"};
     for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
         resp r;
         cJSON *rows = klines("BTCUSDT", valid[i], "", &r);
@@ -563,7 +569,8 @@ static void test_used_weight(void **state) {
         long now = used_weight(&r);
         int same_minute = r.t_before / 60000 == minute && r.t_after / 60000 == minute;
         if (same_minute && now != before + cases[i].weight)
-            fail_msg("%s: weight %ld -> %ld, want +%ld", cases[i].path, before, now, cases[i].weight);
+            fail_msg("%s: weight %ld -> %ld, want +%ld", cases[i].path, before, now,
+                     cases[i].weight);
         if (!same_minute) assert_true(now == before + cases[i].weight || now == cases[i].weight);
         before = now;
         minute = r.t_after / 60000;
@@ -591,7 +598,8 @@ static void test_depth_book(void **state) {
         snprintf(path, sizeof path, "/fapi/v1/depth?%s", cases[i].query);
         resp r;
         cJSON *book = get_json(path, &r);
-        const cJSON *bids = cJSON_GetObjectItem(book, "bids"), *asks = cJSON_GetObjectItem(book, "asks");
+        const cJSON *bids = cJSON_GetObjectItem(book, "bids"),
+                    *asks = cJSON_GetObjectItem(book, "asks");
         assert_int_equal(cJSON_GetArraySize(bids), cases[i].levels);
         assert_int_equal(cJSON_GetArraySize(asks), cases[i].levels);
         assert_true(cJSON_IsNumber(cJSON_GetObjectItem(book, "lastUpdateId")));
@@ -644,7 +652,8 @@ static void test_premium_index(void **state) {
     cJSON_ArrayForEach(p, all) {
         static const char *const fields[] = {"markPrice", "indexPrice", "estimatedSettlePrice",
                                              "lastFundingRate", "interestRate"};
-        for (size_t i = 0; i < 5; i++) assert_true(cJSON_IsString(cJSON_GetObjectItem(p, fields[i])));
+        for (size_t i = 0; i < 5; i++)
+            assert_true(cJSON_IsString(cJSON_GetObjectItem(p, fields[i])));
         /* both funding files end with 0.00010000, the newest rate before data time */
         assert_string_equal(cJSON_GetObjectItem(p, "lastFundingRate")->valuestring, "0.00010000");
         assert_string_equal(cJSON_GetObjectItem(p, "interestRate")->valuestring, "0.00010000");
@@ -654,7 +663,8 @@ static void test_premium_index(void **state) {
         int64_t t = (int64_t)cJSON_GetObjectItem(p, "time")->valuedouble;
         assert_true(t >= r.t_before && t <= r.t_after);
     }
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(all, 0), "symbol")->valuestring, "BTCUSDT");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(all, 0), "symbol")->valuestring,
+                        "BTCUSDT");
     cJSON_Delete(all);
     resp_free(&r);
     cJSON *one = get_json("/fapi/v1/premiumIndex?symbol=ETHUSDT", &r);
@@ -692,13 +702,18 @@ static void test_script_consumed_in_order(void **state) {
     reset_fake();
     load_script("["
                 "{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"status\":429,"
-                "\"headers\":{\"Retry-After\":\"1\"},\"json\":{\"code\":-1003,\"msg\":\"Too many requests.\"}}},"
-                "{\"match\":{\"path\":\"/fapi/v1/depth\"},\"answer\":{\"status\":503,\"body\":\"Service Unavailable.\","
+                "\"headers\":{\"Retry-After\":\"1\"},\"json\":{\"code\":-1003,\"msg\":\"Too many "
+                "requests.\"}}},"
+                "{\"match\":{\"path\":\"/fapi/v1/"
+                "depth\"},\"answer\":{\"status\":503,\"body\":\"Service Unavailable.\","
                 "\"headers\":{\"Content-Type\":\"text/plain\"}}},"
-                "{\"match\":{\"method\":\"POST\",\"path\":\"/fapi/v1/klines\"},\"answer\":{\"status\":418}},"
-                "{\"match\":{\"path\":\"/fapi/v1/klines\",\"params\":{\"symbol\":\"ETHUSDT\"}},\"answer\":{\"status\":500}},"
+                "{\"match\":{\"method\":\"POST\",\"path\":\"/fapi/v1/"
+                "klines\"},\"answer\":{\"status\":418}},"
+                "{\"match\":{\"path\":\"/fapi/v1/"
+                "klines\",\"params\":{\"symbol\":\"ETHUSDT\"}},\"answer\":{\"status\":500}},"
                 "{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"replay\":true}},"
-                "{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"status\":502,\"body\":\"bad gateway\"}}"
+                "{\"match\":{\"path\":\"/fapi/v1/"
+                "klines\"},\"answer\":{\"status\":502,\"body\":\"bad gateway\"}}"
                 "]");
     static const struct {
         const char *path;
@@ -707,12 +722,12 @@ static void test_script_consumed_in_order(void **state) {
         long step; /* -1: replay */
     } seq[] = {
         {"/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=2", 429, "{\"code\":-1003", 0},
-        {"/fapi/v1/time", 200, "{\"serverTime\":", -1},  /* no step for /time */
+        {"/fapi/v1/time", 200, "{\"serverTime\":", -1}, /* no step for /time */
         {"/fapi/v1/depth?symbol=BTCUSDT&limit=5", 503, "Service Unavailable.", 1},
         {"/fapi/v1/klines?symbol=ETHUSDT&interval=1h&limit=2", 500, "", 3},
         {"/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=2", 200, "[[", 4},
         {"/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=2", 502, "bad gateway", 5},
-        {"/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=2", 200, "[[", -1},  /* script used up */
+        {"/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=2", 200, "[[", -1}, /* script used up */
         {"/fapi/v1/depth?symbol=BTCUSDT&limit=5", 200, "{\"lastUpdateId\"", -1},
     };
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
@@ -724,7 +739,8 @@ static void test_script_consumed_in_order(void **state) {
         char v[64];
         used_weight(&r); /* scripted answers carry it too */
         if (i == 0) assert_string_equal(header_value(&r, "Retry-After", v, sizeof v), "1");
-        if (i == 2) assert_string_equal(header_value(&r, "Content-Type", v, sizeof v), "text/plain");
+        if (i == 2)
+            assert_string_equal(header_value(&r, "Content-Type", v, sizeof v), "text/plain");
         resp_free(&r);
     }
     resp r;
@@ -748,7 +764,8 @@ static void test_truncate_and_close(void **state) {
     reset_fake();
     load_script("[{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"truncate\":true}},"
                 "{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"close\":true}},"
-                "{\"match\":{\"path\":\"/fapi/v1/time\"},\"answer\":{\"status\":200,\"body\":\"0123456789\",\"truncate\":true}}]");
+                "{\"match\":{\"path\":\"/fapi/v1/"
+                "time\"},\"answer\":{\"status\":200,\"body\":\"0123456789\",\"truncate\":true}}]");
     resp r;
     get("/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=10", &r);
     assert_int_equal(r.rc, CURLE_PARTIAL_FILE);
@@ -780,7 +797,8 @@ static void *slow_request(void *arg) {
 static void test_hang_does_not_block_others(void **state) {
     (void)state;
     reset_fake();
-    load_script("[{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"replay\":true,\"delay_ms\":1200}}]");
+    load_script("[{\"match\":{\"path\":\"/fapi/v1/"
+                "klines\"},\"answer\":{\"replay\":true,\"delay_ms\":1200}}]");
     resp slow, fast;
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, slow_request, &slow), 0);
@@ -804,8 +822,8 @@ static void test_requests_recorded(void **state) {
     reset_fake();
     load_script("[]");
     resp r;
-    http_do(NULL, "GET", "/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=3&x=%41+b%2",
-            NULL, "X-MBX-APIKEY: abc", &r);
+    http_do(NULL, "GET", "/fapi/v1/klines?symbol=BTCUSDT&interval=1h&limit=3&x=%41+b%2", NULL,
+            "X-MBX-APIKEY: abc", &r);
     resp_free(&r);
     sleep_ms(250);
     http_do(NULL, "POST", "/fapi/v1/order?symbol=BTCUSDT", "side=BUY&quantity=1", NULL, &r);
@@ -851,7 +869,10 @@ static void test_reset_drops_script(void **state) {
 static void test_bad_scripts_refused(void **state) {
     (void)state;
     static const char *const bad[] = {
-        "", "{}", "[1]", "[{\"answer\":{\"status\":200}}]",
+        "",
+        "{}",
+        "[1]",
+        "[{\"answer\":{\"status\":200}}]",
         "[{\"match\":{\"path\":\"x\"},\"answer\":{\"status\":200}}]",
         "[{\"match\":{\"path\":\"/x\",\"verb\":\"GET\"},\"answer\":{\"status\":200}}]",
         "[{\"match\":{\"path\":\"/x\"}}]",
@@ -902,7 +923,8 @@ static int start_fake(void **state) {
     fake_pid = fork();
     if (fake_pid < 0) return -1;
     if (fake_pid == 0) {
-        execl(fake_bin, fake_bin, "--port", "0", "--port-file", port_file, "--data", data_dir, (char *)NULL);
+        execl(fake_bin, fake_bin, "--port", "0", "--port-file", port_file, "--data", data_dir,
+              (char *)NULL);
         fprintf(stderr, "exec %s: %s\n", fake_bin, strerror(errno));
         _exit(127);
     }
@@ -959,7 +981,8 @@ int main(int argc, char **argv) {
     else {
         const char *slash = strrchr(argv[0], '/');
         int dir_len = slash ? (int)(slash - argv[0]) : 1;
-        snprintf(fake_bin, sizeof fake_bin, "%.*s/../bin/fake_binance", dir_len, slash ? argv[0] : ".");
+        snprintf(fake_bin, sizeof fake_bin, "%.*s/../bin/fake_binance", dir_len,
+                 slash ? argv[0] : ".");
     }
     if (env_data) data_dir = env_data;
     signal(SIGPIPE, SIG_IGN);

@@ -147,7 +147,8 @@ static void resp_free(http_resp *r) {
 }
 
 /* Value of the n-th header called name (case-insensitive), or NULL. */
-static const char *resp_header(const http_resp *r, const char *name, int nth, char *buf, size_t cap) {
+static const char *resp_header(const http_resp *r, const char *name, int nth, char *buf,
+                               size_t cap) {
     const char *p = dstr_cstr(&r->headers);
     size_t nl = strlen(name);
     while (*p) {
@@ -233,8 +234,9 @@ static int gw_start(gw_proc *g, const char *name, const char *const *env, const 
     char routes[PATH_MAX + 32], fns[PATH_MAX + 32];
     snprintf(routes, sizeof routes, "%s/routes.tsv", tmp_dir);
     snprintf(fns, sizeof fns, "%s/fns", tmp_dir);
-    const char *argv[32] = {bin_gateway, "--port", "0", "--port-file", port_file,
-                            "--routes", routes, "--functions-dir", fns};
+    const char *argv[32] = {bin_gateway,   "--port",          "0",
+                            "--port-file", port_file,         "--routes",
+                            routes,        "--functions-dir", fns};
     int ac = 9;
     for (size_t i = 0; args && args[i] && ac < 30; i++) argv[ac++] = args[i];
     argv[ac] = NULL;
@@ -422,7 +424,8 @@ static void test_echo_event(int port) {
     CHECK(matches("^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$", trace),
           "echo: trace id '%s'", trace);
     const char *xamzn = jstr(j, "event.headers.x-amzn-trace-id");
-    CHECK(trace && xamzn && strncmp(trace, xamzn, 40) == 0, "echo: trace root continues x-amzn-trace-id");
+    CHECK(trace && xamzn && strncmp(trace, xamzn, 40) == 0,
+          "echo: trace root continues x-amzn-trace-id");
     char root[PATH_MAX + 32];
     snprintf(root, sizeof root, "%s/fns/echo", tmp_dir);
     CHECK(streq(jstr(j, "runtime.env.AWS_LAMBDA_FUNCTION_NAME"), "echo") &&
@@ -469,7 +472,8 @@ static void test_bodies(int port) {
     if (!huge) abort();
     memset(huge, 'x', big);
     http_call(port, "POST", "/echo", NULL, huge, big, &r);
-    CHECK(resp_is_message(&r, 413, "Request Entity Too Large"), "6 MB + 1 body: 413 (%ld)", r.status);
+    CHECK(resp_is_message(&r, 413, "Request Entity Too Large"), "6 MB + 1 body: 413 (%ld)",
+          r.status);
     free(huge);
     resp_free(&r);
 }
@@ -483,7 +487,8 @@ static void test_routing(int port) {
     CHECK(resp_is_message(&r, 404, "Not Found"), "exact match only: /echo/ is 404");
     resp_free(&r);
     http_get(port, "/missing/echo", &r);
-    CHECK(resp_is_message(&r, 502, "Internal Server Error"), "function not built: 502 (%ld)", r.status);
+    CHECK(resp_is_message(&r, 502, "Internal Server Error"), "function not built: 502 (%ld)",
+          r.status);
     resp_free(&r);
 }
 
@@ -530,8 +535,8 @@ static void test_runtime_rules(int port) {
     http_resp r;
     http_get(port, "/probe", &r);
     cJSON *j = cJSON_Parse(dstr_cstr(&r.body));
-    CHECK(r.status == 200 && jnum(j, "next_again") == 403,
-          "second /next while open: 403 (%s)", dstr_cstr(&r.body));
+    CHECK(r.status == 200 && jnum(j, "next_again") == 403, "second /next while open: 403 (%s)",
+          dstr_cstr(&r.body));
     CHECK(jnum(j, "bogus_id") == 400, "unknown request id: 400");
     cJSON_Delete(j);
     resp_free(&r);
@@ -548,7 +553,8 @@ static void test_crash_and_timeout(int port, long *last_pid) {
     CHECK(p1 > 0 && p1 == p1b, "warm process reused (%ld, %ld)", p1, p1b);
     http_resp r;
     http_get(port, "/crash", &r);
-    CHECK(resp_is_message(&r, 502, "Internal Server Error"), "crash mid-invocation: 502 (%ld)", r.status);
+    CHECK(resp_is_message(&r, 502, "Internal Server Error"), "crash mid-invocation: 502 (%ld)",
+          r.status);
     resp_free(&r);
     long p2 = pid_of(port, "/pid");
     CHECK(p2 > 0 && p2 != p1, "after a crash: a new process (%ld -> %ld)", p1, p2);
@@ -566,7 +572,8 @@ static void test_crash_and_timeout(int port, long *last_pid) {
     CHECK(r.ms >= 1400 && r.ms < 4000, "function timeout answered after %lld ms", r.ms);
     resp_free(&r);
     long s2 = pid_of(port, "/slow/pid");
-    CHECK(s1 > 0 && s2 > 0 && s2 != s1, "after a timeout: killed and restarted (%ld -> %ld)", s1, s2);
+    CHECK(s1 > 0 && s2 > 0 && s2 != s1, "after a timeout: killed and restarted (%ld -> %ld)", s1,
+          s2);
     CHECK(kill((pid_t)s1, 0) != 0, "the timed-out process is gone");
 }
 
@@ -594,7 +601,8 @@ static void test_queueing(int port) {
     CHECK(a.r.status == 200 && b.r.status == 200, "parallel requests both answered");
     double a0 = jnum(ja, "start_ms"), a1 = jnum(ja, "end_ms"), b0 = jnum(jb, "start_ms"),
            b1 = jnum(jb, "end_ms");
-    CHECK(a1 <= b0 || b1 <= a0, "one invocation at a time: [%.0f,%.0f] vs [%.0f,%.0f]", a0, a1, b0, b1);
+    CHECK(a1 <= b0 || b1 <= a0, "one invocation at a time: [%.0f,%.0f] vs [%.0f,%.0f]", a0, a1, b0,
+          b1);
     CHECK(jnum(ja, "pid") == jnum(jb, "pid"), "queued on the same warm process");
     CHECK(total >= 600, "two 300 ms invocations in series took %lld ms", total);
     cJSON_Delete(ja);
@@ -607,8 +615,8 @@ static void test_init_error(int port) {
     http_resp r;
     for (int i = 0; i < 2; i++) {
         http_get(port, "/initfail/echo", &r);
-        CHECK(resp_is_message(&r, 500, "Internal Server Error"), "init error served as 500 (try %d: %ld)",
-              i + 1, r.status);
+        CHECK(resp_is_message(&r, 500, "Internal Server Error"),
+              "init error served as 500 (try %d: %ld)", i + 1, r.status);
         resp_free(&r);
     }
 }
@@ -645,7 +653,8 @@ static void test_scheduler(void) {
         if (streq(jstr(j, "source"), "immediate")) immediate++;
         if (streq(jstr(j, "schedule"), "test-fire")) {
             fired++;
-            CHECK(streq(jstr(j, "source"), "scheduler"), "scheduled event is the input, no envelope");
+            CHECK(streq(jstr(j, "source"), "scheduler"),
+                  "scheduled event is the input, no envelope");
             CHECK(matches("^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z$",
                           jstr(j, "scheduled_time")),
                   "scheduled-time placeholder '%s'", jstr(j, "scheduled_time"));
@@ -680,22 +689,30 @@ static int log_has(const dstr *log, const char *a, const char *b) {
 
 static void test_logs(const gw_proc *g) {
     dstr log = {0};
-    for (int i = 0; i < 40 && !log_has(&log, "\"schedule\":\"ghost\"", "\"event\":\"scheduler.result\""); i++) {
+    for (int i = 0;
+         i < 40 && !log_has(&log, "\"schedule\":\"ghost\"", "\"event\":\"scheduler.result\"");
+         i++) {
         dstr_clear(&log);
         usleep(50000);
         read_whole(g->log, &log);
     }
-    CHECK(log_has(&log, "\"event\":\"gateway.request\"", "\"path\":\"/echo\""), "gateway.request logged");
-    CHECK(log_has(&log, "\"event\":\"gateway.request\"", "\"duration_ms\":"), "request duration logged");
+    CHECK(log_has(&log, "\"event\":\"gateway.request\"", "\"path\":\"/echo\""),
+          "gateway.request logged");
+    CHECK(log_has(&log, "\"event\":\"gateway.request\"", "\"duration_ms\":"),
+          "request duration logged");
     CHECK(!strstr(dstr_cstr(&log), "hunter2"), "query strings never logged");
     CHECK(log_has(&log, "\"event\":\"gateway.function_missing\"", "\"function\":\"nofn\""),
           "missing function reported at start");
-    CHECK(log_has(&log, "\"event\":\"scheduler.fire\"", "\"schedule\":\"test-fire\""), "scheduler.fire logged");
-    CHECK(log_has(&log, "\"event\":\"scheduler.result\"", "\"status\":\"ok\""), "scheduler.result ok logged");
+    CHECK(log_has(&log, "\"event\":\"scheduler.fire\"", "\"schedule\":\"test-fire\""),
+          "scheduler.fire logged");
+    CHECK(log_has(&log, "\"event\":\"scheduler.result\"", "\"status\":\"ok\""),
+          "scheduler.result ok logged");
     CHECK(log_has(&log, "\"schedule\":\"ghost\"", "\"status\":\"no_binary\""),
           "schedule of a missing function: warning, no crash");
-    CHECK(log_has(&log, "\"event\":\"function.timeout\"", "\"function\":\"slow\""), "timeout logged");
-    CHECK(log_has(&log, "\"event\":\"function.init_error\"", "Runtime.ConfigInvalid"), "init error logged");
+    CHECK(log_has(&log, "\"event\":\"function.timeout\"", "\"function\":\"slow\""),
+          "timeout logged");
+    CHECK(log_has(&log, "\"event\":\"function.init_error\"", "Runtime.ConfigInvalid"),
+          "init error logged");
     CHECK(log_has(&log, "\"event\":\"function.exit\"", "\"signal\":\"Aborted\""), "crash logged");
     dstr_free(&log);
 }
@@ -707,7 +724,8 @@ static void test_integration_timeout(int port) {
     http_resp r;
     http_get(port, "/sleep?ms=1200", &r);
     CHECK(resp_is_message(&r, 503, "Service Unavailable"),
-          "integration timeout (0.5 s): 503 Service Unavailable (%ld %s)", r.status, dstr_cstr(&r.body));
+          "integration timeout (0.5 s): 503 Service Unavailable (%ld %s)", r.status,
+          dstr_cstr(&r.body));
     CHECK(r.ms >= 400 && r.ms < 1150, "integration timeout answered after %lld ms", r.ms);
     resp_free(&r);
     /* a request queued behind the sleeper would itself hit the 0.5 s limit */
@@ -715,7 +733,8 @@ static void test_integration_timeout(int port) {
     long p1 = pid_of(port, "/pid");
     CHECK(p0 > 0 && p1 == p0, "the function kept running and stays warm (%ld, %ld)", p0, p1);
     http_get(port, "/hang/echo", &r);
-    CHECK(resp_is_message(&r, 503, "Service Unavailable"), "init that hangs: 503 at the integration limit");
+    CHECK(resp_is_message(&r, 503, "Service Unavailable"),
+          "init that hangs: 503 at the integration limit");
     resp_free(&r);
 }
 
@@ -724,7 +743,8 @@ static void test_function_timeout_default_order(int port) {
     CHECK(pid_of(port, "/slow/pid") > 0, "warm-up before the timeout check");
     http_resp r;
     http_get(port, "/slow/sleep?ms=2000", &r);
-    CHECK(resp_is_message(&r, 500, "Internal Server Error"), "function timeout first: 500 (%ld)", r.status);
+    CHECK(resp_is_message(&r, 500, "Internal Server Error"), "function timeout first: 500 (%ld)",
+          r.status);
     resp_free(&r);
 }
 
@@ -736,16 +756,19 @@ static void test_bad_configs(void) {
     snprintf(sched, sizeof sched, "%s/bad_schedules.yaml", tmp_dir);
     snprintf(good_routes, sizeof good_routes, "%s/routes.tsv", tmp_dir);
     write_file(routes, "/ok\techo\nnot-a-path\techo\n");
-    write_file(sched, "schedules:\n  - name: x\n    function: echo\n    expression: rate(5 minute)\n");
+    write_file(sched,
+               "schedules:\n  - name: x\n    function: echo\n    expression: rate(5 minute)\n");
     static const char *const cases[][3] = {
         {"--routes", "ROUTES", "bad_routes.tsv:2: PATH must start"},
         {"--schedules", "SCHED", "bad_schedules.yaml:4: rate(5 minute): use the singular"},
         {"--fire-now", "nosuch", "no schedule named 'nosuch'"},
     };
     for (size_t i = 0; i < 3; i++) {
-        const char *val = streq(cases[i][1], "ROUTES") ? routes : streq(cases[i][1], "SCHED") ? sched : cases[i][1];
-        const char *argv[] = {bin_gateway, "--port", "0", "--routes", good_routes,
-                              cases[i][0], val, NULL};
+        const char *val = streq(cases[i][1], "ROUTES")  ? routes
+                          : streq(cases[i][1], "SCHED") ? sched
+                                                        : cases[i][1];
+        const char *argv[] = {bin_gateway, "--port",    "0", "--routes",
+                              good_routes, cases[i][0], val, NULL};
         if (streq(cases[i][0], "--routes")) argv[4] = routes;
         dstr out = {0}, err = {0};
         int rc = run_prog(argv, NULL, &out, &err, 10000, NULL);
@@ -771,21 +794,56 @@ static void test_invoke(void) {
         int rc;
         const char *out_exact, *out_has, *err_has;
     } cases[] = {
-        {{bin_invoke, "--functions-dir", fns, "echo", ev, NULL}, NULL, 0, "{\"ok\":true}", NULL, NULL},
-        {{bin_invoke, "--functions-dir", fns, "echo", "-", NULL}, "[1,2]", 0, "{\"ok\":true}", NULL, NULL},
-        {{bin_invoke, "--functions-dir", fns, "--http", "GET", "/echo?x=1", "echo", NULL}, NULL, 0, NULL,
-         "\\\"rawQueryString\\\":\\\"x=1\\\"", "invoke.result"},
-        {{bin_invoke, "--functions-dir", fns, "--http", "GET", "/error", "echo", NULL}, NULL, 1, "",
-         NULL, "Function.TestError"},
-        {{bin_invoke, "--functions-dir", fns, "--http", "GET", "/crash", "echo", NULL}, NULL, 2, "",
-         NULL, "Runtime.ExitError"},
-        {{bin_invoke, "--functions-dir", fns, "--timeout-ms", "300", "--http", "GET", "/sleep?ms=3000",
-          "echo", NULL},
-         NULL, 2, "", NULL, "Sandbox.Timedout"},
+        {{bin_invoke, "--functions-dir", fns, "echo", ev, NULL},
+         NULL,
+         0,
+         "{\"ok\":true}",
+         NULL,
+         NULL},
+        {{bin_invoke, "--functions-dir", fns, "echo", "-", NULL},
+         "[1,2]",
+         0,
+         "{\"ok\":true}",
+         NULL,
+         NULL},
+        {{bin_invoke, "--functions-dir", fns, "--http", "GET", "/echo?x=1", "echo", NULL},
+         NULL,
+         0,
+         NULL,
+         "\\\"rawQueryString\\\":\\\"x=1\\\"",
+         "invoke.result"},
+        {{bin_invoke, "--functions-dir", fns, "--http", "GET", "/error", "echo", NULL},
+         NULL,
+         1,
+         "",
+         NULL,
+         "Function.TestError"},
+        {{bin_invoke, "--functions-dir", fns, "--http", "GET", "/crash", "echo", NULL},
+         NULL,
+         2,
+         "",
+         NULL,
+         "Runtime.ExitError"},
+        {{bin_invoke, "--functions-dir", fns, "--timeout-ms", "300", "--http", "GET",
+          "/sleep?ms=3000", "echo", NULL},
+         NULL,
+         2,
+         "",
+         NULL,
+         "Sandbox.Timedout"},
         {{bin_invoke, "--functions-dir", fns, "nofn", NULL}, NULL, 2, "", NULL, "missing"},
-        {{bin_invoke, "--functions-dir", fns, "echo", bad, NULL}, NULL, 64, "", NULL, "not valid JSON"},
-        {{bin_invoke, "--http", "POST", "/x", "--data", "hi", "--print-event", "echo", NULL}, NULL, 0, NULL,
-         "\"body\":\"hi\"", NULL},
+        {{bin_invoke, "--functions-dir", fns, "echo", bad, NULL},
+         NULL,
+         64,
+         "",
+         NULL,
+         "not valid JSON"},
+        {{bin_invoke, "--http", "POST", "/x", "--data", "hi", "--print-event", "echo", NULL},
+         NULL,
+         0,
+         NULL,
+         "\"body\":\"hi\"",
+         NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dstr out = {0}, err = {0};
@@ -829,16 +887,18 @@ static void setup_files(void) {
                   "/slow/sleep\tslow\n/slow/pid\tslow\n/missing/echo\tnofn\n"
                   "/initfail/echo\tinitfail\n/hang/echo\thanginit\n");
     snprintf(p, sizeof p, "%s/schedules.yaml", tmp_dir);
-    write_file(p,
-               "schedules:\n"
-               "  - name: test-fire\n    function: echo\n    expression: rate(1 day)\n    enabled: false\n"
-               "    input: '{\"source\":\"scheduler\",\"schedule\":\"test-fire\","
-               "\"scheduled_time\":\"<aws.scheduler.scheduled-time>\","
-               "\"execution_id\":\"<aws.scheduler.execution-id>\",\"arn\":\"<aws.scheduler.schedule-arn>\","
-               "\"attempt\":<aws.scheduler.attempt-number>}'\n"
-               "  - name: immediate\n    function: echo\n    expression: rate(1 day)\n"
-               "    input: '{\"source\":\"immediate\"}'\n"
-               "  - name: ghost\n    function: nofn\n    expression: cron(0 0 1 1 ? 2199)\n");
+    write_file(
+        p,
+        "schedules:\n"
+        "  - name: test-fire\n    function: echo\n    expression: rate(1 day)\n    enabled: false\n"
+        "    input: '{\"source\":\"scheduler\",\"schedule\":\"test-fire\","
+        "\"scheduled_time\":\"<aws.scheduler.scheduled-time>\","
+        "\"execution_id\":\"<aws.scheduler.execution-id>\",\"arn\":\"<aws.scheduler.schedule-arn>"
+        "\","
+        "\"attempt\":<aws.scheduler.attempt-number>}'\n"
+        "  - name: immediate\n    function: echo\n    expression: rate(1 day)\n"
+        "    input: '{\"source\":\"immediate\"}'\n"
+        "  - name: ghost\n    function: nofn\n    expression: cron(0 0 1 1 ? 2199)\n");
 }
 
 int main(int argc, char **argv) {
@@ -865,7 +925,8 @@ int main(int argc, char **argv) {
     snprintf(sched, sizeof sched, "%s/schedules.yaml", tmp_dir);
     const char *env_a[] = {"LOCAL_FUNCTION_TIMEOUT_MS=1500", "AWS_REGION=eu-central-1",
                            "TZ=Europe/Berlin", rec_env, NULL};
-    const char *args_a[] = {"--schedules", sched, "--fire-now", "test-fire", "--fire-now", "ghost", NULL};
+    const char *args_a[] = {"--schedules", sched,   "--fire-now", "test-fire",
+                            "--fire-now",  "ghost", NULL};
     gw_proc a = {0};
     long last_pid = -1;
     if (CHECK(gw_start(&a, "gw_a", env_a, args_a) == 0, "gateway A starts")) {
@@ -883,7 +944,8 @@ int main(int argc, char **argv) {
         int st = gw_stop(&a);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
               "gateway A: SIGTERM -> exit 0 (status %d; see %s)", st, a.errlog);
-        CHECK(last_pid > 0 && kill((pid_t)last_pid, 0) != 0, "no function process outlives the gateway");
+        CHECK(last_pid > 0 && kill((pid_t)last_pid, 0) != 0,
+              "no function process outlives the gateway");
     }
 
     const char *env_b[] = {"LOCAL_INTEGRATION_TIMEOUT_MS=500", "LOCAL_FUNCTION_TIMEOUT_MS=3000",
@@ -893,14 +955,17 @@ int main(int argc, char **argv) {
     if (CHECK(gw_start(&b, "gw_b", env_b, args_b) == 0, "gateway B starts")) {
         test_integration_timeout(b.port);
         int st = gw_stop(&b);
-        CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway B: exit 0 (status %d)", st);
+        CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway B: exit 0 (status %d)",
+              st);
     }
-    const char *env_c[] = {"LOCAL_INTEGRATION_TIMEOUT_MS=1500", "LOCAL_FUNCTION_TIMEOUT_MS=400", NULL};
+    const char *env_c[] = {"LOCAL_INTEGRATION_TIMEOUT_MS=1500", "LOCAL_FUNCTION_TIMEOUT_MS=400",
+                           NULL};
     gw_proc c = {0};
     if (CHECK(gw_start(&c, "gw_c", env_c, args_b) == 0, "gateway C starts")) {
         test_function_timeout_default_order(c.port);
         int st = gw_stop(&c);
-        CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway C: exit 0 (status %d)", st);
+        CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway C: exit 0 (status %d)",
+              st);
     }
 
     test_bad_configs();

@@ -36,7 +36,8 @@ static void check(int ok, const char *fmt, ...) {
 
 static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map, const char *key) {
     if (!map || map->type != YAML_MAPPING_NODE) return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(d, p->key);
         if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
             return yaml_document_get_node(d, p->value);
@@ -84,7 +85,8 @@ static yaml_node_t *resource_events(yaml_document_t *d, const char *fn) {
 static yaml_node_t *find_event(yaml_document_t *d, yaml_node_t *events, const char *type,
                                const char *key, const char *value) {
     if (!events || events->type != YAML_MAPPING_NODE) return NULL;
-    for (yaml_node_pair_t *p = events->data.mapping.pairs.start; p < events->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = events->data.mapping.pairs.start; p < events->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *ev = yaml_document_get_node(d, p->value);
         const char *t = scalar(map_get(d, ev, "Type"));
         yaml_node_t *props = map_get(d, ev, "Properties");
@@ -110,7 +112,8 @@ static int in_routes(const char *path, const char *fn) {
 int main(void) {
     yaml_document_t tpl, sched;
     if (load("infra/template.yaml", &tpl) || load("scheduler.yaml", &sched)) {
-        printf("FAIL cannot parse infra/template.yaml or scheduler.yaml\ninfra: 0 passed, 1 failed\n");
+        printf(
+            "FAIL cannot parse infra/template.yaml or scheduler.yaml\ninfra: 0 passed, 1 failed\n");
         return 1;
     }
     /* routes.tsv -> template */
@@ -132,31 +135,38 @@ int main(void) {
     while (dir && (de = readdir(dir))) {
         if (de->d_name[0] == '.') continue;
         yaml_node_t *events = resource_events(&tpl, de->d_name);
-        check(events != NULL, "function %s has no resource with Events in the template", de->d_name);
+        check(events != NULL, "function %s has no resource with Events in the template",
+              de->d_name);
         if (!events) continue;
-        for (yaml_node_pair_t *p = events->data.mapping.pairs.start; p < events->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = events->data.mapping.pairs.start;
+             p < events->data.mapping.pairs.top; p++) {
             yaml_node_t *ev = yaml_document_get_node(&tpl, p->value);
             const char *t = scalar(map_get(&tpl, ev, "Type"));
             if (!t || strcmp(t, "HttpApi")) continue;
             const char *path = scalar(map_get(&tpl, map_get(&tpl, ev, "Properties"), "Path"));
-            check(path && in_routes(path, de->d_name), "template route %s of %s is not in infra/routes.tsv",
-                  path ? path : "?", de->d_name);
+            check(path && in_routes(path, de->d_name),
+                  "template route %s of %s is not in infra/routes.tsv", path ? path : "?",
+                  de->d_name);
         }
     }
     if (dir) closedir(dir);
     /* scheduler.yaml -> template */
     yaml_node_t *list = map_get(&sched, yaml_document_get_root_node(&sched), "schedules");
-    for (yaml_node_item_t *it = list && list->type == YAML_SEQUENCE_NODE ? list->data.sequence.items.start : NULL;
+    for (yaml_node_item_t *it =
+             list && list->type == YAML_SEQUENCE_NODE ? list->data.sequence.items.start : NULL;
          it && it < list->data.sequence.items.top; it++) {
         yaml_node_t *s = yaml_document_get_node(&sched, *it);
         const char *fn = scalar(map_get(&sched, s, "function"));
         const char *expr = scalar(map_get(&sched, s, "expression"));
         const char *input = scalar(map_get(&sched, s, "input"));
         if (!fn || !expr || !function_exists(fn)) continue;
-        yaml_node_t *props = find_event(&tpl, resource_events(&tpl, fn), "ScheduleV2", "ScheduleExpression", expr);
-        check(props != NULL, "schedule of %s (%s) is not a ScheduleV2 event in the template", fn, expr);
+        yaml_node_t *props =
+            find_event(&tpl, resource_events(&tpl, fn), "ScheduleV2", "ScheduleExpression", expr);
+        check(props != NULL, "schedule of %s (%s) is not a ScheduleV2 event in the template", fn,
+              expr);
         const char *tin = props ? scalar(map_get(&tpl, props, "Input")) : NULL;
-        check(!input || (tin && strcmp(tin, input) == 0), "schedule of %s: Input differs from scheduler.yaml", fn);
+        check(!input || (tin && strcmp(tin, input) == 0),
+              "schedule of %s: Input differs from scheduler.yaml", fn);
     }
     yaml_document_delete(&tpl);
     yaml_document_delete(&sched);

@@ -123,20 +123,22 @@ static void good_journal(const char *url) {
     int rc = invoke(url, "GET", "/health", "candles", &out, &err);
     answer a = parse_answer(&out);
     drv_check(rc == 0 && a.status == 200 && !a.unwritten && log_keys(url, &key) == 0,
-          "GET /health answers 200 and keeps no log object", "exit %d, status %d, %zu objects", rc,
-          a.status, log_keys(url, &key));
+              "GET /health answers 200 and keeps no log object", "exit %d, status %d, %zu objects",
+              rc, a.status, log_keys(url, &key));
     cJSON_Delete(a.root);
     rc = invoke(url, "GET", PROBE, "candles", &out, &err);
     a = parse_answer(&out);
-    drv_check(rc == 0 && a.status == 400 && !a.unwritten, "GET " PROBE " answers 400 without x-journal-unwritten",
-          "exit %d, status %d, x-journal-unwritten %s", rc, a.status, a.unwritten ? a.unwritten : "-");
+    drv_check(rc == 0 && a.status == 400 && !a.unwritten,
+              "GET " PROBE " answers 400 without x-journal-unwritten",
+              "exit %d, status %d, x-journal-unwritten %s", rc, a.status,
+              a.unwritten ? a.unwritten : "-");
     cJSON_Delete(a.root);
 
     size_t n = log_keys(url, &key);
     request_id(&err, &id);
     drv_check(n == 1 && id.len && strstr(dstr_cstr(&key), id.ptr) && strstr(key.ptr, "_candles_"),
-          "one object logs/YYYYMMDD/{ts}_candles_{request id}.jsonl", "%zu objects, first %s, id %s",
-          n, dstr_cstr(&key), dstr_cstr(&id));
+              "one object logs/YYYYMMDD/{ts}_candles_{request id}.jsonl",
+              "%zu objects, first %s, id %s", n, dstr_cstr(&key), dstr_cstr(&id));
     if (n) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/good/%s", tmp_dir, key.ptr);
@@ -144,27 +146,32 @@ static void good_journal(const char *url) {
     }
     dstr want = {0};
     dstr_printf(&want, "\"function_request_id\":\"%s\"", dstr_cstr(&id));
-    drv_check(strstr(dstr_cstr(&obj), "\"event\":\"http.request\"") && strstr(obj.ptr, "\"path\":\"/api/candles\"") &&
-              strstr(obj.ptr, want.ptr),
-          "the object holds the invocation's lines", "%.300s", dstr_cstr(&obj));
+    drv_check(strstr(dstr_cstr(&obj), "\"event\":\"http.request\"") &&
+                  strstr(obj.ptr, "\"path\":\"/api/candles\"") && strstr(obj.ptr, want.ptr),
+              "the object holds the invocation's lines", "%.300s", dstr_cstr(&obj));
 
     rc = invoke(url, "GET", "/api/logs?lines=5", "journal", &out, &err);
     a = parse_answer(&out);
-    drv_check(rc == 0 && a.status == 200 && a.content_type && !strcmp(a.content_type, "application/x-ndjson") &&
-              a.body && strstr(a.body, "\"path\":\"/api/candles\"") && strstr(a.body, want.ptr),
-          "GET /api/logs answers the lines as JSON lines", "exit %d, status %d, type %s, body %.300s",
-          rc, a.status, a.content_type ? a.content_type : "-", a.body ? a.body : "-");
+    drv_check(rc == 0 && a.status == 200 && a.content_type &&
+                  !strcmp(a.content_type, "application/x-ndjson") && a.body &&
+                  strstr(a.body, "\"path\":\"/api/candles\"") && strstr(a.body, want.ptr),
+              "GET /api/logs answers the lines as JSON lines",
+              "exit %d, status %d, type %s, body %.300s", rc, a.status,
+              a.content_type ? a.content_type : "-", a.body ? a.body : "-");
     cJSON_Delete(a.root);
     drv_check(log_keys(url, &key) == 1, "the journal function does not journal its own invocations",
-          "%zu objects", log_keys(url, &key));
+              "%zu objects", log_keys(url, &key));
 
     rc = invoke(url, "GET", "/api/trades", "journal", &out, &err);
     a = parse_answer(&out);
-    drv_check(rc == 0 && a.status == 200 && a.content_type &&
-              !strcmp(a.content_type, "text/csv; charset=utf-8") && a.body &&
-              !strcmp(a.body, "time,symbol,side,type,qty,price,status,order_id,client_order_id,realized_pnl\r\n"),
-          "GET /api/trades answers the CSV header (no trades yet)", "status %d, type %s, body %s",
-          a.status, a.content_type ? a.content_type : "-", a.body ? a.body : "-");
+    drv_check(
+        rc == 0 && a.status == 200 && a.content_type &&
+            !strcmp(a.content_type, "text/csv; charset=utf-8") && a.body &&
+            !strcmp(
+                a.body,
+                "time,symbol,side,type,qty,price,status,order_id,client_order_id,realized_pnl\r\n"),
+        "GET /api/trades answers the CSV header (no trades yet)", "status %d, type %s, body %s",
+        a.status, a.content_type ? a.content_type : "-", a.body ? a.body : "-");
     cJSON_Delete(a.root);
     dstr_free(&want);
     dstr_free(&out);
@@ -185,14 +192,14 @@ static void blocked_journal(const char *url) {
     dstr out = {0}, err = {0};
     int rc = invoke(url, "GET", PROBE, "candles", &out, &err);
     answer a = parse_answer(&out);
-    drv_check(rc == 0 && a.status == 400 && a.body && strstr(a.body, "\"invalid_symbol\"") && a.unwritten &&
-              !strcmp(a.unwritten, "1"),
-          "unwritable log: the answer stays as it was and carries x-journal-unwritten: 1",
-          "exit %d, status %d, header %s", rc, a.status, a.unwritten ? a.unwritten : "-");
+    drv_check(rc == 0 && a.status == 400 && a.body && strstr(a.body, "\"invalid_symbol\"") &&
+                  a.unwritten && !strcmp(a.unwritten, "1"),
+              "unwritable log: the answer stays as it was and carries x-journal-unwritten: 1",
+              "exit %d, status %d, header %s", rc, a.status, a.unwritten ? a.unwritten : "-");
     cJSON_Delete(a.root);
-    drv_check(strstr(dstr_cstr(&err), "\"event\":\"journal.unwritten\"") && strstr(err.ptr, "\"kind\":\"log\"") &&
-              strstr(err.ptr, "\"record\":[{"),
-          "the record is printed whole as journal.unwritten", "%.400s", dstr_cstr(&err));
+    drv_check(strstr(dstr_cstr(&err), "\"event\":\"journal.unwritten\"") &&
+                  strstr(err.ptr, "\"kind\":\"log\"") && strstr(err.ptr, "\"record\":[{"),
+              "the record is printed whole as journal.unwritten", "%.400s", dstr_cstr(&err));
     dstr_free(&out);
     dstr_free(&err);
 }

@@ -32,7 +32,6 @@
 #define RECORDS 50
 #define WAIT_MS 60000
 
-
 /* One writer: its own store handle, 50 trades; exits with the failures. */
 static int writer(const char *url, int w, int64_t base) {
     dstr err = {0};
@@ -44,11 +43,17 @@ static int writer(const char *url, int w, int64_t base) {
         char coid[40], raw[64];
         snprintf(coid, sizeof coid, "w%02d-r%02d", w, r);
         snprintf(raw, sizeof raw, "{\"w\":%d,\"r\":%d}", w, r);
-        journal_trade t = {.time_ms = base + r, .symbol = "BTCUSDT", .side = r % 4 ? "BUY" : "SELL",
-                           .type = "MARKET", .status = "FILLED", .qty = "0.001",
-                           .price = "50000.1", .order_id = 1 + w * RECORDS + r,
+        journal_trade t = {.time_ms = base + r,
+                           .symbol = "BTCUSDT",
+                           .side = r % 4 ? "BUY" : "SELL",
+                           .type = "MARKET",
+                           .status = "FILLED",
+                           .qty = "0.001",
+                           .price = "50000.1",
+                           .order_id = 1 + w * RECORDS + r,
                            /* odd r: no client id, so all writers share one key */
-                           .client_order_id = r % 2 ? NULL : coid, .kind = "fill",
+                           .client_order_id = r % 2 ? NULL : coid,
+                           .kind = "fill",
                            .raw_json = raw};
         failures += journal_trade_put(s, &t, NULL) != 0;
     }
@@ -86,7 +91,7 @@ static void verify(store *s) {
     size_t rows = 0;
     for (const char *p = csv.ptr; p && (p = strstr(p, "\r\n")) != NULL; p += 2) rows++;
     drv_check(rc == 0 && rows == 1 + WRITERS * RECORDS, "the CSV has 1000 rows and the header",
-          "rc %d, %zu lines", rc, rows);
+              "rc %d, %zu lines", rc, rows);
     dstr_free(&csv);
 
     char **keys;
@@ -108,8 +113,7 @@ static void verify(store *s) {
         if (!cJSON_IsNumber(w) || !cJSON_IsNumber(r) || w->valueint < 0 || w->valueint >= WRITERS ||
             r->valueint < 0 || r->valueint >= RECORDS)
             bad++;
-        else if (seen[w->valueint][r->valueint]++)
-            twice++;
+        else if (seen[w->valueint][r->valueint]++) twice++;
         cJSON_Delete(rec);
         free(keys[i]);
     }
@@ -119,9 +123,9 @@ static void verify(store *s) {
     for (int w = 0; w < WRITERS; w++)
         for (int r = 0; r < RECORDS; r++) missing += !seen[w][r];
     drv_check(bad == 0 && twice == 0 && missing == 0, "every writer's every trade exactly once",
-          "%zu unreadable, %zu twice, %zu missing", bad, twice, missing);
+              "%zu unreadable, %zu twice, %zu missing", bad, twice, missing);
     drv_check(max_suffix == WRITERS - 1, "shared keys got suffixes -1..-19, none overwritten",
-          "highest suffix %zu", max_suffix);
+              "highest suffix %zu", max_suffix);
 }
 
 int main(int argc, char **argv) {
@@ -163,7 +167,7 @@ int main(int argc, char **argv) {
     }
     int64_t took = drv_mono_ms() - t0;
     drv_check(ok_exits == WRITERS, "20 writers wrote 50 trades each without a failure",
-          "%d of %d writers clean (see %s)", ok_exits, WRITERS, out);
+              "%d of %d writers clean (see %s)", ok_exits, WRITERS, out);
 
     dstr err = {0};
     store *s = store_open(url, &err);

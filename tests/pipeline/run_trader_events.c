@@ -32,25 +32,26 @@
 typedef struct event_case {
     const char *name;
     const char *function;
-    const char *event;     /* event JSON on stdin; NULL with http_* */
+    const char *event; /* event JSON on stdin; NULL with http_* */
     const char *http_method, *http_uri;
-    const char *journal_url; /* NULL: the good temporary journal */
-    int exit_code;          /* invoke: 0 ok, 1 function error */
-    int status;             /* HTTP statusCode wanted, 0 for events */
+    const char *journal_url;          /* NULL: the good temporary journal */
+    int exit_code;                    /* invoke: 0 ok, 1 function error */
+    int status;                       /* HTTP statusCode wanted, 0 for events */
     const char *contains[MAX_CHECKS]; /* in the answer body, or in stderr on exit 1 */
     const char *absent[MAX_CHECKS];
 } event_case;
 
-#define SCHED_INPUT                                                                             \
-    "{\"source\":\"scheduler\",\"schedule\":\"trader-every-5-minutes\",\"scheduled_time\":"     \
+#define SCHED_INPUT                                                                         \
+    "{\"source\":\"scheduler\",\"schedule\":\"trader-every-5-minutes\",\"scheduled_time\":" \
     "\"2026-01-01T00:05:00Z\",\"execution_id\":\"4b6d3e2a-1f00-4c1e-9a57-0c1d2e3f4a5b\"}"
-#define ENVELOPE                                                                                \
-    "{\"version\":\"0\",\"id\":\"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa\",\"detail-type\":"       \
-    "\"Scheduled Event\",\"source\":\"aws.events\",\"account\":\"123456789012\",\"time\":"      \
-    "\"2026-01-01T00:10:00Z\",\"region\":\"us-east-1\",\"resources\":[\"arn:aws:events:"        \
+#define ENVELOPE                                                                           \
+    "{\"version\":\"0\",\"id\":\"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa\",\"detail-type\":"  \
+    "\"Scheduled Event\",\"source\":\"aws.events\",\"account\":\"123456789012\",\"time\":" \
+    "\"2026-01-01T00:10:00Z\",\"region\":\"us-east-1\",\"resources\":[\"arn:aws:events:"   \
     "us-east-1:123456789012:rule/trader\"],\"detail\":{}}"
 #define BAD_JOURNAL "s3://no-such-backend-in-this-build/journal"
 
+/* clang-format off */
 static const event_case cases[] = {
     {"scheduler input: every symbol, scheduled_time echoed, 4 records journaled", "trader", SCHED_INPUT,
      NULL, NULL, NULL, 0, 0,
@@ -93,6 +94,7 @@ static const event_case cases[] = {
     {"the journal the runs above wrote is listed newest first", "signals", NULL, "GET",
      "/api/signals?limit=3", NULL, 0, 200, {"\"signals\":[{\"symbol\":\"BTCUSDT\""}, {NULL}},
 };
+/* clang-format on */
 
 static char tmp_dir[256];
 static pid_t fake_pid;
@@ -161,14 +163,15 @@ static int start_fake(const char *build) {
 static void stop_fake(void) {
     if (fake_pid <= 0) return;
     kill(fake_pid, SIGTERM);
-    if (wait_for(fake_pid, 5000) < 0) fprintf(stderr, "run_trader_events: fake_binance did not stop\n");
+    if (wait_for(fake_pid, 5000) < 0)
+        fprintf(stderr, "run_trader_events: fake_binance did not stop\n");
     fake_pid = 0;
 }
 
 /* The text checks run on: an HTTP answer's body (status into *status), the
  * event's payload, or stderr for a function error. */
-static void answer_text(const event_case *c, int code, const dstr *out, const dstr *err,
-                        dstr *text, int *status) {
+static void answer_text(const event_case *c, int code, const dstr *out, const dstr *err, dstr *text,
+                        int *status) {
     dstr_clear(text);
     *status = 0;
     if (code != 0) {
@@ -226,11 +229,14 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
     int status;
     answer_text(c, code, &out, &err, &text, &status);
     if (code != c->exit_code) dstr_printf(why, "invoke exit %d, want %d; ", code, c->exit_code);
-    if (c->status && status != c->status) dstr_printf(why, "statusCode %d, want %d; ", status, c->status);
+    if (c->status && status != c->status)
+        dstr_printf(why, "statusCode %d, want %d; ", status, c->status);
     for (int i = 0; i < MAX_CHECKS && c->contains[i]; i++)
-        if (!strstr(dstr_cstr(&text), c->contains[i])) dstr_printf(why, "no '%s'; ", c->contains[i]);
+        if (!strstr(dstr_cstr(&text), c->contains[i]))
+            dstr_printf(why, "no '%s'; ", c->contains[i]);
     for (int i = 0; i < MAX_CHECKS && c->absent[i]; i++)
-        if (strstr(dstr_cstr(&text), c->absent[i])) dstr_printf(why, "unexpected '%s'; ", c->absent[i]);
+        if (strstr(dstr_cstr(&text), c->absent[i]))
+            dstr_printf(why, "unexpected '%s'; ", c->absent[i]);
     if (why->len) dstr_printf(why, "\n     answer: %.600s", dstr_cstr(&text));
     dstr_free(&out);
     dstr_free(&err);

@@ -35,8 +35,8 @@
 
 #define FAKE_MAX_RESPONSE (6u * 1024u * 1024u + 100u) /* RIE's limit on /response bodies */
 #define DEFAULT_CASE_MS 5000
-#define HOLD_MS 200       /* a "running" process must survive this long on an open /next */
-#define SHUTDOWN_MS 3000  /* after the closing 500, the process must be gone by then */
+#define HOLD_MS 200      /* a "running" process must survive this long on an open /next */
+#define SHUTDOWN_MS 3000 /* after the closing 500, the process must be gone by then */
 #define MAX_REQ_HEADERS 64
 #define SANITIZER_EXIT 23 /* a sanitizer report must not pass for the runtime's own exit 1 */
 
@@ -65,7 +65,8 @@ static void pause_ms(long ms) {
 static void sanitizer_exit_code(const char *var) {
     const char *old = getenv(var);
     char opts[1024];
-    snprintf(opts, sizeof opts, "%s%sexitcode=%d", old ? old : "", old && *old ? ":" : "", SANITIZER_EXIT);
+    snprintf(opts, sizeof opts, "%s%sexitcode=%d", old ? old : "", old && *old ? ":" : "",
+             SANITIZER_EXIT);
     setenv(var, opts, 1);
 }
 
@@ -75,7 +76,8 @@ typedef struct child {
     int status;
 } child;
 
-static int child_start(child *ch, const char *bin, int port, const cJSON *env, const char *log_path) {
+static int child_start(child *ch, const char *bin, int port, const cJSON *env,
+                       const char *log_path) {
     memset(ch, 0, sizeof *ch);
     pid_t pid = fork();
     if (pid < 0) return -1;
@@ -100,7 +102,8 @@ static int child_start(child *ch, const char *bin, int port, const cJSON *env, c
 }
 
 static void child_poll(child *ch) {
-    if (ch->pid > 0 && !ch->exited && waitpid(ch->pid, &ch->status, WNOHANG) == ch->pid) ch->exited = 1;
+    if (ch->pid > 0 && !ch->exited && waitpid(ch->pid, &ch->status, WNOHANG) == ch->pid)
+        ch->exited = 1;
 }
 
 static void child_kill(child *ch) {
@@ -147,8 +150,8 @@ static int fake_listen(fake *f, int *port) {
     f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(f->lfd, 8) != 0 ||
-        getsockname(f->lfd, (struct sockaddr *)&a, &len) != 0)
+    if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(f->lfd, 8) != 0 || getsockname(f->lfd, (struct sockaddr *)&a, &len) != 0)
         return -1;
     *port = ntohs(a.sin_port);
     return 0;
@@ -309,7 +312,8 @@ static const char *reason(int status) {
 
 /* "now+N" becomes the wall clock in ms plus N, as a deadline header wants. */
 static void header_value(const char *v, char *out, size_t cap) {
-    if (strncmp(v, "now+", 4) == 0) snprintf(out, cap, "%lld", (long long)(wall_ms() + atoll(v + 4)));
+    if (strncmp(v, "now+", 4) == 0)
+        snprintf(out, cap, "%lld", (long long)(wall_ms() + atoll(v + 4)));
     else snprintf(out, cap, "%s", v);
 }
 
@@ -334,7 +338,8 @@ static void fake_answer(fake *f, int status, const cJSON *step, const char *body
     }
     if (chunked) dstr_puts(&out, "0\r\n\r\n");
     else dstr_append(&out, body, body_len);
-    send_all(f->cfd, out.ptr, out.len, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "drip")));
+    send_all(f->cfd, out.ptr, out.len,
+             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "drip")));
     dstr_free(&out);
     f->answered_ms = mono_ms();
 }
@@ -352,10 +357,12 @@ static int fail(char *err, size_t cap, const char *fmt, ...) {
 
 /* What every request must look like, whatever the script says. */
 static int check_wire(const request *r, char *err, size_t cap) {
-    if (strcmp(r->version, "HTTP/1.1") != 0) return fail(err, cap, "request is %s, not HTTP/1.1", r->version);
+    if (strcmp(r->version, "HTTP/1.1") != 0)
+        return fail(err, cap, "request is %s, not HTTP/1.1", r->version);
     if (!req_header(r, "host")) return fail(err, cap, "%s %s without Host", r->method, r->path);
     if (strcmp(r->method, "POST") == 0) {
-        if (!req_header(r, "content-length")) return fail(err, cap, "POST %s without Content-Length", r->path);
+        if (!req_header(r, "content-length"))
+            return fail(err, cap, "POST %s without Content-Length", r->path);
         if (req_header(r, "expect")) return fail(err, cap, "POST %s sends Expect", r->path);
     }
     return 0;
@@ -383,7 +390,8 @@ static int check_ranges(const cJSON *want, const cJSON *got, char *err, size_t c
         double lo = cJSON_GetArrayItem(w, 0) ? cJSON_GetArrayItem(w, 0)->valuedouble : 0;
         double hi = cJSON_GetArrayItem(w, 1) ? cJSON_GetArrayItem(w, 1)->valuedouble : 0;
         if (!cJSON_IsNumber(g) || g->valuedouble < lo || g->valuedouble > hi)
-            return fail(err, cap, "field %s is %g, want %g..%g", w->string, g ? g->valuedouble : -1, lo, hi);
+            return fail(err, cap, "field %s is %g, want %g..%g", w->string, g ? g->valuedouble : -1,
+                        lo, hi);
     }
     return 0;
 }
@@ -391,15 +399,24 @@ static int check_ranges(const cJSON *want, const cJSON *got, char *err, size_t c
 /* The step's "check" object against one request. */
 static int check_request(const cJSON *check, const request *r, char *err, size_t cap) {
     const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(check, "header_present"))
-        if (!req_header(r, c->valuestring)) return fail(err, cap, "header %s missing", c->valuestring);
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(check, "header_absent"))
-        if (req_header(r, c->valuestring)) return fail(err, cap, "header %s present", c->valuestring);
+    cJSON_ArrayForEach(
+        c,
+        cJSON_GetObjectItemCaseSensitive(
+            check,
+            "header_present")) if (!req_header(r, c->valuestring)) return fail(err, cap,
+                                                                               "header %s missing",
+                                                                               c->valuestring);
+    cJSON_ArrayForEach(
+        c, cJSON_GetObjectItemCaseSensitive(
+               check,
+               "header_absent")) if (req_header(r, c->valuestring)) return fail(err, cap,
+                                                                                "header %s present",
+                                                                                c->valuestring);
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(check, "header_equals")) {
         const char *v = req_header(r, c->string);
         if (!v || strcmp(v, c->valuestring) != 0)
-            return fail(err, cap, "header %s is \"%.100s\", want \"%s\"", c->string, v ? v : "(absent)",
-                        c->valuestring);
+            return fail(err, cap, "header %s is \"%.100s\", want \"%s\"", c->string,
+                        v ? v : "(absent)", c->valuestring);
     }
     const cJSON *len = cJSON_GetObjectItemCaseSensitive(check, "body_length");
     if (len && (double)r->body.len != len->valuedouble)
@@ -457,20 +474,24 @@ static int play_step(run *R, const cJSON *step, int64_t deadline, int index) {
     const char *expect = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "expect"));
     int got = fake_wait(&R->f, &R->ch, &r, deadline, why, sizeof why);
     int rc = -1;
-    if (got == 0) fail(R->err, sizeof R->err, "step %d: no request within the case time (want %s)", index, expect);
-    else if (got == -1) fail(R->err, sizeof R->err, "step %d: process ended before sending %s", index, expect);
+    if (got == 0)
+        fail(R->err, sizeof R->err, "step %d: no request within the case time (want %s)", index,
+             expect);
+    else if (got == -1)
+        fail(R->err, sizeof R->err, "step %d: process ended before sending %s", index, expect);
     else if (got == -2) fail(R->err, sizeof R->err, "step %d: %s", index, why);
     if (got != 1) goto out;
     char line[1100];
     snprintf(line, sizeof line, "%s %s", r.method, r.path);
     if (!expect || strcmp(line, expect) != 0) {
-        fail(R->err, sizeof R->err, "step %d: got \"%s\", want \"%s\"", index, line, expect ? expect : "?");
+        fail(R->err, sizeof R->err, "step %d: got \"%s\", want \"%s\"", index, line,
+             expect ? expect : "?");
         goto out;
     }
     const cJSON *gap = cJSON_GetObjectItemCaseSensitive(step, "min_gap_ms");
     if (cJSON_IsNumber(gap) && r.at_ms - R->f.answered_ms < (int64_t)gap->valuedouble) {
-        fail(R->err, sizeof R->err, "step %d: came %lld ms after the last answer, want >= %.0f", index,
-             (long long)(r.at_ms - R->f.answered_ms), gap->valuedouble);
+        fail(R->err, sizeof R->err, "step %d: came %lld ms after the last answer, want >= %.0f",
+             index, (long long)(r.at_ms - R->f.answered_ms), gap->valuedouble);
         goto out;
     }
     if (check_wire(&r, why, sizeof why) != 0 ||
@@ -486,14 +507,17 @@ static int play_step(run *R, const cJSON *step, int64_t deadline, int index) {
         int status = cJSON_IsNumber(st) ? st->valueint : post ? 202 : 200;
         size_t len;
         char *body = step_body(step, &len);
-        if (!cJSON_IsNumber(st) && post && strstr(r.path, "/response") && r.body.len > FAKE_MAX_RESPONSE) {
+        if (!cJSON_IsNumber(st) && post && strstr(r.path, "/response") &&
+            r.body.len > FAKE_MAX_RESPONSE) {
             free(body); /* enforce the limit as RIE does */
-            body = strdup("{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\","
-                          "\"errorType\":\"RequestEntityTooLarge\"}");
+            body = strdup(
+                "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\","
+                "\"errorType\":\"RequestEntityTooLarge\"}");
             if (!body) abort();
             len = strlen(body);
             status = 413;
-        } else if (!cJSON_GetObjectItemCaseSensitive(step, "body") && post && status == 202 && len == 0) {
+        } else if (!cJSON_GetObjectItemCaseSensitive(step, "body") && post && status == 202 &&
+                   len == 0) {
             free(body);
             body = strdup("{\"status\":\"OK\"}");
             if (!body) abort();
@@ -522,7 +546,9 @@ static int finish_running(run *R) {
     int got = fake_wait(&R->f, &R->ch, &r, mono_ms() + 2000, why, sizeof why);
     if (got != 1) {
         fail(R->err, sizeof R->err, "after the script: no GET /next (%s)",
-             got == -1 ? "process ended" : got == 0 ? "timeout" : why);
+             got == -1  ? "process ended"
+             : got == 0 ? "timeout"
+                        : why);
         goto out;
     }
     if (strcmp(r.method, "GET") != 0 || !strstr(r.path, "/invocation/next")) {
@@ -535,7 +561,8 @@ static int finish_running(run *R) {
         fail(R->err, sizeof R->err, "process ended while waiting on /next");
         goto out;
     }
-    static const char shut[] = "{\"errorMessage\":\"shutdown\",\"errorType\":\"Runtime.TestShutdown\"}";
+    static const char shut[] =
+        "{\"errorMessage\":\"shutdown\",\"errorType\":\"Runtime.TestShutdown\"}";
     fake_answer(&R->f, 500, NULL, shut, sizeof shut - 1);
     rc = 0;
 out:
@@ -549,15 +576,19 @@ static int expect_exit(run *R, int want_code, int64_t within_ms) {
     char why[256];
     int rc = -1;
     int got = fake_wait(&R->f, &R->ch, &r, until, why, sizeof why);
-    if (got == 1) fail(R->err, sizeof R->err, "unexpected request %s %s (want the process to exit)", r.method, r.path);
-    else if (got != -1) fail(R->err, sizeof R->err, "process still running %lld ms after the script", (long long)within_ms);
+    if (got == 1)
+        fail(R->err, sizeof R->err, "unexpected request %s %s (want the process to exit)", r.method,
+             r.path);
+    else if (got != -1)
+        fail(R->err, sizeof R->err, "process still running %lld ms after the script",
+             (long long)within_ms);
     else if (!WIFEXITED(R->ch.status) || WEXITSTATUS(R->ch.status) != want_code) {
         describe_status(R->ch.status, why, sizeof why);
         fail(R->err, sizeof R->err, "process ended with %s, want exit %d%s", why, want_code,
              WIFEXITED(R->ch.status) && WEXITSTATUS(R->ch.status) == SANITIZER_EXIT
-                 ? " (sanitizer report on stderr)" : "");
-    } else
-        rc = 0;
+                 ? " (sanitizer report on stderr)"
+                 : "");
+    } else rc = 0;
     req_free(&r);
     return rc;
 }
@@ -579,27 +610,33 @@ static int check_log(run *R, const cJSON *kase) {
     char *log = read_file(R->log_path.ptr, &len);
     int rc = 0;
     const cJSON *s;
-    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(kase, "log_contains"))
-        if (rc == 0 && (!log || !strstr(log, s->valuestring)))
-            rc = fail(R->err, sizeof R->err, "log lacks \"%s\" (%s)", s->valuestring, R->log_path.ptr);
-    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(kase, "log_lacks"))
-        if (rc == 0 && log && strstr(log, s->valuestring))
-            rc = fail(R->err, sizeof R->err, "log contains \"%s\" (%s)", s->valuestring, R->log_path.ptr);
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(
+                              kase, "log_contains")) if (rc == 0 &&
+                                                         (!log || !strstr(log, s->valuestring)))
+        rc = fail(R->err, sizeof R->err, "log lacks \"%s\" (%s)", s->valuestring, R->log_path.ptr);
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(
+                              kase, "log_lacks")) if (rc == 0 && log && strstr(log, s->valuestring))
+        rc = fail(R->err, sizeof R->err, "log contains \"%s\" (%s)", s->valuestring,
+                  R->log_path.ptr);
     free(log);
     return rc;
 }
 
 static int play_case(run *R, const cJSON *kase, const char *bin) {
     int port;
-    if (fake_listen(&R->f, &port) != 0) return fail(R->err, sizeof R->err, "cannot listen: %s", strerror(errno));
+    if (fake_listen(&R->f, &port) != 0)
+        return fail(R->err, sizeof R->err, "cannot listen: %s", strerror(errno));
     const cJSON *tm = cJSON_GetObjectItemCaseSensitive(kase, "timeout_ms");
-    int64_t deadline = mono_ms() + (cJSON_IsNumber(tm) ? (int64_t)tm->valuedouble : DEFAULT_CASE_MS);
-    if (child_start(&R->ch, bin, port, cJSON_GetObjectItemCaseSensitive(kase, "env"), R->log_path.ptr) != 0)
+    int64_t deadline =
+        mono_ms() + (cJSON_IsNumber(tm) ? (int64_t)tm->valuedouble : DEFAULT_CASE_MS);
+    if (child_start(&R->ch, bin, port, cJSON_GetObjectItemCaseSensitive(kase, "env"),
+                    R->log_path.ptr) != 0)
         return fail(R->err, sizeof R->err, "cannot start %s", bin);
     int i = 0;
     const cJSON *step;
-    cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(kase, "script"))
-        if (play_step(R, step, deadline, ++i) != 0) return -1;
+    cJSON_ArrayForEach(
+        step, cJSON_GetObjectItemCaseSensitive(kase, "script")) if (play_step(R, step, deadline,
+                                                                              ++i) != 0) return -1;
     const char *then = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(kase, "then"));
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(kase, "exit_code");
     const cJSON *within = cJSON_GetObjectItemCaseSensitive(kase, "within_ms");
@@ -614,7 +651,8 @@ static int play_case(run *R, const cJSON *kase, const char *bin) {
     }
     const cJSON *conns = cJSON_GetObjectItemCaseSensitive(kase, "connections");
     if (cJSON_IsNumber(conns) && R->f.accepted != (unsigned)conns->valueint)
-        return fail(R->err, sizeof R->err, "%u TCP connections, want %d", R->f.accepted, conns->valueint);
+        return fail(R->err, sizeof R->err, "%u TCP connections, want %d", R->f.accepted,
+                    conns->valueint);
     return check_log(R, kase);
 }
 
@@ -628,7 +666,8 @@ static int run_case(const char *path, const char *bin, const char *log_dir) {
     R.f.lfd = R.f.cfd = -1;
     dstr_printf(&R.log_path, "%s/%.*s.log", log_dir, (int)(strlen(base) - 5), base);
     int64_t t0 = mono_ms();
-    int rc = kase ? play_case(&R, kase, bin) : fail(R.err, sizeof R.err, "%s is not valid JSON", path);
+    int rc =
+        kase ? play_case(&R, kase, bin) : fail(R.err, sizeof R.err, "%s is not valid JSON", path);
     child_kill(&R.ch);
     fake_close(&R.f);
     const char *title = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(kase, "name"));

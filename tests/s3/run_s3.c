@@ -41,9 +41,7 @@
 #define PAGING_WRITERS 10
 #define CHILD_TIMEOUT_S 120
 
-static struct {
-    char endpoint[256], region[64], bucket[64], key[128], secret[128];
-} R;
+static struct { char endpoint[256], region[64], bucket[64], key[128], secret[128]; } R;
 static char run_prefix[64]; /* "run-<pid>-<time>" */
 static int passed, failed;
 static int64_t last_report_ms;
@@ -56,7 +54,8 @@ static int64_t mono_ms(void) {
 
 /* ---- reporting ------------------------------------------------------------------- */
 
-static void report(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(const char *name, int ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void report(const char *name, int ok, const char *fmt, ...) {
     int64_t now = mono_ms(), took = last_report_ms ? now - last_report_ms : 0;
     last_report_ms = now;
@@ -77,7 +76,9 @@ static void report(const char *name, int ok, const char *fmt, ...) {
 
 /* ---- configuration and stores ------------------------------------------------------------ */
 
-static void copy_value(char *dst, size_t cap, const char *v) { snprintf(dst, cap, "%s", v ? v : ""); }
+static void copy_value(char *dst, size_t cap, const char *v) {
+    snprintf(dst, cap, "%s", v ? v : "");
+}
 
 static int load_config(void) {
     const char *file = getenv("S3_TEST_ENV");
@@ -103,7 +104,8 @@ static int load_config(void) {
     copy_value(R.key, sizeof R.key, getenv("S3_TEST_ACCESS_KEY"));
     copy_value(R.secret, sizeof R.secret, getenv("S3_TEST_SECRET_KEY"));
     if (!*R.endpoint || !*R.bucket || !*R.key || !*R.secret) {
-        printf("run_s3: no S3 server configured: start one with tests/s3/rgw_up.sh DIR and set S3_TEST_ENV=DIR/s3.env\n");
+        printf("run_s3: no S3 server configured: start one with tests/s3/rgw_up.sh DIR and set "
+               "S3_TEST_ENV=DIR/s3.env\n");
         return -1;
     }
     if (!*R.region) copy_value(R.region, sizeof R.region, "us-east-1");
@@ -144,7 +146,9 @@ static int get_equals(store *s, const char *key, const void *want, size_t n, dst
     dstr got = {0};
     store_status st = store_get(s, key, &got);
     int ok = st == STORE_OK && got.len == n && memcmp(got.ptr, want, n) == 0;
-    if (!ok) dstr_printf(why, "get '%s': %s (%s), %zu bytes", key, store_status_name(st), store_last_error(s), got.len);
+    if (!ok)
+        dstr_printf(why, "get '%s': %s (%s), %zu bytes", key, store_status_name(st),
+                    store_last_error(s), got.len);
     dstr_free(&got);
     return ok;
 }
@@ -165,12 +169,14 @@ static long list_all(store *s, const char *prefix, size_t page_size, char ***key
             break;
         }
         if (page.n > page_size || (page.truncated && page.n != page_size)) {
-            dstr_printf(why, "page %d has %zu keys, truncated %d, page size %zu", calls, page.n, page.truncated, page_size);
+            dstr_printf(why, "page %d has %zu keys, truncated %d, page size %zu", calls, page.n,
+                        page.truncated, page_size);
             rc = -1;
             break;
         }
         for (size_t i = 0; i < page.n; i++) {
-            if (n == cap && !(keys = realloc(keys, (cap = cap ? 2 * cap : 256) * sizeof *keys))) abort();
+            if (n == cap && !(keys = realloc(keys, (cap = cap ? 2 * cap : 256) * sizeof *keys)))
+                abort();
             if (n && strcmp(keys[n - 1], page.keys[i]) >= 0) {
                 dstr_printf(why, "'%s' listed after '%s'", page.keys[i], keys[n - 1]);
                 rc = -1;
@@ -209,11 +215,14 @@ static void test_round_trips(void) {
     char big[200000];
     for (size_t i = 0; i < sizeof big; i++) big[i] = (char)(i * 131 % 256);
     dstr out = {0};
-    int ok = store_put(s, "a/one.json", "{\"v\":1}", 7) == STORE_OK && get_equals(s, "a/one.json", "{\"v\":1}", 7, &why) &&
-             store_put(s, "a/one.json", "{\"v\":2}", 7) == STORE_OK && get_equals(s, "a/one.json", "{\"v\":2}", 7, &why) &&
-             store_put_new(s, "a/two", big, sizeof big) == STORE_OK && get_equals(s, "a/two", big, sizeof big, &why) &&
-             store_put(s, "a/empty", NULL, 0) == STORE_OK && get_equals(s, "a/empty", "", 0, &why) &&
-             store_put(s, "b", "x", 1) == STORE_OK;
+    int ok = store_put(s, "a/one.json", "{\"v\":1}", 7) == STORE_OK &&
+             get_equals(s, "a/one.json", "{\"v\":1}", 7, &why) &&
+             store_put(s, "a/one.json", "{\"v\":2}", 7) == STORE_OK &&
+             get_equals(s, "a/one.json", "{\"v\":2}", 7, &why) &&
+             store_put_new(s, "a/two", big, sizeof big) == STORE_OK &&
+             get_equals(s, "a/two", big, sizeof big, &why) &&
+             store_put(s, "a/empty", NULL, 0) == STORE_OK &&
+             get_equals(s, "a/empty", "", 0, &why) && store_put(s, "b", "x", 1) == STORE_OK;
     if (ok && store_get(s, "a/none", &out) != STORE_NOT_FOUND) {
         ok = 0;
         dstr_printf(&why, "missing key: %s", store_last_error(s));
@@ -224,7 +233,8 @@ static void test_round_trips(void) {
     }
     char **keys = NULL;
     long n = ok ? list_all(s, "a/", 1000, &keys, &why) : -1;
-    if (ok && (n != 3 || strcmp(keys[0], "a/empty") || strcmp(keys[1], "a/one.json") || strcmp(keys[2], "a/two"))) {
+    if (ok && (n != 3 || strcmp(keys[0], "a/empty") || strcmp(keys[1], "a/one.json") ||
+               strcmp(keys[2], "a/two"))) {
         ok = 0;
         dstr_printf(&why, "list a/ gave %ld keys", n);
     }
@@ -243,19 +253,25 @@ static void test_create_only(void) {
     store *s = open_or_report(name, "co");
     if (!s) return;
     dstr why = {0};
-    store_status first = store_put_new(s, "k", "original", 8), second = store_put_new(s, "k", "usurper", 7);
-    int ok = first == STORE_OK && second == STORE_EXISTS && get_equals(s, "k", "original", 8, &why) &&
-             strcmp(store_last_error(s), "") != 0;
-    report(name, ok, "first %s, second %s (%s) %s", store_status_name(first), store_status_name(second),
-           store_last_error(s), dstr_cstr(&why));
+    store_status first = store_put_new(s, "k", "original", 8),
+                 second = store_put_new(s, "k", "usurper", 7);
+    int ok = first == STORE_OK && second == STORE_EXISTS &&
+             get_equals(s, "k", "original", 8, &why) && strcmp(store_last_error(s), "") != 0;
+    report(name, ok, "first %s, second %s (%s) %s", store_status_name(first),
+           store_status_name(second), store_last_error(s), dstr_cstr(&why));
     dstr_free(&why);
     store_close(s);
 }
 
 /* Keys that need encoding in the path and in list queries. */
 static const char *const odd_keys[] = {
-    "sp ace/a b.json", "plus/a+b", "pct/100%", "eq/a=b&c=d", "utf8/\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80",
-    "mix/ !$'()*+,;=@~-_.", "tilde/~x~",
+    "sp ace/a b.json",
+    "plus/a+b",
+    "pct/100%",
+    "eq/a=b&c=d",
+    "utf8/\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80",
+    "mix/ !$'()*+,;=@~-_.",
+    "tilde/~x~",
 };
 
 static void test_odd_keys(void) {
@@ -267,7 +283,9 @@ static void test_odd_keys(void) {
     int ok = 1;
     for (size_t i = 0; ok && i < n; i++) {
         store_status st = store_put_new(s, odd_keys[i], odd_keys[i], strlen(odd_keys[i]));
-        if (st != STORE_OK) ok = 0, dstr_printf(&why, "put_new '%s': %s (%s)", odd_keys[i], store_status_name(st), store_last_error(s));
+        if (st != STORE_OK)
+            ok = 0, dstr_printf(&why, "put_new '%s': %s (%s)", odd_keys[i], store_status_name(st),
+                                store_last_error(s));
         else ok = get_equals(s, odd_keys[i], odd_keys[i], strlen(odd_keys[i]), &why);
     }
     char **keys = NULL;
@@ -281,7 +299,8 @@ static void test_odd_keys(void) {
     /* a prefix with odd bytes selects exactly its keys */
     free_keys(keys, got);
     got = ok ? list_all(s, "sp ace/", 10, &keys, &why) : -1;
-    if (ok && (got != 1 || strcmp(keys[0], "sp ace/a b.json") != 0)) ok = 0, dstr_printf(&why, "prefix 'sp ace/' gave %ld", got);
+    if (ok && (got != 1 || strcmp(keys[0], "sp ace/a b.json") != 0))
+        ok = 0, dstr_printf(&why, "prefix 'sp ace/' gave %ld", got);
     free_keys(keys, got);
     report(name, ok, "%s", dstr_cstr(&why));
     dstr_free(&why);
@@ -351,18 +370,22 @@ static void test_paging(void) {
         for (long i = 0; ok && i < n; i++) {
             char want[32];
             snprintf(want, sizeof want, "k/%05ld", i);
-            if (strcmp(keys[i], want) != 0) ok = 0, dstr_printf(&why, "key %ld is '%s'", i, keys[i]);
+            if (strcmp(keys[i], want) != 0)
+                ok = 0, dstr_printf(&why, "key %ld is '%s'", i, keys[i]);
         }
         free_keys(keys, n);
     }
     /* the first page of 1000 says truncated, the second (100) does not */
     store_page page = {0};
-    if (ok && (store_list(s, "k/", NULL, 1000, &page) != STORE_OK || page.n != 1000 || !page.truncated))
+    if (ok &&
+        (store_list(s, "k/", NULL, 1000, &page) != STORE_OK || page.n != 1000 || !page.truncated))
         ok = 0, dstr_printf(&why, "first page: %zu keys, truncated %d", page.n, page.truncated);
-    if (ok && (store_list(s, "k/", page.keys[999], 1000, &page) != STORE_OK || page.n != 100 || page.truncated))
+    if (ok && (store_list(s, "k/", page.keys[999], 1000, &page) != STORE_OK || page.n != 100 ||
+               page.truncated))
         ok = 0, dstr_printf(&why, "second page: %zu keys, truncated %d", page.n, page.truncated);
     /* a page that ends exactly at the last key is not truncated */
-    if (ok && (store_list(s, "k/01", NULL, 100, &page) != STORE_OK || page.n != 100 || page.truncated))
+    if (ok &&
+        (store_list(s, "k/01", NULL, 100, &page) != STORE_OK || page.n != 100 || page.truncated))
         ok = 0, dstr_printf(&why, "k/01 page: %zu keys, truncated %d", page.n, page.truncated);
     store_page_free(&page);
     report(name, ok, "%s", dstr_cstr(&why));
@@ -386,12 +409,14 @@ static int collision_writer(int w) {
         int stored = 0;
         for (int probe = 0; probe < 2 * WRITERS && !stored; probe++) {
             char key[32];
-            snprintf(key, sizeof key, "c/r%02d-%02d", r, (w / 2 + WRITERS * (probe % 2) + probe / 2) % (2 * WRITERS));
+            snprintf(key, sizeof key, "c/r%02d-%02d", r,
+                     (w / 2 + WRITERS * (probe % 2) + probe / 2) % (2 * WRITERS));
             store_status st = store_put_new(s, key, body, strlen(body));
             if (st == STORE_OK) stored = 1;
             else if (st == STORE_EXISTS) collisions++;
             else {
-                fprintf(stderr, "put_new %s: %s (%s)\n", key, store_status_name(st), store_last_error(s));
+                fprintf(stderr, "put_new %s: %s (%s)\n", key, store_status_name(st),
+                        store_last_error(s));
                 rc = 1;
                 break;
             }
@@ -404,7 +429,8 @@ static int collision_writer(int w) {
 }
 
 static void test_concurrent_writers(void) {
-    const char *name = "20 writer processes x 50 put_new with collision suffixes: exactly 1000 objects, none lost";
+    const char *name =
+        "20 writer processes x 50 put_new with collision suffixes: exactly 1000 objects, none lost";
     dstr why = {0};
     if (run_children(WRITERS, collision_writer, &why) != 0) {
         report(name, 0, "writers: %s", why.ptr);
@@ -422,9 +448,10 @@ static void test_concurrent_writers(void) {
     dstr body = {0};
     for (long i = 0; ok && i < n; i++) {
         int w, r, r_key;
-        if (store_get(s, keys[i], &body) != STORE_OK || sscanf(body.ptr, "{\"writer\":%d,\"record\":%d}", &w, &r) != 2 ||
-            sscanf(keys[i], "c/r%d-", &r_key) != 1 || w < 0 || w >= WRITERS || r != r_key || r < 0 || r >= RECORDS ||
-            seen[w][r]++) {
+        if (store_get(s, keys[i], &body) != STORE_OK ||
+            sscanf(body.ptr, "{\"writer\":%d,\"record\":%d}", &w, &r) != 2 ||
+            sscanf(keys[i], "c/r%d-", &r_key) != 1 || w < 0 || w >= WRITERS || r != r_key ||
+            r < 0 || r >= RECORDS || seen[w][r]++) {
             ok = 0;
             dstr_printf(&why, "object '%s' holds '%s'", keys[i], dstr_cstr(&body));
         }
@@ -437,8 +464,8 @@ static void test_concurrent_writers(void) {
 }
 
 /* One get with a bad setting; the error must name the S3 code and the fix. */
-static void expect_failure(const char *name, const char *bucket, const char *secret, const char *code,
-                           const char *hint) {
+static void expect_failure(const char *name, const char *bucket, const char *secret,
+                           const char *code, const char *hint) {
     dstr err = {0};
     set_aws_env(secret);
     store *s = open_store(bucket, "bad", &err);
@@ -448,8 +475,9 @@ static void expect_failure(const char *name, const char *bucket, const char *sec
         return;
     }
     store_status st = store_put(s, "k", "v", 1);
-    int ok = st == STORE_IO && strstr(store_last_error(s), code) && strstr(store_last_error(s), hint) &&
-             !strstr(store_last_error(s), secret) && !strstr(store_last_error(s), TOKEN_SENTINEL);
+    int ok = st == STORE_IO && strstr(store_last_error(s), code) &&
+             strstr(store_last_error(s), hint) && !strstr(store_last_error(s), secret) &&
+             !strstr(store_last_error(s), TOKEN_SENTINEL);
     report(name, ok, "put: %s, '%s'", store_status_name(st), store_last_error(s));
     printf("  error text: %s\n", store_last_error(s));
     dstr_free(&err);
@@ -465,7 +493,8 @@ static void test_error_codes(void) {
                    "SignatureDoesNotMatch (HTTP 403)", "check AWS_SECRET_ACCESS_KEY");
     char bucket[64];
     snprintf(bucket, sizeof bucket, "no-such-bucket-%d", (int)getpid());
-    expect_failure("missing bucket: NoSuchBucket", bucket, R.secret, "NoSuchBucket (HTTP 404)", "does not exist");
+    expect_failure("missing bucket: NoSuchBucket", bucket, R.secret, "NoSuchBucket (HTTP 404)",
+                   "does not exist");
 
     const char *name = "unknown access key: InvalidAccessKeyId";
     set_aws_env(R.secret);
@@ -473,8 +502,9 @@ static void test_error_codes(void) {
     dstr err = {0};
     store *s = open_store(NULL, "bad", &err);
     store_status st = s ? store_put(s, "k", "v", 1) : STORE_INVALID_ARG;
-    report(name, st == STORE_IO && strstr(store_last_error(s), "InvalidAccessKeyId") &&
-                     strstr(store_last_error(s), "check AWS_ACCESS_KEY_ID"),
+    report(name,
+           st == STORE_IO && strstr(store_last_error(s), "InvalidAccessKeyId") &&
+               strstr(store_last_error(s), "check AWS_ACCESS_KEY_ID"),
            "%s", s ? store_last_error(s) : dstr_cstr(&err));
     store_close(s);
     dstr_free(&err);
@@ -484,9 +514,12 @@ static void test_error_codes(void) {
 /* The signing clock an hour behind (s3.h's test hook): RequestTimeTooSkewed. */
 static void test_clock_skew(void) {
     const char *name = "clock off by an hour: RequestTimeTooSkewed, the clock named";
-    s3_config cfg = {.bucket = R.bucket, .region = R.region, .endpoint = R.endpoint,
+    s3_config cfg = {.bucket = R.bucket,
+                     .region = R.region,
+                     .endpoint = R.endpoint,
                      .cred = {R.key, R.secret, TOKEN_SENTINEL},
-                     .policy = {.timeout_ms = 5000, .retries = 1, .backoff_ms = 50}, .clock_offset_s = -3600};
+                     .policy = {.timeout_ms = 5000, .retries = 1, .backoff_ms = 50},
+                     .clock_offset_s = -3600};
     dstr err = {0}, out = {0};
     s3_client *c = s3_client_new(&cfg, &err);
     if (!c) {
@@ -496,17 +529,20 @@ static void test_clock_skew(void) {
     }
     s3_result res = {0};
     s3_status st = s3_get_object(c, "anything", &out, &res);
-    int ok = st == S3_FAILED && res.http_status == 403 && strcmp(res.code, "RequestTimeTooSkewed") == 0 &&
-             strstr(res.message.ptr, "the machine's clock is off by more than 15 minutes") && res.attempts == 1;
-    report(name, ok, "status %d, HTTP %ld, code '%s', '%s'", st, res.http_status, res.code, dstr_cstr(&res.message));
+    int ok = st == S3_FAILED && res.http_status == 403 &&
+             strcmp(res.code, "RequestTimeTooSkewed") == 0 &&
+             strstr(res.message.ptr, "the machine's clock is off by more than 15 minutes") &&
+             res.attempts == 1;
+    report(name, ok, "status %d, HTTP %ld, code '%s', '%s'", st, res.http_status, res.code,
+           dstr_cstr(&res.message));
     printf("  error text: %s\n", dstr_cstr(&res.message));
     /* and the same client with the right clock works */
     s3_client_free(c);
     cfg.clock_offset_s = 0;
     c = s3_client_new(&cfg, &err);
     st = c ? s3_get_object(c, "anything", &out, &res) : S3_FAILED;
-    report("the same request with the right clock: NoSuchKey", st == S3_NOT_FOUND, "status %d, '%s'", st,
-           dstr_cstr(&res.message));
+    report("the same request with the right clock: NoSuchKey", st == S3_NOT_FOUND,
+           "status %d, '%s'", st, dstr_cstr(&res.message));
     s3_result_free(&res);
     s3_client_free(c);
     dstr_free(&err);
@@ -520,7 +556,8 @@ static int run_cli(const char *cmd, dstr *out) {
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     setenv("AWS_DEFAULT_REGION", R.region, 1);
     setenv("AWS_PAGER", "", 1);
-    unsetenv("AWS_SESSION_TOKEN"); /* the CLI signs it too; RGW would ignore it, but keep the CLI plain */
+    unsetenv(
+        "AWS_SESSION_TOKEN"); /* the CLI signs it too; RGW would ignore it, but keep the CLI plain */
     unsetenv("AWS_ENDPOINT_URL_S3");
     FILE *p = popen(cmd, "r");
     dstr_clear(out);
@@ -542,7 +579,9 @@ static void test_aws_cli(void) {
         dstr_free(&out);
         return;
     }
-    dstr_printf(&cmd, "aws --endpoint-url '%s' s3api list-objects-v2 --bucket '%s' --prefix '%s/odd/' --output json 2>&1",
+    dstr_printf(&cmd,
+                "aws --endpoint-url '%s' s3api list-objects-v2 --bucket '%s' --prefix '%s/odd/' "
+                "--output json 2>&1",
                 R.endpoint, R.bucket, run_prefix);
     int rc = run_cli(cmd.ptr, &out);
     cJSON *doc = rc == 0 ? cJSON_Parse(out.ptr) : NULL;
@@ -555,7 +594,8 @@ static void test_aws_cli(void) {
         cJSON *item;
         cJSON_ArrayForEach(item, contents) {
             cJSON *key = cJSON_GetObjectItemCaseSensitive(item, "Key");
-            if (cJSON_IsString(key) && strncmp(key->valuestring, run_prefix, strlen(run_prefix)) == 0 &&
+            if (cJSON_IsString(key) &&
+                strncmp(key->valuestring, run_prefix, strlen(run_prefix)) == 0 &&
                 strcmp(key->valuestring + strlen(run_prefix) + strlen("/odd/"), odd_keys[i]) == 0)
                 found++;
         }
@@ -568,11 +608,12 @@ static void test_aws_cli(void) {
     } reads[] = {{"rt/a/one.json", "{\"v\":2}"}, {"odd/plus/a+b", "plus/a+b"}};
     for (size_t i = 0; ok && i < 2; i++) {
         dstr_clear(&cmd);
-        dstr_printf(&cmd, "aws --endpoint-url '%s' s3 cp 's3://%s/%s/%s' - 2>&1", R.endpoint, R.bucket, run_prefix,
-                    reads[i].key);
+        dstr_printf(&cmd, "aws --endpoint-url '%s' s3 cp 's3://%s/%s/%s' - 2>&1", R.endpoint,
+                    R.bucket, run_prefix, reads[i].key);
         rc = run_cli(cmd.ptr, &out);
         if (rc != 0 || strcmp(dstr_cstr(&out), reads[i].want) != 0)
-            ok = 0, dstr_printf(&why, "s3 cp %s: exit %d, '%.200s'", reads[i].key, rc, dstr_cstr(&out));
+            ok = 0,
+            dstr_printf(&why, "s3 cp %s: exit %d, '%.200s'", reads[i].key, rc, dstr_cstr(&out));
     }
     report(name, ok, "%s", dstr_cstr(&why));
     dstr_free(&out);
@@ -591,7 +632,8 @@ static void test_objects_hold_no_secret(void) {
     long n = s ? list_all(s, "", 1000, &keys, &why) : -1;
     int ok = n > 0;
     for (long i = 0; ok && i < n; i++) {
-        if (store_get(s, keys[i], &body) != STORE_OK) ok = 0, dstr_printf(&why, "get %s: %s", keys[i], store_last_error(s));
+        if (store_get(s, keys[i], &body) != STORE_OK)
+            ok = 0, dstr_printf(&why, "get %s: %s", keys[i], store_last_error(s));
         else if (contains(&body, R.secret) || contains(&body, TOKEN_SENTINEL))
             ok = 0, dstr_printf(&why, "object %s holds a credential", keys[i]);
     }
@@ -638,13 +680,15 @@ static void judge_output(const char *path) {
         const char *nl = strchr(line, '\n');
         line = nl ? nl + 1 : line + strlen(line);
     }
-    static const char *const shapes[] = {"Signature=", "Credential=", "AWS4-HMAC-SHA256", "Authorization"};
-    const char *leak = strstr(dstr_cstr(&all), R.secret) ? "the secret"
+    static const char *const shapes[] = {"Signature=", "Credential=", "AWS4-HMAC-SHA256",
+                                         "Authorization"};
+    const char *leak = strstr(dstr_cstr(&all), R.secret)         ? "the secret"
                        : strstr(dstr_cstr(&all), TOKEN_SENTINEL) ? "the session token"
                                                                  : NULL;
     for (size_t i = 0; !leak && i < sizeof shapes / sizeof *shapes; i++)
         if (strstr(dstr_cstr(&all), shapes[i])) leak = shapes[i];
-    report("no secret, token, signature or Authorization in the output and logs", !leak, "found %s", leak);
+    report("no secret, token, signature or Authorization in the output and logs", !leak, "found %s",
+           leak);
     dstr_free(&all);
 }
 

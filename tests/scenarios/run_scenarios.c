@@ -108,7 +108,7 @@ static void http(const char *method, const char *url, const cJSON *headers, cons
     out->rc = curl_easy_perform(c);
     out->t_after = wall_ms();
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    dstr_append(&out->body, "", 0); /* allocates and NUL-terminates */
+    dstr_append(&out->body, "", 0);    /* allocates and NUL-terminates */
     dstr_append(&out->headers, "", 0); /* allocates and NUL-terminates */
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
@@ -248,12 +248,14 @@ static void visit_type(void *ctx, const cJSON *node) {
 
 static void visit_contains(void *ctx, const cJSON *node) {
     check_ctx *c = ctx;
-    if (!cJSON_IsString(node) || !strstr(node->valuestring, c->want->valuestring)) remember_bad(c, node);
+    if (!cJSON_IsString(node) || !strstr(node->valuestring, c->want->valuestring))
+        remember_bad(c, node);
 }
 
 static int range_of(const cJSON *want, double *lo, double *hi) {
     const cJSON *a = cJSON_GetArrayItem(want, 0), *b = cJSON_GetArrayItem(want, 1);
-    if (!cJSON_IsArray(want) || cJSON_GetArraySize(want) != 2 || !cJSON_IsNumber(a) || !cJSON_IsNumber(b))
+    if (!cJSON_IsArray(want) || cJSON_GetArraySize(want) != 2 || !cJSON_IsNumber(a) ||
+        !cJSON_IsNumber(b))
         return -1;
     *lo = a->valuedouble;
     *hi = b->valuedouble;
@@ -264,7 +266,8 @@ static void visit_range(void *ctx, const cJSON *node) {
     check_ctx *c = ctx;
     double lo, hi;
     range_of(c->want, &lo, &hi);
-    if (!cJSON_IsNumber(node) || node->valuedouble < lo || node->valuedouble > hi) remember_bad(c, node);
+    if (!cJSON_IsNumber(node) || node->valuedouble < lo || node->valuedouble > hi)
+        remember_bad(c, node);
 }
 
 /* Age = now - value (value in unit_ms units); "now" is any instant the
@@ -293,7 +296,8 @@ static void check_map(const cJSON *map, const char *what, const cJSON *doc, visi
                       const reply *r, int64_t unit_ms, verdict *v) {
     const cJSON *it;
     cJSON_ArrayForEach(it, map) {
-        check_ctx c = {.want = it, .t_before = r->t_before, .t_after = r->t_after, .unit_ms = unit_ms};
+        check_ctx c = {
+            .want = it, .t_before = r->t_before, .t_after = r->t_after, .unit_ms = unit_ms};
         double lo, hi;
         if ((fn == visit_type && (!cJSON_IsString(it) || type_is(NULL, it->valuestring) < 0)) ||
             (fn == visit_contains && !cJSON_IsString(it)) ||
@@ -361,16 +365,21 @@ static void check_series(const cJSON *map, const cJSON *doc, verdict *v) {
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(it, "key");
         const cJSON *order = cJSON_GetObjectItemCaseSensitive(it, "order");
         const cJSON *step = cJSON_GetObjectItemCaseSensitive(it, "step");
-        if (!cJSON_IsObject(it) || (key && !cJSON_IsString(key)) || (step && !cJSON_IsNumber(step)) ||
+        if (!cJSON_IsObject(it) || (key && !cJSON_IsString(key)) ||
+            (step && !cJSON_IsNumber(step)) ||
             (order && (!cJSON_IsString(order) || (strcmp(order->valuestring, "asc") &&
                                                   strcmp(order->valuestring, "desc"))))) {
             failf(v, "bad scenario: json_series.%s", it->string);
             continue;
         }
-        series_ctx s = {.key = key ? key->valuestring : "", .v = v, .path = it->string,
+        series_ctx s = {.key = key ? key->valuestring : "",
+                        .v = v,
+                        .path = it->string,
                         .desc = order && strcmp(order->valuestring, "desc") == 0,
-                        .has_step = step != NULL, .step = step ? step->valuedouble : 0};
-        if (walk(doc, it->string, visit_series, &s) == 0) failf(v, "json_series: nothing at %s", it->string);
+                        .has_step = step != NULL,
+                        .step = step ? step->valuedouble : 0};
+        if (walk(doc, it->string, visit_series, &s) == 0)
+            failf(v, "json_series: nothing at %s", it->string);
     }
 }
 
@@ -404,9 +413,10 @@ static int only_keys(const cJSON *obj, const char *const *allowed, const char *w
 }
 
 static void check_response(const cJSON *expect, const reply *r, verdict *v) {
-    static const char *const keys[] = {"status", "json_path", "json_types", "json_contains",
-                                       "json_range", "json_age_s", "json_age_ms", "json_series",
-                                       "present", "absent", "body_contains", "header_contains", NULL};
+    static const char *const keys[] = {
+        "status",        "json_path",       "json_types",  "json_contains", "json_range",
+        "json_age_s",    "json_age_ms",     "json_series", "present",       "absent",
+        "body_contains", "header_contains", NULL};
     if (!only_keys(expect, keys, "expect", v)) return;
     if (r->rc != CURLE_OK) {
         failf(v, "gateway: %s", curl_easy_strerror(r->rc));
@@ -414,7 +424,8 @@ static void check_response(const cJSON *expect, const reply *r, verdict *v) {
     }
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(expect, "status");
     if (status && (!cJSON_IsNumber(status) || r->status != (long)status->valuedouble))
-        failf(v, "status %ld, want %g", r->status, cJSON_IsNumber(status) ? status->valuedouble : -1.0);
+        failf(v, "status %ld, want %g", r->status,
+              cJSON_IsNumber(status) ? status->valuedouble : -1.0);
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(expect, "body_contains")) {
         if (!cJSON_IsString(it) || !r->body.ptr || !strstr(r->body.ptr, it->valuestring))
@@ -438,13 +449,18 @@ static void check_response(const cJSON *expect, const reply *r, verdict *v) {
         failf(v, "body is not JSON");
         return;
     }
-    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_path"), "json_path", doc, visit_equal, r, 1, v);
-    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_types"), "json_types", doc, visit_type, r, 1, v);
+    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_path"), "json_path", doc, visit_equal,
+              r, 1, v);
+    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_types"), "json_types", doc, visit_type,
+              r, 1, v);
     check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_contains"), "json_contains", doc,
               visit_contains, r, 1, v);
-    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_range"), "json_range", doc, visit_range, r, 1, v);
-    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_age_s"), "json_age_s", doc, visit_age, r, 1000, v);
-    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_age_ms"), "json_age_ms", doc, visit_age, r, 1, v);
+    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_range"), "json_range", doc,
+              visit_range, r, 1, v);
+    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_age_s"), "json_age_s", doc, visit_age,
+              r, 1000, v);
+    check_map(cJSON_GetObjectItemCaseSensitive(expect, "json_age_ms"), "json_age_ms", doc,
+              visit_age, r, 1, v);
     check_series(cJSON_GetObjectItemCaseSensitive(expect, "json_series"), doc, v);
     check_paths(cJSON_GetObjectItemCaseSensitive(expect, "present"), doc, 1, v);
     check_paths(cJSON_GetObjectItemCaseSensitive(expect, "absent"), doc, 0, v);
@@ -486,9 +502,17 @@ static void check_names(const cJSON *list, const cJSON *rec, const char *field, 
 /* One upstream expectation against one recorded request (prev: the one before). */
 static void check_upstream_entry(const cJSON *want, const cJSON *rec, const cJSON *prev,
                                  const char *label, verdict *v) {
-    static const char *const keys[] = {"method", "path", "query", "query_present", "query_absent",
-                                       "headers", "headers_present", "headers_absent", "min_gap_ms",
-                                       "max_gap_ms", NULL};
+    static const char *const keys[] = {"method",
+                                       "path",
+                                       "query",
+                                       "query_present",
+                                       "query_absent",
+                                       "headers",
+                                       "headers_present",
+                                       "headers_absent",
+                                       "min_gap_ms",
+                                       "max_gap_ms",
+                                       NULL};
     if (!only_keys(want, keys, label, v)) return;
     const char *m = str_field(want, "method", NULL), *p = str_field(want, "path", NULL);
     const char *got_m = str_field(rec, "method", NULL), *got_p = str_field(rec, "path", NULL);
@@ -509,10 +533,13 @@ static void check_upstream_entry(const cJSON *want, const cJSON *rec, const cJSO
         if (!value_matches(it, got))
             failf(v, "%s: header %s is %s", label, it->string, got ? got : "(absent)");
     }
-    check_names(cJSON_GetObjectItemCaseSensitive(want, "query_present"), rec, "params", 1, label, v);
+    check_names(cJSON_GetObjectItemCaseSensitive(want, "query_present"), rec, "params", 1, label,
+                v);
     check_names(cJSON_GetObjectItemCaseSensitive(want, "query_absent"), rec, "params", 0, label, v);
-    check_names(cJSON_GetObjectItemCaseSensitive(want, "headers_present"), rec, "headers", 1, label, v);
-    check_names(cJSON_GetObjectItemCaseSensitive(want, "headers_absent"), rec, "headers", 0, label, v);
+    check_names(cJSON_GetObjectItemCaseSensitive(want, "headers_present"), rec, "headers", 1, label,
+                v);
+    check_names(cJSON_GetObjectItemCaseSensitive(want, "headers_absent"), rec, "headers", 0, label,
+                v);
     const cJSON *min_gap = cJSON_GetObjectItemCaseSensitive(want, "min_gap_ms");
     const cJSON *max_gap = cJSON_GetObjectItemCaseSensitive(want, "max_gap_ms");
     if (!min_gap && !max_gap) return;
@@ -523,9 +550,11 @@ static void check_upstream_entry(const cJSON *want, const cJSON *rec, const cJSO
     double gap = cJSON_GetObjectItemCaseSensitive(rec, "t_ms")->valuedouble -
                  cJSON_GetObjectItemCaseSensitive(prev, "t_ms")->valuedouble;
     if (cJSON_IsNumber(min_gap) && gap < min_gap->valuedouble)
-        failf(v, "%s: came %.0f ms after the previous, want >= %g", label, gap, min_gap->valuedouble);
+        failf(v, "%s: came %.0f ms after the previous, want >= %g", label, gap,
+              min_gap->valuedouble);
     if (cJSON_IsNumber(max_gap) && gap > max_gap->valuedouble)
-        failf(v, "%s: came %.0f ms after the previous, want <= %g", label, gap, max_gap->valuedouble);
+        failf(v, "%s: came %.0f ms after the previous, want <= %g", label, gap,
+              max_gap->valuedouble);
 }
 
 static void check_upstream(const cJSON *sc, const cJSON *recs, verdict *v) {
@@ -542,14 +571,14 @@ static void check_upstream(const cJSON *sc, const cJSON *recs, verdict *v) {
             failf(v, "%s: not sent (%d upstream requests)", label, n);
             break;
         }
-        check_upstream_entry(want, cJSON_GetArrayItem(recs, i), i ? cJSON_GetArrayItem(recs, i - 1) : NULL,
-                             label, v);
+        check_upstream_entry(want, cJSON_GetArrayItem(recs, i),
+                             i ? cJSON_GetArrayItem(recs, i - 1) : NULL, label, v);
         i++;
     }
     for (i = 0; each && i < n; i++) {
         snprintf(label, sizeof label, "upstream #%d (each)", i);
-        check_upstream_entry(each, cJSON_GetArrayItem(recs, i), i ? cJSON_GetArrayItem(recs, i - 1) : NULL,
-                             label, v);
+        check_upstream_entry(each, cJSON_GetArrayItem(recs, i),
+                             i ? cJSON_GetArrayItem(recs, i - 1) : NULL, label, v);
     }
     double lo = 0, hi = 1e9;
     if (cJSON_IsNumber(count)) {
@@ -567,9 +596,11 @@ static void check_upstream(const cJSON *sc, const cJSON *recs, verdict *v) {
         const cJSON *rec;
         cJSON_ArrayForEach(rec, recs) {
             const char *q = str_field(rec, "query", NULL);
-            dstr_printf(&paths, " %s%s%s", str_field(rec, "path", NULL), q && *q ? "?" : "", q ? q : "");
+            dstr_printf(&paths, " %s%s%s", str_field(rec, "path", NULL), q && *q ? "?" : "",
+                        q ? q : "");
         }
-        failf(v, "%d upstream requests, want %g..%g:%s", n, lo, hi, paths.len ? paths.ptr : " none");
+        failf(v, "%d upstream requests, want %g..%g:%s", n, lo, hi,
+              paths.len ? paths.ptr : " none");
         dstr_free(&paths);
     }
 }
@@ -587,7 +618,8 @@ static int send_request(const runner *rn, const cJSON *req, long timeout_ms, rep
         return -1;
     }
     dstr url = {0};
-    dstr_printf(&url, "%s%s%s%s", rn->gateway, path, query && *query ? "?" : "", query ? query : "");
+    dstr_printf(&url, "%s%s%s%s", rn->gateway, path, query && *query ? "?" : "",
+                query ? query : "");
     http(method ? method : "GET", url.ptr, headers, body, timeout_ms, r);
     dstr_free(&url);
     return 0;
@@ -600,16 +632,25 @@ static void show_context(const reply *r, const cJSON *recs) {
         const char *q = str_field(rec, "query", NULL);
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t_ms");
         printf("     upstream: t=%.0f %s %s%s%s\n", cJSON_IsNumber(t) ? t->valuedouble : -1.0,
-               str_field(rec, "method", NULL), str_field(rec, "path", NULL), q && *q ? "?" : "", q ? q : "");
+               str_field(rec, "method", NULL), str_field(rec, "path", NULL), q && *q ? "?" : "",
+               q ? q : "");
     }
 }
 
 /* Returns 1 when the scenario passed (xfail: failed as expected). */
 static int run_one(const runner *rn, const char *file) {
-    static const char *const keys[] = {"name", "description", "request", "script", "expect",
-                                       "expect_upstream", "expect_upstream_each",
-                                       "expect_upstream_count", "pause_after_ms", "timeout_ms",
-                                       "xfail", NULL};
+    static const char *const keys[] = {"name",
+                                       "description",
+                                       "request",
+                                       "script",
+                                       "expect",
+                                       "expect_upstream",
+                                       "expect_upstream_each",
+                                       "expect_upstream_count",
+                                       "pause_after_ms",
+                                       "timeout_ms",
+                                       "xfail",
+                                       NULL};
     verdict v = {0};
     cJSON *sc = NULL, *recs = NULL;
     reply r = {0};
@@ -635,8 +676,9 @@ static int run_one(const runner *rn, const char *file) {
     if (v.failures) goto report;
 
     char *script_text = script ? cJSON_PrintUnformatted(script) : NULL;
-    int ready = fake_call(rn, "POST", "/__fake/reset", "", NULL, &v) == 0 &&
-                fake_call(rn, "POST", "/__fake/script", script_text ? script_text : "[]", NULL, &v) == 0;
+    int ready =
+        fake_call(rn, "POST", "/__fake/reset", "", NULL, &v) == 0 &&
+        fake_call(rn, "POST", "/__fake/script", script_text ? script_text : "[]", NULL, &v) == 0;
     cJSON_free(script_text);
     if (!ready) goto report;
     long tmo = cJSON_IsNumber(timeout) ? (long)timeout->valuedouble : rn->timeout_ms;
@@ -710,7 +752,8 @@ static int collect(const char *arg, char ***files, size_t *n) {
 }
 
 static void usage(FILE *to) {
-    fprintf(to, "usage: run_scenarios --gateway URL --fake URL [--timeout-ms N] [-v] FILE_OR_DIR...\n");
+    fprintf(to,
+            "usage: run_scenarios --gateway URL --fake URL [--timeout-ms N] [-v] FILE_OR_DIR...\n");
 }
 
 int main(int argc, char **argv) {
@@ -723,7 +766,8 @@ int main(int argc, char **argv) {
         if (strcmp(a, "-v") == 0) rn.verbose = 1;
         else if (strcmp(a, "--gateway") == 0 && i + 1 < argc) rn.gateway = argv[++i];
         else if (strcmp(a, "--fake") == 0 && i + 1 < argc) rn.fake = argv[++i];
-        else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) rn.timeout_ms = strtol(argv[++i], NULL, 10);
+        else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc)
+            rn.timeout_ms = strtol(argv[++i], NULL, 10);
         else if (a[0] == '-') bad = 1;
         else bad = collect(a, &files, &n_files) != 0;
     }

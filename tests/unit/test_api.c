@@ -42,21 +42,24 @@ static const api_function fn = {"testfn", routes, 2, on_event, 0};
 
 static void http_event(dstr *out, const char *method, const char *raw_path, const char *stage,
                        const char *query_json, const char *raw_query) {
-    dstr_printf(out,
-                "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"%s\","
-                "\"rawQueryString\":\"%s\",%s%s%s\"headers\":{\"user-agent\":\"t\"},"
-                "\"requestContext\":{\"stage\":\"%s\",\"http\":{\"method\":\"%s\",\"path\":\"%s\"}},"
-                "\"isBase64Encoded\":false}",
-                raw_path, raw_query, query_json ? "\"queryStringParameters\":" : "",
-                query_json ? query_json : "", query_json ? "," : "", stage, method, raw_path);
+    dstr_printf(
+        out,
+        "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"%s\","
+        "\"rawQueryString\":\"%s\",%s%s%s\"headers\":{\"user-agent\":\"t\"},"
+        "\"requestContext\":{\"stage\":\"%s\",\"http\":{\"method\":\"%s\",\"path\":\"%s\"}},"
+        "\"isBase64Encoded\":false}",
+        raw_path, raw_query, query_json ? "\"queryStringParameters\":" : "",
+        query_json ? query_json : "", query_json ? "," : "", stage, method, raw_path);
 }
 
 /* Runs one payload through the frame; returns the parsed response object. */
 static cJSON *dispatch(const char *payload, rt_response *res) {
     cfg c;
     memset(&c, 0, sizeof c);
-    rt_invocation inv = {.request_id = "r", .deadline_ms = rt_now_ms() + 3000,
-                         .payload = payload, .payload_len = strlen(payload)};
+    rt_invocation inv = {.request_id = "r",
+                         .deadline_ms = rt_now_ms() + 3000,
+                         .payload = payload,
+                         .payload_len = strlen(payload)};
     api_ctx ctx = {.cfg = &c, .inv = &inv, .deadline_ms = inv.deadline_ms - API_RESERVE_MS};
     memset(res, 0, sizeof *res);
     api_dispatch(&fn, &ctx, payload, strlen(payload), res);
@@ -69,6 +72,7 @@ typedef struct route_case {
     const char *error; /* expected "error" code in the body, NULL for success */
 } route_case;
 
+/* clang-format off */
 static const route_case route_cases[] = {
     {"GET", "/api/things", "$default", "{\"symbol\":\"BTCUSDT\"}", "symbol=BTCUSDT", 200, NULL},
     {"GET", "/prod/api/things", "prod", "{\"symbol\":\"BTCUSDT\"}", "symbol=BTCUSDT", 200, NULL},
@@ -83,6 +87,7 @@ static const route_case route_cases[] = {
     {"GET", "/prod/health", "prod", NULL, "", 200, NULL},
     {"POST", "/health", "$default", NULL, "", 405, "method_not_allowed"},
 };
+/* clang-format on */
 
 static void test_routing(void **state) {
     (void)state;
@@ -95,7 +100,8 @@ static void test_routing(void **state) {
         assert_non_null(out);
         assert_false(res.failed);
         int status = cJSON_GetObjectItem(out, "statusCode")->valueint;
-        if (status != t->status) fail_msg("case %zu %s %s: status %d", i, t->method, t->raw_path, status);
+        if (status != t->status)
+            fail_msg("case %zu %s %s: status %d", i, t->method, t->raw_path, status);
         cJSON *body = cJSON_Parse(cJSON_GetObjectItem(out, "body")->valuestring);
         assert_non_null(body);
         const cJSON *err = cJSON_GetObjectItem(body, "error");
@@ -118,7 +124,8 @@ static void test_routing(void **state) {
 static void test_stage_prefix_stripped(void **state) {
     (void)state;
     dstr ev = {0};
-    http_event(&ev, "GET", "/prod/api/things", "prod", "{\"symbol\":\"ETHUSDT\"}", "symbol=ETHUSDT");
+    http_event(&ev, "GET", "/prod/api/things", "prod", "{\"symbol\":\"ETHUSDT\"}",
+               "symbol=ETHUSDT");
     rt_response res;
     cJSON *out = dispatch(ev.ptr, &res);
     cJSON *body = cJSON_Parse(cJSON_GetObjectItem(out, "body")->valuestring);
@@ -130,10 +137,18 @@ static void test_stage_prefix_stripped(void **state) {
     dstr_free(&ev);
 }
 
-static const struct { const char *payload; int failed; const char *type; const char *got; } event_cases[] = {
-    {"{\"version\":\"0\",\"id\":\"x\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\","
-     "\"time\":\"2026-11-21T12:00:00Z\",\"detail\":{}}", 0, NULL, "aws.events"},
-    {"{\"source\":\"scheduler\",\"scheduled_time\":\"2026-11-21T12:00:00Z\"}", 0, NULL, "scheduler"},
+static const struct {
+    const char *payload;
+    int failed;
+    const char *type;
+    const char *got;
+} event_cases[] = {
+    {"{\"version\":\"0\",\"id\":\"x\",\"detail-type\":\"Scheduled "
+     "Event\",\"source\":\"aws.events\","
+     "\"time\":\"2026-11-21T12:00:00Z\",\"detail\":{}}",
+     0, NULL, "aws.events"},
+    {"{\"source\":\"scheduler\",\"scheduled_time\":\"2026-11-21T12:00:00Z\"}", 0, NULL,
+     "scheduler"},
     {"{}", 0, NULL, "?"},
     {"not json", 1, "Function.BadEvent", NULL},
     {"[1,2]", 1, "Function.BadEvent", NULL},
@@ -200,10 +215,8 @@ static void test_response_format(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routing),
-        cmocka_unit_test(test_stage_prefix_stripped),
-        cmocka_unit_test(test_non_http_events),
-        cmocka_unit_test(test_base64_body_and_headers),
+        cmocka_unit_test(test_routing),         cmocka_unit_test(test_stage_prefix_stripped),
+        cmocka_unit_test(test_non_http_events), cmocka_unit_test(test_base64_body_and_headers),
         cmocka_unit_test(test_response_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,17 +13,50 @@
 #include "platform/config.h"
 #include "platform/log.h"
 
-static const char *const all_vars[] = {
-    "PORT", "LOG_DIR", "TZ", "SYMBOLS", "EXECUTE_TRADES", "MIN_PROB", "RR_MIN", "ATR_MULT_TP",
-    "ATR_MULT_SL", "LEVERAGE", "MARGIN_TYPE", "POSITION_MODE", "MAX_SPREAD_BPS", "RISK_USDT",
-    "BINANCE_API_KEY", "BINANCE_API_SECRET", "BINANCE_USE_TESTNET", "BINANCE_FUTURES_TESTNET",
-    "BINANCE_FAPI_BASE", "BINANCE_FAPI_TESTNET_BASE", "BINANCE_HTTP_TIMEOUT_MS",
-    "BINANCE_HTTP_RETRIES", "BINANCE_HTTP_BACKOFF_MS", "GOOGLE_API_KEY", "GEMINI_MODEL",
-    "GEMINI_BASE_URL", "G_TEMPERATURE", "G_MAX_TOKENS", "HTTP_CA_PATH", "HTTP_CA_FILE",
-    "SSL_CERT_DIR", "SSL_CERT_FILE", "TZDIR", "PREDICTOR", "PREDICTOR_FALLBACK", "ATR_PERIOD",
-    "ATR_TF", "JOURNAL_URL", "GEMINI_HTTP_TIMEOUT_MS", "GEMINI_HTTP_RETRIES",
-    "GEMINI_HTTP_BACKOFF_MS", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_RUNTIME_API",
-    "TRADER_LOCAL_GATEWAY"};
+static const char *const all_vars[] = {"PORT",
+                                       "LOG_DIR",
+                                       "TZ",
+                                       "SYMBOLS",
+                                       "EXECUTE_TRADES",
+                                       "MIN_PROB",
+                                       "RR_MIN",
+                                       "ATR_MULT_TP",
+                                       "ATR_MULT_SL",
+                                       "LEVERAGE",
+                                       "MARGIN_TYPE",
+                                       "POSITION_MODE",
+                                       "MAX_SPREAD_BPS",
+                                       "RISK_USDT",
+                                       "BINANCE_API_KEY",
+                                       "BINANCE_API_SECRET",
+                                       "BINANCE_USE_TESTNET",
+                                       "BINANCE_FUTURES_TESTNET",
+                                       "BINANCE_FAPI_BASE",
+                                       "BINANCE_FAPI_TESTNET_BASE",
+                                       "BINANCE_HTTP_TIMEOUT_MS",
+                                       "BINANCE_HTTP_RETRIES",
+                                       "BINANCE_HTTP_BACKOFF_MS",
+                                       "GOOGLE_API_KEY",
+                                       "GEMINI_MODEL",
+                                       "GEMINI_BASE_URL",
+                                       "G_TEMPERATURE",
+                                       "G_MAX_TOKENS",
+                                       "HTTP_CA_PATH",
+                                       "HTTP_CA_FILE",
+                                       "SSL_CERT_DIR",
+                                       "SSL_CERT_FILE",
+                                       "TZDIR",
+                                       "PREDICTOR",
+                                       "PREDICTOR_FALLBACK",
+                                       "ATR_PERIOD",
+                                       "ATR_TF",
+                                       "JOURNAL_URL",
+                                       "GEMINI_HTTP_TIMEOUT_MS",
+                                       "GEMINI_HTTP_RETRIES",
+                                       "GEMINI_HTTP_BACKOFF_MS",
+                                       "AWS_LAMBDA_FUNCTION_NAME",
+                                       "AWS_LAMBDA_RUNTIME_API",
+                                       "TRADER_LOCAL_GATEWAY"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -73,6 +106,7 @@ typedef struct env_case {
     const char *error; /* substring expected in the error, NULL: must load */
 } env_case;
 
+/* clang-format off */
 static const env_case cases[] = {
     {"PORT", "0", "PORT=\"0\" is invalid"},
     {"PORT", "80a", "whole number"},
@@ -114,6 +148,7 @@ static const env_case cases[] = {
     {"ATR_TF", "2h", "ATR_TF"},
     {"ATR_PERIOD", "0", "ATR_PERIOD"},
 };
+/* clang-format on */
 
 static void test_each_variable(void **state) {
     (void)state;
@@ -126,8 +161,8 @@ static void test_each_variable(void **state) {
         int rc = cfg_load(&c, &err);
         if (t->error) {
             if (rc != -1 || !strstr(dstr_cstr(&err), t->error))
-                fail_msg("%s=%s: expected error containing '%s', got rc=%d '%s'", t->name,
-                         t->value, t->error, rc, dstr_cstr(&err));
+                fail_msg("%s=%s: expected error containing '%s', got rc=%d '%s'", t->name, t->value,
+                         t->error, rc, dstr_cstr(&err));
         } else if (rc != 0) {
             fail_msg("%s=%s: expected to load, got '%s'", t->name, t->value, dstr_cstr(&err));
         }
@@ -195,13 +230,16 @@ static void test_secrets_never_logged(void **state) {
  * gateway's marker, or no Lambda variables) anywhere. */
 typedef struct journal_place_case {
     const char *function_name, *runtime_api, *local_marker; /* NULL: unset */
-    const char *journal_url, *log_dir;                       /* NULL: unset */
+    const char *journal_url, *log_dir;                      /* NULL: unset */
     const char *error; /* substring expected in the error, NULL: must load */
 } journal_place_case;
 
 #define LAMBDA "trader", "127.0.0.1:9001"
-#define TMP_RULE "on AWS Lambda a file journal must be under /tmp (the task root is read-only); use JOURNAL_URL=s3://bucket/prefix"
+#define TMP_RULE                                                                         \
+    "on AWS Lambda a file journal must be under /tmp (the task root is read-only); use " \
+    "JOURNAL_URL=s3://bucket/prefix"
 
+/* clang-format off */
 static const journal_place_case journal_place_cases[] = {
     {LAMBDA, NULL, "file:///var/task/logs", NULL, "JOURNAL_URL=\"file:///var/task/logs\" is invalid: " TMP_RULE},
     {LAMBDA, NULL, NULL, NULL, "LOG_DIR=\"./logs\" is invalid: " TMP_RULE},
@@ -224,6 +262,7 @@ static const journal_place_case journal_place_cases[] = {
     {NULL, "127.0.0.1:9001", NULL, "file://./logs", NULL, NULL}, /* a bench harness */
     {NULL, NULL, NULL, "file:///var/journal", NULL, NULL},
 };
+/* clang-format on */
 
 static void set_or_unset(const char *name, const char *value) {
     if (value) setenv(name, value, 1);

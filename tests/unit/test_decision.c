@@ -38,6 +38,7 @@ typedef struct dcase {
 
 #define N NAN
 
+/* clang-format off */
 static const dcase cases[] = {
     {"long basic", DIR_LONG, 0.70, N, N, N, NULL, 0, 0, 0, 0, NULL, 0,
      100, 103.6, 98, 1.8, 1, {NULL}},
@@ -105,6 +106,7 @@ static const dcase cases[] = {
      "5m: stale, newest candle closed 900 s ago", 0, 100, 103.6, 98, 1.8, 0,
      {"data: 5m: stale, newest candle closed 900 s ago"}},
 };
+/* clang-format on */
 
 #undef N
 
@@ -145,8 +147,9 @@ static void test_table(void **state) {
         features f;
         decision_params params;
         build(c, &p, &f, &params);
-        decision_input in = {"BTCUSDT", &p, c->no_features ? NULL : &f, c->data_reason,
-                             1767225600000, 1767225601234};
+        decision_input in = {
+            "BTCUSDT",     &p,           c->no_features ? NULL : &f, c->data_reason,
+            1767225600000, 1767225601234};
         decision d;
         decision_make(&in, &params, &d);
 
@@ -218,8 +221,8 @@ static const dcase *case_named(const char *name) {
 
 static void test_json_shape(void **state) {
     (void)state;
-    static const char *const keys[] = {"symbol", "direction", "prob",      "entry",
-                                       "tp",     "sl",        "rr",        "risk_ok",
+    static const char *const keys[] = {"symbol",  "direction", "prob",        "entry",
+                                       "tp",      "sl",        "rr",          "risk_ok",
                                        "reasons", "predictor", "candle_time", "decided_at"};
     for (int flat = 0; flat <= 1; flat++) {
         prediction p;
@@ -235,7 +238,8 @@ static void test_json_shape(void **state) {
         assert_non_null(root);
         assert_int_equal(cJSON_GetArraySize(root), sizeof keys / sizeof *keys);
         size_t k = 0;
-        for (cJSON *it = root->child; it; it = it->next, k++) assert_string_equal(it->string, keys[k]);
+        for (cJSON *it = root->child; it; it = it->next, k++)
+            assert_string_equal(it->string, keys[k]);
 
         assert_string_equal(cJSON_GetObjectItem(root, "symbol")->valuestring, "BTCUSDT");
         assert_string_equal(cJSON_GetObjectItem(root, "direction")->valuestring,
@@ -273,10 +277,11 @@ static void test_json_risk_ok_true(void **state) {
     decision_make(&in, &params, &d);
     dstr js = {0};
     decision_to_json(&d, &js);
-    assert_string_equal(dstr_cstr(&js),
-                        "{\"symbol\":\"BTC\\\"USDT\",\"direction\":\"LONG\",\"prob\":0.7,\"entry\":100,"
-                        "\"tp\":103,\"sl\":98,\"rr\":1.5,\"risk_ok\":true,\"reasons\":[],"
-                        "\"predictor\":\"builtin\",\"candle_time\":1,\"decided_at\":2}");
+    assert_string_equal(
+        dstr_cstr(&js),
+        "{\"symbol\":\"BTC\\\"USDT\",\"direction\":\"LONG\",\"prob\":0.7,\"entry\":100,"
+        "\"tp\":103,\"sl\":98,\"rr\":1.5,\"risk_ok\":true,\"reasons\":[],"
+        "\"predictor\":\"builtin\",\"candle_time\":1,\"decided_at\":2}");
     dstr_free(&js);
 }
 

@@ -37,7 +37,11 @@ static void test_long_printf(void **state) {
     dstr_free(&s);
 }
 
-static const struct { const char *in; size_t n; const char *out; } escapes[] = {
+static const struct {
+    const char *in;
+    size_t n;
+    const char *out;
+} escapes[] = {
     {"plain", 5, "\"plain\""},
     {"q\"b\\", 4, "\"q\\\"b\\\\\""},
     {"a\nb\tc\r", 6, "\"a\\nb\\tc\\r\""},
@@ -60,9 +64,17 @@ static void test_json_escape(void **state) {
     dstr_free(&s);
 }
 
-static const struct { double v; const char *out; } numbers[] = {
-    {0.1, "0.1"}, {87234.1, "87234.1"}, {-0.0, "0"}, {1e21, "1e+21"},
-    {3.0, "3"}, {0.30000000000000004, "0.30000000000000004"}, {123456789.125, "123456789.125"},
+static const struct {
+    double v;
+    const char *out;
+} numbers[] = {
+    {0.1, "0.1"},
+    {87234.1, "87234.1"},
+    {-0.0, "0"},
+    {1e21, "1e+21"},
+    {3.0, "3"},
+    {0.30000000000000004, "0.30000000000000004"},
+    {123456789.125, "123456789.125"},
 };
 
 static void test_json_num(void **state) {
@@ -95,8 +107,10 @@ static void test_take(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_append_and_grow), cmocka_unit_test(test_long_printf),
-        cmocka_unit_test(test_json_escape),     cmocka_unit_test(test_json_num),
+        cmocka_unit_test(test_append_and_grow),
+        cmocka_unit_test(test_long_printf),
+        cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_json_num),
         cmocka_unit_test(test_take),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

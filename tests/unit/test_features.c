@@ -318,12 +318,10 @@ static void test_book_and_premium(void **state) {
         double bid, ask, qty;
         size_t n_asks;
     } bad_books[] = {
-        {100.01, 99.99, 1, 12}, /* crossed */
-        {100, 100, 1, 12},      /* locked */
-        {0, 100, 1, 12},
-        {NAN, 100, 1, 12},
-        {99.99, 100.01, 0, 12}, /* nothing quoted */
-        {99.99, 100.01, 1, 0},  /* no asks */
+        {100.01, 99.99, 1, 12},                                            /* crossed */
+        {100, 100, 1, 12},                                                 /* locked */
+        {0, 100, 1, 12},        {NAN, 100, 1, 12}, {99.99, 100.01, 0, 12}, /* nothing quoted */
+        {99.99, 100.01, 1, 0},                                             /* no asks */
     };
     for (size_t i = 0; i < sizeof bad_books / sizeof *bad_books; i++) {
         order_book_free(&s.book);
@@ -466,7 +464,9 @@ static void m_gap(snapshot *s, int64_t *now) {
         s->tf[TF_1H].v[i].close_time -= tf_ms(TF_1H);
     }
 }
-static void m_stale_edge(snapshot *s, int64_t *now) { (void)s, *now += tf_ms(TF_5M) + FEAT_GRACE_MS - 1; }
+static void m_stale_edge(snapshot *s, int64_t *now) {
+    (void)s, *now += tf_ms(TF_5M) + FEAT_GRACE_MS - 1;
+}
 static void m_stale(snapshot *s, int64_t *now) { (void)s, *now += tf_ms(TF_5M) + FEAT_GRACE_MS; }
 /* the daily candle that closed at NOW is missing, and the grace is over */
 static void m_stale_1d(snapshot *s, int64_t *now) {
@@ -552,16 +552,11 @@ static void test_gap_counted(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reference_1h),
-        cmocka_unit_test(test_swing_excludes_last_bar),
-        cmocka_unit_test(test_flat_market),
-        cmocka_unit_test(test_insufficient_candles),
-        cmocka_unit_test(test_max_bars),
-        cmocka_unit_test(test_book_and_premium),
-        cmocka_unit_test(test_lack_describe),
-        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_snapshot_check),
-        cmocka_unit_test(test_gap_counted),
+        cmocka_unit_test(test_reference_1h),   cmocka_unit_test(test_swing_excludes_last_bar),
+        cmocka_unit_test(test_flat_market),    cmocka_unit_test(test_insufficient_candles),
+        cmocka_unit_test(test_max_bars),       cmocka_unit_test(test_book_and_premium),
+        cmocka_unit_test(test_lack_describe),  cmocka_unit_test(test_json),
+        cmocka_unit_test(test_snapshot_check), cmocka_unit_test(test_gap_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

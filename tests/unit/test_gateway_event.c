@@ -28,20 +28,30 @@ static const char *jstr(const cJSON *o, const char *path) {
 static void test_event_minimal_exact(void **state) {
     (void)state;
     gw_header h[] = {{"Host", "localhost:8080"}, {"User-Agent", "curl/8"}};
-    gw_request req = {.method = "GET", .raw_uri = "/health", .protocol = "HTTP/1.1",
-                      .source_ip = "127.0.0.1", .server_port = 8080, .headers = h, .n_headers = 2,
-                      .request_id = "JKJaXmPLvHcESHA=", .trace_root = "1-5e6ecb2e-0123456789abcdef01234567",
+    gw_request req = {.method = "GET",
+                      .raw_uri = "/health",
+                      .protocol = "HTTP/1.1",
+                      .source_ip = "127.0.0.1",
+                      .server_port = 8080,
+                      .headers = h,
+                      .n_headers = 2,
+                      .request_id = "JKJaXmPLvHcESHA=",
+                      .trace_root = "1-5e6ecb2e-0123456789abcdef01234567",
                       .time_epoch_ms = 1583348638390};
     dstr out = {0};
     gw_event_build(&req, &out);
     assert_string_equal(
         dstr_cstr(&out),
-        "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/health\",\"rawQueryString\":\"\","
-        "\"headers\":{\"host\":\"localhost:8080\",\"user-agent\":\"curl/8\",\"x-forwarded-for\":\"127.0.0.1\","
+        "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/"
+        "health\",\"rawQueryString\":\"\","
+        "\"headers\":{\"host\":\"localhost:8080\",\"user-agent\":\"curl/"
+        "8\",\"x-forwarded-for\":\"127.0.0.1\","
         "\"x-forwarded-port\":\"8080\",\"x-forwarded-proto\":\"http\","
         "\"x-amzn-trace-id\":\"Root=1-5e6ecb2e-0123456789abcdef01234567\"},"
-        "\"requestContext\":{\"accountId\":\"000000000000\",\"apiId\":\"local\",\"domainName\":\"localhost\","
-        "\"domainPrefix\":\"localhost\",\"http\":{\"method\":\"GET\",\"path\":\"/health\",\"protocol\":\"HTTP/1.1\","
+        "\"requestContext\":{\"accountId\":\"000000000000\",\"apiId\":\"local\",\"domainName\":"
+        "\"localhost\","
+        "\"domainPrefix\":\"localhost\",\"http\":{\"method\":\"GET\",\"path\":\"/"
+        "health\",\"protocol\":\"HTTP/1.1\","
         "\"sourceIp\":\"127.0.0.1\",\"userAgent\":\"curl/8\"},\"requestId\":\"JKJaXmPLvHcESHA=\","
         "\"routeKey\":\"$default\",\"stage\":\"$default\",\"time\":\"04/Mar/2020:19:03:58 +0000\","
         "\"timeEpoch\":1583348638390},\"isBase64Encoded\":false}");
@@ -50,14 +60,22 @@ static void test_event_minimal_exact(void **state) {
 
 static void test_event_fields(void **state) {
     (void)state;
-    gw_header h[] = {{"X-Custom", "v1"},       {"Cookie", "c1=1; c2=2"}, {"x-custom", "v2"},
-                     {"Content-Type", "text/plain"}, {"Cookie", "c3=3"}, {"X-Forwarded-For", "10.0.0.1"}};
+    gw_header h[] = {{"X-Custom", "v1"}, {"Cookie", "c1=1; c2=2"},
+                     {"x-custom", "v2"}, {"Content-Type", "text/plain"},
+                     {"Cookie", "c3=3"}, {"X-Forwarded-For", "10.0.0.1"}};
     const char body[] = "héllo";
-    gw_request req = {.method = "POST",
-                      .raw_uri = "/api/candles?symbol=BTCUSDT&tf=1h&a=1&a=2&enc=x%20y%2Bz+w&flag&&=novalue",
-                      .protocol = "HTTP/1.1", .source_ip = "192.0.2.7", .server_port = 9000,
-                      .headers = h, .n_headers = 6, .body = body, .body_len = strlen(body),
-                      .request_id = "rid", .time_epoch_ms = 1700000000000};
+    gw_request req = {
+        .method = "POST",
+        .raw_uri = "/api/candles?symbol=BTCUSDT&tf=1h&a=1&a=2&enc=x%20y%2Bz+w&flag&&=novalue",
+        .protocol = "HTTP/1.1",
+        .source_ip = "192.0.2.7",
+        .server_port = 9000,
+        .headers = h,
+        .n_headers = 6,
+        .body = body,
+        .body_len = strlen(body),
+        .request_id = "rid",
+        .time_epoch_ms = 1700000000000};
     dstr out = {0};
     gw_event_build(&req, &out);
     cJSON *ev = cJSON_Parse(dstr_cstr(&out));
@@ -93,8 +111,13 @@ static void test_event_binary_body(void **state) {
     (void)state;
     const char body[] = {'\x00', '\xff', '\xfe', 'a'};
     gw_header h[] = {{"X-Bad", "ok\xff"}};
-    gw_request req = {.method = "PUT", .raw_uri = "/up", .headers = h, .n_headers = 1,
-                      .body = body, .body_len = sizeof body, .time_epoch_ms = 0};
+    gw_request req = {.method = "PUT",
+                      .raw_uri = "/up",
+                      .headers = h,
+                      .n_headers = 1,
+                      .body = body,
+                      .body_len = sizeof body,
+                      .time_epoch_ms = 0};
     dstr out = {0};
     gw_event_build(&req, &out);
     assert_true(gw_utf8_valid(out.ptr, out.len));
@@ -116,6 +139,7 @@ typedef struct map_case {
     size_t cookies;
 } map_case;
 
+/* clang-format off */
 static const map_case map_cases[] = {
     {"{\"statusCode\":201,\"headers\":{\"content-type\":\"text/plain\",\"x-a\":\"1\"},\"body\":\"hi\"}", 0,
      201, "hi", "content-type: text/plain\nx-a: 1\n", 0},
@@ -144,6 +168,7 @@ static const map_case map_cases[] = {
     {"{\"statusCode\":200,\"headers\":[]}", -1, 500, "", "", 0},
     {"{\"statusCode\":200,\"cookies\":[1]}", -1, 500, "", "", 0},
 };
+/* clang-format on */
 
 static void test_response_map(void **state) {
     (void)state;
@@ -157,9 +182,9 @@ static void test_response_map(void **state) {
             dstr_printf(&hs, "%s: %s\n", r.headers[k].name, r.headers[k].value);
         if (rc != c->rc || r.status != c->status || strcmp(dstr_cstr(&r.body), c->body) != 0 ||
             strcmp(dstr_cstr(&hs), c->headers) != 0 || r.n_cookies != c->cookies) {
-            print_error("case %zu (%s): rc %d status %d body '%s' headers '%s' cookies %zu (%s)\n", i,
-                        c->payload, rc, r.status, dstr_cstr(&r.body), dstr_cstr(&hs), r.n_cookies,
-                        r.why);
+            print_error("case %zu (%s): rc %d status %d body '%s' headers '%s' cookies %zu (%s)\n",
+                        i, c->payload, rc, r.status, dstr_cstr(&r.body), dstr_cstr(&hs),
+                        r.n_cookies, r.why);
             failures++;
         }
         if (rc != 0 && !r.why[0]) {
@@ -176,8 +201,13 @@ static void test_base64(void **state) {
     (void)state;
     static const struct {
         const char *plain, *b64;
-    } ok[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
-              {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    } ok[] = {{"", ""},
+              {"f", "Zg=="},
+              {"fo", "Zm8="},
+              {"foo", "Zm9v"},
+              {"foob", "Zm9vYg=="},
+              {"fooba", "Zm9vYmE="},
+              {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         dstr e = {0}, d = {0};
         base64_encode(&e, ok[i].plain, strlen(ok[i].plain));
@@ -202,7 +232,7 @@ static void test_utf8_and_url(void **state) {
     (void)state;
     static const char *const valid[] = {"", "abc", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
     static const char *const invalid[] = {"\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                                          "\xff", "\x80", "a\xe2\x82"};
+                                          "\xff", "\x80",     "a\xe2\x82"};
     for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
         assert_true(gw_utf8_valid(valid[i], strlen(valid[i])));
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)

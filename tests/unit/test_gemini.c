@@ -55,74 +55,74 @@ static int64_t mono_ms(void) {
     "1210}]}"
 #define TAIL ",\"modelVersion\":\"gemini-2.5-flash-lite\",\"responseId\":\"mR1naZ-kOuWz7M8P\"}"
 /* one candidate whose single part is text (already escaped for a JSON string) */
-#define ANSWER(text, finish)                                                                   \
-    "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"" text "\"}],\"role\":\"model\"},"  \
+#define ANSWER(text, finish)                                                                  \
+    "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"" text "\"}],\"role\":\"model\"}," \
     "\"finishReason\":\"" finish "\",\"index\":0}]," USAGE TAIL
-#define GOOD_TEXT                                                                              \
-    "{\\\"direction\\\":\\\"LONG\\\",\\\"prob\\\":0.72,\\\"support\\\":64250.5,"               \
-    "\\\"resistance\\\":66800,\\\"entry\\\":65120,\\\"rationale\\\":\\\"1d and 4h trend up, "  \
+#define GOOD_TEXT                                                                             \
+    "{\\\"direction\\\":\\\"LONG\\\",\\\"prob\\\":0.72,\\\"support\\\":64250.5,"              \
+    "\\\"resistance\\\":66800,\\\"entry\\\":65120,\\\"rationale\\\":\\\"1d and 4h trend up, " \
     "1h MACD histogram rising, bids outweigh asks\\\"}"
 #define GOOD ANSWER(GOOD_TEXT, "STOP")
 
 /* a thought part (would break the JSON if kept) and the answer in two parts */
-#define SPLIT_WITH_THOUGHT                                                                     \
-    "{\"candidates\":[{\"content\":{\"parts\":["                                               \
-    "{\"text\":\"**Weighing trend against momentum** {4h below EMA50?\",\"thought\":true},"    \
-    "{\"text\":\"{\\\"direction\\\":\\\"SHORT\\\",\\\"prob\\\":0.64,\"},"                      \
-    "{\"text\":\"\\\"support\\\":3010.2,\\\"resistance\\\":3122,\\\"entry\\\":3050,"           \
-    "\\\"rationale\\\":\\\"4h and 1d below EMA50\\\"}\"}],\"role\":\"model\"},"                \
-    "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":1210,"    \
+#define SPLIT_WITH_THOUGHT                                                                  \
+    "{\"candidates\":[{\"content\":{\"parts\":["                                            \
+    "{\"text\":\"**Weighing trend against momentum** {4h below EMA50?\",\"thought\":true}," \
+    "{\"text\":\"{\\\"direction\\\":\\\"SHORT\\\",\\\"prob\\\":0.64,\"},"                   \
+    "{\"text\":\"\\\"support\\\":3010.2,\\\"resistance\\\":3122,\\\"entry\\\":3050,"        \
+    "\\\"rationale\\\":\\\"4h and 1d below EMA50\\\"}\"}],\"role\":\"model\"},"             \
+    "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":1210," \
     "\"candidatesTokenCount\":52,\"thoughtsTokenCount\":96,\"totalTokenCount\":1358}" TAIL
 
-#define PROMPT_BLOCKED                                                                         \
-    "{\"promptFeedback\":{\"blockReason\":\"SAFETY\",\"safetyRatings\":["                      \
-    "{\"category\":\"HARM_CATEGORY_SEXUALLY_EXPLICIT\",\"probability\":\"NEGLIGIBLE\"},"       \
-    "{\"category\":\"HARM_CATEGORY_HATE_SPEECH\",\"probability\":\"NEGLIGIBLE\"},"             \
-    "{\"category\":\"HARM_CATEGORY_HARASSMENT\",\"probability\":\"NEGLIGIBLE\"},"              \
-    "{\"category\":\"HARM_CATEGORY_DANGEROUS_CONTENT\",\"probability\":\"HIGH\"}]},"           \
+#define PROMPT_BLOCKED                                                                   \
+    "{\"promptFeedback\":{\"blockReason\":\"SAFETY\",\"safetyRatings\":["                \
+    "{\"category\":\"HARM_CATEGORY_SEXUALLY_EXPLICIT\",\"probability\":\"NEGLIGIBLE\"}," \
+    "{\"category\":\"HARM_CATEGORY_HATE_SPEECH\",\"probability\":\"NEGLIGIBLE\"},"       \
+    "{\"category\":\"HARM_CATEGORY_HARASSMENT\",\"probability\":\"NEGLIGIBLE\"},"        \
+    "{\"category\":\"HARM_CATEGORY_DANGEROUS_CONTENT\",\"probability\":\"HIGH\"}]},"     \
     "\"usageMetadata\":{\"promptTokenCount\":1210,\"totalTokenCount\":1210}" TAIL
 
-#define CANDIDATE_SAFETY                                                                       \
-    "{\"candidates\":[{\"finishReason\":\"SAFETY\",\"index\":0,\"safetyRatings\":["            \
-    "{\"category\":\"HARM_CATEGORY_DANGEROUS_CONTENT\",\"probability\":\"MEDIUM\","            \
+#define CANDIDATE_SAFETY                                                            \
+    "{\"candidates\":[{\"finishReason\":\"SAFETY\",\"index\":0,\"safetyRatings\":[" \
+    "{\"category\":\"HARM_CATEGORY_DANGEROUS_CONTENT\",\"probability\":\"MEDIUM\"," \
     "\"blocked\":true}]}]," USAGE TAIL
 
 /* thinking ate the budget: no parts at all */
-#define MAX_TOKENS_NO_PARTS                                                                    \
-    "{\"candidates\":[{\"content\":{\"role\":\"model\"},\"finishReason\":\"MAX_TOKENS\","      \
-    "\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":1210,\"totalTokenCount\":1722,"     \
+#define MAX_TOKENS_NO_PARTS                                                                \
+    "{\"candidates\":[{\"content\":{\"role\":\"model\"},\"finishReason\":\"MAX_TOKENS\","  \
+    "\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":1210,\"totalTokenCount\":1722," \
     "\"thoughtsTokenCount\":512}" TAIL
 
 #define ERROR_429(quota_id, delay)                                                             \
     "{\"error\":{\"code\":429,\"message\":\"You exceeded your current quota, please check "    \
-    "your plan and billing details. For more information on this error, head to: "            \
+    "your plan and billing details. For more information on this error, head to: "             \
     "https://ai.google.dev/gemini-api/docs/rate-limits.\\n* Quota exceeded for metric: "       \
     "generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 20, "       \
     "model: gemini-2.5-flash-lite\\nPlease retry in " delay ".\",\"status\":"                  \
-    "\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/"                   \
+    "\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/"                    \
     "google.rpc.QuotaFailure\",\"violations\":[{\"quotaMetric\":\"generativelanguage."         \
     "googleapis.com/generate_content_free_tier_requests\",\"quotaId\":\"" quota_id "\","       \
     "\"quotaDimensions\":{\"location\":\"global\",\"model\":\"gemini-2.5-flash-lite\"},"       \
     "\"quotaValue\":\"20\"}]},{\"@type\":\"type.googleapis.com/google.rpc.Help\",\"links\":"   \
     "[{\"description\":\"Learn more about Gemini API quotas\",\"url\":\"https://ai.google.dev" \
-    "/gemini-api/docs/rate-limits\"}]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo" \
+    "/gemini-api/docs/rate-limits\"}]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo"  \
     "\",\"retryDelay\":\"" delay "\"}]}}"
 #define PER_MINUTE "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
 #define PER_DAY "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
 
-#define ERROR_503                                                                              \
-    "{\"error\":{\"code\":503,\"message\":\"The model is overloaded. Please try again "        \
+#define ERROR_503                                                                       \
+    "{\"error\":{\"code\":503,\"message\":\"The model is overloaded. Please try again " \
     "later.\",\"status\":\"UNAVAILABLE\"}}"
-#define ERROR_KEY_INVALID                                                                      \
+#define ERROR_KEY_INVALID                                                                       \
     "{\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass a valid API key.\"," \
-    "\"status\":\"INVALID_ARGUMENT\",\"details\":[{\"@type\":\"type.googleapis.com/"          \
-    "google.rpc.ErrorInfo\",\"reason\":\"API_KEY_INVALID\",\"domain\":\"googleapis.com\","     \
-    "\"metadata\":{\"service\":\"generativelanguage.googleapis.com\"}},{\"@type\":"            \
-    "\"type.googleapis.com/google.rpc.LocalizedMessage\",\"locale\":\"en-US\",\"message\":"    \
+    "\"status\":\"INVALID_ARGUMENT\",\"details\":[{\"@type\":\"type.googleapis.com/"            \
+    "google.rpc.ErrorInfo\",\"reason\":\"API_KEY_INVALID\",\"domain\":\"googleapis.com\","      \
+    "\"metadata\":{\"service\":\"generativelanguage.googleapis.com\"}},{\"@type\":"             \
+    "\"type.googleapis.com/google.rpc.LocalizedMessage\",\"locale\":\"en-US\",\"message\":"     \
     "\"API key not valid. Please pass a valid API key.\"}]}}"
-#define ERROR_404                                                                              \
+#define ERROR_404                                                                               \
     "{\"error\":{\"code\":404,\"message\":\"models/gemini-2.5-flash-lite is not found for API " \
-    "version v1beta, or is not supported for generateContent. Call ListModels to see the "    \
+    "version v1beta, or is not supported for generateContent. Call ListModels to see the "      \
     "list of available models and their supported methods.\",\"status\":\"NOT_FOUND\"}}"
 #define JSON_HEADERS "Content-Type: application/json; charset=UTF-8"
 
@@ -284,7 +284,8 @@ static cJSON *log_event(const char *logs, const char *event) {
 
 /* ---- the wire cases ---------------------------------------------------------- */
 
-#define OK_STEP(b) {.status = 200, .headers = JSON_HEADERS, .body = (b)}
+#define OK_STEP(b) \
+    { .status = 200, .headers = JSON_HEADERS, .body = (b) }
 
 typedef struct wire_case {
     const char *name;
@@ -294,14 +295,15 @@ typedef struct wire_case {
     direction dir;
     double prob;
     int failed;
-    const char *reason;            /* substring of the rationale */
+    const char *reason;                /* substring of the rationale */
     double support, resistance, entry; /* checked when support != 0 (NAN: absent) */
     /* expected requests */
     size_t requests;
-    long min_gap_ms;               /* between the first two */
-    long max_ms;                   /* whole exchange; 0: unchecked */
+    long min_gap_ms; /* between the first two */
+    long max_ms;     /* whole exchange; 0: unchecked */
 } wire_case;
 
+/* clang-format off */
 static const wire_case wire_cases[] = {
     {.name = "a good answer: LONG 0.72 with levels",
      .steps = {OK_STEP(GOOD)}, .n_steps = 1,
@@ -382,12 +384,11 @@ static const wire_case wire_cases[] = {
                "or misspelt, check GEMINI_MODEL: models/gemini-2.5-flash-lite is not found",
      .requests = 1},
 };
+/* clang-format on */
 
 static void assert_level(double got, double want) {
-    if (isnan(want))
-        assert_true(isnan(got));
-    else
-        assert_true(fabs(got - want) < 1e-9);
+    if (isnan(want)) assert_true(isnan(got));
+    else assert_true(fabs(got - want) < 1e-9);
 }
 
 static void assert_logs(const char *logs, const wire_case *tc, const prediction *p,
@@ -474,7 +475,8 @@ static void test_wire_cases(void **state) {
         }
         assert_request_body(dstr_cstr(&r.body), f->payload.ptr);
         if (tc->min_gap_ms) {
-            int64_t gap = ms_request_at(f->srv, 1)->arrival_ms - ms_request_at(f->srv, 0)->arrival_ms;
+            int64_t gap =
+                ms_request_at(f->srv, 1)->arrival_ms - ms_request_at(f->srv, 0)->arrival_ms;
             print_message("    gap between requests: %lld ms\n", (long long)gap);
             assert_true(gap >= tc->min_gap_ms);
         }
@@ -491,21 +493,22 @@ static void test_wire_cases(void **state) {
 
 typedef struct parse_case {
     const char *name;
-    const char *text;     /* the model's answer text, wrapped in a STOP candidate */
-    const char *finish;   /* NULL: STOP */
-    const char *raw;      /* instead: the whole response body */
-    long status;          /* 0: 200 */
-    http_err err;         /* transport outcome */
+    const char *text;   /* the model's answer text, wrapped in a STOP candidate */
+    const char *finish; /* NULL: STOP */
+    const char *raw;    /* instead: the whole response body */
+    long status;        /* 0: 200 */
+    http_err err;       /* transport outcome */
     /* expected */
     direction dir;
     double prob;
     int failed;
     const char *reason;
-    int levels_absent;    /* support, resistance and entry all NAN */
+    int levels_absent; /* support, resistance and entry all NAN */
 } parse_case;
 
 #define L(x) "{\"direction\":\"LONG\",\"prob\":0.7," x "\"rationale\":\"r\"}"
 
+/* clang-format off */
 static const parse_case parse_cases[] = {
     {"direction not in the enum", "{\"direction\":\"UP\",\"prob\":0.7}", .failed = 1,
      .reason = "direction: expected LONG, SHORT or FLAT, got 'UP'"},
@@ -579,6 +582,7 @@ static const parse_case parse_cases[] = {
      "{\"direction\":\"SHORT\",\"prob\":0.61,\"rationale\":\"4h down\\nfunding high\"}",
      .dir = DIR_SHORT, .prob = 0.61, .reason = "4h down funding high", .levels_absent = 1},
 };
+/* clang-format on */
 
 /* A STOP (or other finish) response around text, built as Google sends it. */
 static char *wrap_answer(const char *text, const char *finish) {
@@ -626,7 +630,8 @@ static void test_parse_rules(void **state) {
         assert_int_equal(p.dir, tc->failed ? DIR_FLAT : tc->dir);
         assert_true(fabs(p.prob - (tc->failed ? 0 : tc->prob)) < 1e-12);
         if (tc->reason) assert_non_null(strstr(p.rationale, tc->reason));
-        if (tc->levels_absent) assert_true(isnan(p.support) && isnan(p.resistance) && isnan(p.entry));
+        if (tc->levels_absent)
+            assert_true(isnan(p.support) && isnan(p.resistance) && isnan(p.entry));
         for (const char *c = p.rationale; *c; c++) assert_true((unsigned char)*c >= 0x20);
         cJSON *resp = log_event(dstr_cstr(&logs), "gemini.response");
         assert_non_null(resp);
@@ -650,8 +655,10 @@ static void test_retry_delay(void **state) {
         {429, ERROR_429(PER_MINUTE, "29.72s"), 29720},
         {429, ERROR_429(PER_MINUTE, "1.0001s"), 1001}, /* rounded up, never early */
         {429, ERROR_429(PER_MINUTE, "0s"), 0},
-        {503, "{\"error\":{\"code\":503,\"status\":\"UNAVAILABLE\",\"details\":[{\"@type\":"
-              "\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"0.5s\"}]}}", 500},
+        {503,
+         "{\"error\":{\"code\":503,\"status\":\"UNAVAILABLE\",\"details\":[{\"@type\":"
+         "\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"0.5s\"}]}}",
+         500},
         {429, ERROR_429(PER_DAY, "23s"), HTTP_NO_RETRY},
         {429, ERROR_429(PER_MINUTE, "abc"), HTTP_RETRY_DEFAULT},
         {429, ERROR_429(PER_MINUTE, "1.s"), HTTP_RETRY_DEFAULT},
@@ -740,8 +747,10 @@ static void test_thinking_per_model(void **state) {
         http_request r;
         gemini_prepare(&g, &r, "ETHUSDT", f->payload.ptr);
         dstr want_url = {0};
-        dstr_printf(&want_url, "https://generativelanguage.googleapis.com/v1beta/models/%s"
-                               ":generateContent", cases[i].model);
+        dstr_printf(&want_url,
+                    "https://generativelanguage.googleapis.com/v1beta/models/%s"
+                    ":generateContent",
+                    cases[i].model);
         assert_string_equal(dstr_cstr(&r.url), want_url.ptr);
         assert_true(r.idempotent);
         cJSON *root = cJSON_Parse(dstr_cstr(&r.body));

@@ -73,27 +73,28 @@ static int64_t run_one(http_client *c, http_request *r, long deadline_from_now) 
 static char big_body[4096]; /* over the 1 KiB cap the size cases set */
 
 #define POLICY(timeout, n_retries, backoff) \
-    {.service = "test", .timeout_ms = (timeout), .retries = (n_retries), .backoff_ms = (backoff)}
+    { .service = "test", .timeout_ms = (timeout), .retries = (n_retries), .backoff_ms = (backoff) }
 
 typedef struct http_case {
     const char *name;
     ms_step steps[3];
     size_t n_steps;
-    const char *method;     /* NULL: GET */
-    const char *body;       /* request body, NULL: none */
+    const char *method; /* NULL: GET */
+    const char *body;   /* request body, NULL: none */
     int mark_idempotent;
     http_policy policy;
-    long deadline_ms;       /* from now */
-    size_t max_body;        /* 0: the default cap */
+    long deadline_ms; /* from now */
+    size_t max_body;  /* 0: the default cap */
     /* expected */
     http_err err;
     long status;
-    int attempts;           /* also the number of requests the server must see */
-    const char *resp_body;  /* NULL: not checked */
-    long min_ms, max_ms;    /* bounds on http_run's wall time; max 0: unchecked */
-    long min_gap_ms;        /* between the first two arrivals at the server */
+    int attempts;          /* also the number of requests the server must see */
+    const char *resp_body; /* NULL: not checked */
+    long min_ms, max_ms;   /* bounds on http_run's wall time; max 0: unchecked */
+    long min_gap_ms;       /* between the first two arrivals at the server */
 } http_case;
 
+/* clang-format off */
 static const http_case cases[] = {
     {.name = "200 on the first try",
      .steps = {{.status = 200, .body = "ok"}}, .n_steps = 1,
@@ -190,6 +191,7 @@ static const http_case cases[] = {
      .policy = POLICY(10000, 3, 10), .deadline_ms = 300,
      .err = HTTP_ERR_DEADLINE, .status = 0, .attempts = 1, .min_ms = 280, .max_ms = 400},
 };
+/* clang-format on */
 
 static void test_cases(void **state) {
     fixture *f = *state;
@@ -368,7 +370,8 @@ static void test_connection_reused_across_runs(void **state) {
 
 static void test_headers_both_ways(void **state) {
     fixture *f = *state;
-    ms_step step = {.status = 200, .body = "{}",
+    ms_step step = {.status = 200,
+                    .body = "{}",
                     .headers = "X-MBX-USED-WEIGHT-1M: 42\nContent-Type: application/json"};
     ms_script(f->srv, &step, 1);
     http_policy pol = POLICY(2000, 0, 10);
@@ -470,14 +473,15 @@ static long body_says_when(const http_request *attempt) {
 typedef struct hook_case {
     const char *name;
     ms_step steps[2];
-    const char *method;   /* NULL: GET */
-    int hook_calls;       /* expected */
+    const char *method; /* NULL: GET */
+    int hook_calls;     /* expected */
     long status;
     int attempts;
     long min_gap_ms, max_ms;
-    const char *log_has;  /* NULL: not checked */
+    const char *log_has; /* NULL: not checked */
 } hook_case;
 
+/* clang-format off */
 static const hook_case hook_cases[] = {
     {.name = "the hook's wait wins over Retry-After and backoff",
      .steps = {{.status = 503, .body = "wait=300", .headers = "Retry-After: 5"},
@@ -502,10 +506,14 @@ static const hook_case hook_cases[] = {
      .steps = {{.status = 503, .body = "wait=0"}, {.status = 200}}, .method = "POST",
      .hook_calls = 0, .status = 503, .attempts = 1, .max_ms = 300},
 };
+/* clang-format on */
 
 static void test_retry_delay_hook(void **state) {
     fixture *f = *state;
-    http_policy pol = {.service = "test", .timeout_ms = 2000, .retries = 2, .backoff_ms = 5000,
+    http_policy pol = {.service = "test",
+                       .timeout_ms = 2000,
+                       .retries = 2,
+                       .backoff_ms = 5000,
                        .retry_delay_ms = body_says_when};
     dstr url = {0}, logs = {0};
     url_of(&url, f->srv, "/hook");
@@ -530,7 +538,8 @@ static void test_retry_delay_hook(void **state) {
             print_error("  %s: took %lld ms > %ld\n", tc->name, (long long)took, tc->max_ms);
         if (tc->max_ms) assert_true(took <= tc->max_ms);
         if (tc->min_gap_ms) {
-            int64_t gap = ms_request_at(f->srv, 1)->arrival_ms - ms_request_at(f->srv, 0)->arrival_ms;
+            int64_t gap =
+                ms_request_at(f->srv, 1)->arrival_ms - ms_request_at(f->srv, 0)->arrival_ms;
             assert_true(gap >= tc->min_gap_ms);
         }
         if (tc->log_has) assert_non_null(strstr(dstr_cstr(&logs), tc->log_has));
@@ -613,7 +622,9 @@ static void test_invalid_requests(void **state) {
 
 static void test_url_helpers(void **state) {
     (void)state;
-    static const struct { const char *in, *out; } enc[] = {
+    static const struct {
+        const char *in, *out;
+    } enc[] = {
         {"", ""},
         {"AZaz09-._~", "AZaz09-._~"},
         {"a b", "a%20b"},
@@ -627,7 +638,9 @@ static void test_url_helpers(void **state) {
         assert_string_equal(dstr_cstr(&d), enc[i].out);
         dstr_free(&d);
     }
-    static const struct { const char *base, *key, *val, *out; } q[] = {
+    static const struct {
+        const char *base, *key, *val, *out;
+    } q[] = {
         {"https://h/p", "a", "1", "https://h/p?a=1"},
         {"https://h/p?a=1", "b", "x y", "https://h/p?a=1&b=x%20y"},
         {"https://h/p?", "a", "1", "https://h/p?a=1"},

@@ -212,7 +212,8 @@ static void test_truncation_note_at_error_level(void **state) {
     log_init("testfn");
     assert_int_equal(rc, 0);
     get(f, key.ptr, &rec);
-    assert_non_null(strstr(rec.ptr, "{\"level\":\"WARN\",\"event\":\"invlog.truncated\",\"service\":\"testfn\""));
+    assert_non_null(strstr(
+        rec.ptr, "{\"level\":\"WARN\",\"event\":\"invlog.truncated\",\"service\":\"testfn\""));
     assert_true(rec.len <= 2048);
     dstr_free(&key);
     dstr_free(&rec);
@@ -267,14 +268,16 @@ static void test_unwritten_printed_in_full(void **state) {
     assert_string_equal(cJSON_GetObjectItem(first, "kind")->valuestring, "log");
     assert_string_equal(cJSON_GetObjectItem(first, "key")->valuestring,
                         "logs/20251231/113507042_testfn_req-1.jsonl");
-    assert_string_equal(cJSON_GetObjectItem(first, "error")->valuestring, "journal store unavailable");
+    assert_string_equal(cJSON_GetObjectItem(first, "error")->valuestring,
+                        "journal store unavailable");
     assert_int_equal(cJSON_GetObjectItem(first, "parts")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItem(first, "unwritten_in_process")->valueint, 1);
     assert_int_equal(cJSON_GetArraySize(lines), 2);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(lines, 1), "message")->valuestring,
                         "two \"quoted\"");
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(lines, 0), "function_request_id")->valuestring,
-                        "req-1");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(lines, 0), "function_request_id")->valuestring,
+        "req-1");
     cJSON_Delete(first);
     cJSON_Delete(lines);
 
@@ -319,8 +322,8 @@ static void test_unwritten_in_parts(void **state) {
 
 typedef struct failure_case {
     const char *name;
-    int block_logs;   /* an object "logs" where the prefix must be: the store fails */
-    int64_t left_ms;  /* time left before the deadline */
+    int block_logs;    /* an object "logs" where the prefix must be: the store fails */
+    int64_t left_ms;   /* time left before the deadline */
     const char *error; /* substring of the event's error */
 } failure_case;
 
@@ -400,7 +403,8 @@ static const struct {
     {"fn", "r x", T0, NULL},
     {"fn", "r", -1, NULL},
     {"f234567890123456789012345678901234567890123456789012345678901234", "r", T0,
-     "logs/20251231/113507042_f234567890123456789012345678901234567890123456789012345678901234_r.jsonl"},
+     "logs/20251231/"
+     "113507042_f234567890123456789012345678901234567890123456789012345678901234_r.jsonl"},
     {"f2345678901234567890123456789012345678901234567890123456789012345", "r", T0, NULL},
 };
 
@@ -439,17 +443,17 @@ static void ok_event(api_ctx *ctx, const cJSON *input, rt_response *res) {
     log_msg(LOG_INFO, "event.ran", "an event"); /* an invocation without lines keeps no record */
     if (cJSON_IsTrue(cJSON_GetObjectItem(input, "fail")))
         rt_response_fail(res, "Own.Error", "the handler failed by itself");
-    else
-        dstr_puts(&res->body, "{\"ran\":1}");
+    else dstr_puts(&res->body, "{\"ran\":1}");
 }
 
 static const char *const no_params[] = {NULL};
 static const api_route routes[] = {{"GET", "/api/ok", ok_route, no_params}};
-static const api_function fn = {.name = "testfn", .routes = routes, .n_routes = 1,
-                                .on_event = ok_event};
+static const api_function fn = {
+    .name = "testfn", .routes = routes, .n_routes = 1, .on_event = ok_event};
 
 static const char http_event[] =
-    "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/api/ok\",\"rawQueryString\":\"\","
+    "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/api/"
+    "ok\",\"rawQueryString\":\"\","
     "\"headers\":{},\"requestContext\":{\"stage\":\"$default\",\"http\":{\"method\":\"GET\","
     "\"path\":\"/api/ok\"}},\"isBase64Encoded\":false}";
 
@@ -461,10 +465,15 @@ static void discard_log(api_ctx *ctx) {
 static void run(fixture *f, const char *payload, rt_response *res) {
     cfg c;
     memset(&c, 0, sizeof c);
-    rt_invocation inv = {.request_id = "req-1", .deadline_ms = FAR_DEADLINE, .payload = payload,
+    rt_invocation inv = {.request_id = "req-1",
+                         .deadline_ms = FAR_DEADLINE,
+                         .payload = payload,
                          .payload_len = strlen(payload)};
-    api_ctx ctx = {.cfg = &c, .inv = &inv, .deadline_ms = inv.deadline_ms - API_RESERVE_MS,
-                   .finish = finish_log, .discard = discard_log};
+    api_ctx ctx = {.cfg = &c,
+                   .inv = &inv,
+                   .deadline_ms = inv.deadline_ms - API_RESERVE_MS,
+                   .finish = finish_log,
+                   .discard = discard_log};
     memset(res, 0, sizeof *res);
     stdout_to_file(f);
     invlog_begin(&f->l, "testfn", "req-1", rt_now_ms(), 0);
@@ -480,7 +489,8 @@ static void test_api_http_keeps_its_answer(void **state) {
     cJSON *out = cJSON_Parse(res.body.ptr);
     assert_int_equal(cJSON_GetObjectItem(out, "statusCode")->valueint, 200);
     assert_string_equal(cJSON_GetObjectItem(out, "body")->valuestring, "{\"fine\":true}");
-    const cJSON *h = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "headers"), "x-journal-unwritten");
+    const cJSON *h =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(out, "headers"), "x-journal-unwritten");
     assert_true(cJSON_IsString(h));
     assert_string_equal(h->valuestring, "1");
     assert_non_null(strstr(f->out.ptr, "\"event\":\"journal.unwritten\""));
@@ -507,7 +517,8 @@ static void test_api_http_keeps_its_answer(void **state) {
 }
 
 static const char health_event[] =
-    "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/health\",\"rawQueryString\":\"\","
+    "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/"
+    "health\",\"rawQueryString\":\"\","
     "\"headers\":{},\"requestContext\":{\"stage\":\"$default\",\"http\":{\"method\":\"GET\","
     "\"path\":\"/health\"}},\"isBase64Encoded\":false}";
 

@@ -124,6 +124,7 @@ typedef struct key_case {
     const char *want; /* NULL: refused */
 } key_case;
 
+/* clang-format off */
 static const key_case key_cases[] = {
     /* 2025-12-31T11:35:07.042Z */
     {JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, 0, "payloads/20251231/113507042_BTCUSDT_decision.json"},
@@ -141,6 +142,7 @@ static const key_case key_cases[] = {
     {JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, -1, NULL},
     {JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, JOURNAL_MAX_SUFFIX + 1, NULL},
 };
+/* clang-format on */
 
 static void test_key_layout(void **state) {
     (void)state;
@@ -166,7 +168,8 @@ static void test_put_round_trip(void **state) {
     put_ok(f, JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, rec,
            "payloads/20251231/113507042_BTCUSDT_decision.json");
     dstr got = {0};
-    assert_int_equal(store_get(f->s, "payloads/20251231/113507042_BTCUSDT_decision.json", &got), STORE_OK);
+    assert_int_equal(store_get(f->s, "payloads/20251231/113507042_BTCUSDT_decision.json", &got),
+                     STORE_OK);
     assert_string_equal(got.ptr, rec);
     dstr_free(&got);
 }
@@ -194,7 +197,8 @@ static void test_collisions_get_suffixes(void **state) {
         dstr_free(&got);
     }
     /* a request at the same instant does not collide with the decisions */
-    put_ok(f, JOURNAL_REQUEST, "BTCUSDT", at, "{}", "payloads/20251231/113507042_BTCUSDT_request.json");
+    put_ok(f, JOURNAL_REQUEST, "BTCUSDT", at, "{}",
+           "payloads/20251231/113507042_BTCUSDT_request.json");
 }
 
 static void test_suffixes_exhausted_is_unwritten(void **state) {
@@ -231,7 +235,9 @@ static void test_unwritten_without_store(void **state) {
     const char *rec = "{\"symbol\":\"ETHUSDT\",\"direction\":\"LONG\",\"prob\":0.75}";
     dstr key = {0};
     dstr_puts(&key, "stale");
-    assert_int_equal(journal_put(NULL, JOURNAL_DECISION, "ETHUSDT", 1767180907042LL, rec, strlen(rec), &key), -1);
+    assert_int_equal(
+        journal_put(NULL, JOURNAL_DECISION, "ETHUSDT", 1767180907042LL, rec, strlen(rec), &key),
+        -1);
     assert_int_equal(key.len, 0);
     cJSON *ev = unwritten_event(f->log.ptr);
     assert_non_null(ev);
@@ -253,7 +259,8 @@ static void test_unwritten_on_store_failure(void **state) {
      * create the record (STORE_IO), whatever the suffix */
     assert_int_equal(store_put(f->s, "payloads/20251231", "x", 1), STORE_OK);
     const char *rec = "not json, still kept in the log";
-    assert_int_equal(journal_put(f->s, JOURNAL_REQUEST, "BTCUSDT", 1767180907042LL, rec, strlen(rec), NULL), -1);
+    assert_int_equal(
+        journal_put(f->s, JOURNAL_REQUEST, "BTCUSDT", 1767180907042LL, rec, strlen(rec), NULL), -1);
     cJSON *ev = unwritten_event(f->log.ptr);
     assert_non_null(ev);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(ev, "error");
@@ -266,7 +273,8 @@ static void test_unwritten_on_store_failure(void **state) {
 
 static void test_unwritten_bad_symbol(void **state) {
     fixture *f = *state;
-    assert_int_equal(journal_put(f->s, JOURNAL_DECISION, "../etc", 1767180907042LL, "{}", 2, NULL), -1);
+    assert_int_equal(journal_put(f->s, JOURNAL_DECISION, "../etc", 1767180907042LL, "{}", 2, NULL),
+                     -1);
     assert_non_null(strstr(f->log.ptr, "journal.unwritten"));
     store_page page = {0};
     assert_int_equal(store_list(f->s, "", NULL, 10, &page), STORE_OK);
@@ -346,7 +354,8 @@ static void test_recent_tomorrow_is_included(void **state) {
     int64_t now = now_ms();
     put_ok(f, JOURNAL_DECISION, "BTCUSDT", now - DAY, "{\"id\":\"yesterday\"}", NULL);
     /* written by a host whose clock runs ahead */
-    put_ok(f, JOURNAL_DECISION, "BTCUSDT", now + DAY - now % DAY + 10, "{\"id\":\"tomorrow\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", now + DAY - now % DAY + 10, "{\"id\":\"tomorrow\"}",
+           NULL);
     expect_recent(f, 5, "tomorrow,yesterday");
 }
 
@@ -391,6 +400,7 @@ typedef struct name_case {
     const char *name; /* NULL: refused */
 } name_case;
 
+/* clang-format off */
 static const name_case name_cases[] = {
     {"113507042_BTCUSDT_decision.json", ".json", 113507042, 0, "BTCUSDT_decision"},
     {"113507042_BTCUSDT_decision-3.json", ".json", 113507042, 3, "BTCUSDT_decision"},
@@ -411,6 +421,7 @@ static const name_case name_cases[] = {
     {"113507042_BTCUSDT.json", ".jsonl", 0, 0, NULL},
     {"notes.json", ".json", 0, 0, NULL},
 };
+/* clang-format on */
 
 static void test_record_names(void **state) {
     (void)state;
@@ -458,8 +469,8 @@ static void put_raw(fixture *f, const char *key) {
     assert_int_equal(store_put_new(f->s, key, "{}", 2), STORE_OK);
 }
 
-static void expect_walk(fixture *f, const char *root, const char *ext, const char *tag,
-                        size_t stop, const char *want) {
+static void expect_walk(fixture *f, const char *root, const char *ext, const char *tag, size_t stop,
+                        const char *want) {
     seen v = {.stop = stop};
     journal_walk w = {.root = root, .ext = ext, .tag = tag, .visit = see, .ctx = &v};
     assert_int_equal(journal_walk_newest(f->s, &w), 0);
@@ -477,8 +488,8 @@ static void test_walk_shared_by_every_record_type(void **state) {
     recordkey_day("", now / DAY, today, sizeof today);
     recordkey_day("", now / DAY - 1, yesterday, sizeof yesterday);
     recordkey_day("", now / DAY - 40, old, sizeof old);
-    static const char *const files[] = {"000000001_A_x.json", "000000001_A_x-1.json",
-                                        "000000001_B_x.json", "120000000_A_y.json",
+    static const char *const files[] = {"000000001_A_x.json",  "000000001_A_x-1.json",
+                                        "000000001_B_x.json",  "120000000_A_y.json",
                                         "120000000_A_y.jsonl", "zz.json"};
     const char *days[] = {old, yesterday, today};
     for (size_t d = 0; d < 3; d++)
@@ -492,7 +503,8 @@ static void test_walk_shared_by_every_record_type(void **state) {
 
     dstr want = {0};
     for (size_t d = 3; d-- > 0;)
-        dstr_printf(&want, "%s%s120000000_A_y.json %s000000001_A_x-1.json %s000000001_A_x.json "
+        dstr_printf(&want,
+                    "%s%s120000000_A_y.json %s000000001_A_x-1.json %s000000001_A_x.json "
                     "%s000000001_B_x.json",
                     want.len ? " " : "", days[d], days[d], days[d], days[d]);
     expect_walk(f, "trades/", ".json", NULL, 0, want.ptr);
@@ -506,7 +518,7 @@ static void test_walk_shared_by_every_record_type(void **state) {
     dstr_clear(&want);
     dstr_printf(&want, "%s120000000_A_y.json %s120000000_A_y.json", today, yesterday);
     expect_walk(f, "trades/", ".json", "y", 2, want.ptr); /* NAME ends in "_y" */
-    expect_walk(f, "logs/", ".jsonl", NULL, 0, ""); /* nothing under that root */
+    expect_walk(f, "logs/", ".jsonl", NULL, 0, "");       /* nothing under that root */
     dstr_free(&want);
 }
 
@@ -558,12 +570,14 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_recent_empty_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_across_days_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_same_millisecond_and_suffixes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recent_skips_gaps_and_corrupt_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_skips_gaps_and_corrupt_objects, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_recent_tomorrow_is_included, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_limit_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_day_over_one_page, setup_fast, teardown),
         cmocka_unit_test(test_record_names),
-        cmocka_unit_test_setup_teardown(test_walk_shared_by_every_record_type, setup_fast, teardown),
+        cmocka_unit_test_setup_teardown(test_walk_shared_by_every_record_type, setup_fast,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_walk_listing_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_once_and_failures, setup, teardown),
     };

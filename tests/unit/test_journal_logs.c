@@ -88,7 +88,8 @@ static void test_tail_order_across_invocations_and_days(void **state) {
 static void test_tail_same_millisecond(void **state) {
     fixture *f = *state;
     char stem[INVLOG_KEY_MAX];
-    assert_int_equal(recordkey_stem(INVLOG_PREFIX, f->today + 1000, "candles_r1", stem, sizeof stem), 0);
+    assert_int_equal(
+        recordkey_stem(INVLOG_PREFIX, f->today + 1000, "candles_r1", stem, sizeof stem), 0);
     dstr key = {0}, why = {0};
     assert_int_equal(recordkey_put_new(f->t.s, stem, INVLOG_EXT, "{\"n\":1}\n", 8, &key, &why), 0);
     assert_int_equal(recordkey_put_new(f->t.s, stem, INVLOG_EXT, "{\"n\":2}\n", 8, &key, &why), 0);
@@ -104,10 +105,13 @@ static void test_tail_reads_only_what_it_needs(void **state) {
     fixture *f = *state;
     three_invocations(f);
     put_log(f, f->today - 2 * DAY, "r0", "{\"n\":0}\nnot json\n[1]\n42\r\n\n");
-    expect_tail(f, 7, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n", 7);
+    expect_tail(f, 7,
+                "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n", 7);
     assert_null(strstr(dstr_cstr(&f->log), "journal.corrupt"));
-    expect_tail(f, 10,
-                "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n", 8);
+    expect_tail(
+        f, 10,
+        "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n",
+        8);
     assert_non_null(strstr(dstr_cstr(&f->log), "\"event\":\"journal.corrupt\""));
 }
 
@@ -153,7 +157,8 @@ static void test_tail_size_cap(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_tail_order_across_invocations_and_days, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tail_order_across_invocations_and_days, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_tail_same_millisecond, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_reads_only_what_it_needs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_crlf_and_gaps, setup, teardown),

@@ -54,9 +54,15 @@ static int64_t now_ms(void) {
 }
 
 static journal_trade a_trade(void) {
-    return (journal_trade){.time_ms = T0, .symbol = "BTCUSDT", .side = "BUY", .type = "LIMIT",
-                           .status = "NEW", .qty = "0.010", .price = "50000.00",
-                           .order_id = 12345678, .client_order_id = "trd-BTC/1:E",
+    return (journal_trade){.time_ms = T0,
+                           .symbol = "BTCUSDT",
+                           .side = "BUY",
+                           .type = "LIMIT",
+                           .status = "NEW",
+                           .qty = "0.010",
+                           .price = "50000.00",
+                           .order_id = 12345678,
+                           .client_order_id = "trd-BTC/1:E",
                            .raw_json = "{\"orderId\":12345678,\"status\":\"NEW\"}"};
 }
 
@@ -68,6 +74,7 @@ typedef struct rule_case {
     const char *error;         /* substring of the refusal; NULL: accepted */
 } rule_case;
 
+/* clang-format off */
 static const rule_case rule_cases[] = {
     {"none", NULL, 0, NULL},
     {"time", NULL, -1, "time"},
@@ -105,6 +112,7 @@ static const rule_case rule_cases[] = {
     {"raw", "{", 0, "raw"},
     {"raw", NULL, 0, NULL},
 };
+/* clang-format on */
 
 static journal_trade changed(const rule_case *c) {
     journal_trade t = a_trade();
@@ -147,12 +155,11 @@ static void test_record_and_key(void **state) {
     journal_trade t = a_trade();
     dstr json = {0};
     journal_trade_json(&t, &json);
-    assert_string_equal(json.ptr,
-                        "{\"time\":1767180907042,\"symbol\":\"BTCUSDT\",\"side\":\"BUY\","
-                        "\"type\":\"LIMIT\",\"qty\":\"0.010\",\"price\":\"50000.00\","
-                        "\"status\":\"NEW\",\"order_id\":12345678,\"client_order_id\":"
-                        "\"trd-BTC/1:E\",\"realized_pnl\":null,\"kind\":\"order\","
-                        "\"raw\":{\"orderId\":12345678,\"status\":\"NEW\"}}");
+    assert_string_equal(json.ptr, "{\"time\":1767180907042,\"symbol\":\"BTCUSDT\",\"side\":\"BUY\","
+                                  "\"type\":\"LIMIT\",\"qty\":\"0.010\",\"price\":\"50000.00\","
+                                  "\"status\":\"NEW\",\"order_id\":12345678,\"client_order_id\":"
+                                  "\"trd-BTC/1:E\",\"realized_pnl\":null,\"kind\":\"order\","
+                                  "\"raw\":{\"orderId\":12345678,\"status\":\"NEW\"}}");
     char key[128];
     assert_int_equal(journal_trade_key(&t, key, sizeof key), 0);
     assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E.json");
@@ -200,7 +207,8 @@ static cJSON *unwritten_trade(const char *log) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
         cJSON *ev = cJSON_ParseWithLength(line, len);
-        const cJSON *name = cJSON_GetObjectItem(ev, "event"), *kind = cJSON_GetObjectItem(ev, "kind");
+        const cJSON *name = cJSON_GetObjectItem(ev, "event"),
+                    *kind = cJSON_GetObjectItem(ev, "kind");
         if (cJSON_IsString(name) && !strcmp(name->valuestring, "journal.unwritten") &&
             cJSON_IsString(kind) && !strcmp(kind->valuestring, "trade"))
             return ev;
@@ -265,16 +273,11 @@ static void test_unwritten_trades_are_logged_in_full(void **state) {
 static const struct {
     const char *in, *out;
 } escape_cases[] = {
-    {"plain", "plain"},
-    {"", ""},
-    {"a,b", "\"a,b\""},
-    {"say \"hi\"", "\"say \"\"hi\"\"\""},
-    {"\"", "\"\"\"\""},
-    {"two\nlines", "\"two\nlines\""},
-    {"cr\r", "\"cr\r\""},
-    {"semi;colon", "semi;colon"},
-    {" spaced ", " spaced "},
-    {"-15.5", "-15.5"},
+    {"plain", "plain"},       {"", ""},
+    {"a,b", "\"a,b\""},       {"say \"hi\"", "\"say \"\"hi\"\"\""},
+    {"\"", "\"\"\"\""},       {"two\nlines", "\"two\nlines\""},
+    {"cr\r", "\"cr\r\""},     {"semi;colon", "semi;colon"},
+    {" spaced ", " spaced "}, {"-15.5", "-15.5"},
     {"x/1:E", "x/1:E"},
 };
 
@@ -316,14 +319,30 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
     fixture *f = *state;
     int64_t now = now_ms(), today = now - now % DAY;
     int64_t ta = today - DAY + 36000000, tb = today + 1000, tc = today + 2000, td = today + 3000;
-    put_trade(f, (journal_trade){.time_ms = ta, .symbol = "BTCUSDT", .side = "BUY",
-                                 .type = "MARKET", .status = "FILLED", .qty = "0.010",
-                                 .price = "50000.5", .order_id = 1, .client_order_id = "c1"});
-    put_trade(f, (journal_trade){.time_ms = tb, .symbol = "ETHUSDT", .side = "SELL",
-                                 .type = "LIMIT", .status = "NEW", .qty = "1"});
-    put_trade(f, (journal_trade){.time_ms = tc, .symbol = "BTCUSDT", .side = "SELL",
-                                 .type = "STOP_MARKET", .status = "FILLED", .qty = "0.010",
-                                 .price = "49000", .order_id = 3, .client_order_id = "c3",
+    put_trade(f, (journal_trade){.time_ms = ta,
+                                 .symbol = "BTCUSDT",
+                                 .side = "BUY",
+                                 .type = "MARKET",
+                                 .status = "FILLED",
+                                 .qty = "0.010",
+                                 .price = "50000.5",
+                                 .order_id = 1,
+                                 .client_order_id = "c1"});
+    put_trade(f, (journal_trade){.time_ms = tb,
+                                 .symbol = "ETHUSDT",
+                                 .side = "SELL",
+                                 .type = "LIMIT",
+                                 .status = "NEW",
+                                 .qty = "1"});
+    put_trade(f, (journal_trade){.time_ms = tc,
+                                 .symbol = "BTCUSDT",
+                                 .side = "SELL",
+                                 .type = "STOP_MARKET",
+                                 .status = "FILLED",
+                                 .qty = "0.010",
+                                 .price = "49000",
+                                 .order_id = 3,
+                                 .client_order_id = "c3",
                                  .realized_pnl = "-15.5"});
     /* objects that are not trade records: skipped, not counted */
     put_object(f, td, "X_a", "not json");
@@ -331,9 +350,10 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
     put_object(f, td + 2, "X_c", "{\"symbol\":\"X\"}");
     put_object(f, td + 3, "X_d", "{\"time\":1,\"symbol\":\"X\",\"side\":{}}");
     /* an odd but readable one: its status needs quoting, qty is a number */
-    put_object(f, td + 4, "X_e",
-               "{\"time\":1767180907042,\"symbol\":\"XRPUSDT\",\"status\":\"NEW, \\\"odd\\\"\\nline\","
-               "\"qty\":0.5,\"order_id\":12}");
+    put_object(
+        f, td + 4, "X_e",
+        "{\"time\":1767180907042,\"symbol\":\"XRPUSDT\",\"status\":\"NEW, \\\"odd\\\"\\nline\","
+        "\"qty\":0.5,\"order_id\":12}");
 
     char ia[40], ib[40], ic[40];
     iso(ta, ia, sizeof ia);
@@ -341,7 +361,8 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
     iso(tc, ic, sizeof ic);
     dstr want = {0};
     dstr_printf(&want,
-                JOURNAL_TRADE_CSV_HEADER "\r\n"
+                JOURNAL_TRADE_CSV_HEADER
+                "\r\n"
                 "2025-12-31T11:35:07.042Z,XRPUSDT,,,0.5,,\"NEW, \"\"odd\"\"\nline\",12,,\r\n"
                 "%s,BTCUSDT,SELL,STOP_MARKET,0.010,49000,FILLED,3,c3,-15.5\r\n"
                 "%s,ETHUSDT,SELL,LIMIT,1,,NEW,,,\r\n"
@@ -384,7 +405,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_put_never_overwrites, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_trades_are_logged_in_full, setup, teardown),
         cmocka_unit_test(test_csv_field_escaping),
-        cmocka_unit_test_setup_teardown(test_csv_newest_first_with_corrupt_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_newest_first_with_corrupt_objects, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_csv_empty_and_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,8 +63,14 @@ static void test_fields_and_cold_start(void **state) {
     dstr_free(&cap);
 }
 
-static const struct { const char *tz; const char *suffix; } zones[] = {
-    {"Asia/Seoul", "+09:00"}, {"UTC", "+00:00"}, {"America/St_Johns", "-0"}, {"KST-9", "+09:00"},
+static const struct {
+    const char *tz;
+    const char *suffix;
+} zones[] = {
+    {"Asia/Seoul", "+09:00"},
+    {"UTC", "+00:00"},
+    {"America/St_Johns", "-0"},
+    {"KST-9", "+09:00"},
 };
 
 static void test_timestamp_offset(void **state) {

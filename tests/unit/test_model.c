@@ -88,6 +88,7 @@ typedef struct vote_case {
     const char *verdict; /* rationale up to ';' */
 } vote_case;
 
+/* clang-format off */
 static const vote_case vote_cases[] = {
     {+1, +1, +1, +1, DIR_LONG, 0.85, "LONG: 4 votes"},
     {-1, -1, -1, -1, DIR_SHORT, 0.85, "SHORT: 4 votes"},
@@ -105,6 +106,7 @@ static const vote_case vote_cases[] = {
     {0, 0, +1, +1, DIR_FLAT, 0, "FLAT: no trend support"},
     {0, 0, -1, -1, DIR_FLAT, 0, "FLAT: no trend support"},
 };
+/* clang-format on */
 
 static void test_votes(void **state) {
     (void)state;
@@ -115,10 +117,11 @@ static void test_votes(void **state) {
         predict(&f, &p);
         char votes[64];
         snprintf(votes, sizeof votes, "; 1d %+d 4h %+d 1h %+d 5m %+d;", c->d1, c->h4, c->h1, c->m5);
-        if (p.dir != c->dir || p.prob != c->prob || strncmp(p.rationale, c->verdict, strlen(c->verdict)) ||
+        if (p.dir != c->dir || p.prob != c->prob ||
+            strncmp(p.rationale, c->verdict, strlen(c->verdict)) ||
             p.rationale[strlen(c->verdict)] != ';' || !strstr(p.rationale, votes))
-            fail_msg("votes %+d %+d %+d %+d: got %s %.17g \"%s\", want %s %.2f \"%s\"", c->d1, c->h4,
-                     c->h1, c->m5, direction_name(p.dir), p.prob, p.rationale,
+            fail_msg("votes %+d %+d %+d %+d: got %s %.17g \"%s\", want %s %.2f \"%s\"", c->d1,
+                     c->h4, c->h1, c->m5, direction_name(p.dir), p.prob, p.rationale,
                      direction_name(c->dir), c->prob, c->verdict);
         assert_false(p.failed);
     }
@@ -143,9 +146,8 @@ static void test_trend_vote(void **state) {
         double close, ema20, ema50;
         int vote;
     } rows[] = {
-        {102, 101, 100, +1}, {98, 99, 100, -1}, {102, 99, 100, 0},
-        {98, 101, 100, 0},   {100, 101, 100, 0}, {100, 99, 100, 0},
-        {102, 100, 100, 0},
+        {102, 101, 100, +1}, {98, 99, 100, -1}, {102, 99, 100, 0},  {98, 101, 100, 0},
+        {100, 101, 100, 0},  {100, 99, 100, 0}, {102, 100, 100, 0},
     };
     for (int tf = TF_4H; tf <= TF_1D; tf++)
         for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -165,7 +167,7 @@ static void test_momentum_vote(void **state) {
         double hist, rsi;
         int vote;
     } rows[] = {
-        {0.5, 60, +1}, {0.5, 69.9, +1}, {0.5, 70, 0},  {0.5, 50, 0}, {0.5, 45, 0}, {0, 60, 0},
+        {0.5, 60, +1},  {0.5, 69.9, +1},  {0.5, 70, 0},  {0.5, 50, 0},  {0.5, 45, 0},  {0, 60, 0},
         {-0.5, 40, -1}, {-0.5, 30.1, -1}, {-0.5, 30, 0}, {-0.5, 50, 0}, {-0.5, 55, 0}, {0, 40, 0},
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -278,10 +280,10 @@ static void test_exhaustion_veto(void **state) {
         direction dir;
         const char *verdict;
     } rows[] = {
-        {+1, 74.9, DIR_LONG, "LONG: 4 votes"},   {+1, 75, DIR_FLAT, "FLAT: 5m overbought"},
+        {+1, 74.9, DIR_LONG, "LONG: 4 votes"},     {+1, 75, DIR_FLAT, "FLAT: 5m overbought"},
         {+1, 90, DIR_FLAT, "FLAT: 5m overbought"}, {+1, 10, DIR_LONG, "LONG: 4 votes"},
-        {-1, 25.1, DIR_SHORT, "SHORT: 4 votes"}, {-1, 25, DIR_FLAT, "FLAT: 5m oversold"},
-        {-1, 5, DIR_FLAT, "FLAT: 5m oversold"},  {-1, 90, DIR_SHORT, "SHORT: 4 votes"},
+        {-1, 25.1, DIR_SHORT, "SHORT: 4 votes"},   {-1, 25, DIR_FLAT, "FLAT: 5m oversold"},
+        {-1, 5, DIR_FLAT, "FLAT: 5m oversold"},    {-1, 90, DIR_SHORT, "SHORT: 4 votes"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         int s = rows[i].side;
@@ -302,13 +304,13 @@ static void test_levels(void **state) {
         double hi1h, hi4h, lo1h, lo4h, mid;
         double resistance, support;
     } rows[] = {
-        {102, 103, 98, 97, 100, 102, 98},        /* the nearer: 1h */
-        {104, 103, 96, 97, 100, 103, 97},        /* the nearer: 4h */
-        {99.5, 103, 100.5, 97, 100, 103, 97},    /* 1h levels already broken */
-        {99, 98, 101, 102, 100, NAN, NAN},       /* none on the right side */
-        {100, 101, 100, 99, 100, 101, 99},       /* a level at mid is not beyond it */
+        {102, 103, 98, 97, 100, 102, 98},     /* the nearer: 1h */
+        {104, 103, 96, 97, 100, 103, 97},     /* the nearer: 4h */
+        {99.5, 103, 100.5, 97, 100, 103, 97}, /* 1h levels already broken */
+        {99, 98, 101, 102, 100, NAN, NAN},    /* none on the right side */
+        {100, 101, 100, 99, 100, 101, 99},    /* a level at mid is not beyond it */
         {NAN, 103, 98, NAN, 100, 103, 98},
-        {102, 103, 98, 97, NAN, NAN, NAN},       /* no book: no levels, no entry */
+        {102, 103, 98, 97, NAN, NAN, NAN}, /* no book: no levels, no entry */
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         for (int flat = 0; flat <= 1; flat++) {
@@ -321,18 +323,12 @@ static void test_levels(void **state) {
             prediction p;
             predict(&f, &p);
             assert_int_equal(p.dir, flat ? DIR_FLAT : DIR_LONG);
-            if (isnan(rows[i].resistance))
-                assert_true(isnan(p.resistance));
-            else
-                assert_true(p.resistance == rows[i].resistance);
-            if (isnan(rows[i].support))
-                assert_true(isnan(p.support));
-            else
-                assert_true(p.support == rows[i].support);
-            if (isnan(rows[i].mid))
-                assert_true(isnan(p.entry));
-            else
-                assert_true(p.entry == rows[i].mid);
+            if (isnan(rows[i].resistance)) assert_true(isnan(p.resistance));
+            else assert_true(p.resistance == rows[i].resistance);
+            if (isnan(rows[i].support)) assert_true(isnan(p.support));
+            else assert_true(p.support == rows[i].support);
+            if (isnan(rows[i].mid)) assert_true(isnan(p.entry));
+            else assert_true(p.entry == rows[i].mid);
         }
     }
 }

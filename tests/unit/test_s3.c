@@ -27,10 +27,12 @@
 /* ---- ListBucketResult ---------------------------------------------------------------- */
 
 static const char rgw_list[] =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult "
+    "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
     "<EncodingType>url</EncodingType><Name>b</Name><Prefix>j%2F</Prefix><MaxKeys>3</MaxKeys>"
     "<IsTruncated>true</IsTruncated><NextContinuationToken>j/c d</NextContinuationToken>"
-    "<Contents><Key>j/a%20b%2Bc</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;x&quot;</ETag>"
+    "<Contents><Key>j/a%20b%2Bc</Key><LastModified>2026-01-01T00:00:00.000Z</"
+    "LastModified><ETag>&quot;x&quot;</ETag>"
     "<Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"
     "<Contents><Key>j/%C3%BC%25%3D%26.json</Key><Size>1</Size></Contents>"
     "<Contents><Key>j/sp+ace</Key></Contents>"
@@ -66,7 +68,8 @@ static void test_parse_list(void **state) {
     assert_false(page.truncated);
     assert_null(page.next_token);
 
-    static const char empty[] = "<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>";
+    static const char empty[] = "<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</"
+                                "KeyCount></ListBucketResult>";
     assert_int_equal(s3_parse_list(empty, strlen(empty), &page, &err), 0);
     assert_int_equal(page.n, 0);
     s3_list_page_free(&page);
@@ -83,29 +86,39 @@ static void test_parse_list_malformed(void **state) {
         {"<ListBucketResult><Contents><Key>a</Key></Contents>", "truncated"},
         {"<ListBucketResult><Key>a</Contents></ListBucketResult>", "mismatched"},
         {"<!DOCTYPE x [<!ENTITY a 'b'>]><ListBucketResult/>", "DOCTYPE"},
-        {"<ListBucketResult><Contents><Key>&bogus;</Key></Contents></ListBucketResult>", "unknown entity"},
-        {"<ListBucketResult><Contents><Key>&#0;</Key></Contents></ListBucketResult>", "character reference"},
-        {"<ListBucketResult><Contents><Key>&#xD800;</Key></Contents></ListBucketResult>", "character reference"},
-        {"<ListBucketResult><Contents><Key>&#x110000;</Key></Contents></ListBucketResult>", "out of range"},
-        {"<ListBucketResult><Contents><Key>&#12</Key></Contents></ListBucketResult>", "character reference"},
+        {"<ListBucketResult><Contents><Key>&bogus;</Key></Contents></ListBucketResult>",
+         "unknown entity"},
+        {"<ListBucketResult><Contents><Key>&#0;</Key></Contents></ListBucketResult>",
+         "character reference"},
+        {"<ListBucketResult><Contents><Key>&#xD800;</Key></Contents></ListBucketResult>",
+         "character reference"},
+        {"<ListBucketResult><Contents><Key>&#x110000;</Key></Contents></ListBucketResult>",
+         "out of range"},
+        {"<ListBucketResult><Contents><Key>&#12</Key></Contents></ListBucketResult>",
+         "character reference"},
         {"junk<ListBucketResult/>", "outside the root"},
         {"<ListBucketResult/><ListBucketResult/>", "more than one root"},
         {"<Error><Code>x</Code></Error>", "not a ListBucketResult"},
-        {"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%2</Key></Contents></ListBucketResult>",
+        {"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%2</Key></Contents></"
+         "ListBucketResult>",
          "%-encoding"},
-        {"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%00b</Key></Contents></ListBucketResult>",
+        {"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%00b</Key></Contents></"
+         "ListBucketResult>",
          "%-encoding"},
         {"<ListBucketResult><Contents><Key></Key></Contents></ListBucketResult>", "empty"},
         {"<ListBucketResult", "unterminated"},
-        {"<a><b><c><d><e><f><g><h><i><j><k><l><m><n><o><p><q></q></p></o></n></m></l></k></j></i></h></g></f></e></d>"
+        {"<a><b><c><d><e><f><g><h><i><j><k><l><m><n><o><p><q></q></p></o></n></m></l></k></j></i></"
+         "h></g></f></e></d>"
          "</c></b></a>",
          "deeply"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         s3_list_page page = {0};
         dstr err = {0};
-        if (s3_parse_list(bad[i].xml, strlen(bad[i].xml), &page, &err) != -1) fail_msg("accepted: %s", bad[i].xml);
-        if (!strstr(dstr_cstr(&err), bad[i].why)) fail_msg("%s: error '%s' lacks '%s'", bad[i].xml, err.ptr, bad[i].why);
+        if (s3_parse_list(bad[i].xml, strlen(bad[i].xml), &page, &err) != -1)
+            fail_msg("accepted: %s", bad[i].xml);
+        if (!strstr(dstr_cstr(&err), bad[i].why))
+            fail_msg("%s: error '%s' lacks '%s'", bad[i].xml, err.ptr, bad[i].why);
         assert_int_equal(page.n, 0);
         assert_null(page.keys);
         dstr_free(&err);
@@ -122,19 +135,24 @@ static void test_parse_error(void **state) {
         const char *message;
     } cases[] = {
         /* RGW 16: an empty Message */
-        {"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message></Message>"
+        {"<?xml version=\"1.0\" "
+         "encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message></Message>"
          "<BucketName>b</BucketName><RequestId>tx1</RequestId><HostId>h</HostId></Error>",
          "NoSuchKey", ""},
         /* AWS: a message, plus the signature-debugging elements we must not echo */
-        {"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request "
-         "signature we calculated does not match the signature you provided. Check your key and signing "
-         "method.</Message><AWSAccessKeyId>AKID</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n...</StringToSign>"
+        {"<?xml version=\"1.0\" "
+         "encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request "
+         "signature we calculated does not match the signature you provided. Check your key and "
+         "signing "
+         "method.</Message><AWSAccessKeyId>AKID</"
+         "AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n...</StringToSign>"
          "<SignatureProvided>abc</SignatureProvided></Error>",
          "SignatureDoesNotMatch", "The request signature we calculated does not match"},
         {"<Error><Code>Bad Code!</Code></Error>", "", ""},
         {"not xml at all", "", ""},
         {"", "", ""},
-        {"<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not "
+        {"<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you "
+         "specified did not "
          "hold</Message><Condition>If-None-Match</Condition></Error>",
          "PreconditionFailed", "At least one"},
     };
@@ -157,8 +175,9 @@ static void test_describe_error(void **state) {
         const char *server;
         const char *want;
     } cases[] = {
-        {403, "SignatureDoesNotMatch", "", "SignatureDoesNotMatch (HTTP 403): the server computed a different request "
-                                          "signature: check AWS_SECRET_ACCESS_KEY"},
+        {403, "SignatureDoesNotMatch", "",
+         "SignatureDoesNotMatch (HTTP 403): the server computed a different request "
+         "signature: check AWS_SECRET_ACCESS_KEY"},
         {403, "RequestTimeTooSkewed", "", "the machine's clock is off by more than 15 minutes"},
         {404, "NoSuchBucket", "", "NoSuchBucket (HTTP 404): the bucket does not exist"},
         {403, "InvalidAccessKeyId", "", "check AWS_ACCESS_KEY_ID"},
@@ -166,7 +185,8 @@ static void test_describe_error(void **state) {
         {400, "ExpiredToken", "", "check AWS_SESSION_TOKEN"},
         {412, "PreconditionFailed", "", "already exists"},
         {503, "SlowDown", "", "slow down"},
-        {400, "SomethingNew", "what the server said", "SomethingNew (HTTP 400): what the server said"},
+        {400, "SomethingNew", "what the server said",
+         "SomethingNew (HTTP 400): what the server said"},
         {502, "", "", "HTTP 502 without an S3 error code: server error"},
         {403, "", "", "HTTP 403 without an S3 error code: request refused"},
     };
@@ -185,9 +205,10 @@ typedef struct fixture {
     store *s;
 } fixture;
 
-static const char *const aws_env[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-                                      "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL",
-                                      "S3_HTTP_TIMEOUT_MS", "S3_HTTP_RETRIES", "S3_HTTP_BACKOFF_MS"};
+static const char *const aws_env[] = {
+    "AWS_ACCESS_KEY_ID",  "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+    "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_S3",   "AWS_ENDPOINT_URL",  "S3_HTTP_TIMEOUT_MS",
+    "S3_HTTP_RETRIES",    "S3_HTTP_BACKOFF_MS"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof aws_env / sizeof *aws_env; i++) unsetenv(aws_env[i]);
@@ -267,8 +288,10 @@ static void test_put_request_shape(void **state) {
     assert_non_null(auth);
     assert_non_null(date);
     dstr want = {0};
-    dstr_printf(&want, "AWS4-HMAC-SHA256 Credential=" KEY_ID "/%.8s/eu-west-1/s3/aws4_request, "
-                       "SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=",
+    dstr_printf(&want,
+                "AWS4-HMAC-SHA256 Credential=" KEY_ID "/%.8s/eu-west-1/s3/aws4_request, "
+                "SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-"
+                "token, Signature=",
                 date);
     assert_memory_equal(auth, want.ptr, want.len);
     assert_int_equal(strlen(auth), want.len + SIGV4_HEX_LEN);
@@ -283,7 +306,8 @@ static void test_put_request_shape(void **state) {
     assert_string_equal(ms_header_get(r, "Content-Length"), "0");
 }
 
-static const char precondition_body[] = "<Error><Code>PreconditionFailed</Code><Message></Message></Error>";
+static const char precondition_body[] =
+    "<Error><Code>PreconditionFailed</Code><Message></Message></Error>";
 
 static void test_put_new(void **state) {
     fixture *f = *state;
@@ -291,7 +315,8 @@ static void test_put_new(void **state) {
     script(f, &created, 1);
     assert_int_equal(store_put_new(f->s, "k", "v1", 2), STORE_OK);
     assert_string_equal(ms_header_get(ms_request_at(f->srv, 0), "If-None-Match"), "*");
-    assert_non_null(strstr(ms_header_get(ms_request_at(f->srv, 0), "Authorization"), "if-none-match;"));
+    assert_non_null(
+        strstr(ms_header_get(ms_request_at(f->srv, 0), "Authorization"), "if-none-match;"));
 
     ms_step taken = {.status = 412, .body = precondition_body};
     script(f, &taken, 1);
@@ -320,8 +345,9 @@ static void test_put_new_412_after_retry(void **state) {
 
 static void test_conflict_409_is_retried(void **state) {
     fixture *f = *state;
-    ms_step steps[] = {{.status = 409, .body = "<Error><Code>ConditionalRequestConflict</Code></Error>"},
-                       {.status = 200}};
+    ms_step steps[] = {
+        {.status = 409, .body = "<Error><Code>ConditionalRequestConflict</Code></Error>"},
+        {.status = 200}};
     script(f, steps, 2);
     assert_int_equal(store_put_new(f->s, "k", "v", 1), STORE_OK);
     assert_int_equal(ms_request_count(f->srv), 2);
@@ -340,7 +366,8 @@ static void test_get(void **state) {
     assert_string_equal(r->path, "/journal-bucket/jr/x/x/y");
     assert_string_equal(ms_header_get(r, "x-amz-content-sha256"), SIGV4_EMPTY_SHA256);
 
-    ms_step missing = {.status = 404, .body = "<Error><Code>NoSuchKey</Code><Message></Message></Error>"};
+    ms_step missing = {.status = 404,
+                       .body = "<Error><Code>NoSuchKey</Code><Message></Message></Error>"};
     script(f, &missing, 1);
     assert_int_equal(store_get(f->s, "x/y", &out), STORE_NOT_FOUND);
     assert_string_equal(store_last_error(f->s), "get 'x/y': no such key");
@@ -353,31 +380,44 @@ static const struct {
     ms_step step;
     const char *says;
 } failures[] = {
-    {{.status = 403, .repeat = 1,
-      .body = "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not "
+    {{.status = 403,
+      .repeat = 1,
+      .body = "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
+              "calculated does not "
               "match</Message><StringToSign>x</StringToSign></Error>"},
-     "get 's3://journal-bucket/jr/x/k': SignatureDoesNotMatch (HTTP 403): the server computed a different request "
+     "get 's3://journal-bucket/jr/x/k': SignatureDoesNotMatch (HTTP 403): the server computed a "
+     "different request "
      "signature: check AWS_SECRET_ACCESS_KEY"},
     {{.status = 403, .repeat = 1, .body = "<Error><Code>RequestTimeTooSkewed</Code></Error>"},
      "RequestTimeTooSkewed (HTTP 403): the machine's clock is off by more than 15 minutes"},
-    {{.status = 404, .repeat = 1, .body = "<Error><Code>NoSuchBucket</Code><BucketName>journal-bucket</BucketName></Error>"},
+    {{.status = 404,
+      .repeat = 1,
+      .body = "<Error><Code>NoSuchBucket</Code><BucketName>journal-bucket</BucketName></Error>"},
      "NoSuchBucket (HTTP 404): the bucket does not exist"},
-    {{.status = 403, .repeat = 1, .body = "<Error><Code>InvalidAccessKeyId</Code></Error>"}, "check AWS_ACCESS_KEY_ID"},
-    {{.status = 403, .repeat = 1, .body = "<Error><Code>AccessDenied</Code></Error>"}, "AccessDenied (HTTP 403)"},
+    {{.status = 403, .repeat = 1, .body = "<Error><Code>InvalidAccessKeyId</Code></Error>"},
+     "check AWS_ACCESS_KEY_ID"},
+    {{.status = 403, .repeat = 1, .body = "<Error><Code>AccessDenied</Code></Error>"},
+     "AccessDenied (HTTP 403)"},
     {{.status = 404, .repeat = 1}, "HTTP 404 without an S3 error code"},
     {{.status = 500, .repeat = 1, .body = "<Error><Code>InternalError</Code></Error>"},
      "InternalError (HTTP 500): the server failed (500) and retries ran out"},
     /* a server that echoes the secret in its message: the message is dropped,
      * even where cutting it short would have left only part of the secret */
-    {{.status = 400, .repeat = 1, .body = "<Error><Code>Weird</Code><Message>key " SECRET "</Message></Error>"},
+    {{.status = 400,
+      .repeat = 1,
+      .body = "<Error><Code>Weird</Code><Message>key " SECRET "</Message></Error>"},
      "Weird (HTTP 400): request refused"},
-    {{.status = 400, .repeat = 1,
+    {{.status = 400,
+      .repeat = 1,
       .body = "<Error><Code>Weird</Code><Message>"
-              "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
-              "01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678" SECRET
-              "</Message></Error>"},
+              "012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+              "4567890123456789"
+              "012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+              "45678" SECRET "</Message></Error>"},
      "Weird (HTTP 400): request refused"},
-    {{.status = 400, .repeat = 1, .body = "<Error><Code>Weird</Code><Message>line\nbreak \xc3\xbc</Message></Error>"},
+    {{.status = 400,
+      .repeat = 1,
+      .body = "<Error><Code>Weird</Code><Message>line\nbreak \xc3\xbc</Message></Error>"},
      "Weird (HTTP 400): line?break ??"},
 };
 
@@ -398,7 +438,8 @@ static void test_failures_say_why(void **state) {
 
 static void test_slowdown_then_ok(void **state) {
     fixture *f = *state;
-    ms_step steps[] = {{.status = 503, .body = "<Error><Code>SlowDown</Code></Error>"}, {.status = 200}};
+    ms_step steps[] = {{.status = 503, .body = "<Error><Code>SlowDown</Code></Error>"},
+                       {.status = 200}};
     script(f, steps, 2);
     assert_int_equal(store_put(f->s, "k", "v", 1), STORE_OK);
     assert_int_equal(ms_request_count(f->srv), 2);
@@ -413,7 +454,8 @@ static void test_no_answer(void **state) {
     store *s = store_open("s3://journal-bucket", &err);
     assert_non_null(s);
     assert_int_equal(store_put(s, "k", "v", 1), STORE_IO);
-    assert_non_null(strstr(store_last_error(s), "put 's3://journal-bucket/k': request to 127.0.0.1:1 failed: "));
+    assert_non_null(strstr(store_last_error(s),
+                           "put 's3://journal-bucket/k': request to 127.0.0.1:1 failed: "));
     store_close(s);
     dstr_free(&err);
 }
@@ -431,7 +473,8 @@ static void list_body(dstr *b, const char *const *keys, size_t n, const char *to
 static void test_list_paging(void **state) {
     fixture *f = *state;
     static const char *const first[] = {"jr/x/a/1", "jr/x/a/%C3%BC%20x"};
-    static const char *const second[] = {"jr/x/a/bad%2F%2Fkey", "jr/x/a/z+y", "jr/x/a/zz", "jr/x/a/zzz"};
+    static const char *const second[] = {"jr/x/a/bad%2F%2Fkey", "jr/x/a/z+y", "jr/x/a/zz",
+                                         "jr/x/a/zzz"};
     dstr b1 = {0}, b2 = {0};
     list_body(&b1, first, 2, "tok/1+=");
     list_body(&b2, second, 4, "tok2");
@@ -448,8 +491,11 @@ static void test_list_paging(void **state) {
     assert_int_equal(ms_request_count(f->srv), 2);
     const ms_request *r1 = ms_request_at(f->srv, 0), *r2 = ms_request_at(f->srv, 1);
     assert_string_equal(r1->path, "/journal-bucket");
-    assert_string_equal(r1->query, "encoding-type=url&list-type=2&max-keys=4&prefix=jr%2Fx%2Fa%2F&start-after=jr%2Fx%2Fa%2F0");
-    assert_string_equal(r2->query, "continuation-token=tok%2F1%2B%3D&encoding-type=url&list-type=2&max-keys=2&prefix=jr%2Fx%2Fa%2F");
+    assert_string_equal(
+        r1->query,
+        "encoding-type=url&list-type=2&max-keys=4&prefix=jr%2Fx%2Fa%2F&start-after=jr%2Fx%2Fa%2F0");
+    assert_string_equal(r2->query, "continuation-token=tok%2F1%2B%3D&encoding-type=url&list-type=2&"
+                                   "max-keys=2&prefix=jr%2Fx%2Fa%2F");
 
     /* not truncated: one call, truncated stays 0 */
     list_body(&b1, first, 2, NULL);
@@ -458,7 +504,8 @@ static void test_list_paging(void **state) {
     assert_int_equal(store_list(f->s, NULL, NULL, 10, &page), STORE_OK);
     assert_int_equal(page.n, 2);
     assert_false(page.truncated);
-    assert_string_equal(ms_request_at(f->srv, 0)->query, "encoding-type=url&list-type=2&max-keys=10&prefix=jr%2Fx%2F");
+    assert_string_equal(ms_request_at(f->srv, 0)->query,
+                        "encoding-type=url&list-type=2&max-keys=10&prefix=jr%2Fx%2F");
 
     /* a server repeating its token is an error, not an endless loop */
     list_body(&b1, first, 0, "same");
@@ -503,7 +550,8 @@ static void test_open_errors(void **state) {
         dstr err = {0};
         store *s = store_open("s3://journal-bucket/p", &err);
         if (s) fail_msg("case %zu opened", i);
-        if (!strstr(dstr_cstr(&err), cases[i].why)) fail_msg("case %zu: '%s' lacks '%s'", i, dstr_cstr(&err), cases[i].why);
+        if (!strstr(dstr_cstr(&err), cases[i].why))
+            fail_msg("case %zu: '%s' lacks '%s'", i, dstr_cstr(&err), cases[i].why);
         assert_null(strstr(dstr_cstr(&err), SECRET));
         dstr_free(&err);
     }
@@ -519,7 +567,8 @@ static void test_open_errors(void **state) {
     ms_step ok = {.status = 200};
     ms_script(srv, &ok, 1);
     assert_int_equal(store_put(s, "k", "v", 1), STORE_OK);
-    assert_non_null(strstr(ms_header_get(ms_request_at(srv, 0), "Authorization"), "/ap-south-1/s3/aws4_request"));
+    assert_non_null(strstr(ms_header_get(ms_request_at(srv, 0), "Authorization"),
+                           "/ap-south-1/s3/aws4_request"));
     assert_string_equal(ms_request_at(srv, 0)->path, "/journal-bucket/k");
     store_close(s);
     s = store_open("S3://journal-bucket", &err); /* the scheme is case-insensitive */
@@ -535,17 +584,21 @@ static void test_addressing(void **state) {
     static const struct {
         const char *bucket, *endpoint, *key, *url;
     } cases[] = {
-        {"my-bucket", NULL, "a b/c+%.json", "https://my-bucket.s3.eu-west-1.amazonaws.com/a%20b/c%2B%25.json"},
+        {"my-bucket", NULL, "a b/c+%.json",
+         "https://my-bucket.s3.eu-west-1.amazonaws.com/a%20b/c%2B%25.json"},
         {"my-bucket", NULL, NULL, "https://my-bucket.s3.eu-west-1.amazonaws.com/"},
         /* dots: the wildcard certificate does not cover them, so path-style */
         {"my.bucket", NULL, "k", "https://s3.eu-west-1.amazonaws.com/my.bucket/k"},
         {"my.bucket", NULL, NULL, "https://s3.eu-west-1.amazonaws.com/my.bucket"},
         {"my-bucket", "HTTP://127.0.0.1:9000", "k", "http://127.0.0.1:9000/my-bucket/k"},
-        {"my-bucket", "https://minio.local/s3/", "a/\xc3\xbc", "https://minio.local/s3/my-bucket/a/%C3%BC"},
+        {"my-bucket", "https://minio.local/s3/", "a/\xc3\xbc",
+         "https://minio.local/s3/my-bucket/a/%C3%BC"},
         {"my-bucket", "http://[::1]:9000", NULL, "http://[::1]:9000/my-bucket"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        s3_config cfg = {.bucket = cases[i].bucket, .region = "eu-west-1", .endpoint = cases[i].endpoint,
+        s3_config cfg = {.bucket = cases[i].bucket,
+                         .region = "eu-west-1",
+                         .endpoint = cases[i].endpoint,
                          .cred = {KEY_ID, SECRET, NULL}};
         dstr err = {0}, url = {0};
         s3_client *c = s3_client_new(&cfg, &err);
@@ -559,14 +612,18 @@ static void test_addressing(void **state) {
     static const struct {
         const char *bucket, *region, *why;
     } bad[] = {
-        {"", "eu-west-1", "no bucket"}, {"Bad_Bucket", "eu-west-1", "outside a-z"}, {"b-b", "", "no region"},
+        {"", "eu-west-1", "no bucket"},
+        {"Bad_Bucket", "eu-west-1", "outside a-z"},
+        {"b-b", "", "no region"},
         {"b-b", "eu/west", "not a region name"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        s3_config cfg = {.bucket = bad[i].bucket, .region = bad[i].region, .cred = {KEY_ID, SECRET, NULL}};
+        s3_config cfg = {
+            .bucket = bad[i].bucket, .region = bad[i].region, .cred = {KEY_ID, SECRET, NULL}};
         dstr err = {0};
         assert_null(s3_client_new(&cfg, &err));
-        if (!strstr(dstr_cstr(&err), bad[i].why)) fail_msg("'%s' lacks '%s'", dstr_cstr(&err), bad[i].why);
+        if (!strstr(dstr_cstr(&err), bad[i].why))
+            fail_msg("'%s' lacks '%s'", dstr_cstr(&err), bad[i].why);
         dstr_free(&err);
     }
 }

@@ -23,7 +23,8 @@ static const char valid_yaml[] =
     "  - name: trader-every-5-minutes\n"
     "    function: trader\n"
     "    expression: rate(5 minutes)\n"
-    "    input: '{\"source\":\"scheduler\",\"scheduled_time\":\"<aws.scheduler.scheduled-time>\"}'\n"
+    "    input: "
+    "'{\"source\":\"scheduler\",\"scheduled_time\":\"<aws.scheduler.scheduled-time>\"}'\n"
     "  - name: nightly\n"
     "    function: journal\n"
     "    expression: cron(0 3 * * ? *)\n"
@@ -66,6 +67,7 @@ typedef struct bad_yaml {
 } bad_yaml;
 
 #define ENTRY "schedules:\n  - name: a\n    function: f\n"
+/* clang-format off */
 static const bad_yaml bad_cases[] = {
     {"schedule:\n  - name: a\n", "y.yaml:1: unknown top-level key 'schedule'"},
     {"schedules:\n  - name: a\n    expression: rate(1 day)\n", "y.yaml:2: schedule without 'function'"},
@@ -94,6 +96,7 @@ static const bad_yaml bad_cases[] = {
     {"schedules:\n  - name: a/b\n    function: f\n    expression: rate(1 day)\n", "y.yaml:2: name 'a/b'"},
     {"schedules:\n  - just-a-string\n", "y.yaml:2: each schedule must be a mapping"},
 };
+/* clang-format on */
 
 static void test_errors(void **state) {
     (void)state;
@@ -120,9 +123,10 @@ static void test_render(void **state) {
                     "2022-03-22T18:59:43Z", "9f4b9f2e-8d1c-4c7e-9a55-3f7b4c2d1e0a", 1};
     dstr out = {0};
     char err[256];
-    const char *tmpl = "{\"arn\":\"<aws.scheduler.schedule-arn>\",\"t\":\"<aws.scheduler.scheduled-time>\","
-                       "\"t2\":\"<aws.scheduler.scheduled-time>\",\"id\":\"<aws.scheduler.execution-id>\","
-                       "\"n\":<aws.scheduler.attempt-number>,\"other\":\"<aws.scheduler.unknown>\"}";
+    const char *tmpl =
+        "{\"arn\":\"<aws.scheduler.schedule-arn>\",\"t\":\"<aws.scheduler.scheduled-time>\","
+        "\"t2\":\"<aws.scheduler.scheduled-time>\",\"id\":\"<aws.scheduler.execution-id>\","
+        "\"n\":<aws.scheduler.attempt-number>,\"other\":\"<aws.scheduler.unknown>\"}";
     assert_int_equal(sched_input_render(tmpl, &v, &out, err, sizeof err), 0);
     assert_string_equal(dstr_cstr(&out),
                         "{\"arn\":\"arn:aws:scheduler:eu-west-1:000000000000:schedule/default/s1\","
@@ -136,8 +140,8 @@ static void test_render(void **state) {
 
     char arn[160];
     sched_schedule_arn(arn, sizeof arn, "us-east-1", "trader-every-5-minutes");
-    assert_string_equal(arn,
-                        "arn:aws:scheduler:us-east-1:000000000000:schedule/default/trader-every-5-minutes");
+    assert_string_equal(
+        arn, "arn:aws:scheduler:us-east-1:000000000000:schedule/default/trader-every-5-minutes");
 }
 
 /* The repository's own scheduler.yaml must stay valid. */

@@ -42,6 +42,7 @@ typedef struct next_case {
     const char *want[3]; /* "none" = no further fire */
 } next_case;
 
+/* clang-format off */
 static const next_case next_cases[] = {
     {"rate(5 minutes)", NULL, "2024-01-01T00:00:00Z", "2023-12-31T23:59:59Z",
      {"2024-01-01T00:00:00Z", "2024-01-01T00:05:00Z", "2024-01-01T00:10:00Z"}},
@@ -112,6 +113,7 @@ static const next_case next_cases[] = {
     {"cron(0 12 * * ? *)", "Asia/Kolkata", NULL, "2024-01-01T00:00:00Z",
      {"2024-01-01T06:30:00Z", "2024-01-02T06:30:00Z", "2024-01-03T06:30:00Z"}},
 };
+/* clang-format on */
 
 static void test_next_times(void **state) {
     (void)state;
@@ -153,6 +155,7 @@ typedef struct bad_case {
     const char *needle; /* expected in the message */
 } bad_case;
 
+/* clang-format off */
 static const bad_case bad_cases[] = {
     {"rate(0 minutes)", "1..1000000"},
     {"rate(1 minutes)", "singular"},
@@ -187,6 +190,7 @@ static const bad_case bad_cases[] = {
     {"at(2024-01-01T00:00:00)", "not supported"},
     {"", "expected rate"},
 };
+/* clang-format on */
 
 static void test_parse_errors(void **state) {
     (void)state;
@@ -236,7 +240,7 @@ static void test_calendar(void **state) {
     (void)state;
     assert_int_equal(tz_days_from_civil(1970, 1, 1), 0);
     assert_int_equal(tz_days_from_civil(2000, 3, 1), 11017);
-    assert_int_equal(tz_weekday(0), 4);                            /* Thursday */
+    assert_int_equal(tz_weekday(0), 4);                               /* Thursday */
     assert_int_equal(tz_weekday(tz_days_from_civil(2024, 3, 31)), 0); /* Sunday */
     assert_int_equal(tz_days_in_month(2100, 2), 28);
     assert_int_equal(tz_days_in_month(2000, 2), 29);

@@ -62,7 +62,9 @@ static void klines_body(dstr *out, int64_t interval, int n, int64_t now, int for
     for (int i = 0; i < n; i++, open += interval) {
         double o = 100 + (i % 7) * 0.1, c = 100 + ((i + 3) % 7) * 0.1;
         double hi = (o > c ? o : c) + 0.05, lo = (o < c ? o : c) - 0.05;
-        dstr_printf(out, "%s[%lld,\"%.2f\",\"%.2f\",\"%.2f\",\"%.2f\",\"12.5\",%lld,\"1250\",10,\"6\",\"600\",\"0\"]",
+        dstr_printf(out,
+                    "%s[%lld,\"%.2f\",\"%.2f\",\"%.2f\",\"%.2f\",\"12.5\",%lld,\"1250\",10,\"6\","
+                    "\"600\",\"0\"]",
                     i ? "," : "", (long long)open, o, hi, lo, c, (long long)(open + interval - 1));
     }
     dstr_putc(out, ']');
@@ -77,15 +79,16 @@ static const char premium_body[] =
     "\"nextFundingTime\":1767225600000,\"time\":1767180907042}";
 
 typedef struct canned {
-    http_err err;   /* per request: HTTP_OK unless a transport failure */
-    long status;    /* 0 means 200 */
+    http_err err;     /* per request: HTTP_OK unless a transport failure */
+    long status;      /* 0 means 200 */
     const char *body; /* NULL: the good answer */
 } canned;
 
 static const int64_t tf_interval[4] = {300000, 3600000, 14400000, 86400000};
 
 /* Prepares the six requests and gives each its canned outcome. */
-static void prepare(http_request *reqs, const canned *outcome, int64_t now, int n_klines, int forming) {
+static void prepare(http_request *reqs, const canned *outcome, int64_t now, int n_klines,
+                    int forming) {
     cfg c = test_cfg();
     bn_client bn;
     bn_client_init(&bn, NULL, &c);
@@ -95,12 +98,9 @@ static void prepare(http_request *reqs, const canned *outcome, int64_t now, int 
         reqs[i].err = o->err;
         reqs[i].status = o->err == HTTP_OK ? (o->status ? o->status : 200) : 0;
         if (o->err != HTTP_OK) continue;
-        if (o->body)
-            dstr_puts(&reqs[i].resp_body, o->body);
-        else if (i < 4)
-            klines_body(&reqs[i].resp_body, tf_interval[i], n_klines, now, forming);
-        else
-            dstr_puts(&reqs[i].resp_body, i == 4 ? depth_body : premium_body);
+        if (o->body) dstr_puts(&reqs[i].resp_body, o->body);
+        else if (i < 4) klines_body(&reqs[i].resp_body, tf_interval[i], n_klines, now, forming);
+        else dstr_puts(&reqs[i].resp_body, i == 4 ? depth_body : premium_body);
     }
 }
 
@@ -184,6 +184,7 @@ typedef struct fail_case {
     const char *why_prefix;
 } fail_case;
 
+/* clang-format off */
 static const fail_case fail_cases[] = {
     {1, {HTTP_ERR_TIMEOUT, 0, NULL}, BN_TIMEOUT, "klines 1h: timeout: Binance did not answer in time"},
     {4, {HTTP_OK, 503, "Service Unavailable."}, BN_UNAVAILABLE, "depth: unavailable (HTTP 503): "},
@@ -195,6 +196,7 @@ static const fail_case fail_cases[] = {
      "klines 4h: rate_limited (HTTP 429): Too many requests"},
     {4, {HTTP_ERR_CONNECT, 0, NULL}, BN_UNAVAILABLE, "depth: unavailable: cannot reach Binance"},
 };
+/* clang-format on */
 
 static void test_assemble_one_failure_names_it(void **state) {
     (void)state;
@@ -303,18 +305,20 @@ static void test_run_without_market_data(void **state) {
         /* the decision record: decision_to_json and the rationale */
         cJSON *rec = cJSON_Parse(r->record.ptr);
         assert_non_null(rec);
-        static const char *const keys[] = {"symbol", "direction", "prob", "entry", "tp", "sl", "rr",
-                                           "risk_ok", "reasons", "predictor", "candle_time",
-                                           "decided_at", "rationale"};
+        static const char *const keys[] = {
+            "symbol",  "direction", "prob",      "entry",       "tp",         "sl",       "rr",
+            "risk_ok", "reasons",   "predictor", "candle_time", "decided_at", "rationale"};
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
-            if (!cJSON_GetObjectItemCaseSensitive(rec, keys[k])) fail_msg("record lacks %s", keys[k]);
+            if (!cJSON_GetObjectItemCaseSensitive(rec, keys[k]))
+                fail_msg("record lacks %s", keys[k]);
         assert_string_equal(str_of(rec, "direction"), "FLAT");
         assert_string_equal(str_of(rec, "predictor"), "builtin");
         const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(rec, "reasons");
         assert_string_equal(cJSON_GetArrayItem(reasons, 0)->valuestring,
                             "data: market data: the HTTP client could not start");
         assert_string_equal(cJSON_GetArrayItem(reasons, 1)->valuestring, "direction FLAT");
-        assert_int_equal(cJSON_GetArraySize(reasons), 2); /* the predictor did not fail: not asked */
+        assert_int_equal(cJSON_GetArraySize(reasons),
+                         2); /* the predictor did not fail: not asked */
         assert_null(cJSON_GetObjectItemCaseSensitive(rec, "fallback"));
         cJSON_Delete(rec);
         /* the request record says why the predictor was not asked */
@@ -338,11 +342,18 @@ static void test_run_without_market_data(void **state) {
     }
     /* one signal.decision event per symbol, with the original fields */
     size_t events = 0;
-    for (const char *p = f->log.ptr; (p = strstr(p, "\"event\":\"signal.decision\"")); p++) events++;
+    for (const char *p = f->log.ptr; (p = strstr(p, "\"event\":\"signal.decision\"")); p++)
+        events++;
     assert_int_equal(events, 2);
-    static const char *const fields[] = {"\"symbol\":\"BTCUSDT\"", "\"direction\":\"FLAT\"",
-                                         "\"prob\":0", "\"entry\":null", "\"tp\":null", "\"sl\":null",
-                                         "\"rr\":null", "\"risk_ok\":false", "\"reasons\":[",
+    static const char *const fields[] = {"\"symbol\":\"BTCUSDT\"",
+                                         "\"direction\":\"FLAT\"",
+                                         "\"prob\":0",
+                                         "\"entry\":null",
+                                         "\"tp\":null",
+                                         "\"sl\":null",
+                                         "\"rr\":null",
+                                         "\"risk_ok\":false",
+                                         "\"reasons\":[",
                                          "\"predictor\":\"builtin\""};
     for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
         if (!strstr(f->log.ptr, fields[k])) fail_msg("signal.decision lacks %s", fields[k]);
@@ -394,13 +405,14 @@ static void test_run_invalid_symbol_not_requested(void **state) {
 /* ---- predictors, from snapshots ------------------------------------------------------- */
 
 #define GEMINI_PATH "/v1beta/models/gemini-2.5-flash-lite:generateContent"
-#define GEMINI_GOOD                                                                            \
-    "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"{\\\"direction\\\":\\\"LONG\\\","     \
-    "\\\"prob\\\":0.72,\\\"support\\\":99.5,\\\"resistance\\\":100.8,\\\"entry\\\":100.0,"      \
-    "\\\"rationale\\\":\\\"trend up\\\"}\"}],\"role\":\"model\"},\"finishReason\":\"STOP\","    \
+#define GEMINI_GOOD                                                                          \
+    "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"{\\\"direction\\\":\\\"LONG\\\"," \
+    "\\\"prob\\\":0.72,\\\"support\\\":99.5,\\\"resistance\\\":100.8,\\\"entry\\\":100.0,"   \
+    "\\\"rationale\\\":\\\"trend up\\\"}\"}],\"role\":\"model\"},\"finishReason\":\"STOP\"," \
     "\"index\":0}],\"modelVersion\":\"gemini-2.5-flash-lite\"}"
-#define GEMINI_503                                                                             \
-    "{\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status\":\"UNAVAILABLE\"}}"
+#define GEMINI_503                                         \
+    "{\"error\":{\"code\":503,\"message\":\"The model is " \
+    "overloaded.\",\"status\":\"UNAVAILABLE\"}}"
 
 /* Two usable snapshots (BTCUSDT, ETHUSDT) from canned answers. */
 static void two_snapshots(snapshot *snaps) {
@@ -442,7 +454,8 @@ static void test_builtin_from_snapshots(void **state) {
         assert_string_equal(r[k].d.predictor, "builtin");
         assert_false(r[k].pred.failed);
         /* candle_time: close of the newest closed 5m candle */
-        assert_int_equal(r[k].d.candle_time, snaps[k].tf[TF_5M].v[snaps[k].tf[TF_5M].n - 1].close_time);
+        assert_int_equal(r[k].d.candle_time,
+                         snaps[k].tf[TF_5M].v[snaps[k].tf[TF_5M].n - 1].close_time);
         cJSON *req = cJSON_Parse(r[k].request.ptr);
         assert_string_equal(str_of(req, "predictor"), "builtin");
         const cJSON *feat = cJSON_GetObjectItemCaseSensitive(req, "features");
@@ -460,8 +473,11 @@ static void test_gemini_one_batch(void **state) {
     run_fixture *f = *state;
     mini_server *ms = ms_start();
     assert_non_null(ms);
-    ms_step step = {.path = GEMINI_PATH, .body = GEMINI_GOOD, .headers = "Content-Type: application/json",
-                    .repeat = 1, .delay_ms = 300};
+    ms_step step = {.path = GEMINI_PATH,
+                    .body = GEMINI_GOOD,
+                    .headers = "Content-Type: application/json",
+                    .repeat = 1,
+                    .delay_ms = 300};
     ms_script(ms, &step, 1);
     cfg c = gemini_cfg(ms_url(ms), "none");
     http_client *http = http_client_new(NULL);
@@ -529,10 +545,11 @@ static void test_gemini_failure_and_fallback(void **state) {
             const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(rec, "reasons");
             int predictor_failed = 0;
             const cJSON *reason;
-            cJSON_ArrayForEach(reason, reasons)
-                predictor_failed |= strstr(reason->valuestring, "predictor failed: gemini HTTP 503") != NULL;
+            cJSON_ArrayForEach(reason, reasons) predictor_failed |=
+                strstr(reason->valuestring, "predictor failed: gemini HTTP 503") != NULL;
             if (strcmp(cases[i].fallback, "builtin") == 0) {
-                assert_true(strncmp(str_of(rec, "fallback"), "gemini failed: gemini HTTP 503", 30) == 0);
+                assert_true(
+                    strncmp(str_of(rec, "fallback"), "gemini failed: gemini HTTP 503", 30) == 0);
                 assert_false(predictor_failed);
                 assert_false(r[k].pred.failed);
             } else {
@@ -562,7 +579,8 @@ static void test_gemini_not_configured(void **state) {
     signal_result r[2];
     signal_decide_snapshots(&env, snaps, 2, r);
     assert_int_equal(r[0].d.dir, DIR_FLAT);
-    assert_non_null(strstr(r[0].record.ptr, "predictor failed: gemini not configured: GEMINI_MODEL"));
+    assert_non_null(
+        strstr(r[0].record.ptr, "predictor failed: gemini not configured: GEMINI_MODEL"));
     assert_non_null(strstr(r[0].request.ptr, "\"predictor\":\"gemini\",\"features\":{"));
     for (int k = 0; k < 2; k++) snapshot_free(&snaps[k]);
     signal_results_free(r, 2);
@@ -577,7 +595,8 @@ int main(void) {
         cmocka_unit_test(test_assemble_counts_further_failures),
         cmocka_unit_test_setup_teardown(test_run_without_market_data, run_setup, run_teardown),
         cmocka_unit_test_setup_teardown(test_run_journal_unavailable, run_setup, run_teardown),
-        cmocka_unit_test_setup_teardown(test_run_invalid_symbol_not_requested, run_setup, run_teardown),
+        cmocka_unit_test_setup_teardown(test_run_invalid_symbol_not_requested, run_setup,
+                                        run_teardown),
         cmocka_unit_test_setup_teardown(test_builtin_from_snapshots, run_setup, run_teardown),
         cmocka_unit_test_setup_teardown(test_gemini_one_batch, run_setup, run_teardown),
         cmocka_unit_test_setup_teardown(test_gemini_failure_and_fallback, run_setup, run_teardown),

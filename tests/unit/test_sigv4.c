@@ -25,28 +25,35 @@
 #define S3_TIME 1369353600    /* 2013-05-24T00:00:00Z */
 #define SUITE_HOST "example.amazonaws.com"
 #define S3_HOST "examplebucket.s3.amazonaws.com"
-#define STS_TOKEN                                                                                                 \
-    "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8Y" \
-    "UuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE" \
-    "8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2" \
+#define STS_TOKEN                                                                             \
+    "AQoDYXdzEPT//////////"                                                                   \
+    "wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8Y" \
+    "UuwthAx7mSEI/qkPpKPi/"                                                                   \
+    "kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE" \
+    "8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+"                                   \
+    "scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2"                                 \
     "ICCR/oLxBA=="
 
-static const sigv4_credentials suite_cred = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
+static const sigv4_credentials suite_cred = {"AKIDEXAMPLE",
+                                             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
 /* AWS's documentation example key id and secret (not a credential), split so
  * secret scanners do not flag it; the published signatures need these exact bytes. */
-#define AWS_DOC_EXAMPLE_KEY_ID "AKIA" "IOSFODNN7EXAMPLE"
-static const sigv4_credentials s3_cred = {AWS_DOC_EXAMPLE_KEY_ID, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL};
+#define AWS_DOC_EXAMPLE_KEY_ID \
+    "AKIA"                     \
+    "IOSFODNN7EXAMPLE"
+static const sigv4_credentials s3_cred = {AWS_DOC_EXAMPLE_KEY_ID,
+                                          "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL};
 
 typedef struct vector {
     const char *name;
-    int s3;               /* S3 example (else the test suite) */
+    int s3; /* S3 example (else the test suite) */
     const char *method;
-    const char *path;     /* raw; encoded once */
+    const char *path; /* raw; encoded once */
     sigv4_param query[3];
     size_t n_query;
     sigv4_header headers[4];
     size_t n_headers;
-    const char *body;     /* hashed for the payload hash */
+    const char *body; /* hashed for the payload hash */
     const char *token;
     const char *canonical; /* NULL where the source does not give it */
     const char *sts_hash;  /* last line of the string to sign; NULL if not given */
@@ -54,6 +61,7 @@ typedef struct vector {
     const char *signature;
 } vector;
 
+/* clang-format off */
 static const vector vectors[] = {
     {.name = "get-vanilla", .method = "GET", .path = "/", .body = "",
      .canonical = "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" SIGV4_EMPTY_SHA256,
@@ -149,6 +157,7 @@ static const vector vectors[] = {
      .signed_headers = "host;x-amz-content-sha256;x-amz-date",
      .signature = "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
 };
+/* clang-format on */
 
 static void sign_vector(const vector *v, sigv4_signed *out) {
     char hash[SIGV4_HEX_LEN + 1];
@@ -169,7 +178,8 @@ static void sign_vector(const vector *v, sigv4_signed *out) {
     sigv4_credentials cred = v->s3 ? s3_cred : suite_cred;
     cred.session_token = v->token;
     dstr err = {0};
-    if (sigv4_sign(&req, &cred, v->s3 ? S3_TIME : SUITE_TIME, out, &err) != 0) fail_msg("%s: %s", v->name, err.ptr);
+    if (sigv4_sign(&req, &cred, v->s3 ? S3_TIME : SUITE_TIME, out, &err) != 0)
+        fail_msg("%s: %s", v->name, err.ptr);
     dstr_free(&err);
 }
 
@@ -180,18 +190,24 @@ static void test_published_vectors(void **state) {
         sigv4_signed out = {0};
         sign_vector(v, &out);
         if (v->canonical && strcmp(out.canonical_request.ptr, v->canonical) != 0)
-            fail_msg("%s: canonical request\n%s\n--- expected\n%s", v->name, out.canonical_request.ptr, v->canonical);
+            fail_msg("%s: canonical request\n%s\n--- expected\n%s", v->name,
+                     out.canonical_request.ptr, v->canonical);
         if (v->sts_hash) {
             const char *last = strrchr(out.string_to_sign.ptr, '\n');
             if (!last || strcmp(last + 1, v->sts_hash) != 0)
-                fail_msg("%s: string to sign\n%s\n--- expected hash %s", v->name, out.string_to_sign.ptr, v->sts_hash);
+                fail_msg("%s: string to sign\n%s\n--- expected hash %s", v->name,
+                         out.string_to_sign.ptr, v->sts_hash);
         }
         dstr want = {0};
-        dstr_printf(&want, "AWS4-HMAC-SHA256 Credential=%s/%s/us-east-1/%s/aws4_request, SignedHeaders=%s, Signature=%s",
-                    v->s3 ? s3_cred.access_key_id : suite_cred.access_key_id, v->s3 ? "20130524" : "20150830",
-                    v->s3 ? "s3" : "service", v->signed_headers, v->signature);
+        dstr_printf(&want,
+                    "AWS4-HMAC-SHA256 Credential=%s/%s/us-east-1/%s/aws4_request, "
+                    "SignedHeaders=%s, Signature=%s",
+                    v->s3 ? s3_cred.access_key_id : suite_cred.access_key_id,
+                    v->s3 ? "20130524" : "20150830", v->s3 ? "s3" : "service", v->signed_headers,
+                    v->signature);
         if (strcmp(out.authorization.ptr, want.ptr) != 0)
-            fail_msg("%s: authorization\n%s\n--- expected\n%s", v->name, out.authorization.ptr, want.ptr);
+            fail_msg("%s: authorization\n%s\n--- expected\n%s", v->name, out.authorization.ptr,
+                     want.ptr);
         assert_string_equal(out.amz_date, v->s3 ? "20130524T000000Z" : "20150830T123600Z");
         dstr_free(&want);
         sigv4_signed_free(&out);
@@ -232,9 +248,17 @@ static void test_uri_encode(void **state) {
 }
 
 /* Signs a GET of path with query against a fixed clock; returns the result. */
-static void sign_simple(const char *path, sigv4_path_mode mode, const sigv4_param *q, size_t nq, sigv4_signed *out) {
-    sigv4_request req = {.method = "GET", .host = "h.example", .path = path, .path_mode = mode, .query = q,
-                         .n_query = nq, .payload_hash = SIGV4_EMPTY_SHA256, .region = "eu-west-1", .service = "s3"};
+static void sign_simple(const char *path, sigv4_path_mode mode, const sigv4_param *q, size_t nq,
+                        sigv4_signed *out) {
+    sigv4_request req = {.method = "GET",
+                         .host = "h.example",
+                         .path = path,
+                         .path_mode = mode,
+                         .query = q,
+                         .n_query = nq,
+                         .payload_hash = SIGV4_EMPTY_SHA256,
+                         .region = "eu-west-1",
+                         .service = "s3"};
     dstr err = {0};
     if (sigv4_sign(&req, &s3_cred, S3_TIME, out, &err) != 0) fail_msg("%s", err.ptr);
     dstr_free(&err);
@@ -244,7 +268,8 @@ static void sign_simple(const char *path, sigv4_path_mode mode, const sigv4_para
 static void expect_canonical_uri(const sigv4_signed *s, const char *uri) {
     const char *p = strchr(s->canonical_request.ptr, '\n') + 1;
     size_t n = (size_t)(strchr(p, '\n') - p);
-    if (n != strlen(uri) || memcmp(p, uri, n) != 0) fail_msg("canonical URI %.*s, expected %s", (int)n, p, uri);
+    if (n != strlen(uri) || memcmp(p, uri, n) != 0)
+        fail_msg("canonical URI %.*s, expected %s", (int)n, p, uri);
 }
 
 static void test_path_modes(void **state) {
@@ -266,21 +291,32 @@ static void test_query_canonical(void **state) {
     (void)state;
     /* sorted by encoded name, then value; everything but unreserved encoded */
     const sigv4_param q[] = {
-        {"prefix", "j/a b+c"}, {"list-type", "2"}, {"a", "2"}, {"a", "1"}, {"start-after", "x=y&z"}, {"flag", NULL},
-        {"B", "up"}, {"continuation-token", "1/x+y=="},
+        {"prefix", "j/a b+c"},
+        {"list-type", "2"},
+        {"a", "2"},
+        {"a", "1"},
+        {"start-after", "x=y&z"},
+        {"flag", NULL},
+        {"B", "up"},
+        {"continuation-token", "1/x+y=="},
     };
     sigv4_signed s = {0};
     sign_simple("/bucket", SIGV4_PATH_ENCODE_ONCE, q, sizeof q / sizeof *q, &s);
-    assert_string_equal(s.query.ptr, "B=up&a=1&a=2&continuation-token=1%2Fx%2By%3D%3D&flag=&list-type=2&"
-                                     "prefix=j%2Fa%20b%2Bc&start-after=x%3Dy%26z");
+    assert_string_equal(s.query.ptr,
+                        "B=up&a=1&a=2&continuation-token=1%2Fx%2By%3D%3D&flag=&list-type=2&"
+                        "prefix=j%2Fa%20b%2Bc&start-after=x%3Dy%26z");
     assert_non_null(strstr(s.canonical_request.ptr, "\n/bucket\nB=up&a=1&a=2&continuation-token="));
     sigv4_signed_free(&s);
 }
 
 static void test_inputs_change_signature(void **state) {
     (void)state;
-    sigv4_request req = {.method = "PUT", .host = "h.example", .path = "/k", .payload_hash = SIGV4_EMPTY_SHA256,
-                         .region = "eu-west-1", .service = "s3"};
+    sigv4_request req = {.method = "PUT",
+                         .host = "h.example",
+                         .path = "/k",
+                         .payload_hash = SIGV4_EMPTY_SHA256,
+                         .region = "eu-west-1",
+                         .service = "s3"};
     sigv4_signed a = {0}, b = {0};
     dstr err = {0};
     assert_int_equal(sigv4_sign(&req, &s3_cred, S3_TIME, &a, &err), 0);
@@ -318,9 +354,21 @@ static void test_bad_input(void **state) {
         int64_t now;
         const char *why;
     } cases[] = {
-        {"host header", {.headers = reserved_host, .n_headers = 1}, s3_cred, S3_TIME, "added by the signer"},
-        {"date header", {.headers = reserved_date, .n_headers = 1}, s3_cred, S3_TIME, "added by the signer"},
-        {"sha header (s3)", {.headers = reserved_sha, .n_headers = 1}, s3_cred, S3_TIME, "added by the signer"},
+        {"host header",
+         {.headers = reserved_host, .n_headers = 1},
+         s3_cred,
+         S3_TIME,
+         "added by the signer"},
+        {"date header",
+         {.headers = reserved_date, .n_headers = 1},
+         s3_cred,
+         S3_TIME,
+         "added by the signer"},
+        {"sha header (s3)",
+         {.headers = reserved_sha, .n_headers = 1},
+         s3_cred,
+         S3_TIME,
+         "added by the signer"},
         {"CR/LF value", {.headers = crlf, .n_headers = 1}, s3_cred, S3_TIME, "CR/LF"},
         {"bad name", {.headers = bad_name, .n_headers = 1}, s3_cred, S3_TIME, "bad name"},
         {"no region", {.region = ""}, s3_cred, S3_TIME, "region"},
@@ -331,15 +379,22 @@ static void test_bad_input(void **state) {
         {"clock", {0}, s3_cred, INT64_MAX, "clock"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        sigv4_request req = {.method = "GET", .host = "h", .path = "/", .payload_hash = SIGV4_EMPTY_SHA256,
-                             .region = "us-east-1", .service = "s3"};
-        if (cases[i].req.headers) req.headers = cases[i].req.headers, req.n_headers = cases[i].req.n_headers;
+        sigv4_request req = {.method = "GET",
+                             .host = "h",
+                             .path = "/",
+                             .payload_hash = SIGV4_EMPTY_SHA256,
+                             .region = "us-east-1",
+                             .service = "s3"};
+        if (cases[i].req.headers)
+            req.headers = cases[i].req.headers, req.n_headers = cases[i].req.n_headers;
         if (cases[i].req.region) req.region = cases[i].req.region;
         if (cases[i].req.path) req.path = cases[i].req.path;
         sigv4_signed out = {0};
         dstr err = {0};
-        if (sigv4_sign(&req, &cases[i].cred, cases[i].now, &out, &err) != -1) fail_msg("%s: accepted", cases[i].what);
-        if (!strstr(dstr_cstr(&err), cases[i].why)) fail_msg("%s: error '%s' lacks '%s'", cases[i].what, err.ptr, cases[i].why);
+        if (sigv4_sign(&req, &cases[i].cred, cases[i].now, &out, &err) != -1)
+            fail_msg("%s: accepted", cases[i].what);
+        if (!strstr(dstr_cstr(&err), cases[i].why))
+            fail_msg("%s: error '%s' lacks '%s'", cases[i].what, err.ptr, cases[i].why);
         assert_string_equal(dstr_cstr(&out.authorization), "");
         sigv4_signed_free(&out);
         dstr_free(&err);

@@ -75,23 +75,27 @@ static int teardown(void **state) {
 
 static void put_ok(store *s, const char *key, const char *text) {
     store_status st = store_put(s, key, text, strlen(text));
-    if (st != STORE_OK) fail_msg("put %s: %s (%s)", key, store_status_name(st), store_last_error(s));
+    if (st != STORE_OK)
+        fail_msg("put %s: %s (%s)", key, store_status_name(st), store_last_error(s));
 }
 
 static void expect_content(store *s, const char *key, const char *text) {
     dstr out = {0};
     store_status st = store_get(s, key, &out);
-    if (st != STORE_OK) fail_msg("get %s: %s (%s)", key, store_status_name(st), store_last_error(s));
+    if (st != STORE_OK)
+        fail_msg("get %s: %s (%s)", key, store_status_name(st), store_last_error(s));
     assert_int_equal(out.len, strlen(text));
     assert_memory_equal(out.ptr, text, out.len);
     dstr_free(&out);
 }
 
 /* One listing call, keys joined by '\n'. */
-static void list_once(store *s, const char *prefix, const char *after, size_t max, dstr *joined, int *truncated) {
+static void list_once(store *s, const char *prefix, const char *after, size_t max, dstr *joined,
+                      int *truncated) {
     store_page page = {0};
     store_status st = store_list(s, prefix, after, max, &page);
-    if (st != STORE_OK) fail_msg("list %s: %s (%s)", prefix, store_status_name(st), store_last_error(s));
+    if (st != STORE_OK)
+        fail_msg("list %s: %s (%s)", prefix, store_status_name(st), store_last_error(s));
     dstr_clear(joined);
     for (size_t i = 0; i < page.n; i++) {
         if (i) dstr_putc(joined, '\n');
@@ -181,7 +185,8 @@ static void test_get_missing(void **state) {
     fixture *f = *state;
     put_ok(f->s, "file.txt", "x");
     put_ok(f->s, "dir/inner", "y");
-    static const char *const missing[] = {"nope", "a/b/c", "file.txt/x", "dir", "dir/inner/deeper", "dir/inne"};
+    static const char *const missing[] = {
+        "nope", "a/b/c", "file.txt/x", "dir", "dir/inner/deeper", "dir/inne"};
     for (size_t i = 0; i < sizeof missing / sizeof *missing; i++) {
         dstr out = {0};
         dstr_puts(&out, "stale");
@@ -205,7 +210,10 @@ static void make_long_keys(void) {
     for (size_t i = 0; i < STORE_KEY_MAX; i++) max_key[i] = (i % 200 == 199) ? '/' : 'm';
 }
 
-static const struct { const char *key; const char *why; } invalid_keys[] = {
+static const struct {
+    const char *key;
+    const char *why;
+} invalid_keys[] = {
     {"", "empty key"},
     {"/etc/passwd", "leading '/'"},
     {"a/", "trailing '/'"},
@@ -218,16 +226,18 @@ static const struct { const char *key; const char *why; } invalid_keys[] = {
     {"a/..", "\".\" or \"..\""},
     {"a\\b", "backslash"},
     {"..\\escape", "backslash"},
-    {"a\x01" "b", "control character"},
+    {"a\x01"
+     "b",
+     "control character"},
     {"a\nb", "control character"},
     {"tab\there", "control character"},
     {"del\x7f", "control character"},
     {"\xff", "UTF-8"},
-    {"\xc0\xaf", "UTF-8"},          /* overlong '/' */
-    {"\xe0\x80\xaf", "UTF-8"},      /* overlong '/' */
-    {"\xed\xa0\x80", "UTF-8"},      /* surrogate */
-    {"\xf4\x90\x80\x80", "UTF-8"},  /* beyond U+10FFFF */
-    {"cut\xe2\x82", "UTF-8"},       /* truncated sequence */
+    {"\xc0\xaf", "UTF-8"},         /* overlong '/' */
+    {"\xe0\x80\xaf", "UTF-8"},     /* overlong '/' */
+    {"\xed\xa0\x80", "UTF-8"},     /* surrogate */
+    {"\xf4\x90\x80\x80", "UTF-8"}, /* beyond U+10FFFF */
+    {"cut\xe2\x82", "UTF-8"},      /* truncated sequence */
     {".tmp-123", ".tmp-"},
     {"payloads/.tmp-1-2-3", ".tmp-"},
     {long_key, "more than 1024"},
@@ -235,8 +245,9 @@ static const struct { const char *key; const char *why; } invalid_keys[] = {
 };
 
 static const char *const valid_keys[] = {
-    "single", "a/b/c.json", "..a", "a..", ".hidden", "x/.tmp", "x/tmp-1", "x/.tmpx-1", "가격/값",
-    "sp ace/+%=&~!$'()*,;@", "\xf0\x9f\x98\x80", "\xef\xbf\xbf", max_key, max_segment,
+    "single",           "a/b/c.json",   "..a",       "a..",       ".hidden",
+    "x/.tmp",           "x/tmp-1",      "x/.tmpx-1", "가격/값",   "sp ace/+%=&~!$'()*,;@",
+    "\xf0\x9f\x98\x80", "\xef\xbf\xbf", max_key,     max_segment,
 };
 
 static void test_key_rules(void **state) {
@@ -251,7 +262,8 @@ static void test_key_rules(void **state) {
     assert_int_equal(store_key_valid(NULL, NULL), 0);
     for (size_t i = 0; i < sizeof valid_keys / sizeof *valid_keys; i++) {
         dstr why = {0};
-        if (!store_key_valid(valid_keys[i], &why)) fail_msg("valid key #%zu refused: %s", i, why.ptr);
+        if (!store_key_valid(valid_keys[i], &why))
+            fail_msg("valid key #%zu refused: %s", i, why.ptr);
         dstr_free(&why);
     }
     assert_int_equal(strlen(max_key), STORE_KEY_MAX);
@@ -273,17 +285,24 @@ static void test_invalid_keys_touch_nothing(void **state) {
     assert_int_equal(count_entries(f->base), 1); /* only root/ */
     assert_int_equal(count_entries(f->root), 0);
     /* and the valid ones all work, including the longest */
-    for (size_t i = 0; i < sizeof valid_keys / sizeof *valid_keys; i++) put_ok(f->s, valid_keys[i], valid_keys[i]);
-    for (size_t i = 0; i < sizeof valid_keys / sizeof *valid_keys; i++) expect_content(f->s, valid_keys[i], valid_keys[i]);
+    for (size_t i = 0; i < sizeof valid_keys / sizeof *valid_keys; i++)
+        put_ok(f->s, valid_keys[i], valid_keys[i]);
+    for (size_t i = 0; i < sizeof valid_keys / sizeof *valid_keys; i++)
+        expect_content(f->s, valid_keys[i], valid_keys[i]);
     assert_int_equal(count_entries(f->base), 1);
 }
 
 static void test_odd_characters(void **state) {
     fixture *f = *state;
     static const char *const keys[] = {
-        "payloads/20261121/가격 +1%=x.json", "payloads/20261121/a b.json", "payloads/20261121/p+q.json",
-        "payloads/20261121/100%.json", "payloads/20261121/k=v&w.json", "payloads/20261121/\xc3\xbc.json",
-        "payloads/20261121/\xf0\x9f\x98\x80.json", "payloads/20261121/%2F.json",
+        "payloads/20261121/가격 +1%=x.json",
+        "payloads/20261121/a b.json",
+        "payloads/20261121/p+q.json",
+        "payloads/20261121/100%.json",
+        "payloads/20261121/k=v&w.json",
+        "payloads/20261121/\xc3\xbc.json",
+        "payloads/20261121/\xf0\x9f\x98\x80.json",
+        "payloads/20261121/%2F.json",
     };
     enum { N = sizeof keys / sizeof *keys };
     const char *sorted[N];
@@ -307,32 +326,51 @@ static void test_odd_characters(void **state) {
 /* ---- listing ----------------------------------------------------------------------- */
 
 static const char *const listing_keys[] = {
-    "payloads/20261120/a.json", "payloads/20261121/a.json", "payloads/20261121/b.json",
-    "payloads/20261122/a.json", "payloads/2026112.json", "payloads-x/y", "payloads0",
-    "trades/2026/x.csv", "o/a-c", "o/a/b", "o/a0", "o/a.x", "o/a/b0", "top",
+    "payloads/20261120/a.json",
+    "payloads/20261121/a.json",
+    "payloads/20261121/b.json",
+    "payloads/20261122/a.json",
+    "payloads/2026112.json",
+    "payloads-x/y",
+    "payloads0",
+    "trades/2026/x.csv",
+    "o/a-c",
+    "o/a/b",
+    "o/a0",
+    "o/a.x",
+    "o/a/b0",
+    "top",
 };
 
 static void put_listing_keys(store *s) {
-    for (size_t i = 0; i < sizeof listing_keys / sizeof *listing_keys; i++) put_ok(s, listing_keys[i], "v");
+    for (size_t i = 0; i < sizeof listing_keys / sizeof *listing_keys; i++)
+        put_ok(s, listing_keys[i], "v");
 }
 
 /* '/' (0x2f) sorts after '-' and '.' and before '0': o/a-c < o/a.x < o/a/... < o/a0 */
-static const struct { const char *prefix; const char *want; } prefix_cases[] = {
-    {"", "o/a-c\no/a.x\no/a/b\no/a/b0\no/a0\npayloads-x/y\npayloads/2026112.json\npayloads/20261120/a.json\n"
-         "payloads/20261121/a.json\npayloads/20261121/b.json\npayloads/20261122/a.json\npayloads0\ntop\ntrades/2026/x.csv"},
-    {"payloads/2026112", "payloads/2026112.json\npayloads/20261120/a.json\npayloads/20261121/a.json\n"
-                         "payloads/20261121/b.json\npayloads/20261122/a.json"},
+static const struct {
+    const char *prefix;
+    const char *want;
+} prefix_cases[] = {
+    {"", "o/a-c\no/a.x\no/a/b\no/a/b0\no/a0\npayloads-x/y\npayloads/2026112.json\npayloads/"
+         "20261120/a.json\n"
+         "payloads/20261121/a.json\npayloads/20261121/b.json\npayloads/20261122/"
+         "a.json\npayloads0\ntop\ntrades/2026/x.csv"},
+    {"payloads/2026112",
+     "payloads/2026112.json\npayloads/20261120/a.json\npayloads/20261121/a.json\n"
+     "payloads/20261121/b.json\npayloads/20261122/a.json"},
     {"payloads/20261121/", "payloads/20261121/a.json\npayloads/20261121/b.json"},
     {"payloads/20261121", "payloads/20261121/a.json\npayloads/20261121/b.json"},
     {"payloads/20261121/a", "payloads/20261121/a.json"},
     {"payloads/20261121/a.json", "payloads/20261121/a.json"},
-    {"payloads", "payloads-x/y\npayloads/2026112.json\npayloads/20261120/a.json\npayloads/20261121/a.json\n"
-                 "payloads/20261121/b.json\npayloads/20261122/a.json\npayloads0"},
+    {"payloads",
+     "payloads-x/y\npayloads/2026112.json\npayloads/20261120/a.json\npayloads/20261121/a.json\n"
+     "payloads/20261121/b.json\npayloads/20261122/a.json\npayloads0"},
     {"o/a", "o/a-c\no/a.x\no/a/b\no/a/b0\no/a0"},
     {"o/a/", "o/a/b\no/a/b0"},
     {"t", "top\ntrades/2026/x.csv"},
     {"top", "top"},
-    {"top/", ""},               /* an object is in the way: no keys below it */
+    {"top/", ""}, /* an object is in the way: no keys below it */
     {"nothing", ""},
     {"payloads/2099/", ""},
     {"payloads/20261121/a.json/", ""},
@@ -351,7 +389,8 @@ static void test_list_prefixes(void **state) {
         int truncated = -1;
         list_once(f->s, prefix_cases[i].prefix, NULL, 1000, &got, &truncated);
         if (strcmp(dstr_cstr(&got), prefix_cases[i].want) != 0)
-            fail_msg("prefix '%s': got\n%s\nwant\n%s", prefix_cases[i].prefix, dstr_cstr(&got), prefix_cases[i].want);
+            fail_msg("prefix '%s': got\n%s\nwant\n%s", prefix_cases[i].prefix, dstr_cstr(&got),
+                     prefix_cases[i].want);
         assert_false(truncated);
     }
     list_once(f->s, NULL, NULL, 1000, &got, &(int){0});
@@ -372,19 +411,21 @@ static const struct {
     {"o/", "o/a/a", 1, "o/a/b", 1},
     {"o/", "o/a", 2, "o/a-c\no/a.x", 1},
     {"o/", "o/a0", 10, "", 0},
-    {"o/", "", 5, "o/a-c\no/a.x\no/a/b\no/a/b0\no/a0", 0},   /* exactly max: not truncated */
+    {"o/", "", 5, "o/a-c\no/a.x\no/a/b\no/a/b0\no/a0", 0}, /* exactly max: not truncated */
     {"o/", "", 4, "o/a-c\no/a.x\no/a/b\no/a/b0", 1},
     {"", "payloads0", 10, "top\ntrades/2026/x.csv", 0},
     {"", "payloads/20261121/a.json", 2, "payloads/20261121/b.json\npayloads/20261122/a.json", 1},
-    {"", "payloads/20261121/a.jsoo", 1, "payloads/20261121/b.json", 1},     /* not itself a key */
+    {"", "payloads/20261121/a.jsoo", 1, "payloads/20261121/b.json", 1}, /* not itself a key */
     {"", "payloads/20261121/zzz/deep", 1, "payloads/20261122/a.json", 1},
     {"", "a", 1, "o/a-c", 1},
     {"", "zzz", 10, "", 0},
     {"payloads/2026112", "payloads/2026112.json", 10,
-     "payloads/20261120/a.json\npayloads/20261121/a.json\npayloads/20261121/b.json\npayloads/20261122/a.json", 0},
+     "payloads/20261120/a.json\npayloads/20261121/a.json\npayloads/20261121/b.json\npayloads/"
+     "20261122/a.json",
+     0},
     {"payloads/2026112", "payloads/20261122/a.json", 10, "", 0},
-    {"trades/", "a", 10, "trades/2026/x.csv", 0},  /* start_after before the prefix */
-    {"o/", "p", 10, "", 0},                        /* start_after past the prefix */
+    {"trades/", "a", 10, "trades/2026/x.csv", 0}, /* start_after before the prefix */
+    {"o/", "p", 10, "", 0},                       /* start_after past the prefix */
 };
 
 static void test_list_start_after(void **state) {
@@ -393,11 +434,14 @@ static void test_list_start_after(void **state) {
     dstr got = {0};
     for (size_t i = 0; i < sizeof after_cases / sizeof *after_cases; i++) {
         int truncated = -1;
-        list_once(f->s, after_cases[i].prefix, after_cases[i].after, after_cases[i].max, &got, &truncated);
-        if (strcmp(dstr_cstr(&got), after_cases[i].want) != 0 || truncated != after_cases[i].truncated)
-            fail_msg("case %zu (prefix '%s', after '%s'): got\n%s\n(truncated %d) want\n%s\n(truncated %d)", i,
-                     after_cases[i].prefix, after_cases[i].after, dstr_cstr(&got), truncated, after_cases[i].want,
-                     after_cases[i].truncated);
+        list_once(f->s, after_cases[i].prefix, after_cases[i].after, after_cases[i].max, &got,
+                  &truncated);
+        if (strcmp(dstr_cstr(&got), after_cases[i].want) != 0 ||
+            truncated != after_cases[i].truncated)
+            fail_msg("case %zu (prefix '%s', after '%s'): got\n%s\n(truncated %d) "
+                     "want\n%s\n(truncated %d)",
+                     i, after_cases[i].prefix, after_cases[i].after, dstr_cstr(&got), truncated,
+                     after_cases[i].want, after_cases[i].truncated);
     }
     dstr_free(&got);
 }
@@ -447,7 +491,8 @@ static void test_list_paging(void **state) {
         size_t max = page_sizes[ps], seen = 0, calls = 0;
         store_page page = {0};
         do {
-            const char *after = page.n ? page.keys[page.n - 1] : NULL; /* points into the page being replaced */
+            const char *after =
+                page.n ? page.keys[page.n - 1] : NULL; /* points into the page being replaced */
             assert_int_equal(store_list(f->s, "pg/", after, max, &page), STORE_OK);
             calls++;
             assert_true(page.n <= max);
@@ -470,7 +515,8 @@ static void test_foreign_entries_hidden(void **state) {
     fixture *f = *state;
     put_ok(f->s, "h/ok.json", "ok");
     char path[PATH_MAX + 64];
-    static const char *const strays[] = {"h/.tmp-99-1-deadbeef", "h/.tmp-crashed", "h/bad\x01name", "h/back\\slash"};
+    static const char *const strays[] = {"h/.tmp-99-1-deadbeef", "h/.tmp-crashed", "h/bad\x01name",
+                                         "h/back\\slash"};
     for (size_t i = 0; i < sizeof strays / sizeof *strays; i++) {
         snprintf(path, sizeof path, "%s/%s", f->root, strays[i]);
         int fd = open(path, O_WRONLY | O_CREAT, 0644);
@@ -544,7 +590,8 @@ static void test_object_directory_conflicts(void **state) {
     put_ok(f->s, "d/e", "below");
     assert_int_equal(store_put(f->s, "d", "x", 1), STORE_IO);
     assert_non_null(strstr(store_last_error(f->s), "keys below 'd/'"));
-    assert_int_equal(store_put_new(f->s, "d", "x", 1), STORE_IO); /* not EXISTS: no object is there */
+    assert_int_equal(store_put_new(f->s, "d", "x", 1),
+                     STORE_IO); /* not EXISTS: no object is there */
     dstr got = {0};
     assert_int_equal(store_get(f->s, "d", &got), STORE_NOT_FOUND);
     dstr_free(&got);
@@ -554,8 +601,13 @@ static void test_object_directory_conflicts(void **state) {
 
 static void test_permissions_follow_umask(void **state) {
     fixture *f = *state;
-    static const struct { mode_t umask; mode_t file, dir; } cases[] = {
-        {022, 0644, 0755}, {077, 0600, 0700}, {002, 0644, 0755},
+    static const struct {
+        mode_t umask;
+        mode_t file, dir;
+    } cases[] = {
+        {022, 0644, 0755},
+        {077, 0600, 0700},
+        {002, 0644, 0755},
     };
     mode_t old = umask(0);
     umask(old);
@@ -578,7 +630,8 @@ static void test_permissions_follow_umask(void **state) {
 /* ---- concurrency --------------------------------------------------------------------- */
 
 enum { WRITERS = 20, RECORDS = 50 };
-_Static_assert(WRITERS <= sizeof ((fixture *)0)->children / sizeof(pid_t), "fixture holds every writer");
+_Static_assert(WRITERS <= sizeof((fixture *)0)->children / sizeof(pid_t),
+               "fixture holds every writer");
 
 static uint32_t fnv1a(const char *p, size_t n) {
     uint32_t h = 2166136261u;
@@ -634,7 +687,8 @@ static void writer_process(const char *root, int w) {
             st = store_put_new(s, key, rec.ptr, rec.len);
         }
         if (st != STORE_OK) {
-            fprintf(stderr, "writer %d record %d: %s %s\n", w, r, store_status_name(st), store_last_error(s));
+            fprintf(stderr, "writer %d record %d: %s %s\n", w, r, store_status_name(st),
+                    store_last_error(s));
             rc = 3;
         }
     }
@@ -656,9 +710,11 @@ static size_t verify_all(store *s, unsigned char seen[WRITERS * RECORDS], int re
         for (size_t i = 0; i < page.n; i++, n++) {
             assert_null(strstr(page.keys[i], ".tmp-"));
             store_status st = store_get(s, page.keys[i], &rec);
-            if (st != STORE_OK) fail_msg("listed %s but get: %s", page.keys[i], store_last_error(s));
+            if (st != STORE_OK)
+                fail_msg("listed %s but get: %s", page.keys[i], store_last_error(s));
             int id = check_record(&rec);
-            if (id < 0) fail_msg("%s: partial or corrupt record (%zu bytes)", page.keys[i], rec.len);
+            if (id < 0)
+                fail_msg("%s: partial or corrupt record (%zu bytes)", page.keys[i], rec.len);
             if (require_unique && seen[id]) fail_msg("record %d stored twice", id);
             seen[id] = 1;
         }
@@ -764,7 +820,10 @@ static void test_replace_is_atomic_for_readers(void **state) {
 
 /* ---- opening and URLs ------------------------------------------------------------------ */
 
-static const struct { const char *url; const char *error; } open_errors[] = {
+static const struct {
+    const char *url;
+    const char *error;
+} open_errors[] = {
     {"ftp://host/x", "unsupported store URL 'ftp://host/x'; expected file://<path>"},
     {"", "expected file://<path>"},
     {"/var/journal", "s3://<bucket>[/<prefix>]"},
@@ -772,7 +831,8 @@ static const struct { const char *url; const char *error; } open_errors[] = {
     {"file://", "has no path"},
     {"s3://Bad_Bucket/x", "bucket must be 3-63 characters"},
     {"s3://my-journal/../x", "prefix is not usable"},
-    {"file:///proc/trader-store/x", "cannot create store root '/proc/trader-store/x': mkdir '/proc/trader-store'"},
+    {"file:///proc/trader-store/x",
+     "cannot create store root '/proc/trader-store/x': mkdir '/proc/trader-store'"},
     {"file:///proc", "store root '/proc' is not writable"},
     {"file:///dev/null/x", "mkdir '/dev/null/x': Not a directory"},
 };
@@ -784,7 +844,8 @@ static void test_open_errors(void **state) {
         store *s = store_open(open_errors[i].url, &err);
         assert_null(s);
         if (!err.ptr || !strstr(err.ptr, open_errors[i].error))
-            fail_msg("%s: error '%s' lacks '%s'", open_errors[i].url, dstr_cstr(&err), open_errors[i].error);
+            fail_msg("%s: error '%s' lacks '%s'", open_errors[i].url, dstr_cstr(&err),
+                     open_errors[i].error);
         dstr_free(&err);
     }
     dstr err = {0};
@@ -798,8 +859,12 @@ static void test_open_relative_and_nested(void **state) {
     char cwd[PATH_MAX];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(f->base), 0);
-    static const struct { const char *url, *dir; } cases[] = {
-        {"file://./logs", "logs"}, {"file://rel", "rel"}, {"file://deep/er/root/", "deep/er/root"},
+    static const struct {
+        const char *url, *dir;
+    } cases[] = {
+        {"file://./logs", "logs"},
+        {"file://rel", "rel"},
+        {"file://deep/er/root/", "deep/er/root"},
         {"FILE://upper", "upper"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -830,7 +895,9 @@ static void test_open_relative_and_nested(void **state) {
 
 static void test_url_from_env(void **state) {
     (void)state;
-    static const struct { const char *journal_url, *log_dir, *want; } cases[] = {
+    static const struct {
+        const char *journal_url, *log_dir, *want;
+    } cases[] = {
         {"s3://bucket/journal", "/tmp/x", "s3://bucket/journal"},
         {"file:///var/j", NULL, "file:///var/j"},
         {NULL, "/tmp/trading_bot", "file:///tmp/trading_bot"},
@@ -862,9 +929,16 @@ static void test_url_from_env(void **state) {
 
 static void test_status_names_and_errors(void **state) {
     fixture *f = *state;
-    static const struct { store_status st; const char *name; } names[] = {
-        {STORE_OK, "ok"}, {STORE_NOT_FOUND, "not_found"}, {STORE_EXISTS, "exists"},
-        {STORE_INVALID_KEY, "invalid_key"}, {STORE_INVALID_ARG, "invalid_arg"}, {STORE_IO, "io"},
+    static const struct {
+        store_status st;
+        const char *name;
+    } names[] = {
+        {STORE_OK, "ok"},
+        {STORE_NOT_FOUND, "not_found"},
+        {STORE_EXISTS, "exists"},
+        {STORE_INVALID_KEY, "invalid_key"},
+        {STORE_INVALID_ARG, "invalid_arg"},
+        {STORE_IO, "io"},
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         assert_string_equal(store_status_name(names[i].st), names[i].name);

@@ -16,11 +16,10 @@ static const struct {
     const char *name;
     int64_t ms;
 } intervals[BNR_N_INTERVALS] = {
-    {"1m", 60000LL},         {"3m", 180000LL},        {"5m", FIVE_MIN_MS},
-    {"15m", 900000LL},       {"30m", 1800000LL},      {"1h", 3600000LL},
-    {"2h", 7200000LL},       {"4h", 14400000LL},      {"6h", 21600000LL},
-    {"8h", 28800000LL},      {"12h", 43200000LL},     {"1d", BNR_DAY_MS},
-    {"3d", 3 * BNR_DAY_MS},  {"1w", 7 * BNR_DAY_MS},  {"1M", 0},
+    {"1m", 60000LL},        {"3m", 180000LL},       {"5m", FIVE_MIN_MS}, {"15m", 900000LL},
+    {"30m", 1800000LL},     {"1h", 3600000LL},      {"2h", 7200000LL},   {"4h", 14400000LL},
+    {"6h", 21600000LL},     {"8h", 28800000LL},     {"12h", 43200000LL}, {"1d", BNR_DAY_MS},
+    {"3d", 3 * BNR_DAY_MS}, {"1w", 7 * BNR_DAY_MS}, {"1M", 0},
 };
 #define IDX_5M 2
 
@@ -156,8 +155,10 @@ static int load_klines(bnr_series *s, const char *path, int64_t iv_ms, dstr *err
             fdec_parse(f[5].p, f[5].n, &c.volume) || parse_i64(&f[6], &close_time) ||
             close_time != c.open_time + iv_ms - 1 ||
             (s->n && c.open_time <= s->rows[s->n - 1].open_time)) {
-            dstr_printf(err, "%s:%zu: bad kline row (12 fields, increasing open_time, "
-                        "close_time = open_time + interval - 1)", path, line_no);
+            dstr_printf(err,
+                        "%s:%zu: bad kline row (12 fields, increasing open_time, "
+                        "close_time = open_time + interval - 1)",
+                        path, line_no);
             rc = -1;
             break;
         }
@@ -214,8 +215,9 @@ static int load_depth(bnr_data *d, const char *path, dstr *err) {
     size_t len;
     char *text;
     if (read_file(path, 0, &text, &len, err)) return -1;
-    const char *cur = skip_header(text, len, "symbol,timestamp,first_update_id,last_update_id,"
-                                             "side,update_type,price,qty");
+    const char *cur = skip_header(text, len,
+                                  "symbol,timestamp,first_update_id,last_update_id,"
+                                  "side,update_type,price,qty");
     int rc = cur ? 0 : -1;
     if (!cur) dstr_printf(err, "%s: not a depth snapshot CSV (header)", path);
     size_t cap = 0, line_no = 1;
@@ -227,7 +229,8 @@ static int load_depth(bnr_data *d, const char *path, dstr *err) {
         if (split_csv(p, e, f, 9) < 8 || parse_i64(&f[1], &d->depth_time) ||
             parse_i64(&f[3], &d->depth_last_update_id) || f[4].n != 1 || f[4].p[0] != 'b' ||
             fdec_parse(f[6].p, f[6].n, &l.price) || fdec_parse(f[7].p, f[7].n, &l.qty) ||
-            l.price.m <= 0 || (d->n_depth && fdec_cmp(l.price, d->depth[d->n_depth - 1].price) >= 0)) {
+            l.price.m <= 0 ||
+            (d->n_depth && fdec_cmp(l.price, d->depth[d->n_depth - 1].price) >= 0)) {
             dstr_printf(err, "%s:%zu: bad depth row (bids, best first)", path, line_no);
             rc = -1;
             break;
@@ -256,7 +259,8 @@ static int tick_size_of(const cJSON *sym, fdec *tick) {
         const cJSON *ts = cJSON_GetObjectItemCaseSensitive(f, "tickSize");
         if (cJSON_IsString(type) && strcmp(type->valuestring, "PRICE_FILTER") == 0 &&
             cJSON_IsString(ts))
-            return fdec_parse(ts->valuestring, strlen(ts->valuestring), tick) || tick->m <= 0 ? -1 : 0;
+            return fdec_parse(ts->valuestring, strlen(ts->valuestring), tick) || tick->m <= 0 ? -1
+                                                                                              : 0;
     }
     return -1;
 }
@@ -313,8 +317,10 @@ static int check_coverage(const bnr_data *d, dstr *err) {
             if (se->rows[se->n - 1].open_time + iv < newest_bucket ||
                 se->rows[0].open_time > oldest_bucket - iv ||
                 s->series[IDX_5M].rows[0].open_time > oldest_bucket) {
-                dstr_printf(err, "%s %s: the data does not cover the replay window "
-                            "(last 24 h of the 5m data)", s->name, intervals[i].name);
+                dstr_printf(err,
+                            "%s %s: the data does not cover the replay window "
+                            "(last 24 h of the 5m data)",
+                            s->name, intervals[i].name);
                 return -1;
             }
         }
@@ -390,8 +396,12 @@ static size_t lower_bound(const bnr_candle *rows, size_t n, int64_t t) {
     return lo;
 }
 
-static void take_max(fdec *acc, fdec v) { if (fdec_cmp(v, *acc) > 0) *acc = v; }
-static void take_min(fdec *acc, fdec v) { if (fdec_cmp(v, *acc) < 0) *acc = v; }
+static void take_max(fdec *acc, fdec v) {
+    if (fdec_cmp(v, *acc) > 0) *acc = v;
+}
+static void take_min(fdec *acc, fdec v) {
+    if (fdec_cmp(v, *acc) < 0) *acc = v;
+}
 
 /* The candle of the bucket holding t_d, built from its 5m candles up to t_d
  * the way the bundled 1h/4h/1d files were built. Returns 0, -1 if none. */

@@ -68,7 +68,7 @@ typedef struct bnr_data {
 } bnr_data;
 
 typedef struct bnr_kline_query {
-    int interval;      /* bnr_interval_index() */
+    int interval; /* bnr_interval_index() */
     int has_start, has_end;
     int64_t start_ms, end_ms; /* real (shifted) time */
     int limit;

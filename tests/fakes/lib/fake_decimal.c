@@ -5,11 +5,9 @@
 #include <stdio.h>
 
 static const int64_t pow10_table[FDEC_MAX_SCALE * 2 + 1] = {
-    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
-    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL,
-    1000000000000LL, 10000000000000LL, 100000000000000LL,
-    1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
-    1000000000000000000LL,
+    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL, 100000000LL, 1000000000LL,
+    10000000000LL, 100000000000LL, 1000000000000LL, 10000000000000LL, 100000000000000LL,
+    1000000000000000LL, 10000000000000000LL, 100000000000000000LL, 1000000000000000000LL,
     /* beyond int64: never used as a multiplier (checked by callers) */
     0, 0, 0, 0, 0, 0};
 
@@ -31,8 +29,7 @@ int fdec_parse(const char *text, size_t n, fdec *out) {
             continue;
         }
         if (c < '0' || c > '9') return -1;
-        if (__builtin_mul_overflow(m, 10, &m) || __builtin_add_overflow(m, c - '0', &m))
-            return -1;
+        if (__builtin_mul_overflow(m, 10, &m) || __builtin_add_overflow(m, c - '0', &m)) return -1;
         digits++;
         if (scale >= 0 && ++scale > FDEC_MAX_SCALE) return -1;
     }

@@ -21,19 +21,19 @@ typedef enum answer_kind { ANSWER_FIXED, ANSWER_REPLAY, ANSWER_CLOSE } answer_ki
 
 typedef struct answer {
     answer_kind kind;
-    int status;        /* ANSWER_FIXED */
-    char *body;        /* ANSWER_FIXED; NUL-terminated, may be "" */
+    int status; /* ANSWER_FIXED */
+    char *body; /* ANSWER_FIXED; NUL-terminated, may be "" */
     size_t body_len;
-    fake_kv *headers;  /* set on the answer, replacing the replay's own */
+    fake_kv *headers; /* set on the answer, replacing the replay's own */
     size_t n_headers;
     long delay_ms;
-    int truncate;      /* declare the full Content-Length, send half, close */
+    int truncate; /* declare the full Content-Length, send half, close */
 } answer;
 
 typedef struct step {
-    char *method;      /* NULL: any */
+    char *method; /* NULL: any */
     char *path;
-    fake_kv *params;   /* each must be present with this exact value */
+    fake_kv *params; /* each must be present with this exact value */
     size_t n_params;
     answer ans;
     int used;
@@ -45,7 +45,7 @@ typedef struct record {
     fake_kv *params, *headers;
     size_t n_params, n_headers;
     int64_t arrival_ms; /* monotonic */
-    long step; /* index of the script step that answered, -1 for replay */
+    long step;          /* index of the script step that answered, -1 for replay */
 } record;
 
 struct fake_http {
@@ -312,7 +312,7 @@ static int flag(const cJSON *a, const char *name, int *out, dstr *err) {
 }
 
 static int parse_answer(const cJSON *a, answer *ans, dstr *err) {
-    static const char *const keys[] = {"status", "headers", "body", "json", "replay",
+    static const char *const keys[] = {"status",   "headers",  "body",  "json", "replay",
                                        "delay_ms", "truncate", "close", NULL};
     if (!cJSON_IsObject(a)) {
         dstr_puts(err, "answer must be an object");
@@ -331,7 +331,8 @@ static int parse_answer(const cJSON *a, answer *ans, dstr *err) {
         if (!cJSON_IsNumber(delay) || delay->valuedouble < 0 ||
             delay->valuedouble > (double)FAKE_HTTP_MAX_DELAY_MS ||
             delay->valuedouble != (double)(long)delay->valuedouble) {
-            dstr_printf(err, "answer.delay_ms must be an integer in 0..%ld", FAKE_HTTP_MAX_DELAY_MS);
+            dstr_printf(err, "answer.delay_ms must be an integer in 0..%ld",
+                        FAKE_HTTP_MAX_DELAY_MS);
             return -1;
         }
         ans->delay_ms = (long)delay->valuedouble;
@@ -548,8 +549,8 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, fake_reply *rep,
         h->data = xmemdup(rep->body.ptr ? rep->body.ptr : "", rep->body.len);
         resp = MHD_create_response_from_callback(h->len, 4096, half_reader, h, half_free);
     } else {
-        resp = MHD_create_response_from_buffer(rep->body.len, rep->body.ptr ? rep->body.ptr : (void *)"",
-                                               MHD_RESPMEM_MUST_COPY);
+        resp = MHD_create_response_from_buffer(
+            rep->body.len, rep->body.ptr ? rep->body.ptr : (void *)"", MHD_RESPMEM_MUST_COPY);
     }
     if (!resp) return MHD_NO;
     if (!fake_reply_has_header(rep, "Content-Type"))
@@ -692,16 +693,21 @@ static enum MHD_Result dispatch(fake_http *f, struct MHD_Connection *conn, const
     parse_query(query, &params, &n_params);
     dstr_append(&cr->body, "", 0); /* allocates and NUL-terminates */
     fake_request req = {
-        .method = method, .path = path, .query = query, .params = params, .n_params = n_params,
-        .headers = hdr.list, .n_headers = hdr.n, .body = cr->body.ptr, .body_len = cr->body.len,
+        .method = method,
+        .path = path,
+        .query = query,
+        .params = params,
+        .n_params = n_params,
+        .headers = hdr.list,
+        .n_headers = hdr.n,
+        .body = cr->body.ptr,
+        .body_len = cr->body.len,
     };
     enum MHD_Result rc;
-    if (cr->too_large)
-        rc = reply_error(conn, 413, "request body too large");
+    if (cr->too_large) rc = reply_error(conn, 413, "request body too large");
     else if (strncmp(path, CONTROL_PREFIX, strlen(CONTROL_PREFIX)) == 0)
         rc = control(f, conn, &req);
-    else
-        rc = upstream(f, conn, &req, cr->arrival_ms);
+    else rc = upstream(f, conn, &req, cr->arrival_ms);
     kv_free(params, n_params);
     kv_free(hdr.list, hdr.n);
     free(path);
@@ -766,13 +772,10 @@ fake_http *fake_http_start(uint16_t port, const fake_http_hooks *hooks, dstr *er
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     f->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, port,
-        NULL, NULL, on_request, f,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, port, NULL,
+        NULL, on_request, f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, f, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
         MHD_OPTION_END);
     if (!f->daemon) {
         dstr_printf(err, "cannot listen on 127.0.0.1:%u (port in use?)", (unsigned)port);

@@ -38,7 +38,7 @@ typedef struct fake_request {
     size_t n_params;
     const fake_kv *headers; /* names lowercased, duplicates joined by ", " */
     size_t n_headers;
-    const char *body;       /* NUL-terminated */
+    const char *body; /* NUL-terminated */
     size_t body_len;
 } fake_request;
 

@@ -9,7 +9,8 @@
 
 #include "platform/dstr.h"
 
-void drv_check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void drv_check(int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int drv_failures(void);
 /* Prints "<suite>: N passed, N failed"; returns the process exit status. */
 int drv_summary(const char *suite);

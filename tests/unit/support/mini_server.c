@@ -43,7 +43,7 @@ struct mini_server {
 typedef struct pending {
     char *uri; /* raw, with the query */
     int64_t arrival_ms;
-    int seen;  /* the header-only first call of the access handler is past */
+    int seen; /* the header-only first call of the access handler is past */
     dstr body;
 } pending;
 
@@ -160,8 +160,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-static void record(mini_server *s, struct MHD_Connection *conn, const char *method,
-                   pending *p) {
+static void record(mini_server *s, struct MHD_Connection *conn, const char *method, pending *p) {
     ms_request *r = xmalloc(sizeof *r);
     r->method = xstrdup(method);
     const char *q = strchr(p->uri, '?');
@@ -265,7 +264,8 @@ static struct MHD_Response *response_build(const ms_step *st) {
     b->len = st->body_len;
     b->truncate = st->truncate;
     uint64_t size = st->truncate ? st->body_len + TRUNCATE_EXTRA : MHD_SIZE_UNKNOWN;
-    struct MHD_Response *resp = MHD_create_response_from_callback(size, 4096, body_read, b, body_free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(size, 4096, body_read, b, body_free);
     if (!resp) body_free(b);
     return resp;
 }
@@ -310,8 +310,8 @@ static enum MHD_Result answer(mini_server *s, struct MHD_Connection *conn, const
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **req_cls) {
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **req_cls) {
     (void)url;
     (void)version;
     mini_server *s = cls;
@@ -390,13 +390,16 @@ static int make_cert(char **cert_pem, char **key_pem) {
     X509_gmtime_adj(X509_getm_notAfter(x), 86400);
     X509_set_pubkey(x, key);
     X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1, -1,
+                               0);
     X509_set_issuer_name(x, name);
     X509V3_CTX v3;
     X509V3_set_ctx_nodb(&v3);
     X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-    static const struct { int nid; const char *value; } exts[] = {
+    static const struct {
+        int nid;
+        const char *value;
+    } exts[] = {
         {NID_subject_alt_name, "IP:127.0.0.1"},
         {NID_basic_constraints, "critical,CA:TRUE"},
         {NID_key_usage, "critical,digitalSignature,keyCertSign"},
@@ -450,13 +453,11 @@ static mini_server *start(int tls) {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem},
         {MHD_OPTION_END, 0, NULL},
     };
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                                 MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
-                                 MHD_OPTION_END);
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_ARRAY,
+                                 tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!s->daemon) {
         fprintf(stderr, "mini_server: MHD_start_daemon failed\n");
         ms_stop(s);

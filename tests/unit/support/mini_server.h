@@ -20,16 +20,16 @@
 #include <stdint.h>
 
 typedef struct ms_step {
-    int status;                /* 0 means 200 */
-    const char *headers;       /* "Name: value" lines separated by '\n', or NULL */
-    const char *body;          /* NULL means empty */
-    size_t body_len;           /* 0 means strlen(body) */
-    int delay_ms;              /* wait before answering */
-    int truncate;              /* declare a longer Content-Length, send the body, close */
-    int chunked;               /* no Content-Length: chunked transfer encoding */
-    int close_without_answer;  /* close the connection instead of answering */
-    const char *path;          /* only requests to this path use the step; NULL: any */
-    int repeat;                /* never consumed */
+    int status;               /* 0 means 200 */
+    const char *headers;      /* "Name: value" lines separated by '\n', or NULL */
+    const char *body;         /* NULL means empty */
+    size_t body_len;          /* 0 means strlen(body) */
+    int delay_ms;             /* wait before answering */
+    int truncate;             /* declare a longer Content-Length, send the body, close */
+    int chunked;              /* no Content-Length: chunked transfer encoding */
+    int close_without_answer; /* close the connection instead of answering */
+    const char *path;         /* only requests to this path use the step; NULL: any */
+    int repeat;               /* never consumed */
 } ms_step;
 
 typedef struct ms_header {
@@ -39,14 +39,14 @@ typedef struct ms_header {
 
 typedef struct ms_request {
     char *method;
-    char *path;                /* without the query */
-    char *query;               /* raw, as sent (not decoded), "" if none */
+    char *path;  /* without the query */
+    char *query; /* raw, as sent (not decoded), "" if none */
     ms_header *headers;
     size_t n_headers;
-    char *body;                /* NUL-terminated */
+    char *body; /* NUL-terminated */
     size_t body_len;
-    int64_t arrival_ms;        /* CLOCK_MONOTONIC milliseconds */
-    unsigned conn_id;          /* 1, 2, ...: one per TCP connection */
+    int64_t arrival_ms; /* CLOCK_MONOTONIC milliseconds */
+    unsigned conn_id;   /* 1, 2, ...: one per TCP connection */
 } ms_request;
 
 typedef struct mini_server mini_server;
