@@ -2,6 +2,7 @@
  * Top-N bids and asks with mid price and spread in basis points. */
 #include "frame/api.h"
 #include "pipelines/market.h"
+#include "platform/clock.h"
 
 #include <math.h>
 
@@ -33,7 +34,7 @@ static void render(apigw_response *res, const char *symbol, const order_book *d)
     dstr_json_num(b, mid);
     dstr_puts(b, ",\"spread_bps\":");
     dstr_json_num(b, spread_bps);
-    dstr_printf(b, ",\"time\":%lld}", (long long)(d->time_ms ? d->time_ms : rt_now_ms()));
+    dstr_printf(b, ",\"time\":%lld}", (long long)(d->time_ms ? d->time_ms : clock_wall_ms()));
 }
 
 static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {

@@ -47,8 +47,9 @@ static void latest_signal(api_ctx *ctx, const apigw_event *ev, apigw_response *r
                   "the decision was made but %d journal record(s) could not be written "
                   "(logged as journal.unwritten)",
                   r.unwritten);
-        res->body.len--; /* add the decision to the error object */
-        dstr_puts(&res->body, ",\"decision\":");
+        const char *sep = dstr_json_reopen(&res->body); /* api_error made an object */
+        dstr_puts(&res->body, sep ? sep : "");
+        dstr_puts(&res->body, "\"decision\":");
         dstr_append(&res->body, r.record.ptr, r.record.len);
         dstr_putc(&res->body, '}');
     } else {

@@ -20,6 +20,7 @@
 #include "services/journal.h"
 #include "platform/log.h"
 #include "pipelines/signal.h"
+#include "platform/clock.h"
 
 typedef struct run_spec {
     const char *symbols[CFG_MAX_SYMBOLS]; /* cfg's own strings */
@@ -76,7 +77,7 @@ static void json_str_array(dstr *out, const char *const *v, size_t n) {
 /* Runs the pipeline and renders the answer into out; returns the number of
  * journal records that could not be written. */
 static size_t trader_run(api_ctx *ctx, const run_spec *rs, dstr *out) {
-    int64_t run_at = rt_now_ms();
+    int64_t run_at = clock_wall_ms();
     signal_result *res = calloc(rs->n + 1, sizeof *res);
     if (!res) abort();
     size_t unwritten = signal_run(ctx, rs->symbols, rs->n, res);
@@ -112,7 +113,7 @@ static size_t trader_run(api_ctx *ctx, const run_spec *rs, dstr *out) {
     log_int(r, "symbols", (long long)rs->n);
     log_int(r, "risk_ok", (long long)risk_ok);
     log_int(r, "journal_unwritten", (long long)unwritten);
-    log_int(r, "duration_ms", rt_now_ms() - run_at);
+    log_int(r, "duration_ms", clock_wall_ms() - run_at);
     log_end(r);
     signal_results_free(res, rs->n);
     free(res);

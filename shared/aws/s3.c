@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "platform/log.h"
+#include "platform/clock.h"
 
 #define XML_DEPTH_MAX 16
 #define XML_NAME_MAX 128
@@ -394,12 +395,6 @@ struct s3_client {
     int64_t clock_offset_s;
 };
 
-static char *xstrdup(const char *s) {
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
-
 static void free_secret(char *s) {
     if (!s) return;
     OPENSSL_cleanse(s, strlen(s));
@@ -556,12 +551,6 @@ typedef struct call {
     size_t body_len;
 } call;
 
-static int64_t epoch_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Room for every attempt and every backoff the policy allows. */
 static int64_t call_budget_ms(const http_policy *p) {
     int retries = p->retries < 0 ? 0 : p->retries > 10 ? 10 : p->retries;
@@ -637,7 +626,7 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
     sigv4_credentials cred = {c->access_key, c->secret, c->token};
     memset(r, 0, sizeof *r);
     if (sigv4_sha256_hex(k->body, k->body_len, hash) != 0 ||
-        sigv4_sign(&sreq, &cred, (int64_t)time(NULL) + c->clock_offset_s, &sig, &err) != 0) {
+        sigv4_sign(&sreq, &cred, clock_wall_ms() / 1000 + c->clock_offset_s, &sig, &err) != 0) {
         res->status = S3_FAILED;
         dstr_printf(&res->message, "cannot sign the request: %s",
                     err.len ? err.ptr : "SHA-256 failed");
@@ -656,7 +645,7 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
     if (k->body_len) dstr_append(&r->body, k->body, k->body_len);
     r->idempotent = 1; /* GET by nature; PUT because it sends the same bytes again */
     http_request *batch[] = {r};
-    http_run(c->http, batch, 1, epoch_ms() + call_budget_ms(&c->policy));
+    http_run(c->http, batch, 1, clock_wall_ms() + call_budget_ms(&c->policy));
     res->attempts = r->attempts;
     res->http_status = r->err == HTTP_OK ? r->status : 0;
     if (r->err != HTTP_OK) {

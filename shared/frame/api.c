@@ -10,6 +10,7 @@
 #include "services/invlog.h"
 #include "platform/log.h"
 #include "store/store.h"
+#include "platform/clock.h"
 
 struct api_state {
     const api_function *fn;
@@ -113,7 +114,7 @@ static void health(const api_function *fn, api_ctx *ctx, apigw_response *res) {
     dstr_puts(&res->body, "{\"status\":\"ok\",\"service\":");
     dstr_json_str(&res->body, fn->name);
     dstr_printf(&res->body, ",\"time\":%lld,\"execute_trades\":%s,\"testnet\":%s}",
-                (long long)rt_now_ms(), ctx->cfg->execute_trades ? "true" : "false",
+                (long long)clock_wall_ms(), ctx->cfg->execute_trades ? "true" : "false",
                 ctx->cfg->use_testnet ? "true" : "false");
 }
 
@@ -168,14 +169,14 @@ void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, siz
         log_msg(LOG_WARN, "api.bad_event", "%s", err.ptr);
         finish(ctx);
     } else if (ev.kind == APIGW_HTTP) {
-        int64_t t0 = rt_now_ms();
+        int64_t t0 = clock_wall_ms();
         apigw_response res = {.status = 500};
         route_http(fn, ctx, &ev, &res);
         log_rec *r = log_begin(res.status >= 500 ? LOG_ERROR : LOG_INFO, "http.request");
         log_str(r, "method", ev.method);
         log_str(r, "path", ev.path);
         log_int(r, "status", res.status);
-        log_int(r, "duration_ms", rt_now_ms() - t0);
+        log_int(r, "duration_ms", clock_wall_ms() - t0);
         log_end(r);
         /* A health probe (load balancers, monitors: every few seconds) is not
          * worth an object in the journal; its lines still go to stdout. */
@@ -246,7 +247,7 @@ static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
     api_ctx ctx = {
         .cfg = &st->cfg, .inv = inv, .state = st, .deadline_ms = inv->deadline_ms - API_RESERVE_MS};
     if (!st->fn->no_invocation_log) {
-        invlog_begin(&st->log, st->fn->name, inv->request_id, rt_now_ms(), 0);
+        invlog_begin(&st->log, st->fn->name, inv->request_id, clock_wall_ms(), 0);
         ctx.finish = write_invocation_log;
         ctx.discard = discard_invocation_log;
     }

@@ -1,5 +1,6 @@
 /* market: candles and order book pipelines (see market.h). */
 #include "pipelines/market.h"
+#include "platform/clock.h"
 
 #include <stdio.h>
 
@@ -20,7 +21,7 @@ int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit, 
                    bn_error *err) {
     bn_client bn;
     if (client(ctx, &bn, err)) return -1;
-    return bn_closed_klines(&bn, symbol, tf, limit, rt_now_ms(), ctx->deadline_ms, out, err);
+    return bn_closed_klines(&bn, symbol, tf, limit, clock_wall_ms(), ctx->deadline_ms, out, err);
 }
 
 int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, bn_error *err) {
@@ -57,10 +58,7 @@ void market_upstream_error(apigw_response *res, const bn_error *err) {
     default: api_error(res, 502, "upstream_bad_response", "%s", err->msg); break;
     }
     if (err->code) { /* keep Binance's own code next to ours */
-        dstr *b = &res->body;
-        if (b->len && b->ptr[b->len - 1] == '}') {
-            b->len--;
-            dstr_printf(b, ",\"binance_code\":%ld}", err->code);
-        }
+        const char *sep = dstr_json_reopen(&res->body);
+        if (sep) dstr_printf(&res->body, "%s\"binance_code\":%ld}", sep, err->code);
     }
 }

@@ -12,6 +12,7 @@
 #include "domain/market_features.h"
 #include "domain/model.h"
 #include "platform/runtime.h"
+#include "platform/clock.h"
 
 /* Per-symbol working state between the stages. */
 typedef struct stage {
@@ -111,7 +112,7 @@ static void fetch_all(const signal_env *env, const char *const *symbols, size_t 
             for (int k = 0; k < SIGNAL_REQS; k++) batch[nb++] = &st[i].reqs[k];
         }
     }
-    int64_t now = rt_now_ms(); /* candles closing after this are still forming */
+    int64_t now = clock_wall_ms(); /* candles closing after this are still forming */
     if (nb) http_run(env->http, batch, nb, env->deadline_ms);
     for (size_t i = 0; i < n; i++) {
         stage *s = &st[i];
@@ -233,8 +234,9 @@ static int64_t candle_time(const stage *s) {
 
 static void build_record(signal_result *r) {
     decision_to_json(&r->d, &r->record);
-    r->record.len--; /* reopen the object for the audit fields */
-    dstr_puts(&r->record, ",\"rationale\":");
+    const char *sep = dstr_json_reopen(&r->record); /* the audit fields */
+    dstr_puts(&r->record, sep ? sep : "");
+    dstr_puts(&r->record, "\"rationale\":");
     dstr_json_str(&r->record, r->pred.rationale);
     if (r->fallback[0]) {
         dstr_puts(&r->record, ",\"fallback\":");
@@ -279,7 +281,7 @@ static void decide_staged(const signal_env *env, stage *st, size_t n, signal_res
     }
     predict_all(env, st, out, n);
     decision_params params = params_from(env->cfg);
-    int64_t decided_at = rt_now_ms();
+    int64_t decided_at = clock_wall_ms();
     for (size_t i = 0; i < n; i++) {
         signal_result *r = &out[i];
         decision_input in = {.symbol = r->symbol,

@@ -61,16 +61,10 @@ static void bad(loader *L, const char *name, const char *given, const char *allo
                 allowed);
 }
 
-static char *dup_or_die(const char *s) {
-    char *p = strdup(s);
-    if (!p) abort();
-    return p;
-}
-
 static char *env_str(const char *name, const char *def) {
     const char *v = getenv(name);
     if (!v || !*v) v = def;
-    return v ? dup_or_die(v) : NULL;
+    return v ? xstrdup(v) : NULL;
 }
 
 static void env_bool(loader *L, const char *name, int def, int *out) {
@@ -114,7 +108,7 @@ static void env_enum(loader *L, const char *name, const char *def, const char *c
     if (!v || !*v) v = def;
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(v, allowed[i]) == 0) {
-            *out = dup_or_die(allowed[i]);
+            *out = xstrdup(allowed[i]);
             return;
         }
     }
@@ -123,7 +117,7 @@ static void env_enum(loader *L, const char *name, const char *def, const char *c
     for (size_t i = 0; i < n; i++) dstr_printf(&list, " %s", allowed[i]);
     bad(L, name, v, list.ptr);
     dstr_free(&list);
-    *out = dup_or_die(def);
+    *out = xstrdup(def);
 }
 
 static void env_base_url(loader *L, const char *name, const char *def, char **out) {
@@ -137,7 +131,7 @@ static void env_base_url(loader *L, const char *name, const char *def, char **ou
 static void env_symbols(loader *L, cfg *c) {
     const char *v = getenv("SYMBOLS");
     if (!v || !*v) v = "BTCUSDT,ETHUSDT";
-    char *copy = dup_or_die(v), *save = NULL;
+    char *copy = xstrdup(v), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ') tok++;
         char *end = tok + strlen(tok);
@@ -154,7 +148,7 @@ static void env_symbols(loader *L, cfg *c) {
             bad(L, "SYMBOLS", v, "at most 32 symbols");
             break;
         }
-        c->symbols[c->n_symbols++] = dup_or_die(tok);
+        c->symbols[c->n_symbols++] = xstrdup(tok);
     }
     free(copy);
     if (!c->n_symbols && !L->failed) bad(L, "SYMBOLS", v, "at least one symbol");

@@ -127,3 +127,21 @@ char *dstr_take(dstr *s) {
 }
 
 const char *dstr_cstr(const dstr *s) { return s->ptr ? s->ptr : ""; }
+
+const char *dstr_json_reopen(dstr *s) {
+    size_t n = s->len;
+    while (n && (s->ptr[n - 1] == ' ' || s->ptr[n - 1] == '\n')) n--;
+    if (!n || s->ptr[n - 1] != '}') return NULL;
+    size_t k = n - 1;
+    while (k && (s->ptr[k - 1] == ' ' || s->ptr[k - 1] == '\n')) k--;
+    int empty = k && s->ptr[k - 1] == '{';
+    s->len = n - 1;
+    s->ptr[s->len] = '\0';
+    return empty ? "" : ",";
+}
+
+char *xstrdup(const char *cstr) {
+    char *d = strdup(cstr ? cstr : "");
+    if (!d) abort();
+    return d;
+}

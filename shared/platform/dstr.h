@@ -36,4 +36,14 @@ void dstr_free(dstr *s);
 char *dstr_take(dstr *s);
 const char *dstr_cstr(const dstr *s);
 
+/* Reopens a rendered JSON object so fields can be appended: drops its closing
+ * '}' and returns the separator the next field needs ("," or "" for "{}"),
+ * or NULL (s unchanged) when s does not end with an object. Close it again
+ * with dstr_putc(s, '}'). */
+const char *dstr_json_reopen(dstr *s);
+
+/* A copy of cstr (NULL copies as ""); aborts when memory runs out, like
+ * every append here. */
+char *xstrdup(const char *cstr);
+
 #endif

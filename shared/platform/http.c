@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "platform/log.h"
+#include "platform/clock.h"
 
 #define POOL_MAX 16          /* idle easy handles kept for reuse */
 #define MAX_CONNECTS 32      /* idle connections the multi keeps alive */
@@ -69,21 +70,6 @@ static void *xrealloc(void *p, size_t n) {
     if (!q) abort(); /* same policy as dstr: a half-built request is worse */
     return q;
 }
-
-static char *xstrdup(const char *s) {
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
-
-static int64_t clock_ms(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
-static int64_t epoch_ms(void) { return clock_ms(CLOCK_REALTIME); }
 
 static void lowercase(char *s) {
     for (; *s; s++)
@@ -168,7 +154,7 @@ http_client *http_client_new(const http_tls *tls) {
     if (tls && tls->ca_file) c->ca_file = xstrdup(tls->ca_file);
     c->max_body = HTTP_MAX_BODY;
     if (getrandom(&c->rng, sizeof c->rng, GRND_NONBLOCK) != (ssize_t)sizeof c->rng)
-        c->rng = (uint64_t)epoch_ms() ^ ((uint64_t)getpid() << 32);
+        c->rng = (uint64_t)clock_wall_ms() ^ ((uint64_t)getpid() << 32);
     if (!c->rng) c->rng = 0x9E3779B97F4A7C15ULL;
     return c;
 }
@@ -470,7 +456,7 @@ static int64_t retry_after_ms(const http_request *r) {
     }
     time_t t = curl_getdate(v, NULL);
     if (t < 0) return -1;
-    int64_t ms = (int64_t)t * 1000 - epoch_ms();
+    int64_t ms = (int64_t)t * 1000 - clock_wall_ms();
     if (ms < 0) return 0;
     if (ms > (int64_t)MAX_RETRY_AFTER_S * 1000) return (int64_t)MAX_RETRY_AFTER_S * 1000;
     return ms;
@@ -566,7 +552,7 @@ static void outcome_reset(http_request *r) {
 
 static void attempt_start(run_ctx *x, http_request *r, int64_t now) {
     struct http_req_priv *p = r->priv;
-    int64_t wall = epoch_ms();
+    int64_t wall = clock_wall_ms();
     int64_t banned = ban_until(x->c, p->ban_key, wall);
     if (banned) {
         outcome_reset(r);
@@ -660,7 +646,7 @@ static void attempt_done(run_ctx *x, http_request *r, CURLcode rc) {
     curl_multi_remove_handle(x->c->multi, p->easy);
     easy_release(x->c, p->easy);
     p->easy = NULL;
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
 
     r->status = status;
     outcome o = classify(r, rc);
@@ -674,7 +660,7 @@ static void attempt_done(run_ctx *x, http_request *r, CURLcode rc) {
     }
     int64_t after = o.err == HTTP_OK ? retry_after_ms(r) : -1;
     if (o.err == HTTP_OK && status == 418)
-        ban_set(x->c, p->ban_key, epoch_ms() + (after >= 0 ? after : HTTP_DEFAULT_BAN_MS));
+        ban_set(x->c, p->ban_key, clock_wall_ms() + (after >= 0 ? after : HTTP_DEFAULT_BAN_MS));
 
     const http_policy *pol = policy_of(r);
     stop_reason stop = STOP_NONE;
@@ -740,9 +726,9 @@ static void request_prepare(run_ctx *x, http_request *r, int64_t now) {
 
 size_t http_run(http_client *c, http_request **reqs, size_t n, int64_t deadline_ms) {
     if (!c || !reqs) return 0;
-    int64_t start = mono_ms();
+    int64_t start = clock_mono_ms();
     /* on the monotonic clock from here: a wall-clock step cannot stretch it */
-    int64_t budget = deadline_ms - epoch_ms();
+    int64_t budget = deadline_ms - clock_wall_ms();
     if (budget > MAX_BUDGET_MS) budget = MAX_BUDGET_MS;
     if (budget < -1) budget = -1;
     run_ctx x = {.c = c, .deadline = start + budget, .active = 0};
@@ -750,7 +736,7 @@ size_t http_run(http_client *c, http_request **reqs, size_t n, int64_t deadline_
         if (reqs[i]) request_prepare(&x, reqs[i], start);
 
     while (x.active) {
-        int64_t now = mono_ms();
+        int64_t now = clock_mono_ms();
         for (size_t i = 0; i < n; i++) {
             http_request *r = reqs[i];
             if (r && r->priv && r->priv->state == REQ_WAITING && r->priv->next_at <= now)
@@ -768,7 +754,7 @@ size_t http_run(http_client *c, http_request **reqs, size_t n, int64_t deadline_
         }
         if (!x.active) break;
 
-        now = mono_ms();
+        now = clock_mono_ms();
         int64_t wait = MAX_POLL_MS;
         for (size_t i = 0; i < n; i++) {
             http_request *r = reqs[i];

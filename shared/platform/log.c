@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "platform/dstr.h"
+#include "platform/clock.h"
 
 #define LOG_MAX_SECRETS 16
 
@@ -83,8 +84,7 @@ void log_set_sink(log_sink_fn fn, void *ctx) {
 
 /* RFC 3339 local time with milliseconds and the numeric offset of TZ. */
 static void put_timestamp(dstr *s) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    struct timespec ts = clock_wall_ts();
     struct tm tm;
     localtime_r(&ts.tv_sec, &tm);
     char buf[64];

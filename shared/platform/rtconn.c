@@ -21,15 +21,10 @@
 #include <unistd.h>
 
 #include "platform/log.h"
+#include "platform/clock.h"
 
 #define NO_DEADLINE (-1)
 #define MAX_HEAD_BYTES (64u * 1024u)
-
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------ the socket */
 
@@ -55,7 +50,7 @@ static int wait_fd(int fd, short events, int64_t deadline) {
     for (;;) {
         int timeout = -1;
         if (deadline != NO_DEADLINE) {
-            int64_t left = deadline - mono_ms();
+            int64_t left = deadline - clock_mono_ms();
             if (left <= 0) return -1;
             timeout = left > INT_MAX ? INT_MAX : (int)left;
         }
@@ -79,7 +74,7 @@ static int connect_one(const struct addrinfo *ai) {
         int err = 0;
         socklen_t len = sizeof err;
         if (errno != EINPROGRESS ||
-            wait_fd(fd, POLLOUT, mono_ms() + RTCONN_CONNECT_TIMEOUT_MS) != 0 ||
+            wait_fd(fd, POLLOUT, clock_mono_ms() + RTCONN_CONNECT_TIMEOUT_MS) != 0 ||
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
             close(fd);
             return -1;
@@ -318,7 +313,7 @@ static int read_body(rtconn *c, rtconn_resp *r, int64_t deadline) {
 
 static int exchange(rtconn *c, const rtconn_req *q, rtconn_resp *r) {
     int has_body = strcmp(q->method, "GET") != 0;
-    int64_t deadline = has_body ? mono_ms() + RTCONN_POST_TIMEOUT_MS : NO_DEADLINE;
+    int64_t deadline = has_body ? clock_mono_ms() + RTCONN_POST_TIMEOUT_MS : NO_DEADLINE;
     dstr head = {0};
     dstr_printf(&head, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: trader-runtime/1\r\n", q->method,
                 q->path, c->authority);

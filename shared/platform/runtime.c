@@ -12,18 +12,13 @@
 
 #include "platform/log.h"
 #include "platform/rtconn.h"
+#include "platform/clock.h"
 
 #define API_BASE "/2018-06-01/runtime"
 #define MAX_REQUEST_ID 128
 #define BACKOFF_FIRST_MS 10
 #define BACKOFF_MAX_MS 1000
 #define EXIT_FATAL 1
-
-int64_t rt_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms) {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
@@ -168,7 +163,7 @@ static int serve(rtconn *c, const rt_handler *h, const rtconn_resp *next) {
     const char *deadline_hdr = rtconn_header(next, "lambda-runtime-deadline-ms");
     int64_t deadline = parse_deadline(deadline_hdr);
     if (deadline < 0) {
-        deadline = rt_now_ms() + RT_DEFAULT_TIMEOUT_MS;
+        deadline = clock_wall_ms() + RT_DEFAULT_TIMEOUT_MS;
         log_rec *l = log_begin(LOG_WARN, "runtime.deadline_missing");
         if (deadline_hdr) log_strn(l, "value", deadline_hdr, strnlen(deadline_hdr, 32));
         log_int(l, "assumed_timeout_ms", RT_DEFAULT_TIMEOUT_MS);

@@ -86,7 +86,4 @@ typedef struct rt_handler {
  * (it only returns on a fatal condition, so always non-zero). */
 int rt_run(const rt_handler *handler);
 
-/* Wall clock in unix epoch milliseconds. */
-int64_t rt_now_ms(void);
-
 #endif

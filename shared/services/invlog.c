@@ -8,14 +8,9 @@
 
 #include "platform/log.h"
 #include "services/recordkey.h"
+#include "platform/clock.h"
 
 #define NOTE_RESERVE 1024 /* bytes kept back for the truncation note */
-
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t reserve_of(const invlog *l) {
     return l->cap / 2 < NOTE_RESERVE ? l->cap / 2 : NOTE_RESERVE;
@@ -172,7 +167,7 @@ int invlog_end(invlog *l, store *s, int64_t deadline_ms, dstr *key_out) {
     char stem[INVLOG_KEY_MAX];
     dstr why = {0}, key = {0};
     int rc = -1;
-    int64_t left = deadline_ms - now_ms();
+    int64_t left = deadline_ms - clock_wall_ms();
     if (stem_of(l->function, l->request_id, l->started_ms, stem, sizeof stem)) {
         dstr_puts(&why, "no key: function or request id unusable in a key, or time out of range");
     } else if (left < INVLOG_MIN_WRITE_MS) {

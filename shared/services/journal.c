@@ -11,6 +11,7 @@
 
 #include "platform/config.h"
 #include "platform/log.h"
+#include "platform/clock.h"
 
 static const char *const kind_names[] = {"request", "decision"};
 
@@ -38,7 +39,7 @@ store *journal_open(const char *url) {
     dstr err = {0};
     J.s = store_open(url, &err);
     if (J.s) {
-        if (!(J.url = strdup(url))) abort();
+        J.url = xstrdup(url);
     } else {
         log_rec *r = log_begin(LOG_ERROR, "journal.open_failed");
         log_str(r, "url", url);
@@ -202,9 +203,7 @@ int journal_walk_newest(store *s, const journal_walk *w) {
     int64_t oldest = -1;
     int rc = oldest_day(s, w->root, &oldest);
     if (rc) return rc < 0 ? -1 : 0;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t day = (int64_t)now.tv_sec / 86400 + 1;
+    int64_t day = clock_wall_ms() / 86400000 + 1;
     entries es = {0};
     int empty = 0, done = 0;
     char prefix[STORE_KEY_MAX + 32]; /* too long for the store: its listing fails, not here */

@@ -541,7 +541,7 @@ int store_file_open(store *s, const store_url *url, dstr *err) {
         return -1;
     }
     fs->root = realpath(path, NULL);
-    if (!fs->root && !(fs->root = strdup(path))) abort();
+    if (!fs->root) fs->root = xstrdup(path);
     /* fail at start-up, not at the first write, when the root is read-only */
     char tmp[TMP_NAME_MAX];
     int probe = open_temp(fs->root_fd, tmp);

@@ -17,6 +17,7 @@
 #include "platform/dstr.h"
 #include "platform/log.h"
 #include "platform/runtime.h"
+#include "platform/clock.h"
 
 #define ECHO_MAX_BIG (64u * 1024u * 1024u)
 
@@ -48,7 +49,7 @@ static void answer_env(const rt_invocation *inv, rt_response *res) {
     put_field(out, "content_type", inv->content_type);
     put_field(out, "tenant_id", inv->tenant_id);
     dstr_printf(out, ",\"deadline_ms\":%lld,\"remaining_ms\":%lld}", (long long)inv->deadline_ms,
-                (long long)(inv->deadline_ms - rt_now_ms()));
+                (long long)(inv->deadline_ms - clock_wall_ms()));
 }
 
 static void echo(const rt_invocation *inv, rt_response *res) {

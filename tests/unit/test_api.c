@@ -13,6 +13,7 @@
 
 #include "frame/api.h"
 #include "frame/apigw.h"
+#include "platform/clock.h"
 
 static int handler_calls;
 
@@ -57,7 +58,7 @@ static cJSON *dispatch(const char *payload, rt_response *res) {
     cfg c;
     memset(&c, 0, sizeof c);
     rt_invocation inv = {.request_id = "r",
-                         .deadline_ms = rt_now_ms() + 3000,
+                         .deadline_ms = clock_wall_ms() + 3000,
                          .payload = payload,
                          .payload_len = strlen(payload)};
     api_ctx ctx = {.cfg = &c, .inv = &inv, .deadline_ms = inv.deadline_ms - API_RESERVE_MS};

@@ -105,6 +105,49 @@ static void test_take(void **state) {
     free(p);
 }
 
+static void test_json_reopen(void **state) {
+    (void)state;
+    /* clang-format off */
+    static const struct { const char *in, *sep, *after; } cases[] = {
+        {"{\"a\":1}", ",", "{\"a\":1"},
+        {"{}", "", "{"},
+        {"{ }\n", "", "{ "},
+        {"[1]", NULL, "[1]"},
+        {"", NULL, ""},
+        {"\"}\"x", NULL, "\"}\"x"},
+    };
+    /* clang-format on */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dstr s = {0};
+        dstr_puts(&s, cases[i].in);
+        const char *sep = dstr_json_reopen(&s);
+        if (cases[i].sep) {
+            assert_non_null(sep);
+            assert_string_equal(sep, cases[i].sep);
+        } else {
+            assert_null(sep);
+        }
+        assert_string_equal(dstr_cstr(&s), cases[i].after);
+        assert_int_equal(strlen(dstr_cstr(&s)), s.len);
+        dstr_free(&s);
+    }
+    dstr s = {0};
+    dstr_puts(&s, "{\"a\":1}");
+    dstr_puts(&s, dstr_json_reopen(&s));
+    dstr_puts(&s, "\"b\":2}");
+    assert_string_equal(s.ptr, "{\"a\":1,\"b\":2}");
+    dstr_free(&s);
+}
+
+static void test_xstrdup(void **state) {
+    (void)state;
+    char *a = xstrdup("abc"), *b = xstrdup(NULL);
+    assert_string_equal(a, "abc");
+    assert_string_equal(b, "");
+    free(a);
+    free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_and_grow),
@@ -112,6 +155,8 @@ int main(void) {
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_json_num),
         cmocka_unit_test(test_take),
+        cmocka_unit_test(test_json_reopen),
+        cmocka_unit_test(test_xstrdup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

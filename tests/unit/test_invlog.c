@@ -22,8 +22,9 @@
 #include "platform/log.h"
 #include "platform/runtime.h"
 #include "tmpstore.h"
+#include "platform/clock.h"
 
-#define FAR_DEADLINE (rt_now_ms() + 60000)
+#define FAR_DEADLINE (clock_wall_ms() + 60000)
 #define T0 1767180907042LL /* 2025-12-31T11:35:07.042Z */
 
 typedef struct fixture {
@@ -341,7 +342,7 @@ static void test_unwritten_failures(void **state) {
         stdout_to_file(f);
         invlog_begin(&f->l, "testfn", "req-1", T0, 0);
         log_msg(LOG_INFO, "t", "kept anyway");
-        int rc = invlog_end(&f->l, f->t.s, rt_now_ms() + c->left_ms, NULL);
+        int rc = invlog_end(&f->l, f->t.s, clock_wall_ms() + c->left_ms, NULL);
         stdout_back(f);
         if (rc != -1) fail_msg("%s: written", c->name);
         int parts;
@@ -476,7 +477,7 @@ static void run(fixture *f, const char *payload, rt_response *res) {
                    .discard = discard_log};
     memset(res, 0, sizeof *res);
     stdout_to_file(f);
-    invlog_begin(&f->l, "testfn", "req-1", rt_now_ms(), 0);
+    invlog_begin(&f->l, "testfn", "req-1", clock_wall_ms(), 0);
     api_dispatch(&fn, &ctx, payload, strlen(payload), res);
     stdout_back(f);
 }

@@ -77,12 +77,6 @@ static int64_t mono_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *xstrdup(const char *s) {
-    char *p = strdup(s ? s : "");
-    if (!p) abort();
-    return p;
-}
-
 static char *xmemdup(const char *s, size_t n) {
     char *p = malloc(n + 1);
     if (!p) abort();

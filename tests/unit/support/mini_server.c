@@ -60,12 +60,6 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-static char *xstrdup(const char *s) {
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
-
 static char *xstrndup(const char *s, size_t n) {
     char *d = xmalloc(n + 1);
     memcpy(d, s, n);
