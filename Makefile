@@ -14,6 +14,7 @@
 #   tests/fakes/<prog>.c        fake upstream servers listed in FAKE_PROGS (+ tests/fakes/lib/*.c)
 #   tests/unit/test_*.c         one unit-test program each (+ tests/unit/support/*.c)
 #   tests/*/run_*.c             test drivers (+ the support files above)
+#   tests/layers/fixtures/      fake trees the include check reads; never compiled
 #   bench/bench_*.c             benchmark programs
 
 VARIANT ?= release

@@ -13,8 +13,9 @@ PACKAGES=(
   libcmocka-dev                          # unit tests
   ca-certificates tzdata curl            # TLS roots, zone data, demo requests
 )
-# the tests also run a real S3 server (Ceph RGW, one node in RAM) and the AWS CLI
-TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli)
+# the tests also run a real S3 server (Ceph RGW, one node in RAM) and the AWS CLI,
+# and check that every C file is as .clang-format lays it out (tests/format)
+TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli clang-format)
 if [ "${1:-demo}" = test ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
