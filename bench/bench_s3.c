@@ -188,8 +188,8 @@ static void bench_store(void) {
 }
 
 int main(void) {
-    setenv("LOG_LEVEL", "error", 0); /* every 412 is an http.attempt WARN line */
     log_init("bench_s3");
+    log_set_level(LOG_ERROR); /* every 412 is an http.attempt WARN line */
     bench_signer();
     bench_store();
     return 0;

@@ -213,17 +213,17 @@ static int env_long(const char *name, long def, long lo, long hi, long *out, dst
 }
 
 int store_s3_open(store *s, const store_url *url, dstr *err) {
-    s3_config cfg = {.bucket = url->bucket};
-    cfg.cred.access_key_id = env_first("AWS_ACCESS_KEY_ID", NULL);
-    cfg.cred.secret_access_key = env_first("AWS_SECRET_ACCESS_KEY", NULL);
-    cfg.cred.session_token = env_first("AWS_SESSION_TOKEN", NULL);
-    cfg.region = env_first("AWS_REGION", "AWS_DEFAULT_REGION");
-    cfg.endpoint = env_first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-    cfg.tls.ca_path = env_first("HTTP_CA_PATH", "SSL_CERT_DIR");
-    cfg.tls.ca_file = env_first("HTTP_CA_FILE", "SSL_CERT_FILE");
-    const char *missing = !cfg.cred.access_key_id       ? "AWS_ACCESS_KEY_ID is not set"
-                          : !cfg.cred.secret_access_key ? "AWS_SECRET_ACCESS_KEY is not set"
-                          : !cfg.region ? "no region: set AWS_REGION (or AWS_DEFAULT_REGION)"
+    s3_config sc = {.bucket = url->bucket};
+    sc.cred.access_key_id = env_first("AWS_ACCESS_KEY_ID", NULL);
+    sc.cred.secret_access_key = env_first("AWS_SECRET_ACCESS_KEY", NULL);
+    sc.cred.session_token = env_first("AWS_SESSION_TOKEN", NULL);
+    sc.region = env_first("AWS_REGION", "AWS_DEFAULT_REGION");
+    sc.endpoint = env_first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+    sc.tls.ca_path = env_first("HTTP_CA_PATH", "SSL_CERT_DIR");
+    sc.tls.ca_file = env_first("HTTP_CA_FILE", "SSL_CERT_FILE");
+    const char *missing = !sc.cred.access_key_id       ? "AWS_ACCESS_KEY_ID is not set"
+                          : !sc.cred.secret_access_key ? "AWS_SECRET_ACCESS_KEY is not set"
+                          : !sc.region ? "no region: set AWS_REGION (or AWS_DEFAULT_REGION)"
                                         : NULL;
     if (missing) {
         dstr_printf(err, "S3 store s3://%s: %s", url->bucket, missing);
@@ -234,12 +234,12 @@ int store_s3_open(store *s, const store_url *url, dstr *err) {
         env_long("S3_HTTP_RETRIES", DEFAULT_RETRIES, 0, 10, &retries, err) != 0 ||
         env_long("S3_HTTP_BACKOFF_MS", DEFAULT_BACKOFF_MS, 0, 60000, &backoff, err) != 0)
         return -1;
-    cfg.policy = (http_policy){
+    sc.policy = (http_policy){
         .service = "s3", .timeout_ms = timeout, .retries = (int)retries, .backoff_ms = backoff};
 
     s3_store *ss = calloc(1, sizeof *ss);
     if (!ss) abort();
-    ss->client = s3_client_new(&cfg, err);
+    ss->client = s3_client_new(&sc, err);
     if (!ss->client) {
         free(ss);
         return -1;

@@ -211,6 +211,7 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
         return -1;
     }
     log_init(st->fn->name); /* again: TZ may have been set from the default */
+    log_set_level(st->cfg.log_level);
     return 0;
 }
 

@@ -67,10 +67,6 @@ typedef struct store_page {
 store *store_open(const char *url, dstr *err);
 void store_close(store *s);
 
-/* The URL the service journals to: JOURNAL_URL when set and non-empty, else
- * "file://" + LOG_DIR (default "./logs", as in config). Replaces out. */
-void store_url_from_env(dstr *out);
-
 /* Writes or replaces key atomically. data may be NULL when n is 0. */
 store_status store_put(store *s, const char *key, const void *data, size_t n);
 /* Creates key atomically, or STORE_EXISTS if it already exists. */

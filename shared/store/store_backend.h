@@ -10,15 +10,13 @@
 
 #include <stddef.h>
 
+#include "platform/config.h"
 #include "platform/dstr.h"
 #include "store/store.h"
 
-typedef struct store_url {
-    const char *scheme; /* "file" or "s3" */
-    char *path;         /* file: the root, as written in the URL */
-    char *bucket;       /* s3 */
-    char *prefix;       /* s3: key prefix inside the bucket, "" or "a/b" (no '/' at the end) */
-} store_url;
+/* The URL, taken apart by config's parser (the journal URL is validated at
+ * init by the same code); an s3 prefix also obeys the key rules. */
+typedef cfg_store_url store_url;
 
 typedef struct store_ops {
     /* create_only: fail with STORE_EXISTS rather than replace. */
