@@ -14,14 +14,15 @@
 #define URL_FORMS \
     "file://<path> (e.g. file:///var/journal, file://./logs) or s3://<bucket>[/<prefix>]"
 
-/* Backends by URL scheme; NULL: known scheme whose backend is not built in. */
-static const struct {
+#define BACKENDS_MAX 4
+
+/* Registered backends (the file backend is not among them: it is built in). */
+static struct {
     const char *scheme;
     store_open_fn open;
-} backends[] = {
-    {"file", store_file_open},
-    {"s3", store_s3_open},
-};
+    void *arg;
+} backends[BACKENDS_MAX];
+static size_t n_backends;
 
 /* ---- key rules ---------------------------------------------------------- */
 
@@ -162,23 +163,34 @@ store *store_open(const char *url, dstr *err) {
                     url);
         break;
     }
-    store_open_fn open = NULL;
-    for (size_t i = 0; rc == 0 && i < sizeof backends / sizeof *backends; i++)
-        if (strcmp(backends[i].scheme, u.scheme) == 0) open = backends[i].open;
-    if (rc == 0 && !open) {
-        dstr_printf(err, "S3 backend not available in this build");
+    size_t i = 0;
+    int builtin = rc == 0 && strcmp(u.scheme, "file") == 0;
+    while (rc == 0 && !builtin && i < n_backends && strcmp(backends[i].scheme, u.scheme) != 0) i++;
+    if (rc == 0 && !builtin && i == n_backends) {
+        dstr_printf(err, "store URL '%s': no backend for %s:// registered", url, u.scheme);
         rc = -1;
     }
     store *s = NULL;
     if (rc == 0) {
         if (!(s = calloc(1, sizeof *s))) abort();
-        if (open(s, &u, err) != 0) {
+        if ((builtin ? store_file_open(s, &u, err)
+                     : backends[i].open(backends[i].arg, s, &u, err)) != 0) {
             free(s);
             s = NULL;
         }
     }
     cfg_store_url_free(&u);
     return s;
+}
+
+void store_register(const char *scheme, store_open_fn open, void *arg) {
+    size_t i = 0;
+    while (i < n_backends && strcmp(backends[i].scheme, scheme) != 0) i++;
+    if (i == BACKENDS_MAX) abort(); /* a handful of schemes exist: a bug */
+    if (i == n_backends) n_backends++;
+    backends[i].scheme = scheme;
+    backends[i].open = open;
+    backends[i].arg = arg;
 }
 
 void store_close(store *s) {

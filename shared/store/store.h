@@ -28,8 +28,10 @@
  *                  links. A key cannot be an object and a "directory" of keys
  *                  at once ("a" and "a/b"): the second write gets STORE_IO.
  *   s3://<bucket>[/<prefix>]  S3 backend: key k is the object "<prefix>/k";
- *                  credentials, region and endpoint come from the AWS_*
- *                  environment (see store_s3.c). */
+ *                  opens only once the S3 backend is registered
+ *                  (aws/store_s3.h: store_s3_register() with region,
+ *                  endpoint and credentials); else store_open() fails with
+ *                  "no backend for s3:// registered". */
 #ifndef STORE_H
 #define STORE_H
 

@@ -831,6 +831,8 @@ static const struct {
     {"file://", "has no path"},
     {"s3://Bad_Bucket/x", "bucket must be 3-63 characters"},
     {"s3://my-journal/../x", "prefix is not usable"},
+    /* this program registers no S3 backend */
+    {"s3://my-journal/x", "store URL 's3://my-journal/x': no backend for s3:// registered"},
     {"file:///proc/trader-store/x",
      "cannot create store root '/proc/trader-store/x': mkdir '/proc/trader-store'"},
     {"file:///proc", "store root '/proc' is not writable"},
