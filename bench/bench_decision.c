@@ -286,10 +286,10 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int main(int argc, char **argv) {
     (void)argc;
     setenv("TZ", "UTC", 1);
-    setenv("LOG_LEVEL", "warn", 1);
     setenv("PREDICTOR", "builtin", 1);
     setenv("SYMBOLS", "BTCUSDT,ETHUSDT", 1);
     log_init("bench");
+    log_set_level(LOG_WARN);
     const char *tmp = getenv("TMPDIR");
     snprintf(tmp_dir, sizeof tmp_dir, "%s/bench_decision.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(tmp_dir)) {

@@ -16,6 +16,7 @@
 
 #include "platform/log.h"
 #include "aws/sigv4.h"
+#include "aws/store_s3.h"
 #include "store/store.h"
 
 enum { SIGNS = 20000, RECORDS = 300, LIST_KEYS = 100, LIST_ROUNDS = 50, RECORD_BYTES = 200 };
@@ -118,11 +119,11 @@ static void bench_store(void) {
                "tests/s3/rgw_down.sh /tmp/rgw\n");
         return;
     }
-    setenv("AWS_ACCESS_KEY_ID", getenv("S3_TEST_ACCESS_KEY"), 1);
-    setenv("AWS_SECRET_ACCESS_KEY", getenv("S3_TEST_SECRET_KEY"), 1);
-    setenv("AWS_REGION", env_or("S3_TEST_REGION", "us-east-1"), 1);
-    setenv("AWS_ENDPOINT_URL_S3", endpoint, 1);
-    unsetenv("AWS_SESSION_TOKEN");
+    store_s3_register(&(store_s3_settings){
+        .region = env_or("S3_TEST_REGION", "us-east-1"),
+        .endpoint = endpoint,
+        .cred = {getenv("S3_TEST_ACCESS_KEY"), getenv("S3_TEST_SECRET_KEY"), NULL},
+        .policy = {.service = "s3", .timeout_ms = 5000, .retries = 3, .backoff_ms = 200}});
     dstr url = {0}, err = {0}, out = {0};
     dstr_printf(&url, "s3://%s/bench-%d-%lld", bucket, (int)getpid(), (long long)time(NULL));
     store *s = store_open(url.ptr, &err);
@@ -188,8 +189,8 @@ static void bench_store(void) {
 }
 
 int main(void) {
-    setenv("LOG_LEVEL", "error", 0); /* every 412 is an http.attempt WARN line */
     log_init("bench_s3");
+    log_set_level(LOG_ERROR); /* every 412 is an http.attempt WARN line */
     bench_signer();
     bench_store();
     return 0;

@@ -197,6 +197,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     log_init("gateway");
+    log_level level; /* the gateway has no cfg: its own LOG_LEVEL, as lenient as before */
+    const char *lv = getenv("LOG_LEVEL");
+    if (lv && log_level_parse(lv, &level) == 0) log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
     sigset_t stop;
     sigemptyset(&stop);

@@ -1,15 +1,9 @@
-/* store_s3: the S3 backend of store.h, on s3.h. Store key k of
- * s3://bucket/prefix is the object "prefix/k" (just "k" without a prefix).
+/* store_s3: the S3 backend of store.h, on s3.h (see store_s3.h). Store key k
+ * of s3://bucket/prefix is the object "prefix/k" (just "k" without a prefix).
  *
- * Configuration, read from the environment at store_open():
- *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   required
- *   AWS_SESSION_TOKEN                          optional (Lambda's role sets all three)
- *   AWS_REGION, else AWS_DEFAULT_REGION        required
- *   AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL optional: an S3-compatible
- *                                              server, path-style addressing
- *   S3_HTTP_TIMEOUT_MS (5000, 1..600000), S3_HTTP_RETRIES (3, 0..10),
- *   S3_HTTP_BACKOFF_MS (200, 0..60000)         per-attempt timeout and retries
- *   HTTP_CA_PATH / SSL_CERT_DIR, HTTP_CA_FILE / SSL_CERT_FILE   CA location
+ * Configuration is what store_s3_register() was given: region, credentials
+ * (Lambda's role sets a session token too), an optional S3-compatible
+ * endpoint (path-style addressing), the HTTP policy and the CA location.
  * Opening does no network I/O (a cold start pays nothing); a wrong bucket or
  * credentials show at the first call, with S3's error code and what to check.
  *
@@ -28,17 +22,14 @@
  *   not valid store keys (written by other tools, "folder" markers) are
  *   skipped; when only such objects follow a full page, truncated is 1 and
  *   the next page comes back empty. */
-#include "store/store_backend.h"
+#include "aws/store_s3.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aws/s3.h"
+#include "store/store_backend.h"
 
-#define DEFAULT_TIMEOUT_MS 5000L
-#define DEFAULT_RETRIES 3L
-#define DEFAULT_BACKOFF_MS 200L
 #define LIST_CALLS_MAX 10000 /* S3 pages one store_list may read (each makes progress) */
 
 typedef struct s3_store {
@@ -189,57 +180,29 @@ static const store_ops s3_ops = {
 
 /* ---- opening ------------------------------------------------------------------------- */
 
-static const char *env_first(const char *a, const char *b) {
-    const char *v = getenv(a);
-    if (v && *v) return v;
-    v = b ? getenv(b) : NULL;
-    return v && *v ? v : NULL;
+store_s3_settings store_s3_settings_from_cfg(const cfg *c) {
+    return (store_s3_settings){
+        .region = c->aws_region,
+        .endpoint = c->s3_endpoint,
+        .cred = {c->aws_access_key_id, c->aws_secret_access_key, c->aws_session_token},
+        .policy = {.service = "s3",
+                   .timeout_ms = c->s3_timeout_ms,
+                   .retries = c->s3_retries,
+                   .backoff_ms = c->s3_backoff_ms},
+        .tls = {.ca_path = c->ca_path, .ca_file = c->ca_file}};
 }
 
-/* An integer setting in [lo, hi], def when unset. */
-static int env_long(const char *name, long def, long lo, long hi, long *out, dstr *err) {
-    const char *v = getenv(name);
-    *out = def;
-    if (!v || !*v) return 0;
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || *end || end == v || x < lo || x > hi) {
-        dstr_printf(err, "S3 store: %s='%s' is not an integer in %ld..%ld", name, v, lo, hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
-int store_s3_open(store *s, const store_url *url, dstr *err) {
-    s3_config cfg = {.bucket = url->bucket};
-    cfg.cred.access_key_id = env_first("AWS_ACCESS_KEY_ID", NULL);
-    cfg.cred.secret_access_key = env_first("AWS_SECRET_ACCESS_KEY", NULL);
-    cfg.cred.session_token = env_first("AWS_SESSION_TOKEN", NULL);
-    cfg.region = env_first("AWS_REGION", "AWS_DEFAULT_REGION");
-    cfg.endpoint = env_first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-    cfg.tls.ca_path = env_first("HTTP_CA_PATH", "SSL_CERT_DIR");
-    cfg.tls.ca_file = env_first("HTTP_CA_FILE", "SSL_CERT_FILE");
-    const char *missing = !cfg.cred.access_key_id       ? "AWS_ACCESS_KEY_ID is not set"
-                          : !cfg.cred.secret_access_key ? "AWS_SECRET_ACCESS_KEY is not set"
-                          : !cfg.region ? "no region: set AWS_REGION (or AWS_DEFAULT_REGION)"
-                                        : NULL;
-    if (missing) {
-        dstr_printf(err, "S3 store s3://%s: %s", url->bucket, missing);
-        return -1;
-    }
-    long timeout, retries, backoff;
-    if (env_long("S3_HTTP_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, 1, 600000, &timeout, err) != 0 ||
-        env_long("S3_HTTP_RETRIES", DEFAULT_RETRIES, 0, 10, &retries, err) != 0 ||
-        env_long("S3_HTTP_BACKOFF_MS", DEFAULT_BACKOFF_MS, 0, 60000, &backoff, err) != 0)
-        return -1;
-    cfg.policy = (http_policy){
-        .service = "s3", .timeout_ms = timeout, .retries = (int)retries, .backoff_ms = backoff};
-
+static int store_s3_open(void *arg, store *s, const store_url *url, dstr *err) {
+    const store_s3_settings *set = arg;
+    s3_config sc = {.bucket = url->bucket,
+                    .region = set->region,
+                    .endpoint = set->endpoint,
+                    .cred = set->cred,
+                    .policy = set->policy,
+                    .tls = set->tls};
     s3_store *ss = calloc(1, sizeof *ss);
     if (!ss) abort();
-    ss->client = s3_client_new(&cfg, err);
+    ss->client = s3_client_new(&sc, err);
     if (!ss->client) {
         free(ss);
         return -1;
@@ -253,4 +216,10 @@ int store_s3_open(store *s, const store_url *url, dstr *err) {
     s->ops = &s3_ops;
     s->impl = ss;
     return 0;
+}
+
+void store_s3_register(const store_s3_settings *settings) {
+    static store_s3_settings registered;
+    registered = *settings;
+    store_register("s3", store_s3_open, &registered);
 }

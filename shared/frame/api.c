@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws/store_s3.h"
 #include "services/invlog.h"
 #include "platform/log.h"
 #include "store/store.h"
@@ -211,6 +212,9 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
         return -1;
     }
     log_init(st->fn->name); /* again: TZ may have been set from the default */
+    log_set_level(st->cfg.log_level);
+    store_s3_settings s3 = store_s3_settings_from_cfg(&st->cfg);
+    store_s3_register(&s3); /* s3:// journals open from here on */
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "platform/log.h"
 
@@ -120,12 +121,30 @@ static void env_enum(loader *L, const char *name, const char *def, const char *c
     *out = xstrdup(def);
 }
 
+/* http(s)://host..., without query, user part or blank; a trailing '/'
+ * only where the client drops it. */
+static int http_url_ok(const char *v, int trailing_slash_ok) {
+    int ok = (strncmp(v, "https://", 8) == 0 && v[8]) || (strncmp(v, "http://", 7) == 0 && v[7]);
+    return ok && (trailing_slash_ok || v[strlen(v) - 1] != '/') && !strchr(v, '?') &&
+           !strchr(v, ' ') && !strchr(v, '@');
+}
+
 static void env_base_url(loader *L, const char *name, const char *def, char **out) {
     *out = env_str(name, def);
-    const char *v = *out;
-    int ok = (strncmp(v, "https://", 8) == 0 && v[8]) || (strncmp(v, "http://", 7) == 0 && v[7]);
-    if (!ok || v[strlen(v) - 1] == '/' || strchr(v, '?') || strchr(v, ' '))
-        bad(L, name, v, "expected an http(s) base URL without a trailing slash or query");
+    if (!http_url_ok(*out, 0))
+        bad(L, name, *out, "expected an http(s) base URL without a trailing slash or query");
+}
+
+/* The first of two variables that is set and non-empty; *name says which
+ * (a when neither is). NULL when neither is. */
+static char *env_first(const char *a, const char *b, const char **name) {
+    const char *v = getenv(a);
+    *name = a;
+    if ((!v || !*v) && b) {
+        const char *w = getenv(b);
+        if (w && *w) v = w, *name = b;
+    }
+    return v && *v ? xstrdup(v) : NULL;
 }
 
 static void env_symbols(loader *L, cfg *c) {
@@ -198,12 +217,139 @@ static int file_journal_outside_tmp(const char *url) {
     return 0;
 }
 
+/* ---- store URLs ---------------------------------------------------------- */
+
+/* S3 bucket naming: 3-63 of [a-z0-9.-], starting and ending alphanumeric. */
+static int bucket_valid(const char *b, size_t n) {
+    if (n < 3 || n > 63) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '.' && c != '-') return 0;
+        if ((i == 0 || i == n - 1) && !alnum) return 0;
+    }
+    return 1;
+}
+
+cfg_url_status cfg_parse_store_url(const char *url, cfg_store_url *out) {
+    *out = (cfg_store_url){0};
+    const char *sep = url ? strstr(url, "://") : NULL;
+    size_t slen = sep ? (size_t)(sep - url) : 0;
+    if (sep && slen == 4 && strncasecmp(url, "file", 4) == 0) {
+        out->scheme = "file";
+        if (!sep[3]) return CFG_URL_NO_PATH;
+        out->path = xstrdup(sep + 3);
+        return CFG_URL_OK;
+    }
+    if (!sep || slen != 2 || strncasecmp(url, "s3", 2) != 0) return CFG_URL_SCHEME;
+    out->scheme = "s3";
+    const char *rest = sep + 3, *slash = strchr(rest, '/');
+    size_t blen = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (!bucket_valid(rest, blen)) return CFG_URL_BUCKET;
+    out->bucket = strndup(rest, blen);
+    const char *p = slash ? slash + 1 : "";
+    size_t plen = strlen(p);
+    if (plen > 0 && p[plen - 1] == '/') plen--;
+    out->prefix = strndup(p, plen);
+    if (!out->bucket || !out->prefix) abort();
+    return CFG_URL_OK;
+}
+
+void cfg_store_url_free(cfg_store_url *u) {
+    free(u->path);
+    free(u->bucket);
+    free(u->prefix);
+    *u = (cfg_store_url){0};
+}
+
+/* An empty, "." or ".." segment would make keys the store refuses. */
+static int prefix_usable(const char *prefix) {
+    if (!*prefix) return 1;
+    for (const char *seg = prefix;;) {
+        const char *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return 0;
+        if (!end) break;
+        seg = end + 1;
+    }
+    return 1;
+}
+
 static void check_journal_url(loader *L, const cfg *c) {
     if (!on_aws_lambda() || !file_journal_outside_tmp(c->journal_url)) return;
     const char *set = getenv("JOURNAL_URL");
     bad(L, set && *set ? "JOURNAL_URL" : "LOG_DIR", set && *set ? set : c->log_dir,
         "on AWS Lambda a file journal must be under /tmp (the task root is read-only); "
         "use JOURNAL_URL=s3://bucket/prefix");
+}
+
+static void env_journal(loader *L, cfg *c) {
+    dstr journal = {0};
+    dstr_printf(&journal, "file://%s", c->log_dir);
+    c->journal_url = env_str("JOURNAL_URL", journal.ptr);
+    dstr_free(&journal);
+    const char *set = getenv("JOURNAL_URL");
+    const char *name = set && *set ? "JOURNAL_URL" : "LOG_DIR";
+    const char *v = set && *set ? set : c->log_dir;
+    switch (cfg_parse_store_url(c->journal_url, &c->journal)) {
+    case CFG_URL_OK:
+        if (c->journal.prefix && !prefix_usable(c->journal.prefix))
+            bad(L, name, v, "the s3:// prefix must not have empty, \".\" or \"..\" segments");
+        else check_journal_url(L, c);
+        break;
+    case CFG_URL_SCHEME:
+        bad(L, name, v, "expected file://<path> or s3://<bucket>[/<prefix>]");
+        break;
+    case CFG_URL_NO_PATH: bad(L, name, v, "file:// needs a path, e.g. file:///tmp/journal"); break;
+    case CFG_URL_BUCKET:
+        bad(L, name, v,
+            "the bucket must be 3-63 characters of a-z, 0-9, '.' and '-', starting and ending "
+            "with a letter or digit");
+        break;
+    }
+}
+
+/* Region and credentials are required only by an s3:// journal: a file
+ * journal runs without AWS. */
+static void env_aws(loader *L, cfg *c) {
+    const char *name;
+    int s3 = c->journal.scheme && strcmp(c->journal.scheme, "s3") == 0;
+    c->aws_region = env_first("AWS_REGION", "AWS_DEFAULT_REGION", &name);
+    if (c->aws_region) {
+        int ok = 1;
+        for (const char *p = c->aws_region; *p; p++) ok &= isalnum((unsigned char)*p) || *p == '-';
+        if (!ok) bad(L, name, c->aws_region, "a region name such as eu-west-1");
+    } else if (s3) {
+        bad(L, "AWS_REGION", "", "an s3:// journal needs a region (or AWS_DEFAULT_REGION)");
+    }
+    c->aws_access_key_id = env_first("AWS_ACCESS_KEY_ID", NULL, &name);
+    c->aws_secret_access_key = env_first("AWS_SECRET_ACCESS_KEY", NULL, &name);
+    c->aws_session_token = env_first("AWS_SESSION_TOKEN", NULL, &name);
+    if (s3 && !c->aws_access_key_id)
+        bad(L, "AWS_ACCESS_KEY_ID", "", "an s3:// journal needs credentials");
+    if (s3 && !c->aws_secret_access_key)
+        bad(L, "AWS_SECRET_ACCESS_KEY", "", "an s3:// journal needs credentials");
+    c->s3_endpoint = env_first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", &name);
+    if (c->s3_endpoint && !http_url_ok(c->s3_endpoint, 1))
+        bad(L, name, c->s3_endpoint, "expected an http(s) URL without a query or user part");
+    env_long(L, "S3_HTTP_TIMEOUT_MS", 5000, 1, 600000, &c->s3_timeout_ms);
+    env_int(L, "S3_HTTP_RETRIES", 3, 0, 10, &c->s3_retries);
+    env_long(L, "S3_HTTP_BACKOFF_MS", 200, 0, 60000, &c->s3_backoff_ms);
+}
+
+/* A CA location that is not there would fail every TLS call later, far from
+ * its cause. */
+static void env_tls(loader *L, cfg *c) {
+    const char *name;
+    struct stat st;
+    c->ca_path = env_first("HTTP_CA_PATH", "SSL_CERT_DIR", &name);
+    if (c->ca_path && (stat(c->ca_path, &st) != 0 || !S_ISDIR(st.st_mode)))
+        bad(L, name, c->ca_path, "not an existing directory");
+    c->ca_file = env_first("HTTP_CA_FILE", "SSL_CERT_FILE", &name);
+    if (c->ca_file &&
+        (stat(c->ca_file, &st) != 0 || !S_ISREG(st.st_mode) || access(c->ca_file, R_OK) != 0))
+        bad(L, name, c->ca_file, "not an existing readable file");
 }
 
 int cfg_load(cfg *c, dstr *err) {
@@ -213,6 +359,10 @@ int cfg_load(cfg *c, dstr *err) {
     static const char *const modes[] = {"ONEWAY", "HEDGE"};
 
     env_int(&L, "PORT", 8080, 1, 65535, &c->port);
+    const char *level = getenv("LOG_LEVEL");
+    c->log_level = LOG_INFO;
+    if (level && *level && log_level_parse(level, &c->log_level))
+        bad(&L, "LOG_LEVEL", level, "one of debug info warn error");
     c->log_dir = env_str("LOG_DIR", "./logs");
     c->tz = env_str("TZ", "Asia/Seoul");
     if (!tz_loadable(c->tz))
@@ -270,18 +420,15 @@ int cfg_load(cfg *c, dstr *err) {
     env_int(&L, "ATR_PERIOD", 14, 1, 200, &c->atr_period);
     env_enum(&L, "ATR_TF", "1h", atr_tfs, 4, &c->atr_tf);
 
-    dstr journal = {0};
-    dstr_printf(&journal, "file://%s", c->log_dir);
-    c->journal_url = env_str("JOURNAL_URL", journal.ptr);
-    dstr_free(&journal);
-    check_journal_url(&L, c);
-
-    c->ca_path = env_str("HTTP_CA_PATH", getenv("SSL_CERT_DIR"));
-    c->ca_file = env_str("HTTP_CA_FILE", getenv("SSL_CERT_FILE"));
+    env_journal(&L, c);
+    env_aws(&L, c);
+    env_tls(&L, c);
 
     log_secret(c->binance_api_key);
     log_secret(c->binance_api_secret);
     log_secret(c->google_api_key);
+    log_secret(c->aws_secret_access_key);
+    log_secret(c->aws_session_token);
     return L.failed ? -1 : 0;
 }
 
@@ -306,11 +453,17 @@ void cfg_free(cfg *c) {
                      &c->predictor,
                      &c->predictor_fallback,
                      &c->atr_tf,
-                     &c->journal_url};
+                     &c->journal_url,
+                     &c->aws_region,
+                     &c->s3_endpoint,
+                     &c->aws_access_key_id,
+                     &c->aws_secret_access_key,
+                     &c->aws_session_token};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         free(*strs[i]);
         *strs[i] = NULL;
     }
     for (size_t i = 0; i < c->n_symbols; i++) free(c->symbols[i]);
     c->n_symbols = 0;
+    cfg_store_url_free(&c->journal);
 }

@@ -5,23 +5,44 @@
  * enum, or a TZ whose zone data is missing makes cfg_load() fail with a
  * message naming the variable, what was given and what is allowed. Nothing
  * falls back silently to a default. Secrets (API keys) are registered with
- * the log module so they can never be printed. EXECUTE_TRADES=true is
+ * the log module so they can never be printed. Nothing else in the library
+ * reads the environment (but the Runtime API's own variables, which the
+ * runtime loop needs before a configuration exists): clients get their
+ * settings from here. EXECUTE_TRADES=true is
  * refused while order execution does not exist: the trader never pretends
  * to trade. On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API
  * set, TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal
- * outside /tmp is refused, since the task root is read-only. */
+ * outside /tmp is refused, since the task root is read-only. An s3:// journal
+ * needs a region and credentials; a file journal needs neither. */
 #ifndef CONFIG_H
 #define CONFIG_H
 
 #include <stddef.h>
 
 #include "platform/dstr.h"
+#include "platform/log.h"
 
 #define CFG_MAX_SYMBOLS 32
+
+/* A store URL taken apart (the forms of store/store.h). */
+typedef struct cfg_store_url {
+    const char *scheme; /* "file" or "s3" (static text) */
+    char *path;         /* file: the root, as written in the URL */
+    char *bucket;       /* s3 */
+    char *prefix;       /* s3: key prefix inside the bucket, "" or "a/b" (no '/' at the end) */
+} cfg_store_url;
+
+typedef enum {
+    CFG_URL_OK = 0,
+    CFG_URL_SCHEME,  /* not file://... or s3://... */
+    CFG_URL_NO_PATH, /* "file://" alone */
+    CFG_URL_BUCKET   /* not an S3 bucket name (3-63 of a-z 0-9 . -, alphanumeric ends) */
+} cfg_url_status;
 
 typedef struct cfg {
     /* runtime / logging */
     int port;
+    log_level log_level;
     char *log_dir;
     char *tz;
 
@@ -56,6 +77,18 @@ typedef struct cfg {
     /* journal: file://<dir> (default file://$LOG_DIR) or s3://bucket/prefix;
      * on AWS Lambda a file journal must be under /tmp */
     char *journal_url;
+    cfg_store_url journal; /* journal_url taken apart */
+
+    /* AWS (the S3 journal): region and credentials are set whenever the
+     * journal is s3://, possibly also otherwise */
+    char *aws_region;            /* AWS_REGION, else AWS_DEFAULT_REGION; NULL when unset */
+    char *s3_endpoint;           /* AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL; NULL: AWS */
+    char *aws_access_key_id;     /* NULL when unset */
+    char *aws_secret_access_key; /* NULL when unset; never logged */
+    char *aws_session_token;     /* NULL when unset; never logged */
+    long s3_timeout_ms;
+    int s3_retries;
+    long s3_backoff_ms;
 
     /* Gemini */
     char *google_api_key; /* NULL when unset; never logged */
@@ -67,7 +100,8 @@ typedef struct cfg {
     int gemini_retries;
     long gemini_backoff_ms;
 
-    /* outgoing TLS: CA directory (hashed, cheap to load) or bundle file */
+    /* outgoing TLS: CA directory (hashed, cheap to load) or bundle file;
+     * NULL when unset; checked to exist */
     char *ca_path;
     char *ca_file;
 } cfg;
@@ -87,5 +121,10 @@ int cfg_parse_long(const char *text, long min, long max, long *out);
 int cfg_parse_double(const char *text, double min, double max, double *out);
 /* 2-20 uppercase ASCII letters or digits, as Binance spells symbols. */
 int cfg_valid_symbol(const char *text);
+/* Takes a store URL apart (scheme case-insensitive; one trailing '/' of an
+ * s3 prefix dropped). The prefix is not checked: its rules are the store's.
+ * out is always safe to cfg_store_url_free(). */
+cfg_url_status cfg_parse_store_url(const char *url, cfg_store_url *out);
+void cfg_store_url_free(cfg_store_url *u);
 
 #endif

@@ -42,14 +42,18 @@ static void copy_str(char *dst, size_t cap, const char *src) {
 void log_init(const char *service) {
     copy_str(L.service, sizeof L.service, service);
     tzset();
-    L.min_level = LOG_INFO;
-    const char *lv = getenv("LOG_LEVEL");
-    if (lv) {
-        for (int i = LOG_DEBUG; i <= LOG_ERROR; i++)
-            if (strcasecmp(lv, level_names[i]) == 0 ||
-                (i == LOG_WARN && strcasecmp(lv, "warning") == 0))
-                L.min_level = (log_level)i;
-    }
+}
+
+void log_set_level(log_level level) { L.min_level = level; }
+
+int log_level_parse(const char *text, log_level *out) {
+    for (int i = LOG_DEBUG; text && i <= LOG_ERROR; i++)
+        if (strcasecmp(text, level_names[i]) == 0 ||
+            (i == LOG_WARN && strcasecmp(text, "warning") == 0)) {
+            *out = (log_level)i;
+            return 0;
+        }
+    return -1;
 }
 
 void log_invocation_begin(const char *request_id, const char *trace_id) {

@@ -22,8 +22,14 @@ typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
 typedef struct log_rec log_rec;
 
-/* service: function name. Reads LOG_LEVEL (debug|info|warn|error, default info). */
+/* service: function name. Leaves the level as it is (info until set): the
+ * level comes from the configuration, which is read after the first lines. */
 void log_init(const char *service);
+/* Lines below level are dropped. */
+void log_set_level(log_level level);
+/* "debug", "info", "warn" (or "warning"), "error", any case: 0 and *out set,
+ * else -1. */
+int log_level_parse(const char *text, log_level *out);
 /* Called by the runtime at the start and end of each invocation. The first
  * invocation of a process is the cold start. trace_id may be NULL. */
 void log_invocation_begin(const char *request_id, const char *trace_id);

@@ -8,19 +8,21 @@
 #include <string.h>
 #include <strings.h>
 
+#include "platform/config.h"
 #include "store/store_backend.h"
 
 #define URL_FORMS \
     "file://<path> (e.g. file:///var/journal, file://./logs) or s3://<bucket>[/<prefix>]"
 
-/* Backends by URL scheme; NULL: known scheme whose backend is not built in. */
-static const struct {
+#define BACKENDS_MAX 4
+
+/* Registered backends (the file backend is not among them: it is built in). */
+static struct {
     const char *scheme;
     store_open_fn open;
-} backends[] = {
-    {"file", store_file_open},
-    {"s3", store_s3_open},
-};
+    void *arg;
+} backends[BACKENDS_MAX];
+static size_t n_backends;
 
 /* ---- key rules ---------------------------------------------------------- */
 
@@ -132,46 +134,13 @@ const char *store_status_name(store_status st) {
 
 /* ---- URLs ----------------------------------------------------------------- */
 
-/* S3 bucket naming: 3-63 of [a-z0-9.-], starting and ending alphanumeric. */
-static int bucket_valid(const char *b, size_t n) {
-    if (n < 3 || n > 63) return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = b[i];
-        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && c != '.' && c != '-') return 0;
-        if ((i == 0 || i == n - 1) && !alnum) return 0;
-    }
-    return 1;
-}
-
-/* Splits "bucket[/prefix[/]]" into u->bucket and u->prefix. */
-static int parse_s3(const char *rest, store_url *u, const char *url, dstr *err) {
-    const char *slash = strchr(rest, '/');
-    size_t blen = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (!bucket_valid(rest, blen)) {
-        dstr_printf(err, "store URL '%s': bucket must be 3-63 characters of a-z, 0-9, '.' and '-'",
-                    url);
-        return -1;
-    }
-    u->bucket = strndup(rest, blen);
-    const char *p = slash ? slash + 1 : "";
-    size_t plen = strlen(p);
-    if (plen > 0 && p[plen - 1] == '/') plen--;
-    u->prefix = strndup(p, plen);
-    if (!u->bucket || !u->prefix) abort();
+/* The prefix's rules are the keys' (a journal can move between backends). */
+static int check_prefix(const store_url *u, const char *url, dstr *err) {
     dstr why = {0};
-    if (plen > 0 && !store_key_valid(u->prefix, &why)) {
-        dstr_printf(err, "store URL '%s': prefix is not usable as a key (%s)", url, why.ptr);
-        dstr_free(&why);
-        return -1;
-    }
-    return 0;
-}
-
-static void url_free(store_url *u) {
-    free(u->path);
-    free(u->bucket);
-    free(u->prefix);
+    int ok = !*u->prefix || store_key_valid(u->prefix, &why);
+    if (!ok) dstr_printf(err, "store URL '%s': prefix is not usable as a key (%s)", url, why.ptr);
+    dstr_free(&why);
+    return ok ? 0 : -1;
 }
 
 store *store_open(const char *url, dstr *err) {
@@ -179,43 +148,49 @@ store *store_open(const char *url, dstr *err) {
         dstr_printf(err, "no store URL; expected " URL_FORMS);
         return NULL;
     }
-    const char *sep = strstr(url, "://");
-    size_t slen = sep ? (size_t)(sep - url) : 0;
-    size_t i = 0, nb = sizeof backends / sizeof *backends;
-    while (i < nb &&
-           !(slen == strlen(backends[i].scheme) && strncasecmp(url, backends[i].scheme, slen) == 0))
-        i++;
-    if (!sep || i == nb) {
+    store_url u;
+    int rc = -1;
+    switch (cfg_parse_store_url(url, &u)) {
+    case CFG_URL_OK: rc = u.prefix ? check_prefix(&u, url, err) : 0; break;
+    case CFG_URL_SCHEME:
         dstr_printf(err, "unsupported store URL '%s'; expected " URL_FORMS, url);
-        return NULL;
+        break;
+    case CFG_URL_NO_PATH:
+        dstr_printf(err, "store URL '%s' has no path; expected " URL_FORMS, url);
+        break;
+    case CFG_URL_BUCKET:
+        dstr_printf(err, "store URL '%s': bucket must be 3-63 characters of a-z, 0-9, '.' and '-'",
+                    url);
+        break;
     }
-    const char *rest = sep + 3;
-    store_url u = {.scheme = backends[i].scheme};
-    int rc = 0;
-    if (strcmp(u.scheme, "file") == 0) {
-        if (*rest == '\0') {
-            dstr_printf(err, "store URL '%s' has no path; expected " URL_FORMS, url);
-            rc = -1;
-        } else if (!(u.path = strdup(rest))) {
-            abort();
-        }
-    } else {
-        rc = parse_s3(rest, &u, url, err);
-    }
-    if (rc == 0 && !backends[i].open) {
-        dstr_printf(err, "S3 backend not available in this build");
+    size_t i = 0;
+    int builtin = rc == 0 && strcmp(u.scheme, "file") == 0;
+    while (rc == 0 && !builtin && i < n_backends && strcmp(backends[i].scheme, u.scheme) != 0) i++;
+    if (rc == 0 && !builtin && i == n_backends) {
+        dstr_printf(err, "store URL '%s': no backend for %s:// registered", url, u.scheme);
         rc = -1;
     }
     store *s = NULL;
     if (rc == 0) {
         if (!(s = calloc(1, sizeof *s))) abort();
-        if (backends[i].open(s, &u, err) != 0) {
+        if ((builtin ? store_file_open(s, &u, err)
+                     : backends[i].open(backends[i].arg, s, &u, err)) != 0) {
             free(s);
             s = NULL;
         }
     }
-    url_free(&u);
+    cfg_store_url_free(&u);
     return s;
+}
+
+void store_register(const char *scheme, store_open_fn open, void *arg) {
+    size_t i = 0;
+    while (i < n_backends && strcmp(backends[i].scheme, scheme) != 0) i++;
+    if (i == BACKENDS_MAX) abort(); /* a handful of schemes exist: a bug */
+    if (i == n_backends) n_backends++;
+    backends[i].scheme = scheme;
+    backends[i].open = open;
+    backends[i].arg = arg;
 }
 
 void store_close(store *s) {
@@ -223,18 +198,6 @@ void store_close(store *s) {
     if (s->ops) s->ops->close(s->impl);
     dstr_free(&s->err);
     free(s);
-}
-
-void store_url_from_env(dstr *out) {
-    dstr_clear(out);
-    const char *url = getenv("JOURNAL_URL");
-    if (url && *url) {
-        dstr_puts(out, url);
-        return;
-    }
-    const char *dir = getenv("LOG_DIR");
-    dstr_puts(out, "file://");
-    dstr_puts(out, dir && *dir ? dir : "./logs");
 }
 
 /* ---- operations ------------------------------------------------------------ */

@@ -28,8 +28,10 @@
  *                  links. A key cannot be an object and a "directory" of keys
  *                  at once ("a" and "a/b"): the second write gets STORE_IO.
  *   s3://<bucket>[/<prefix>]  S3 backend: key k is the object "<prefix>/k";
- *                  credentials, region and endpoint come from the AWS_*
- *                  environment (see store_s3.c). */
+ *                  opens only once the S3 backend is registered
+ *                  (aws/store_s3.h: store_s3_register() with region,
+ *                  endpoint and credentials); else store_open() fails with
+ *                  "no backend for s3:// registered". */
 #ifndef STORE_H
 #define STORE_H
 
@@ -66,10 +68,6 @@ typedef struct store_page {
  * (appended to) saying what was wrong and which forms are accepted. */
 store *store_open(const char *url, dstr *err);
 void store_close(store *s);
-
-/* The URL the service journals to: JOURNAL_URL when set and non-empty, else
- * "file://" + LOG_DIR (default "./logs", as in config). Replaces out. */
-void store_url_from_env(dstr *out);
 
 /* Writes or replaces key atomically. data may be NULL when n is 0. */
 store_status store_put(store *s, const char *key, const void *data, size_t n);

@@ -10,15 +10,13 @@
 
 #include <stddef.h>
 
+#include "platform/config.h"
 #include "platform/dstr.h"
 #include "store/store.h"
 
-typedef struct store_url {
-    const char *scheme; /* "file" or "s3" */
-    char *path;         /* file: the root, as written in the URL */
-    char *bucket;       /* s3 */
-    char *prefix;       /* s3: key prefix inside the bucket, "" or "a/b" (no '/' at the end) */
-} store_url;
+/* The URL, taken apart by config's parser (the journal URL is validated at
+ * init by the same code); an s3 prefix also obeys the key rules. */
+typedef cfg_store_url store_url;
 
 typedef struct store_ops {
     /* create_only: fail with STORE_EXISTS rather than replace. */
@@ -36,11 +34,17 @@ struct store {
     dstr err; /* store_last_error() */
 };
 
-/* Sets s->ops and s->impl and returns 0, or -1 with err appended to. */
-typedef int (*store_open_fn)(store *s, const store_url *url, dstr *err);
+/* Sets s->ops and s->impl and returns 0, or -1 with err appended to. arg is
+ * what the backend was registered with. */
+typedef int (*store_open_fn)(void *arg, store *s, const store_url *url, dstr *err);
+
+/* Makes store_open() open URLs of scheme (one the URL parser knows, "s3")
+ * with open, replacing an earlier registration of the scheme. The file
+ * backend is built in. Whoever opens stores registers the backends it needs
+ * (store.c sits below them); arg must stay valid while stores are opened. */
+void store_register(const char *scheme, store_open_fn open, void *arg);
 
 int store_file_open(store *s, const store_url *url, dstr *err);
-int store_s3_open(store *s, const store_url *url, dstr *err);
 
 /* Records why the call failed and returns st. */
 store_status store_fail(store *s, store_status st, const char *fmt, ...)

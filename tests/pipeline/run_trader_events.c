@@ -49,7 +49,7 @@ typedef struct event_case {
     "\"Scheduled Event\",\"source\":\"aws.events\",\"account\":\"123456789012\",\"time\":" \
     "\"2026-01-01T00:10:00Z\",\"region\":\"us-east-1\",\"resources\":[\"arn:aws:events:"   \
     "us-east-1:123456789012:rule/trader\"],\"detail\":{}}"
-#define BAD_JOURNAL "s3://no-such-backend-in-this-build/journal"
+#define BAD_JOURNAL "file:///proc/trader-no-journal/journal" /* valid, but cannot be created */
 
 /* clang-format off */
 static const event_case cases[] = {

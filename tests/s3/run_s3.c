@@ -30,6 +30,7 @@
 
 #include "platform/dstr.h"
 #include "aws/s3.h"
+#include "aws/store_s3.h"
 #include "store/store.h"
 
 /* RGW ignores a session token for a plain user but still receives it: a
@@ -112,16 +113,17 @@ static int load_config(void) {
     return 0;
 }
 
-/* The environment a Lambda would have, pointed at the test server. */
-static void set_aws_env(const char *secret) {
-    setenv("AWS_ACCESS_KEY_ID", R.key, 1);
+/* The S3 backend, pointed at the test server with these credentials (the
+ * strings must stay valid until the next store_open). The AWS CLI of
+ * test_aws_cli reads its credentials from the environment: set there too. */
+static void use_credentials(const char *key_id, const char *secret) {
+    store_s3_register(&(store_s3_settings){
+        .region = R.region,
+        .endpoint = R.endpoint,
+        .cred = {key_id, secret, TOKEN_SENTINEL},
+        .policy = {.service = "s3", .timeout_ms = 5000, .retries = 3, .backoff_ms = 50}});
+    setenv("AWS_ACCESS_KEY_ID", key_id, 1);
     setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
-    setenv("AWS_SESSION_TOKEN", TOKEN_SENTINEL, 1);
-    setenv("AWS_REGION", R.region, 1);
-    setenv("AWS_ENDPOINT_URL_S3", R.endpoint, 1);
-    setenv("S3_HTTP_TIMEOUT_MS", "5000", 1);
-    setenv("S3_HTTP_RETRIES", "3", 1);
-    setenv("S3_HTTP_BACKOFF_MS", "50", 1);
 }
 
 /* s3://bucket/<run prefix>/<sub>, or another bucket. */
@@ -135,7 +137,7 @@ static store *open_store(const char *bucket, const char *sub, dstr *err) {
 
 static store *open_or_report(const char *name, const char *sub) {
     dstr err = {0};
-    set_aws_env(R.secret);
+    use_credentials(R.key, R.secret);
     store *s = open_store(NULL, sub, &err);
     if (!s) report(name, 0, "store_open: %s", err.ptr);
     dstr_free(&err);
@@ -467,7 +469,7 @@ static void test_concurrent_writers(void) {
 static void expect_failure(const char *name, const char *bucket, const char *secret,
                            const char *code, const char *hint) {
     dstr err = {0};
-    set_aws_env(secret);
+    use_credentials(R.key, secret);
     store *s = open_store(bucket, "bad", &err);
     if (!s) {
         report(name, 0, "store_open: %s", err.ptr);
@@ -482,7 +484,7 @@ static void expect_failure(const char *name, const char *bucket, const char *sec
     printf("  error text: %s\n", store_last_error(s));
     dstr_free(&err);
     store_close(s);
-    set_aws_env(R.secret);
+    use_credentials(R.key, R.secret);
 }
 
 static void test_error_codes(void) {
@@ -497,8 +499,7 @@ static void test_error_codes(void) {
                    "does not exist");
 
     const char *name = "unknown access key: InvalidAccessKeyId";
-    set_aws_env(R.secret);
-    setenv("AWS_ACCESS_KEY_ID", "TESTNOSUCHKEYID00000", 1);
+    use_credentials("TESTNOSUCHKEYID00000", R.secret);
     dstr err = {0};
     store *s = open_store(NULL, "bad", &err);
     store_status st = s ? store_put(s, "k", "v", 1) : STORE_INVALID_ARG;
@@ -508,20 +509,20 @@ static void test_error_codes(void) {
            "%s", s ? store_last_error(s) : dstr_cstr(&err));
     store_close(s);
     dstr_free(&err);
-    set_aws_env(R.secret);
+    use_credentials(R.key, R.secret);
 }
 
 /* The signing clock an hour behind (s3.h's test hook): RequestTimeTooSkewed. */
 static void test_clock_skew(void) {
     const char *name = "clock off by an hour: RequestTimeTooSkewed, the clock named";
-    s3_config cfg = {.bucket = R.bucket,
-                     .region = R.region,
-                     .endpoint = R.endpoint,
-                     .cred = {R.key, R.secret, TOKEN_SENTINEL},
-                     .policy = {.timeout_ms = 5000, .retries = 1, .backoff_ms = 50},
-                     .clock_offset_s = -3600};
+    s3_config sc = {.bucket = R.bucket,
+                    .region = R.region,
+                    .endpoint = R.endpoint,
+                    .cred = {R.key, R.secret, TOKEN_SENTINEL},
+                    .policy = {.timeout_ms = 5000, .retries = 1, .backoff_ms = 50},
+                    .clock_offset_s = -3600};
     dstr err = {0}, out = {0};
-    s3_client *c = s3_client_new(&cfg, &err);
+    s3_client *c = s3_client_new(&sc, &err);
     if (!c) {
         report(name, 0, "s3_client_new: %s", err.ptr);
         dstr_free(&err);
@@ -538,8 +539,8 @@ static void test_clock_skew(void) {
     printf("  error text: %s\n", dstr_cstr(&res.message));
     /* and the same client with the right clock works */
     s3_client_free(c);
-    cfg.clock_offset_s = 0;
-    c = s3_client_new(&cfg, &err);
+    sc.clock_offset_s = 0;
+    c = s3_client_new(&sc, &err);
     st = c ? s3_get_object(c, "anything", &out, &res) : S3_FAILED;
     report("the same request with the right clock: NoSuchKey", st == S3_NOT_FOUND,
            "status %d, '%s'", st, dstr_cstr(&res.message));
@@ -566,7 +567,7 @@ static int run_cli(const char *cmd, dstr *out) {
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) dstr_append(out, buf, n);
     int status = pclose(p);
-    set_aws_env(R.secret);
+    use_credentials(R.key, R.secret);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -624,7 +625,7 @@ static void test_aws_cli(void) {
 /* Every object this run wrote, read back: none may hold a credential. */
 static void test_objects_hold_no_secret(void) {
     const char *name = "no stored object holds the secret or the session token";
-    set_aws_env(R.secret);
+    use_credentials(R.key, R.secret);
     dstr err = {0}, why = {0}, body = {0}, url = {0};
     dstr_printf(&url, "s3://%s/%s", R.bucket, run_prefix);
     store *s = store_open(url.ptr, &err);

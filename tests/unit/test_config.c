@@ -56,7 +56,18 @@ static const char *const all_vars[] = {"PORT",
                                        "GEMINI_HTTP_BACKOFF_MS",
                                        "AWS_LAMBDA_FUNCTION_NAME",
                                        "AWS_LAMBDA_RUNTIME_API",
-                                       "TRADER_LOCAL_GATEWAY"};
+                                       "TRADER_LOCAL_GATEWAY",
+                                       "LOG_LEVEL",
+                                       "AWS_REGION",
+                                       "AWS_DEFAULT_REGION",
+                                       "AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_ENDPOINT_URL_S3",
+                                       "AWS_ENDPOINT_URL",
+                                       "S3_HTTP_TIMEOUT_MS",
+                                       "S3_HTTP_RETRIES",
+                                       "S3_HTTP_BACKOFF_MS"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -97,6 +108,17 @@ static void test_defaults(void **state) {
     assert_int_equal(c.atr_period, 14);
     assert_string_equal(c.atr_tf, "1h");
     assert_string_equal(c.journal_url, "file://./logs");
+    assert_string_equal(c.journal.scheme, "file");
+    assert_string_equal(c.journal.path, "./logs");
+    assert_int_equal(c.log_level, LOG_INFO);
+    assert_null(c.aws_region);
+    assert_null(c.aws_access_key_id);
+    assert_null(c.s3_endpoint);
+    assert_null(c.ca_path);
+    assert_null(c.ca_file);
+    assert_int_equal(c.s3_timeout_ms, 5000);
+    assert_int_equal(c.s3_retries, 3);
+    assert_int_equal(c.s3_backoff_ms, 200);
     cfg_free(&c);
     dstr_free(&err);
 }
@@ -147,8 +169,55 @@ static const env_case cases[] = {
     {"PREDICTOR_FALLBACK", "builtin", NULL},
     {"ATR_TF", "2h", "ATR_TF"},
     {"ATR_PERIOD", "0", "ATR_PERIOD"},
+    {"LOG_LEVEL", "verbose", "LOG_LEVEL=\"verbose\" is invalid: one of debug info warn error"},
+    {"LOG_LEVEL", "WARNING", NULL},
+    {"LOG_LEVEL", "Debug", NULL},
+    {"JOURNAL_URL", "ftp://x", "JOURNAL_URL=\"ftp://x\" is invalid: expected file://<path> or s3://"},
+    {"JOURNAL_URL", "/var/journal", "JOURNAL_URL=\"/var/journal\" is invalid"},
+    {"JOURNAL_URL", "file://", "JOURNAL_URL=\"file://\" is invalid: file:// needs a path"},
+    {"JOURNAL_URL", "file:///var/journal", NULL},
+    {"JOURNAL_URL", "s3://Bad_Bucket/x", "JOURNAL_URL=\"s3://Bad_Bucket/x\" is invalid: the bucket"},
+    {"JOURNAL_URL", "s3://ab", "JOURNAL_URL=\"s3://ab\" is invalid: the bucket"},
+    {"JOURNAL_URL", "s3://-bucket", "JOURNAL_URL=\"s3://-bucket\" is invalid: the bucket"},
+    {"S3_HTTP_TIMEOUT_MS", "abc", "S3_HTTP_TIMEOUT_MS=\"abc\" is invalid: expected a whole number from 1 to 600000"},
+    {"S3_HTTP_TIMEOUT_MS", "0", "S3_HTTP_TIMEOUT_MS=\"0\" is invalid"},
+    {"S3_HTTP_RETRIES", "11", "S3_HTTP_RETRIES=\"11\" is invalid: expected a whole number from 0 to 10"},
+    {"S3_HTTP_RETRIES", "3x", "S3_HTTP_RETRIES=\"3x\" is invalid"},
+    {"S3_HTTP_BACKOFF_MS", "-1", "S3_HTTP_BACKOFF_MS=\"-1\" is invalid: expected a whole number from 0 to 60000"},
+    {"S3_HTTP_BACKOFF_MS", "60000", NULL},
+    {"AWS_ENDPOINT_URL_S3", "ftp://x", "AWS_ENDPOINT_URL_S3=\"ftp://x\" is invalid: expected an http(s) URL"},
+    {"AWS_ENDPOINT_URL_S3", "http://host/a?b", "AWS_ENDPOINT_URL_S3=\"http://host/a?b\" is invalid"},
+    {"AWS_ENDPOINT_URL_S3", "http://user@host", "AWS_ENDPOINT_URL_S3=\"http://user@host\" is invalid"},
+    {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000/", NULL},
+    {"AWS_ENDPOINT_URL", "localhost:9000", "AWS_ENDPOINT_URL=\"localhost:9000\" is invalid"},
+    {"AWS_REGION", "us east", "AWS_REGION=\"us east\" is invalid: a region name"},
+    {"AWS_DEFAULT_REGION", "us/east", "AWS_DEFAULT_REGION=\"us/east\" is invalid"},
+    {"HTTP_CA_FILE", "/nonexistent", "HTTP_CA_FILE=\"/nonexistent\" is invalid: not an existing readable file"},
+    {"HTTP_CA_FILE", "/", "HTTP_CA_FILE=\"/\" is invalid"},
+    {"SSL_CERT_FILE", "/nonexistent", "SSL_CERT_FILE=\"/nonexistent\" is invalid"},
+    {"HTTP_CA_PATH", "/nonexistent", "HTTP_CA_PATH=\"/nonexistent\" is invalid: not an existing directory"},
+    {"SSL_CERT_DIR", "/etc/hostname", "SSL_CERT_DIR=\"/etc/hostname\" is invalid"},
+    {"HTTP_CA_PATH", "/", NULL},
 };
 /* clang-format on */
+
+/* Loads the environment as it is: it must fail with error in the message
+ * (NULL: must load). No test secret may appear in the message. */
+static void expect_load(const char *what, const char *error) {
+    cfg c;
+    dstr err = {0};
+    int rc = cfg_load(&c, &err);
+    if (error) {
+        if (rc != -1 || !strstr(dstr_cstr(&err), error))
+            fail_msg("%s: expected error containing '%s', got rc=%d '%s'", what, error, rc,
+                     dstr_cstr(&err));
+    } else if (rc != 0) {
+        fail_msg("%s: expected to load, got '%s'", what, dstr_cstr(&err));
+    }
+    assert_null(strstr(dstr_cstr(&err), "SeCrEt-config-test"));
+    cfg_free(&c);
+    dstr_free(&err);
+}
 
 static void test_each_variable(void **state) {
     (void)state;
@@ -156,20 +225,134 @@ static void test_each_variable(void **state) {
         const env_case *t = &cases[i];
         clear_env();
         setenv(t->name, t->value, 1);
-        cfg c;
-        dstr err = {0};
-        int rc = cfg_load(&c, &err);
-        if (t->error) {
-            if (rc != -1 || !strstr(dstr_cstr(&err), t->error))
-                fail_msg("%s=%s: expected error containing '%s', got rc=%d '%s'", t->name, t->value,
-                         t->error, rc, dstr_cstr(&err));
-        } else if (rc != 0) {
-            fail_msg("%s=%s: expected to load, got '%s'", t->name, t->value, dstr_cstr(&err));
-        }
-        cfg_free(&c);
-        dstr_free(&err);
+        expect_load(t->name, t->error);
     }
     clear_env();
+}
+
+/* Settings that only matter together: an s3:// journal and what it needs.
+ * env: name/value pairs, NULL-terminated. */
+typedef struct env_set_case {
+    const char *env[16];
+    const char *error; /* substring expected in the error, NULL: must load */
+} env_set_case;
+
+#define S3_CREDS \
+    "AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST", "AWS_SECRET_ACCESS_KEY", "SeCrEt-config-test"
+
+/* clang-format off */
+static const env_set_case set_cases[] = {
+    {{"JOURNAL_URL", "s3://trader-journal/prod", "AWS_REGION", "eu-west-1", S3_CREDS}, NULL},
+    {{"JOURNAL_URL", "s3://trader-journal", "AWS_DEFAULT_REGION", "eu-west-1", S3_CREDS}, NULL},
+    {{"JOURNAL_URL", "s3://trader-journal/prod", S3_CREDS}, "AWS_REGION=\"\" is invalid: an s3:// journal needs a region"},
+    {{"JOURNAL_URL", "s3://trader-journal/prod", "AWS_REGION", "eu-west-1", "AWS_SECRET_ACCESS_KEY", "SeCrEt-config-test"},
+     "AWS_ACCESS_KEY_ID=\"\" is invalid: an s3:// journal needs credentials"},
+    {{"JOURNAL_URL", "s3://trader-journal/prod", "AWS_REGION", "eu-west-1", "AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST"},
+     "AWS_SECRET_ACCESS_KEY=\"\" is invalid: an s3:// journal needs credentials"},
+    {{"JOURNAL_URL", "s3://trader-journal/a//b", "AWS_REGION", "eu-west-1", S3_CREDS},
+     "JOURNAL_URL=\"s3://trader-journal/a//b\" is invalid: the s3:// prefix must not have empty"},
+    {{"JOURNAL_URL", "s3://trader-journal/../x", "AWS_REGION", "eu-west-1", S3_CREDS}, "JOURNAL_URL=\"s3://trader-journal/../x\" is invalid"},
+    {{"JOURNAL_URL", "s3://trader-journal/a/./b", "AWS_REGION", "eu-west-1", S3_CREDS}, "JOURNAL_URL"},
+    /* a file journal needs neither region nor credentials */
+    {{"JOURNAL_URL", "file:///tmp/j", "AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST"}, NULL},
+    /* the named variable is the one that was set */
+    {{"HTTP_CA_FILE", "/nonexistent", "SSL_CERT_FILE", "/etc/hostname"}, "HTTP_CA_FILE=\"/nonexistent\""},
+    {{"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000", "AWS_ENDPOINT_URL", "bad"}, NULL},
+    {{"JOURNAL_URL", "s3://trader-journal/prod"}, "AWS_REGION=\"\" is invalid: an s3:// journal needs a region (or AWS_DEFAULT_REGION)\n"
+     "AWS_ACCESS_KEY_ID=\"\" is invalid: an s3:// journal needs credentials\n"
+     "AWS_SECRET_ACCESS_KEY=\"\" is invalid: an s3:// journal needs credentials"},
+};
+/* clang-format on */
+
+static void test_variable_sets(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof set_cases / sizeof *set_cases; i++) {
+        const env_set_case *t = &set_cases[i];
+        clear_env();
+        for (size_t k = 0; t->env[k]; k += 2) setenv(t->env[k], t->env[k + 1], 1);
+        expect_load(t->env[1], t->error);
+    }
+    clear_env();
+}
+
+/* What an s3:// configuration hands the S3 client. */
+static void test_s3_settings_parsed(void **state) {
+    (void)state;
+    clear_env();
+    setenv("JOURNAL_URL", "S3://trader-journal/prod/j/", 1);
+    setenv("AWS_DEFAULT_REGION", "ap-south-1", 1);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "SeCrEt-config-test", 1);
+    setenv("AWS_SESSION_TOKEN", "ToKeN-config-test", 1);
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000", 1);
+    setenv("S3_HTTP_TIMEOUT_MS", "1500", 1);
+    setenv("S3_HTTP_RETRIES", "0", 1);
+    setenv("S3_HTTP_BACKOFF_MS", "7", 1);
+    setenv("SSL_CERT_DIR", "/", 1);
+    setenv("LOG_LEVEL", "warning", 1);
+    cfg c;
+    dstr err = {0};
+    if (cfg_load(&c, &err) != 0) fail_msg("%s", err.ptr);
+    assert_string_equal(c.journal.scheme, "s3");
+    assert_string_equal(c.journal.bucket, "trader-journal");
+    assert_string_equal(c.journal.prefix, "prod/j");
+    assert_null(c.journal.path);
+    assert_string_equal(c.aws_region, "ap-south-1");
+    assert_string_equal(c.aws_access_key_id, "AKIDCONFIGTEST");
+    assert_string_equal(c.aws_secret_access_key, "SeCrEt-config-test");
+    assert_string_equal(c.aws_session_token, "ToKeN-config-test");
+    assert_string_equal(c.s3_endpoint, "http://127.0.0.1:9000");
+    assert_int_equal(c.s3_timeout_ms, 1500);
+    assert_int_equal(c.s3_retries, 0);
+    assert_int_equal(c.s3_backoff_ms, 7);
+    assert_string_equal(c.ca_path, "/");
+    assert_int_equal(c.log_level, LOG_WARN);
+    /* the AWS secrets are registered with the log module */
+    dstr cap = {0};
+    capture_start(&cap);
+    log_msg(LOG_ERROR, "oops", "%s %s", c.aws_secret_access_key, c.aws_session_token);
+    capture_stop();
+    assert_null(strstr(cap.ptr, "SeCrEt-config-test"));
+    assert_null(strstr(cap.ptr, "ToKeN-config-test"));
+    dstr_free(&cap);
+    log_secrets_clear();
+    cfg_free(&c);
+    dstr_free(&err);
+    clear_env();
+}
+
+static void test_store_url_parser(void **state) {
+    (void)state;
+    static const struct {
+        const char *url;
+        cfg_url_status st;
+        const char *scheme, *path, *bucket, *prefix;
+    } urls[] = {
+        {"file:///var/j", CFG_URL_OK, "file", "/var/j", NULL, NULL},
+        {"FILE://rel", CFG_URL_OK, "file", "rel", NULL, NULL},
+        {"s3://bkt", CFG_URL_OK, "s3", NULL, "bkt", ""},
+        {"s3://bkt/", CFG_URL_OK, "s3", NULL, "bkt", ""},
+        {"s3://my.bkt-1/a/b/", CFG_URL_OK, "s3", NULL, "my.bkt-1", "a/b"},
+        {"file://", CFG_URL_NO_PATH, NULL, NULL, NULL, NULL},
+        {"ftp://x", CFG_URL_SCHEME, NULL, NULL, NULL, NULL},
+        {"s3:/bkt", CFG_URL_SCHEME, NULL, NULL, NULL, NULL},
+        {NULL, CFG_URL_SCHEME, NULL, NULL, NULL, NULL},
+        {"s3://bkt.", CFG_URL_BUCKET, NULL, NULL, NULL, NULL},
+        {"s3://BKT", CFG_URL_BUCKET, NULL, NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+        cfg_store_url u;
+        cfg_url_status st = cfg_parse_store_url(urls[i].url, &u);
+        if (st != urls[i].st) fail_msg("%s: status %d, want %d", urls[i].url, st, urls[i].st);
+        if (st == CFG_URL_OK) {
+            assert_string_equal(u.scheme, urls[i].scheme);
+            if (urls[i].path) assert_string_equal(u.path, urls[i].path);
+            else assert_null(u.path);
+            if (urls[i].bucket) assert_string_equal(u.bucket, urls[i].bucket);
+            if (urls[i].prefix) assert_string_equal(u.prefix, urls[i].prefix);
+        }
+        cfg_store_url_free(&u);
+    }
 }
 
 static void test_all_errors_reported_at_once(void **state) {
@@ -279,20 +462,13 @@ static void test_file_journal_on_lambda(void **state) {
         set_or_unset("TRADER_LOCAL_GATEWAY", t->local_marker);
         set_or_unset("JOURNAL_URL", t->journal_url);
         set_or_unset("LOG_DIR", t->log_dir);
-        cfg c;
-        dstr err = {0};
-        int rc = cfg_load(&c, &err);
-        if (t->error) {
-            if (rc != -1 || !strstr(dstr_cstr(&err), t->error))
-                fail_msg("case %zu (%s): expected error containing '%s', got rc=%d '%s'", i,
-                         t->journal_url ? t->journal_url : t->log_dir, t->error, rc,
-                         dstr_cstr(&err));
-        } else if (rc != 0) {
-            fail_msg("case %zu (%s): expected to load, got '%s'", i,
-                     t->journal_url ? t->journal_url : "default", dstr_cstr(&err));
-        }
-        cfg_free(&c);
-        dstr_free(&err);
+        setenv("AWS_REGION", "eu-west-1", 1); /* Lambda sets these */
+        setenv("AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST", 1);
+        setenv("AWS_SECRET_ACCESS_KEY", "SeCrEt-config-test", 1);
+        expect_load(t->journal_url ? t->journal_url
+                    : t->log_dir   ? t->log_dir
+                                   : "default",
+                    t->error);
     }
     clear_env();
 }
@@ -321,6 +497,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_each_variable),
+        cmocka_unit_test(test_variable_sets),
+        cmocka_unit_test(test_s3_settings_parsed),
+        cmocka_unit_test(test_store_url_parser),
         cmocka_unit_test(test_all_errors_reported_at_once),
         cmocka_unit_test(test_testnet_selection),
         cmocka_unit_test(test_secrets_never_logged),
