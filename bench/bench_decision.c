@@ -249,7 +249,7 @@ static int bench_runs(const char *fake_bin, long latency_ms) {
         int64_t t1 = mono_ns();
         unwritten += signal_journal(j, r, 2);
         int64_t t2 = mono_ns();
-        if (r[0].data_status != BN_OK || r[1].data_status != BN_OK)
+        if (r[0].data_status != EX_OK || r[1].data_status != EX_OK)
             fprintf(stderr, "bench_decision: market data failed: %s\n", r[0].record.ptr);
         signal_results_free(r, 2);
         if (i == -2) first_ms = (double)(t2 - t0) / 1e6;

@@ -40,9 +40,11 @@ static void get_candles(api_ctx *ctx, const apigw_event *ev, apigw_response *res
     }
     if (api_query_long(ev, res, "limit", 500, 1, 1500, &limit)) return;
     candles c;
-    bn_error err;
-    if (market_candles(ctx, symbol, tf, (int)limit, &c, &err)) {
-        market_upstream_error(res, &err);
+    ex_error e;
+    dstr err = {0};
+    if (market_candles(ctx, symbol, tf, (int)limit, &c, &e, &err)) {
+        market_upstream_error(res, &e, dstr_cstr(&err));
+        dstr_free(&err);
         return;
     }
     res->status = 200;

@@ -48,9 +48,11 @@ static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *r
         return;
     }
     order_book d;
-    bn_error err;
-    if (market_orderbook(ctx, symbol, (int)limit, &d, &err)) {
-        market_upstream_error(res, &err);
+    ex_error e;
+    dstr err = {0};
+    if (market_orderbook(ctx, symbol, (int)limit, &d, &e, &err)) {
+        market_upstream_error(res, &e, dstr_cstr(&err));
+        dstr_free(&err);
         return;
     }
     res->status = 200;

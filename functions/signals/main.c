@@ -36,7 +36,7 @@ static void latest_signal(api_ctx *ctx, const apigw_event *ev, apigw_response *r
     signal_env_from_ctx(ctx, &env);
     signal_result r;
     signal_decide(&env, &symbol, 1, &r);
-    if (r.data_status == BN_INVALID_SYMBOL) {
+    if (r.data_status == EX_INVALID_SYMBOL) {
         api_error(res, 400, "invalid_symbol", "Binance does not know %s: %s", symbol,
                   r.d.n_reasons ? r.d.reasons[0] : "invalid symbol");
         signal_results_free(&r, 1);

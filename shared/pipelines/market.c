@@ -5,60 +5,67 @@
 #include <stdio.h>
 
 /* The HTTP client only fails to start when libcurl cannot initialise. */
-static int client(api_ctx *ctx, bn_client *bn, bn_error *err) {
+static int client(api_ctx *ctx, bn_client *bn, ex_error *e, dstr *err) {
     http_client *http = api_http(ctx);
     if (!http) {
-        err->status = BN_UNAVAILABLE;
-        err->http_status = err->code = 0;
-        snprintf(err->msg, sizeof err->msg, "the HTTP client could not start");
+        *e = (ex_error){.status = EX_UNAVAILABLE};
+        dstr_puts(err, "the HTTP client could not start");
         return -1;
     }
-    bn_client_init(bn, http, ctx->cfg);
+    const cfg *c = ctx->cfg;
+    bn_config bc = {.base = cfg_fapi_base(c),
+                    .timeout_ms = c->binance_timeout_ms,
+                    .retries = c->binance_retries,
+                    .backoff_ms = c->binance_backoff_ms};
+    bn_client_init(bn, http, &bc);
     return 0;
 }
 
 int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit, candles *out,
-                   bn_error *err) {
+                   ex_error *e, dstr *err) {
     bn_client bn;
-    if (client(ctx, &bn, err)) return -1;
-    return bn_closed_klines(&bn, symbol, tf, limit, clock_wall_ms(), ctx->deadline_ms, out, err);
+    if (client(ctx, &bn, e, err)) return -1;
+    return bn_closed_klines(&bn, symbol, tf, limit, clock_wall_ms(), ctx->deadline_ms, out, e, err)
+               ? -1
+               : 0;
 }
 
-int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, bn_error *err) {
+int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, ex_error *e,
+                     dstr *err) {
     bn_client bn;
-    if (client(ctx, &bn, err)) return -1;
+    if (client(ctx, &bn, e, err)) return -1;
     http_request r;
     bn_depth_prepare(&bn, &r, symbol, limit);
     http_request *batch[] = {&r};
     http_run(bn.http, batch, 1, ctx->deadline_ms);
-    int rc = bn_depth_parse(&r, out, err);
+    int rc = bn_depth_parse(&r, out, e, err) ? -1 : 0;
     http_request_free(&r);
     return rc;
 }
 
-void market_upstream_error(apigw_response *res, const bn_error *err) {
-    switch (err->status) {
-    case BN_INVALID_SYMBOL:
-        api_error(res, 400, "invalid_symbol", "Binance rejected the symbol: %s", err->msg);
+void market_upstream_error(apigw_response *res, const ex_error *e, const char *msg) {
+    switch (e->status) {
+    case EX_INVALID_SYMBOL:
+        api_error(res, 400, "invalid_symbol", "Binance rejected the symbol: %s", msg);
         break;
-    case BN_REJECTED:
-        api_error(res, 502, "upstream_rejected", "Binance rejected the request: %s", err->msg);
+    case EX_REJECTED:
+        api_error(res, 502, "upstream_rejected", "Binance rejected the request: %s", msg);
         break;
-    case BN_RATE_LIMITED:
+    case EX_RATE_LIMITED:
         api_error(res, 503, "upstream_rate_limited",
-                  "Binance is rate limiting this IP; try again later (%s)", err->msg);
+                  "Binance is rate limiting this IP; try again later (%s)", msg);
         break;
-    case BN_BANNED:
-        api_error(res, 503, "upstream_banned", "Binance has banned this IP for now: %s", err->msg);
+    case EX_BANNED:
+        api_error(res, 503, "upstream_banned", "Binance has banned this IP for now: %s", msg);
         break;
-    case BN_TIMEOUT: api_error(res, 504, "upstream_timeout", "%s", err->msg); break;
-    case BN_UNAVAILABLE:
-        api_error(res, 502, "upstream_unavailable", "Binance is unavailable: %s", err->msg);
+    case EX_TIMEOUT: api_error(res, 504, "upstream_timeout", "%s", msg); break;
+    case EX_UNAVAILABLE:
+        api_error(res, 502, "upstream_unavailable", "Binance is unavailable: %s", msg);
         break;
-    default: api_error(res, 502, "upstream_bad_response", "%s", err->msg); break;
+    default: api_error(res, 502, "upstream_bad_response", "%s", msg); break;
     }
-    if (err->code) { /* keep Binance's own code next to ours */
+    if (e->code) { /* keep Binance's own code next to ours */
         const char *sep = dstr_json_reopen(&res->body);
-        if (sep) dstr_printf(&res->body, "%s\"binance_code\":%ld}", sep, err->code);
+        if (sep) dstr_printf(&res->body, "%s\"binance_code\":%ld}", sep, e->code);
     }
 }

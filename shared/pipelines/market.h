@@ -14,9 +14,12 @@
 #include "frame/api.h"
 #include "services/binance.h"
 
+/* On failure e and err (see exchange.h) say why; market_upstream_error()
+ * answers with them. */
 int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit, candles *out,
-                   bn_error *err);
-int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, bn_error *err);
-void market_upstream_error(apigw_response *res, const bn_error *err);
+                   ex_error *e, dstr *err);
+int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, ex_error *e,
+                     dstr *err);
+void market_upstream_error(apigw_response *res, const ex_error *e, const char *msg);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/binance_exchange.h"
 #include "services/gemini.h"
 #include "services/journal.h"
 #include "platform/log.h"
@@ -25,67 +26,21 @@ typedef struct stage {
     http_request *reqs;                    /* its SIGNAL_REQS market requests, or NULL */
 } stage;
 
-static const timeframe kline_tfs[TF_COUNT] = {TF_5M, TF_1H, TF_4H, TF_1D};
-
 /* ---- market data ------------------------------------------------------------ */
 
+static const ex_snapshot_spec signal_spec = {.bars = SIGNAL_TF_BARS, .depth = SIGNAL_DEPTH_LIMIT};
+
 void signal_prepare_market(const bn_client *bn, const char *symbol, http_request *reqs) {
-    for (int i = 0; i < TF_COUNT; i++)
-        bn_klines_prepare(bn, &reqs[i], symbol, tf_name(kline_tfs[i]), SIGNAL_KLINES_LIMIT, 0);
-    bn_depth_prepare(bn, &reqs[TF_COUNT], symbol, SIGNAL_DEPTH_LIMIT);
-    bn_premium_prepare(bn, &reqs[TF_COUNT + 1], symbol);
-}
-
-/* Drops the forming candle(s) and keeps the newest SIGNAL_TF_BARS. */
-static void keep_closed(candles *c, int64_t now_ms) {
-    size_t n = c->n;
-    while (n && c->v[n - 1].close_time >= now_ms) n--;
-    size_t first = n > SIGNAL_TF_BARS ? n - SIGNAL_TF_BARS : 0;
-    if (first) memmove(c->v, c->v + first, (n - first) * sizeof *c->v);
-    c->n = n - first;
-}
-
-typedef struct failures {
-    int count;
-    char *why;
-    size_t cap;
-    bn_status status;
-} failures;
-
-static void failed(failures *f, const char *what, const bn_error *err) {
-    if (f->count++) return; /* the first one is the reason; the rest are counted */
-    f->status = err->status;
-    char http[24] = "";
-    if (err->http_status) snprintf(http, sizeof http, " (HTTP %ld)", err->http_status);
-    snprintf(f->why, f->cap, "%s: %s%s: %s", what, bn_status_name(err->status), http, err->msg);
+    bn_snapshot_prepare(bn, symbol, &signal_spec, reqs);
 }
 
 int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snapshot *s, char *why,
-                    size_t cap, bn_status *status) {
-    memset(s, 0, sizeof *s);
-    snprintf(s->symbol, sizeof s->symbol, "%s", symbol);
-    s->now_ms = now_ms;
-    failures f = {.why = why, .cap = cap, .status = BN_OK};
-    if (cap) why[0] = '\0';
-    bn_error err;
-    /* every request is parsed, failed or not: each logs binance.response */
-    for (int i = 0; i < TF_COUNT; i++) {
-        timeframe tf = kline_tfs[i];
-        char what[16];
-        snprintf(what, sizeof what, "klines %s", tf_name(tf));
-        if (bn_klines_parse(&reqs[i], &s->tf[tf], &err)) failed(&f, what, &err);
-        else keep_closed(&s->tf[tf], now_ms);
-    }
-    if (bn_depth_parse(&reqs[TF_COUNT], &s->book, &err)) failed(&f, "depth", &err);
-    if (bn_premium_parse(&reqs[TF_COUNT + 1], &s->premium, &err)) failed(&f, "premiumIndex", &err);
-    *status = f.status;
-    if (!f.count) return 0;
-    if (f.count > 1 && cap) {
-        size_t len = strlen(why);
-        snprintf(why + len, cap - len, " (and %d more requests failed)", f.count - 1);
-    }
-    snapshot_free(s);
-    return -1;
+                    size_t cap, ex_status *status) {
+    dstr reason = {0};
+    *status = bn_snapshot_assemble(reqs, symbol, &signal_spec, now_ms, s, &reason);
+    if (cap) snprintf(why, cap, "%s", dstr_cstr(&reason));
+    dstr_free(&reason);
+    return *status == EX_OK ? 0 : -1;
 }
 
 /* One batch for every symbol's market data, assembled into snapshots. */
@@ -96,16 +51,21 @@ static void fetch_all(const signal_env *env, const char *const *symbols, size_t 
     if (!reqs || !batch) abort();
     size_t nb = 0;
     bn_client bn;
-    if (env->http) bn_client_init(&bn, env->http, env->cfg);
+    const cfg *c = env->cfg;
+    bn_config bc = {.base = cfg_fapi_base(c),
+                    .timeout_ms = c->binance_timeout_ms,
+                    .retries = c->binance_retries,
+                    .backoff_ms = c->binance_backoff_ms};
+    if (env->http) bn_client_init(&bn, env->http, &bc);
     for (size_t i = 0; i < n; i++) {
         if (!env->http) {
             snprintf(st[i].data_reason, sizeof st[i].data_reason,
                      "market data: the HTTP client could not start");
-            out[i].data_status = BN_UNAVAILABLE;
+            out[i].data_status = EX_UNAVAILABLE;
         } else if (!cfg_valid_symbol(symbols[i])) {
             snprintf(st[i].data_reason, sizeof st[i].data_reason,
                      "symbol must be 2-20 uppercase letters or digits");
-            out[i].data_status = BN_INVALID_SYMBOL;
+            out[i].data_status = EX_INVALID_SYMBOL;
         } else {
             st[i].reqs = reqs + i * SIGNAL_REQS;
             signal_prepare_market(&bn, symbols[i], st[i].reqs);

@@ -68,7 +68,7 @@ typedef struct signal_result {
     decision d;
     prediction pred;                /* the prediction d was made from */
     char fallback[600];             /* why the configured predictor was replaced; "" if not */
-    bn_status data_status;          /* BN_OK, or the status of the first failed request */
+    ex_status data_status;          /* EX_OK, or the status of the first failed request */
     dstr request;                   /* the request record */
     dstr record;                    /* the decision record */
     dstr request_key, decision_key; /* journal keys; empty until written */
@@ -105,6 +105,6 @@ void signal_prepare_market(const bn_client *bn, const char *symbol, http_request
  * SIGNAL_TF_BARS). Returns 0, or -1 with why (the first failed request, and
  * how many others failed) and its status; s is then empty. */
 int signal_assemble(http_request *reqs, const char *symbol, int64_t now_ms, snapshot *s, char *why,
-                    size_t cap, bn_status *status);
+                    size_t cap, ex_status *status);
 
 #endif

@@ -33,32 +33,28 @@ int bn_valid_depth_limit(long limit) {
     return 0;
 }
 
-const char *bn_status_name(bn_status s) {
-    static const char *const names[] = {"ok",     "invalid_symbol", "rejected",     "rate_limited",
-                                        "banned", "unavailable",    "bad_response", "timeout"};
-    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "unknown";
-}
-
-void bn_client_init(bn_client *bn, http_client *http, const cfg *c) {
+void bn_client_init(bn_client *bn, http_client *http, const bn_config *c) {
     bn->http = http;
-    bn->base = cfg_fapi_base(c);
+    bn->base = c->base;
     bn->policy = (http_policy){.service = "binance",
-                               .timeout_ms = c->binance_timeout_ms,
-                               .retries = c->binance_retries,
-                               .backoff_ms = c->binance_backoff_ms};
+                               .timeout_ms = c->timeout_ms,
+                               .retries = c->retries,
+                               .backoff_ms = c->backoff_ms};
 }
 
-static void set_err(bn_error *err, bn_status st, long http_status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static ex_status fail(ex_error *e, dstr *err, ex_status st, long http_status, long code,
+                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static void set_err(bn_error *err, bn_status st, long http_status, const char *fmt, ...) {
-    err->status = st;
-    err->http_status = http_status;
-    err->code = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
+static ex_status fail(ex_error *e, dstr *err, ex_status st, long http_status, long code,
+                      const char *fmt, ...) {
+    if (e) *e = (ex_error){.status = st, .http_status = http_status, .code = code};
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        dstr_vprintf(err, fmt, ap);
+        va_end(ap);
+    }
+    return st;
 }
 
 static void prepare_get(const bn_client *bn, http_request *r, const char *path_and_query) {
@@ -94,46 +90,45 @@ static void log_response(const http_request *r) {
     log_end(lr);
 }
 
-/* Turns a finished request into parsed JSON, or classifies the failure. */
-static cJSON *checked_json(http_request *r, bn_error *err) {
+/* Turns a finished request into parsed JSON (*root), or classifies the failure. */
+static ex_status checked_json(http_request *r, cJSON **root, ex_error *e, dstr *err) {
+    *root = NULL;
     log_response(r);
     switch (r->err) {
     case HTTP_OK: break;
     case HTTP_ERR_TIMEOUT:
     case HTTP_ERR_DEADLINE:
-        set_err(err, BN_TIMEOUT, 0, "Binance did not answer in time (%s)", http_err_name(r->err));
-        return NULL;
+        return fail(e, err, EX_TIMEOUT, 0, 0, "Binance did not answer in time (%s)",
+                    http_err_name(r->err));
     case HTTP_ERR_BANNED:
-        set_err(err, BN_BANNED, 418, "%s", r->errmsg[0] ? r->errmsg : "IP banned by Binance");
-        return NULL;
+        return fail(e, err, EX_BANNED, 418, 0, "%s",
+                    r->errmsg[0] ? r->errmsg : "IP banned by Binance");
     case HTTP_ERR_CONNECT:
-        set_err(err, BN_UNAVAILABLE, 0, "cannot reach Binance: %s", r->errmsg);
-        return NULL;
+        return fail(e, err, EX_UNAVAILABLE, 0, 0, "cannot reach Binance: %s", r->errmsg);
     default:
-        set_err(err, BN_BAD_RESPONSE, r->status, "broken response from Binance (%s): %s",
-                http_err_name(r->err), r->errmsg);
-        return NULL;
+        return fail(e, err, EX_BAD_RESPONSE, r->status, 0, "broken response from Binance (%s): %s",
+                    http_err_name(r->err), r->errmsg);
     }
-    cJSON *root = cJSON_ParseWithLength(dstr_cstr(&r->resp_body), r->resp_body.len);
+    cJSON *json = cJSON_ParseWithLength(dstr_cstr(&r->resp_body), r->resp_body.len);
     if (r->status >= 200 && r->status < 300) {
-        if (!root)
-            set_err(err, BN_BAD_RESPONSE, r->status,
-                    "Binance answered %ld with a body that is not JSON", r->status);
-        return root;
+        if (!json)
+            return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                        "Binance answered %ld with a body that is not JSON", r->status);
+        *root = json;
+        return EX_OK;
     }
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "msg");
-    bn_status st = r->status == 429                                     ? BN_RATE_LIMITED
-                   : r->status == 418                                   ? BN_BANNED
-                   : r->status >= 500                                   ? BN_UNAVAILABLE
-                   : cJSON_IsNumber(code) && code->valuedouble == -1121 ? BN_INVALID_SYMBOL
-                   : cJSON_IsNumber(code)                               ? BN_REJECTED
-                                                                        : BN_BAD_RESPONSE;
-    set_err(err, st, r->status, "%s",
-            cJSON_IsString(msg) ? msg->valuestring : "Binance answered with an error status");
-    if (cJSON_IsNumber(code)) err->code = (long)code->valuedouble;
-    cJSON_Delete(root);
-    return NULL;
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "code");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "msg");
+    ex_status st = r->status == 429                                     ? EX_RATE_LIMITED
+                   : r->status == 418                                   ? EX_BANNED
+                   : r->status >= 500                                   ? EX_UNAVAILABLE
+                   : cJSON_IsNumber(code) && code->valuedouble == -1121 ? EX_INVALID_SYMBOL
+                   : cJSON_IsNumber(code)                               ? EX_REJECTED
+                                                                        : EX_BAD_RESPONSE;
+    fail(e, err, st, r->status, cJSON_IsNumber(code) ? (long)code->valuedouble : 0, "%s",
+         cJSON_IsString(msg) ? msg->valuestring : "Binance answered with an error status");
+    cJSON_Delete(json);
+    return st;
 }
 
 /* Binance decimals arrive as strings; anything else is a broken response. */
@@ -180,15 +175,15 @@ static int parse_candle(const cJSON *row, candle *c) {
     return sane ? 0 : -1;
 }
 
-int bn_klines_parse(http_request *r, candles *out, bn_error *err) {
+ex_status bn_klines_parse(http_request *r, candles *out, ex_error *e, dstr *err) {
     out->v = NULL;
     out->n = 0;
-    cJSON *root = checked_json(r, err);
-    if (!root) return -1;
+    cJSON *root;
+    ex_status st = checked_json(r, &root, e, err);
+    if (st) return st;
     if (!cJSON_IsArray(root)) {
-        set_err(err, BN_BAD_RESPONSE, r->status, "klines: expected a JSON array");
         cJSON_Delete(root);
-        return -1;
+        return fail(e, err, EX_BAD_RESPONSE, r->status, 0, "klines: expected a JSON array");
     }
     size_t n = (size_t)cJSON_GetArraySize(root), i = 0;
     out->v = n ? calloc(n, sizeof *out->v) : NULL;
@@ -197,17 +192,16 @@ int bn_klines_parse(http_request *r, candles *out, bn_error *err) {
     cJSON_ArrayForEach(row, root) {
         if (parse_candle(row, &out->v[i]) ||
             (i > 0 && out->v[i].open_time <= out->v[i - 1].open_time)) {
-            set_err(err, BN_BAD_RESPONSE, r->status, "klines: row %zu is malformed or out of order",
-                    i);
             cJSON_Delete(root);
             candles_free(out);
-            return -1;
+            return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                        "klines: row %zu is malformed or out of order", i);
         }
         i++;
     }
     out->n = n;
     cJSON_Delete(root);
-    return 0;
+    return EX_OK;
 }
 
 void bn_depth_prepare(const bn_client *bn, http_request *r, const char *symbol, int limit) {
@@ -235,26 +229,26 @@ static int parse_side(const cJSON *side, book_level **out, size_t *n_out, int de
     return 0;
 }
 
-int bn_depth_parse(http_request *r, order_book *out, bn_error *err) {
+ex_status bn_depth_parse(http_request *r, order_book *out, ex_error *e, dstr *err) {
     memset(out, 0, sizeof *out);
-    cJSON *root = checked_json(r, err);
-    if (!root) return -1;
+    cJSON *root;
+    ex_status st = checked_json(r, &root, e, err);
+    if (st) return st;
     int64_t t = 0;
     if (parse_side(cJSON_GetObjectItemCaseSensitive(root, "bids"), &out->bids, &out->n_bids, 1) ||
         parse_side(cJSON_GetObjectItemCaseSensitive(root, "asks"), &out->asks, &out->n_asks, 0) ||
         (out->n_bids && out->n_asks && out->bids[0].price >= out->asks[0].price)) {
-        set_err(err, BN_BAD_RESPONSE, r->status,
-                "depth: bids/asks malformed, unordered or crossed");
         cJSON_Delete(root);
         order_book_free(out);
-        return -1;
+        return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                    "depth: bids/asks malformed, unordered or crossed");
     }
     if (whole(cJSON_GetObjectItemCaseSensitive(root, "T"), &t) &&
         whole(cJSON_GetObjectItemCaseSensitive(root, "E"), &t))
         t = 0;
     out->time_ms = t;
     cJSON_Delete(root);
-    return 0;
+    return EX_OK;
 }
 
 void bn_premium_prepare(const bn_client *bn, http_request *r, const char *symbol) {
@@ -263,38 +257,41 @@ void bn_premium_prepare(const bn_client *bn, http_request *r, const char *symbol
     prepare_get(bn, r, pq);
 }
 
-int bn_premium_parse(http_request *r, premium_index *out, bn_error *err) {
+ex_status bn_premium_parse(http_request *r, premium_index *out, ex_error *e, dstr *err) {
     memset(out, 0, sizeof *out);
-    cJSON *root = checked_json(r, err);
-    if (!root) return -1;
+    cJSON *root;
+    ex_status st = checked_json(r, &root, e, err);
+    if (st) return st;
     if (decimal(cJSON_GetObjectItemCaseSensitive(root, "markPrice"), &out->mark_price) ||
         decimal(cJSON_GetObjectItemCaseSensitive(root, "indexPrice"), &out->index_price) ||
         decimal(cJSON_GetObjectItemCaseSensitive(root, "lastFundingRate"), &out->funding_rate) ||
         whole(cJSON_GetObjectItemCaseSensitive(root, "nextFundingTime"), &out->next_funding_time) ||
         whole(cJSON_GetObjectItemCaseSensitive(root, "time"), &out->time_ms) ||
         out->mark_price <= 0) {
-        set_err(err, BN_BAD_RESPONSE, r->status, "premiumIndex: missing or malformed fields");
         cJSON_Delete(root);
-        return -1;
+        return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                    "premiumIndex: missing or malformed fields");
     }
     cJSON_Delete(root);
-    return 0;
+    return EX_OK;
 }
 
 /* One page of klines ending at end_time (0: the newest). */
-static int fetch_page(const bn_client *bn, const char *symbol, const char *interval, int limit,
-                      int64_t end_time, int64_t deadline_ms, candles *page, bn_error *err) {
+static ex_status fetch_page(const bn_client *bn, const char *symbol, const char *interval,
+                            int limit, int64_t end_time, int64_t deadline_ms, candles *page,
+                            ex_error *e, dstr *err) {
     http_request r;
     bn_klines_prepare(bn, &r, symbol, interval, limit, end_time);
     http_request *batch[] = {&r};
     http_run(bn->http, batch, 1, deadline_ms);
-    int rc = bn_klines_parse(&r, page, err);
+    ex_status st = bn_klines_parse(&r, page, e, err);
     http_request_free(&r);
-    return rc;
+    return st;
 }
 
-int bn_closed_klines(const bn_client *bn, const char *symbol, const char *interval, int limit,
-                     int64_t now_ms, int64_t deadline_ms, candles *out, bn_error *err) {
+ex_status bn_closed_klines(const bn_client *bn, const char *symbol, const char *interval, int limit,
+                           int64_t now_ms, int64_t deadline_ms, candles *out, ex_error *e,
+                           dstr *err) {
     out->v = NULL;
     out->n = 0;
     /* one more than asked, since the newest row is usually the forming candle */
@@ -304,9 +301,10 @@ int bn_closed_klines(const bn_client *bn, const char *symbol, const char *interv
     while (want > 0) {
         int ask = want > BN_KLINES_MAX ? BN_KLINES_MAX : want;
         candles page;
-        if (fetch_page(bn, symbol, interval, ask, end_time, deadline_ms, &page, err)) {
+        ex_status st = fetch_page(bn, symbol, interval, ask, end_time, deadline_ms, &page, e, err);
+        if (st) {
             candles_free(&acc);
-            return -1;
+            return st;
         }
         /* older page goes in front of what we have */
         candle *v = malloc((page.n + acc.n + 1) * sizeof *v);
@@ -331,5 +329,5 @@ int bn_closed_klines(const bn_client *bn, const char *symbol, const char *interv
     if (!out->v) abort();
     if (out->n) memcpy(out->v, acc.v + first, out->n * sizeof *out->v);
     candles_free(&acc);
-    return 0;
+    return EX_OK;
 }

@@ -1,8 +1,7 @@
-/* signal_pipeline: the parts that need no network: the six requests per
- * symbol, the snapshot assembled from canned Binance answers (forming
- * candle dropped, newest 300 kept, a failed request named with its status),
- * and the run without market data: FLAT with a "data:" reason, request and
- * decision records journaled, signal.decision logged. */
+/* signal_pipeline: the parts that need no network (the market-data requests
+ * and their assembly are tested in test_binance_exchange.c): the run without
+ * market data: FLAT with a "data:" reason, request and decision records
+ * journaled, signal.decision logged. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,8 +89,9 @@ static const int64_t tf_interval[4] = {300000, 3600000, 14400000, 86400000};
 static void prepare(http_request *reqs, const canned *outcome, int64_t now, int n_klines,
                     int forming) {
     cfg c = test_cfg();
+    bn_config bc = {.base = c.fapi_base, .timeout_ms = c.binance_timeout_ms};
     bn_client bn;
-    bn_client_init(&bn, NULL, &c);
+    bn_client_init(&bn, NULL, &bc);
     signal_prepare_market(&bn, "BTCUSDT", reqs);
     for (int i = 0; i < SIGNAL_REQS; i++) {
         const canned *o = &outcome[i];
@@ -106,138 +106,6 @@ static void prepare(http_request *reqs, const canned *outcome, int64_t now, int 
 
 static void free_reqs(http_request *reqs) {
     for (int i = 0; i < SIGNAL_REQS; i++) http_request_free(&reqs[i]);
-}
-
-/* ---- tests ------------------------------------------------------------------------ */
-
-static void test_prepare_six_requests(void **state) {
-    (void)state;
-    cfg c = test_cfg();
-    bn_client bn;
-    bn_client_init(&bn, NULL, &c);
-    http_request reqs[SIGNAL_REQS];
-    signal_prepare_market(&bn, "ETHUSDT", reqs);
-    static const char *const want[SIGNAL_REQS] = {
-        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=5m&limit=301",
-        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=1h&limit=301",
-        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=4h&limit=301",
-        "http://127.0.0.1:9/fapi/v1/klines?symbol=ETHUSDT&interval=1d&limit=301",
-        "http://127.0.0.1:9/fapi/v1/depth?symbol=ETHUSDT&limit=20",
-        "http://127.0.0.1:9/fapi/v1/premiumIndex?symbol=ETHUSDT",
-    };
-    for (int i = 0; i < SIGNAL_REQS; i++) {
-        assert_string_equal(reqs[i].url.ptr, want[i]);
-        assert_string_equal(reqs[i].method, "GET");
-    }
-    free_reqs(reqs);
-}
-
-static void test_assemble_drops_forming_keeps_300(void **state) {
-    (void)state;
-    int64_t now = now_ms();
-    http_request reqs[SIGNAL_REQS];
-    canned ok[SIGNAL_REQS] = {{0}};
-    prepare(reqs, ok, now, SIGNAL_KLINES_LIMIT, 1);
-    snapshot s;
-    char why[160];
-    bn_status st = BN_TIMEOUT;
-    assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), 0);
-    assert_int_equal(st, BN_OK);
-    assert_string_equal(why, "");
-    assert_string_equal(s.symbol, "BTCUSDT");
-    for (int tf = 0; tf < TF_COUNT; tf++) {
-        assert_int_equal(s.tf[tf].n, SIGNAL_TF_BARS);
-        const candle *last = &s.tf[tf].v[s.tf[tf].n - 1];
-        assert_true(last->close_time < now);                    /* closed */
-        assert_true(now - last->close_time <= tf_interval[tf]); /* the newest closed one */
-    }
-    assert_int_equal(s.book.n_bids, 2);
-    assert_true(s.premium.mark_price == 100.005);
-    char reason[160];
-    if (snapshot_check(&s, now, reason, sizeof reason)) fail_msg("snapshot_check: %s", reason);
-    snapshot_free(&s);
-    free_reqs(reqs);
-}
-
-static void test_assemble_all_closed_keeps_newest_300(void **state) {
-    (void)state;
-    int64_t now = now_ms();
-    http_request reqs[SIGNAL_REQS];
-    canned ok[SIGNAL_REQS] = {{0}};
-    prepare(reqs, ok, now, SIGNAL_KLINES_LIMIT, 0); /* Binance lagging: no forming row */
-    snapshot s;
-    char why[160];
-    bn_status st;
-    assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), 0);
-    for (int tf = 0; tf < TF_COUNT; tf++) {
-        assert_int_equal(s.tf[tf].n, SIGNAL_TF_BARS);
-        assert_true(now - s.tf[tf].v[SIGNAL_TF_BARS - 1].close_time <= tf_interval[tf]);
-    }
-    snapshot_free(&s);
-    free_reqs(reqs);
-}
-
-typedef struct fail_case {
-    int index;
-    canned outcome;
-    bn_status status;
-    const char *why_prefix;
-} fail_case;
-
-/* clang-format off */
-static const fail_case fail_cases[] = {
-    {1, {HTTP_ERR_TIMEOUT, 0, NULL}, BN_TIMEOUT, "klines 1h: timeout: Binance did not answer in time"},
-    {4, {HTTP_OK, 503, "Service Unavailable."}, BN_UNAVAILABLE, "depth: unavailable (HTTP 503): "},
-    {5, {HTTP_OK, 200, "<html>"}, BN_BAD_RESPONSE, "premiumIndex: bad_response (HTTP 200): "},
-    {3, {HTTP_OK, 200, "{\"not\":\"an array\"}"}, BN_BAD_RESPONSE, "klines 1d: bad_response"},
-    {0, {HTTP_OK, 400, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}"}, BN_INVALID_SYMBOL,
-     "klines 5m: invalid_symbol (HTTP 400): Invalid symbol."},
-    {2, {HTTP_OK, 429, "{\"code\":-1003,\"msg\":\"Too many requests\"}"}, BN_RATE_LIMITED,
-     "klines 4h: rate_limited (HTTP 429): Too many requests"},
-    {4, {HTTP_ERR_CONNECT, 0, NULL}, BN_UNAVAILABLE, "depth: unavailable: cannot reach Binance"},
-};
-/* clang-format on */
-
-static void test_assemble_one_failure_names_it(void **state) {
-    (void)state;
-    int64_t now = now_ms();
-    for (size_t i = 0; i < sizeof fail_cases / sizeof *fail_cases; i++) {
-        const fail_case *fc = &fail_cases[i];
-        canned outcome[SIGNAL_REQS] = {{0}};
-        outcome[fc->index] = fc->outcome;
-        http_request reqs[SIGNAL_REQS];
-        prepare(reqs, outcome, now, SIGNAL_KLINES_LIMIT, 1);
-        snapshot s;
-        char why[256];
-        bn_status st;
-        assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), -1);
-        if (strncmp(why, fc->why_prefix, strlen(fc->why_prefix)) != 0)
-            fail_msg("case %zu: why '%s', want it to start with '%s'", i, why, fc->why_prefix);
-        assert_null(strstr(why, "more requests failed"));
-        assert_int_equal(st, fc->status);
-        for (int tf = 0; tf < TF_COUNT; tf++) assert_null(s.tf[tf].v); /* nothing half-kept */
-        assert_null(s.book.bids);
-        free_reqs(reqs);
-    }
-}
-
-static void test_assemble_counts_further_failures(void **state) {
-    (void)state;
-    int64_t now = now_ms();
-    canned outcome[SIGNAL_REQS] = {{0}};
-    outcome[1] = (canned){HTTP_ERR_TIMEOUT, 0, NULL};
-    outcome[2] = (canned){HTTP_OK, 503, "x"};
-    outcome[5] = (canned){HTTP_ERR_CONNECT, 0, NULL};
-    http_request reqs[SIGNAL_REQS];
-    prepare(reqs, outcome, now, SIGNAL_KLINES_LIMIT, 1);
-    snapshot s;
-    char why[256];
-    bn_status st;
-    assert_int_equal(signal_assemble(reqs, "BTCUSDT", now, &s, why, sizeof why, &st), -1);
-    assert_int_equal(st, BN_TIMEOUT);
-    assert_true(strncmp(why, "klines 1h: timeout", 18) == 0);
-    assert_non_null(strstr(why, "(and 2 more requests failed)"));
-    free_reqs(reqs);
 }
 
 /* ---- the run without market data ---------------------------------------------------- */
@@ -300,7 +168,7 @@ static void test_run_without_market_data(void **state) {
         assert_false(r->d.risk_ok);
         assert_true(r->d.decided_at >= t0);
         assert_int_equal(r->d.candle_time, 0);
-        assert_int_equal(r->data_status, BN_UNAVAILABLE);
+        assert_int_equal(r->data_status, EX_UNAVAILABLE);
         assert_int_equal(r->unwritten, 0);
         /* the decision record: decision_to_json and the rationale */
         cJSON *rec = cJSON_Parse(r->record.ptr);
@@ -395,7 +263,7 @@ static void test_run_invalid_symbol_not_requested(void **state) {
     const char *symbols[] = {"btc/usdt"};
     signal_result r;
     signal_decide(&env, symbols, 1, &r);
-    assert_int_equal(r.data_status, BN_INVALID_SYMBOL);
+    assert_int_equal(r.data_status, EX_INVALID_SYMBOL);
     assert_int_equal(r.d.dir, DIR_FLAT);
     assert_null(strstr(f->log.ptr, "binance.response")); /* nothing was sent */
     signal_results_free(&r, 1);
@@ -423,7 +291,7 @@ static void two_snapshots(snapshot *snaps) {
         canned ok[SIGNAL_REQS] = {{0}};
         prepare(reqs, ok, now, SIGNAL_KLINES_LIMIT, 1);
         char why[160];
-        bn_status st;
+        ex_status st;
         assert_int_equal(signal_assemble(reqs, names[k], now, &snaps[k], why, sizeof why, &st), 0);
         free_reqs(reqs);
     }
@@ -588,11 +456,6 @@ static void test_gemini_not_configured(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prepare_six_requests),
-        cmocka_unit_test(test_assemble_drops_forming_keeps_300),
-        cmocka_unit_test(test_assemble_all_closed_keeps_newest_300),
-        cmocka_unit_test(test_assemble_one_failure_names_it),
-        cmocka_unit_test(test_assemble_counts_further_failures),
         cmocka_unit_test_setup_teardown(test_run_without_market_data, run_setup, run_teardown),
         cmocka_unit_test_setup_teardown(test_run_journal_unavailable, run_setup, run_teardown),
         cmocka_unit_test_setup_teardown(test_run_invalid_symbol_not_requested, run_setup,
