@@ -33,12 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform/clock.h"
 #include "platform/config.h"
+#include "domain/decide.h"
 #include "domain/decision.h"
-#include "services/journal.h"
 #include "platform/log.h"
 #include "domain/market_features.h"
-#include "domain/model.h"
+#include "pipelines/env.h"
 #include "pipelines/signal.h"
 
 #define RUNS 2000
@@ -141,26 +142,28 @@ static int make_snapshot(const char *symbol, snapshot *s) {
     return rc;
 }
 
+static int64_t wall_clock(void *ctx) {
+    (void)ctx;
+    return 0; /* decided_at does not matter here */
+}
+
 static void bench_compute(const cfg *c, const snapshot *s) {
     static double us[RUNS];
-    decision_params params = decision_params_default();
+    decide_env de = {
+        .params = pl_decision_params(c), .primary = predictor_builtin(), .now_ms = wall_clock};
     for (int i = 0; i < WARMUP + RUNS; i++) {
         int64_t t0 = mono_ns();
-        features f;
-        prediction p;
-        decision d;
-        features_compute(s, params.atr_period, &f);
-        model_predict(&f, &p);
-        decision_input in = {s->symbol, &p, &f, NULL, s->now_ms, s->now_ms};
-        decision_make(&in, &params, &d);
-        sink += d.prob;
+        decide_item it = {.symbol = s->symbol, .snap = s};
+        decide_symbols(&de, &it, 1);
+        sink += it.d.prob;
+        decide_item_free(&it);
         if (i >= WARMUP) us[i - WARMUP] = (double)(mono_ns() - t0) / 1000.0;
     }
     char what[64];
     snprintf(what, sizeof what, "%s domain (features+model+decision)", s->symbol);
     row(what, us, RUNS, "us");
 
-    signal_env env = {.cfg = c};
+    pl_env env = {.cfg = c, .predictor = predictor_builtin(), .params = pl_decision_params(c)};
     for (int i = 0; i < WARMUP + RUNS; i++) {
         int64_t t0 = mono_ns();
         signal_result r;
@@ -223,31 +226,29 @@ static int bench_runs(const char *fake_bin, long latency_ms) {
     cfg c;
     dstr err = {0};
     int rc = -1;
-    http_client *http = NULL;
-    store *j = NULL;
+    pl_resources *res = NULL;
     if (cfg_load(&c, &err)) {
         fprintf(stderr, "bench_decision: config: %s\n", err.ptr);
         goto out;
     }
-    http = http_client_new(NULL);
-    j = store_open(c.journal_url, &err);
-    if (!http || !j) {
-        fprintf(stderr, "bench_decision: %s\n", j ? "no HTTP client" : err.ptr);
+    res = pl_resources_new(&c); /* the clients as a warm function keeps them */
+    pl_env probe;
+    pl_env_make(res, 0, &probe);
+    if (!probe.exchange || !probe.journal) {
+        fprintf(stderr, "bench_decision: %s\n", probe.journal ? "no HTTP client" : "no journal");
         goto out;
     }
     const char *symbols[] = {"BTCUSDT", "ETHUSDT"};
     double decide_ms[RUN_REPS], run_ms[RUN_REPS], first_ms = 0;
     size_t unwritten = 0;
     for (int i = -2; i < RUN_REPS; i++) { /* two warm-up runs: connections, page cache */
-        signal_env env = {.cfg = &c, .http = http, .journal = j};
         int64_t t0 = mono_ns();
-        struct timespec wall;
-        clock_gettime(CLOCK_REALTIME, &wall);
-        env.deadline_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 + 20000;
+        pl_env env;
+        pl_env_make(res, clock_wall_ms() + 20000, &env);
         signal_result r[2];
         signal_decide(&env, symbols, 2, r);
         int64_t t1 = mono_ns();
-        unwritten += signal_journal(j, r, 2);
+        unwritten += signal_journal(env.journal, r, 2);
         int64_t t2 = mono_ns();
         if (r[0].data_status != EX_OK || r[1].data_status != EX_OK)
             fprintf(stderr, "bench_decision: market data failed: %s\n", r[0].record.ptr);
@@ -270,8 +271,7 @@ static int bench_runs(const char *fake_bin, long latency_ms) {
     if (unwritten) fprintf(stderr, "bench_decision: %zu journal records unwritten\n", unwritten);
     rc = unwritten ? -1 : 0;
 out:
-    store_close(j);
-    if (http) http_client_free(http);
+    pl_resources_free(res);
     cfg_free(&c);
     dstr_free(&err);
     stop_fake(fake);

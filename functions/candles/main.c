@@ -33,7 +33,7 @@ static void get_candles(api_ctx *ctx, const apigw_event *ev, apigw_response *res
     long limit;
     if (api_query_symbol(ev, res, &symbol)) return;
     if (!tf) tf = "5m";
-    if (!bn_valid_interval(tf)) {
+    if (!market_interval_valid(tf)) {
         api_error(res, 400, "invalid_tf",
                   "tf must be a Binance interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M");
         return;
@@ -42,8 +42,8 @@ static void get_candles(api_ctx *ctx, const apigw_event *ev, apigw_response *res
     candles c;
     ex_error e;
     dstr err = {0};
-    if (market_candles(ctx, symbol, tf, (int)limit, &c, &e, &err)) {
-        market_upstream_error(res, &e, dstr_cstr(&err));
+    if (market_candles(api_env(ctx), symbol, tf, (int)limit, &c, &e, &err)) {
+        api_upstream_error(res, &e, dstr_cstr(&err));
         dstr_free(&err);
         return;
     }

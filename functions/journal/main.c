@@ -7,41 +7,37 @@
  * dashboard polling /api/logs would otherwise fill the very day it reads;
  * they still print to stdout). */
 #include "frame/api.h"
-#include "services/journal.h"
-#include "services/journal_logs.h"
-#include "services/journal_trade.h"
+#include "pipelines/journal_read.h"
 
 #define TRADES_DEFAULT_LIMIT 200
 #define LOGS_DEFAULT_LINES 200
 
-static void unavailable(apigw_response *res, store *j, const char *what) {
-    api_error(res, 503, "journal_unavailable", "the %s cannot be read: %s", what,
-              j ? store_last_error(j) : "the store did not open");
+typedef int (*journal_reader)(const pl_env *env, size_t n, dstr *out, dstr *err);
+
+/* One read endpoint: the count parameter, the reader, the content type. */
+static void serve(api_ctx *ctx, const apigw_event *ev, apigw_response *res, const char *param,
+                  long def, journal_reader read, const char *what, const char *content_type) {
+    long n;
+    if (api_query_long(ev, res, param, def, 1, JOURNAL_READ_MAX, &n)) return;
+    dstr err = {0};
+    if (read(api_env(ctx), (size_t)n, &res->body, &err)) {
+        api_error(res, 503, "journal_unavailable", "the %s cannot be read: %s", what,
+                  dstr_cstr(&err));
+    } else {
+        res->status = 200;
+        res->content_type = content_type;
+    }
+    dstr_free(&err);
 }
 
 static void list_trades(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
-    long limit;
-    if (api_query_long(ev, res, "limit", TRADES_DEFAULT_LIMIT, 1, JOURNAL_LIMIT_MAX, &limit))
-        return;
-    store *j = journal_open(ctx->cfg->journal_url);
-    if (!j || journal_trade_csv(j, (size_t)limit, &res->body)) {
-        unavailable(res, j, "trade journal");
-        return;
-    }
-    res->status = 200;
-    res->content_type = "text/csv; charset=utf-8";
+    serve(ctx, ev, res, "limit", TRADES_DEFAULT_LIMIT, journal_read_trades_csv, "trade journal",
+          "text/csv; charset=utf-8");
 }
 
 static void tail_logs(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
-    long lines;
-    if (api_query_long(ev, res, "lines", LOGS_DEFAULT_LINES, 1, JOURNAL_LIMIT_MAX, &lines)) return;
-    store *j = journal_open(ctx->cfg->journal_url);
-    if (!j || journal_logs_tail(j, (size_t)lines, &res->body, NULL)) {
-        unavailable(res, j, "log journal");
-        return;
-    }
-    res->status = 200;
-    res->content_type = "application/x-ndjson";
+    serve(ctx, ev, res, "lines", LOGS_DEFAULT_LINES, journal_read_logs, "log journal",
+          "application/x-ndjson");
 }
 
 static const char *const trades_params[] = {"limit", NULL};
@@ -53,7 +49,5 @@ static const api_route routes[] = {
 
 int main(void) {
     api_function fn = {.name = "journal", .routes = routes, .n_routes = 2, .no_invocation_log = 1};
-    int rc = api_main(&fn);
-    journal_close();
-    return rc;
+    return api_main(&fn);
 }

@@ -42,7 +42,7 @@ static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *r
     long limit;
     if (api_query_symbol(ev, res, &symbol)) return;
     if (api_query_long(ev, res, "limit", 10, 1, 1000, &limit)) return;
-    if (!bn_valid_depth_limit(limit)) {
+    if (!market_depth_limit_valid(limit)) {
         api_error(res, 400, "invalid_parameter",
                   "limit must be one of 5, 10, 20, 50, 100, 500, 1000");
         return;
@@ -50,8 +50,8 @@ static void get_orderbook(api_ctx *ctx, const apigw_event *ev, apigw_response *r
     order_book d;
     ex_error e;
     dstr err = {0};
-    if (market_orderbook(ctx, symbol, (int)limit, &d, &e, &err)) {
-        market_upstream_error(res, &e, dstr_cstr(&err));
+    if (market_orderbook(api_env(ctx), symbol, (int)limit, &d, &e, &err)) {
+        api_upstream_error(res, &e, dstr_cstr(&err));
         dstr_free(&err);
         return;
     }

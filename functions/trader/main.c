@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "frame/api.h"
-#include "services/journal.h"
 #include "platform/log.h"
 #include "pipelines/signal.h"
 #include "platform/clock.h"
@@ -80,7 +79,7 @@ static size_t trader_run(api_ctx *ctx, const run_spec *rs, dstr *out) {
     int64_t run_at = clock_wall_ms();
     signal_result *res = calloc(rs->n + 1, sizeof *res);
     if (!res) abort();
-    size_t unwritten = signal_run(ctx, rs->symbols, rs->n, res);
+    size_t unwritten = signal_run(api_env(ctx), rs->symbols, rs->n, res);
     size_t risk_ok = 0;
     dstr_printf(out, "{\"run_at\":%lld", (long long)run_at);
     if (rs->scheduled_time) {
@@ -196,7 +195,5 @@ static const api_route routes[] = {{"GET,POST", "/tasks/trader", http_trader, pa
 
 int main(void) {
     api_function fn = {.name = "trader", .routes = routes, .n_routes = 1, .on_event = on_event};
-    int rc = api_main(&fn);
-    journal_close();
-    return rc;
+    return api_main(&fn);
 }

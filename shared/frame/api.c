@@ -7,27 +7,52 @@
 #include <string.h>
 #include <strings.h>
 
-#include "aws/store_s3.h"
-#include "services/invlog.h"
 #include "platform/log.h"
-#include "store/store.h"
 #include "platform/clock.h"
 
 struct api_state {
     const api_function *fn;
     cfg cfg;
-    http_client *http;
-    invlog log;       /* the invocation being collected */
-    store *log_store; /* opened at the first invocation log, kept for the process */
+    pl_resources *res; /* the pipelines' clients, kept for the process */
+    pl_env env;        /* this invocation's, once api_env() made it */
+    int has_env;
 };
 
-http_client *api_http(api_ctx *ctx) {
+const pl_env *api_env(api_ctx *ctx) {
     struct api_state *st = ctx->state;
-    if (!st->http) {
-        http_tls tls = {.ca_path = st->cfg.ca_path, .ca_file = st->cfg.ca_file};
-        st->http = http_client_new(&tls);
+    if (!st->has_env) {
+        if (!st->res) st->res = pl_resources_new(ctx->cfg);
+        pl_env_make(st->res, ctx->deadline_ms, &st->env);
+        st->has_env = 1;
     }
-    return st->http;
+    return &st->env;
+}
+
+void api_upstream_error(apigw_response *res, const ex_error *e, const char *msg) {
+    switch (e->status) {
+    case EX_INVALID_SYMBOL:
+        api_error(res, 400, "invalid_symbol", "Binance rejected the symbol: %s", msg);
+        break;
+    case EX_REJECTED:
+        api_error(res, 502, "upstream_rejected", "Binance rejected the request: %s", msg);
+        break;
+    case EX_RATE_LIMITED:
+        api_error(res, 503, "upstream_rate_limited",
+                  "Binance is rate limiting this IP; try again later (%s)", msg);
+        break;
+    case EX_BANNED:
+        api_error(res, 503, "upstream_banned", "Binance has banned this IP for now: %s", msg);
+        break;
+    case EX_TIMEOUT: api_error(res, 504, "upstream_timeout", "%s", msg); break;
+    case EX_UNAVAILABLE:
+        api_error(res, 502, "upstream_unavailable", "Binance is unavailable: %s", msg);
+        break;
+    default: api_error(res, 502, "upstream_bad_response", "%s", msg); break;
+    }
+    if (e->code) { /* keep Binance's own code next to ours */
+        const char *sep = dstr_json_reopen(&res->body);
+        if (sep) dstr_printf(&res->body, "%s\"binance_code\":%ld}", sep, e->code);
+    }
 }
 
 void api_error(apigw_response *res, int status, const char *code, const char *fmt, ...) {
@@ -213,36 +238,15 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
     }
     log_init(st->fn->name); /* again: TZ may have been set from the default */
     log_set_level(st->cfg.log_level);
-    store_s3_settings s3 = store_s3_settings_from_cfg(&st->cfg);
-    store_s3_register(&s3); /* s3:// journals open from here on */
     return 0;
 }
 
-/* The store the invocation logs go to, opened at first use; NULL (logged,
- * so the record itself says why) when it cannot be opened: tried again at
- * the next invocation. */
-static store *log_store(struct api_state *st) {
-    if (st->log_store) return st->log_store;
-    dstr err = {0};
-    st->log_store = store_open(st->cfg.journal_url, &err);
-    if (!st->log_store) {
-        log_rec *r = log_begin(LOG_ERROR, "journal.open_failed");
-        log_str(r, "url", st->cfg.journal_url);
-        log_str(r, "error", dstr_cstr(&err));
-        log_end(r);
-    }
-    dstr_free(&err);
-    return st->log_store;
-}
-
 static int write_invocation_log(api_ctx *ctx) {
-    struct api_state *st = ctx->state;
-    store *s = st->log.n_lines ? log_store(st) : NULL; /* no lines: nothing to write */
-    return invlog_end(&st->log, s, ctx->inv->deadline_ms, NULL) ? 1 : 0;
+    return pl_invocation_end(ctx->state->res, ctx->inv->deadline_ms);
 }
 
 static void discard_invocation_log(api_ctx *ctx) {
-    invlog_discard(&ctx->state->log);
+    pl_invocation_discard(ctx->state->res);
     ctx->finish = NULL;
 }
 
@@ -250,8 +254,10 @@ static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
     struct api_state *st = vst;
     api_ctx ctx = {
         .cfg = &st->cfg, .inv = inv, .state = st, .deadline_ms = inv->deadline_ms - API_RESERVE_MS};
+    st->has_env = 0; /* each invocation has its own deadline */
+    if (!st->res) st->res = pl_resources_new(&st->cfg);
     if (!st->fn->no_invocation_log) {
-        invlog_begin(&st->log, st->fn->name, inv->request_id, clock_wall_ms(), 0);
+        pl_invocation_begin(st->res, st->fn->name, inv->request_id);
         ctx.finish = write_invocation_log;
         ctx.discard = discard_invocation_log;
     }
@@ -263,9 +269,7 @@ int api_main(const api_function *fn) {
     log_init(fn->name);
     rt_handler h = {.ctx = &st, .init = on_init, .invoke = on_invoke};
     int rc = rt_run(&h);
-    if (st.http) http_client_free(st.http);
-    invlog_free(&st.log);
-    store_close(st.log_store);
+    pl_resources_free(st.res);
     cfg_free(&st.cfg);
     log_secrets_clear();
     return rc;

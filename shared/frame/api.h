@@ -9,12 +9,14 @@
  * response into the API Gateway payload 2.0 shape.
  *
  * Handlers get an api_ctx: the config, the invocation, a deadline that keeps
- * API_RESERVE_MS back before Lambda's (to answer and journal), and the
- * process-wide HTTP client, created on first use so that requests which need
- * no upstream (health, validation errors) never initialise TLS.
+ * API_RESERVE_MS back before Lambda's (to answer and journal), and, through
+ * api_env(), the pipelines' environment (pipelines/env.h: exchange,
+ * predictors, journal store, bounded by that deadline), built from
+ * process-wide resources opened on first use, so that requests which need no
+ * upstream (health, validation errors) never initialise TLS.
  *
  * Every invocation's log lines are kept as one object in the journal store
- * (invlog.h; the store is opened once per process from JOURNAL_URL), written
+ * (the pipelines' invocation log; the store is opened once per process), written
  * once the answer is ready, in the time kept back before the deadline. When
  * that object cannot be written (it is then printed whole as
  * journal.unwritten), the invocation says so without losing its answer: an
@@ -29,8 +31,8 @@
 #include <stdint.h>
 
 #include "frame/apigw.h"
+#include "pipelines/env.h"
 #include "platform/config.h"
-#include "platform/http.h"
 #include "platform/runtime.h"
 
 #define API_RESERVE_MS 500
@@ -71,13 +73,25 @@ typedef struct api_function {
 /* Runs the function until the Runtime API ends it; returns the exit status. */
 int api_main(const api_function *fn);
 
-/* The process-wide HTTP client, created on first call; NULL only when
- * libcurl cannot start (then the next call tries again). */
-http_client *api_http(api_ctx *ctx);
+/* The pipelines' environment for this invocation (deadline: ctx->deadline_ms),
+ * made on first call; the process-wide clients behind it are kept. */
+const pl_env *api_env(api_ctx *ctx);
 
 /* Sets res to an error: status, machine code, human message. */
 void api_error(apigw_response *res, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The one mapping from an exchange failure (e, and msg for people) to the
+ * answer every endpoint gives for it:
+ *   invalid symbol                            400 invalid_symbol
+ *   other refusal with an exchange code       502 upstream_rejected
+ *   429 after the retries                     503 upstream_rate_limited
+ *   418 / ban still running                   503 upstream_banned
+ *   5xx or no connection after the retries    502 upstream_unavailable
+ *   not JSON / truncated / wrong shape        502 upstream_bad_response
+ *   no answer within the timeout              504 upstream_timeout
+ * with the exchange's own code as "binance_code" when it sent one. */
+void api_upstream_error(apigw_response *res, const ex_error *e, const char *msg);
 
 /* Query helpers: on a bad value they fill res with a 400 and return -1. */
 int api_query_symbol(const apigw_event *ev, apigw_response *res, const char **out);

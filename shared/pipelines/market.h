@@ -1,25 +1,24 @@
-/* market: the market-data pipelines behind the chart endpoints (candles,
- * order book), and the one mapping from an upstream failure to the HTTP
- * answer every endpoint gives for it:
- *   invalid symbol (Binance -1121)            400, Binance's code and msg
- *   other Binance rejection (4xx with code)   502 upstream_rejected
- *   429 after the retries                     503 upstream_rate_limited
- *   418 / ban still running                   503 upstream_banned
- *   5xx or no connection after the retries    502 upstream_unavailable
- *   not JSON / truncated / wrong shape        502 upstream_bad_response
- *   no answer within the timeout              504 upstream_timeout */
+/* market: the market-data pipelines behind the chart endpoints: the newest
+ * closed candles of one symbol and timeframe, and the order book, from the
+ * environment's exchange by its deadline. No exchange (the HTTP client could
+ * not start): EX_UNAVAILABLE. Failures follow the exchange's convention
+ * (services/exchange.h): the status, the structured ex_error, and one line
+ * for people appended to err; the frame turns them into the HTTP answer. */
 #ifndef MARKET_H
 #define MARKET_H
 
-#include "frame/api.h"
-#include "services/binance.h"
+#include "domain/marketdata.h"
+#include "pipelines/env.h"
+#include "services/exchange.h"
 
-/* On failure e and err (see exchange.h) say why; market_upstream_error()
- * answers with them. */
-int market_candles(api_ctx *ctx, const char *symbol, const char *tf, int limit, candles *out,
-                   ex_error *e, dstr *err);
-int market_orderbook(api_ctx *ctx, const char *symbol, int limit, order_book *out, ex_error *e,
-                     dstr *err);
-void market_upstream_error(apigw_response *res, const ex_error *e, const char *msg);
+/* The request shapes the exchange accepts (Binance's kline intervals: 1m ..
+ * 1M; depth limits 5, 10, 20, 50, 100, 500, 1000). */
+int market_interval_valid(const char *interval);
+int market_depth_limit_valid(long limit);
+
+ex_status market_candles(const pl_env *env, const char *symbol, const char *interval, int limit,
+                         candles *out, ex_error *e, dstr *err);
+ex_status market_orderbook(const pl_env *env, const char *symbol, int limit, order_book *out,
+                           ex_error *e, dstr *err);
 
 #endif

@@ -49,6 +49,12 @@ int cfg_valid_symbol(const char *text) {
     return n >= 2 && n <= 20;
 }
 
+/* Gemini model ids go into the request path: nothing but [A-Za-z0-9._-]. */
+static int model_id_valid(const char *id) {
+    size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+    return n > 0 && n <= 100 && id[n] == '\0';
+}
+
 /* The loader keeps the first problem per variable and goes on, so one run
  * reports every mistake in the environment at once. */
 typedef struct loader {
@@ -400,6 +406,9 @@ int cfg_load(cfg *c, dstr *err) {
 
     c->google_api_key = env_str("GOOGLE_API_KEY", NULL);
     c->gemini_model = env_str("GEMINI_MODEL", "gemini-2.5-flash-lite");
+    if (!model_id_valid(c->gemini_model))
+        bad(&L, "GEMINI_MODEL", c->gemini_model,
+            "a bare model id: 1-100 letters, digits, '.', '_' or '-' (e.g. gemini-2.5-flash-lite)");
     env_base_url(&L, "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com",
                  &c->gemini_base_url);
     env_double(&L, "G_TEMPERATURE", 0.0, 0, 2, &c->g_temperature);

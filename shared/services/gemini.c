@@ -105,30 +105,32 @@ static int model_id_valid(const char *m) {
            strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-int gemini_client_init(gemini_client *g, const cfg *c, char *err, size_t cap) {
+int gemini_client_init(gemini_client *g, const gemini_config *c, dstr *err) {
     memset(g, 0, sizeof *g);
-    if (!c->google_api_key || !*c->google_api_key) {
-        snprintf(err, cap, "GOOGLE_API_KEY is not set: the gemini predictor needs it");
+    if (!c->api_key || !*c->api_key) {
+        if (err) dstr_puts(err, "GOOGLE_API_KEY is not set: the gemini predictor needs it");
         return -1;
     }
-    const char *model = c->gemini_model ? c->gemini_model : "";
+    const char *model = c->model ? c->model : "";
     if (!model_id_valid(model)) {
-        snprintf(err, cap,
-                 "GEMINI_MODEL '%.*s' is not a model id (letters, digits, '.', '_', '-'; e.g. "
-                 "gemini-2.5-flash-lite)",
-                 GEMINI_MODEL_MAX, model);
+        if (err)
+            dstr_printf(
+                err,
+                "GEMINI_MODEL '%.*s' is not a model id (letters, digits, '.', '_', '-'; e.g. "
+                "gemini-2.5-flash-lite)",
+                GEMINI_MODEL_MAX, model);
         return -1;
     }
     g->policy = (http_policy){.service = "gemini",
-                              .timeout_ms = c->gemini_timeout_ms,
-                              .retries = c->gemini_retries,
-                              .backoff_ms = c->gemini_backoff_ms,
+                              .timeout_ms = c->timeout_ms,
+                              .retries = c->retries,
+                              .backoff_ms = c->backoff_ms,
                               .retry_delay_ms = gemini_retry_delay_ms};
-    g->base_url = c->gemini_base_url;
+    g->base_url = c->base_url;
     g->model = model;
-    g->api_key = c->google_api_key;
-    g->temperature = c->g_temperature;
-    g->max_tokens = c->g_max_tokens;
+    g->api_key = c->api_key;
+    g->temperature = c->temperature;
+    g->max_tokens = c->max_tokens;
     g->atr_mult_tp = c->atr_mult_tp;
     g->atr_mult_sl = c->atr_mult_sl;
     g->atr_tf = c->atr_tf ? c->atr_tf : "1h";

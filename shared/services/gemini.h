@@ -53,16 +53,31 @@
 
 #include <stddef.h>
 
-#include "platform/config.h"
+#include "platform/dstr.h"
 #include "platform/http.h"
 #include "domain/prediction.h"
 
 #define GEMINI_PREVIEW_BYTES 256 /* payload_preview in gemini.request */
 #define GEMINI_MODEL_MAX 100
 
-/* Everything gemini_prepare needs; the strings are borrowed from the cfg,
- * which must outlive the client (and the client every request it made:
- * requests point at its policy). */
+/* The client's settings (GOOGLE_API_KEY, GEMINI_*, G_*, and the trade the
+ * prompt describes: ATR_MULT_TP/SL, ATR_TF). Strings are borrowed. */
+typedef struct gemini_config {
+    const char *base_url;
+    const char *model;
+    const char *api_key;
+    double temperature;
+    int max_tokens;
+    long timeout_ms;
+    int retries;
+    long backoff_ms;
+    double atr_mult_tp, atr_mult_sl;
+    const char *atr_tf;
+} gemini_config;
+
+/* Everything gemini_prepare needs; the strings are borrowed from the
+ * gemini_config, which must outlive the client (and the client every request
+ * it made: requests point at its policy). */
 typedef struct gemini_client {
     http_policy policy; /* service "gemini", retry_delay_ms = gemini_retry_delay_ms */
     const char *base_url;
@@ -77,7 +92,7 @@ typedef struct gemini_client {
 
 /* Returns 0, or -1 with why in err: no GOOGLE_API_KEY, or a GEMINI_MODEL
  * that is not a bare model id ([A-Za-z0-9._-], at most GEMINI_MODEL_MAX). */
-int gemini_client_init(gemini_client *g, const cfg *c, char *err, size_t cap);
+int gemini_client_init(gemini_client *g, const gemini_config *c, dstr *err);
 
 /* Builds the request (see the contract) for symbol with payload_json (the
  * compact market JSON of features_to_json) as the prompt's data. Thinking:

@@ -19,37 +19,6 @@ const char *journal_kind_name(journal_kind kind) {
     return (unsigned)kind < 2 ? kind_names[kind] : "record";
 }
 
-/* ---- the process-wide store --------------------------------------------------- */
-
-static struct {
-    store *s;
-    char *url;
-} J;
-
-void journal_close(void) {
-    store_close(J.s);
-    free(J.url);
-    J.s = NULL;
-    J.url = NULL;
-}
-
-store *journal_open(const char *url) {
-    if (J.s && url && strcmp(J.url, url) == 0) return J.s;
-    journal_close();
-    dstr err = {0};
-    J.s = store_open(url, &err);
-    if (J.s) {
-        J.url = xstrdup(url);
-    } else {
-        log_rec *r = log_begin(LOG_ERROR, "journal.open_failed");
-        log_str(r, "url", url);
-        log_str(r, "error", dstr_cstr(&err));
-        log_end(r);
-    }
-    dstr_free(&err);
-    return J.s;
-}
-
 /* ---- decision and request records ---------------------------------------------- */
 
 /* "payloads/YYYYMMDD/{ts}_{symbol}_{kind}": 0, or -1 for a bad symbol, kind or time. */

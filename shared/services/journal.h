@@ -40,14 +40,6 @@
 
 typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;
 
-/* The process-wide journal store for url, opened on first use and kept for
- * the life of the process (a warm Lambda reuses it). A different url closes
- * the old one and opens the new. NULL when it cannot be opened: logged as
- * "journal.open_failed" (ERROR), and the next call tries again. */
-store *journal_open(const char *url);
-/* Closes the process-wide store (at exit; safe when none is open). */
-void journal_close(void);
-
 /* The key of a decision or request record: suffix 0 is the plain name, n > 0
  * adds "-n". Returns 0, or -1 when symbol is not a valid symbol
  * (cfg_valid_symbol), at_ms is negative or past year 9999, or suffix is out

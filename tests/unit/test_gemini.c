@@ -131,7 +131,7 @@ static int64_t mono_ms(void) {
 typedef struct fixture {
     mini_server *srv;
     http_client *http;
-    cfg conf;
+    gemini_config conf;
     gemini_client g;
     dstr payload;
 } fixture;
@@ -158,16 +158,16 @@ static void make_payload(dstr *out) {
     features_to_json(&f, out);
 }
 
-static void test_cfg(cfg *c, const char *base_url) {
+static void test_cfg(gemini_config *c, const char *base_url) {
     memset(c, 0, sizeof *c);
-    c->google_api_key = SENTINEL_KEY;
-    c->gemini_model = MODEL;
-    c->gemini_base_url = (char *)base_url;
-    c->g_temperature = TEMPERATURE;
-    c->g_max_tokens = MAX_TOKENS;
-    c->gemini_timeout_ms = 300;
-    c->gemini_retries = 2;
-    c->gemini_backoff_ms = 10; /* a RetryInfo wait shows as a much longer gap */
+    c->api_key = SENTINEL_KEY;
+    c->model = MODEL;
+    c->base_url = base_url;
+    c->temperature = TEMPERATURE;
+    c->max_tokens = MAX_TOKENS;
+    c->timeout_ms = 300;
+    c->retries = 2;
+    c->backoff_ms = 10; /* a RetryInfo wait shows as a much longer gap */
     c->atr_mult_tp = 1.8;
     c->atr_mult_sl = 1.0;
     c->atr_tf = "1h";
@@ -181,8 +181,7 @@ static int fixture_setup(void **state) {
     f->http = http_client_new(NULL);
     assert_non_null(f->http);
     test_cfg(&f->conf, ms_url(f->srv));
-    char err[200];
-    assert_int_equal(gemini_client_init(&f->g, &f->conf, err, sizeof err), 0);
+    assert_int_equal(gemini_client_init(&f->g, &f->conf, NULL), 0);
     make_payload(&f->payload);
     *state = f;
     return 0;
@@ -703,23 +702,24 @@ static void test_client_init(void **state) {
         {SENTINEL_KEY, "gemini-3.1-flash-lite", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        cfg c;
+        gemini_config c;
         test_cfg(&c, "http://127.0.0.1:9");
-        c.google_api_key = (char *)cases[i].key;
-        c.gemini_model = (char *)cases[i].model;
+        c.api_key = cases[i].key;
+        c.model = cases[i].model;
         gemini_client g;
-        char err[200] = "";
-        int rc = gemini_client_init(&g, &c, err, sizeof err);
+        dstr err = {0};
+        int rc = gemini_client_init(&g, &c, &err);
         if (cases[i].err) {
             assert_int_equal(rc, -1);
-            assert_non_null(strstr(err, cases[i].err));
-            assert_null(strstr(err, SENTINEL_KEY));
+            assert_non_null(strstr(dstr_cstr(&err), cases[i].err));
+            assert_null(strstr(dstr_cstr(&err), SENTINEL_KEY));
         } else {
             assert_int_equal(rc, 0);
             assert_string_equal(g.policy.service, "gemini");
             assert_true(g.policy.retry_delay_ms == gemini_retry_delay_ms);
             assert_int_equal(g.policy.retries, 2);
         }
+        dstr_free(&err);
     }
 }
 
@@ -738,12 +738,11 @@ static void test_thinking_per_model(void **state) {
         {"gemma-3-27b-it", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        cfg c;
+        gemini_config c;
         test_cfg(&c, "https://generativelanguage.googleapis.com");
-        c.gemini_model = (char *)cases[i].model;
+        c.model = cases[i].model;
         gemini_client g;
-        char err[200];
-        assert_int_equal(gemini_client_init(&g, &c, err, sizeof err), 0);
+        assert_int_equal(gemini_client_init(&g, &c, NULL), 0);
         http_request r;
         gemini_prepare(&g, &r, "ETHUSDT", f->payload.ptr);
         dstr want_url = {0};

@@ -545,19 +545,6 @@ static void test_walk_listing_failure(void **state) {
     dstr_free(&key);
 }
 
-static void test_open_once_and_failures(void **state) {
-    fixture *f = *state;
-    store *a = journal_open(f->url);
-    assert_non_null(a);
-    assert_ptr_equal(journal_open(f->url), a);
-    assert_null(journal_open("ftp://nowhere"));
-    assert_non_null(strstr(f->log.ptr, "\"event\":\"journal.open_failed\""));
-    assert_null(journal_open("s3://")); /* still failing: tried again, not cached */
-    assert_non_null(journal_open(f->url));
-    journal_close();
-    journal_close(); /* idempotent */
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_layout),
@@ -579,7 +566,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_walk_shared_by_every_record_type, setup_fast,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_walk_listing_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_once_and_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

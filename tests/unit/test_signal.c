@@ -25,6 +25,7 @@
 #include "domain/market_features.h"
 #include "mini_server.h"
 #include "pipelines/signal.h"
+#include "services/binance_exchange.h"
 
 static int64_t now_ms(void) {
     struct timespec ts;
@@ -47,6 +48,8 @@ static cfg test_cfg(void) {
     c.predictor_fallback = "none";
     c.fapi_base = "http://127.0.0.1:9";
     c.binance_timeout_ms = 1000;
+    c.gemini_model = "gemini-2.5-flash-lite";
+    c.journal_url = "file:///dev/null/unused"; /* the tests hand the env their own store */
     return c;
 }
 
@@ -84,16 +87,17 @@ typedef struct canned {
 } canned;
 
 static const int64_t tf_interval[4] = {300000, 3600000, 14400000, 86400000};
+static const ex_snapshot_spec spec = {.bars = SIGNAL_TF_BARS, .depth = SIGNAL_DEPTH_LIMIT};
 
 /* Prepares the six requests and gives each its canned outcome. */
 static void prepare(http_request *reqs, const canned *outcome, int64_t now, int n_klines,
                     int forming) {
     cfg c = test_cfg();
-    bn_config bc = {.base = c.fapi_base, .timeout_ms = c.binance_timeout_ms};
+    bn_config bc = pl_binance_config(&c);
     bn_client bn;
     bn_client_init(&bn, NULL, &bc);
-    signal_prepare_market(&bn, "BTCUSDT", reqs);
-    for (int i = 0; i < SIGNAL_REQS; i++) {
+    bn_snapshot_prepare(&bn, "BTCUSDT", &spec, reqs);
+    for (int i = 0; i < BN_SNAPSHOT_REQS; i++) {
         const canned *o = &outcome[i];
         reqs[i].err = o->err;
         reqs[i].status = o->err == HTTP_OK ? (o->status ? o->status : 200) : 0;
@@ -105,16 +109,29 @@ static void prepare(http_request *reqs, const canned *outcome, int64_t now, int 
 }
 
 static void free_reqs(http_request *reqs) {
-    for (int i = 0; i < SIGNAL_REQS; i++) http_request_free(&reqs[i]);
+    for (int i = 0; i < BN_SNAPSHOT_REQS; i++) http_request_free(&reqs[i]);
 }
 
 /* ---- the run without market data ---------------------------------------------------- */
 
 typedef struct run_fixture {
     char dir[256];
+    char url[300];
     store *s;
     dstr log;
+    pl_resources *res;
 } run_fixture;
+
+/* The pipeline's environment as the frame builds it (pl_resources from the
+ * config), journaling into the fixture's store. */
+static pl_env env_of(run_fixture *f, const cfg *c, int64_t deadline_ms) {
+    pl_resources_free(f->res);
+    f->res = pl_resources_new(c);
+    pl_env env;
+    pl_env_make(f->res, deadline_ms, &env);
+    env.journal = f->s;
+    return env;
+}
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
     (void)st, (void)flag, (void)ftw;
@@ -129,6 +146,7 @@ static int run_setup(void **state) {
     if (!mkdtemp(f->dir)) return -1;
     dstr url = {0}, err = {0};
     dstr_printf(&url, "file://%s", f->dir);
+    snprintf(f->url, sizeof f->url, "%s", url.ptr);
     f->s = store_open(url.ptr, &err);
     dstr_free(&url);
     dstr_free(&err);
@@ -141,6 +159,7 @@ static int run_setup(void **state) {
 static int run_teardown(void **state) {
     run_fixture *f = *state;
     capture_stop();
+    pl_resources_free(f->res);
     store_close(f->s);
     nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     dstr_free(&f->log);
@@ -156,11 +175,12 @@ static const char *str_of(const cJSON *o, const char *key) {
 static void test_run_without_market_data(void **state) {
     run_fixture *f = *state;
     cfg c = test_cfg();
-    signal_env env = {.cfg = &c, .http = NULL, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    pl_env env = env_of(f, &c, now_ms() + 1000);
+    env.exchange = NULL; /* as when the HTTP client cannot start */
     const char *symbols[] = {"BTCUSDT", "ETHUSDT"};
     signal_result res[2];
     int64_t t0 = now_ms();
-    assert_int_equal(signal_run_env(&env, symbols, 2, res), 0);
+    assert_int_equal(signal_run(&env, symbols, 2, res), 0);
     for (int i = 0; i < 2; i++) {
         signal_result *r = &res[i];
         assert_string_equal(r->symbol, symbols[i]);
@@ -239,10 +259,12 @@ static void test_run_without_market_data(void **state) {
 static void test_run_journal_unavailable(void **state) {
     run_fixture *f = *state;
     cfg c = test_cfg();
-    signal_env env = {.cfg = &c, .http = NULL, .journal = NULL, .deadline_ms = now_ms() + 1000};
+    pl_env env = env_of(f, &c, now_ms() + 1000);
+    env.exchange = NULL;
+    env.journal = NULL;
     const char *symbols[] = {"BTCUSDT"};
     signal_result r;
-    assert_int_equal(signal_run_env(&env, symbols, 1, &r), 2);
+    assert_int_equal(signal_run(&env, symbols, 1, &r), 2);
     assert_int_equal(r.unwritten, 2);
     assert_int_equal(r.decision_key.len, 0);
     /* both records are in the log, whole */
@@ -257,9 +279,8 @@ static void test_run_journal_unavailable(void **state) {
 static void test_run_invalid_symbol_not_requested(void **state) {
     run_fixture *f = *state;
     cfg c = test_cfg();
-    http_client *http = http_client_new(NULL);
-    assert_non_null(http);
-    signal_env env = {.cfg = &c, .http = http, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    pl_env env = env_of(f, &c, now_ms() + 1000);
+    assert_non_null(env.exchange);
     const char *symbols[] = {"btc/usdt"};
     signal_result r;
     signal_decide(&env, symbols, 1, &r);
@@ -267,7 +288,6 @@ static void test_run_invalid_symbol_not_requested(void **state) {
     assert_int_equal(r.d.dir, DIR_FLAT);
     assert_null(strstr(f->log.ptr, "binance.response")); /* nothing was sent */
     signal_results_free(&r, 1);
-    http_client_free(http);
 }
 
 /* ---- predictors, from snapshots ------------------------------------------------------- */
@@ -287,12 +307,10 @@ static void two_snapshots(snapshot *snaps) {
     int64_t now = now_ms();
     static const char *const names[] = {"BTCUSDT", "ETHUSDT"};
     for (int k = 0; k < 2; k++) {
-        http_request reqs[SIGNAL_REQS];
-        canned ok[SIGNAL_REQS] = {{0}};
-        prepare(reqs, ok, now, SIGNAL_KLINES_LIMIT, 1);
-        char why[160];
-        ex_status st;
-        assert_int_equal(signal_assemble(reqs, names[k], now, &snaps[k], why, sizeof why, &st), 0);
+        http_request reqs[BN_SNAPSHOT_REQS];
+        canned ok[BN_SNAPSHOT_REQS] = {{0}};
+        prepare(reqs, ok, now, SIGNAL_TF_BARS + 1, 1);
+        assert_int_equal(bn_snapshot_assemble(reqs, names[k], &spec, now, &snaps[k], NULL), EX_OK);
         free_reqs(reqs);
     }
 }
@@ -312,7 +330,7 @@ static cfg gemini_cfg(const char *base, const char *fallback) {
 static void test_builtin_from_snapshots(void **state) {
     run_fixture *f = *state;
     cfg c = test_cfg();
-    signal_env env = {.cfg = &c, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    pl_env env = env_of(f, &c, now_ms() + 1000);
     snapshot snaps[2];
     two_snapshots(snaps);
     signal_result r[2];
@@ -348,8 +366,7 @@ static void test_gemini_one_batch(void **state) {
                     .delay_ms = 300};
     ms_script(ms, &step, 1);
     cfg c = gemini_cfg(ms_url(ms), "none");
-    http_client *http = http_client_new(NULL);
-    signal_env env = {.cfg = &c, .http = http, .journal = f->s, .deadline_ms = now_ms() + 5000};
+    pl_env env = env_of(f, &c, now_ms() + 5000);
     snapshot snaps[2];
     two_snapshots(snaps);
     signal_result r[2];
@@ -381,7 +398,6 @@ static void test_gemini_one_batch(void **state) {
         snapshot_free(&snaps[k]);
     }
     signal_results_free(r, 2);
-    http_client_free(http);
     ms_stop(ms);
 }
 
@@ -399,8 +415,7 @@ static void test_gemini_failure_and_fallback(void **state) {
         ms_step step = {.path = GEMINI_PATH, .status = 503, .body = GEMINI_503, .repeat = 1};
         ms_script(ms, &step, 1);
         cfg c = gemini_cfg(ms_url(ms), cases[i].fallback);
-        http_client *http = http_client_new(NULL);
-        signal_env env = {.cfg = &c, .http = http, .journal = f->s, .deadline_ms = now_ms() + 5000};
+        pl_env env = env_of(f, &c, now_ms() + 5000);
         snapshot snaps[2];
         two_snapshots(snaps);
         signal_result r[2];
@@ -432,7 +447,6 @@ static void test_gemini_failure_and_fallback(void **state) {
         if (strcmp(cases[i].fallback, "builtin") == 0)
             assert_non_null(strstr(f->log.ptr, "\"fallback\":\"gemini failed: "));
         signal_results_free(r, 2);
-        http_client_free(http);
         ms_stop(ms);
     }
 }
@@ -440,8 +454,8 @@ static void test_gemini_failure_and_fallback(void **state) {
 static void test_gemini_not_configured(void **state) {
     run_fixture *f = *state;
     cfg c = gemini_cfg("http://127.0.0.1:9", "none");
-    c.gemini_model = "models/../x";
-    signal_env env = {.cfg = &c, .journal = f->s, .deadline_ms = now_ms() + 1000};
+    c.gemini_model = "models/../x"; /* config refuses it at init; the client refuses it too */
+    pl_env env = env_of(f, &c, now_ms() + 1000);
     snapshot snaps[2];
     two_snapshots(snaps);
     signal_result r[2];

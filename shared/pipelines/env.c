@@ -1,0 +1,136 @@
+/* env: the configuration made into clients, kept for the warm process (see
+ * env.h). */
+#include "pipelines/env.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/http.h"
+#include "aws/store_s3.h"
+#include "platform/log.h"
+#include "services/binance_exchange.h"
+#include "services/gemini_predictor.h"
+#include "services/invlog.h"
+
+struct pl_resources {
+    const cfg *cfg;
+    bn_config binance;
+    gemini_config gemini;
+    http_client *http;
+    exchange *exchange;
+    predictor *gemini_predictor;
+    store *journal;
+    invlog log; /* the invocation being collected */
+};
+
+decision_params pl_decision_params(const cfg *c) {
+    decision_params p = {.min_prob = c->min_prob,
+                         .rr_min = c->rr_min,
+                         .atr_mult_tp = c->atr_mult_tp,
+                         .atr_mult_sl = c->atr_mult_sl,
+                         .max_spread_bps = c->max_spread_bps,
+                         .atr_period = c->atr_period,
+                         .atr_tf = TF_1H};
+    if (c->atr_tf) tf_parse(c->atr_tf, &p.atr_tf);
+    return p;
+}
+
+bn_config pl_binance_config(const cfg *c) {
+    return (bn_config){.base = cfg_fapi_base(c),
+                       .timeout_ms = c->binance_timeout_ms,
+                       .retries = c->binance_retries,
+                       .backoff_ms = c->binance_backoff_ms};
+}
+
+gemini_config pl_gemini_config(const cfg *c) {
+    return (gemini_config){.base_url = c->gemini_base_url,
+                           .model = c->gemini_model,
+                           .api_key = c->google_api_key,
+                           .temperature = c->g_temperature,
+                           .max_tokens = c->g_max_tokens,
+                           .timeout_ms = c->gemini_timeout_ms,
+                           .retries = c->gemini_retries,
+                           .backoff_ms = c->gemini_backoff_ms,
+                           .atr_mult_tp = c->atr_mult_tp,
+                           .atr_mult_sl = c->atr_mult_sl,
+                           .atr_tf = c->atr_tf ? c->atr_tf : "1h"};
+}
+
+pl_resources *pl_resources_new(const cfg *c) {
+    pl_resources *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    /* the composition root decides which store backends exist */
+    store_s3_settings s3 = store_s3_settings_from_cfg(c);
+    store_s3_register(&s3);
+    r->cfg = c;
+    r->binance = pl_binance_config(c);
+    r->gemini = pl_gemini_config(c);
+    return r;
+}
+
+void pl_resources_free(pl_resources *r) {
+    if (!r) return;
+    ex_close(r->exchange);
+    predictor_free(r->gemini_predictor);
+    if (r->http) http_client_free(r->http);
+    store_close(r->journal);
+    invlog_free(&r->log);
+    free(r);
+}
+
+/* NULL (logged, so the records say why) when it cannot be opened. */
+static store *journal(pl_resources *r) {
+    if (r->journal) return r->journal;
+    dstr err = {0};
+    r->journal = store_open(r->cfg->journal_url, &err);
+    if (!r->journal) {
+        log_rec *lr = log_begin(LOG_ERROR, "journal.open_failed");
+        log_str(lr, "url", r->cfg->journal_url);
+        log_str(lr, "error", dstr_cstr(&err));
+        log_end(lr);
+    }
+    dstr_free(&err);
+    return r->journal;
+}
+
+/* The HTTP client starts only when libcurl can; the clients that need it
+ * follow it. */
+static void open_clients(pl_resources *r) {
+    if (!r->http) {
+        http_tls tls = {.ca_path = r->cfg->ca_path, .ca_file = r->cfg->ca_file};
+        r->http = http_client_new(&tls);
+    }
+    if (!r->http) return;
+    if (!r->exchange) r->exchange = binance_exchange_new(r->http, &r->binance);
+    if (!r->gemini_predictor) r->gemini_predictor = gemini_predictor_new(r->http, &r->gemini);
+}
+
+void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env) {
+    open_clients(r);
+    const cfg *c = r->cfg;
+    int gemini = strcmp(c->predictor, "gemini") == 0;
+    *env = (pl_env){
+        .cfg = c,
+        .exchange = r->exchange,
+        /* without an HTTP client no symbol has data, so no predictor is asked;
+         * the decisions still name the configured one */
+        .predictor = !gemini               ? predictor_builtin()
+                     : r->gemini_predictor ? r->gemini_predictor
+                                           : gemini_predictor_unavailable(),
+        .fallback = strcmp(c->predictor_fallback, "builtin") == 0 ? predictor_builtin() : NULL,
+        .journal = journal(r),
+        .deadline_ms = deadline_ms,
+        .params = pl_decision_params(c),
+    };
+}
+
+void pl_invocation_begin(pl_resources *r, const char *function, const char *request_id) {
+    invlog_begin(&r->log, function, request_id, clock_wall_ms(), 0);
+}
+
+int pl_invocation_end(pl_resources *r, int64_t deadline_ms) {
+    store *s = r->log.n_lines ? journal(r) : NULL; /* no lines: nothing to write */
+    return invlog_end(&r->log, s, deadline_ms, NULL) ? 1 : 0;
+}
+
+void pl_invocation_discard(pl_resources *r) { invlog_discard(&r->log); }

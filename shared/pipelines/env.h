@@ -1,0 +1,71 @@
+/* env: what a pipeline runs with (pl_env), and the process-wide resources it
+ * is built from (pl_resources): the composition root, where the
+ * configuration becomes clients.
+ *
+ * A pipeline takes a pl_env and nothing of the Lambda frame: the exchange,
+ * the predictors, the journal store, a clock and the deadline by which all
+ * its I/O must be done. The frame (or a local tool, or a test) builds one.
+ *
+ * pl_resources lives as long as the warm process: nothing is opened until
+ * pl_env_make() is first called (so a health probe never starts TLS); then
+ * the HTTP client, the exchange (Binance), the predictors (PREDICTOR and
+ * PREDICTOR_FALLBACK) and the journal store (JOURNAL_URL) are opened once and
+ * kept. pl_resources_new() registers the store backends the configuration
+ * may name (s3:// with the configuration's AWS settings). What cannot be opened is NULL in the env and is tried again at the
+ * next call: no HTTP client means no exchange (every symbol FLAT, "market
+ * data: the HTTP client could not start"); no journal store means every
+ * record is unwritten (printed whole as journal.unwritten), with
+ * journal.open_failed logged.
+ *
+ * The invocation log (services/invlog.h) is driven from here too, so the
+ * frame needs to know nothing of the journal's layout. */
+#ifndef PL_ENV_H
+#define PL_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/clock.h"
+#include "platform/config.h"
+#include "domain/decision.h"
+#include "domain/predictor.h"
+#include "services/exchange.h"
+#include "services/gemini.h"
+#include "services/binance.h"
+#include "store/store.h"
+
+typedef struct pl_env {
+    const cfg *cfg;
+    exchange *exchange;         /* NULL: no market data */
+    const predictor *predictor; /* PREDICTOR */
+    const predictor *fallback;  /* PREDICTOR_FALLBACK=builtin; NULL: none */
+    store *journal;             /* NULL: every record is unwritten */
+    const clock_src *clock;     /* NULL: the wall clock */
+    int64_t deadline_ms;        /* absolute unix ms: all I/O is done by then */
+    decision_params params;     /* MIN_PROB, RR_MIN, ATR_* and MAX_SPREAD_BPS */
+} pl_env;
+
+/* The decision thresholds of the configuration. */
+decision_params pl_decision_params(const cfg *c);
+/* The clients' own settings, from the configuration. */
+bn_config pl_binance_config(const cfg *c);
+gemini_config pl_gemini_config(const cfg *c);
+
+typedef struct pl_resources pl_resources;
+
+/* c must outlive the resources. Opens nothing yet. */
+pl_resources *pl_resources_new(const cfg *c);
+void pl_resources_free(pl_resources *r); /* NULL is fine */
+
+/* The environment of one invocation with the given deadline. */
+void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env);
+
+/* The invocation log of one invocation (services/invlog.h): begin collects
+ * every log line; end writes them as one journal object before deadline_ms
+ * and returns how many records could not be written (0 or 1; a record
+ * without lines is not written); discard keeps nothing. */
+void pl_invocation_begin(pl_resources *r, const char *function, const char *request_id);
+int pl_invocation_end(pl_resources *r, int64_t deadline_ms);
+void pl_invocation_discard(pl_resources *r);
+
+#endif

@@ -1,0 +1,126 @@
+/* env: the composition root: the configuration made into the pipelines'
+ * environment (thresholds, client settings, predictors by PREDICTOR and
+ * PREDICTOR_FALLBACK), the journal store opened once per process and tried
+ * again after a failure, nothing opened before the first use. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "capture.h"
+#include "pipelines/env.h"
+#include "platform/log.h"
+#include "tmpstore.h"
+
+static cfg test_cfg(const char *journal_url) {
+    cfg c;
+    memset(&c, 0, sizeof c);
+    c.min_prob = 0.65, c.rr_min = 1.5, c.atr_mult_tp = 2.0, c.atr_mult_sl = 1.1;
+    c.max_spread_bps = 3.0;
+    c.atr_period = 21;
+    c.atr_tf = "4h";
+    c.predictor = "builtin";
+    c.predictor_fallback = "none";
+    c.fapi_base = "https://fapi.example";
+    c.fapi_testnet_base = "https://testnet.example";
+    c.binance_timeout_ms = 1234, c.binance_retries = 2, c.binance_backoff_ms = 50;
+    c.google_api_key = "k", c.gemini_model = "gemini-2.5-flash-lite";
+    c.gemini_base_url = "http://127.0.0.1:9";
+    c.g_temperature = 0.2, c.g_max_tokens = 512;
+    c.journal_url = (char *)journal_url;
+    return c;
+}
+
+static void test_settings_from_the_config(void **state) {
+    (void)state;
+    cfg c = test_cfg("file:///nowhere");
+    decision_params p = pl_decision_params(&c);
+    assert_true(p.min_prob == 0.65 && p.rr_min == 1.5 && p.atr_mult_tp == 2.0);
+    assert_true(p.atr_mult_sl == 1.1 && p.max_spread_bps == 3.0);
+    assert_int_equal(p.atr_period, 21);
+    assert_int_equal(p.atr_tf, TF_4H);
+    bn_config b = pl_binance_config(&c);
+    assert_string_equal(b.base, "https://fapi.example");
+    c.use_testnet = 1;
+    assert_string_equal(pl_binance_config(&c).base, "https://testnet.example");
+    gemini_config g = pl_gemini_config(&c);
+    assert_string_equal(g.model, "gemini-2.5-flash-lite");
+    assert_string_equal(g.atr_tf, "4h");
+    assert_true(g.atr_mult_tp == 2.0);
+}
+
+static void test_predictors_by_config(void **state) {
+    (void)state;
+    tmpstore t;
+    assert_int_equal(tmpstore_open(&t, 1), 0);
+    static const struct {
+        const char *predictor, *fallback, *want, *want_fallback;
+    } cases[] = {
+        {"builtin", "none", "builtin", NULL},
+        {"gemini", "none", "gemini", NULL},
+        {"gemini", "builtin", "gemini", "builtin"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cfg c = test_cfg(t.url);
+        c.predictor = (char *)cases[i].predictor;
+        c.predictor_fallback = (char *)cases[i].fallback;
+        pl_resources *r = pl_resources_new(&c);
+        pl_env env;
+        pl_env_make(r, 42, &env);
+        assert_string_equal(predictor_name(env.predictor), cases[i].want);
+        if (cases[i].want_fallback)
+            assert_string_equal(predictor_name(env.fallback), cases[i].want_fallback);
+        else assert_null(env.fallback);
+        assert_non_null(env.exchange);
+        assert_true(env.deadline_ms == 42);
+        assert_null(env.clock);
+        pl_resources_free(r);
+    }
+    tmpstore_close(&t);
+}
+
+static void test_journal_opened_once_and_retried(void **state) {
+    (void)state;
+    tmpstore t;
+    assert_int_equal(tmpstore_open(&t, 1), 0);
+    cfg c = test_cfg(t.url);
+    pl_resources *r = pl_resources_new(&c);
+    pl_env a, b;
+    pl_env_make(r, 1, &a);
+    pl_env_make(r, 2, &b);
+    assert_non_null(a.journal);
+    assert_ptr_equal(a.journal, b.journal); /* kept for the warm process */
+    assert_ptr_equal(a.exchange, b.exchange);
+    pl_resources_free(r);
+
+    /* a root that cannot be created: NULL, logged, and tried again */
+    cfg bad = test_cfg("file:///dev/null/journal");
+    dstr log = {0};
+    log_init("test");
+    capture_start(&log);
+    r = pl_resources_new(&bad);
+    pl_env_make(r, 1, &a);
+    assert_null(a.journal);
+    pl_env_make(r, 2, &b);
+    assert_null(b.journal);
+    capture_stop();
+    const char *first = strstr(dstr_cstr(&log), "\"event\":\"journal.open_failed\"");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "\"event\":\"journal.open_failed\""));
+    pl_resources_free(r);
+    dstr_free(&log);
+    tmpstore_close(&t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_settings_from_the_config),
+        cmocka_unit_test(test_predictors_by_config),
+        cmocka_unit_test(test_journal_opened_once_and_retried),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
