@@ -2,7 +2,8 @@
  * scores every LONG/SHORT decision by what the market did next.
  *
  *   backtest [--dir DIR] [--symbol SYM]... [--step 5m|1h|4h|1d]
- *            [--horizon-h H] [--csv]
+ *            [--horizon-h H] [--csv] [--min-prob P] [--rr-min R]
+ *            [--atr-mult-tp X] [--atr-mult-sl X] [--max-spread-bps B]
  *
  * Reads DIR/<SYMBOL>-<tf>.csv for 5m, 1h, 4h and 1d (Binance kline CSV: a
  * header, then open_time,open,high,low,close,volume,close_time,...; the
@@ -11,8 +12,12 @@
  * newest 300 candles per timeframe that had closed by then, nothing later.
  * There is no historical order book, so the book is synthetic: mid = the last
  * 5m close, spread 1 bps (one level a side); mark = mid, funding unknown.
- * Then snapshot_check -> features_compute -> model_predict -> decision_make
- * with the service's default parameters.
+ * Then the trader's own decision entry point (domain/decide.h: gate,
+ * features, the built-in predictor, decision_make) with the trader's
+ * configuration: the same environment variables (MIN_PROB, RR_MIN,
+ * ATR_MULT_TP, ATR_MULT_SL, MAX_SPREAD_BPS, ATR_PERIOD, ATR_TF), validated
+ * the same way, each overridable by its flag. A language model's answers
+ * about past prices are no fair test, so the built-in model always predicts.
  *
  * Each LONG/SHORT is assumed filled at its entry at decision time, then the
  * 5m candles that follow are walked until TP or SL is touched (a candle that
@@ -30,18 +35,22 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "domain/decide.h"
 #include "domain/decision.h"
 #include "domain/market_features.h"
 #include "domain/marketdata.h"
-#include "domain/model.h"
 #include "domain/prediction.h"
+#include "domain/predictor.h"
+#include "pipelines/env.h"
+#include "platform/config.h"
 
-#define BT_DEFAULT_DIR "/work/shared/data/klines/futures_um"
+#define BT_DEFAULT_DIR "tests/data/binance/klines"
 #define BT_MAX_SYMBOLS 8
 #define BT_SNAPSHOT_BARS 300
 #define BT_SPREAD_BPS 1.0
@@ -292,27 +301,27 @@ typedef struct bt_options {
     timeframe step;
     int horizon_h;
     int csv;
+    decision_params params; /* the configuration's, flags applied */
 } bt_options;
+
+static int64_t bt_clock(void *now) { return *(const int64_t *)now; }
 
 static void bt_step(const bt_market *m, const bt_options *o, const char *symbol, int64_t now,
                     bt_stats *st) {
     book_level bid, ask;
     snapshot s;
     bt_snapshot(m, symbol, now, &bid, &ask, &s);
-    char why[DECISION_REASON_LEN];
-    features f;
-    prediction p;
-    decision_params params = decision_params_default();
-    int bad = snapshot_check(&s, now, why, sizeof why);
-    if (bad) {
-        prediction_flat(&p, "builtin", "snapshot unusable");
-    } else {
-        features_compute(&s, params.atr_period, &f);
-        model_predict(&f, &p);
-    }
-    decision_input in = {symbol, &p, bad ? NULL : &f, bad ? why : NULL, now, now};
-    decision d;
-    decision_make(&in, &params, &d);
+    decide_env env = {.params = o->params,
+                      .primary = predictor_builtin(),
+                      .deadline_ms = now,
+                      .now_ms = bt_clock,
+                      .clock_ctx = &now};
+    decide_item item = {.symbol = symbol, .snap = &s};
+    decide_symbols(&env, &item, 1);
+    const decision d = item.d;
+    const prediction *p = &item.pred;
+    int bad = !item.usable;
+    decide_item_free(&item);
 
     st->steps++;
     st->dirs[d.dir]++;
@@ -320,18 +329,18 @@ static void bt_step(const bt_market *m, const bt_options *o, const char *symbol,
     st->last_ms = now;
     if (d.dir == DIR_FLAT) {
         /* the model's verdict ("FLAT: weak agreement"), or the data problem */
-        char verdict[sizeof p.rationale];
-        snprintf(verdict, sizeof verdict, "%s", bad ? d.reasons[0] : p.rationale);
+        char verdict[sizeof p->rationale];
+        snprintf(verdict, sizeof verdict, "%s", bad ? d.reasons[0] : p->rationale);
         verdict[strcspn(verdict, ";")] = '\0';
         bt_reason_add(&st->flat, verdict);
-        if (o->csv) bt_csv_row(&d, &p, "", 0, 0);
+        if (o->csv) bt_csv_row(&d, p, "", 0, 0);
         return;
     }
     for (size_t i = 0; i < d.n_reasons; i++) bt_reason_add(&st->rejected, d.reasons[i]);
     /* levels that make no sense (no ATR, SL at entry) cannot be scored */
     if (!(isfinite(d.tp) && isfinite(d.sl) && isfinite(d.rr))) {
         st->unscored++;
-        if (o->csv) bt_csv_row(&d, &p, "", 0, 0);
+        if (o->csv) bt_csv_row(&d, p, "", 0, 0);
         return;
     }
     double r;
@@ -344,7 +353,7 @@ static void bt_step(const bt_market *m, const bt_options *o, const char *symbol,
         bt_cell_add(&st->ok[bt_bucket(d.prob)], out, r);
         bt_cell_add(&st->ok_side[d.dir], out, r);
     }
-    if (o->csv) bt_csv_row(&d, &p, bt_outcome_name[out], bars, r);
+    if (o->csv) bt_csv_row(&d, p, bt_outcome_name[out], bars, r);
 }
 
 /* ---- report ----------------------------------------------------------------- */
@@ -456,14 +465,48 @@ static int bt_run_symbol(const bt_options *o, const char *symbol) {
 static int bt_usage(void) {
     fprintf(stderr,
             "usage: backtest [--dir DIR] [--symbol SYM]... [--step 5m|1h|4h|1d]\n"
-            "                [--horizon-h HOURS] [--csv]\n"
+            "                [--horizon-h HOURS] [--csv] [--min-prob P] [--rr-min R]\n"
+            "                [--atr-mult-tp X] [--atr-mult-sl X] [--max-spread-bps B]\n"
             "  DIR holds <SYMBOL>-<tf>.csv for 5m, 1h, 4h, 1d (default " BT_DEFAULT_DIR ")\n"
-            "  default symbols BTCUSDT ETHUSDT, step 1h, horizon 48 h\n");
+            "  default symbols BTCUSDT ETHUSDT, step 1h, horizon 48 h; decision thresholds\n"
+            "  from the trader's configuration (MIN_PROB, RR_MIN, ATR_*, MAX_SPREAD_BPS),\n"
+            "  each flag overriding its variable\n");
     return 2;
 }
 
-static int bt_parse_args(int argc, char **argv, bt_options *o) {
-    *o = (bt_options){.dir = BT_DEFAULT_DIR, .step = TF_1H, .horizon_h = 48};
+/* A threshold flag: the same ranges config.c enforces for its variable. */
+typedef struct bt_threshold {
+    const char *flag;
+    double min, max;
+    size_t offset; /* in decision_params */
+} bt_threshold;
+
+static const bt_threshold bt_thresholds[] = {
+    {"--min-prob", 0, 1, offsetof(decision_params, min_prob)},
+    {"--rr-min", 0.01, 100, offsetof(decision_params, rr_min)},
+    {"--atr-mult-tp", 0.01, 100, offsetof(decision_params, atr_mult_tp)},
+    {"--atr-mult-sl", 0.01, 100, offsetof(decision_params, atr_mult_sl)},
+    {"--max-spread-bps", 0, 10000, offsetof(decision_params, max_spread_bps)},
+};
+
+/* 1 when a is a threshold flag (set from v, or -1 returned for a bad v). */
+static int bt_threshold_arg(const char *a, const char *v, decision_params *p) {
+    for (size_t k = 0; k < sizeof bt_thresholds / sizeof *bt_thresholds; k++) {
+        const bt_threshold *t = &bt_thresholds[k];
+        if (strcmp(a, t->flag) != 0) continue;
+        double x;
+        if (cfg_parse_double(v, t->min, t->max, &x)) {
+            fprintf(stderr, "backtest: %s must be a number from %g to %g\n", a, t->min, t->max);
+            return -1;
+        }
+        memcpy((char *)p + t->offset, &x, sizeof x);
+        return 1;
+    }
+    return 0;
+}
+
+static int bt_parse_args(int argc, char **argv, const decision_params *configured, bt_options *o) {
+    *o = (bt_options){.dir = BT_DEFAULT_DIR, .step = TF_1H, .horizon_h = 48, .params = *configured};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--csv") == 0) {
@@ -472,6 +515,9 @@ static int bt_parse_args(int argc, char **argv, bt_options *o) {
         }
         if (!v) return -1;
         i++;
+        int t = bt_threshold_arg(a, v, &o->params);
+        if (t < 0) return -1;
+        if (t) continue;
         if (strcmp(a, "--dir") == 0) {
             o->dir = v;
         } else if (strcmp(a, "--symbol") == 0) {
@@ -496,8 +542,19 @@ static int bt_parse_args(int argc, char **argv, bt_options *o) {
 }
 
 int main(int argc, char **argv) {
+    cfg c;
+    dstr err = {0};
+    if (cfg_load(&c, &err)) { /* the trader's own variables, validated as at its init */
+        fprintf(stderr, "backtest: invalid configuration:\n%s\n", err.ptr);
+        dstr_free(&err);
+        cfg_free(&c);
+        return 2;
+    }
+    dstr_free(&err);
+    decision_params configured = pl_decision_params(&c);
+    cfg_free(&c);
     bt_options o;
-    if (bt_parse_args(argc, argv, &o)) return bt_usage();
+    if (bt_parse_args(argc, argv, &configured, &o)) return bt_usage();
     if (o.csv)
         printf("symbol,candle_time,direction,prob,entry,tp,sl,rr,risk_ok,outcome,bars,r,reasons,"
                "rationale\n");
