@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canned_binance.h"
 #include "capture.h"
 #include "mini_server.h"
 #include "platform/clock.h"
@@ -24,66 +25,9 @@
 
 #define BARS 300
 static const ex_snapshot_spec spec = {.bars = BARS, .depth = 20};
-static const int64_t tf_interval[TF_COUNT] = {300000, 3600000, 14400000, 86400000};
-
-/* ---- canned Binance answers ------------------------------------------------------- */
-
-/* n klines of interval ms ending with the candle forming at now (when
- * forming), a gentle zig-zag around 100. */
-static void klines_body(dstr *out, int64_t interval, int n, int64_t now, int forming) {
-    int64_t open = now - now % interval - (forming ? 0 : interval);
-    open -= (int64_t)(n - 1) * interval;
-    dstr_putc(out, '[');
-    for (int i = 0; i < n; i++, open += interval) {
-        double o = 100 + (i % 7) * 0.1, c = 100 + ((i + 3) % 7) * 0.1;
-        double hi = (o > c ? o : c) + 0.05, lo = (o < c ? o : c) - 0.05;
-        dstr_printf(out,
-                    "%s[%lld,\"%.2f\",\"%.2f\",\"%.2f\",\"%.2f\",\"12.5\",%lld,\"1250\",10,\"6\","
-                    "\"600\",\"0\"]",
-                    i ? "," : "", (long long)open, o, hi, lo, c, (long long)(open + interval - 1));
-    }
-    dstr_putc(out, ']');
-}
-
-static const char depth_body[] =
-    "{\"lastUpdateId\":1,\"E\":1,\"T\":1,\"bids\":[[\"100.00\",\"3\"],[\"99.99\",\"2\"]],"
-    "\"asks\":[[\"100.01\",\"1\"],[\"100.02\",\"4\"]]}";
-static const char premium_body[] =
-    "{\"symbol\":\"BTCUSDT\",\"markPrice\":\"100.005\",\"indexPrice\":\"100.0\","
-    "\"estimatedSettlePrice\":\"100.0\",\"lastFundingRate\":\"0.0001\",\"interestRate\":\"0.0001\","
-    "\"nextFundingTime\":1767225600000,\"time\":1767180907042}";
-
-typedef struct canned {
-    http_err err;     /* per request: HTTP_OK unless a transport failure */
-    long status;      /* 0 means 200 */
-    const char *body; /* NULL: the good answer */
-} canned;
 
 static bn_config test_config(const char *base) {
     return (bn_config){.base = base, .timeout_ms = 2000, .retries = 0, .backoff_ms = 10};
-}
-
-/* Prepares the six requests and gives each its canned outcome. */
-static void prepare(http_request *reqs, const canned *outcome, int64_t now, int n_klines,
-                    int forming) {
-    bn_config c = test_config("http://127.0.0.1:9");
-    bn_client bn;
-    bn_client_init(&bn, NULL, &c);
-    bn_snapshot_prepare(&bn, "BTCUSDT", &spec, reqs);
-    for (int i = 0; i < BN_SNAPSHOT_REQS; i++) {
-        const canned *o = &outcome[i];
-        reqs[i].err = o->err;
-        reqs[i].status = o->err == HTTP_OK ? (o->status ? o->status : 200) : 0;
-        if (o->err != HTTP_OK) continue;
-        if (o->body) dstr_puts(&reqs[i].resp_body, o->body);
-        else if (i < TF_COUNT)
-            klines_body(&reqs[i].resp_body, tf_interval[i], n_klines, now, forming);
-        else dstr_puts(&reqs[i].resp_body, i == TF_COUNT ? depth_body : premium_body);
-    }
-}
-
-static void free_reqs(http_request *reqs) {
-    for (int i = 0; i < BN_SNAPSHOT_REQS; i++) http_request_free(&reqs[i]);
 }
 
 /* ---- prepare and assemble ------------------------------------------------------------ */
@@ -107,7 +51,7 @@ static void test_prepare_six_requests(void **state) {
         assert_string_equal(reqs[i].url.ptr, want[i]);
         assert_string_equal(reqs[i].method, "GET");
     }
-    free_reqs(reqs);
+    canned_requests_free(reqs);
 }
 
 static void test_assemble_drops_forming_keeps_bars(void **state) {
@@ -115,7 +59,7 @@ static void test_assemble_drops_forming_keeps_bars(void **state) {
     int64_t now = clock_wall_ms();
     http_request reqs[BN_SNAPSHOT_REQS];
     canned ok[BN_SNAPSHOT_REQS] = {{0}};
-    prepare(reqs, ok, now, BARS + 1, 1);
+    canned_snapshot_requests(reqs, "BTCUSDT", &spec, ok, now, BARS + 1, 1);
     snapshot s;
     dstr why = {0};
     assert_int_equal(bn_snapshot_assemble(reqs, "BTCUSDT", &spec, now, &s, &why), EX_OK);
@@ -125,15 +69,15 @@ static void test_assemble_drops_forming_keeps_bars(void **state) {
     for (int tf = 0; tf < TF_COUNT; tf++) {
         assert_int_equal(s.tf[tf].n, BARS);
         const candle *last = &s.tf[tf].v[s.tf[tf].n - 1];
-        assert_true(last->close_time < now);                    /* closed */
-        assert_true(now - last->close_time <= tf_interval[tf]); /* the newest closed one */
+        assert_true(last->close_time < now);                           /* closed */
+        assert_true(now - last->close_time <= canned_tf_interval[tf]); /* the newest closed one */
     }
     assert_int_equal(s.book.n_bids, 2);
     assert_true(s.premium.mark_price == 100.005);
     char reason[160];
     if (snapshot_check(&s, now, reason, sizeof reason)) fail_msg("snapshot_check: %s", reason);
     snapshot_free(&s);
-    free_reqs(reqs);
+    canned_requests_free(reqs);
 }
 
 static void test_assemble_all_closed_keeps_newest(void **state) {
@@ -141,15 +85,16 @@ static void test_assemble_all_closed_keeps_newest(void **state) {
     int64_t now = clock_wall_ms();
     http_request reqs[BN_SNAPSHOT_REQS];
     canned ok[BN_SNAPSHOT_REQS] = {{0}};
-    prepare(reqs, ok, now, BARS + 1, 0); /* Binance lagging: no forming row */
+    canned_snapshot_requests(reqs, "BTCUSDT", &spec, ok, now, BARS + 1,
+                             0); /* Binance lagging: no forming row */
     snapshot s;
     assert_int_equal(bn_snapshot_assemble(reqs, "BTCUSDT", &spec, now, &s, NULL), EX_OK);
     for (int tf = 0; tf < TF_COUNT; tf++) {
         assert_int_equal(s.tf[tf].n, BARS);
-        assert_true(now - s.tf[tf].v[BARS - 1].close_time <= tf_interval[tf]);
+        assert_true(now - s.tf[tf].v[BARS - 1].close_time <= canned_tf_interval[tf]);
     }
     snapshot_free(&s);
-    free_reqs(reqs);
+    canned_requests_free(reqs);
 }
 
 typedef struct fail_case {
@@ -188,7 +133,7 @@ static void test_assemble_one_failure_names_it(void **state) {
         canned outcome[BN_SNAPSHOT_REQS] = {{0}};
         outcome[fc->index] = fc->outcome;
         http_request reqs[BN_SNAPSHOT_REQS];
-        prepare(reqs, outcome, now, BARS + 1, 1);
+        canned_snapshot_requests(reqs, "BTCUSDT", &spec, outcome, now, BARS + 1, 1);
         snapshot s;
         dstr why = {0};
         assert_int_equal(bn_snapshot_assemble(reqs, "BTCUSDT", &spec, now, &s, &why), fc->status);
@@ -196,7 +141,7 @@ static void test_assemble_one_failure_names_it(void **state) {
         for (int tf = 0; tf < TF_COUNT; tf++) assert_null(s.tf[tf].v); /* nothing half-kept */
         assert_null(s.book.bids);
         dstr_free(&why);
-        free_reqs(reqs);
+        canned_requests_free(reqs);
     }
 }
 
@@ -208,14 +153,14 @@ static void test_assemble_counts_further_failures(void **state) {
     outcome[2] = (canned){HTTP_OK, 503, "x"};
     outcome[5] = (canned){HTTP_ERR_CONNECT, 0, NULL};
     http_request reqs[BN_SNAPSHOT_REQS];
-    prepare(reqs, outcome, now, BARS + 1, 1);
+    canned_snapshot_requests(reqs, "BTCUSDT", &spec, outcome, now, BARS + 1, 1);
     snapshot s;
     dstr why = {0};
     assert_int_equal(bn_snapshot_assemble(reqs, "BTCUSDT", &spec, now, &s, &why), EX_TIMEOUT);
     assert_string_equal(why.ptr, "klines 1h: timeout: Binance did not answer in time (timeout) "
                                  "(and 2 more requests failed)");
     dstr_free(&why);
-    free_reqs(reqs);
+    canned_requests_free(reqs);
 }
 
 /* ---- the exchange against the scripted server ------------------------------------------ */
@@ -236,7 +181,7 @@ static int setup(void **state) {
     if (!f->srv || !f->http) return -1;
     bn_config c = test_config(ms_url(f->srv));
     f->ex = binance_exchange_new(f->http, &c);
-    klines_body(&f->klines, tf_interval[TF_5M], BARS + 1, clock_wall_ms(), 1);
+    canned_klines_body(&f->klines, canned_tf_interval[TF_5M], BARS + 1, clock_wall_ms(), 1);
     log_init("test");
     capture_start(&f->log);
     *state = f;
@@ -263,8 +208,9 @@ static void script(fixture *f, const ms_step *first, size_t n_first) {
     size_t n = 0;
     for (size_t i = 0; i < n_first; i++) steps[n++] = first[i];
     steps[n++] = (ms_step){.path = "/fapi/v1/klines", .body = f->klines.ptr, .repeat = 1};
-    steps[n++] = (ms_step){.path = "/fapi/v1/depth", .body = depth_body, .repeat = 1};
-    steps[n++] = (ms_step){.path = "/fapi/v1/premiumIndex", .body = premium_body, .repeat = 1};
+    steps[n++] = (ms_step){.path = "/fapi/v1/depth", .body = canned_depth_body, .repeat = 1};
+    steps[n++] =
+        (ms_step){.path = "/fapi/v1/premiumIndex", .body = canned_premium_body, .repeat = 1};
     for (size_t i = 0; i < n; i++) steps[i].delay_ms = DELAY_MS;
     ms_script(f->srv, steps, n);
 }

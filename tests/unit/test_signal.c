@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "canned_binance.h"
 #include "capture.h"
 #include "platform/config.h"
 #include "services/journal.h"
@@ -53,64 +54,7 @@ static cfg test_cfg(void) {
     return c;
 }
 
-/* ---- canned Binance answers ------------------------------------------------------- */
-
-/* n klines of interval ms ending with the candle forming at now (when
- * forming), a gentle zig-zag around 100. */
-static void klines_body(dstr *out, int64_t interval, int n, int64_t now, int forming) {
-    int64_t open = now - now % interval - (forming ? 0 : interval);
-    open -= (int64_t)(n - 1) * interval;
-    dstr_putc(out, '[');
-    for (int i = 0; i < n; i++, open += interval) {
-        double o = 100 + (i % 7) * 0.1, c = 100 + ((i + 3) % 7) * 0.1;
-        double hi = (o > c ? o : c) + 0.05, lo = (o < c ? o : c) - 0.05;
-        dstr_printf(out,
-                    "%s[%lld,\"%.2f\",\"%.2f\",\"%.2f\",\"%.2f\",\"12.5\",%lld,\"1250\",10,\"6\","
-                    "\"600\",\"0\"]",
-                    i ? "," : "", (long long)open, o, hi, lo, c, (long long)(open + interval - 1));
-    }
-    dstr_putc(out, ']');
-}
-
-static const char depth_body[] =
-    "{\"lastUpdateId\":1,\"E\":1,\"T\":1,\"bids\":[[\"100.00\",\"3\"],[\"99.99\",\"2\"]],"
-    "\"asks\":[[\"100.01\",\"1\"],[\"100.02\",\"4\"]]}";
-static const char premium_body[] =
-    "{\"symbol\":\"BTCUSDT\",\"markPrice\":\"100.005\",\"indexPrice\":\"100.0\","
-    "\"estimatedSettlePrice\":\"100.0\",\"lastFundingRate\":\"0.0001\",\"interestRate\":\"0.0001\","
-    "\"nextFundingTime\":1767225600000,\"time\":1767180907042}";
-
-typedef struct canned {
-    http_err err;     /* per request: HTTP_OK unless a transport failure */
-    long status;      /* 0 means 200 */
-    const char *body; /* NULL: the good answer */
-} canned;
-
-static const int64_t tf_interval[4] = {300000, 3600000, 14400000, 86400000};
 static const ex_snapshot_spec spec = {.bars = SIGNAL_TF_BARS, .depth = SIGNAL_DEPTH_LIMIT};
-
-/* Prepares the six requests and gives each its canned outcome. */
-static void prepare(http_request *reqs, const canned *outcome, int64_t now, int n_klines,
-                    int forming) {
-    cfg c = test_cfg();
-    bn_config bc = pl_binance_config(&c);
-    bn_client bn;
-    bn_client_init(&bn, NULL, &bc);
-    bn_snapshot_prepare(&bn, "BTCUSDT", &spec, reqs);
-    for (int i = 0; i < BN_SNAPSHOT_REQS; i++) {
-        const canned *o = &outcome[i];
-        reqs[i].err = o->err;
-        reqs[i].status = o->err == HTTP_OK ? (o->status ? o->status : 200) : 0;
-        if (o->err != HTTP_OK) continue;
-        if (o->body) dstr_puts(&reqs[i].resp_body, o->body);
-        else if (i < 4) klines_body(&reqs[i].resp_body, tf_interval[i], n_klines, now, forming);
-        else dstr_puts(&reqs[i].resp_body, i == 4 ? depth_body : premium_body);
-    }
-}
-
-static void free_reqs(http_request *reqs) {
-    for (int i = 0; i < BN_SNAPSHOT_REQS; i++) http_request_free(&reqs[i]);
-}
 
 /* ---- the run without market data ---------------------------------------------------- */
 
@@ -309,9 +253,9 @@ static void two_snapshots(snapshot *snaps) {
     for (int k = 0; k < 2; k++) {
         http_request reqs[BN_SNAPSHOT_REQS];
         canned ok[BN_SNAPSHOT_REQS] = {{0}};
-        prepare(reqs, ok, now, SIGNAL_TF_BARS + 1, 1);
+        canned_snapshot_requests(reqs, "BTCUSDT", &spec, ok, now, SIGNAL_TF_BARS + 1, 1);
         assert_int_equal(bn_snapshot_assemble(reqs, names[k], &spec, now, &snaps[k], NULL), EX_OK);
-        free_reqs(reqs);
+        canned_requests_free(reqs);
     }
 }
 
