@@ -14,9 +14,9 @@
 #define TRADES_DEFAULT_LIMIT 200
 #define LOGS_DEFAULT_LINES 200
 
-static void unavailable(apigw_response *res, store *j, const char *what) {
+static void unavailable(apigw_response *res, store *j, const char *what, const dstr *err) {
     api_error(res, 503, "journal_unavailable", "the %s cannot be read: %s", what,
-              j ? store_last_error(j) : "the store did not open");
+              j ? dstr_cstr(err) : "the store did not open");
 }
 
 static void list_trades(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
@@ -24,8 +24,10 @@ static void list_trades(api_ctx *ctx, const apigw_event *ev, apigw_response *res
     if (api_query_long(ev, res, "limit", TRADES_DEFAULT_LIMIT, 1, JOURNAL_LIMIT_MAX, &limit))
         return;
     store *j = journal_open(ctx->cfg->journal_url);
-    if (!j || journal_trade_csv(j, (size_t)limit, &res->body)) {
-        unavailable(res, j, "trade journal");
+    dstr err = {0};
+    if (!j || journal_trade_csv(j, (size_t)limit, &res->body, &err)) {
+        unavailable(res, j, "trade journal", &err);
+        dstr_free(&err);
         return;
     }
     res->status = 200;
@@ -36,8 +38,10 @@ static void tail_logs(api_ctx *ctx, const apigw_event *ev, apigw_response *res) 
     long lines;
     if (api_query_long(ev, res, "lines", LOGS_DEFAULT_LINES, 1, JOURNAL_LIMIT_MAX, &lines)) return;
     store *j = journal_open(ctx->cfg->journal_url);
-    if (!j || journal_logs_tail(j, (size_t)lines, &res->body, NULL)) {
-        unavailable(res, j, "log journal");
+    dstr err = {0};
+    if (!j || journal_logs_tail(j, (size_t)lines, &res->body, NULL, &err)) {
+        unavailable(res, j, "log journal", &err);
+        dstr_free(&err);
         return;
     }
     res->status = 200;

@@ -15,11 +15,12 @@ static void list_signals(api_ctx *ctx, const apigw_event *ev, apigw_response *re
     if (api_query_long(ev, res, "limit", SIGNALS_DEFAULT_LIMIT, 1, JOURNAL_LIMIT_MAX, &limit))
         return;
     store *j = journal_open(ctx->cfg->journal_url);
-    dstr list = {0};
-    if (!j || journal_recent_decisions(j, (size_t)limit, &list)) {
+    dstr list = {0}, err = {0};
+    if (!j || journal_recent_decisions(j, (size_t)limit, &list, &err)) {
         api_error(res, 503, "journal_unavailable", "the decision journal cannot be read: %s",
-                  j ? store_last_error(j) : "the store did not open");
+                  j ? dstr_cstr(&err) : "the store did not open");
         dstr_free(&list);
+        dstr_free(&err);
         return;
     }
     res->status = 200;
