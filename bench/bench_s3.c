@@ -103,8 +103,10 @@ static void load_env_file(void) {
     fclose(f);
 }
 
-static void fail(store *s, const char *what, store_status st) {
-    fprintf(stderr, "bench_s3: %s: %s (%s)\n", what, store_status_name(st), store_last_error(s));
+static dstr why; /* what the failing store call said */
+
+static void fail(const char *what, store_status st) {
+    fprintf(stderr, "bench_s3: %s: %s (%s)\n", what, store_status_name(st), dstr_cstr(&why));
     exit(1);
 }
 
@@ -140,44 +142,47 @@ static void bench_store(void) {
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "journals/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_put_new(s, key, record, sizeof record)) != STORE_OK) fail(s, key, st);
+        if ((st = store_put_new(s, key, record, sizeof record, &why)) != STORE_OK) fail(key, st);
         us[i] = now_us() - t0;
     }
     row("put_new (new key)", us, RECORDS, 1000);
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "journals/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_put_new(s, key, record, sizeof record)) != STORE_EXISTS) fail(s, key, st);
+        if ((st = store_put_new(s, key, record, sizeof record, NULL)) != STORE_EXISTS)
+            fail(key, st);
         us[i] = now_us() - t0;
     }
     row("put_new (key exists: 412)", us, RECORDS, 1000);
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "journals/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_put(s, key, record, sizeof record)) != STORE_OK) fail(s, key, st);
+        if ((st = store_put(s, key, record, sizeof record, &why)) != STORE_OK) fail(key, st);
         us[i] = now_us() - t0;
     }
     row("put (replace)", us, RECORDS, 1000);
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "journals/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_get(s, key, &out)) != STORE_OK || out.len != RECORD_BYTES) fail(s, key, st);
+        if ((st = store_get(s, key, &out, &why)) != STORE_OK || out.len != RECORD_BYTES)
+            fail(key, st);
         us[i] = now_us() - t0;
     }
     row("get", us, RECORDS, 1000);
     store_page page = {0};
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "journals/", NULL, LIST_KEYS, &page)) != STORE_OK ||
+        if ((st = store_list(s, "journals/", NULL, LIST_KEYS, &page, &why)) != STORE_OK ||
             page.n != LIST_KEYS)
-            fail(s, "list", st);
+            fail("list", st);
         us[i] = now_us() - t0;
     }
     row("list (page of 100 keys)", us, LIST_ROUNDS, 1000);
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "journals/", NULL, 1000, &page)) != STORE_OK || page.n != RECORDS)
-            fail(s, "list", st);
+        if ((st = store_list(s, "journals/", NULL, 1000, &page, &why)) != STORE_OK ||
+            page.n != RECORDS)
+            fail("list", st);
         us[i] = now_us() - t0;
     }
     row("list (all 300 keys, max_keys 1000)", us, LIST_ROUNDS, 1000);
@@ -186,6 +191,7 @@ static void bench_store(void) {
     dstr_free(&url);
     dstr_free(&err);
     dstr_free(&out);
+    dstr_free(&why);
 }
 
 int main(void) {

@@ -50,8 +50,10 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-static void fail(store *s, const char *what, store_status st) {
-    fprintf(stderr, "bench_store: %s: %s (%s)\n", what, store_status_name(st), store_last_error(s));
+static dstr why; /* what the failing store call said */
+
+static void fail(const char *what, store_status st) {
+    fprintf(stderr, "bench_store: %s: %s (%s)\n", what, store_status_name(st), dstr_cstr(&why));
     exit(1);
 }
 
@@ -82,45 +84,48 @@ int main(int argc, char **argv) {
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "payloads/20261121/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_put_new(s, key, record, sizeof record)) != STORE_OK) fail(s, key, st);
+        if ((st = store_put_new(s, key, record, sizeof record, &why)) != STORE_OK) fail(key, st);
         us[i] = now_us() - t0;
     }
     row("put_new (new key)", us, RECORDS);
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "payloads/20261121/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_put_new(s, key, record, sizeof record)) != STORE_EXISTS) fail(s, key, st);
+        if ((st = store_put_new(s, key, record, sizeof record, NULL)) != STORE_EXISTS)
+            fail(key, st);
         us[i] = now_us() - t0;
     }
     row("put_new (key exists)", us, RECORDS);
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "payloads/20261121/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_put(s, key, record, sizeof record)) != STORE_OK) fail(s, key, st);
+        if ((st = store_put(s, key, record, sizeof record, &why)) != STORE_OK) fail(key, st);
         us[i] = now_us() - t0;
     }
     row("put (replace)", us, RECORDS);
     for (int i = 0; i < RECORDS; i++) {
         snprintf(key, sizeof key, "payloads/20261121/rec-%05d.json", i);
         double t0 = now_us();
-        if ((st = store_get(s, key, &out)) != STORE_OK || out.len != RECORD_BYTES) fail(s, key, st);
+        if ((st = store_get(s, key, &out, &why)) != STORE_OK || out.len != RECORD_BYTES)
+            fail(key, st);
         us[i] = now_us() - t0;
     }
     row("get", us, RECORDS);
     store_page page = {0};
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page)) != STORE_OK ||
+        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page, &why)) != STORE_OK ||
             page.n != RECORDS)
-            fail(s, "list", st);
+            fail("list", st);
         us[i] = now_us() - t0;
     }
     row("list (page of 1000 keys)", us, LIST_ROUNDS);
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/20261121/rec-009", NULL, 1000, &page)) != STORE_OK ||
+        if ((st = store_list(s, "payloads/20261121/rec-009", NULL, 1000, &page, &why)) !=
+                STORE_OK ||
             page.n != 100)
-            fail(s, "list", st);
+            fail("list", st);
         us[i] = now_us() - t0;
     }
     row("list (prefix: 100 of 1000 keys)", us, LIST_ROUNDS);
@@ -129,27 +134,27 @@ int main(int argc, char **argv) {
     for (int d = 0; d < 9; d++) {
         char path[700];
         snprintf(path, sizeof path, "%s/root/payloads/2026111%d", base, d);
-        if (mkdir(path, 0755) != 0) fail(s, path, STORE_IO);
+        if (mkdir(path, 0755) != 0) fail(path, STORE_IO);
         for (int i = 0; i < RECORDS; i++) {
             snprintf(path, sizeof path, "%s/root/payloads/2026111%d/rec-%05d.json", base, d, i);
             FILE *fp = fopen(path, "w");
-            if (!fp || fclose(fp) != 0) fail(s, path, STORE_IO);
+            if (!fp || fclose(fp) != 0) fail(path, STORE_IO);
         }
     }
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page)) != STORE_OK ||
+        if ((st = store_list(s, "payloads/20261121/", NULL, 1000, &page, &why)) != STORE_OK ||
             page.n != RECORDS)
-            fail(s, "list", st);
+            fail("list", st);
         us[i] = now_us() - t0;
     }
     row("list (1000 keys, 1 of 10 day dirs)", us, LIST_ROUNDS);
     for (int i = 0; i < LIST_ROUNDS; i++) {
         double t0 = now_us();
-        if ((st = store_list(s, "payloads/", "payloads/20261115/rec-00499.json", 1000, &page)) !=
-                STORE_OK ||
+        if ((st = store_list(s, "payloads/", "payloads/20261115/rec-00499.json", 1000, &page,
+                             &why)) != STORE_OK ||
             page.n != 1000 || !page.truncated)
-            fail(s, "list", st);
+            fail("list", st);
         us[i] = now_us() - t0;
     }
     row("list (1000 keys from mid-tree)", us, LIST_ROUNDS);
@@ -159,5 +164,6 @@ int main(int argc, char **argv) {
     dstr_free(&url);
     dstr_free(&err);
     dstr_free(&out);
+    dstr_free(&why);
     return nftw(base, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : 1;
 }

@@ -524,18 +524,18 @@ s3_client *s3_client_new(const s3_config *cfg, dstr *err) {
     return c;
 }
 
-void s3_result_free(s3_result *res) {
-    if (!res) return;
-    dstr_free(&res->message);
-    *res = (s3_result){0};
-}
-
 static void result_reset(s3_result *res) {
     res->status = S3_OK;
     res->http_status = 0;
     res->attempts = 0;
     res->code[0] = '\0';
-    dstr_clear(&res->message);
+}
+
+/* Appends the failure's text as one line of err (NULL: nowhere). */
+static void add_line(dstr *err, const dstr *msg) {
+    if (!err || msg->len == 0) return;
+    if (err->len) dstr_putc(err, '\n');
+    dstr_append(err, msg->ptr, msg->len);
 }
 
 /* One signed request. */
@@ -604,10 +604,12 @@ void s3_object_url(const s3_client *c, const char *key, dstr *out) {
     dstr_free(&path);
 }
 
-/* Sends k; on return r holds the final answer (the caller frees it) and res
- * the outcome: S3_OK for 2xx, S3_FAILED otherwise (the caller refines). */
-static void run_call(s3_client *c, const call *k, http_request *r, s3_result *res) {
+/* Sends k; on return r holds the final answer (the caller frees it), res
+ * the outcome (S3_OK for 2xx, S3_FAILED otherwise: the caller refines) and
+ * msg (replaced) the text of a failure. */
+static void run_call(s3_client *c, const call *k, http_request *r, s3_result *res, dstr *msg) {
     result_reset(res);
+    dstr_clear(msg);
     char hash[SIGV4_HEX_LEN + 1];
     dstr path = {0}, url = {0}, err = {0};
     sigv4_signed sig = {0};
@@ -628,8 +630,7 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
     if (sigv4_sha256_hex(k->body, k->body_len, hash) != 0 ||
         sigv4_sign(&sreq, &cred, clock_wall_ms() / 1000 + c->clock_offset_s, &sig, &err) != 0) {
         res->status = S3_FAILED;
-        dstr_printf(&res->message, "cannot sign the request: %s",
-                    err.len ? err.ptr : "SHA-256 failed");
+        dstr_printf(msg, "cannot sign the request: %s", err.len ? err.ptr : "SHA-256 failed");
         goto done;
     }
     dstr_printf(&url, "%s://%s%s%s%s", c->scheme, c->host, sig.path.ptr, sig.query.len ? "?" : "",
@@ -650,7 +651,7 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
     res->http_status = r->err == HTTP_OK ? r->status : 0;
     if (r->err != HTTP_OK) {
         res->status = S3_FAILED;
-        dstr_printf(&res->message, "request to %s failed: %s (%s) after %d attempt%s", c->host,
+        dstr_printf(msg, "request to %s failed: %s (%s) after %d attempt%s", c->host,
                     http_err_name(r->err), r->errmsg, r->attempts, r->attempts == 1 ? "" : "s");
     } else if (r->status < 200 || r->status > 299) {
         dstr server = {0};
@@ -658,7 +659,7 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
         res->status = S3_FAILED;
         s3_parse_error(r->resp_body.ptr, r->resp_body.len, res->code, &server);
         safe_server_message(c, signature ? signature + 10 : NULL, &server);
-        s3_describe_error(&res->message, r->status, res->code, dstr_cstr(&server));
+        s3_describe_error(msg, r->status, res->code, dstr_cstr(&server));
         dstr_free(&server);
     }
 done:
@@ -680,7 +681,7 @@ static void sleep_ms(long ms) {
 }
 
 s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n,
-                        int if_none_match, s3_result *res) {
+                        int if_none_match, s3_result *res, dstr *err) {
     sigv4_header headers[] = {
         {"Content-Type", ends_with(key, ".json") ? "application/json" : "application/octet-stream"},
         {"If-None-Match", "*"},
@@ -693,11 +694,12 @@ s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t 
               .body = data,
               .body_len = n};
     int attempts = 0;
+    dstr msg = {0}; /* of the last round only */
     /* S3 may answer a conditional write racing another with 409
      * ConditionalRequestConflict, meaning "not written, try again" */
     for (int round = 0;; round++) {
         http_request r;
-        run_call(c, &k, &r, res);
+        run_call(c, &k, &r, res, &msg);
         attempts += res->attempts;
         int conflict =
             res->http_status == 409 && strcmp(res->code, "ConditionalRequestConflict") == 0;
@@ -711,13 +713,16 @@ s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t 
         if (!res->code[0]) snprintf(res->code, sizeof res->code, "PreconditionFailed");
     }
     if (res->status == S3_FAILED) log_failure(c, &k, res);
+    add_line(err, &msg);
+    dstr_free(&msg);
     return res->status;
 }
 
-s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res) {
+s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res, dstr *err) {
     call k = {.op = "get", .method = "GET", .key = key};
     http_request r;
-    run_call(c, &k, &r, res);
+    dstr msg = {0};
+    run_call(c, &k, &r, res, &msg);
     dstr_clear(out);
     if (res->status == S3_OK) {
         dstr_free(out);
@@ -729,11 +734,13 @@ s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res
     }
     http_request_free(&r);
     if (res->status == S3_FAILED) log_failure(c, &k, res);
+    add_line(err, &msg);
+    dstr_free(&msg);
     return res->status;
 }
 
 s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page,
-                          s3_result *res) {
+                          s3_result *res, dstr *err) {
     s3_list_page_free(page);
     char max[24];
     size_t max_keys = req->max_keys < 1               ? 1
@@ -752,17 +759,19 @@ s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page
         q[nq++] = (sigv4_param){"start-after", req->start_after};
     call k = {.op = "list", .method = "GET", .key = NULL, .query = q, .n_query = nq};
     http_request r;
-    run_call(c, &k, &r, res);
+    dstr msg = {0};
+    run_call(c, &k, &r, res, &msg);
     if (res->status == S3_OK) {
-        dstr err = {0};
-        if (s3_parse_list(dstr_cstr(&r.resp_body), r.resp_body.len, page, &err) != 0) {
+        dstr why = {0};
+        if (s3_parse_list(dstr_cstr(&r.resp_body), r.resp_body.len, page, &why) != 0) {
             res->status = S3_FAILED;
-            dstr_printf(&res->message, "unreadable ListObjectsV2 answer from %s: %s", c->host,
-                        err.ptr);
+            dstr_printf(&msg, "unreadable ListObjectsV2 answer from %s: %s", c->host, why.ptr);
         }
-        dstr_free(&err);
+        dstr_free(&why);
     }
     http_request_free(&r);
     if (res->status == S3_FAILED) log_failure(c, &k, res);
+    add_line(err, &msg);
+    dstr_free(&msg);
     return res->status;
 }

@@ -14,10 +14,12 @@
  * - Each call signs with the wall clock (plus config.clock_offset_s) and
  *   sends x-amz-content-sha256 = the body's SHA-256; PUTs are marked
  *   idempotent (the same bytes again), so http.h retries them too.
- * - Every call reports through s3_result: status, HTTP status, S3's error code
- *   and a message for people. Messages and logs carry bucket, key, HTTP status
- *   and S3 error code only: never the secret, the session token, the
- *   Authorization header or the signature.
+ * - Every call reports through s3_result (status, HTTP status, attempts, S3's
+ *   error code) for programs, and, when it fails, appends one line for people
+ *   to the caller's err (NULL: nothing; after earlier text the line starts
+ *   with '\n'). Messages and logs carry bucket, key, HTTP status and S3 error
+ *   code only: never the secret, the session token, the Authorization header
+ *   or the signature.
  * - A client is for one thread at a time (like its http_client). */
 #ifndef S3_H
 #define S3_H
@@ -47,7 +49,7 @@ typedef enum s3_status {
     S3_OK = 0,
     S3_NOT_FOUND,           /* 404 NoSuchKey */
     S3_PRECONDITION_FAILED, /* 412: a create-only PUT found the key taken */
-    S3_FAILED               /* anything else: see code and message */
+    S3_FAILED               /* anything else: see code, and err */
 } s3_status;
 
 typedef struct s3_result {
@@ -55,7 +57,6 @@ typedef struct s3_result {
     long http_status;       /* of the final attempt; 0 when nothing answered */
     int attempts;           /* network attempts, retries included */
     char code[S3_CODE_MAX]; /* S3's <Code> ("NoSuchBucket"), "" if none */
-    dstr message;           /* for people; "" on success */
 } s3_result;
 
 typedef struct s3_list_request {
@@ -83,18 +84,17 @@ void s3_client_free(s3_client *c);
  * Content-Type: application/json for keys ending ".json", else
  * application/octet-stream. */
 s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n,
-                        int if_none_match, s3_result *res);
+                        int if_none_match, s3_result *res, dstr *err);
 /* GetObject into out (replaced; binary-safe). */
-s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res);
+s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res, dstr *err);
 /* One ListObjectsV2 call (list-type=2, encoding-type=url; keys come back
  * decoded). page is replaced. */
 s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page,
-                          s3_result *res);
+                          s3_result *res, dstr *err);
 
 /* Appends the URL of key (NULL: the bucket itself, as listings use it). */
 void s3_object_url(const s3_client *c, const char *key, dstr *out);
 
-void s3_result_free(s3_result *res);
 void s3_list_page_free(s3_list_page *page);
 
 /* Wire-format pieces, exposed for tests. */

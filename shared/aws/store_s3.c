@@ -48,51 +48,54 @@ static const char *object_key(s3_store *ss, const char *key) {
     return ss->object.ptr;
 }
 
-static store_status fail_s3(store *s, const char *op, const char *key, const s3_result *res) {
-    return store_fail(s, STORE_IO, "%s 's3://%s/%s': %s", op, sstore(s)->bucket, key,
-                      dstr_cstr(&res->message));
+/* why: what the S3 call said. */
+static store_status fail_s3(store *s, const char *op, const char *key, const dstr *why, dstr *err) {
+    return store_fail(err, STORE_IO, "%s 's3://%s/%s': %s", op, sstore(s)->bucket, key,
+                      dstr_cstr(why));
 }
 
 /* A put_new answered 412 after retries: did our own first attempt land? */
 static int holds_exactly(s3_store *ss, const char *object, const void *data, size_t n) {
     dstr got = {0};
     s3_result res = {0};
-    int same = s3_get_object(ss->client, object, &got, &res) == S3_OK && got.len == n &&
+    int same = s3_get_object(ss->client, object, &got, &res, NULL) == S3_OK && got.len == n &&
                memcmp(got.ptr, data, n) == 0;
     dstr_free(&got);
-    s3_result_free(&res);
     return same;
 }
 
-static store_status s3_put(store *s, const char *key, const void *data, size_t n, int create_only) {
+static store_status s3_put(store *s, const char *key, const void *data, size_t n, int create_only,
+                           dstr *err) {
     s3_store *ss = sstore(s);
     const char *op = create_only ? "put_new" : "put";
     const char *object = object_key(ss, key);
     s3_result res = {0};
+    dstr why = {0};
     store_status st = STORE_OK;
-    switch (s3_put_object(ss->client, object, data, n, create_only, &res)) {
+    switch (s3_put_object(ss->client, object, data, n, create_only, &res, &why)) {
     case S3_OK: break;
     case S3_PRECONDITION_FAILED:
         if (create_only && res.attempts > 1 && holds_exactly(ss, object, data, n)) break;
-        st = store_fail(s, STORE_EXISTS, "%s '%s': key exists", op, key);
+        st = store_fail(err, STORE_EXISTS, "%s '%s': key exists", op, key);
         break;
-    default: st = fail_s3(s, op, object, &res);
+    default: st = fail_s3(s, op, object, &why, err);
     }
-    s3_result_free(&res);
+    dstr_free(&why);
     return st;
 }
 
-static store_status s3_get(store *s, const char *key, dstr *out) {
+static store_status s3_get(store *s, const char *key, dstr *out, dstr *err) {
     s3_store *ss = sstore(s);
     const char *object = object_key(ss, key);
     s3_result res = {0};
+    dstr why = {0};
     store_status st = STORE_OK;
-    switch (s3_get_object(ss->client, object, out, &res)) {
+    switch (s3_get_object(ss->client, object, out, &res, &why)) {
     case S3_OK: break;
-    case S3_NOT_FOUND: st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key); break;
-    default: st = fail_s3(s, "get", object, &res);
+    case S3_NOT_FOUND: st = store_fail(err, STORE_NOT_FOUND, "get '%s': no such key", key); break;
+    default: st = fail_s3(s, "get", object, &why, err);
     }
-    s3_result_free(&res);
+    dstr_free(&why);
     return st;
 }
 
@@ -110,9 +113,9 @@ static int take_keys(s3_store *ss, const s3_list_page *sp, size_t max_keys, stor
 }
 
 static store_status s3_list(store *s, const char *prefix, const char *start_after, size_t max_keys,
-                            store_page *page) {
+                            store_page *page, dstr *err) {
     s3_store *ss = sstore(s);
-    dstr full_prefix = {0}, full_after = {0};
+    dstr full_prefix = {0}, full_after = {0}, why = {0};
     char *token = NULL;
     dstr_printf(&full_prefix, "%s%s", ss->prefix, prefix);
     if (start_after && *start_after) dstr_printf(&full_after, "%s%s", ss->prefix, start_after);
@@ -121,7 +124,7 @@ static store_status s3_list(store *s, const char *prefix, const char *start_afte
     s3_result res = {0};
     for (int calls = 0; st == STORE_OK; calls++) {
         if (calls == LIST_CALLS_MAX) {
-            st = store_fail(s, STORE_IO, "list 's3://%s/%s': no end after %d pages", ss->bucket,
+            st = store_fail(err, STORE_IO, "list 's3://%s/%s': no end after %d pages", ss->bucket,
                             full_prefix.ptr, calls);
             break;
         }
@@ -129,8 +132,8 @@ static store_status s3_list(store *s, const char *prefix, const char *start_afte
                                .start_after = full_after.ptr,
                                .continuation_token = token,
                                .max_keys = max_keys - page->n};
-        if (s3_list_objects(ss->client, &req, &sp, &res) != S3_OK) {
-            st = fail_s3(s, "list", full_prefix.ptr, &res);
+        if (s3_list_objects(ss->client, &req, &sp, &res, &why) != S3_OK) {
+            st = fail_s3(s, "list", full_prefix.ptr, &why, err);
             break;
         }
         int more_here = take_keys(ss, &sp, max_keys, page);
@@ -144,7 +147,7 @@ static store_status s3_list(store *s, const char *prefix, const char *start_afte
         }
         if (!sp.next_token || (token && strcmp(token, sp.next_token) == 0)) {
             st =
-                store_fail(s, STORE_IO,
+                store_fail(err, STORE_IO,
                            "list 's3://%s/%s': a truncated answer without a new continuation token",
                            ss->bucket, full_prefix.ptr);
             break;
@@ -155,7 +158,7 @@ static store_status s3_list(store *s, const char *prefix, const char *start_afte
     }
     free(token);
     s3_list_page_free(&sp);
-    s3_result_free(&res);
+    dstr_free(&why);
     dstr_free(&full_prefix);
     dstr_free(&full_after);
     return st;

@@ -4,13 +4,6 @@
 #include "services/journal_logs.h"
 #include "services/journal_trade.h"
 
-/* 0 when the read worked; else why, and -1. */
-static int outcome(const pl_env *env, int rc, dstr *err) {
-    if (!rc) return 0;
-    if (err) dstr_puts(err, store_last_error(env->journal));
-    return -1;
-}
-
 static int opened(const pl_env *env, dstr *err) {
     if (env->journal) return 1;
     if (err) dstr_puts(err, "the store did not open");
@@ -19,15 +12,15 @@ static int opened(const pl_env *env, dstr *err) {
 
 int journal_read_decisions(const pl_env *env, size_t limit, dstr *out, dstr *err) {
     if (!opened(env, err)) return -1;
-    return outcome(env, journal_recent_decisions(env->journal, limit, out), err);
+    return journal_recent_decisions(env->journal, limit, out, err) ? -1 : 0;
 }
 
 int journal_read_trades_csv(const pl_env *env, size_t limit, dstr *out, dstr *err) {
     if (!opened(env, err)) return -1;
-    return outcome(env, journal_trade_csv(env->journal, limit, out), err);
+    return journal_trade_csv(env->journal, limit, out, err) ? -1 : 0;
 }
 
 int journal_read_logs(const pl_env *env, size_t lines, dstr *out, dstr *err) {
     if (!opened(env, err)) return -1;
-    return outcome(env, journal_logs_tail(env->journal, lines, out, NULL), err);
+    return journal_logs_tail(env->journal, lines, out, NULL, err) ? -1 : 0;
 }

@@ -3,6 +3,7 @@
 #include "services/journal.h"
 
 #include <cJSON.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,14 +135,14 @@ static void entries_add(entries *es, const journal_walk *w, const char *key, siz
 }
 
 /* Every record of one day (all pages of its listing), newest first. */
-static int list_day(store *s, const journal_walk *w, const char *prefix, entries *es) {
+static int list_day(store *s, const journal_walk *w, const char *prefix, entries *es, dstr *err) {
     entries_clear(es);
     size_t plen = strlen(prefix);
     store_page page = {0};
     const char *after = NULL;
     int rc = 0;
     for (;;) {
-        if (store_list(s, prefix, after, STORE_LIST_MAX, &page) != STORE_OK) {
+        if (store_list(s, prefix, after, STORE_LIST_MAX, &page, err) != STORE_OK) {
             rc = -1;
             break;
         }
@@ -158,19 +159,40 @@ static int list_day(store *s, const journal_walk *w, const char *prefix, entries
  * (-1 when that key is not under a day prefix: the walk is then bounded by
  * empty days only), 1 when nothing is stored under root, -1 when the
  * listing fails. */
-static int oldest_day(store *s, const char *root, int64_t *day) {
+static int oldest_day(store *s, const char *root, int64_t *day, dstr *err) {
     store_page page = {0};
-    if (store_list(s, root, NULL, 1, &page) != STORE_OK) return -1;
+    if (store_list(s, root, NULL, 1, &page, err) != STORE_OK) return -1;
     int rc = page.n == 0;
     if (page.n) *day = recordkey_day_of(root, page.keys[0]);
     store_page_free(&page);
     return rc;
 }
 
-int journal_walk_newest(store *s, const journal_walk *w) {
-    if (!s || !w || !w->visit || !w->root || !w->ext) return -1;
+/* Appends one line to err (NULL: nothing), as store.h's calls do; returns -1. */
+static int fail(dstr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(dstr *err, const char *fmt, ...) {
+    if (!err) return -1;
+    if (err->len) dstr_putc(err, '\n');
+    va_list ap;
+    va_start(ap, fmt);
+    dstr_vprintf(err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int journal_check_reader(store *s, size_t limit, dstr *err) {
+    if (!s) return fail(err, "journal store unavailable");
+    if (limit < 1 || limit > JOURNAL_LIMIT_MAX)
+        return fail(err, "limit %zu is not in 1..%d", limit, JOURNAL_LIMIT_MAX);
+    return 0;
+}
+
+int journal_walk_newest(store *s, const journal_walk *w, dstr *err) {
+    if (!s) return fail(err, "journal store unavailable");
+    if (!w || !w->visit || !w->root || !w->ext)
+        return fail(err, "journal walk: no root, extension or visitor");
     int64_t oldest = -1;
-    int rc = oldest_day(s, w->root, &oldest);
+    int rc = oldest_day(s, w->root, &oldest, err);
     if (rc) return rc < 0 ? -1 : 0;
     int64_t day = clock_wall_ms() / 86400000 + 1;
     entries es = {0};
@@ -178,7 +200,7 @@ int journal_walk_newest(store *s, const journal_walk *w) {
     char prefix[STORE_KEY_MAX + 32]; /* too long for the store: its listing fails, not here */
     for (; !done && day >= oldest && empty < JOURNAL_MAX_EMPTY_DAYS; day--) {
         if (recordkey_day(w->root, day, prefix, sizeof prefix)) break;
-        if (list_day(s, w, prefix, &es)) {
+        if (list_day(s, w, prefix, &es, err)) {
             rc = -1;
             break;
         }
@@ -191,12 +213,17 @@ int journal_walk_newest(store *s, const journal_walk *w) {
 }
 
 int journal_load(store *s, const char *key, dstr *buf) {
-    if (store_get(s, key, buf) == STORE_OK) return 0;
-    log_rec *r = log_begin(LOG_WARN, "journal.unreadable");
-    log_str(r, "key", key);
-    log_str(r, "error", store_last_error(s));
-    log_end(r);
-    return -1;
+    dstr why = {0}; /* logged, not the caller's: the walk goes on without this record */
+    int rc = 0;
+    if (store_get(s, key, buf, &why) != STORE_OK) {
+        log_rec *r = log_begin(LOG_WARN, "journal.unreadable");
+        log_str(r, "key", key);
+        log_str(r, "error", dstr_cstr(&why));
+        log_end(r);
+        rc = -1;
+    }
+    dstr_free(&why);
+    return rc;
 }
 
 void journal_warn_corrupt(const char *key, size_t bytes, const char *why) {
@@ -230,8 +257,8 @@ static journal_step visit_decision(void *ctx, store *s, const char *key) {
     return d->found == d->limit ? JOURNAL_WALK_DONE : JOURNAL_WALK_MORE;
 }
 
-int journal_recent_decisions(store *s, size_t limit, dstr *out) {
-    if (!s || limit < 1 || limit > JOURNAL_LIMIT_MAX) return -1;
+int journal_recent_decisions(store *s, size_t limit, dstr *out, dstr *err) {
+    if (journal_check_reader(s, limit, err)) return -1;
     size_t start = out->len;
     decisions d = {.limit = limit, .out = out};
     journal_walk w = {.root = JOURNAL_PREFIX,
@@ -240,7 +267,7 @@ int journal_recent_decisions(store *s, size_t limit, dstr *out) {
                       .visit = visit_decision,
                       .ctx = &d};
     dstr_putc(out, '[');
-    int rc = journal_walk_newest(s, &w);
+    int rc = journal_walk_newest(s, &w, err);
     dstr_free(&d.buf);
     if (rc) {
         out->len = start;

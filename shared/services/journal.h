@@ -56,9 +56,9 @@ int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, 
 
 /* Appends a JSON array of up to limit (1..JOURNAL_LIMIT_MAX) decision
  * records, newest first, to out. Returns 0, or -1 when s is NULL, limit is
- * out of range or a listing fails (store_last_error says why; out is then
- * left as it was). */
-int journal_recent_decisions(store *s, size_t limit, dstr *json_array_out);
+ * out of range or a listing fails, with one line saying which appended to
+ * err (NULL: nothing); out is then left as it was. */
+int journal_recent_decisions(store *s, size_t limit, dstr *json_array_out, dstr *err);
 
 const char *journal_kind_name(journal_kind kind); /* "request", "decision" */
 
@@ -76,8 +76,13 @@ typedef struct journal_walk {
 } journal_walk;
 
 /* Walks w->root newest first (see the contract above). Returns 0 when the
- * walk ended, or -1 when a listing failed (store_last_error says why). */
-int journal_walk_newest(store *s, const journal_walk *w);
+ * walk ended, or -1 when s or w is unusable or a listing failed, with one
+ * line saying why appended to err (NULL: nothing). An object that cannot be
+ * loaded is logged (journal_load), not a failure of the walk. */
+int journal_walk_newest(store *s, const journal_walk *w, dstr *err);
+/* 0 when a reader may walk s for limit (1..JOURNAL_LIMIT_MAX) records; else
+ * -1 with one line saying why appended to err (NULL: nothing). */
+int journal_check_reader(store *s, size_t limit, dstr *err);
 
 /* Loads key into buf: 0, or -1 after a WARN "journal.unreadable". */
 int journal_load(store *s, const char *key, dstr *buf);

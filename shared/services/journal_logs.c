@@ -59,12 +59,12 @@ static journal_step visit_log(void *ctx, store *s, const char *key) {
     return t->n == t->want || full ? JOURNAL_WALK_DONE : JOURNAL_WALK_MORE;
 }
 
-int journal_logs_tail(store *s, size_t n, dstr *out, size_t *returned) {
+int journal_logs_tail(store *s, size_t n, dstr *out, size_t *returned, dstr *err) {
     if (returned) *returned = 0;
-    if (!s || n < 1 || n > JOURNAL_LIMIT_MAX) return -1;
+    if (journal_check_reader(s, n, err)) return -1;
     tail t = {.want = n};
     journal_walk w = {.root = INVLOG_PREFIX, .ext = INVLOG_EXT, .visit = visit_log, .ctx = &t};
-    int rc = journal_walk_newest(s, &w);
+    int rc = journal_walk_newest(s, &w, err);
     if (rc == 0) {
         for (size_t i = t.n; i-- > 0;) { /* oldest first */
             dstr_append(out, t.pool.ptr + t.v[i].at, t.v[i].len);

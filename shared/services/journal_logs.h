@@ -22,7 +22,8 @@
 
 /* Appends up to n (1..JOURNAL_LIMIT_MAX) lines to out and sets *returned (may
  * be NULL) to how many. Returns 0, or -1 when s is NULL, n is out of range or
- * a listing fails (store_last_error; out is then left as it was). */
-int journal_logs_tail(store *s, size_t n, dstr *out, size_t *returned);
+ * a listing fails, with one line saying which appended to err (NULL:
+ * nothing); out is then left as it was. */
+int journal_logs_tail(store *s, size_t n, dstr *out, size_t *returned, dstr *err);
 
 #endif

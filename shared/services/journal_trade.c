@@ -263,14 +263,14 @@ static journal_step visit_trade(void *ctx, store *s, const char *key) {
     return ++c->found == c->limit ? JOURNAL_WALK_DONE : JOURNAL_WALK_MORE;
 }
 
-int journal_trade_csv(store *s, size_t limit, dstr *out) {
-    if (!s || limit < 1 || limit > JOURNAL_LIMIT_MAX) return -1;
+int journal_trade_csv(store *s, size_t limit, dstr *out, dstr *err) {
+    if (journal_check_reader(s, limit, err)) return -1;
     size_t start = out->len;
     dstr_puts(out, JOURNAL_TRADE_CSV_HEADER "\r\n");
     csv_walk c = {.limit = limit, .out = out};
     journal_walk w = {
         .root = JOURNAL_TRADE_PREFIX, .ext = ".json", .visit = visit_trade, .ctx = &c};
-    int rc = journal_walk_newest(s, &w);
+    int rc = journal_walk_newest(s, &w, err);
     dstr_free(&c.buf);
     if (rc) {
         out->len = start;

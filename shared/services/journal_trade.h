@@ -60,8 +60,9 @@ int journal_trade_put(store *s, const journal_trade *t, dstr *key_out);
 
 /* Appends JOURNAL_TRADE_CSV_HEADER CRLF and up to limit (1..JOURNAL_LIMIT_MAX)
  * rows, newest first. Returns 0, or -1 when s is NULL, limit is out of range
- * or a listing fails (store_last_error; out is then left as it was). */
-int journal_trade_csv(store *s, size_t limit, dstr *out);
+ * or a listing fails, with one line saying which appended to err (NULL:
+ * nothing); out is then left as it was. */
+int journal_trade_csv(store *s, size_t limit, dstr *out, dstr *err);
 /* Appends text[0..n) as one CSV field, quoted when it must be. */
 void journal_trade_csv_field(dstr *out, const char *text, size_t n);
 

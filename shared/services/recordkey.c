@@ -50,7 +50,7 @@ int64_t recordkey_day_of(const char *root, const char *key) {
 
 int recordkey_put_new(store *s, const char *stem, const char *ext, const void *data, size_t n,
                       dstr *key_out, dstr *why) {
-    dstr key = {0};
+    dstr key = {0}, failure = {0};
     int rc = -1;
     dstr_printf(&key, "%s%s", stem, ext);
     if (!s) {
@@ -65,13 +65,14 @@ int recordkey_put_new(store *s, const char *stem, const char *ext, const void *d
                 dstr_clear(&key);
                 dstr_printf(&key, "%s-%d%s", stem, suffix, ext);
             }
-            store_status st = store_put_new(s, key.ptr, data, data ? n : 0);
+            dstr_clear(&failure); /* a taken key is no failure: only the last one counts */
+            store_status st = store_put_new(s, key.ptr, data, data ? n : 0, &failure);
             if (st == STORE_OK) {
                 rc = 0;
                 break;
             }
             if (st != STORE_EXISTS) {
-                dstr_printf(why, "%s: %s", store_status_name(st), store_last_error(s));
+                dstr_printf(why, "%s: %s", store_status_name(st), dstr_cstr(&failure));
                 break;
             }
         }
@@ -81,6 +82,7 @@ int recordkey_put_new(store *s, const char *stem, const char *ext, const void *d
         dstr_append(key_out, key.ptr, key.len);
     }
     dstr_free(&key);
+    dstr_free(&failure);
     return rc;
 }
 

@@ -106,18 +106,14 @@ int store_key_valid(const char *key, dstr *why) {
 
 /* ---- errors -------------------------------------------------------------- */
 
-store_status store_fail(store *s, store_status st, const char *fmt, ...) {
+store_status store_fail(dstr *err, store_status st, const char *fmt, ...) {
+    if (!err) return st;
+    if (err->len) dstr_putc(err, '\n'); /* one line per failure, as config's errors */
     va_list ap;
     va_start(ap, fmt);
-    dstr_clear(&s->err);
-    dstr_vprintf(&s->err, fmt, ap);
+    dstr_vprintf(err, fmt, ap);
     va_end(ap);
     return st;
-}
-
-const char *store_last_error(const store *s) {
-    if (!s) return "no store (NULL)";
-    return dstr_cstr(&s->err);
 }
 
 const char *store_status_name(store_status st) {
@@ -196,45 +192,45 @@ void store_register(const char *scheme, store_open_fn open, void *arg) {
 void store_close(store *s) {
     if (!s) return;
     if (s->ops) s->ops->close(s->impl);
-    dstr_free(&s->err);
     free(s);
 }
 
 /* ---- operations ------------------------------------------------------------ */
 
-static store_status check_key(store *s, const char *key) {
+static store_status check_key(const char *key, dstr *err) {
     dstr why = {0};
     if (store_key_valid(key, &why)) return STORE_OK;
-    store_status st = store_fail(s, STORE_INVALID_KEY, "%s", why.ptr);
+    store_status st = store_fail(err, STORE_INVALID_KEY, "%s", why.ptr);
     dstr_free(&why);
     return st;
 }
 
-static store_status put(store *s, const char *key, const void *data, size_t n, int create_only) {
-    if (!s) return STORE_INVALID_ARG;
+static store_status put(store *s, const char *key, const void *data, size_t n, int create_only,
+                        dstr *err) {
+    const char *op = create_only ? "put_new" : "put";
+    if (!s) return store_fail(err, STORE_INVALID_ARG, "%s: no store (NULL)", op);
     if (!data && n > 0)
-        return store_fail(s, STORE_INVALID_ARG, "put '%s': no data but %zu bytes", key ? key : "",
+        return store_fail(err, STORE_INVALID_ARG, "put '%s': no data but %zu bytes", key ? key : "",
                           n);
-    store_status st = check_key(s, key);
-    return st != STORE_OK ? st : s->ops->put(s, key, data ? data : "", n, create_only);
+    store_status st = check_key(key, err);
+    return st != STORE_OK ? st : s->ops->put(s, key, data ? data : "", n, create_only, err);
 }
 
-store_status store_put(store *s, const char *key, const void *data, size_t n) {
-    return put(s, key, data, n, 0);
+store_status store_put(store *s, const char *key, const void *data, size_t n, dstr *err) {
+    return put(s, key, data, n, 0, err);
 }
 
-store_status store_put_new(store *s, const char *key, const void *data, size_t n) {
-    return put(s, key, data, n, 1);
+store_status store_put_new(store *s, const char *key, const void *data, size_t n, dstr *err) {
+    return put(s, key, data, n, 1, err);
 }
 
-store_status store_get(store *s, const char *key, dstr *out) {
-    if (!s || !out) {
-        if (s) store_fail(s, STORE_INVALID_ARG, "get: no output string");
-        return STORE_INVALID_ARG;
-    }
+store_status store_get(store *s, const char *key, dstr *out, dstr *err) {
+    if (!s || !out)
+        return store_fail(err, STORE_INVALID_ARG, "get: %s",
+                          s ? "no output string" : "no store (NULL)");
     dstr_clear(out);
-    store_status st = check_key(s, key);
-    if (st == STORE_OK) st = s->ops->get(s, key, out);
+    store_status st = check_key(key, err);
+    if (st == STORE_OK) st = s->ops->get(s, key, out, err);
     if (st != STORE_OK) dstr_clear(out);
     return st;
 }
@@ -259,23 +255,21 @@ void store_page_free(store_page *page) {
 }
 
 store_status store_list(store *s, const char *prefix, const char *start_after, size_t max_keys,
-                        store_page *page) {
-    if (!s || !page) {
-        if (s) store_fail(s, STORE_INVALID_ARG, "list: no page");
-        return STORE_INVALID_ARG;
-    }
+                        store_page *page, dstr *err) {
+    if (!s || !page)
+        return store_fail(err, STORE_INVALID_ARG, "list: %s", s ? "no page" : "no store (NULL)");
     store_page fresh = {0};
     store_status st = STORE_OK;
     if (!prefix) prefix = "";
     if (max_keys < 1 || max_keys > STORE_LIST_MAX)
-        st = store_fail(s, STORE_INVALID_ARG, "list: max_keys %zu is not in 1..%d", max_keys,
+        st = store_fail(err, STORE_INVALID_ARG, "list: max_keys %zu is not in 1..%d", max_keys,
                         STORE_LIST_MAX);
     else if (strlen(prefix) > STORE_KEY_MAX)
-        st = store_fail(s, STORE_INVALID_ARG, "list: prefix longer than %d bytes", STORE_KEY_MAX);
+        st = store_fail(err, STORE_INVALID_ARG, "list: prefix longer than %d bytes", STORE_KEY_MAX);
     else if (start_after && strlen(start_after) > STORE_KEY_MAX)
-        st = store_fail(s, STORE_INVALID_ARG, "list: start_after longer than %d bytes",
+        st = store_fail(err, STORE_INVALID_ARG, "list: start_after longer than %d bytes",
                         STORE_KEY_MAX);
-    else st = s->ops->list(s, prefix, start_after, max_keys, &fresh);
+    else st = s->ops->list(s, prefix, start_after, max_keys, &fresh, err);
     /* start_after may point into the old page: release it only now */
     store_page_free(page);
     if (st == STORE_OK) *page = fresh;

@@ -50,7 +50,7 @@ typedef enum {
     STORE_EXISTS,      /* store_put_new: the key already holds an object */
     STORE_INVALID_KEY, /* the key breaks the rules above */
     STORE_INVALID_ARG, /* other bad input: NULL pointer, max_keys out of range... */
-    STORE_IO           /* the backend failed; store_last_error() says how */
+    STORE_IO           /* the backend failed; err says how */
 } store_status;
 
 typedef struct store store;
@@ -69,21 +69,23 @@ typedef struct store_page {
 store *store_open(const char *url, dstr *err);
 void store_close(store *s);
 
+/* Each call below that returns store_status appends, when it fails, one line
+ * saying why to err (NULL: nothing is appended; a line after earlier text
+ * starts with '\n'), so a caller can pass the failure on without a store. */
+
 /* Writes or replaces key atomically. data may be NULL when n is 0. */
-store_status store_put(store *s, const char *key, const void *data, size_t n);
+store_status store_put(store *s, const char *key, const void *data, size_t n, dstr *err);
 /* Creates key atomically, or STORE_EXISTS if it already exists. */
-store_status store_put_new(store *s, const char *key, const void *data, size_t n);
+store_status store_put_new(store *s, const char *key, const void *data, size_t n, dstr *err);
 /* Replaces out with the object (binary-safe: out->len; also NUL-terminated).
  * On failure out is left empty. */
-store_status store_get(store *s, const char *key, dstr *out);
+store_status store_get(store *s, const char *key, dstr *out, dstr *err);
 /* Keys starting with prefix ("" or NULL: all) and greater than start_after
  * (NULL: from the first), ascending, at most max_keys (1..STORE_LIST_MAX). */
 store_status store_list(store *s, const char *prefix, const char *start_after, size_t max_keys,
-                        store_page *page);
+                        store_page *page, dstr *err);
 void store_page_free(store_page *page);
 
-/* Why the most recent failing call on s failed ("" if none has). */
-const char *store_last_error(const store *s);
 /* "ok", "not_found", "exists", "invalid_key", "invalid_arg", "io". */
 const char *store_status_name(store_status st);
 /* 1 if key obeys the key rules; else 0, with the broken rule appended to why

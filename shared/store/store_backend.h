@@ -3,8 +3,8 @@
  *
  * store.c parses the URL, validates every key, prefix, start_after and
  * max_keys, and clears out/page before calling a backend, so a backend only
- * ever sees valid input. A backend reports failures with store_fail(), which
- * records the text store_last_error() returns. */
+ * ever sees valid input. A backend reports a failure with store_fail() into
+ * the caller's err (store.h's convention); a store holds no error state. */
 #ifndef STORE_BACKEND_H
 #define STORE_BACKEND_H
 
@@ -20,18 +20,18 @@ typedef cfg_store_url store_url;
 
 typedef struct store_ops {
     /* create_only: fail with STORE_EXISTS rather than replace. */
-    store_status (*put)(store *s, const char *key, const void *data, size_t n, int create_only);
-    store_status (*get)(store *s, const char *key, dstr *out);
+    store_status (*put)(store *s, const char *key, const void *data, size_t n, int create_only,
+                        dstr *err);
+    store_status (*get)(store *s, const char *key, dstr *out, dstr *err);
     /* Appends at most max_keys keys to page (empty on entry); sets truncated. */
     store_status (*list)(store *s, const char *prefix, const char *start_after, size_t max_keys,
-                         store_page *page);
+                         store_page *page, dstr *err);
     void (*close)(void *impl);
 } store_ops;
 
 struct store {
     const store_ops *ops;
     void *impl;
-    dstr err; /* store_last_error() */
 };
 
 /* Sets s->ops and s->impl and returns 0, or -1 with err appended to. arg is
@@ -46,8 +46,9 @@ void store_register(const char *scheme, store_open_fn open, void *arg);
 
 int store_file_open(store *s, const store_url *url, dstr *err);
 
-/* Records why the call failed and returns st. */
-store_status store_fail(store *s, store_status st, const char *fmt, ...)
+/* Appends why the call failed to err as one line (NULL: nothing) and
+ * returns st. */
+store_status store_fail(dstr *err, store_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* 1 if seg[0..n) may be one segment of a key (the segment rules of store.h). */

@@ -125,22 +125,22 @@ static walk walk_dirs(const file_store *fs, const char *path, size_t len, int cr
     return w;
 }
 
-static store_status walk_fail(store *s, const char *op, const char *key, const walk *w) {
+static store_status walk_fail(store *s, const char *op, const char *key, const walk *w, dstr *err) {
     int at = (int)w->at;
     switch (w->result) {
     case WALK_SYMLINK:
         return store_fail(
-            s, STORE_IO,
+            err, STORE_IO,
             "%s '%s': '%.*s' is a symlink; the file store does not follow symlinks inside its root",
             op, key, at, key);
     case WALK_NOT_DIR:
         return store_fail(
-            s, STORE_IO,
+            err, STORE_IO,
             "%s '%s': '%.*s' is an object, so it cannot also hold keys below it (file backend)", op,
             key, at, key);
-    case WALK_MISSING: return store_fail(s, STORE_NOT_FOUND, "%s '%s': no such key", op, key);
+    case WALK_MISSING: return store_fail(err, STORE_NOT_FOUND, "%s '%s': no such key", op, key);
     default:
-        return store_fail(s, STORE_IO, "%s '%s': directory '%.*s' under %s: %s", op, key, at, key,
+        return store_fail(err, STORE_IO, "%s '%s': directory '%.*s' under %s: %s", op, key, at, key,
                           fstore(s)->root, strerror(w->err));
     }
 }
@@ -206,50 +206,50 @@ static int write_temp(int dir_fd, const void *data, size_t n, char tmp[TMP_NAME_
 
 /* The key's name is taken: by an object (STORE_EXISTS) or by a directory of
  * keys, which the file layout cannot hold together with an object. */
-static store_status name_taken(store *s, const char *op, int dir_fd, const char *leaf,
-                               const char *key) {
+static store_status name_taken(const char *op, int dir_fd, const char *leaf, const char *key,
+                               dstr *err) {
     struct stat st;
     if (fstatat(dir_fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
         return store_fail(
-            s, STORE_IO,
+            err, STORE_IO,
             "%s '%s': keys below '%s/' exist, so it cannot also be an object (file backend)", op,
             key, key);
-    return store_fail(s, STORE_EXISTS, "%s '%s': key exists", op, key);
+    return store_fail(err, STORE_EXISTS, "%s '%s': key exists", op, key);
 }
 
-static store_status file_put(store *s, const char *key, const void *data, size_t n,
-                             int create_only) {
+static store_status file_put(store *s, const char *key, const void *data, size_t n, int create_only,
+                             dstr *err) {
     file_store *fs = fstore(s);
     const char *op = create_only ? "put_new" : "put";
     size_t dir_len;
     const char *leaf = leaf_of(key, &dir_len);
     walk w = walk_dirs(fs, key, dir_len, 1);
-    if (w.result != WALK_OK) return walk_fail(s, op, key, &w);
+    if (w.result != WALK_OK) return walk_fail(s, op, key, &w, err);
 
     store_status st = STORE_OK;
     struct stat existing;
     char tmp[TMP_NAME_MAX];
     /* cheap early answer for the common collision; link() below decides */
     if (create_only && fstatat(w.fd, leaf, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
-        st = name_taken(s, op, w.fd, leaf, key);
+        st = name_taken(op, w.fd, leaf, key, err);
     } else if (write_temp(w.fd, data, n, tmp) != 0) {
-        st = store_fail(s, STORE_IO, "%s '%s': writing a temporary file in %s: %s", op, key,
+        st = store_fail(err, STORE_IO, "%s '%s': writing a temporary file in %s: %s", op, key,
                         fs->root, strerror(errno));
     } else if (create_only) {
         if (linkat(w.fd, tmp, w.fd, leaf, 0) != 0)
             st = errno == EEXIST
-                     ? name_taken(s, op, w.fd, leaf, key)
-                     : store_fail(s, STORE_IO, "put_new '%s': link: %s", key, strerror(errno));
+                     ? name_taken(op, w.fd, leaf, key, err)
+                     : store_fail(err, STORE_IO, "put_new '%s': link: %s", key, strerror(errno));
         unlinkat(w.fd, tmp, 0);
     } else if (renameat(w.fd, tmp, w.fd, leaf) != 0) {
-        int err = errno;
+        int e = errno;
         unlinkat(w.fd, tmp, 0);
-        st = err == EISDIR || err == ENOTEMPTY || err == EEXIST
-                 ? name_taken(s, op, w.fd, leaf, key)
-                 : store_fail(s, STORE_IO, "put '%s': rename: %s", key, strerror(err));
+        st = e == EISDIR || e == ENOTEMPTY || e == EEXIST
+                 ? name_taken(op, w.fd, leaf, key, err)
+                 : store_fail(err, STORE_IO, "put '%s': rename: %s", key, strerror(e));
     }
     if (st == STORE_OK && fsync_retry(w.fd) != 0)
-        st = store_fail(s, STORE_IO, "%s '%s': written, but syncing its directory failed: %s", op,
+        st = store_fail(err, STORE_IO, "%s '%s': written, but syncing its directory failed: %s", op,
                         key, strerror(errno));
     close_dir(fs, w.fd);
     return st;
@@ -275,36 +275,36 @@ static int read_all(int fd, size_t size_hint, dstr *out) {
     }
 }
 
-static store_status file_get(store *s, const char *key, dstr *out) {
+static store_status file_get(store *s, const char *key, dstr *out, dstr *err) {
     file_store *fs = fstore(s);
     size_t dir_len;
     const char *leaf = leaf_of(key, &dir_len);
     walk w = walk_dirs(fs, key, dir_len, 0);
     if (w.result == WALK_NOT_DIR)
-        return store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key);
-    if (w.result != WALK_OK) return walk_fail(s, "get", key, &w);
+        return store_fail(err, STORE_NOT_FOUND, "get '%s': no such key", key);
+    if (w.result != WALK_OK) return walk_fail(s, "get", key, &w, err);
 
     store_status st = STORE_OK;
     struct stat sb;
     /* O_NONBLOCK: a FIFO someone left in the root must not hang the reader */
     int fd = openat(w.fd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        int err = errno;
-        if (err == ENOENT) st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key", key);
-        else if (err == ELOOP)
-            st = store_fail(s, STORE_IO,
+        int e = errno;
+        if (e == ENOENT) st = store_fail(err, STORE_NOT_FOUND, "get '%s': no such key", key);
+        else if (e == ELOOP)
+            st = store_fail(err, STORE_IO,
                             "get '%s': is a symlink; the file store does not follow symlinks", key);
-        else st = store_fail(s, STORE_IO, "get '%s': open: %s", key, strerror(err));
+        else st = store_fail(err, STORE_IO, "get '%s': open: %s", key, strerror(e));
     } else if (fstat(fd, &sb) != 0) {
-        st = store_fail(s, STORE_IO, "get '%s': stat: %s", key, strerror(errno));
+        st = store_fail(err, STORE_IO, "get '%s': stat: %s", key, strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
-        st = store_fail(s, STORE_NOT_FOUND, "get '%s': no such key (only keys below '%s/')", key,
+        st = store_fail(err, STORE_NOT_FOUND, "get '%s': no such key (only keys below '%s/')", key,
                         key);
     } else if (!S_ISREG(sb.st_mode)) {
-        st = store_fail(s, STORE_IO, "get '%s': not a regular file", key);
+        st = store_fail(err, STORE_IO, "get '%s': not a regular file", key);
     } else {
         if (read_all(fd, (size_t)sb.st_size, out) != 0)
-            st = store_fail(s, STORE_IO, "get '%s': read: %s", key, strerror(errno));
+            st = store_fail(err, STORE_IO, "get '%s': read: %s", key, strerror(errno));
     }
     if (fd >= 0) close(fd);
     close_dir(fs, w.fd);
@@ -318,6 +318,7 @@ typedef struct lister {
     const char *after; /* NULL: no lower bound */
     size_t max_keys;
     store_page *page;
+    dstr *err;
     dstr path; /* key prefix of the directory being read: "" or "a/b/" */
     int done;
 } lister;
@@ -410,10 +411,10 @@ static store_status list_dir(lister *L, int dir_fd, const char *name_prefix) {
     char **names;
     size_t n;
     if (read_entries(L, dir_fd, name_prefix, &names, &n) != 0) {
-        int err = errno;
+        int e = errno;
         free_names(names, n);
-        return store_fail(L->s, STORE_IO, "list: reading directory '%s' under %s: %s",
-                          dstr_cstr(&L->path), fstore(L->s)->root, strerror(err));
+        return store_fail(L->err, STORE_IO, "list: reading directory '%s' under %s: %s",
+                          dstr_cstr(&L->path), fstore(L->s)->root, strerror(e));
     }
     store_status st = STORE_OK;
     for (size_t i = 0; i < n && st == STORE_OK && !L->done; i++) {
@@ -429,7 +430,7 @@ static store_status list_dir(lister *L, int dir_fd, const char *name_prefix) {
                 st = list_dir(L, sub, "");
                 close(sub);
             } else if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR) {
-                st = store_fail(L->s, STORE_IO, "list: opening directory '%s' under %s: %s",
+                st = store_fail(L->err, STORE_IO, "list: opening directory '%s' under %s: %s",
                                 dstr_cstr(&L->path), fstore(L->s)->root, strerror(errno));
             } /* else it was swapped for something that holds no keys: skip */
         }
@@ -443,7 +444,7 @@ static store_status list_dir(lister *L, int dir_fd, const char *name_prefix) {
 /* Reads only the directory the prefix's last '/' names, and in it only the
  * entries that extend the rest of the prefix. */
 static store_status file_list(store *s, const char *prefix, const char *start_after,
-                              size_t max_keys, store_page *page) {
+                              size_t max_keys, store_page *page, dstr *err) {
     file_store *fs = fstore(s);
     size_t dir_len;
     const char *name_prefix = leaf_of(prefix, &dir_len);
@@ -458,9 +459,9 @@ static store_status file_list(store *s, const char *prefix, const char *start_af
     walk w = walk_dirs(fs, prefix, dir_len, 0);
     if (w.result == WALK_MISSING || w.result == WALK_NOT_DIR || w.result == WALK_SYMLINK)
         return STORE_OK;
-    if (w.result != WALK_OK) return walk_fail(s, "list", prefix, &w);
+    if (w.result != WALK_OK) return walk_fail(s, "list", prefix, &w, err);
 
-    lister L = {.s = s, .after = start_after, .max_keys = max_keys, .page = page};
+    lister L = {.s = s, .after = start_after, .max_keys = max_keys, .page = page, .err = err};
     dstr_append(&L.path, prefix, has_dir ? dir_len + 1 : 0);
     store_status st = list_dir(&L, w.fd, name_prefix);
     dstr_free(&L.path);

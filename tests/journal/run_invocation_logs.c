@@ -95,7 +95,7 @@ static size_t log_keys(const char *url, dstr *first) {
     store_page page = {0};
     size_t n = 0;
     dstr_clear(first);
-    if (s && store_list(s, "logs/", NULL, STORE_LIST_MAX, &page) == STORE_OK) {
+    if (s && store_list(s, "logs/", NULL, STORE_LIST_MAX, &page, NULL) == STORE_OK) {
         n = page.n;
         if (n) dstr_puts(first, page.keys[0]);
     }

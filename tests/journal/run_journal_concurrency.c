@@ -68,7 +68,8 @@ static size_t list_all(store *s, char ***keys) {
     const char *after = NULL;
     *keys = NULL;
     for (;;) {
-        if (store_list(s, JOURNAL_TRADE_PREFIX, after, STORE_LIST_MAX, &page) != STORE_OK) break;
+        if (store_list(s, JOURNAL_TRADE_PREFIX, after, STORE_LIST_MAX, &page, NULL) != STORE_OK)
+            break;
         for (size_t i = 0; i < page.n; i++) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 1024;
@@ -87,7 +88,7 @@ static size_t list_all(store *s, char ***keys) {
 
 static void verify(store *s) {
     dstr csv = {0};
-    int rc = journal_trade_csv(s, 1000, &csv);
+    int rc = journal_trade_csv(s, 1000, &csv, NULL);
     size_t rows = 0;
     for (const char *p = csv.ptr; p && (p = strstr(p, "\r\n")) != NULL; p += 2) rows++;
     drv_check(rc == 0 && rows == 1 + WRITERS * RECORDS, "the CSV has 1000 rows and the header",
@@ -107,7 +108,7 @@ static void verify(store *s) {
             size_t sfx = strtoul(dash + 1, NULL, 10);
             if (sfx > max_suffix) max_suffix = sfx;
         }
-        cJSON *rec = store_get(s, keys[i], &obj) == STORE_OK ? cJSON_Parse(obj.ptr) : NULL;
+        cJSON *rec = store_get(s, keys[i], &obj, NULL) == STORE_OK ? cJSON_Parse(obj.ptr) : NULL;
         const cJSON *raw = cJSON_GetObjectItem(rec, "raw");
         const cJSON *w = cJSON_GetObjectItem(raw, "w"), *r = cJSON_GetObjectItem(raw, "r");
         if (!cJSON_IsNumber(w) || !cJSON_IsNumber(r) || w->valueint < 0 || w->valueint >= WRITERS ||

@@ -144,13 +144,21 @@ static store *open_or_report(const char *name, const char *sub) {
     return s;
 }
 
+/* What the last store call given fresh() appended: its failure, if any. */
+static dstr said;
+
+static dstr *fresh(void) {
+    dstr_clear(&said);
+    return &said;
+}
+
 static int get_equals(store *s, const char *key, const void *want, size_t n, dstr *why) {
     dstr got = {0};
-    store_status st = store_get(s, key, &got);
+    store_status st = store_get(s, key, &got, fresh());
     int ok = st == STORE_OK && got.len == n && memcmp(got.ptr, want, n) == 0;
     if (!ok)
         dstr_printf(why, "get '%s': %s (%s), %zu bytes", key, store_status_name(st),
-                    store_last_error(s), got.len);
+                    dstr_cstr(&said), got.len);
     dstr_free(&got);
     return ok;
 }
@@ -164,9 +172,9 @@ static long list_all(store *s, const char *prefix, size_t page_size, char ***key
     long rc = 0;
     char *after = NULL;
     for (int calls = 0;; calls++) {
-        store_status st = store_list(s, prefix, after, page_size, &page);
+        store_status st = store_list(s, prefix, after, page_size, &page, fresh());
         if (st != STORE_OK) {
-            dstr_printf(why, "list: %s (%s)", store_status_name(st), store_last_error(s));
+            dstr_printf(why, "list: %s (%s)", store_status_name(st), dstr_cstr(&said));
             rc = -1;
             break;
         }
@@ -217,21 +225,22 @@ static void test_round_trips(void) {
     char big[200000];
     for (size_t i = 0; i < sizeof big; i++) big[i] = (char)(i * 131 % 256);
     dstr out = {0};
-    int ok = store_put(s, "a/one.json", "{\"v\":1}", 7) == STORE_OK &&
+    int ok = store_put(s, "a/one.json", "{\"v\":1}", 7, fresh()) == STORE_OK &&
              get_equals(s, "a/one.json", "{\"v\":1}", 7, &why) &&
-             store_put(s, "a/one.json", "{\"v\":2}", 7) == STORE_OK &&
+             store_put(s, "a/one.json", "{\"v\":2}", 7, fresh()) == STORE_OK &&
              get_equals(s, "a/one.json", "{\"v\":2}", 7, &why) &&
-             store_put_new(s, "a/two", big, sizeof big) == STORE_OK &&
+             store_put_new(s, "a/two", big, sizeof big, fresh()) == STORE_OK &&
              get_equals(s, "a/two", big, sizeof big, &why) &&
-             store_put(s, "a/empty", NULL, 0) == STORE_OK &&
-             get_equals(s, "a/empty", "", 0, &why) && store_put(s, "b", "x", 1) == STORE_OK;
-    if (ok && store_get(s, "a/none", &out) != STORE_NOT_FOUND) {
+             store_put(s, "a/empty", NULL, 0, fresh()) == STORE_OK &&
+             get_equals(s, "a/empty", "", 0, &why) &&
+             store_put(s, "b", "x", 1, fresh()) == STORE_OK;
+    if (ok && store_get(s, "a/none", &out, fresh()) != STORE_NOT_FOUND) {
         ok = 0;
-        dstr_printf(&why, "missing key: %s", store_last_error(s));
+        dstr_printf(&why, "missing key: %s", dstr_cstr(&said));
     }
-    if (ok && strcmp(store_last_error(s), "get 'a/none': no such key") != 0) {
+    if (ok && strcmp(dstr_cstr(&said), "get 'a/none': no such key") != 0) {
         ok = 0;
-        dstr_printf(&why, "missing key says '%s'", store_last_error(s));
+        dstr_printf(&why, "missing key says '%s'", dstr_cstr(&said));
     }
     char **keys = NULL;
     long n = ok ? list_all(s, "a/", 1000, &keys, &why) : -1;
@@ -244,7 +253,7 @@ static void test_round_trips(void) {
     n = ok ? list_all(s, "", 2, &keys, &why) : -1;
     if (ok && n != 4) ok = 0, dstr_printf(&why, "list all gave %ld keys", n);
     free_keys(keys, n);
-    report(name, ok, "%s (last error: %s)", dstr_cstr(&why), store_last_error(s));
+    report(name, ok, "%s (last error: %s)", dstr_cstr(&why), dstr_cstr(&said));
     dstr_free(&why);
     dstr_free(&out);
     store_close(s);
@@ -254,14 +263,15 @@ static void test_create_only(void) {
     const char *name = "put_new on an existing key: STORE_EXISTS, original intact";
     store *s = open_or_report(name, "co");
     if (!s) return;
-    dstr why = {0};
-    store_status first = store_put_new(s, "k", "original", 8),
-                 second = store_put_new(s, "k", "usurper", 7);
+    dstr why = {0}, second_why = {0};
+    store_status first = store_put_new(s, "k", "original", 8, &why),
+                 second = store_put_new(s, "k", "usurper", 7, &second_why);
     int ok = first == STORE_OK && second == STORE_EXISTS &&
-             get_equals(s, "k", "original", 8, &why) && strcmp(store_last_error(s), "") != 0;
+             get_equals(s, "k", "original", 8, &why) && strcmp(dstr_cstr(&second_why), "") != 0;
     report(name, ok, "first %s, second %s (%s) %s", store_status_name(first),
-           store_status_name(second), store_last_error(s), dstr_cstr(&why));
+           store_status_name(second), dstr_cstr(&second_why), dstr_cstr(&why));
     dstr_free(&why);
+    dstr_free(&second_why);
     store_close(s);
 }
 
@@ -284,10 +294,10 @@ static void test_odd_keys(void) {
     dstr why = {0};
     int ok = 1;
     for (size_t i = 0; ok && i < n; i++) {
-        store_status st = store_put_new(s, odd_keys[i], odd_keys[i], strlen(odd_keys[i]));
+        store_status st = store_put_new(s, odd_keys[i], odd_keys[i], strlen(odd_keys[i]), fresh());
         if (st != STORE_OK)
             ok = 0, dstr_printf(&why, "put_new '%s': %s (%s)", odd_keys[i], store_status_name(st),
-                                store_last_error(s));
+                                dstr_cstr(&said));
         else ok = get_equals(s, odd_keys[i], odd_keys[i], strlen(odd_keys[i]), &why);
     }
     char **keys = NULL;
@@ -344,8 +354,8 @@ static int paging_writer(int w) {
     for (int i = w; i < PAGING_KEYS && rc == 0; i += PAGING_WRITERS) {
         char key[32];
         snprintf(key, sizeof key, "k/%05d", i);
-        if (store_put(s, key, key, strlen(key)) != STORE_OK) {
-            fprintf(stderr, "put %s: %s\n", key, store_last_error(s));
+        if (store_put(s, key, key, strlen(key), fresh()) != STORE_OK) {
+            fprintf(stderr, "put %s: %s\n", key, dstr_cstr(&said));
             rc = 1;
         }
     }
@@ -379,15 +389,15 @@ static void test_paging(void) {
     }
     /* the first page of 1000 says truncated, the second (100) does not */
     store_page page = {0};
-    if (ok &&
-        (store_list(s, "k/", NULL, 1000, &page) != STORE_OK || page.n != 1000 || !page.truncated))
+    if (ok && (store_list(s, "k/", NULL, 1000, &page, NULL) != STORE_OK || page.n != 1000 ||
+               !page.truncated))
         ok = 0, dstr_printf(&why, "first page: %zu keys, truncated %d", page.n, page.truncated);
-    if (ok && (store_list(s, "k/", page.keys[999], 1000, &page) != STORE_OK || page.n != 100 ||
-               page.truncated))
+    if (ok && (store_list(s, "k/", page.keys[999], 1000, &page, NULL) != STORE_OK ||
+               page.n != 100 || page.truncated))
         ok = 0, dstr_printf(&why, "second page: %zu keys, truncated %d", page.n, page.truncated);
     /* a page that ends exactly at the last key is not truncated */
-    if (ok &&
-        (store_list(s, "k/01", NULL, 100, &page) != STORE_OK || page.n != 100 || page.truncated))
+    if (ok && (store_list(s, "k/01", NULL, 100, &page, NULL) != STORE_OK || page.n != 100 ||
+               page.truncated))
         ok = 0, dstr_printf(&why, "k/01 page: %zu keys, truncated %d", page.n, page.truncated);
     store_page_free(&page);
     report(name, ok, "%s", dstr_cstr(&why));
@@ -413,12 +423,12 @@ static int collision_writer(int w) {
             char key[32];
             snprintf(key, sizeof key, "c/r%02d-%02d", r,
                      (w / 2 + WRITERS * (probe % 2) + probe / 2) % (2 * WRITERS));
-            store_status st = store_put_new(s, key, body, strlen(body));
+            store_status st = store_put_new(s, key, body, strlen(body), fresh());
             if (st == STORE_OK) stored = 1;
             else if (st == STORE_EXISTS) collisions++;
             else {
                 fprintf(stderr, "put_new %s: %s (%s)\n", key, store_status_name(st),
-                        store_last_error(s));
+                        dstr_cstr(&said));
                 rc = 1;
                 break;
             }
@@ -450,7 +460,7 @@ static void test_concurrent_writers(void) {
     dstr body = {0};
     for (long i = 0; ok && i < n; i++) {
         int w, r, r_key;
-        if (store_get(s, keys[i], &body) != STORE_OK ||
+        if (store_get(s, keys[i], &body, NULL) != STORE_OK ||
             sscanf(body.ptr, "{\"writer\":%d,\"record\":%d}", &w, &r) != 2 ||
             sscanf(keys[i], "c/r%d-", &r_key) != 1 || w < 0 || w >= WRITERS || r != r_key ||
             r < 0 || r >= RECORDS || seen[w][r]++) {
@@ -476,12 +486,14 @@ static void expect_failure(const char *name, const char *bucket, const char *sec
         dstr_free(&err);
         return;
     }
-    store_status st = store_put(s, "k", "v", 1);
-    int ok = st == STORE_IO && strstr(store_last_error(s), code) &&
-             strstr(store_last_error(s), hint) && !strstr(store_last_error(s), secret) &&
-             !strstr(store_last_error(s), TOKEN_SENTINEL);
-    report(name, ok, "put: %s, '%s'", store_status_name(st), store_last_error(s));
-    printf("  error text: %s\n", store_last_error(s));
+    dstr why = {0};
+    store_status st = store_put(s, "k", "v", 1, &why);
+    const char *text = dstr_cstr(&why);
+    int ok = st == STORE_IO && strstr(text, code) && strstr(text, hint) && !strstr(text, secret) &&
+             !strstr(text, TOKEN_SENTINEL);
+    report(name, ok, "put: %s, '%s'", store_status_name(st), text);
+    printf("  error text: %s\n", text);
+    dstr_free(&why);
     dstr_free(&err);
     store_close(s);
     use_credentials(R.key, R.secret);
@@ -502,11 +514,11 @@ static void test_error_codes(void) {
     use_credentials("TESTNOSUCHKEYID00000", R.secret);
     dstr err = {0};
     store *s = open_store(NULL, "bad", &err);
-    store_status st = s ? store_put(s, "k", "v", 1) : STORE_INVALID_ARG;
+    store_status st = s ? store_put(s, "k", "v", 1, &err) : STORE_INVALID_ARG;
     report(name,
-           st == STORE_IO && strstr(store_last_error(s), "InvalidAccessKeyId") &&
-               strstr(store_last_error(s), "check AWS_ACCESS_KEY_ID"),
-           "%s", s ? store_last_error(s) : dstr_cstr(&err));
+           st == STORE_IO && strstr(dstr_cstr(&err), "InvalidAccessKeyId") &&
+               strstr(dstr_cstr(&err), "check AWS_ACCESS_KEY_ID"),
+           "%s", dstr_cstr(&err));
     store_close(s);
     dstr_free(&err);
     use_credentials(R.key, R.secret);
@@ -521,7 +533,7 @@ static void test_clock_skew(void) {
                     .cred = {R.key, R.secret, TOKEN_SENTINEL},
                     .policy = {.timeout_ms = 5000, .retries = 1, .backoff_ms = 50},
                     .clock_offset_s = -3600};
-    dstr err = {0}, out = {0};
+    dstr err = {0}, out = {0}, msg = {0};
     s3_client *c = s3_client_new(&sc, &err);
     if (!c) {
         report(name, 0, "s3_client_new: %s", err.ptr);
@@ -529,23 +541,24 @@ static void test_clock_skew(void) {
         return;
     }
     s3_result res = {0};
-    s3_status st = s3_get_object(c, "anything", &out, &res);
+    s3_status st = s3_get_object(c, "anything", &out, &res, &msg);
     int ok = st == S3_FAILED && res.http_status == 403 &&
              strcmp(res.code, "RequestTimeTooSkewed") == 0 &&
-             strstr(res.message.ptr, "the machine's clock is off by more than 15 minutes") &&
+             strstr(dstr_cstr(&msg), "the machine's clock is off by more than 15 minutes") &&
              res.attempts == 1;
     report(name, ok, "status %d, HTTP %ld, code '%s', '%s'", st, res.http_status, res.code,
-           dstr_cstr(&res.message));
-    printf("  error text: %s\n", dstr_cstr(&res.message));
+           dstr_cstr(&msg));
+    printf("  error text: %s\n", dstr_cstr(&msg));
     /* and the same client with the right clock works */
     s3_client_free(c);
     sc.clock_offset_s = 0;
     c = s3_client_new(&sc, &err);
-    st = c ? s3_get_object(c, "anything", &out, &res) : S3_FAILED;
+    dstr_clear(&msg);
+    st = c ? s3_get_object(c, "anything", &out, &res, &msg) : S3_FAILED;
     report("the same request with the right clock: NoSuchKey", st == S3_NOT_FOUND,
-           "status %d, '%s'", st, dstr_cstr(&res.message));
-    s3_result_free(&res);
+           "status %d, '%s'", st, dstr_cstr(&msg));
     s3_client_free(c);
+    dstr_free(&msg);
     dstr_free(&err);
     dstr_free(&out);
 }
@@ -633,8 +646,8 @@ static void test_objects_hold_no_secret(void) {
     long n = s ? list_all(s, "", 1000, &keys, &why) : -1;
     int ok = n > 0;
     for (long i = 0; ok && i < n; i++) {
-        if (store_get(s, keys[i], &body) != STORE_OK)
-            ok = 0, dstr_printf(&why, "get %s: %s", keys[i], store_last_error(s));
+        if (store_get(s, keys[i], &body, fresh()) != STORE_OK)
+            ok = 0, dstr_printf(&why, "get %s: %s", keys[i], dstr_cstr(&said));
         else if (contains(&body, R.secret) || contains(&body, TOKEN_SENTINEL))
             ok = 0, dstr_printf(&why, "object %s holds a credential", keys[i]);
     }
@@ -659,6 +672,7 @@ static int run_tests(void) {
     test_clock_skew();
     test_aws_cli();
     test_objects_hold_no_secret();
+    dstr_free(&said);
     return 0;
 }
 

@@ -83,7 +83,7 @@ static void stdout_back(fixture *f) {
 }
 
 static void get(fixture *f, const char *key, dstr *out) {
-    assert_int_equal(store_get(f->t.s, key, out), STORE_OK);
+    assert_int_equal(store_get(f->t.s, key, out, NULL), STORE_OK);
 }
 
 static size_t count_lines(const char *text) {
@@ -153,7 +153,7 @@ static void test_nothing_logged_nothing_stored(void **state) {
     invlog_begin(&f->l, "testfn", "req-1", T0, 0);
     assert_int_equal(invlog_end(&f->l, f->t.s, FAR_DEADLINE, NULL), 0);
     store_page page = {0};
-    assert_int_equal(store_list(f->t.s, "", NULL, 10, &page), STORE_OK);
+    assert_int_equal(store_list(f->t.s, "", NULL, 10, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 0);
     store_page_free(&page);
     assert_int_equal(invlog_end(&f->l, f->t.s, FAR_DEADLINE, NULL), -1); /* not begun */
@@ -336,7 +336,7 @@ static void test_unwritten_failures(void **state) {
     fixture *f = *state;
     for (size_t i = 0; i < sizeof failure_cases / sizeof *failure_cases; i++) {
         const failure_case *c = &failure_cases[i];
-        if (c->block_logs) assert_int_equal(store_put(f->t.s, "logs", "x", 1), STORE_OK);
+        if (c->block_logs) assert_int_equal(store_put(f->t.s, "logs", "x", 1, NULL), STORE_OK);
         stdout_to_file(f);
         invlog_begin(&f->l, "testfn", "req-1", T0, 0);
         log_msg(LOG_INFO, "t", "kept anyway");
@@ -353,7 +353,7 @@ static void test_unwritten_failures(void **state) {
         cJSON_Delete(first);
         cJSON_Delete(lines);
         store_page page = {0};
-        assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page), STORE_OK);
+        assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page, NULL), STORE_OK);
         assert_int_equal(page.n, 0);
         store_page_free(&page);
     }
@@ -505,7 +505,7 @@ static void test_api_http_keeps_its_answer(void **state) {
     cJSON_Delete(out);
     dstr_free(&res.body);
     store_page page = {0};
-    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page), STORE_OK);
+    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 1);
     dstr rec = {0};
     get(f, page.keys[0], &rec);
@@ -530,12 +530,12 @@ static void test_api_health_probe_keeps_no_record(void **state) {
     assert_non_null(strstr(f->out.ptr, "\"path\":\"/health\"")); /* still on stdout */
     dstr_free(&res.body);
     store_page page = {0};
-    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page), STORE_OK);
+    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 0);
     store_page_free(&page);
     run(f, http_event, &res); /* and the next invocation is journaled as usual */
     dstr_free(&res.body);
-    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page), STORE_OK);
+    assert_int_equal(store_list(f->t.s, "logs/", NULL, 10, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 1);
     store_page_free(&page);
 }

@@ -107,7 +107,7 @@ static void ids_of(const char *array, dstr *out) {
 
 static void expect_recent(fixture *f, size_t limit, const char *want_ids) {
     dstr arr = {0}, ids = {0};
-    assert_int_equal(journal_recent_decisions(f->s, limit, &arr), 0);
+    assert_int_equal(journal_recent_decisions(f->s, limit, &arr, NULL), 0);
     ids_of(arr.ptr, &ids);
     assert_string_equal(dstr_cstr(&ids), want_ids);
     dstr_free(&arr);
@@ -168,8 +168,8 @@ static void test_put_round_trip(void **state) {
     put_ok(f, JOURNAL_DECISION, "BTCUSDT", 1767180907042LL, rec,
            "payloads/20251231/113507042_BTCUSDT_decision.json");
     dstr got = {0};
-    assert_int_equal(store_get(f->s, "payloads/20251231/113507042_BTCUSDT_decision.json", &got),
-                     STORE_OK);
+    assert_int_equal(
+        store_get(f->s, "payloads/20251231/113507042_BTCUSDT_decision.json", &got, NULL), STORE_OK);
     assert_string_equal(got.ptr, rec);
     dstr_free(&got);
 }
@@ -192,7 +192,7 @@ static void test_collisions_get_suffixes(void **state) {
         dstr got = {0};
         char rec[32];
         snprintf(rec, sizeof rec, "{\"n\":%d}", i);
-        assert_int_equal(store_get(f->s, want[i], &got), STORE_OK);
+        assert_int_equal(store_get(f->s, want[i], &got, NULL), STORE_OK);
         assert_string_equal(got.ptr, rec);
         dstr_free(&got);
     }
@@ -207,7 +207,7 @@ static void test_suffixes_exhausted_is_unwritten(void **state) {
     for (int i = 0; i <= JOURNAL_MAX_SUFFIX; i++) {
         char key[JOURNAL_KEY_MAX];
         assert_int_equal(journal_key(JOURNAL_DECISION, "BTCUSDT", at, i, key, sizeof key), 0);
-        assert_int_equal(store_put_new(f->s, key, "{}", 2), STORE_OK);
+        assert_int_equal(store_put_new(f->s, key, "{}", 2, NULL), STORE_OK);
     }
     dstr key = {0};
     assert_int_equal(journal_put(f->s, JOURNAL_DECISION, "BTCUSDT", at, "{\"x\":1}", 7, &key), -1);
@@ -257,7 +257,7 @@ static void test_unwritten_on_store_failure(void **state) {
     fixture *f = *state;
     /* an object where the day's "directory" must go: the backend cannot
      * create the record (STORE_IO), whatever the suffix */
-    assert_int_equal(store_put(f->s, "payloads/20251231", "x", 1), STORE_OK);
+    assert_int_equal(store_put(f->s, "payloads/20251231", "x", 1, NULL), STORE_OK);
     const char *rec = "not json, still kept in the log";
     assert_int_equal(
         journal_put(f->s, JOURNAL_REQUEST, "BTCUSDT", 1767180907042LL, rec, strlen(rec), NULL), -1);
@@ -277,7 +277,7 @@ static void test_unwritten_bad_symbol(void **state) {
                      -1);
     assert_non_null(strstr(f->log.ptr, "journal.unwritten"));
     store_page page = {0};
-    assert_int_equal(store_list(f->s, "", NULL, 10, &page), STORE_OK);
+    assert_int_equal(store_list(f->s, "", NULL, 10, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 0);
     store_page_free(&page);
 }
@@ -287,7 +287,7 @@ static void test_unwritten_bad_symbol(void **state) {
 static void test_recent_empty_journal(void **state) {
     fixture *f = *state;
     dstr arr = {0};
-    assert_int_equal(journal_recent_decisions(f->s, 50, &arr), 0);
+    assert_int_equal(journal_recent_decisions(f->s, 50, &arr, NULL), 0);
     assert_string_equal(arr.ptr, "[]");
     dstr_free(&arr);
 }
@@ -340,7 +340,7 @@ static void test_recent_skips_gaps_and_corrupt_objects(void **state) {
     char key[JOURNAL_KEY_MAX];
     assert_int_equal(journal_key(JOURNAL_DECISION, "BTCUSDT", now, 0, key, sizeof key), 0);
     strcpy(strrchr(key, '/') + 1, "notes.json");
-    assert_int_equal(store_put_new(f->s, key, "{\"id\":\"stray\"}", 14), STORE_OK);
+    assert_int_equal(store_put_new(f->s, key, "{\"id\":\"stray\"}", 14, NULL), STORE_OK);
 
     expect_recent(f, 10, "just now,a month ago");
     /* the corrupt ones were not counted against the limit either */
@@ -363,10 +363,13 @@ static void test_recent_limit_range(void **state) {
     fixture *f = *state;
     dstr arr = {0};
     dstr_puts(&arr, "keep");
-    assert_int_equal(journal_recent_decisions(f->s, 0, &arr), -1);
-    assert_int_equal(journal_recent_decisions(f->s, JOURNAL_LIMIT_MAX + 1, &arr), -1);
-    assert_int_equal(journal_recent_decisions(NULL, 10, &arr), -1);
+    dstr err = {0};
+    assert_int_equal(journal_recent_decisions(f->s, 0, &arr, &err), -1);
+    assert_int_equal(journal_recent_decisions(f->s, JOURNAL_LIMIT_MAX + 1, &arr, NULL), -1);
+    assert_int_equal(journal_recent_decisions(NULL, 10, &arr, &err), -1);
+    assert_string_equal(err.ptr, "limit 0 is not in 1..1000\njournal store unavailable");
     assert_string_equal(arr.ptr, "keep");
+    dstr_free(&err);
     dstr_free(&arr);
 }
 
@@ -384,7 +387,7 @@ static void test_recent_day_over_one_page(void **state) {
     }
     expect_recent(f, 3, "519,518,517");
     dstr arr = {0};
-    assert_int_equal(journal_recent_decisions(f->s, JOURNAL_LIMIT_MAX, &arr), 0);
+    assert_int_equal(journal_recent_decisions(f->s, JOURNAL_LIMIT_MAX, &arr, NULL), 0);
     cJSON *root = cJSON_Parse(arr.ptr);
     assert_int_equal(cJSON_GetArraySize(root), n);
     cJSON_Delete(root);
@@ -466,14 +469,14 @@ static journal_step see(void *ctx, store *s, const char *key) {
 }
 
 static void put_raw(fixture *f, const char *key) {
-    assert_int_equal(store_put_new(f->s, key, "{}", 2), STORE_OK);
+    assert_int_equal(store_put_new(f->s, key, "{}", 2, NULL), STORE_OK);
 }
 
 static void expect_walk(fixture *f, const char *root, const char *ext, const char *tag, size_t stop,
                         const char *want) {
     seen v = {.stop = stop};
     journal_walk w = {.root = root, .ext = ext, .tag = tag, .visit = see, .ctx = &v};
-    assert_int_equal(journal_walk_newest(f->s, &w), 0);
+    assert_int_equal(journal_walk_newest(f->s, &w, NULL), 0);
     assert_string_equal(dstr_cstr(&v.keys), want);
     dstr_free(&v.keys);
 }
@@ -535,12 +538,18 @@ static void test_walk_listing_failure(void **state) {
     put_raw(f, key.ptr);
     seen v = {0};
     journal_walk w = {.root = root.ptr, .ext = ".json", .visit = see, .ctx = &v};
-    assert_int_equal(journal_walk_newest(f->s, &w), -1);
-    assert_non_null(strstr(store_last_error(f->s), "prefix longer than"));
+    dstr err = {0};
+    assert_int_equal(journal_walk_newest(f->s, &w, &err), -1);
+    assert_non_null(strstr(dstr_cstr(&err), "prefix longer than"));
+    assert_null(strchr(err.ptr, '\n')); /* one line */
     assert_int_equal(v.n, 0);
-    assert_int_equal(journal_walk_newest(NULL, &w), -1);
+    assert_int_equal(journal_walk_newest(f->s, &w, NULL), -1);
+    dstr_clear(&err);
+    assert_int_equal(journal_walk_newest(NULL, &w, &err), -1);
+    assert_string_equal(dstr_cstr(&err), "journal store unavailable");
     journal_walk no_visitor = {.root = "trades/", .ext = ".json"};
-    assert_int_equal(journal_walk_newest(f->s, &no_visitor), -1);
+    assert_int_equal(journal_walk_newest(f->s, &no_visitor, NULL), -1);
+    dstr_free(&err);
     dstr_free(&root);
     dstr_free(&key);
 }

@@ -54,13 +54,13 @@ static int teardown(void **state) {
 static void put_log(fixture *f, int64_t at, const char *rid, const char *lines) {
     char key[INVLOG_KEY_MAX];
     assert_int_equal(invlog_key("candles", rid, at, key, sizeof key), 0);
-    assert_int_equal(store_put_new(f->t.s, key, lines, strlen(lines)), STORE_OK);
+    assert_int_equal(store_put_new(f->t.s, key, lines, strlen(lines), NULL), STORE_OK);
 }
 
 static void expect_tail(fixture *f, size_t n, const char *want, size_t want_n) {
     dstr out = {0};
     size_t got = 99;
-    assert_int_equal(journal_logs_tail(f->t.s, n, &out, &got), 0);
+    assert_int_equal(journal_logs_tail(f->t.s, n, &out, &got, NULL), 0);
     assert_string_equal(dstr_cstr(&out), want);
     assert_int_equal(got, want_n);
     dstr_free(&out);
@@ -126,9 +126,9 @@ static void test_tail_empty_and_limits(void **state) {
     expect_tail(f, 200, "", 0);
     dstr out = {0};
     dstr_puts(&out, "keep");
-    assert_int_equal(journal_logs_tail(f->t.s, 0, &out, NULL), -1);
-    assert_int_equal(journal_logs_tail(f->t.s, JOURNAL_LIMIT_MAX + 1, &out, NULL), -1);
-    assert_int_equal(journal_logs_tail(NULL, 5, &out, NULL), -1);
+    assert_int_equal(journal_logs_tail(f->t.s, 0, &out, NULL, NULL), -1);
+    assert_int_equal(journal_logs_tail(f->t.s, JOURNAL_LIMIT_MAX + 1, &out, NULL, NULL), -1);
+    assert_int_equal(journal_logs_tail(NULL, 5, &out, NULL, NULL), -1);
     assert_string_equal(out.ptr, "keep");
     dstr_free(&out);
 }
@@ -147,7 +147,7 @@ static void test_tail_size_cap(void **state) {
     }
     dstr out = {0};
     size_t got = 0;
-    assert_int_equal(journal_logs_tail(f->t.s, 10, &out, &got), 0);
+    assert_int_equal(journal_logs_tail(f->t.s, 10, &out, &got, NULL), 0);
     assert_int_equal(got, 3);
     assert_int_equal(out.len, 3 * line.len);
     assert_true(out.len <= JOURNAL_LOGS_MAX_BYTES);

@@ -193,7 +193,7 @@ static void test_put_never_overwrites(void **state) {
     }
     for (int i = 0; i < 3; i++) {
         dstr got = {0};
-        assert_int_equal(store_get(f->t.s, want[i], &got), STORE_OK);
+        assert_int_equal(store_get(f->t.s, want[i], &got, NULL), STORE_OK);
         cJSON *rec = cJSON_Parse(got.ptr);
         assert_string_equal(cJSON_GetObjectItem(rec, "status")->valuestring, status[i]);
         cJSON_Delete(rec);
@@ -251,13 +251,13 @@ static void test_unwritten_trades_are_logged_in_full(void **state) {
     assert_string_equal(cJSON_GetObjectItem(rec, "raw")->valuestring, "not json");
     cJSON_Delete(ev);
     store_page page = {0};
-    assert_int_equal(store_list(f->t.s, "trades/", NULL, 10, &page), STORE_OK);
+    assert_int_equal(store_list(f->t.s, "trades/", NULL, 10, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 0);
     store_page_free(&page);
 
     /* the store fails: an object where the day's "directory" must go */
     dstr_clear(&f->log);
-    assert_int_equal(store_put(f->t.s, "trades/20251231", "x", 1), STORE_OK);
+    assert_int_equal(store_put(f->t.s, "trades/20251231", "x", 1, NULL), STORE_OK);
     t = a_trade();
     assert_int_equal(journal_trade_put(f->t.s, &t, &key), -1);
     ev = unwritten_trade(f->log.ptr);
@@ -311,7 +311,7 @@ static void put_object(fixture *f, int64_t at, const char *name, const char *jso
     assert_int_equal(recordkey_stem(JOURNAL_TRADE_PREFIX, at, name, stem, sizeof stem), 0);
     dstr key = {0};
     dstr_printf(&key, "%s.json", stem);
-    assert_int_equal(store_put_new(f->t.s, key.ptr, json, strlen(json)), STORE_OK);
+    assert_int_equal(store_put_new(f->t.s, key.ptr, json, strlen(json), NULL), STORE_OK);
     dstr_free(&key);
 }
 
@@ -369,12 +369,12 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
                 "%s,BTCUSDT,BUY,MARKET,0.010,50000.5,FILLED,1,c1,\r\n",
                 ic, ib, ia);
     dstr csv = {0};
-    assert_int_equal(journal_trade_csv(f->t.s, 1000, &csv), 0);
+    assert_int_equal(journal_trade_csv(f->t.s, 1000, &csv, NULL), 0);
     assert_string_equal(csv.ptr, want.ptr);
     assert_non_null(strstr(dstr_cstr(&f->log), "\"event\":\"journal.corrupt\""));
     /* the limit counts rows, not the skipped objects */
     dstr_clear(&csv);
-    assert_int_equal(journal_trade_csv(f->t.s, 2, &csv), 0);
+    assert_int_equal(journal_trade_csv(f->t.s, 2, &csv, NULL), 0);
     const char *third = strstr(want.ptr, "\r\n");
     third = strstr(third + 2, "\r\n");
     third = strstr(third + 2, "\r\n");
@@ -387,13 +387,13 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
 static void test_csv_empty_and_limits(void **state) {
     fixture *f = *state;
     dstr csv = {0};
-    assert_int_equal(journal_trade_csv(f->t.s, 200, &csv), 0);
+    assert_int_equal(journal_trade_csv(f->t.s, 200, &csv, NULL), 0);
     assert_string_equal(csv.ptr, JOURNAL_TRADE_CSV_HEADER "\r\n");
     dstr_clear(&csv);
     dstr_puts(&csv, "keep");
-    assert_int_equal(journal_trade_csv(f->t.s, 0, &csv), -1);
-    assert_int_equal(journal_trade_csv(f->t.s, JOURNAL_LIMIT_MAX + 1, &csv), -1);
-    assert_int_equal(journal_trade_csv(NULL, 10, &csv), -1);
+    assert_int_equal(journal_trade_csv(f->t.s, 0, &csv, NULL), -1);
+    assert_int_equal(journal_trade_csv(f->t.s, JOURNAL_LIMIT_MAX + 1, &csv, NULL), -1);
+    assert_int_equal(journal_trade_csv(NULL, 10, &csv, NULL), -1);
     assert_string_equal(csv.ptr, "keep");
     dstr_free(&csv);
 }

@@ -204,7 +204,14 @@ static void test_describe_error(void **state) {
 typedef struct fixture {
     mini_server *srv;
     store *s;
+    dstr err; /* what the last call given fresh(f) appended */
 } fixture;
+
+/* f's error text, emptied, to pass to one call and read after it. */
+static dstr *fresh(fixture *f) {
+    dstr_clear(&f->err);
+    return &f->err;
+}
 
 /* What a configuration with the mini server as endpoint gives the backend. */
 static store_s3_settings settings_for(const mini_server *srv) {
@@ -236,6 +243,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     store_close(f->s);
+    dstr_free(&f->err);
     ms_stop(f->srv);
     free(f);
     return 0;
@@ -262,7 +270,7 @@ static void test_put_request_shape(void **state) {
     ms_step ok = {.status = 200};
     script(f, &ok, 1);
     const char *key = "2026/a b/c+%=\xc3\xbc.json", *body = "{\"a\":1}";
-    assert_int_equal(store_put(f->s, key, body, strlen(body)), STORE_OK);
+    assert_int_equal(store_put(f->s, key, body, strlen(body), NULL), STORE_OK);
     assert_int_equal(ms_request_count(f->srv), 1);
     const ms_request *r = ms_request_at(f->srv, 0);
     assert_string_equal(r->method, "PUT");
@@ -292,7 +300,7 @@ static void test_put_request_shape(void **state) {
 
     /* other keys: octet-stream; an empty body is still a PUT with a hash */
     script(f, &ok, 1);
-    assert_int_equal(store_put(f->s, "bin", NULL, 0), STORE_OK);
+    assert_int_equal(store_put(f->s, "bin", NULL, 0, NULL), STORE_OK);
     r = ms_request_at(f->srv, 0);
     assert_string_equal(ms_header_get(r, "Content-Type"), "application/octet-stream");
     assert_string_equal(ms_header_get(r, "x-amz-content-sha256"), SIGV4_EMPTY_SHA256);
@@ -306,15 +314,15 @@ static void test_put_new(void **state) {
     fixture *f = *state;
     ms_step created = {.status = 200};
     script(f, &created, 1);
-    assert_int_equal(store_put_new(f->s, "k", "v1", 2), STORE_OK);
+    assert_int_equal(store_put_new(f->s, "k", "v1", 2, NULL), STORE_OK);
     assert_string_equal(ms_header_get(ms_request_at(f->srv, 0), "If-None-Match"), "*");
     assert_non_null(
         strstr(ms_header_get(ms_request_at(f->srv, 0), "Authorization"), "if-none-match;"));
 
     ms_step taken = {.status = 412, .body = precondition_body};
     script(f, &taken, 1);
-    assert_int_equal(store_put_new(f->s, "k", "v2", 2), STORE_EXISTS);
-    assert_string_equal(store_last_error(f->s), "put_new 'k': key exists");
+    assert_int_equal(store_put_new(f->s, "k", "v2", 2, fresh(f)), STORE_EXISTS);
+    assert_string_equal(dstr_cstr(&f->err), "put_new 'k': key exists");
     assert_int_equal(ms_request_count(f->srv), 1); /* one attempt: no GET to compare */
 }
 
@@ -325,7 +333,7 @@ static void test_put_new_412_after_retry(void **state) {
                       {.status = 412, .body = precondition_body, .path = "/journal-bucket/jr/x/k"},
                       {.status = 200, .body = "mine", .path = "/journal-bucket/jr/x/k"}};
     script(f, same, 3);
-    assert_int_equal(store_put_new(f->s, "k", "mine", 4), STORE_OK);
+    assert_int_equal(store_put_new(f->s, "k", "mine", 4, NULL), STORE_OK);
     assert_int_equal(ms_request_count(f->srv), 3);
     assert_string_equal(ms_request_at(f->srv, 2)->method, "GET");
 
@@ -333,7 +341,7 @@ static void test_put_new_412_after_retry(void **state) {
                        {.status = 412, .body = precondition_body},
                        {.status = 200, .body = "theirs"}};
     script(f, other, 3);
-    assert_int_equal(store_put_new(f->s, "k", "mine", 4), STORE_EXISTS);
+    assert_int_equal(store_put_new(f->s, "k", "mine", 4, NULL), STORE_EXISTS);
 }
 
 static void test_conflict_409_is_retried(void **state) {
@@ -342,7 +350,7 @@ static void test_conflict_409_is_retried(void **state) {
         {.status = 409, .body = "<Error><Code>ConditionalRequestConflict</Code></Error>"},
         {.status = 200}};
     script(f, steps, 2);
-    assert_int_equal(store_put_new(f->s, "k", "v", 1), STORE_OK);
+    assert_int_equal(store_put_new(f->s, "k", "v", 1, NULL), STORE_OK);
     assert_int_equal(ms_request_count(f->srv), 2);
 }
 
@@ -351,7 +359,7 @@ static void test_get(void **state) {
     ms_step steps[] = {{.status = 200, .body = "a\0b", .body_len = 3}};
     script(f, steps, 1);
     dstr out = {0};
-    assert_int_equal(store_get(f->s, "x/y", &out), STORE_OK);
+    assert_int_equal(store_get(f->s, "x/y", &out, NULL), STORE_OK);
     assert_int_equal(out.len, 3);
     assert_memory_equal(out.ptr, "a\0b", 3);
     const ms_request *r = ms_request_at(f->srv, 0);
@@ -362,13 +370,13 @@ static void test_get(void **state) {
     ms_step missing = {.status = 404,
                        .body = "<Error><Code>NoSuchKey</Code><Message></Message></Error>"};
     script(f, &missing, 1);
-    assert_int_equal(store_get(f->s, "x/y", &out), STORE_NOT_FOUND);
-    assert_string_equal(store_last_error(f->s), "get 'x/y': no such key");
+    assert_int_equal(store_get(f->s, "x/y", &out, fresh(f)), STORE_NOT_FOUND);
+    assert_string_equal(dstr_cstr(&f->err), "get 'x/y': no such key");
     assert_int_equal(out.len, 0);
     dstr_free(&out);
 }
 
-/* Status and body of a failure, and what store_last_error must then say. */
+/* Status and body of a failure, and what the store's error must then say. */
 static const struct {
     ms_step step;
     const char *says;
@@ -419,8 +427,8 @@ static void test_failures_say_why(void **state) {
     for (size_t i = 0; i < sizeof failures / sizeof *failures; i++) {
         script(f, &failures[i].step, 1);
         dstr out = {0};
-        assert_int_equal(store_get(f->s, "k", &out), STORE_IO);
-        const char *why = store_last_error(f->s);
+        assert_int_equal(store_get(f->s, "k", &out, fresh(f)), STORE_IO);
+        const char *why = dstr_cstr(&f->err);
         if (!strstr(why, failures[i].says)) fail_msg("'%s' lacks '%s'", why, failures[i].says);
         expect_no_secrets(f, why);
         /* 5xx is retried (2 retries here); 4xx never */
@@ -429,12 +437,52 @@ static void test_failures_say_why(void **state) {
     }
 }
 
+/* The client itself: structured result, and one line per failure in err. */
+static void test_client_err_lines(void **state) {
+    fixture *f = *state;
+    store_s3_settings set = settings_for(f->srv);
+    s3_config sc = {.bucket = "journal-bucket",
+                    .region = set.region,
+                    .endpoint = set.endpoint,
+                    .cred = set.cred,
+                    .policy = set.policy};
+    dstr err = {0}, out = {0};
+    s3_client *c = s3_client_new(&sc, &err);
+    assert_non_null(c);
+    ms_step denied = {
+        .status = 403, .repeat = 1, .body = "<Error><Code>AccessDenied</Code></Error>"};
+    script(f, &denied, 1);
+    s3_result res = {0};
+    assert_int_equal(s3_get_object(c, "k", &out, &res, &err), S3_FAILED);
+    assert_int_equal(res.http_status, 403);
+    assert_string_equal(res.code, "AccessDenied");
+    assert_int_equal(res.attempts, 1);
+    assert_non_null(strstr(err.ptr, "AccessDenied (HTTP 403): access denied"));
+    assert_null(strchr(err.ptr, '\n'));
+    expect_no_secrets(f, err.ptr);
+    size_t one_line = err.len;
+    ms_step ok = {.status = 200, .repeat = 1, .body = "v"};
+    script(f, &ok, 1);
+    assert_int_equal(s3_get_object(c, "k", &out, &res, &err), S3_OK);
+    assert_int_equal(err.len, one_line); /* success appends nothing */
+    script(f, &denied, 1);
+    assert_int_equal(s3_put_object(c, "k", "v", 1, 0, &res, &err), S3_FAILED);
+    assert_non_null(strchr(err.ptr, '\n')); /* a second line */
+    assert_non_null(strstr(strchr(err.ptr, '\n') + 1, "AccessDenied (HTTP 403)"));
+    script(f, &denied, 1);
+    assert_int_equal(s3_get_object(c, "k", &out, &res, NULL), S3_FAILED); /* NULL: no text */
+    assert_string_equal(res.code, "AccessDenied");
+    s3_client_free(c);
+    dstr_free(&err);
+    dstr_free(&out);
+}
+
 static void test_slowdown_then_ok(void **state) {
     fixture *f = *state;
     ms_step steps[] = {{.status = 503, .body = "<Error><Code>SlowDown</Code></Error>"},
                        {.status = 200}};
     script(f, steps, 2);
-    assert_int_equal(store_put(f->s, "k", "v", 1), STORE_OK);
+    assert_int_equal(store_put(f->s, "k", "v", 1, NULL), STORE_OK);
     assert_int_equal(ms_request_count(f->srv), 2);
 }
 
@@ -447,9 +495,9 @@ static void test_no_answer(void **state) {
     dstr err = {0};
     store *s = store_open("s3://journal-bucket", &err);
     assert_non_null(s);
-    assert_int_equal(store_put(s, "k", "v", 1), STORE_IO);
-    assert_non_null(strstr(store_last_error(s),
-                           "put 's3://journal-bucket/k': request to 127.0.0.1:1 failed: "));
+    assert_int_equal(store_put(s, "k", "v", 1, &err), STORE_IO);
+    assert_non_null(
+        strstr(dstr_cstr(&err), "put 's3://journal-bucket/k': request to 127.0.0.1:1 failed: "));
     store_close(s);
     dstr_free(&err);
 }
@@ -475,7 +523,7 @@ static void test_list_paging(void **state) {
     ms_step steps[] = {{.status = 200, .body = b1.ptr}, {.status = 200, .body = b2.ptr}};
     script(f, steps, 2);
     store_page page = {0};
-    assert_int_equal(store_list(f->s, "a/", "a/0", 4, &page), STORE_OK);
+    assert_int_equal(store_list(f->s, "a/", "a/0", 4, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 4);
     assert_string_equal(page.keys[0], "a/1");
     assert_string_equal(page.keys[1], "a/\xc3\xbc x");
@@ -495,7 +543,7 @@ static void test_list_paging(void **state) {
     list_body(&b1, first, 2, NULL);
     ms_step last = {.status = 200, .body = b1.ptr};
     script(f, &last, 1);
-    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page), STORE_OK);
+    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 2);
     assert_false(page.truncated);
     assert_string_equal(ms_request_at(f->srv, 0)->query,
@@ -505,14 +553,14 @@ static void test_list_paging(void **state) {
     list_body(&b1, first, 0, "same");
     ms_step loop = {.status = 200, .body = b1.ptr, .repeat = 1};
     script(f, &loop, 1);
-    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page), STORE_IO);
-    assert_non_null(strstr(store_last_error(f->s), "without a new continuation token"));
+    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page, fresh(f)), STORE_IO);
+    assert_non_null(strstr(dstr_cstr(&f->err), "without a new continuation token"));
     assert_int_equal(ms_request_count(f->srv), 2);
 
     ms_step garbage = {.status = 200, .body = "<html>oops</html>"};
     script(f, &garbage, 1);
-    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page), STORE_IO);
-    assert_non_null(strstr(store_last_error(f->s), "unreadable ListObjectsV2 answer"));
+    assert_int_equal(store_list(f->s, NULL, NULL, 10, &page, fresh(f)), STORE_IO);
+    assert_non_null(strstr(dstr_cstr(&f->err), "unreadable ListObjectsV2 answer"));
     store_page_free(&page);
     dstr_free(&b1);
     dstr_free(&b2);
@@ -561,7 +609,7 @@ static void test_open_errors(void **state) {
     assert_non_null(s);
     ms_step ok = {.status = 200};
     ms_script(srv, &ok, 1);
-    assert_int_equal(store_put(s, "k", "v", 1), STORE_OK);
+    assert_int_equal(store_put(s, "k", "v", 1, NULL), STORE_OK);
     assert_non_null(strstr(ms_header_get(ms_request_at(srv, 0), "Authorization"),
                            "/ap-south-1/s3/aws4_request"));
     assert_string_equal(ms_request_at(srv, 0)->path, "/journal-bucket/k");
@@ -634,6 +682,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_conflict_409_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_say_why, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_err_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slowdown_then_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),

@@ -168,7 +168,7 @@ static void test_run_without_market_data(void **state) {
         journal_key(JOURNAL_REQUEST, symbols[i], r->d.decided_at, 0, want, sizeof want);
         assert_string_equal(r->request_key.ptr, want);
         dstr got = {0};
-        assert_int_equal(store_get(f->s, r->decision_key.ptr, &got), STORE_OK);
+        assert_int_equal(store_get(f->s, r->decision_key.ptr, &got, NULL), STORE_OK);
         assert_string_equal(got.ptr, r->record.ptr);
         dstr_free(&got);
     }
@@ -191,7 +191,7 @@ static void test_run_without_market_data(void **state) {
         if (!strstr(f->log.ptr, fields[k])) fail_msg("signal.decision lacks %s", fields[k]);
     /* what /api/signals serves: both, read back */
     dstr arr = {0};
-    assert_int_equal(journal_recent_decisions(f->s, 10, &arr), 0);
+    assert_int_equal(journal_recent_decisions(f->s, 10, &arr, NULL), 0);
     cJSON *list = cJSON_Parse(arr.ptr);
     assert_int_equal(cJSON_GetArraySize(list), 2);
     assert_string_equal(str_of(cJSON_GetArrayItem(list, 0), "symbol"), "BTCUSDT");

@@ -29,10 +29,17 @@ typedef struct fixture {
     char base[512]; /* mkdtemp dir; the store's root is base/root */
     char root[600];
     store *s;
+    dstr err;           /* what the last call given fresh(f) appended */
     pid_t children[32]; /* forked by the test; killed at teardown if it failed early */
 } fixture;
 
 /* ---- helpers ------------------------------------------------------------------ */
+
+/* f's error text, emptied, to pass to one call and read after it. */
+static dstr *fresh(fixture *f) {
+    dstr_clear(&f->err);
+    return &f->err;
+}
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
     (void)st, (void)flag, (void)ftw;
@@ -68,22 +75,24 @@ static int teardown(void **state) {
         waitpid(f->children[i], NULL, 0);
     }
     store_close(f->s);
+    dstr_free(&f->err);
     nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
 }
 
 static void put_ok(store *s, const char *key, const char *text) {
-    store_status st = store_put(s, key, text, strlen(text));
-    if (st != STORE_OK)
-        fail_msg("put %s: %s (%s)", key, store_status_name(st), store_last_error(s));
+    dstr err = {0};
+    store_status st = store_put(s, key, text, strlen(text), &err);
+    if (st != STORE_OK) fail_msg("put %s: %s (%s)", key, store_status_name(st), err.ptr);
+    dstr_free(&err);
 }
 
 static void expect_content(store *s, const char *key, const char *text) {
-    dstr out = {0};
-    store_status st = store_get(s, key, &out);
-    if (st != STORE_OK)
-        fail_msg("get %s: %s (%s)", key, store_status_name(st), store_last_error(s));
+    dstr out = {0}, err = {0};
+    store_status st = store_get(s, key, &out, &err);
+    if (st != STORE_OK) fail_msg("get %s: %s (%s)", key, store_status_name(st), err.ptr);
+    dstr_free(&err);
     assert_int_equal(out.len, strlen(text));
     assert_memory_equal(out.ptr, text, out.len);
     dstr_free(&out);
@@ -93,9 +102,10 @@ static void expect_content(store *s, const char *key, const char *text) {
 static void list_once(store *s, const char *prefix, const char *after, size_t max, dstr *joined,
                       int *truncated) {
     store_page page = {0};
-    store_status st = store_list(s, prefix, after, max, &page);
-    if (st != STORE_OK)
-        fail_msg("list %s: %s (%s)", prefix, store_status_name(st), store_last_error(s));
+    dstr err = {0};
+    store_status st = store_list(s, prefix, after, max, &page, &err);
+    if (st != STORE_OK) fail_msg("list %s: %s (%s)", prefix, store_status_name(st), err.ptr);
+    dstr_free(&err);
     dstr_clear(joined);
     for (size_t i = 0; i < page.n; i++) {
         if (i) dstr_putc(joined, '\n');
@@ -128,15 +138,15 @@ static void test_round_trip(void **state) {
     put_ok(f->s, "decisions/20261121/BTCUSDT.json", "{\"side\":\"LONG\"}");
     expect_content(f->s, "decisions/20261121/BTCUSDT.json", "{\"side\":\"LONG\"}");
 
-    assert_int_equal(store_put_new(f->s, "raw/bin", binary, sizeof binary), STORE_OK);
+    assert_int_equal(store_put_new(f->s, "raw/bin", binary, sizeof binary, NULL), STORE_OK);
     dstr out = {0};
-    assert_int_equal(store_get(f->s, "raw/bin", &out), STORE_OK);
+    assert_int_equal(store_get(f->s, "raw/bin", &out, NULL), STORE_OK);
     assert_int_equal(out.len, sizeof binary);
     assert_memory_equal(out.ptr, binary, sizeof binary);
     assert_int_equal(out.ptr[out.len], '\0');
 
-    assert_int_equal(store_put(f->s, "empty", NULL, 0), STORE_OK);
-    assert_int_equal(store_get(f->s, "empty", &out), STORE_OK);
+    assert_int_equal(store_put(f->s, "empty", NULL, 0, NULL), STORE_OK);
+    assert_int_equal(store_get(f->s, "empty", &out, NULL), STORE_OK);
     assert_int_equal(out.len, 0);
     assert_string_equal(dstr_cstr(&out), "");
     dstr_free(&out);
@@ -169,12 +179,12 @@ static void test_put_replaces(void **state) {
 
 static void test_put_new_keeps_existing(void **state) {
     fixture *f = *state;
-    assert_int_equal(store_put_new(f->s, "p/a.json", "original", 8), STORE_OK);
-    assert_int_equal(store_put_new(f->s, "p/a.json", "intruder", 8), STORE_EXISTS);
-    assert_non_null(strstr(store_last_error(f->s), "p/a.json"));
+    assert_int_equal(store_put_new(f->s, "p/a.json", "original", 8, NULL), STORE_OK);
+    assert_int_equal(store_put_new(f->s, "p/a.json", "intruder", 8, fresh(f)), STORE_EXISTS);
+    assert_non_null(strstr(dstr_cstr(&f->err), "p/a.json"));
     expect_content(f->s, "p/a.json", "original");
     put_ok(f->s, "p/b.json", "by put");
-    assert_int_equal(store_put_new(f->s, "p/b.json", "x", 1), STORE_EXISTS);
+    assert_int_equal(store_put_new(f->s, "p/b.json", "x", 1, NULL), STORE_EXISTS);
     expect_content(f->s, "p/b.json", "by put");
     char dir[PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%s/p", f->root);
@@ -190,9 +200,9 @@ static void test_get_missing(void **state) {
     for (size_t i = 0; i < sizeof missing / sizeof *missing; i++) {
         dstr out = {0};
         dstr_puts(&out, "stale");
-        assert_int_equal(store_get(f->s, missing[i], &out), STORE_NOT_FOUND);
+        assert_int_equal(store_get(f->s, missing[i], &out, fresh(f)), STORE_NOT_FOUND);
         assert_int_equal(out.len, 0);
-        assert_non_null(strstr(store_last_error(f->s), missing[i]));
+        assert_non_null(strstr(dstr_cstr(&f->err), missing[i]));
         dstr_free(&out);
     }
 }
@@ -274,13 +284,13 @@ static void test_invalid_keys_touch_nothing(void **state) {
     dstr out = {0};
     for (size_t i = 0; i < sizeof invalid_keys / sizeof *invalid_keys; i++) {
         const char *key = invalid_keys[i].key;
-        assert_int_equal(store_put(f->s, key, "x", 1), STORE_INVALID_KEY);
-        assert_non_null(strstr(store_last_error(f->s), invalid_keys[i].why));
-        assert_int_equal(store_put_new(f->s, key, "x", 1), STORE_INVALID_KEY);
-        assert_int_equal(store_get(f->s, key, &out), STORE_INVALID_KEY);
+        assert_int_equal(store_put(f->s, key, "x", 1, fresh(f)), STORE_INVALID_KEY);
+        assert_non_null(strstr(dstr_cstr(&f->err), invalid_keys[i].why));
+        assert_int_equal(store_put_new(f->s, key, "x", 1, NULL), STORE_INVALID_KEY);
+        assert_int_equal(store_get(f->s, key, &out, NULL), STORE_INVALID_KEY);
     }
-    assert_int_equal(store_put(f->s, NULL, "x", 1), STORE_INVALID_KEY);
-    assert_int_equal(store_get(f->s, NULL, &out), STORE_INVALID_KEY);
+    assert_int_equal(store_put(f->s, NULL, "x", 1, NULL), STORE_INVALID_KEY);
+    assert_int_equal(store_get(f->s, NULL, &out, NULL), STORE_INVALID_KEY);
     dstr_free(&out);
     assert_int_equal(count_entries(f->base), 1); /* only root/ */
     assert_int_equal(count_entries(f->root), 0);
@@ -307,7 +317,7 @@ static void test_odd_characters(void **state) {
     enum { N = sizeof keys / sizeof *keys };
     const char *sorted[N];
     for (size_t i = 0; i < N; i++) {
-        assert_int_equal(store_put_new(f->s, keys[i], keys[i], strlen(keys[i])), STORE_OK);
+        assert_int_equal(store_put_new(f->s, keys[i], keys[i], strlen(keys[i]), NULL), STORE_OK);
         sorted[i] = keys[i];
     }
     qsort(sorted, N, sizeof *sorted, cmp_str);
@@ -449,25 +459,26 @@ static void test_list_start_after(void **state) {
 static void test_list_empty_and_bad_args(void **state) {
     fixture *f = *state;
     store_page page = {0};
-    assert_int_equal(store_list(f->s, "", NULL, 1000, &page), STORE_OK);
+    assert_int_equal(store_list(f->s, "", NULL, 1000, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 0);
     assert_false(page.truncated);
     put_ok(f->s, "k", "v");
-    assert_int_equal(store_list(f->s, "", NULL, 1, &page), STORE_OK);
+    assert_int_equal(store_list(f->s, "", NULL, 1, &page, NULL), STORE_OK);
     assert_int_equal(page.n, 1);
     /* a failing call still releases the previous page */
-    assert_int_equal(store_list(f->s, "", NULL, 0, &page), STORE_INVALID_ARG);
-    assert_non_null(strstr(store_last_error(f->s), "max_keys"));
+    assert_int_equal(store_list(f->s, "", NULL, 0, &page, fresh(f)), STORE_INVALID_ARG);
+    assert_non_null(strstr(dstr_cstr(&f->err), "max_keys"));
     assert_int_equal(page.n, 0);
     assert_null(page.keys);
-    assert_int_equal(store_list(f->s, "", NULL, STORE_LIST_MAX + 1, &page), STORE_INVALID_ARG);
-    assert_int_equal(store_list(f->s, long_key, NULL, 10, &page), STORE_INVALID_ARG);
-    assert_int_equal(store_list(f->s, "", long_key, 10, &page), STORE_INVALID_ARG);
-    assert_int_equal(store_list(f->s, "", NULL, 10, NULL), STORE_INVALID_ARG);
-    assert_int_equal(store_list(NULL, "", NULL, 10, &page), STORE_INVALID_ARG);
-    assert_int_equal(store_get(f->s, "k", NULL), STORE_INVALID_ARG);
-    assert_int_equal(store_put(f->s, "k", NULL, 3), STORE_INVALID_ARG);
-    assert_int_equal(store_put(NULL, "k", "v", 1), STORE_INVALID_ARG);
+    assert_int_equal(store_list(f->s, "", NULL, STORE_LIST_MAX + 1, &page, NULL),
+                     STORE_INVALID_ARG);
+    assert_int_equal(store_list(f->s, long_key, NULL, 10, &page, NULL), STORE_INVALID_ARG);
+    assert_int_equal(store_list(f->s, "", long_key, 10, &page, NULL), STORE_INVALID_ARG);
+    assert_int_equal(store_list(f->s, "", NULL, 10, NULL, NULL), STORE_INVALID_ARG);
+    assert_int_equal(store_list(NULL, "", NULL, 10, &page, NULL), STORE_INVALID_ARG);
+    assert_int_equal(store_get(f->s, "k", NULL, NULL), STORE_INVALID_ARG);
+    assert_int_equal(store_put(f->s, "k", NULL, 3, NULL), STORE_INVALID_ARG);
+    assert_int_equal(store_put(NULL, "k", "v", 1, NULL), STORE_INVALID_ARG);
     store_page_free(&page);
 }
 
@@ -482,7 +493,7 @@ static void test_list_paging(void **state) {
         if (i % 5 == 0) snprintf(key, sizeof key, "pg/d%zu.json", i % 13);
         else snprintf(key, sizeof key, "pg/d%zu/r%04zu", i % 13, i);
         if (i % 5 == 0 && i >= 13 * 5) snprintf(key, sizeof key, "pg/d%zu-%04zu", i % 13, i);
-        assert_int_equal(store_put_new(f->s, key, key, strlen(key)), STORE_OK);
+        assert_int_equal(store_put_new(f->s, key, key, strlen(key), NULL), STORE_OK);
         want[i] = strdup(key);
     }
     qsort(want, PAGING_KEYS, sizeof *want, cmp_str);
@@ -493,7 +504,7 @@ static void test_list_paging(void **state) {
         do {
             const char *after =
                 page.n ? page.keys[page.n - 1] : NULL; /* points into the page being replaced */
-            assert_int_equal(store_list(f->s, "pg/", after, max, &page), STORE_OK);
+            assert_int_equal(store_list(f->s, "pg/", after, max, &page, NULL), STORE_OK);
             calls++;
             assert_true(page.n <= max);
             if (page.truncated) assert_int_equal(page.n, max);
@@ -535,10 +546,10 @@ static void test_foreign_entries_hidden(void **state) {
     assert_string_equal(got.ptr, "h/ok.json");
     list_once(f->s, "", NULL, 1000, &got, &truncated);
     assert_string_equal(got.ptr, "h/ok.json");
-    assert_int_equal(store_get(f->s, "h/link", &got), STORE_IO);
-    assert_non_null(strstr(store_last_error(f->s), "symlink"));
-    assert_int_equal(store_get(f->s, "h/fifo", &got), STORE_IO); /* and does not hang */
-    assert_non_null(strstr(store_last_error(f->s), "regular"));
+    assert_int_equal(store_get(f->s, "h/link", &got, fresh(f)), STORE_IO);
+    assert_non_null(strstr(dstr_cstr(&f->err), "symlink"));
+    assert_int_equal(store_get(f->s, "h/fifo", &got, fresh(f)), STORE_IO); /* and does not hang */
+    assert_non_null(strstr(dstr_cstr(&f->err), "regular"));
     dstr_free(&got);
 }
 
@@ -554,11 +565,11 @@ static void test_symlinks_not_followed(void **state) {
 
     snprintf(path, sizeof path, "%s/evil", f->root); /* a directory link pointing out of the root */
     assert_int_equal(symlink(outside, path), 0);
-    assert_int_equal(store_put(f->s, "evil/x", "x", 1), STORE_IO);
-    assert_non_null(strstr(store_last_error(f->s), "symlink"));
-    assert_int_equal(store_put_new(f->s, "evil/sub/x", "x", 1), STORE_IO);
+    assert_int_equal(store_put(f->s, "evil/x", "x", 1, fresh(f)), STORE_IO);
+    assert_non_null(strstr(dstr_cstr(&f->err), "symlink"));
+    assert_int_equal(store_put_new(f->s, "evil/sub/x", "x", 1, NULL), STORE_IO);
     dstr got = {0};
-    assert_int_equal(store_get(f->s, "evil/secret", &got), STORE_IO);
+    assert_int_equal(store_get(f->s, "evil/secret", &got, NULL), STORE_IO);
     assert_int_equal(got.len, 0);
     int truncated;
     list_once(f->s, "evil/", NULL, 1000, &got, &truncated);
@@ -570,7 +581,7 @@ static void test_symlinks_not_followed(void **state) {
     char target[PATH_MAX + 32];
     snprintf(target, sizeof target, "%s/secret", outside);
     assert_int_equal(symlink(target, path), 0);
-    assert_int_equal(store_put_new(f->s, "leaf", "x", 1), STORE_EXISTS);
+    assert_int_equal(store_put_new(f->s, "leaf", "x", 1, NULL), STORE_EXISTS);
     put_ok(f->s, "leaf", "replaced"); /* replaces the link itself, not its target */
     expect_content(f->s, "leaf", "replaced");
     assert_int_equal(count_entries(outside), 1);
@@ -585,15 +596,15 @@ static void test_symlinks_not_followed(void **state) {
 static void test_object_directory_conflicts(void **state) {
     fixture *f = *state;
     put_ok(f->s, "a", "object");
-    assert_int_equal(store_put(f->s, "a/b", "x", 1), STORE_IO);
-    assert_non_null(strstr(store_last_error(f->s), "'a' is an object"));
+    assert_int_equal(store_put(f->s, "a/b", "x", 1, fresh(f)), STORE_IO);
+    assert_non_null(strstr(dstr_cstr(&f->err), "'a' is an object"));
     put_ok(f->s, "d/e", "below");
-    assert_int_equal(store_put(f->s, "d", "x", 1), STORE_IO);
-    assert_non_null(strstr(store_last_error(f->s), "keys below 'd/'"));
-    assert_int_equal(store_put_new(f->s, "d", "x", 1),
+    assert_int_equal(store_put(f->s, "d", "x", 1, fresh(f)), STORE_IO);
+    assert_non_null(strstr(dstr_cstr(&f->err), "keys below 'd/'"));
+    assert_int_equal(store_put_new(f->s, "d", "x", 1, NULL),
                      STORE_IO); /* not EXISTS: no object is there */
     dstr got = {0};
-    assert_int_equal(store_get(f->s, "d", &got), STORE_NOT_FOUND);
+    assert_int_equal(store_get(f->s, "d", &got, NULL), STORE_NOT_FOUND);
     dstr_free(&got);
     expect_content(f->s, "a", "object");
     expect_content(f->s, "d/e", "below");
@@ -684,11 +695,11 @@ static void writer_process(const char *root, int w) {
         for (int attempt = 0; attempt <= WRITERS && st == STORE_EXISTS; attempt++) {
             if (attempt) snprintf(key, sizeof key, "%s-%d", base, attempt);
             else snprintf(key, sizeof key, "%s", base);
-            st = store_put_new(s, key, rec.ptr, rec.len);
+            dstr_clear(&err);
+            st = store_put_new(s, key, rec.ptr, rec.len, &err);
         }
         if (st != STORE_OK) {
-            fprintf(stderr, "writer %d record %d: %s %s\n", w, r, store_status_name(st),
-                    store_last_error(s));
+            fprintf(stderr, "writer %d record %d: %s %s\n", w, r, store_status_name(st), err.ptr);
             rc = 3;
         }
     }
@@ -706,12 +717,13 @@ static size_t verify_all(store *s, unsigned char seen[WRITERS * RECORDS], int re
     size_t n = 0;
     do {
         const char *after = page.n ? page.keys[page.n - 1] : NULL;
-        assert_int_equal(store_list(s, "c/", after, 1000, &page), STORE_OK);
+        assert_int_equal(store_list(s, "c/", after, 1000, &page, NULL), STORE_OK);
         for (size_t i = 0; i < page.n; i++, n++) {
             assert_null(strstr(page.keys[i], ".tmp-"));
-            store_status st = store_get(s, page.keys[i], &rec);
-            if (st != STORE_OK)
-                fail_msg("listed %s but get: %s", page.keys[i], store_last_error(s));
+            dstr err = {0};
+            store_status st = store_get(s, page.keys[i], &rec, &err);
+            if (st != STORE_OK) fail_msg("listed %s but get: %s", page.keys[i], err.ptr);
+            dstr_free(&err);
             int id = check_record(&rec);
             if (id < 0)
                 fail_msg("%s: partial or corrupt record (%zu bytes)", page.keys[i], rec.len);
@@ -781,7 +793,7 @@ static void test_replace_is_atomic_for_readers(void **state) {
     char *a = malloc(A_LEN), *b = malloc(B_LEN);
     memset(a, 'a', A_LEN);
     memset(b, 'b', B_LEN);
-    assert_int_equal(store_put(f->s, "hot", a, A_LEN), STORE_OK);
+    assert_int_equal(store_put(f->s, "hot", a, A_LEN, NULL), STORE_OK);
     pid_t pid = f->children[0] = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -790,7 +802,8 @@ static void test_replace_is_atomic_for_readers(void **state) {
         store *s = store_open(url.ptr, &err);
         int rc = s ? 0 : 2;
         for (int i = 0; i < REPLACES && rc == 0; i++)
-            rc = store_put(s, "hot", i % 2 ? a : b, i % 2 ? A_LEN : B_LEN) == STORE_OK ? 0 : 1;
+            rc =
+                store_put(s, "hot", i % 2 ? a : b, i % 2 ? A_LEN : B_LEN, NULL) == STORE_OK ? 0 : 1;
         store_close(s);
         dstr_free(&url);
         dstr_free(&err);
@@ -800,7 +813,7 @@ static void test_replace_is_atomic_for_readers(void **state) {
     int status, reads = 0, done = 0;
     while (!done && reads < 100000) {
         done = waitpid(pid, &status, WNOHANG) == pid;
-        assert_int_equal(store_get(f->s, "hot", &got), STORE_OK);
+        assert_int_equal(store_get(f->s, "hot", &got, NULL), STORE_OK);
         reads++;
         int whole = (got.len == A_LEN && memcmp(got.ptr, a, A_LEN) == 0) ||
                     (got.len == B_LEN && memcmp(got.ptr, b, B_LEN) == 0);
@@ -810,7 +823,7 @@ static void test_replace_is_atomic_for_readers(void **state) {
     f->children[0] = 0;
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_int_equal(store_get(f->s, "hot", &got), STORE_OK); /* the last put wins */
+    assert_int_equal(store_get(f->s, "hot", &got, NULL), STORE_OK); /* the last put wins */
     assert_int_equal(got.len, A_LEN);
     assert_memory_equal(got.ptr, a, A_LEN);
     dstr_free(&got);
@@ -911,13 +924,25 @@ static void test_status_names_and_errors(void **state) {
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         assert_string_equal(store_status_name(names[i].st), names[i].name);
     assert_string_equal(store_status_name((store_status)99), "unknown");
-    assert_string_equal(store_last_error(f->s), "");
-    dstr out = {0};
-    assert_int_equal(store_get(f->s, "missing/key", &out), STORE_NOT_FOUND);
-    assert_string_equal(store_last_error(f->s), "get 'missing/key': no such key");
-    put_ok(f->s, "fine", "x"); /* a success keeps the last failure's text */
-    assert_string_equal(store_last_error(f->s), "get 'missing/key': no such key");
-    assert_string_equal(store_last_error(NULL), "no store (NULL)");
+    dstr out = {0}, err = {0};
+    assert_int_equal(store_get(f->s, "missing/key", &out, &err), STORE_NOT_FOUND);
+    assert_string_equal(err.ptr, "get 'missing/key': no such key");
+    /* a success appends nothing; each failure appends one line */
+    assert_int_equal(store_put(f->s, "fine", "x", 1, &err), STORE_OK);
+    assert_int_equal(store_get(f->s, "fine", &out, &err), STORE_OK);
+    store_page page = {0};
+    assert_int_equal(store_list(f->s, "", NULL, 10, &page, &err), STORE_OK);
+    assert_string_equal(err.ptr, "get 'missing/key': no such key");
+    assert_int_equal(store_put_new(f->s, "fine", "y", 1, &err), STORE_EXISTS);
+    assert_int_equal(store_get(NULL, "k", &out, &err), STORE_INVALID_ARG);
+    assert_string_equal(err.ptr, "get 'missing/key': no such key\n"
+                                 "put_new 'fine': key exists\n"
+                                 "get: no store (NULL)");
+    /* NULL: the failure is only in the status */
+    assert_int_equal(store_get(f->s, "missing/key", &out, NULL), STORE_NOT_FOUND);
+    assert_int_equal(store_list(f->s, "", NULL, 0, &page, NULL), STORE_INVALID_ARG);
+    assert_null(page.keys);
+    dstr_free(&err);
     store_close(NULL);
     store_page_free(NULL);
     dstr_free(&out);
