@@ -533,9 +533,7 @@ static void result_reset(s3_result *res) {
 
 /* Appends the failure's text as one line of err (NULL: nowhere). */
 static void add_line(dstr *err, const dstr *msg) {
-    if (!err || msg->len == 0) return;
-    if (err->len) dstr_putc(err, '\n');
-    dstr_append(err, msg->ptr, msg->len);
+    if (msg->len) dstr_error_line(err, "%s", msg->ptr);
 }
 
 /* One signed request. */

@@ -6,7 +6,7 @@
 
 static int opened(const pl_env *env, dstr *err) {
     if (env->journal) return 1;
-    if (err) dstr_puts(err, "the store did not open");
+    dstr_error_line(err, "the store did not open");
     return 0;
 }
 

@@ -8,7 +8,7 @@ int market_depth_limit_valid(long limit) { return bn_valid_depth_limit(limit); }
 
 static ex_status no_exchange(ex_error *e, dstr *err) {
     if (e) *e = (ex_error){.status = EX_UNAVAILABLE};
-    if (err) dstr_puts(err, "the HTTP client could not start");
+    dstr_error_line(err, "the HTTP client could not start");
     return EX_UNAVAILABLE;
 }
 

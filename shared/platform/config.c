@@ -64,8 +64,7 @@ typedef struct loader {
 
 static void bad(loader *L, const char *name, const char *given, const char *allowed) {
     L->failed = 1;
-    dstr_printf(L->err, "%s%s=\"%s\" is invalid: %s", L->err->len ? "\n" : "", name, given,
-                allowed);
+    dstr_error_line(L->err, "%s=\"%s\" is invalid: %s", name, given, allowed);
 }
 
 static char *env_str(const char *name, const char *def) {

@@ -145,3 +145,16 @@ char *xstrdup(const char *cstr) {
     if (!d) abort();
     return d;
 }
+
+void dstr_verror_line(dstr *err, const char *fmt, va_list ap) {
+    if (!err) return;
+    if (err->len) dstr_putc(err, '\n');
+    dstr_vprintf(err, fmt, ap);
+}
+
+void dstr_error_line(dstr *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    dstr_verror_line(err, fmt, ap);
+    va_end(ap);
+}

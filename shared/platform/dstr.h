@@ -42,6 +42,12 @@ const char *dstr_cstr(const dstr *s);
  * with dstr_putc(s, '}'). */
 const char *dstr_json_reopen(dstr *s);
 
+/* The project's failure convention (shared/README.md): appends one line
+ * for people to err, after a '\n' when err already holds one; NULL err:
+ * nothing. */
+void dstr_error_line(dstr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dstr_verror_line(dstr *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 /* A copy of cstr (NULL copies as ""); aborts when memory runs out, like
  * every append here. */
 char *xstrdup(const char *cstr);

@@ -48,12 +48,10 @@ static ex_status fail(ex_error *e, dstr *err, ex_status st, long http_status, lo
 static ex_status fail(ex_error *e, dstr *err, ex_status st, long http_status, long code,
                       const char *fmt, ...) {
     if (e) *e = (ex_error){.status = st, .http_status = http_status, .code = code};
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        dstr_vprintf(err, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    dstr_verror_line(err, fmt, ap);
+    va_end(ap);
     return st;
 }
 

@@ -79,7 +79,7 @@ static const char no_http[] = "the HTTP client could not start";
 
 static ex_status unavailable(ex_error *e, dstr *err) {
     if (e) *e = (ex_error){.status = EX_UNAVAILABLE};
-    if (err) dstr_puts(err, no_http);
+    dstr_error_line(err, "%s", no_http);
     return EX_UNAVAILABLE;
 }
 

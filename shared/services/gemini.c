@@ -108,17 +108,16 @@ static int model_id_valid(const char *m) {
 int gemini_client_init(gemini_client *g, const gemini_config *c, dstr *err) {
     memset(g, 0, sizeof *g);
     if (!c->api_key || !*c->api_key) {
-        if (err) dstr_puts(err, "GOOGLE_API_KEY is not set: the gemini predictor needs it");
+        dstr_error_line(err, "GOOGLE_API_KEY is not set: the gemini predictor needs it");
         return -1;
     }
     const char *model = c->model ? c->model : "";
     if (!model_id_valid(model)) {
-        if (err)
-            dstr_printf(
-                err,
-                "GEMINI_MODEL '%.*s' is not a model id (letters, digits, '.', '_', '-'; e.g. "
-                "gemini-2.5-flash-lite)",
-                GEMINI_MODEL_MAX, model);
+        dstr_error_line(
+            err,
+            "GEMINI_MODEL '%.*s' is not a model id (letters, digits, '.', '_', '-'; e.g. "
+            "gemini-2.5-flash-lite)",
+            GEMINI_MODEL_MAX, model);
         return -1;
     }
     g->policy = (http_policy){.service = "gemini",

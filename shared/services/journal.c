@@ -171,11 +171,9 @@ static int oldest_day(store *s, const char *root, int64_t *day, dstr *err) {
 /* Appends one line to err (NULL: nothing), as store.h's calls do; returns -1. */
 static int fail(dstr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(dstr *err, const char *fmt, ...) {
-    if (!err) return -1;
-    if (err->len) dstr_putc(err, '\n');
     va_list ap;
     va_start(ap, fmt);
-    dstr_vprintf(err, fmt, ap);
+    dstr_verror_line(err, fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -107,11 +107,9 @@ int store_key_valid(const char *key, dstr *why) {
 /* ---- errors -------------------------------------------------------------- */
 
 store_status store_fail(dstr *err, store_status st, const char *fmt, ...) {
-    if (!err) return st;
-    if (err->len) dstr_putc(err, '\n'); /* one line per failure, as config's errors */
     va_list ap;
     va_start(ap, fmt);
-    dstr_vprintf(err, fmt, ap);
+    dstr_verror_line(err, fmt, ap);
     va_end(ap);
     return st;
 }

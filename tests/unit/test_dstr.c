@@ -139,6 +139,16 @@ static void test_json_reopen(void **state) {
     dstr_free(&s);
 }
 
+static void test_error_lines(void **state) {
+    (void)state;
+    dstr err = {0};
+    dstr_error_line(&err, "first %d", 1);
+    dstr_error_line(&err, "second");
+    assert_string_equal(err.ptr, "first 1\nsecond");
+    dstr_error_line(NULL, "nowhere"); /* the caller did not want it */
+    dstr_free(&err);
+}
+
 static void test_xstrdup(void **state) {
     (void)state;
     char *a = xstrdup("abc"), *b = xstrdup(NULL);
@@ -156,6 +166,7 @@ int main(void) {
         cmocka_unit_test(test_json_num),
         cmocka_unit_test(test_take),
         cmocka_unit_test(test_json_reopen),
+        cmocka_unit_test(test_error_lines),
         cmocka_unit_test(test_xstrdup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
