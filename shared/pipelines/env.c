@@ -102,7 +102,8 @@ static void open_clients(pl_resources *r) {
     }
     if (!r->http) return;
     if (!r->exchange) r->exchange = binance_exchange_new(r->http, &r->binance);
-    if (!r->gemini_predictor) r->gemini_predictor = gemini_predictor_new(r->http, &r->gemini);
+    if (!r->gemini_predictor && strcmp(r->cfg->predictor, "gemini") == 0)
+        r->gemini_predictor = gemini_predictor_new(r->http, &r->gemini);
 }
 
 void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env) {
