@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -51,6 +52,26 @@ static void test_settings_from_the_config(void **state) {
     assert_string_equal(g.model, "gemini-2.5-flash-lite");
     assert_string_equal(g.atr_tf, "4h");
     assert_true(g.atr_mult_tp == 2.0);
+}
+
+/* The documented defaults and the domain's default parameters agree. */
+static void test_default_thresholds(void **state) {
+    (void)state;
+    static const char *const vars[] = {"MIN_PROB",       "RR_MIN",     "ATR_MULT_TP", "ATR_MULT_SL",
+                                       "MAX_SPREAD_BPS", "ATR_PERIOD", "ATR_TF",      "PREDICTOR",
+                                       "GOOGLE_API_KEY", "JOURNAL_URL"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) unsetenv(vars[i]);
+    cfg c;
+    dstr err = {0};
+    assert_int_equal(cfg_load(&c, &err), 0);
+    decision_params got = pl_decision_params(&c), want = decision_params_default();
+    assert_true(got.min_prob == want.min_prob && got.rr_min == want.rr_min);
+    assert_true(got.atr_mult_tp == want.atr_mult_tp && got.atr_mult_sl == want.atr_mult_sl);
+    assert_true(got.max_spread_bps == want.max_spread_bps);
+    assert_int_equal(got.atr_period, want.atr_period);
+    assert_int_equal(got.atr_tf, want.atr_tf);
+    cfg_free(&c);
+    dstr_free(&err);
 }
 
 static void test_predictors_by_config(void **state) {
@@ -119,6 +140,7 @@ static void test_journal_opened_once_and_retried(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_settings_from_the_config),
+        cmocka_unit_test(test_default_thresholds),
         cmocka_unit_test(test_predictors_by_config),
         cmocka_unit_test(test_journal_opened_once_and_retried),
     };
