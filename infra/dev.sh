@@ -16,7 +16,8 @@ PACKAGES=(
 # the tests also run a real S3 server (Ceph RGW, one node in RAM) and the AWS CLI,
 # and check that every C file is as .clang-format lays it out (tests/format)
 TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli clang-format)
-if [ "${1:-demo}" = test ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
+# make bench measures the S3 store against the same server
+case "${1:-demo}" in test|bench) PACKAGES+=("${TEST_PACKAGES[@]}") ;; esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -25,7 +26,15 @@ done
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2
   sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "dev.sh: installing needs root: run it as root, or have root run" >&2
+      echo "  apt-get update && apt-get install --no-install-recommends ${missing[*]}" >&2
+      echo "then run $0 ${1:-demo} again (it installs nothing once they are there)" >&2
+      exit 1
+    fi
+    sudo="sudo"
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
