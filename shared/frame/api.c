@@ -146,6 +146,17 @@ static void health(const api_function *fn, api_ctx *ctx, apigw_response *res) {
 
 static void route_http(const api_function *fn, api_ctx *ctx, const apigw_event *ev,
                        apigw_response *res) {
+    /* Parsed values end at a %00, so "symbol=BTCUSDT%00../x" would pass as
+     * BTCUSDT with the rest dropped unseen: refuse it here, for every route. */
+    size_t bad_len;
+    const char *bad = apigw_query_control(ev, &bad_len);
+    if (bad) {
+        api_error(res, 400, "invalid_parameter",
+                  "query parameter '%.*s' has a control character (such as %%00) in its name or "
+                  "value",
+                  (int)(bad_len > 64 ? 64 : bad_len), bad);
+        return;
+    }
     if (strcmp(ev->path, "/health") == 0) {
         if (strcasecmp(ev->method, "GET") == 0 || strcasecmp(ev->method, "HEAD") == 0)
             health(fn, ctx, res);

@@ -8,6 +8,12 @@
  * every error as {"error": code, "message": text}, and turns a handler's
  * response into the API Gateway payload 2.0 shape.
  *
+ * Before any route (health and 404 included), a query parameter whose name or
+ * value holds a control character (< 0x20 or 0x7f, e.g. %00) is refused with
+ * 400 invalid_parameter (apigw_query_control); a route then refuses query
+ * parameters it does not list (400 unknown_parameter). Repeated parameters
+ * reach handlers comma-joined, as API Gateway joins them.
+ *
  * Handlers get an api_ctx: the config, the invocation, a deadline that keeps
  * API_RESERVE_MS back before Lambda's (to answer and journal), and, through
  * api_env(), the pipelines' environment (pipelines/env.h: exchange,

@@ -90,6 +90,57 @@ const char *apigw_query(const apigw_event *ev, const char *name) {
     return ev->query ? str_field(ev->query, name) : NULL;
 }
 
+static int is_control(unsigned char b) { return b < 0x20 || b == 0x7f; }
+
+static int hex_val(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Whether s[0..n), %XX-decoded, holds a control byte. A '%' without two hex
+ * digits stays itself, as API Gateway passes it on. */
+static int raw_has_control(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if (b == '%' && i + 2 < n && hex_val(s[i + 1]) >= 0 && hex_val(s[i + 2]) >= 0) {
+            b = (unsigned char)(hex_val(s[i + 1]) * 16 + hex_val(s[i + 2]));
+            i += 2;
+        }
+        if (is_control(b)) return 1;
+    }
+    return 0;
+}
+
+static int str_has_control(const char *s) {
+    for (; s && *s; s++)
+        if (is_control((unsigned char)*s)) return 1;
+    return 0;
+}
+
+const char *apigw_query_control(const apigw_event *ev, size_t *name_len) {
+    /* the raw query first: its %00 is lost in the parsed strings */
+    for (const char *p = ev->raw_query ? ev->raw_query : ""; *p;) {
+        size_t n = strcspn(p, "&");
+        if (raw_has_control(p, n)) {
+            *name_len = strcspn(p, "=");
+            if (*name_len > n) *name_len = n;
+            return p;
+        }
+        p += n + (p[n] ? 1 : 0);
+    }
+    const cJSON *q;
+    cJSON_ArrayForEach(q, ev->query) {
+        if (str_has_control(q->string) || str_has_control(cJSON_GetStringValue(q))) {
+            for (*name_len = 0; !is_control((unsigned char)q->string[*name_len]); ++*name_len) {
+            }
+            return q->string;
+        }
+    }
+    return NULL;
+}
+
 const char *apigw_header(const apigw_event *ev, const char *name) {
     return ev->headers ? str_field(ev->headers, name) : NULL;
 }

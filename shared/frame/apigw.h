@@ -6,7 +6,9 @@
  * envelope, or a plain JSON object (EventBridge Scheduler delivers the
  * schedule's own input as is). For HTTP it exposes method, path with any
  * stage prefix removed, the raw and parsed query, headers (lowercased by API
- * Gateway) and the body, base64-decoded when isBase64Encoded. Bad events get
+ * Gateway) and the body, base64-decoded when isBase64Encoded, and finds a
+ * query parameter with a control character in it (apigw_query_control: on
+ * the decoded raw query, since the parsed strings end at a NUL). Bad events get
  * -1 and a message; nothing here allocates after parse except the response
  * builder. apigw_response_format() renders {statusCode, headers, body}. */
 #ifndef APIGW_H
@@ -45,6 +47,13 @@ void apigw_event_free(apigw_event *ev);
 
 /* Value of a query parameter, NULL when absent (duplicates arrive comma-joined). */
 const char *apigw_query(const apigw_event *ev, const char *name);
+/* The first query parameter whose name or value holds a control character
+ * (a byte < 0x20 or 0x7f, raw or %XX-encoded), checked on the percent-decoded
+ * bytes of rawQueryString (a %00 there would otherwise vanish: the parsed
+ * strings end at it) and on queryStringParameters. Returns its name as
+ * received (raw: still percent-encoded), *name_len bytes long, not
+ * NUL-terminated; NULL when the query is clean. */
+const char *apigw_query_control(const apigw_event *ev, size_t *name_len);
 /* Value of a header (name in lowercase), NULL when absent. */
 const char *apigw_header(const apigw_event *ev, const char *name);
 

@@ -1,6 +1,7 @@
 /* log: structured JSON event lines on stdout (see log.h). */
 #include "platform/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ static struct {
     char service[64];
     char request_id[128];
     char trace_id[256];
-    int invocations; /* started so far; the first one is the cold start */
+    int invocations; /* started so far */
+    int answered;    /* an invocation has been answered: the cold start is over */
     log_level min_level;
     char *secrets[LOG_MAX_SECRETS];
     size_t n_secrets;
@@ -59,8 +61,10 @@ int log_level_parse(const char *text, log_level *out) {
 void log_invocation_begin(const char *request_id, const char *trace_id) {
     copy_str(L.request_id, sizeof L.request_id, request_id);
     copy_str(L.trace_id, sizeof L.trace_id, trace_id);
-    L.invocations++;
+    if (++L.invocations > 1) L.answered = 1; /* a second one is never the cold start */
 }
+
+void log_invocation_answered(void) { L.answered = 1; }
 
 void log_invocation_end(void) {
     L.request_id[0] = '\0';
@@ -120,7 +124,7 @@ log_rec *log_begin(log_level level, const char *event) {
     dstr_json_str(s, L.service);
     dstr_puts(s, ",\"function_request_id\":");
     dstr_json_str(s, L.request_id[0] ? L.request_id : NULL);
-    dstr_printf(s, ",\"cold_start\":%s", L.invocations <= 1 ? "true" : "false");
+    dstr_printf(s, ",\"cold_start\":%s", L.answered ? "false" : "true");
     dstr_puts(s, ",\"xray_trace_id\":");
     dstr_json_str(s, L.trace_id[0] ? L.trace_id : NULL);
     return r;
@@ -189,10 +193,13 @@ void log_end(log_rec *r) {
     redact(s);
     if (L.sink) L.sink(L.sink_ctx, s->ptr, s->len);
     dstr_putc(s, '\n');
-    /* one write per line: lines of concurrent processes never interleave */
+    /* one write per line: lines of concurrent processes never interleave.
+     * A reader that went away (EPIPE; SIGPIPE is the runtime's to ignore) or a
+     * full non-blocking pipe loses the line: logging never fails a caller. */
     size_t off = 0;
     while (off < s->len) {
         ssize_t w = write(STDOUT_FILENO, s->ptr + off, s->len - off);
+        if (w < 0 && errno == EINTR) continue;
         if (w <= 0) break;
         off += (size_t)w;
     }

@@ -3,7 +3,9 @@
  * Every line carries timestamp (RFC 3339 with the offset of TZ), level, event,
  * service (the function name), function_request_id, cold_start and
  * xray_trace_id, then the event's own fields in the order they were added.
- * Lines are written with one write(2) so concurrent processes never interleave.
+ * Lines are written with one write(2) so concurrent processes never interleave;
+ * a line that cannot be written (stdout closed, EPIPE, a full non-blocking
+ * pipe) is dropped and never fails the caller.
  * Secrets registered with log_secret() are replaced by "[REDACTED]" wherever
  * they would appear, as a last line of defence: callers still must not log
  * them. Single-threaded by design (one Lambda invocation at a time).
@@ -30,9 +32,13 @@ void log_set_level(log_level level);
 /* "debug", "info", "warn" (or "warning"), "error", any case: 0 and *out set,
  * else -1. */
 int log_level_parse(const char *text, log_level *out);
-/* Called by the runtime at the start and end of each invocation. The first
- * invocation of a process is the cold start. trace_id may be NULL. */
+/* Called by the runtime at the start and end of each invocation. trace_id
+ * may be NULL. cold_start is true from the start of the process until the
+ * runtime calls log_invocation_answered() once the first invocation's answer
+ * has been posted: lines written after that (the end of that invocation,
+ * between invocations, at shutdown) say false. */
 void log_invocation_begin(const char *request_id, const char *trace_id);
+void log_invocation_answered(void);
 void log_invocation_end(void);
 /* Registers a value that must never be printed (API keys, secrets, tokens).
  * Values shorter than 4 bytes are ignored (they would redact ordinary text). */

@@ -158,14 +158,17 @@ const char *rtconn_header(const rtconn_resp *r, const char *lower_name) {
     return NULL;
 }
 
-static void resp_accept(rtconn_resp *r, const char *data, size_t n) {
+/* -1 once the body passes RTCONN_MAX_BODY: no API sends that much. */
+static int resp_accept(rtconn_resp *r, const char *data, size_t n) {
     r->body_size += n;
+    if (r->body_size > RTCONN_MAX_BODY) return -1;
     if (r->body_size > RT_MAX_PAYLOAD) {
         r->too_large = 1;
         dstr_free(&r->body);
     } else {
         dstr_append(&r->body, data, n);
     }
+    return 0;
 }
 
 /* Appends one line, "\n" included, to out; fails past max bytes. */
@@ -191,7 +194,7 @@ static int read_exact(rtconn *c, size_t n, rtconn_resp *r, int64_t deadline) {
     while (n > 0) {
         if (c->pos == c->len && conn_fill(c, deadline) != 0) return -1;
         size_t take = c->len - c->pos < n ? c->len - c->pos : n;
-        resp_accept(r, c->buf + c->pos, take);
+        if (resp_accept(r, c->buf + c->pos, take) != 0) return -1;
         c->pos += take;
         n -= take;
     }
@@ -259,7 +262,7 @@ static int read_chunked(rtconn *c, rtconn_resp *r, int64_t deadline) {
         char *end;
         errno = 0;
         unsigned long long n = strtoull(line.ptr, &end, 16);
-        if (errno || n > SIZE_MAX || !*end || !strchr(";\r\n \t", *end)) goto out;
+        if (errno || n > RTCONN_MAX_BODY || !*end || !strchr(";\r\n \t", *end)) goto out;
         if (n == 0) break;
         dstr_clear(&line);
         if (read_exact(c, (size_t)n, r, deadline) != 0 || read_line(c, &line, 2, deadline) != 0)
@@ -285,9 +288,27 @@ static int has_token(const char *list, const char *token) {
     return 0;
 }
 
+/* The Content-Length, or NULL when there is none. Repeats must agree: two
+ * different lengths leave the body's end unknown (the answer after it would
+ * be read from the middle of this one), so *bad is set. */
+static const char *content_length(const rtconn_resp *r, int *bad) {
+    const char *cl = NULL;
+    *bad = 0;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        const char *name = r->head.ptr + r->at[i];
+        if (strcmp(name, "content-length") != 0) continue;
+        const char *v = name + strlen(name) + 1;
+        if (cl && strcmp(cl, v) != 0) *bad = 1;
+        cl = v;
+    }
+    return cl;
+}
+
 static int read_body(rtconn *c, rtconn_resp *r, int64_t deadline) {
     const char *te = rtconn_header(r, "transfer-encoding");
-    const char *cl = rtconn_header(r, "content-length");
+    int cl_conflict;
+    const char *cl = content_length(r, &cl_conflict);
+    if (cl_conflict) return -1;
     const char *conn = rtconn_header(r, "connection");
     if (conn && has_token(conn, "close")) r->keep_alive = 0;
     if (r->status == 204 || r->status == 304) return 0;
@@ -296,14 +317,16 @@ static int read_body(rtconn *c, rtconn_resp *r, int64_t deadline) {
         char *end;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (!isdigit((unsigned char)cl[0]) || *end || errno || n > SIZE_MAX) return -1;
+        /* a length no API would send is a protocol error, not a wait for
+         * bytes that never come (a GET has no deadline) */
+        if (!isdigit((unsigned char)cl[0]) || *end || errno || n > RTCONN_MAX_BODY) return -1;
         if (n <= RT_MAX_PAYLOAD) dstr_reserve(&r->body, (size_t)n);
         return read_exact(c, (size_t)n, r, deadline);
     }
     r->keep_alive = 0; /* no framing: the body ends with the connection */
     int got;
     do {
-        resp_accept(r, c->buf + c->pos, c->len - c->pos);
+        if (resp_accept(r, c->buf + c->pos, c->len - c->pos) != 0) return -1;
         c->pos = c->len;
     } while ((got = conn_fill(c, deadline)) == 0);
     return got == 1 ? 0 : -1;

@@ -9,8 +9,12 @@
  * must be answered within RTCONN_POST_TIMEOUT_MS. Bodies may be framed by
  * Content-Length, chunked encoding or connection close; a body over
  * RT_MAX_PAYLOAD is read and dropped (too_large set), so the connection stays
- * usable. Header names are lowercased on receipt. No TLS, proxies or
- * redirects: this is not a general client (see http.h for that). */
+ * usable. Protocol errors are treated as a dropped connection (closed, then
+ * reopened once): a malformed status line or header, a body (or a
+ * Content-Length, or a chunk) over RTCONN_MAX_BODY, and Content-Length
+ * headers with different values (identical repeats are one). Header names are
+ * lowercased on receipt. No TLS, proxies or redirects: this is not a general
+ * client (see http.h for that). */
 #ifndef RTCONN_H
 #define RTCONN_H
 
@@ -22,6 +26,9 @@
 #define RTCONN_CONNECT_TIMEOUT_MS 1000
 #define RTCONN_POST_TIMEOUT_MS 10000
 #define RTCONN_MAX_HEADERS 64
+/* Bodies up to this are drained so that an oversize event can still be
+ * answered with an error; beyond it the answer is not a Runtime API's. */
+#define RTCONN_MAX_BODY (RT_MAX_PAYLOAD + 1024u * 1024u)
 
 typedef struct rtconn {
     char authority[256]; /* host:port as given; also the Host header */
@@ -45,7 +52,7 @@ typedef struct rtconn_req {
 typedef struct rtconn_resp {
     int status;
     int keep_alive;
-    int too_large;    /* body over RT_MAX_PAYLOAD: drained, not kept */
+    int too_large;    /* body over RT_MAX_PAYLOAD (up to RTCONN_MAX_BODY): drained, not kept */
     size_t body_size; /* bytes the server sent */
     dstr body;
     dstr head; /* "name\0value\0" per header */

@@ -4,6 +4,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #define BACKOFF_FIRST_MS 10
 #define BACKOFF_MAX_MS 1000
 #define EXIT_FATAL 1
+/* the errorType of the 500 on /next that retires a sandbox: a normal end */
+#define EXIT_REQUESTED "Runtime.ExitRequested"
 
 static void sleep_ms(long ms) {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
@@ -196,6 +200,7 @@ static int serve(rtconn *c, const rt_handler *h, const rtconn_resp *next) {
         rc = deliver(c, id, &res);
         dstr_free(&res.body);
     }
+    log_invocation_answered();
     log_invocation_end();
     return rc;
 }
@@ -218,8 +223,33 @@ static int run_init(rtconn *c, const rt_handler *h) {
     return -1;
 }
 
+/* A process started with stdin, stdout or stderr closed would hand those
+ * numbers to the next open(): the Runtime API socket would then receive the
+ * log lines. /dev/null takes the empty slots first. */
+static void fill_std_fds(void) {
+    for (int fd = 0; fd <= 2; fd++) /* open() takes the lowest free number: fd itself */
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF && open("/dev/null", O_RDWR) < 0) return;
+}
+
+/* 500 on /next: the sandbox is being retired (Runtime.ExitRequested, exit 0)
+ * or the API failed (any other error type, exit EXIT_FATAL). */
+static int next_500(const rtconn_req *q, const rtconn_resp *r) {
+    char type[96];
+    rtconn_error_type(r, type, sizeof type);
+    int requested = strcmp(type, EXIT_REQUESTED) == 0;
+    log_answer(requested ? LOG_INFO : LOG_ERROR,
+               requested ? "runtime.exit_requested" : "runtime.api_exit", q->path, r);
+    return requested ? 0 : EXIT_FATAL;
+}
+
 int rt_run(const rt_handler *h) {
     static rtconn c; /* one per process; its 16 KB buffer stays off the stack */
+    /* A reader that went away (the gateway piped into `head`, a closed socket)
+     * must cost a log line or a reconnect, never the process. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
+    fill_std_fds();
     const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (!api || rtconn_init(&c, api) != 0 || !h || !h->invoke) {
         log_msg(LOG_ERROR, "runtime.bad_setup",
@@ -233,18 +263,17 @@ int rt_run(const rt_handler *h) {
     rtconn_req next = {.method = "GET", .path = API_BASE "/invocation/next"};
     rtconn_resp r = {0};
     long backoff_ms = 0;
-    int rc = 0;
-    while (rc == 0) {
+    int rc = -1; /* -1 while running; then the exit status */
+    while (rc < 0) {
         if (rtconn_call(&c, &next, &r) != 0) {
             log_msg(LOG_ERROR, "runtime.api_unreachable", "cannot reach the Runtime API at %s",
                     c.authority);
-            rc = -1;
+            rc = EXIT_FATAL;
         } else if (r.status == 200) {
             backoff_ms = 0;
-            rc = serve(&c, h, &r);
+            if (serve(&c, h, &r) != 0) rc = EXIT_FATAL;
         } else if (r.status == 500) {
-            log_answer(LOG_ERROR, "runtime.api_exit", next.path, &r);
-            rc = -1;
+            rc = next_500(&next, &r);
         } else { /* e.g. 403: asking again at once would spin */
             backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_FIRST_MS;
             if (backoff_ms > BACKOFF_MAX_MS) backoff_ms = BACKOFF_MAX_MS;
@@ -254,7 +283,7 @@ int rt_run(const rt_handler *h) {
         rtconn_resp_free(&r); /* a warm process lives for hours: keep no 6 MB buffer around */
     }
     rtconn_close(&c);
-    return EXIT_FATAL;
+    return rc;
 }
 
 void rt_response_fail(rt_response *res, const char *error_type, const char *fmt, ...) {

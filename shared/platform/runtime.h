@@ -14,8 +14,18 @@
  * A failing handler never ends the loop. A 400 or 413 answer to a POST is
  * logged and the loop goes on (413: an error is posted in its place). Only a
  * 500 from the Runtime API, or a connection that cannot be (re)established,
- * ends rt_run() with a non-zero return, as Lambda expects. One keep-alive
- * connection is used for the life of the process. Payloads up to 6 MB.
+ * ends rt_run(), as Lambda expects. A 500 on /next whose errorType is
+ * Runtime.ExitRequested (the sandbox is being retired) is a normal end:
+ * logged at info (runtime.exit_requested), rt_run() returns 0; any other 500
+ * is logged as an error (runtime.api_exit) and, like an unreachable API,
+ * returns non-zero. One keep-alive connection is used for the life of the
+ * process. Payloads up to 6 MB.
+ *
+ * rt_run() first ignores SIGPIPE for the whole process and puts /dev/null on
+ * any of fds 0-2 that is closed: a reader that went away (a closed Runtime
+ * API socket, stdout piped into `head`) costs a reconnect or a log line,
+ * never the process, and a closed stdout's number is never reused by the API
+ * socket (log lines would go to the API).
  *
  * Details worth knowing:
  *   - The API is spoken by a small HTTP/1.1 client of this module (plain
@@ -28,9 +38,13 @@
  *     (runtime.bad_event) and skipped.
  *   - A non-200 answer to /next other than 500 (e.g. 403) is logged and /next
  *     is asked again after a backoff of 10 ms doubling up to 1 s.
+ *   - An answer the wire client cannot frame (see rtconn.h: a body or
+ *     Content-Length past RTCONN_MAX_BODY, conflicting Content-Lengths) is
+ *     treated as a dropped connection: reopened once, the request sent again.
  *   - Nothing of the payload is ever logged. Call log_init() before rt_run():
- *     the runtime logs through log.h and wraps every invocation in
- *     log_invocation_begin()/log_invocation_end(). */
+ *     the runtime logs through log.h, wraps every invocation in
+ *     log_invocation_begin()/log_invocation_end() and calls
+ *     log_invocation_answered() once its answer is posted (cold_start ends). */
 #ifndef RUNTIME_H
 #define RUNTIME_H
 
@@ -82,8 +96,9 @@ typedef struct rt_handler {
     void (*invoke)(void *ctx, const rt_invocation *inv, rt_response *res);
 } rt_handler;
 
-/* Runs until the Runtime API says stop. Returns the process exit status
- * (it only returns on a fatal condition, so always non-zero). */
+/* Runs until the Runtime API says stop. Returns the process exit status: 0
+ * when the API asked the process to exit (Runtime.ExitRequested), non-zero on
+ * a fatal condition. */
 int rt_run(const rt_handler *handler);
 
 #endif

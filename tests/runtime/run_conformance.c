@@ -76,13 +76,16 @@ typedef struct child {
     int status;
 } child;
 
+/* stdout: NULL or "file": the case's log file; "closed_pipe": a pipe nobody
+ * reads (writes fail with EPIPE); "closed": no stdout at all. */
 static int child_start(child *ch, const char *bin, int port, const cJSON *env,
-                       const char *log_path) {
+                       const char *stdout_kind, const char *log_path) {
     memset(ch, 0, sizeof *ch);
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the driver */
+        signal(SIGPIPE, SIG_DFL); /* Lambda starts a runtime with the default; ours ignores it */
         char api[64];
         snprintf(api, sizeof api, "127.0.0.1:%d", port);
         setenv("AWS_LAMBDA_RUNTIME_API", api, 1);
@@ -93,7 +96,17 @@ static int child_start(child *ch, const char *bin, int port, const cJSON *env,
         const cJSON *e;
         cJSON_ArrayForEach(e, env) if (cJSON_IsString(e)) setenv(e->string, e->valuestring, 1);
         int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) dup2(fd, STDOUT_FILENO);
+        int p[2];
+        if (stdout_kind && strcmp(stdout_kind, "closed") == 0) {
+            close(STDOUT_FILENO);
+        } else if (stdout_kind && strcmp(stdout_kind, "closed_pipe") == 0 && pipe(p) == 0) {
+            dup2(p[1], STDOUT_FILENO);
+            close(p[0]);
+            close(p[1]);
+        } else if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+        }
+        if (fd >= 0 && fd != STDOUT_FILENO) close(fd);
         execl(bin, bin, (char *)NULL);
         _exit(127);
     }
@@ -329,6 +342,8 @@ static void fake_answer(fake *f, int status, const cJSON *step, const char *body
         dstr_printf(&out, "%s: %s\r\n", h->string, v);
     }
     if (chunked) dstr_puts(&out, "Transfer-Encoding: chunked\r\n\r\n");
+    else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "no_length")))
+        dstr_puts(&out, "\r\n"); /* the step's own headers frame the body, if anything */
     else dstr_printf(&out, "Content-Length: %zu\r\n\r\n", body_len);
     for (size_t off = 0; chunked && off < body_len; off += 1000) {
         size_t n = body_len - off < 1000 ? body_len - off : 1000;
@@ -630,6 +645,7 @@ static int play_case(run *R, const cJSON *kase, const char *bin) {
     int64_t deadline =
         mono_ms() + (cJSON_IsNumber(tm) ? (int64_t)tm->valuedouble : DEFAULT_CASE_MS);
     if (child_start(&R->ch, bin, port, cJSON_GetObjectItemCaseSensitive(kase, "env"),
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(kase, "stdout")),
                     R->log_path.ptr) != 0)
         return fail(R->err, sizeof R->err, "cannot start %s", bin);
     int i = 0;

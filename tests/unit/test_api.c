@@ -87,6 +87,17 @@ static const route_case route_cases[] = {
     {"GET", "/health", "$default", NULL, "", 200, NULL},
     {"GET", "/prod/health", "prod", NULL, "", 200, NULL},
     {"POST", "/health", "$default", NULL, "", 405, "method_not_allowed"},
+    /* control characters: the parsed strings end at a NUL, the raw query does not */
+    {"GET", "/api/things", "$default", "{\"symbol\":\"BTCUSDT\\u0000../x\"}", "symbol=BTCUSDT%00../x", 400, "invalid_parameter"},
+    {"GET", "/api/things", "$default", "{\"symbol\\u0000zzz\":\"BTCUSDT\"}", "symbol%00zzz=BTCUSDT", 400, "invalid_parameter"},
+    {"GET", "/api/things", "$default", "{\"symbol\":\"BTC\\u0001\"}", "", 400, "invalid_parameter"},
+    {"GET", "/api/things", "$default", "{\"symbol\":\"BTC\\u007f\"}", "symbol=BTC%7f", 400, "invalid_parameter"},
+    {"GET", "/nope", "$default", "{\"x\":\"\\n\"}", "x=%0A", 400, "invalid_parameter"},
+    {"GET", "/health", "$default", "{\"x\":\"\\t\"}", "x=%09", 400, "invalid_parameter"},
+    /* not control characters: a '%' without two hex digits, '+', a repeat (comma-joined) */
+    {"GET", "/api/things", "$default", "{\"symbol\":\"A%zz%2\"}", "symbol=A%zz%2", 200, NULL},
+    {"GET", "/api/things", "$default", "{\"symbol\":\"A+B\"}", "symbol=A+B%20", 200, NULL},
+    {"GET", "/api/things", "$default", "{\"symbol\":\"A,B\"}", "symbol=A&symbol=B", 200, NULL},
 };
 /* clang-format on */
 

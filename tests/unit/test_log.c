@@ -50,6 +50,13 @@ static void test_fields_and_cold_start(void **state) {
     assert_int_equal(cJSON_GetObjectItem(j, "used_weight_1m")->valueint, 42);
     assert_true(cJSON_IsArray(cJSON_GetObjectItem(j, "raw")));
     cJSON_Delete(j);
+    /* once the answer is posted, the rest of the invocation is warm */
+    log_invocation_answered();
+    log_msg(LOG_INFO, "x.after", "after the answer");
+    j = last_line(&cap);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "cold_start")));
+    assert_string_equal(str(j, "function_request_id"), "req-1");
+    cJSON_Delete(j);
     log_invocation_end();
     log_invocation_begin("req-2", NULL);
     log_msg(LOG_WARN, "x.y", "second %d", 2);
