@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "platform/config.h"
 #include "platform/dstr.h"
 #include "gw_hosts.h"
 #include "gw_http.h"
@@ -127,14 +128,14 @@ static int start_hosts(const gw_opts *o, const gw_routes *routes, const sched_co
         if (gw_hosts_get(hosts, fn)) continue;
         dstr boot = {0};
         dstr_printf(&boot, "%s/%s/bootstrap", o->functions_dir, fn);
-        fnhost_config cfg = {fn,
-                             dstr_cstr(&boot),
-                             o->function_timeout_ms,
-                             o->init_timeout_ms,
-                             (int)o->memory_mb,
-                             o->region};
+        fnhost_config fcfg = {fn,
+                              dstr_cstr(&boot),
+                              o->function_timeout_ms,
+                              o->init_timeout_ms,
+                              (int)o->memory_mb,
+                              o->region};
         char err[256];
-        int rc = gw_hosts_add(hosts, &cfg, err, sizeof err);
+        int rc = gw_hosts_add(hosts, &fcfg, err, sizeof err);
         dstr_free(&boot);
         if (rc != 0) {
             fprintf(stderr, "gateway: %s\n", err);
@@ -194,6 +195,13 @@ int main(int argc, char **argv) {
     gw_opts o = {0};
     if (parse_opts(argc, argv, &o) != 0) {
         usage(stderr);
+        return 2;
+    }
+    /* the functions log with the TZ rule of platform/config; the gateway's
+     * lines share their stream, so they follow the same rule */
+    const char *tz = getenv("TZ");
+    if (cfg_apply_tz(tz) != 0) {
+        fprintf(stderr, "gateway: TZ=%s: no zone data for it (install tzdata or use UTC)\n", tz);
         return 2;
     }
     log_init("gateway");

@@ -248,6 +248,7 @@ static int gw_start(gw_proc *g, const char *name, const char *const *env, const 
         if (out < 0 || err < 0) _exit(127);
         dup2(out, 1);
         dup2(err, 2);
+        unsetenv("TZ"); /* a gateway sees TZ only when a test gives it */
         for (size_t i = 0; env && env[i]; i++) putenv((char *)env[i]);
         execv(bin_gateway, (char *const *)argv);
         _exit(127);
@@ -687,6 +688,19 @@ static int log_has(const dstr *log, const char *a, const char *b) {
     return 0;
 }
 
+/* The UTC offset ("+09:00") of the gateway's own gateway.start line. */
+static void start_line_offset(const gw_proc *g, char *out, size_t cap) {
+    dstr log = {0};
+    read_whole(g->log, &log);
+    const char *p = strstr(dstr_cstr(&log), "\"event\":\"gateway.start\"");
+    snprintf(out, cap, "?");
+    while (p && p > log.ptr && p[-1] != '\n') p--;
+    const char *ts = p ? strstr(p, "\"timestamp\":\"") : NULL;
+    const char *end = ts ? strchr(ts + 13, '"') : NULL;
+    if (end && end - ts > 19) snprintf(out, cap, "%.6s", end - 6);
+    dstr_free(&log);
+}
+
 static void test_logs(const gw_proc *g) {
     dstr log = {0};
     for (int i = 0;
@@ -941,6 +955,10 @@ int main(int argc, char **argv) {
         test_no_secret_in_logs(a.port);
         test_scheduler();
         test_logs(&a);
+        char off[16];
+        start_line_offset(&a, off, sizeof off);
+        CHECK(streq(off, "+01:00") || streq(off, "+02:00"),
+              "TZ=Europe/Berlin: the gateway's lines carry its offset (%s)", off);
         int st = gw_stop(&a);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
               "gateway A: SIGTERM -> exit 0 (status %d; see %s)", st, a.errlog);
@@ -954,6 +972,10 @@ int main(int argc, char **argv) {
     gw_proc b = {0};
     if (CHECK(gw_start(&b, "gw_b", env_b, args_b) == 0, "gateway B starts")) {
         test_integration_timeout(b.port);
+        char off[16];
+        start_line_offset(&b, off, sizeof off);
+        CHECK(streq(off, "+09:00"), "no TZ: the gateway logs in Asia/Seoul as functions do (%s)",
+              off);
         int st = gw_stop(&b);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway B: exit 0 (status %d)",
               st);
