@@ -32,6 +32,7 @@ typedef struct gw_opts {
     int n_fire_now;
     const char *port_file;
     long function_timeout_ms, integration_timeout_ms, init_timeout_ms, memory_mb;
+    long request_timeout_ms;
     const char *region;
 } gw_opts;
 
@@ -49,6 +50,7 @@ static void usage(FILE *f) {
           "  --port-file FILE   write the listening port there once ready\n"
           "env: LOCAL_FUNCTION_TIMEOUT_MS (30000), LOCAL_INTEGRATION_TIMEOUT_MS (30000),\n"
           "     LOCAL_INIT_TIMEOUT_MS (10000), LOCAL_FUNCTION_MEMORY_MB (128),\n"
+          "     LOCAL_REQUEST_TIMEOUT_MS (10000), TZ (Asia/Seoul),\n"
           "     AWS_REGION (us-east-1), LOG_LEVEL\n",
           f);
 }
@@ -77,6 +79,7 @@ static int parse_opts(int argc, char **argv, gw_opts *o) {
     /* HTTP API integrations accept 50 ms .. 30 s */
     o->integration_timeout_ms = env_long("LOCAL_INTEGRATION_TIMEOUT_MS", 30000, 50, 30000);
     o->init_timeout_ms = env_long("LOCAL_INIT_TIMEOUT_MS", 10000, 1, 600000);
+    o->request_timeout_ms = env_long("LOCAL_REQUEST_TIMEOUT_MS", 10000, 100, 600000);
     o->memory_mb = env_long("LOCAL_FUNCTION_MEMORY_MB", 128, 128, 10240);
     const char *region = getenv("AWS_REGION");
     o->region = region && *region ? region : "us-east-1";
@@ -175,6 +178,7 @@ static void log_start(const gw_opts *o, const gw_http *http, const gw_routes *ro
     log_bool(r, "scheduler", !o->no_scheduler);
     log_int(r, "function_timeout_ms", o->function_timeout_ms);
     log_int(r, "integration_timeout_ms", o->integration_timeout_ms);
+    log_int(r, "request_timeout_ms", o->request_timeout_ms);
     gw_log_end(r);
     dstr_free(&fns);
     dstr_free(&missing);
@@ -233,7 +237,8 @@ int main(int argc, char **argv) {
         goto out;
     }
     if (start_hosts(&o, &routes, &sc, &hosts) != 0) goto out;
-    gw_http_config hc = {o.bind, (unsigned short)o.port, &routes, &hosts, o.integration_timeout_ms};
+    gw_http_config hc = {o.bind, (unsigned short)o.port,   &routes,
+                         &hosts, o.integration_timeout_ms, o.request_timeout_ms};
     if (!(http = gw_http_start(&hc, err, sizeof err))) {
         fprintf(stderr, "gateway: %s\n", err);
         goto out;
