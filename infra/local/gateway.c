@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "platform/config.h"
 #include "platform/dstr.h"
 #include "gw_hosts.h"
 #include "gw_http.h"
@@ -31,6 +32,7 @@ typedef struct gw_opts {
     int n_fire_now;
     const char *port_file;
     long function_timeout_ms, integration_timeout_ms, init_timeout_ms, memory_mb;
+    long request_timeout_ms;
     const char *region;
 } gw_opts;
 
@@ -48,6 +50,7 @@ static void usage(FILE *f) {
           "  --port-file FILE   write the listening port there once ready\n"
           "env: LOCAL_FUNCTION_TIMEOUT_MS (30000), LOCAL_INTEGRATION_TIMEOUT_MS (30000),\n"
           "     LOCAL_INIT_TIMEOUT_MS (10000), LOCAL_FUNCTION_MEMORY_MB (128),\n"
+          "     LOCAL_REQUEST_TIMEOUT_MS (10000), TZ (Asia/Seoul),\n"
           "     AWS_REGION (us-east-1), LOG_LEVEL\n",
           f);
 }
@@ -76,6 +79,7 @@ static int parse_opts(int argc, char **argv, gw_opts *o) {
     /* HTTP API integrations accept 50 ms .. 30 s */
     o->integration_timeout_ms = env_long("LOCAL_INTEGRATION_TIMEOUT_MS", 30000, 50, 30000);
     o->init_timeout_ms = env_long("LOCAL_INIT_TIMEOUT_MS", 10000, 1, 600000);
+    o->request_timeout_ms = env_long("LOCAL_REQUEST_TIMEOUT_MS", 10000, 100, 600000);
     o->memory_mb = env_long("LOCAL_FUNCTION_MEMORY_MB", 128, 128, 10240);
     const char *region = getenv("AWS_REGION");
     o->region = region && *region ? region : "us-east-1";
@@ -127,14 +131,14 @@ static int start_hosts(const gw_opts *o, const gw_routes *routes, const sched_co
         if (gw_hosts_get(hosts, fn)) continue;
         dstr boot = {0};
         dstr_printf(&boot, "%s/%s/bootstrap", o->functions_dir, fn);
-        fnhost_config cfg = {fn,
-                             dstr_cstr(&boot),
-                             o->function_timeout_ms,
-                             o->init_timeout_ms,
-                             (int)o->memory_mb,
-                             o->region};
+        fnhost_config fcfg = {fn,
+                              dstr_cstr(&boot),
+                              o->function_timeout_ms,
+                              o->init_timeout_ms,
+                              (int)o->memory_mb,
+                              o->region};
         char err[256];
-        int rc = gw_hosts_add(hosts, &cfg, err, sizeof err);
+        int rc = gw_hosts_add(hosts, &fcfg, err, sizeof err);
         dstr_free(&boot);
         if (rc != 0) {
             fprintf(stderr, "gateway: %s\n", err);
@@ -174,6 +178,7 @@ static void log_start(const gw_opts *o, const gw_http *http, const gw_routes *ro
     log_bool(r, "scheduler", !o->no_scheduler);
     log_int(r, "function_timeout_ms", o->function_timeout_ms);
     log_int(r, "integration_timeout_ms", o->integration_timeout_ms);
+    log_int(r, "request_timeout_ms", o->request_timeout_ms);
     gw_log_end(r);
     dstr_free(&fns);
     dstr_free(&missing);
@@ -194,6 +199,13 @@ int main(int argc, char **argv) {
     gw_opts o = {0};
     if (parse_opts(argc, argv, &o) != 0) {
         usage(stderr);
+        return 2;
+    }
+    /* the functions log with the TZ rule of platform/config; the gateway's
+     * lines share their stream, so they follow the same rule */
+    const char *tz = getenv("TZ");
+    if (cfg_apply_tz(tz) != 0) {
+        fprintf(stderr, "gateway: TZ=%s: no zone data for it (install tzdata or use UTC)\n", tz);
         return 2;
     }
     log_init("gateway");
@@ -225,7 +237,8 @@ int main(int argc, char **argv) {
         goto out;
     }
     if (start_hosts(&o, &routes, &sc, &hosts) != 0) goto out;
-    gw_http_config hc = {o.bind, (unsigned short)o.port, &routes, &hosts, o.integration_timeout_ms};
+    gw_http_config hc = {o.bind, (unsigned short)o.port,   &routes,
+                         &hosts, o.integration_timeout_ms, o.request_timeout_ms};
     if (!(http = gw_http_start(&hc, err, sizeof err))) {
         fprintf(stderr, "gateway: %s\n", err);
         goto out;

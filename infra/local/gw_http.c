@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gw_event.h"
@@ -16,19 +19,56 @@
 #include "gw_log.h"
 
 #define GW_MAX_BODY (6u * 1024u * 1024u)
+/* API Gateway's quota: request line and headers together, 10,240 bytes. */
+#define GW_MAX_HEAD 10240u
+/* libmicrohttpd keeps a request's line, headers and one entry per query
+ * parameter in a per-connection pool (half of it is the read buffer): a
+ * 10,240-byte request of 5,000 one-letter parameters needs ~290 KB of
+ * entries. The pool is mmap'd, so only what a request uses is resident. */
+#define GW_POOL_BYTES (640u * 1024u)
+#define GW_MAX_CONNECTIONS 256u
+/* Connections still receiving a request (or idle between two) may hold at
+ * most this many slots: the rest stay for requests being answered, so slow
+ * senders cannot lock everyone out (all local clients share 127.0.0.1, a
+ * per-address limit would not tell them apart). */
+#define GW_MAX_RECEIVING 128u
+#define GW_REAP_PERIOD_MS 200
+
+/* One per connection, from libmicrohttpd's connection-start notice to its
+ * close notice: the only notices it always sends, so everything a
+ * connection or its requests own is freed there at the latest. */
+typedef struct gw_conn {
+    struct gw_conn *prev, *next; /* g->conns, oldest first */
+    MHD_socket fd;
+    int64_t since_ms; /* accepted, or last answer sent: the request clock */
+    int receiving;    /* 0 while a complete request is being answered */
+    int cut;          /* shut down by the gateway (deadline or eviction) */
+    char *raw_uri;    /* from the URI logger, taken by the request */
+    int64_t uri_ms;
+    struct gw_req *req; /* the request in progress, if any */
+} gw_conn;
 
 struct gw_http {
     gw_http_config cfg;
     struct MHD_Daemon *d;
     unsigned short port;
     int quiesced;
+    pthread_mutex_t mu; /* conns and the counters below */
+    gw_conn *head, *tail;
+    unsigned n_receiving;
+    unsigned long timed_out, evicted; /* not yet logged */
+    pthread_t reaper;
+    pthread_cond_t stop_cv;
+    int stopping, reaper_started;
 };
 
 typedef struct gw_req {
+    gw_conn *conn;
     char *raw_uri;
     dstr body;
     int too_large;
     int started;
+    int answered; /* rejected before its body: nothing more to do */
     int64_t start_ms;
 } gw_req;
 
@@ -62,6 +102,23 @@ static enum MHD_Result gw_send_message(struct MHD_Connection *c, unsigned status
     snprintf(body, sizeof body, "{\"message\":\"%s\"}", message);
     gw_kv ct = {"Content-Type", "application/json"};
     return gw_send(c, status, body, strlen(body), &ct, 1, NULL, 0, apigw_id);
+}
+
+/* The gateway's refusals of a malformed or oversized request, in the
+ * projects's error shape; the connection closes after it (the body, if any,
+ * is never read). */
+static enum MHD_Result gw_send_error(struct MHD_Connection *c, unsigned status, const char *code,
+                                     const char *message, const char *apigw_id) {
+    dstr body = {0};
+    dstr_puts(&body, "{\"error\":");
+    dstr_json_str(&body, code);
+    dstr_puts(&body, ",\"message\":");
+    dstr_json_str(&body, message);
+    dstr_putc(&body, '}');
+    gw_kv h[] = {{"Content-Type", "application/json"}, {"Connection", "close"}};
+    enum MHD_Result rc = gw_send(c, status, dstr_cstr(&body), body.len, h, 2, NULL, 0, apigw_id);
+    dstr_free(&body);
+    return rc;
 }
 
 static void gw_log_request(const char *method, const char *raw_uri, int64_t start_ms,
@@ -232,26 +289,200 @@ static enum MHD_Result gw_handle(gw_http *g, struct MHD_Connection *c, const cha
     return rc;
 }
 
+static gw_conn *gw_conn_of(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void gw_set_receiving(gw_http *g, gw_conn *k, int receiving) {
+    pthread_mutex_lock(&g->mu);
+    if (k->receiving != receiving && !k->cut) g->n_receiving += receiving ? 1u : (unsigned)-1;
+    k->receiving = receiving;
+    if (receiving) k->since_ms = gw_now_ms();
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* Wakes the connection's thread with an end of stream: it closes the
+ * connection itself. Called with g->mu held, so the connection (and its
+ * socket, closed only after the close notice) is still there. */
+static void gw_cut(gw_http *g, gw_conn *k) {
+    shutdown(k->fd, SHUT_RDWR);
+    k->cut = 1;
+    if (k->receiving) g->n_receiving--;
+}
+
+static void gw_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode toe) {
+    gw_http *g = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        gw_conn *k = calloc(1, sizeof *k);
+        if (!k) abort();
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        k->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
+        k->since_ms = gw_now_ms();
+        k->receiving = 1;
+        pthread_mutex_lock(&g->mu);
+        k->prev = g->tail;
+        if (g->tail) g->tail->next = k;
+        else g->head = k;
+        g->tail = k;
+        if (++g->n_receiving > GW_MAX_RECEIVING)
+            for (gw_conn *o = g->head; o != k; o = o->next)
+                if (o->receiving && !o->cut && o->fd != MHD_INVALID_SOCKET) {
+                    gw_cut(g, o); /* the oldest sender makes room */
+                    g->evicted++;
+                    break;
+                }
+        pthread_mutex_unlock(&g->mu);
+        *socket_context = k;
+        return;
+    }
+    gw_conn *k = *socket_context;
+    if (!k) return;
+    pthread_mutex_lock(&g->mu);
+    if (k->prev) k->prev->next = k->next;
+    else g->head = k->next;
+    if (k->next) k->next->prev = k->prev;
+    else g->tail = k->prev;
+    if (k->receiving && !k->cut) g->n_receiving--;
+    pthread_mutex_unlock(&g->mu);
+    if (k->req) { /* a request libmicrohttpd dropped without its completion notice */
+        free(k->req->raw_uri);
+        dstr_free(&k->req->body);
+        free(k->req);
+    }
+    free(k->raw_uri);
+    free(k);
+    *socket_context = NULL;
+}
+
+/* Closes connections whose request is not in within the deadline, and logs
+ * what the guard did (never under g->mu: logging takes its own lock). */
+static void *gw_reaper(void *arg) {
+    gw_http *g = arg;
+    pthread_mutex_lock(&g->mu);
+    while (!g->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += GW_REAP_PERIOD_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&g->stop_cv, &g->mu, &ts);
+        int64_t now = gw_now_ms();
+        for (gw_conn *k = g->head; k; k = k->next)
+            if (k->receiving && !k->cut && k->fd != MHD_INVALID_SOCKET &&
+                now - k->since_ms > g->cfg.request_timeout_ms) {
+                gw_cut(g, k);
+                g->timed_out++;
+            }
+        unsigned long t = g->timed_out, e = g->evicted;
+        g->timed_out = g->evicted = 0;
+        if (!t && !e) continue;
+        unsigned n = g->n_receiving;
+        pthread_mutex_unlock(&g->mu);
+        log_rec *r = gw_log_begin(LOG_WARN, "gateway.slow_clients");
+        log_int(r, "closed_after_deadline", (long long)t);
+        log_int(r, "closed_to_make_room", (long long)e);
+        log_int(r, "receiving", n);
+        log_int(r, "request_timeout_ms", g->cfg.request_timeout_ms);
+        gw_log_end(r);
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+/* The raw URI (MHD's own copy is unescaped) waits in the connection until
+ * the access handler takes it: nothing here needs the completion notice. */
 static void *gw_uri_logger(void *cls, const char *uri, struct MHD_Connection *c) {
     (void)cls;
-    (void)c;
-    gw_req *q = calloc(1, sizeof *q);
-    if (!q) abort();
-    q->raw_uri = strdup(uri ? uri : "/");
-    if (!q->raw_uri) abort();
-    q->start_ms = gw_now_ms();
-    return q;
+    gw_conn *k = gw_conn_of(c);
+    if (k) {
+        free(k->raw_uri);
+        k->raw_uri = strdup(uri ? uri : "/");
+        if (!k->raw_uri) abort();
+        k->uri_ms = gw_now_ms();
+    }
+    return NULL;
+}
+
+typedef struct gw_clen {
+    const char *first;
+    int conflict;
+} gw_clen;
+
+static enum MHD_Result gw_check_clen(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value) {
+    (void)kind;
+    gw_clen *cl = cls;
+    if (strcasecmp(key, "Content-Length") != 0) return MHD_YES;
+    if (!cl->first) cl->first = value ? value : "";
+    else if (strcmp(cl->first, value ? value : "") != 0) cl->conflict = 1;
+    return MHD_YES;
+}
+
+/* API Gateway's limits and request-smuggling guard, checked once the
+ * headers are in: 414, 431 or 400 in the gateway's error shape. */
+static int gw_reject(struct MHD_Connection *c, const char *method, const char *version, gw_req *q,
+                     enum MHD_Result *rc) {
+    size_t line = strlen(method) + strlen(q->raw_uri) + strlen(version) + 4;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t head = ci ? ci->header_size : line;
+    gw_clen cl = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, gw_check_clen, &cl);
+    gw_outcome o = {0};
+    const char *code, *msg;
+    if (line > GW_MAX_HEAD)
+        o.status = 414, code = "uri_too_long",
+        msg = "request line over 10240 bytes (API Gateway's limit)";
+    else if (head > GW_MAX_HEAD)
+        o.status = 431, code = "headers_too_large",
+        msg = "request line and headers over 10240 bytes (API Gateway's limit)";
+    else if (cl.conflict)
+        o.status = 400, code = "bad_request", msg = "conflicting Content-Length headers";
+    else return 0;
+    char apigw_id[17];
+    gw_apigw_request_id(apigw_id);
+    o.outcome = code;
+    *rc = gw_send_error(c, o.status, code, msg, apigw_id);
+    gw_log_request(method, q->raw_uri, q->start_ms, apigw_id, &o);
+    return 1;
 }
 
 static enum MHD_Result gw_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls) {
-    (void)url; /* MHD's copy is unescaped; the raw one came through gw_uri_logger */
     gw_http *g = cls;
     gw_req *q = *con_cls;
-    if (!q) return MHD_NO; /* cannot happen: the URI logger always sets it */
-    if (!q->started) {
+    if (!q) { /* headers are in: the request starts owning its state */
+        gw_conn *k = gw_conn_of(c);
+        q = calloc(1, sizeof *q);
+        if (!q) abort();
+        q->conn = k;
+        if (k && k->raw_uri) {
+            q->raw_uri = k->raw_uri;
+            k->raw_uri = NULL;
+            q->start_ms = k->uri_ms;
+        } else {
+            q->raw_uri = strdup(url ? url : "/");
+            if (!q->raw_uri) abort();
+            q->start_ms = gw_now_ms();
+        }
+        if (k) k->req = q;
+        *con_cls = q;
         q->started = 1;
+        enum MHD_Result rc;
+        if (gw_reject(c, method, version, q, &rc)) {
+            q->answered = 1;
+            if (k) gw_set_receiving(g, k, 0);
+            return rc;
+        }
+        return MHD_YES;
+    }
+    if (q->answered) {
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -260,16 +491,21 @@ static enum MHD_Result gw_access(void *cls, struct MHD_Connection *c, const char
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (q->conn) gw_set_receiving(g, q->conn, 0); /* the deadline covers receiving only */
     return gw_handle(g, c, method, version, q);
 }
 
 static void gw_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)cls;
     (void)c;
     (void)toe;
+    gw_http *g = cls;
     gw_req *q = *con_cls;
     if (!q) return;
+    if (q->conn) {
+        q->conn->req = NULL;
+        gw_set_receiving(g, q->conn, 1); /* the next request's clock starts now */
+    }
     free(q->raw_uri);
     dstr_free(&q->body);
     free(q);
@@ -320,19 +556,27 @@ gw_http *gw_http_start(const gw_http_config *cfg, char *err, size_t errlen) {
     if (!g) abort();
     g->cfg = *cfg;
     g->port = bound;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->stop_cv, NULL);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
                      MHD_USE_AUTO | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     g->d =
         MHD_start_daemon(flags, 0, NULL, NULL, gw_access, g, MHD_OPTION_LISTEN_SOCKET, fd,
                          MHD_OPTION_URI_LOG_CALLBACK, gw_uri_logger, g, MHD_OPTION_NOTIFY_COMPLETED,
-                         gw_completed, g, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+                         gw_completed, g, MHD_OPTION_NOTIFY_CONNECTION, gw_notify_connection, g,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_POOL_BYTES,
+                         /* idle limit while an answer is read; receiving has its deadline */
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+                         GW_MAX_CONNECTIONS, MHD_OPTION_END);
     if (!g->d) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%u", cfg->bind_addr, bound);
         close(fd);
+        pthread_cond_destroy(&g->stop_cv);
+        pthread_mutex_destroy(&g->mu);
         free(g);
         return NULL;
     }
+    g->reaper_started = pthread_create(&g->reaper, NULL, gw_reaper, g) == 0;
     return g;
 }
 
@@ -348,6 +592,13 @@ void gw_http_quiesce(gw_http *g) {
 void gw_http_stop(gw_http *g) {
     if (!g) return;
     gw_http_quiesce(g);
+    pthread_mutex_lock(&g->mu);
+    g->stopping = 1;
+    pthread_cond_signal(&g->stop_cv);
+    pthread_mutex_unlock(&g->mu);
+    if (g->reaper_started) pthread_join(g->reaper, NULL);
     MHD_stop_daemon(g->d);
+    pthread_cond_destroy(&g->stop_cv);
+    pthread_mutex_destroy(&g->mu);
     free(g);
 }

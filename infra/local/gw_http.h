@@ -12,6 +12,16 @@
  *   502 {"message":"Internal Server Error"}  bootstrap missing, process crashed
  *   503 {"message":"Service Unavailable"}    integration timeout (no answer
  *                                            within integration_timeout_ms)
+ * Requests the gateway refuses before routing ({"error":code,"message":...},
+ * connection closed): 414 request line over 10,240 bytes, 431 request line
+ * and headers over 10,240 bytes (API Gateway's quota), 400 conflicting
+ * Content-Length headers. Malformed HTTP, a version other than 1.0/1.1 and
+ * heads too big for the 640 KB connection pool get libmicrohttpd's own HTML
+ * answers (it offers no hook for those).
+ * Slow senders: a connection must deliver each request within
+ * request_timeout_ms of its start (accept, or the previous answer) or it is
+ * closed; of the 256 connections at most 128 may be receiving, the oldest
+ * is closed to admit a new one, so answers always have room.
  * Every request logs one gateway.request line (path only, never the query).
  * Stopping: quiesce (no new connections), shut the hosts down (ends pending
  * invocations), then stop (joins the connection threads). */
@@ -29,6 +39,7 @@ typedef struct gw_http_config {
     const gw_routes *routes;
     const gw_hosts *hosts;
     long integration_timeout_ms;
+    long request_timeout_ms; /* receiving one request (headers and body) */
 } gw_http_config;
 
 typedef struct gw_http gw_http;

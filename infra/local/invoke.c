@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "platform/config.h"
 #include "platform/dstr.h"
 #include "fnhost.h"
 #include "gw_event.h"
@@ -204,14 +205,20 @@ int main(int argc, char **argv) {
         perror("invoke: dup");
         return 2;
     }
+    const char *tz = getenv("TZ"); /* one offset with the function's own lines */
+    if (cfg_apply_tz(tz) != 0) {
+        fprintf(stderr, "invoke: TZ=%s: no zone data for it (install tzdata or use UTC)\n", tz);
+        free_opts(&o);
+        return 64;
+    }
     log_init("invoke");
     signal(SIGPIPE, SIG_IGN);
     dstr boot = {0};
     dstr_printf(&boot, "%s/%s/bootstrap", o.functions_dir, o.function);
     const char *region = getenv("AWS_REGION");
-    fnhost_config cfg = {o.function, dstr_cstr(&boot), o.timeout_ms, 10000, 128, region};
+    fnhost_config fcfg = {o.function, dstr_cstr(&boot), o.timeout_ms, 10000, 128, region};
     int rc = 2;
-    fnhost *h = fnhost_new(&cfg, err, sizeof err);
+    fnhost *h = fnhost_new(&fcfg, err, sizeof err);
     if (!h) {
         fprintf(stderr, "invoke: %s\n", err);
     } else if (!fnhost_binary_present(h)) {

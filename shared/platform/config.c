@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform/log.h"
@@ -203,6 +204,13 @@ static int tz_loadable(const char *tz) {
     return ok;
 }
 
+int cfg_apply_tz(const char *tz) {
+    if (!tz || !*tz) tz = CFG_DEFAULT_TZ;
+    if (!tz_loadable(tz) || setenv("TZ", tz, 1) != 0) return -1;
+    tzset();
+    return 0;
+}
+
 /* On AWS Lambda itself (not the local gateway, which marks its functions
  * with TRADER_LOCAL_GATEWAY) only /tmp is writable: the task root is not. */
 static int on_aws_lambda(void) {
@@ -369,11 +377,10 @@ int cfg_load(cfg *c, dstr *err) {
     if (level && *level && log_level_parse(level, &c->log_level))
         bad(&L, "LOG_LEVEL", level, "one of debug info warn error");
     c->log_dir = env_str("LOG_DIR", "./logs");
-    c->tz = env_str("TZ", "Asia/Seoul");
-    if (!tz_loadable(c->tz))
+    c->tz = env_str("TZ", CFG_DEFAULT_TZ);
+    if (cfg_apply_tz(c->tz) != 0)
         bad(&L, "TZ", c->tz,
             "no zone data for it (install tzdata or use an IANA name such as UTC)");
-    else if (setenv("TZ", c->tz, 1) != 0) bad(&L, "TZ", c->tz, "could not be applied");
 
     env_symbols(&L, c);
     env_bool(&L, "EXECUTE_TRADES", 0, &c->execute_trades);

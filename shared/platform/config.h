@@ -109,6 +109,14 @@ typedef struct cfg {
 /* Fills c from the environment. Returns 0, or -1 with err describing every
  * invalid variable (one per line). c is always safe to cfg_free(). */
 int cfg_load(cfg *c, dstr *err);
+
+/* The TZ rule of every process of the project, so all log lines of one stream
+ * carry one offset: TZ (NULL or empty: CFG_DEFAULT_TZ) must name loadable
+ * zone data; it is then set in the environment (children inherit it) and
+ * applied. -1 when it cannot be loaded. cfg_load() uses it; tools without a
+ * cfg (the local gateway, invoke) call it themselves. */
+#define CFG_DEFAULT_TZ "Asia/Seoul"
+int cfg_apply_tz(const char *tz);
 void cfg_free(cfg *c);
 
 /* The Binance REST base in force (testnet or production). */

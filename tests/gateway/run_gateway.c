@@ -12,6 +12,7 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -23,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,7 +33,7 @@
 
 #include "platform/dstr.h"
 
-#define RUN_ALARM_S 120
+#define RUN_ALARM_S 150
 
 static int n_pass, n_fail;
 static char tmp_dir[PATH_MAX];
@@ -112,12 +115,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud) {
 static void http_call(int port, const char *method, const char *path, const char *const *headers,
                       const char *body, size_t body_len, http_resp *r) {
     *r = (http_resp){0};
-    char url[2048];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    dstr url = {0};
+    dstr_printf(&url, "http://127.0.0.1:%d%s", port, path);
     CURL *c = curl_easy_init();
     struct curl_slist *hl = curl_slist_append(NULL, "Expect:");
     for (size_t i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_URL, dstr_cstr(&url));
     curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
@@ -135,6 +138,7 @@ static void http_call(int port, const char *method, const char *path, const char
     r->ms = now_ms() - t0;
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
+    dstr_free(&url);
 }
 
 static void http_get(int port, const char *path, http_resp *r) {
@@ -184,6 +188,177 @@ static long pid_of(int port, const char *path) {
     cJSON_Delete(j);
     resp_free(&r);
     return pid;
+}
+
+/* ---- raw sockets: requests curl will not send, and slow senders ---------------- */
+
+static int raw_connect(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads until the server closes or timeout_ms passes; 1 if it closed. */
+static int raw_read_all(int fd, dstr *out, long timeout_ms) {
+    long long end = now_ms() + timeout_ms;
+    for (;;) {
+        long long left = end - now_ms();
+        if (left <= 0) return 0;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0) return 0;
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return 1;
+        if (out) dstr_append(out, buf, (size_t)n);
+    }
+}
+
+/* Sends a whole request and returns the raw answer (status line on). */
+static void raw_exchange(int port, const char *req, size_t len, dstr *out) {
+    int fd = raw_connect(port);
+    if (fd < 0) return;
+    for (size_t off = 0; off < len;) {
+        ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        off += (size_t)n;
+    }
+    raw_read_all(fd, out, 5000);
+    close(fd);
+}
+
+/* ---- request limits (API Gateway: 10,240 bytes of request line + headers) ---- */
+
+static int is_error_json(const http_resp *r, long status, const char *code) {
+    cJSON *j = cJSON_Parse(dstr_cstr(&r->body));
+    char b[64];
+    int ok = r->status == status && streq(jstr(j, "error"), code) && jstr(j, "message") &&
+             resp_header(r, "apigw-requestid", 0, b, sizeof b) && strlen(b) == 16 &&
+             streq(resp_header(r, "content-type", 0, b, sizeof b), "application/json");
+    cJSON_Delete(j);
+    return ok;
+}
+
+static void test_request_limits(int port) {
+    dstr uri = {0};
+    dstr_puts(&uri, "/echo?");
+    for (int i = 0; i < 450; i++) dstr_printf(&uri, "%sp%d=v", i ? "&" : "", i);
+    http_resp r;
+    /* this one used to get no answer and leak the request's state */
+    for (int i = 0; i < 40; i++) {
+        http_get(port, dstr_cstr(&uri), &r);
+        cJSON *j = echo_body(&r);
+        int ok = r.status == 200 && streq(jstr(j, "event.queryStringParameters.p449"), "v");
+        cJSON_Delete(j);
+        resp_free(&r);
+        if (!CHECK(ok, "450 query parameters (%zu bytes): answered 200 (%ld, try %d)", uri.len,
+                   r.status, i))
+            break;
+    }
+    /* the worst shape under the limit: 10,000 bytes of one-letter parameters */
+    dstr_clear(&uri);
+    dstr_puts(&uri, "/echo?");
+    while (uri.len < 10000) dstr_puts(&uri, "a&");
+    http_get(port, dstr_cstr(&uri), &r);
+    CHECK(r.status == 200, "10,000-byte URI of 5,000 parameters: 200 (%ld)", r.status);
+    resp_free(&r);
+    dstr_clear(&uri);
+    dstr_puts(&uri, "/echo?x=");
+    while (uri.len < 12 * 1024) dstr_putc(&uri, 'y');
+    for (int i = 0; i < 3; i++) {
+        http_get(port, dstr_cstr(&uri), &r);
+        CHECK(is_error_json(&r, 414, "uri_too_long"), "12 KB URI: 414 JSON (%ld %.100s)", r.status,
+              dstr_cstr(&r.body));
+        resp_free(&r);
+    }
+    dstr big_hdr = {0};
+    dstr_puts(&big_hdr, "X-Big: ");
+    while (big_hdr.len < 11000) dstr_putc(&big_hdr, 'h');
+    const char *hdrs[] = {dstr_cstr(&big_hdr), NULL};
+    http_call(port, "GET", "/echo", hdrs, NULL, 0, &r);
+    CHECK(is_error_json(&r, 431, "headers_too_large"), "11 KB header: 431 JSON (%ld)", r.status);
+    resp_free(&r);
+    dstr_free(&big_hdr);
+    dstr_free(&uri);
+    static const char smuggle[] = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                  "Content-Length: 30\r\n\r\nabc";
+    dstr raw = {0};
+    raw_exchange(port, smuggle, sizeof smuggle - 1, &raw);
+    CHECK(strncmp(dstr_cstr(&raw), "HTTP/1.1 400", 12) == 0 &&
+              strstr(dstr_cstr(&raw), "\"error\":\"bad_request\"") &&
+              strstr(dstr_cstr(&raw), "pigw-requestid:"),
+          "two different Content-Length headers: 400 JSON (%.60s)", dstr_cstr(&raw));
+    dstr_free(&raw);
+}
+
+/* ---- slow senders ------------------------------------------------------------ */
+
+#define SLOW_SOCKETS 300
+
+/* 300 connections trickle a header line every 3 s for ~8 s (more than the
+ * 256 connections the gateway takes) while a normal client keeps asking. */
+static void test_slow_clients(int port) {
+    int fds[SLOW_SOCKETS];
+    int opened = 0;
+    static const char head[] = "GET /echo HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < SLOW_SOCKETS; i++) {
+        fds[i] = raw_connect(port);
+        if (fds[i] >= 0) {
+            opened++;
+            if (send(fds[i], head, sizeof head - 1, MSG_NOSIGNAL) < 0) {
+            }
+        }
+    }
+    CHECK(opened == SLOW_SOCKETS, "slow clients connected (%d)", opened);
+    long long t0 = now_ms(), next_trickle = t0 + 3000;
+    int served = 0, asked = 0;
+    long long worst = 0;
+    while (now_ms() - t0 < 8000) {
+        http_resp r;
+        http_get(port, "/pid", &r);
+        asked++;
+        if (r.status == 200 && r.ms < 2000) served++;
+        if (r.ms > worst) worst = r.ms;
+        resp_free(&r);
+        if (now_ms() >= next_trickle) {
+            for (int i = 0; i < SLOW_SOCKETS; i++)
+                if (fds[i] >= 0 && send(fds[i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) < 0) {
+                }
+            next_trickle += 3000;
+        }
+        usleep(100000);
+    }
+    CHECK(asked > 10 && served == asked,
+          "normal requests during 300 slow senders: %d of %d served within 2 s (worst %lld ms)",
+          served, asked, worst);
+    for (int i = 0; i < SLOW_SOCKETS; i++)
+        if (fds[i] >= 0) close(fds[i]);
+}
+
+/* A request still incomplete after LOCAL_REQUEST_TIMEOUT_MS is cut off, even
+ * when its sender keeps trickling bytes. */
+static void test_request_deadline(int port, long timeout_ms) {
+    int fd = raw_connect(port);
+    static const char head[] = "GET /echo HTTP/1.1\r\nHost: x\r\n";
+    long long t0 = now_ms();
+    int closed = 0;
+    if (fd >= 0 && send(fd, head, sizeof head - 1, MSG_NOSIGNAL) > 0)
+        while (!closed && now_ms() - t0 < timeout_ms + 3000) {
+            if (send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) < 0) closed = 1;
+            else closed = raw_read_all(fd, NULL, 300);
+        }
+    long long took = now_ms() - t0;
+    CHECK(closed && took >= timeout_ms - 100 && took < timeout_ms + 1500,
+          "trickling sender closed after %lld ms (deadline %ld ms)", took, timeout_ms);
+    if (fd >= 0) close(fd);
+    http_resp r;
+    http_get(port, "/slow/pid", &r);
+    CHECK(r.status == 200, "the gateway serves on after cutting a slow sender (%ld)", r.status);
+    resp_free(&r);
 }
 
 /* ---- files and processes ---------------------------------------------------- */
@@ -248,6 +423,7 @@ static int gw_start(gw_proc *g, const char *name, const char *const *env, const 
         if (out < 0 || err < 0) _exit(127);
         dup2(out, 1);
         dup2(err, 2);
+        unsetenv("TZ"); /* a gateway sees TZ only when a test gives it */
         for (size_t i = 0; env && env[i]; i++) putenv((char *)env[i]);
         execv(bin_gateway, (char *const *)argv);
         _exit(127);
@@ -687,6 +863,19 @@ static int log_has(const dstr *log, const char *a, const char *b) {
     return 0;
 }
 
+/* The UTC offset ("+09:00") of the gateway's own gateway.start line. */
+static void start_line_offset(const gw_proc *g, char *out, size_t cap) {
+    dstr log = {0};
+    read_whole(g->log, &log);
+    const char *p = strstr(dstr_cstr(&log), "\"event\":\"gateway.start\"");
+    snprintf(out, cap, "?");
+    while (p && p > log.ptr && p[-1] != '\n') p--;
+    const char *ts = p ? strstr(p, "\"timestamp\":\"") : NULL;
+    const char *end = ts ? strchr(ts + 13, '"') : NULL;
+    if (end && end - ts > 19) snprintf(out, cap, "%.6s", end - 6);
+    dstr_free(&log);
+}
+
 static void test_logs(const gw_proc *g) {
     dstr log = {0};
     for (int i = 0;
@@ -933,6 +1122,7 @@ int main(int argc, char **argv) {
         test_echo_event(a.port);
         test_bodies(a.port);
         test_routing(a.port);
+        test_request_limits(a.port);
         test_response_shapes(a.port);
         test_runtime_rules(a.port);
         test_crash_and_timeout(a.port, &last_pid);
@@ -941,9 +1131,18 @@ int main(int argc, char **argv) {
         test_no_secret_in_logs(a.port);
         test_scheduler();
         test_logs(&a);
+        char off[16];
+        start_line_offset(&a, off, sizeof off);
+        CHECK(streq(off, "+01:00") || streq(off, "+02:00"),
+              "TZ=Europe/Berlin: the gateway's lines carry its offset (%s)", off);
         int st = gw_stop(&a);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
               "gateway A: SIGTERM -> exit 0 (status %d; see %s)", st, a.errlog);
+        dstr err = {0};
+        read_whole(a.errlog, &err);
+        CHECK(!strstr(dstr_cstr(&err), "Sanitizer"), "gateway A: no sanitizer report (%.300s)",
+              dstr_cstr(&err));
+        dstr_free(&err);
         CHECK(last_pid > 0 && kill((pid_t)last_pid, 0) != 0,
               "no function process outlives the gateway");
     }
@@ -953,16 +1152,22 @@ int main(int argc, char **argv) {
     const char *args_b[] = {"--no-scheduler", NULL};
     gw_proc b = {0};
     if (CHECK(gw_start(&b, "gw_b", env_b, args_b) == 0, "gateway B starts")) {
+        test_slow_clients(b.port);
         test_integration_timeout(b.port);
+        char off[16];
+        start_line_offset(&b, off, sizeof off);
+        CHECK(streq(off, "+09:00"), "no TZ: the gateway logs in Asia/Seoul as functions do (%s)",
+              off);
         int st = gw_stop(&b);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway B: exit 0 (status %d)",
               st);
     }
     const char *env_c[] = {"LOCAL_INTEGRATION_TIMEOUT_MS=1500", "LOCAL_FUNCTION_TIMEOUT_MS=400",
-                           NULL};
+                           "LOCAL_REQUEST_TIMEOUT_MS=1500", NULL};
     gw_proc c = {0};
     if (CHECK(gw_start(&c, "gw_c", env_c, args_b) == 0, "gateway C starts")) {
         test_function_timeout_default_order(c.port);
+        test_request_deadline(c.port, 1500);
         int st = gw_stop(&c);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "gateway C: exit 0 (status %d)",
               st);
