@@ -37,8 +37,8 @@
 #define INVLOG_EXT ".jsonl"
 #define INVLOG_MAX_BYTES (1024u * 1024u)
 #define INVLOG_UNWRITTEN_PART (200u * 1024u)
-#define INVLOG_MIN_WRITE_MS 100
-#define INVLOG_PRINT_MS 50 /* of the deadline, kept to print an unwritten record */
+#define INVLOG_MIN_WRITE_MS 200
+#define INVLOG_PRINT_MS 100 /* of the deadline, kept to print an unwritten record */
 #define INVLOG_KEY_MAX 256
 
 typedef struct invlog {
