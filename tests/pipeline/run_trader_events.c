@@ -215,11 +215,9 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
     char journal[PATH_MAX + 16], in_path[PATH_MAX], out_path[PATH_MAX], err_path[PATH_MAX];
     snprintf(journal, sizeof journal, "file://%s/journal", tmp_dir);
     setenv("JOURNAL_URL", c->journal_url ? c->journal_url : journal, 1);
-    char endpoint[64];
     if (c->blackhole_s3) {
-        snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", bh_port(bh));
         setenv("JOURNAL_URL", "s3://trader-journal/e2e", 1);
-        setenv("AWS_ENDPOINT_URL_S3", endpoint, 1);
+        setenv("AWS_ENDPOINT_URL_S3", bh_url(bh), 1);
         setenv("AWS_REGION", "us-east-1", 1);
         setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
         setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);

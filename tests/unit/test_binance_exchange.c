@@ -353,8 +353,7 @@ static void test_blackhole_deadline(void **state) {
     (void)state;
     blackhole *bh = bh_start();
     assert_non_null(bh);
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", bh_port(bh));
+    const char *base = bh_url(bh);
     bn_config cfg = {.base = base, .timeout_ms = 5000, .retries = 3, .backoff_ms = 200};
     http_client *http = http_client_new(NULL);
     exchange *ex = binance_exchange_new(http, &cfg);

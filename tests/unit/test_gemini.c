@@ -780,8 +780,7 @@ static void test_blackhole_deadline(void **state) {
     (void)state;
     blackhole *bh = bh_start();
     assert_non_null(bh);
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", bh_port(bh));
+    const char *base = bh_url(bh);
     gemini_config gc;
     test_cfg(&gc, base);
     gc.timeout_ms = 20000;

@@ -513,8 +513,7 @@ static void test_blackhole_deadline(void **state) {
     (void)state;
     blackhole *bh = bh_start();
     assert_non_null(bh);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", bh_port(bh));
+    const char *url = bh_url(bh);
     store_s3_settings set = {
         .region = "eu-west-1",
         .endpoint = url,

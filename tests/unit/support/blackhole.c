@@ -15,6 +15,7 @@
 
 struct blackhole {
     int listen_fd, port;
+    char url[32];
     int wake[2]; /* bh_stop writes here to end the thread */
     int conns[BH_MAX_CONN];
     int n_conns, accepted;
@@ -72,6 +73,7 @@ blackhole *bh_start(void) {
         return NULL;
     }
     b->port = ntohs(a.sin_port);
+    snprintf(b->url, sizeof b->url, "http://127.0.0.1:%d", b->port);
     pthread_mutex_init(&b->mu, NULL);
     if (pthread_create(&b->thread, NULL, serve, b) != 0) {
         perror("blackhole: thread");
@@ -85,6 +87,8 @@ blackhole *bh_start(void) {
 }
 
 int bh_port(const blackhole *b) { return b->port; }
+
+const char *bh_url(const blackhole *b) { return b->url; }
 
 int bh_connections(blackhole *b) {
     pthread_mutex_lock(&b->mu);

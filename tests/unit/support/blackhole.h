@@ -12,6 +12,8 @@ typedef struct blackhole blackhole;
 
 blackhole *bh_start(void); /* NULL on failure (message on stderr) */
 int bh_port(const blackhole *b);
+/* "http://127.0.0.1:<port>": the base URL a client under test is given. */
+const char *bh_url(const blackhole *b);
 int bh_connections(blackhole *b);
 void bh_stop(blackhole *b); /* NULL is fine */
 
