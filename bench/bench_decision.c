@@ -248,7 +248,7 @@ static int bench_runs(const char *fake_bin, long latency_ms) {
         signal_result r[2];
         signal_decide(&env, symbols, 2, r);
         int64_t t1 = mono_ns();
-        unwritten += signal_journal(env.journal, r, 2);
+        unwritten += signal_journal(env.journal, r, 2, 0);
         int64_t t2 = mono_ns();
         if (r[0].data_status != EX_OK || r[1].data_status != EX_OK)
             fprintf(stderr, "bench_decision: market data failed: %s\n", r[0].record.ptr);

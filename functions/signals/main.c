@@ -3,7 +3,8 @@
  *   GET /api/signals/latest?symbol=BTCUSDT  decides now for that symbol (any valid
  *       symbol: nothing is executed), journals it, answers the decision record.
  * A symbol Binance does not know is a 400 (and is not journaled); a journal
- * that cannot be written is a 500 that still carries the decision. */
+ * that cannot be written by the invocation's deadline is a 500 that still
+ * carries the decision (and x-journal-unwritten). */
 #include "frame/api.h"
 #include "pipelines/journal_read.h"
 #include "pipelines/signal.h"
@@ -40,7 +41,8 @@ static void latest_signal(api_ctx *ctx, const apigw_event *ev, apigw_response *r
         signal_results_free(&r, 1);
         return;
     }
-    if (signal_journal(env->journal, &r, 1)) {
+    if (signal_journal(env->journal, &r, 1, env->deadline_ms)) {
+        api_note_unwritten(ctx, (size_t)r.unwritten);
         api_error(res, 500, "journal_unwritten",
                   "the decision was made but %d journal record(s) could not be written "
                   "(logged as journal.unwritten)",

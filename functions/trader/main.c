@@ -9,10 +9,13 @@
  * Answer: {"run_at" (unix ms),"scheduled_time"?,"symbols":[...],"predictor",
  *          "decisions":[decision records, in symbol order],
  *          "journal":{"written":N,"unwritten":M},"requests"?:[request records]}
- * A record the journal could not write (logged in full as journal.unwritten)
- * makes the HTTP answer a 500 and the scheduled invocation an error
- * (Journal.Unwritten, so Lambda retries and alerts); both still carry the
- * decisions. */
+ * Every record of the run goes to the journal in one batch that ends by the
+ * invocation's deadline. A record the journal could not write by then (it is
+ * printed whole as journal.unwritten) changes no answer: "journal.unwritten"
+ * counts it, the HTTP answer keeps its 200 and gains x-journal-unwritten, and
+ * a scheduled run returns its result (the frame logs the ERROR
+ * journal.unwritten_summary). A function error would make Lambda retry the
+ * run, and a retried run could trade twice. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,8 +132,8 @@ static void http_trader(api_ctx *ctx, const apigw_event *ev, apigw_response *res
         api_error(res, 400, "invalid_symbol", "%s", err.ptr);
     } else {
         if (!symbols) all_symbols(ctx->cfg, &rs);
-        size_t unwritten = trader_run(ctx, &rs, &res->body);
-        res->status = unwritten ? 500 : 200;
+        api_note_unwritten(ctx, trader_run(ctx, &rs, &res->body));
+        res->status = 200;
     }
     dstr_free(&err);
 }
@@ -178,15 +181,7 @@ static void on_event(api_ctx *ctx, const cJSON *input, rt_response *res) {
         dstr_free(&err);
         return;
     }
-    dstr out = {0};
-    size_t unwritten = trader_run(ctx, &rs, &out);
-    if (unwritten)
-        rt_response_fail(res, "Journal.Unwritten",
-                         "%zu journal record(s) could not be written (logged as "
-                         "journal.unwritten); run: %s",
-                         unwritten, out.ptr);
-    else dstr_append(&res->body, out.ptr, out.len);
-    dstr_free(&out);
+    api_note_unwritten(ctx, trader_run(ctx, &rs, &res->body));
     dstr_free(&err);
 }
 

@@ -528,6 +528,7 @@ static void result_reset(s3_result *res) {
     res->status = S3_OK;
     res->http_status = 0;
     res->attempts = 0;
+    res->timed_out = 0;
     res->code[0] = '\0';
 }
 
@@ -602,15 +603,28 @@ void s3_object_url(const s3_client *c, const char *key, dstr *out) {
     dstr_free(&path);
 }
 
-/* Sends k; on return r holds the final answer (the caller frees it), res
- * the outcome (S3_OK for 2xx, S3_FAILED otherwise: the caller refines) and
- * msg (replaced) the text of a failure. */
-static void run_call(s3_client *c, const call *k, http_request *r, s3_result *res, dstr *msg) {
+/* The moment a call must be over: the caller's deadline, or (none given) the
+ * room the policy needs, whichever comes first. */
+static int64_t call_deadline(const s3_client *c, int64_t deadline_ms) {
+    int64_t budget = clock_wall_ms() + call_budget_ms(&c->policy);
+    return deadline_ms > 0 && deadline_ms < budget ? deadline_ms : budget;
+}
+
+/* One signed request on its way: r and the signature (kept to scrub the
+ * server's message of it) live until release(). */
+typedef struct prepared {
+    http_request r;
+    sigv4_signed sig;
+    int ready; /* 0: it could not be signed (res and msg say why) */
+} prepared;
+
+/* Signs k into p; res is reset and msg (replaced) says why when not ready. */
+static void prepare(s3_client *c, const call *k, prepared *p, s3_result *res, dstr *msg) {
     result_reset(res);
     dstr_clear(msg);
+    memset(p, 0, sizeof *p);
     char hash[SIGV4_HEX_LEN + 1];
     dstr path = {0}, url = {0}, err = {0};
-    sigv4_signed sig = {0};
     raw_path(c, k->key, &path);
     sigv4_request sreq = {.method = k->method,
                           .host = c->host,
@@ -624,47 +638,70 @@ static void run_call(s3_client *c, const call *k, http_request *r, s3_result *re
                           .region = c->region,
                           .service = "s3"};
     sigv4_credentials cred = {c->access_key, c->secret, c->token};
-    memset(r, 0, sizeof *r);
     if (sigv4_sha256_hex(k->body, k->body_len, hash) != 0 ||
-        sigv4_sign(&sreq, &cred, clock_wall_ms() / 1000 + c->clock_offset_s, &sig, &err) != 0) {
+        sigv4_sign(&sreq, &cred, clock_wall_ms() / 1000 + c->clock_offset_s, &p->sig, &err) != 0) {
         res->status = S3_FAILED;
         dstr_printf(msg, "cannot sign the request: %s", err.len ? err.ptr : "SHA-256 failed");
-        goto done;
+    } else {
+        dstr_printf(&url, "%s://%s%s%s%s", c->scheme, c->host, p->sig.path.ptr,
+                    p->sig.query.len ? "?" : "", dstr_cstr(&p->sig.query));
+        http_request *r = &p->r;
+        http_request_init(r, k->method, url.ptr, &c->policy);
+        http_request_header(r, "Host", c->host);
+        http_request_header(r, "x-amz-date", p->sig.amz_date);
+        http_request_header(r, "x-amz-content-sha256", hash);
+        if (c->token) http_request_header(r, "x-amz-security-token", c->token);
+        for (size_t i = 0; i < k->n_headers; i++)
+            http_request_header(r, k->headers[i].name, k->headers[i].value);
+        http_request_header(r, "Authorization", p->sig.authorization.ptr);
+        if (k->body_len) dstr_append(&r->body, k->body, k->body_len);
+        r->idempotent = 1; /* GET by nature; PUT because it sends the same bytes again */
+        p->ready = 1;
     }
-    dstr_printf(&url, "%s://%s%s%s%s", c->scheme, c->host, sig.path.ptr, sig.query.len ? "?" : "",
-                dstr_cstr(&sig.query));
-    http_request_init(r, k->method, url.ptr, &c->policy);
-    http_request_header(r, "Host", c->host);
-    http_request_header(r, "x-amz-date", sig.amz_date);
-    http_request_header(r, "x-amz-content-sha256", hash);
-    if (c->token) http_request_header(r, "x-amz-security-token", c->token);
-    for (size_t i = 0; i < k->n_headers; i++)
-        http_request_header(r, k->headers[i].name, k->headers[i].value);
-    http_request_header(r, "Authorization", sig.authorization.ptr);
-    if (k->body_len) dstr_append(&r->body, k->body, k->body_len);
-    r->idempotent = 1; /* GET by nature; PUT because it sends the same bytes again */
-    http_request *batch[] = {r};
-    http_run(c->http, batch, 1, clock_wall_ms() + call_budget_ms(&c->policy));
+    dstr_free(&path);
+    dstr_free(&url);
+    dstr_free(&err);
+}
+
+/* Reads a sent request's outcome into res (S3_OK for 2xx, S3_FAILED
+ * otherwise: the caller refines) and msg (replaced) the text of a failure. */
+static void conclude(const s3_client *c, prepared *p, s3_result *res, dstr *msg) {
+    if (!p->ready) return;
+    http_request *r = &p->r;
+    dstr_clear(msg);
     res->attempts = r->attempts;
     res->http_status = r->err == HTTP_OK ? r->status : 0;
     if (r->err != HTTP_OK) {
         res->status = S3_FAILED;
+        res->timed_out = r->err == HTTP_ERR_TIMEOUT || r->err == HTTP_ERR_DEADLINE;
         dstr_printf(msg, "request to %s failed: %s (%s) after %d attempt%s", c->host,
                     http_err_name(r->err), r->errmsg, r->attempts, r->attempts == 1 ? "" : "s");
     } else if (r->status < 200 || r->status > 299) {
         dstr server = {0};
-        const char *signature = strstr(sig.authorization.ptr, "Signature=");
+        const char *signature = strstr(p->sig.authorization.ptr, "Signature=");
         res->status = S3_FAILED;
         s3_parse_error(r->resp_body.ptr, r->resp_body.len, res->code, &server);
         safe_server_message(c, signature ? signature + 10 : NULL, &server);
         s3_describe_error(msg, r->status, res->code, dstr_cstr(&server));
         dstr_free(&server);
     }
-done:
-    sigv4_signed_free(&sig);
-    dstr_free(&path);
-    dstr_free(&url);
-    dstr_free(&err);
+}
+
+static void release(prepared *p) {
+    if (p->ready) http_request_free(&p->r);
+    sigv4_signed_free(&p->sig);
+    p->ready = 0;
+}
+
+/* Sends k by deadline_ms (0: the policy's own room); p holds the answer
+ * until release(). */
+static void run_call(s3_client *c, const call *k, prepared *p, int64_t deadline_ms, s3_result *res,
+                     dstr *msg) {
+    prepare(c, k, p, res, msg);
+    if (!p->ready) return;
+    http_request *batch[] = {&p->r};
+    http_run(c->http, batch, 1, call_deadline(c, deadline_ms));
+    conclude(c, p, res, msg);
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -678,67 +715,119 @@ static void sleep_ms(long ms) {
     }
 }
 
-s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n,
-                        int if_none_match, s3_result *res, dstr *err) {
-    sigv4_header headers[] = {
-        {"Content-Type", ends_with(key, ".json") ? "application/json" : "application/octet-stream"},
-        {"If-None-Match", "*"},
-    };
-    call k = {.op = if_none_match ? "put_new" : "put",
-              .method = "PUT",
-              .key = key,
-              .headers = headers,
-              .n_headers = if_none_match ? 2 : 1,
-              .body = data,
-              .body_len = n};
-    int attempts = 0;
-    dstr msg = {0}; /* of the last round only */
+static const char *content_type(const char *key) {
+    return ends_with(key, ".json") ? "application/json" : "application/octet-stream";
+}
+
+static call put_call(const s3_put *it, sigv4_header headers[2]) {
+    headers[0] = (sigv4_header){"Content-Type", content_type(it->key)};
+    headers[1] = (sigv4_header){"If-None-Match", "*"};
+    return (call){.op = it->if_none_match ? "put_new" : "put",
+                  .method = "PUT",
+                  .key = it->key,
+                  .headers = headers,
+                  .n_headers = it->if_none_match ? 2 : 1,
+                  .body = it->data,
+                  .body_len = it->n};
+}
+
+size_t s3_put_objects(s3_client *c, s3_put *items, size_t n, int64_t deadline_ms) {
+    if (!n) return 0;
+    int64_t until = call_deadline(c, deadline_ms);
+    prepared *p = calloc(n, sizeof *p);
+    http_request **batch = calloc(n, sizeof *batch);
+    int *attempts = calloc(n, sizeof *attempts), *pending = calloc(n, sizeof *pending);
+    dstr *msg = calloc(n, sizeof *msg); /* of each item's last round only */
+    if (!p || !batch || !attempts || !pending || !msg) abort();
+    for (size_t i = 0; i < n; i++) pending[i] = 1;
     /* S3 may answer a conditional write racing another with 409
-     * ConditionalRequestConflict, meaning "not written, try again" */
+     * ConditionalRequestConflict, meaning "not written, try again": those
+     * items go again, in one batch per round, while the deadline allows */
     for (int round = 0;; round++) {
-        http_request r;
-        run_call(c, &k, &r, res, &msg);
-        attempts += res->attempts;
-        int conflict =
-            res->http_status == 409 && strcmp(res->code, "ConditionalRequestConflict") == 0;
-        http_request_free(&r);
-        if (!conflict || round >= c->policy.retries) break;
-        sleep_ms(CONFLICT_BACKOFF_MS << (round < 6 ? round : 6));
+        size_t nb = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!pending[i]) continue;
+            sigv4_header headers[2];
+            call k = put_call(&items[i], headers);
+            prepare(c, &k, &p[i], &items[i].res, &msg[i]);
+            if (p[i].ready) batch[nb++] = &p[i].r;
+        }
+        if (nb) http_run(c->http, batch, nb, until);
+        int again = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!pending[i]) continue;
+            s3_result *res = &items[i].res;
+            conclude(c, &p[i], res, &msg[i]);
+            release(&p[i]);
+            attempts[i] += res->attempts;
+            pending[i] =
+                res->http_status == 409 && strcmp(res->code, "ConditionalRequestConflict") == 0;
+            again |= pending[i];
+        }
+        long wait = CONFLICT_BACKOFF_MS << (round < 6 ? round : 6);
+        if (!again || round >= c->policy.retries ||
+            clock_wall_ms() + wait + HTTP_MIN_ATTEMPT_MS >= until)
+            break;
+        sleep_ms(wait);
     }
-    res->attempts = attempts;
-    if (res->status != S3_OK && res->http_status == 412) {
-        res->status = S3_PRECONDITION_FAILED;
-        if (!res->code[0]) snprintf(res->code, sizeof res->code, "PreconditionFailed");
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        s3_result *res = &items[i].res;
+        sigv4_header headers[2];
+        call k = put_call(&items[i], headers);
+        res->attempts = attempts[i];
+        if (res->status != S3_OK && res->http_status == 412) {
+            res->status = S3_PRECONDITION_FAILED;
+            if (!res->code[0]) snprintf(res->code, sizeof res->code, "PreconditionFailed");
+        }
+        if (res->status == S3_FAILED) log_failure(c, &k, res);
+        add_line(&items[i].err, &msg[i]);
+        ok += res->status == S3_OK;
+        dstr_free(&msg[i]);
     }
-    if (res->status == S3_FAILED) log_failure(c, &k, res);
-    add_line(err, &msg);
-    dstr_free(&msg);
+    free(p);
+    free(batch);
+    free(attempts);
+    free(pending);
+    free(msg);
+    return ok;
+}
+
+s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n,
+                        int if_none_match, int64_t deadline_ms, s3_result *res, dstr *err) {
+    s3_put it = {.key = key, .data = data, .n = n, .if_none_match = if_none_match};
+    s3_put_objects(c, &it, 1, deadline_ms);
+    *res = it.res;
+    if (it.err.len) dstr_error_line(err, "%s", it.err.ptr);
+    dstr_free(&it.err);
     return res->status;
 }
 
-s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res, dstr *err) {
+s3_status s3_get_object(s3_client *c, const char *key, int64_t deadline_ms, dstr *out,
+                        s3_result *res, dstr *err) {
     call k = {.op = "get", .method = "GET", .key = key};
-    http_request r;
+    prepared p;
+    http_request *r = &p.r;
     dstr msg = {0};
-    run_call(c, &k, &r, res, &msg);
+    run_call(c, &k, &p, deadline_ms, res, &msg);
     dstr_clear(out);
     if (res->status == S3_OK) {
         dstr_free(out);
-        *out = r.resp_body; /* hand the buffer over instead of copying it */
-        r.resp_body = (dstr){0};
+        *out = r->resp_body; /* hand the buffer over instead of copying it */
+        r->resp_body = (dstr){0};
         if (!out->ptr) dstr_puts(out, "");
     } else if (res->http_status == 404 && strcmp(res->code, "NoSuchKey") == 0) {
         res->status = S3_NOT_FOUND;
     }
-    http_request_free(&r);
+    release(&p);
     if (res->status == S3_FAILED) log_failure(c, &k, res);
     add_line(err, &msg);
     dstr_free(&msg);
     return res->status;
 }
 
-s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page,
-                          s3_result *res, dstr *err) {
+s3_status s3_list_objects(s3_client *c, const s3_list_request *req, int64_t deadline_ms,
+                          s3_list_page *page, s3_result *res, dstr *err) {
     s3_list_page_free(page);
     char max[24];
     size_t max_keys = req->max_keys < 1               ? 1
@@ -756,18 +845,19 @@ s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page
     else if (req->start_after && *req->start_after)
         q[nq++] = (sigv4_param){"start-after", req->start_after};
     call k = {.op = "list", .method = "GET", .key = NULL, .query = q, .n_query = nq};
-    http_request r;
+    prepared p;
+    http_request *r = &p.r;
     dstr msg = {0};
-    run_call(c, &k, &r, res, &msg);
+    run_call(c, &k, &p, deadline_ms, res, &msg);
     if (res->status == S3_OK) {
         dstr why = {0};
-        if (s3_parse_list(dstr_cstr(&r.resp_body), r.resp_body.len, page, &why) != 0) {
+        if (s3_parse_list(dstr_cstr(&r->resp_body), r->resp_body.len, page, &why) != 0) {
             res->status = S3_FAILED;
             dstr_printf(&msg, "unreadable ListObjectsV2 answer from %s: %s", c->host, why.ptr);
         }
         dstr_free(&why);
     }
-    http_request_free(&r);
+    release(&p);
     if (res->status == S3_FAILED) log_failure(c, &k, res);
     add_line(err, &msg);
     dstr_free(&msg);

@@ -20,6 +20,13 @@
  *   with '\n'). Messages and logs carry bucket, key, HTTP status and S3 error
  *   code only: never the secret, the session token, the Authorization header
  *   or the signature.
+ * - Deadlines: every call takes deadline_ms (absolute unix ms): no attempt,
+ *   retry or backoff reaches past it (http.h's rule), so a call returns by
+ *   then with S3_FAILED and a "deadline" or "timeout" line when nothing
+ *   answered in time. 0 means no deadline of the caller's: the call is then
+ *   bounded only by the room its policy needs (every attempt, every backoff).
+ *   Several PUTs go out concurrently, under one deadline, with
+ *   s3_put_objects().
  * - A client is for one thread at a time (like its http_client). */
 #ifndef S3_H
 #define S3_H
@@ -56,6 +63,7 @@ typedef struct s3_result {
     s3_status status;
     long http_status;       /* of the final attempt; 0 when nothing answered */
     int attempts;           /* network attempts, retries included */
+    int timed_out;          /* nothing answered in time (attempt timeout or deadline) */
     char code[S3_CODE_MAX]; /* S3's <Code> ("NoSuchBucket"), "" if none */
 } s3_result;
 
@@ -84,13 +92,29 @@ void s3_client_free(s3_client *c);
  * Content-Type: application/json for keys ending ".json", else
  * application/octet-stream. */
 s3_status s3_put_object(s3_client *c, const char *key, const void *data, size_t n,
-                        int if_none_match, s3_result *res, dstr *err);
+                        int if_none_match, int64_t deadline_ms, s3_result *res, dstr *err);
+
+/* One PutObject of a batch (s3_put_objects): in as s3_put_object's
+ * arguments, out its result and its failure line. */
+typedef struct s3_put {
+    const char *key;
+    const void *data;
+    size_t n;
+    int if_none_match;
+    s3_result res; /* out */
+    dstr err;      /* out: appended to when res.status is not S3_OK (caller frees) */
+} s3_put;
+
+/* Sends every PutObject concurrently (one http_run, distinct keys), each as
+ * s3_put_object would, all bounded by deadline_ms. Returns how many are S3_OK. */
+size_t s3_put_objects(s3_client *c, s3_put *items, size_t n, int64_t deadline_ms);
 /* GetObject into out (replaced; binary-safe). */
-s3_status s3_get_object(s3_client *c, const char *key, dstr *out, s3_result *res, dstr *err);
+s3_status s3_get_object(s3_client *c, const char *key, int64_t deadline_ms, dstr *out,
+                        s3_result *res, dstr *err);
 /* One ListObjectsV2 call (list-type=2, encoding-type=url; keys come back
  * decoded). page is replaced. */
-s3_status s3_list_objects(s3_client *c, const s3_list_request *req, s3_list_page *page,
-                          s3_result *res, dstr *err);
+s3_status s3_list_objects(s3_client *c, const s3_list_request *req, int64_t deadline_ms,
+                          s3_list_page *page, s3_result *res, dstr *err);
 
 /* Appends the URL of key (NULL: the bucket itself, as listings use it). */
 void s3_object_url(const s3_client *c, const char *key, dstr *out);

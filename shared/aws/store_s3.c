@@ -16,6 +16,10 @@
  *   than one attempt is checked with a GET, and identical bytes count as
  *   success. (Another writer storing the very same bytes under the same key
  *   in that window is indistinguishable, and equally harmless.)
+ * - Deadlines: every call passes the handle's deadline (store_set_deadline),
+ *   a batch its own, down to s3.h, so no S3 request outlives it; a call
+ *   nothing answered in time is STORE_TIMEOUT. A batch of create-only writes
+ *   is one s3_put_objects(): every PUT in flight at once.
  * - Listings are ListObjectsV2 pages, in S3's UTF-8 binary (= byte) order.
  *   One store_list() fills its page from as many S3 pages as it takes (S3 may
  *   answer fewer keys than asked). Objects under the prefix whose names are
@@ -48,40 +52,74 @@ static const char *object_key(s3_store *ss, const char *key) {
     return ss->object.ptr;
 }
 
-/* why: what the S3 call said. */
-static store_status fail_s3(store *s, const char *op, const char *key, const dstr *why, dstr *err) {
-    return store_fail(err, STORE_IO, "%s 's3://%s/%s': %s", op, sstore(s)->bucket, key,
-                      dstr_cstr(why));
+/* why: what the S3 call said; a call nothing answered in time is a timeout. */
+static store_status fail_s3(store *s, const char *op, const char *key, const s3_result *res,
+                            const dstr *why, dstr *err) {
+    return store_fail(err, res->timed_out ? STORE_TIMEOUT : STORE_IO, "%s 's3://%s/%s': %s", op,
+                      sstore(s)->bucket, key, dstr_cstr(why));
 }
 
 /* A put_new answered 412 after retries: did our own first attempt land? */
-static int holds_exactly(s3_store *ss, const char *object, const void *data, size_t n) {
+static int holds_exactly(s3_store *ss, const char *object, const void *data, size_t n,
+                         int64_t deadline_ms) {
     dstr got = {0};
     s3_result res = {0};
-    int same = s3_get_object(ss->client, object, &got, &res, NULL) == S3_OK && got.len == n &&
-               memcmp(got.ptr, data, n) == 0;
+    int same = s3_get_object(ss->client, object, deadline_ms, &got, &res, NULL) == S3_OK &&
+               got.len == n && memcmp(got.ptr, data, n) == 0;
     dstr_free(&got);
     return same;
 }
 
-static store_status s3_put(store *s, const char *key, const void *data, size_t n, int create_only,
-                           dstr *err) {
-    s3_store *ss = sstore(s);
+/* The store's status for a finished PutObject of key (object in S3). */
+static store_status put_outcome(store *s, const char *key, const char *object, const void *data,
+                                size_t n, int create_only, const s3_result *res, const dstr *why,
+                                int64_t deadline_ms, dstr *err) {
     const char *op = create_only ? "put_new" : "put";
+    switch (res->status) {
+    case S3_OK: return STORE_OK;
+    case S3_PRECONDITION_FAILED:
+        if (create_only && res->attempts > 1 &&
+            holds_exactly(sstore(s), object, data, n, deadline_ms))
+            return STORE_OK;
+        return store_fail(err, STORE_EXISTS, "%s '%s': key exists", op, key);
+    default: return fail_s3(s, op, object, res, why, err);
+    }
+}
+
+static store_status s3_store_put(store *s, const char *key, const void *data, size_t n,
+                                 int create_only, dstr *err) {
+    s3_store *ss = sstore(s);
     const char *object = object_key(ss, key);
     s3_result res = {0};
     dstr why = {0};
-    store_status st = STORE_OK;
-    switch (s3_put_object(ss->client, object, data, n, create_only, &res, &why)) {
-    case S3_OK: break;
-    case S3_PRECONDITION_FAILED:
-        if (create_only && res.attempts > 1 && holds_exactly(ss, object, data, n)) break;
-        st = store_fail(err, STORE_EXISTS, "%s '%s': key exists", op, key);
-        break;
-    default: st = fail_s3(s, op, object, &why, err);
-    }
+    s3_put_object(ss->client, object, data, n, create_only, s->deadline_ms, &res, &why);
+    store_status st =
+        put_outcome(s, key, object, data, n, create_only, &res, &why, s->deadline_ms, err);
     dstr_free(&why);
     return st;
+}
+
+/* Every PUT of the batch in one http_run (s3_put_objects), under one deadline. */
+static void s3_put_batch(store *s, store_write *items, size_t n, int64_t deadline_ms) {
+    s3_store *ss = sstore(s);
+    s3_put *puts = calloc(n, sizeof *puts);
+    char **objects = calloc(n, sizeof *objects);
+    if (!puts || !objects) abort();
+    for (size_t i = 0; i < n; i++) {
+        objects[i] = strdup(object_key(ss, items[i].key));
+        if (!objects[i]) abort();
+        puts[i] =
+            (s3_put){.key = objects[i], .data = items[i].data, .n = items[i].n, .if_none_match = 1};
+    }
+    s3_put_objects(ss->client, puts, n, deadline_ms);
+    for (size_t i = 0; i < n; i++) {
+        items[i].status = put_outcome(s, items[i].key, objects[i], items[i].data, items[i].n, 1,
+                                      &puts[i].res, &puts[i].err, deadline_ms, &items[i].why);
+        dstr_free(&puts[i].err);
+        free(objects[i]);
+    }
+    free(puts);
+    free(objects);
 }
 
 static store_status s3_get(store *s, const char *key, dstr *out, dstr *err) {
@@ -90,10 +128,10 @@ static store_status s3_get(store *s, const char *key, dstr *out, dstr *err) {
     s3_result res = {0};
     dstr why = {0};
     store_status st = STORE_OK;
-    switch (s3_get_object(ss->client, object, out, &res, &why)) {
+    switch (s3_get_object(ss->client, object, s->deadline_ms, out, &res, &why)) {
     case S3_OK: break;
     case S3_NOT_FOUND: st = store_fail(err, STORE_NOT_FOUND, "get '%s': no such key", key); break;
-    default: st = fail_s3(s, "get", object, &why, err);
+    default: st = fail_s3(s, "get", object, &res, &why, err);
     }
     dstr_free(&why);
     return st;
@@ -132,8 +170,8 @@ static store_status s3_list(store *s, const char *prefix, const char *start_afte
                                .start_after = full_after.ptr,
                                .continuation_token = token,
                                .max_keys = max_keys - page->n};
-        if (s3_list_objects(ss->client, &req, &sp, &res, &why) != S3_OK) {
-            st = fail_s3(s, "list", full_prefix.ptr, &why, err);
+        if (s3_list_objects(ss->client, &req, s->deadline_ms, &sp, &res, &why) != S3_OK) {
+            st = fail_s3(s, "list", full_prefix.ptr, &res, &why, err);
             break;
         }
         int more_here = take_keys(ss, &sp, max_keys, page);
@@ -175,7 +213,8 @@ static void s3_close(void *impl) {
 }
 
 static const store_ops s3_ops = {
-    .put = s3_put,
+    .put = s3_store_put,
+    .put_batch = s3_put_batch,
     .get = s3_get,
     .list = s3_list,
     .close = s3_close,

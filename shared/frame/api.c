@@ -185,16 +185,18 @@ static void route_http(const api_function *fn, api_ctx *ctx, const apigw_event *
 
 static int finish(api_ctx *ctx) { return ctx->finish ? ctx->finish(ctx) : 0; }
 
-/* An event whose result could not be journaled fails, carrying the result. */
-static void fail_unwritten(rt_response *out, int unwritten) {
-    if (!unwritten || out->failed) return;
-    dstr result = {0};
-    dstr_append(&result, dstr_cstr(&out->body), out->body.len);
-    rt_response_fail(out, "Journal.Unwritten",
-                     "%d journal record(s) of this invocation could not be written (printed as "
-                     "journal.unwritten); result: %s",
-                     unwritten, dstr_cstr(&result));
-    dstr_free(&result);
+void api_note_unwritten(api_ctx *ctx, size_t n) { ctx->unwritten += (int)n; }
+
+/* An event's answer stays as it is (a function error would make Lambda retry
+ * the run); the loss is an ERROR for the alarms, the records are on stdout. */
+static void log_unwritten_summary(const api_function *fn, int records, int log) {
+    if (!records && !log) return;
+    log_rec *r = log_begin(LOG_ERROR, "journal.unwritten_summary");
+    log_str(r, "function", fn->name);
+    log_int(r, "unwritten", records + log);
+    log_int(r, "records", records);
+    log_int(r, "log", log);
+    log_end(r);
 }
 
 void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, size_t len,
@@ -218,7 +220,7 @@ void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, siz
         /* A health probe (load balancers, monitors: every few seconds) is not
          * worth an object in the journal; its lines still go to stdout. */
         if (strcmp(ev.path, "/health") == 0 && res.status == 200 && ctx->discard) ctx->discard(ctx);
-        int unwritten = finish(ctx);
+        int unwritten = ctx->unwritten + finish(ctx);
         if (unwritten) {
             char n[16];
             snprintf(n, sizeof n, "%d", unwritten);
@@ -228,7 +230,8 @@ void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, siz
         apigw_response_free(&res);
     } else if (fn->on_event) {
         fn->on_event(ctx, ev.input, out);
-        fail_unwritten(out, finish(ctx));
+        int log = finish(ctx);
+        log_unwritten_summary(fn, ctx->unwritten, log);
     } else {
         rt_response_fail(out, "Function.UnsupportedEvent",
                          "function %s only serves HTTP requests (payload format 2.0)", fn->name);

@@ -22,15 +22,19 @@
  * upstream (health, validation errors) never initialise TLS.
  *
  * Every invocation's log lines are kept as one object in the journal store
- * (the pipelines' invocation log; the store is opened once per process), written
- * once the answer is ready, in the time kept back before the deadline. When
- * that object cannot be written (it is then printed whole as
- * journal.unwritten), the invocation says so without losing its answer: an
- * HTTP response keeps its status and body and gains the header
- * "x-journal-unwritten: 1"; an event that succeeded becomes the function
- * error Journal.Unwritten whose message carries the result (so Lambda counts
- * an error; an event that already failed keeps its own error). A function
- * sets no_invocation_log to keep its invocations out of the store. */
+ * (the pipelines' invocation log; the store is opened once per process),
+ * written once the answer is ready, in the time kept back before the
+ * deadline, by a write that cannot outlive Lambda's deadline. Records that
+ * could not be written by their deadline are printed whole as
+ * journal.unwritten; the invocation log's and those a handler reports with
+ * api_note_unwritten() are counted, and the invocation says so without
+ * losing or changing its answer: an HTTP response keeps its status and body
+ * and gains the header "x-journal-unwritten: N"; an event keeps its result
+ * (or its own error) and the frame logs an ERROR
+ * "journal.unwritten_summary" {unwritten, records, log}. It is never made a
+ * function error: Lambda would retry a scheduled run, and a retried trader
+ * run could trade twice. A function sets no_invocation_log to keep its
+ * invocations out of the store. */
 #ifndef API_H
 #define API_H
 
@@ -53,8 +57,13 @@ typedef struct api_ctx {
     int (*finish)(struct api_ctx *ctx);
     /* Drops the invocation log (a health probe keeps none); NULL: no log. */
     void (*discard)(struct api_ctx *ctx);
+    int unwritten;           /* records a handler could not journal: api_note_unwritten() */
     struct api_state *state; /* private */
 } api_ctx;
+
+/* Counts n records of this invocation that could not be journaled (already
+ * printed as journal.unwritten), for x-journal-unwritten and the summary. */
+void api_note_unwritten(api_ctx *ctx, size_t n);
 
 typedef void (*api_http_fn)(api_ctx *ctx, const apigw_event *ev, apigw_response *res);
 /* Scheduled or direct invocation: input is the event object; the handler

@@ -122,7 +122,8 @@ void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env) {
         .journal = journal(r),
         .deadline_ms = deadline_ms,
         .params = pl_decision_params(c),
-    };
+    }; /* every journal read or write of the invocation ends by its deadline */
+    store_set_deadline(env->journal, deadline_ms);
 }
 
 void pl_invocation_begin(pl_resources *r, const char *function, const char *request_id) {

@@ -57,13 +57,15 @@ typedef struct pl_resources pl_resources;
 pl_resources *pl_resources_new(const cfg *c);
 void pl_resources_free(pl_resources *r); /* NULL is fine */
 
-/* The environment of one invocation with the given deadline. */
+/* The environment of one invocation with the given deadline, which also
+ * bounds every call on its journal store (store_set_deadline). */
 void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env);
 
 /* The invocation log of one invocation (services/invlog.h): begin collects
- * every log line; end writes them as one journal object before deadline_ms
- * and returns how many records could not be written (0 or 1; a record
- * without lines is not written); discard keeps nothing. */
+ * every log line; end writes them as one journal object, a write that ends
+ * before deadline_ms whatever the store does (else the record is printed as
+ * journal.unwritten), and returns how many records could not be written (0
+ * or 1; a record without lines is not written); discard keeps nothing. */
 void pl_invocation_begin(pl_resources *r, const char *function, const char *request_id);
 int pl_invocation_end(pl_resources *r, int64_t deadline_ms);
 void pl_invocation_discard(pl_resources *r);

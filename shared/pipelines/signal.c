@@ -122,25 +122,34 @@ void signal_decide_snapshots(const pl_env *env, const snapshot *snaps, size_t n,
     free(items);
 }
 
-size_t signal_journal(store *journal, signal_result *out, size_t n) {
-    size_t unwritten = 0;
+size_t signal_journal(store *journal, signal_result *out, size_t n, int64_t deadline_ms) {
+    journal_record *recs = calloc(2 * n + 1, sizeof *recs);
+    if (!recs) abort();
     for (size_t i = 0; i < n; i++) {
         signal_result *r = &out[i];
-        r->unwritten = 0;
-        if (journal_put(journal, JOURNAL_REQUEST, r->symbol, r->d.decided_at, r->request.ptr,
-                        r->request.len, &r->request_key))
-            r->unwritten++;
-        if (journal_put(journal, JOURNAL_DECISION, r->symbol, r->d.decided_at, r->record.ptr,
-                        r->record.len, &r->decision_key))
-            r->unwritten++;
-        unwritten += (size_t)r->unwritten;
+        recs[2 * i] = (journal_record){.kind = JOURNAL_REQUEST,
+                                       .symbol = r->symbol,
+                                       .at_ms = r->d.decided_at,
+                                       .json = r->request.ptr,
+                                       .len = r->request.len,
+                                       .key = &r->request_key};
+        recs[2 * i + 1] = (journal_record){.kind = JOURNAL_DECISION,
+                                           .symbol = r->symbol,
+                                           .at_ms = r->d.decided_at,
+                                           .json = r->record.ptr,
+                                           .len = r->record.len,
+                                           .key = &r->decision_key};
     }
+    size_t unwritten = journal_put_batch(journal, recs, 2 * n, deadline_ms);
+    for (size_t i = 0; i < n; i++)
+        out[i].unwritten = (recs[2 * i].rc != 0) + (recs[2 * i + 1].rc != 0);
+    free(recs);
     return unwritten;
 }
 
 size_t signal_run(const pl_env *env, const char *const *symbols, size_t n, signal_result *out) {
     signal_decide(env, symbols, n, out);
-    return signal_journal(env->journal, out, n);
+    return signal_journal(env->journal, out, n, env->deadline_ms);
 }
 
 void signal_results_free(signal_result *out, size_t n) {

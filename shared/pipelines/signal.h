@@ -18,8 +18,10 @@
  * Every decision is logged as "signal.decision" {symbol, direction, prob,
  * entry, tp, sl, rr, risk_ok, reasons, predictor, fallback?}.
  * signal_journal() writes each symbol's request and decision records
- * (journal.h); signal_run() does both and returns how many records could not
- * be written.
+ * (journal.h), all of them in one concurrent batch bounded by a deadline
+ * (signal_run: env->deadline_ms), so a slow or silent store costs the run at
+ * most the time left, never an attempt per record; signal_run() does both
+ * and returns how many records could not be written.
  *
  * Records:
  *   request  builtin: {"predictor":"builtin","features":{features_to_json}}
@@ -64,9 +66,10 @@ void signal_decide(const pl_env *env, const char *const *symbols, size_t n, sign
  * without the exchange. The snapshots stay the caller's. */
 void signal_decide_snapshots(const pl_env *env, const snapshot *snaps, size_t n,
                              signal_result *out);
-/* Journals every result (request, then decision); returns the number of
- * records that could not be written (each logged as journal.unwritten). */
-size_t signal_journal(store *journal, signal_result *out, size_t n);
+/* Journals every result (request, then decision) in one batch ending by
+ * deadline_ms (0: the store's own deadline); returns the number of records
+ * that could not be written (each logged whole as journal.unwritten). */
+size_t signal_journal(store *journal, signal_result *out, size_t n, int64_t deadline_ms);
 /* signal_decide + signal_journal into env->journal. */
 size_t signal_run(const pl_env *env, const char *const *symbols, size_t n, signal_result *out);
 void signal_results_free(signal_result *out, size_t n);

@@ -175,7 +175,14 @@ int invlog_end(invlog *l, store *s, int64_t deadline_ms, dstr *key_out) {
         dstr_printf(&why, "only %lld ms left before the deadline (%d needed)", (long long)left,
                     INVLOG_MIN_WRITE_MS);
     } else {
-        rc = recordkey_put_new(s, stem, INVLOG_EXT, l->lines.ptr, l->lines.len, &key, &why);
+        /* the write ends early enough to print the record if it fails */
+        recordkey_write w = {
+            .stem = stem, .ext = INVLOG_EXT, .data = l->lines.ptr, .n = l->lines.len};
+        recordkey_put_new_batch(s, &w, 1, deadline_ms - INVLOG_PRINT_MS);
+        rc = w.rc;
+        dstr_append(&key, w.key.ptr, w.key.len);
+        if (rc) dstr_append(&why, w.why.ptr, w.why.len);
+        recordkey_write_free(&w);
     }
     if (rc == 0 && key_out) dstr_append(key_out, key.ptr, key.len);
     if (rc) {

@@ -11,9 +11,13 @@
  * its cap (INVLOG_MAX_BYTES): later lines are left out of it (not out of
  * stdout) and its last line, a WARN "invlog.truncated" {dropped_lines,
  * dropped_bytes, cap_bytes}, says so.
+ * The write is bounded by the deadline: it is not tried with under
+ * INVLOG_MIN_WRITE_MS left, and it ends INVLOG_PRINT_MS before the deadline
+ * whatever the store does (store_put_new_batch's deadline), so there is
+ * always time to print the record instead.
  * When the object cannot be written (no store, a store failure after the
- * store's own attempts, or under INVLOG_MIN_WRITE_MS left before the
- * deadline: better a record on stdout than an invocation killed mid-write),
+ * store's own attempts, no confirmation by then: better a record on stdout
+ * than an invocation killed mid-write),
  * the record is printed on stdout as ERROR "journal.unwritten" events
  * {kind:"log", key, error, part, parts, unwritten_in_process, record:[the
  * lines]}, in parts of at most INVLOG_UNWRITTEN_PART bytes of lines (a
@@ -33,7 +37,8 @@
 #define INVLOG_EXT ".jsonl"
 #define INVLOG_MAX_BYTES (1024u * 1024u)
 #define INVLOG_UNWRITTEN_PART (200u * 1024u)
-#define INVLOG_MIN_WRITE_MS 100
+#define INVLOG_MIN_WRITE_MS 200
+#define INVLOG_PRINT_MS 100 /* of the deadline, kept to print an unwritten record */
 #define INVLOG_KEY_MAX 256
 
 typedef struct invlog {
@@ -53,7 +58,7 @@ void invlog_begin(invlog *l, const char *function, const char *request_id, int64
                   size_t cap);
 /* Stops collecting (removes the sink) and writes the record through s (may
  * be NULL: unwritten) unless under INVLOG_MIN_WRITE_MS remain before
- * deadline_ms. Returns 0 (key_out, if not NULL, replaced with the key) or
+ * deadline_ms; the write itself ends by deadline_ms - INVLOG_PRINT_MS. Returns 0 (key_out, if not NULL, replaced with the key) or
  * -1 after printing the record as journal.unwritten. Without a begun
  * invocation: -1, nothing printed. */
 int invlog_end(invlog *l, store *s, int64_t deadline_ms, dstr *key_out);

@@ -58,28 +58,58 @@ void journal_log_unwritten(const char *kind, const char *symbol, const char *key
     log_end(r);
 }
 
+size_t journal_put_batch(store *s, journal_record *recs, size_t n, int64_t deadline_ms) {
+    recordkey_write *w = calloc(n ? n : 1, sizeof *w);
+    char(*stems)[JOURNAL_KEY_MAX] = calloc(n ? n : 1, sizeof *stems);
+    if (!w || !stems) abort();
+    size_t nw = 0;
+    for (size_t i = 0; i < n; i++) {
+        journal_record *r = &recs[i];
+        r->rc = -1;
+        if (r->key) dstr_clear(r->key);
+        if (record_stem(r->kind, r->symbol, r->at_ms, stems[i], sizeof stems[i])) continue;
+        w[i] = (recordkey_write){
+            .stem = stems[i], .ext = ".json", .data = r->json, .n = r->json ? r->len : 0};
+        nw++;
+    }
+    /* records without a key are left out of the batch (stem NULL) */
+    recordkey_write *todo = calloc(nw ? nw : 1, sizeof *todo);
+    if (!todo) abort();
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (w[i].stem) todo[k++] = w[i];
+    recordkey_put_new_batch(s, todo, nw, deadline_ms);
+    size_t unwritten = 0;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        journal_record *r = &recs[i];
+        recordkey_write *t = w[i].stem ? &todo[k++] : NULL;
+        if (t && t->rc == 0) {
+            r->rc = 0;
+            if (r->key) dstr_append(r->key, t->key.ptr, t->key.len);
+        } else {
+            dstr why = {0};
+            if (t) dstr_append(&why, t->why.ptr, t->why.len);
+            else
+                dstr_printf(&why, "no journal key for symbol '%s' at %lld",
+                            r->symbol ? r->symbol : "", (long long)r->at_ms);
+            journal_log_unwritten(journal_kind_name(r->kind), r->symbol,
+                                  t && t->key.len ? t->key.ptr : NULL, why.ptr, r->json, r->len);
+            dstr_free(&why);
+            unwritten++;
+        }
+        if (t) recordkey_write_free(t);
+    }
+    free(todo);
+    free(w);
+    free(stems);
+    return unwritten;
+}
+
 int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, const char *json,
                 size_t len, dstr *key_out) {
-    char stem[JOURNAL_KEY_MAX];
-    dstr why = {0}, written = {0};
-    int rc = -1;
-    if (record_stem(kind, symbol, at_ms, stem, sizeof stem))
-        dstr_printf(&why, "no journal key for symbol '%s' at %lld", symbol ? symbol : "",
-                    (long long)at_ms);
-    else rc = recordkey_put_new(s, stem, ".json", json, json ? len : 0, &written, &why);
-    if (rc == 0) {
-        if (key_out) {
-            dstr_clear(key_out);
-            dstr_append(key_out, written.ptr, written.len);
-        }
-    } else {
-        journal_log_unwritten(journal_kind_name(kind), symbol, written.len ? written.ptr : NULL,
-                              dstr_cstr(&why), json, len);
-        if (key_out) dstr_clear(key_out);
-    }
-    dstr_free(&why);
-    dstr_free(&written);
-    return rc;
+    journal_record r = {
+        .kind = kind, .symbol = symbol, .at_ms = at_ms, .json = json, .len = len, .key = key_out};
+    journal_put_batch(s, &r, 1, 0);
+    return r.rc;
 }
 
 /* ---- the newest-first walk ----------------------------------------------------- */

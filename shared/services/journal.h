@@ -7,10 +7,12 @@
  *   trades/.../{ts}_{symbol}_{order id}.json   an order event (journal_trade.h)
  *   logs/.../{ts}_{function}_{request id}.jsonl  an invocation's log (invlog.h)
  * Writers never overwrite: a key already taken gets the first free suffix
- * (-1, -2, ...). A record that cannot be written after the store's own
- * attempts is logged in full as a "journal.unwritten" event (ERROR), so the
- * log service still has it, and the call reports failure: nothing is lost
- * silently.
+ * (-1, -2, ...). The records of one run go to the store together
+ * (journal_put_batch: one concurrent batch under the run's deadline). A
+ * record that cannot be written after the store's own attempts, or is not
+ * confirmed by the deadline, is logged in full as a "journal.unwritten"
+ * event (ERROR), so the log service still has it, and the call reports
+ * failure: nothing is lost silently.
  *
  * Reading, newest first, is ONE walk for every record type
  * (journal_walk_newest): S3 lists in ascending key order only, so it walks
@@ -47,10 +49,25 @@ typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;
 int journal_key(journal_kind kind, const char *symbol, int64_t at_ms, int suffix, char *buf,
                 size_t cap);
 
-/* Writes one record (json, len bytes) for symbol at at_ms under the first
- * free key. s may be NULL (store unavailable: the record is unwritten).
- * Returns 0 and, if key_out is not NULL, replaces it with the key; or -1
- * after logging "journal.unwritten" {kind, symbol, key, error, record}. */
+/* One record of journal_put_batch. */
+typedef struct journal_record {
+    journal_kind kind;  /* in */
+    const char *symbol; /* in */
+    int64_t at_ms;      /* in */
+    const char *json;   /* in: len bytes */
+    size_t len;         /* in */
+    dstr *key;          /* in, may be NULL: replaced with the key written ("" if none) */
+    int rc;             /* out: 0 written, -1 unwritten (logged) */
+} journal_record;
+
+/* Writes every record (json, len bytes, for symbol at at_ms) under its
+ * first free key, all in store_put_new_batch() rounds bounded by
+ * deadline_ms (0: the store's deadline). s may be NULL (store unavailable:
+ * every record is unwritten). Each record that is not written is logged as
+ * "journal.unwritten" {kind, symbol, key, error, record}. Returns how many. */
+size_t journal_put_batch(store *s, journal_record *recs, size_t n, int64_t deadline_ms);
+/* One record of journal_put_batch (the store's deadline): 0, or -1 once
+ * logged as journal.unwritten. key_out may be NULL. */
 int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, const char *json,
                 size_t len, dstr *key_out);
 

@@ -2,6 +2,7 @@
 #include "services/recordkey.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -48,41 +49,81 @@ int64_t recordkey_day_of(const char *root, const char *key) {
     return t < 0 ? -1 : (int64_t)t / 86400;
 }
 
-int recordkey_put_new(store *s, const char *stem, const char *ext, const void *data, size_t n,
-                      dstr *key_out, dstr *why) {
-    dstr key = {0}, failure = {0};
-    int rc = -1;
-    dstr_printf(&key, "%s%s", stem, ext);
-    if (!s) {
-        dstr_puts(why, "journal store unavailable");
-    } else {
-        for (int suffix = 0;; suffix++) {
-            if (suffix > RECORDKEY_MAX_SUFFIX) {
-                dstr_printf(why, "every suffix up to -%d is taken", RECORDKEY_MAX_SUFFIX);
-                break;
-            }
-            if (suffix) {
-                dstr_clear(&key);
-                dstr_printf(&key, "%s-%d%s", stem, suffix, ext);
-            }
-            dstr_clear(&failure); /* a taken key is no failure: only the last one counts */
-            store_status st = store_put_new(s, key.ptr, data, data ? n : 0, &failure);
+static void key_for(recordkey_write *w, int suffix) {
+    dstr_clear(&w->key);
+    if (suffix) dstr_printf(&w->key, "%s-%d%s", w->stem, suffix, w->ext);
+    else dstr_printf(&w->key, "%s%s", w->stem, w->ext);
+}
+
+size_t recordkey_put_new_batch(store *s, recordkey_write *items, size_t n, int64_t deadline_ms) {
+    int *suffix = calloc(n ? n : 1, sizeof *suffix);
+    size_t *slot = calloc(n ? n : 1, sizeof *slot); /* item of each batch entry */
+    store_write *batch = calloc(n ? n : 1, sizeof *batch);
+    if (!suffix || !slot || !batch) abort();
+    size_t pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        recordkey_write *w = &items[i];
+        w->rc = -1;
+        key_for(w, 0);
+        if (!s) dstr_puts(&w->why, "journal store unavailable");
+        else pending++;
+    }
+    /* round k tries suffix k of every item whose earlier key was taken */
+    while (pending) {
+        size_t nb = 0;
+        for (size_t i = 0; i < n; i++) {
+            recordkey_write *w = &items[i];
+            if (w->rc == 0 || w->why.len) continue;
+            int clash = 0; /* the same key twice in one batch: the later waits a round */
+            for (size_t b = 0; b < nb && !clash; b++) clash = strcmp(batch[b].key, w->key.ptr) == 0;
+            if (clash) continue;
+            slot[nb] = i;
+            batch[nb++] =
+                (store_write){.key = w->key.ptr, .data = w->data, .n = w->data ? w->n : 0};
+        }
+        store_put_new_batch(s, batch, nb, deadline_ms, NULL);
+        for (size_t b = 0; b < nb; b++) {
+            recordkey_write *w = &items[slot[b]];
+            store_status st = batch[b].status;
             if (st == STORE_OK) {
-                rc = 0;
-                break;
+                w->rc = 0;
+                pending--;
+            } else if (st != STORE_EXISTS) {
+                dstr_printf(&w->why, "%s: %s", store_status_name(st), dstr_cstr(&batch[b].why));
+                pending--;
+            } else if (++suffix[slot[b]] > RECORDKEY_MAX_SUFFIX) {
+                dstr_printf(&w->why, "every suffix up to -%d is taken", RECORDKEY_MAX_SUFFIX);
+                pending--;
+            } else {
+                key_for(w, suffix[slot[b]]);
             }
-            if (st != STORE_EXISTS) {
-                dstr_printf(why, "%s: %s", store_status_name(st), dstr_cstr(&failure));
-                break;
-            }
+            dstr_free(&batch[b].why);
         }
     }
+    size_t unwritten = 0;
+    for (size_t i = 0; i < n; i++) unwritten += items[i].rc != 0;
+    free(suffix);
+    free(slot);
+    free(batch);
+    return unwritten;
+}
+
+void recordkey_write_free(recordkey_write *w) {
+    dstr_free(&w->key);
+    dstr_free(&w->why);
+}
+
+int recordkey_put_new(store *s, const char *stem, const char *ext, const void *data, size_t n,
+                      dstr *key_out, dstr *why) {
+    recordkey_write w = {.stem = stem, .ext = ext, .data = data, .n = n};
+    recordkey_put_new_batch(s, &w, 1, 0);
+    if (w.rc) dstr_append(why, w.why.ptr, w.why.len);
     if (key_out) {
         dstr_clear(key_out);
-        dstr_append(key_out, key.ptr, key.len);
+        dstr_append(key_out, w.key.ptr, w.key.len);
     }
-    dstr_free(&key);
-    dstr_free(&failure);
+    int rc = w.rc;
+    recordkey_write_free(&w);
     return rc;
 }
 

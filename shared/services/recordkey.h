@@ -32,10 +32,28 @@ int recordkey_stem(const char *root, int64_t at_ms, const char *name, char *buf,
 /* The day (since the epoch) of a "ROOT YYYYMMDD/..." key; -1 if key has no such day. */
 int64_t recordkey_day_of(const char *root, const char *key);
 
-/* Writes data under stem EXT, or the first free stem-N EXT. Returns 0 and
- * replaces key_out (may be NULL) with the key; or -1, appending to why what
- * failed (store error, every suffix taken, no store), with key_out holding
- * the last key tried. s may be NULL. */
+/* One record of a batch (recordkey_put_new_batch). */
+typedef struct recordkey_write {
+    const char *stem, *ext; /* in: the key is stem[-N]ext */
+    const void *data;       /* in: may be NULL when n is 0 */
+    size_t n;               /* in */
+    int rc;                 /* out: 0 written, -1 not */
+    dstr key;               /* out: the key written, or the last one tried */
+    dstr why;               /* out: what failed (store error, timeout, every suffix taken,
+                               no store) */
+} recordkey_write;
+
+/* Writes every item under stem EXT, or its first free stem-N EXT, through
+ * store_put_new_batch() rounds that all end by deadline_ms (0: the store's
+ * deadline, store_set_deadline): round k tries suffix k of the items whose
+ * earlier key was taken. Returns how many items were not written. s may be
+ * NULL (none is). Free each item's key and why with recordkey_write_free(). */
+size_t recordkey_put_new_batch(store *s, recordkey_write *items, size_t n, int64_t deadline_ms);
+void recordkey_write_free(recordkey_write *w);
+
+/* One item of recordkey_put_new_batch() under the store's deadline. Returns
+ * 0 and replaces key_out (may be NULL) with the key; or -1, appending to why
+ * what failed, with key_out holding the last key tried. s may be NULL. */
 int recordkey_put_new(store *s, const char *stem, const char *ext, const void *data, size_t n,
                       dstr *key_out, dstr *why);
 

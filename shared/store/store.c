@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "platform/clock.h"
 #include "platform/config.h"
 #include "store/store_backend.h"
 
@@ -122,6 +123,7 @@ const char *store_status_name(store_status st) {
     case STORE_INVALID_KEY: return "invalid_key";
     case STORE_INVALID_ARG: return "invalid_arg";
     case STORE_IO: return "io";
+    case STORE_TIMEOUT: return "timeout";
     }
     return "unknown";
 }
@@ -203,6 +205,15 @@ static store_status check_key(const char *key, dstr *err) {
     return st;
 }
 
+/* STORE_TIMEOUT (with err) when deadline_ms (0: none) has passed. */
+static store_status check_deadline(int64_t deadline_ms, const char *op, const char *key,
+                                   dstr *err) {
+    int64_t now = clock_wall_ms();
+    if (deadline_ms <= 0 || now < deadline_ms) return STORE_OK;
+    return store_fail(err, STORE_TIMEOUT, "%s '%s': timeout: the deadline passed %lld ms ago", op,
+                      key ? key : "", (long long)(now - deadline_ms));
+}
+
 static store_status put(store *s, const char *key, const void *data, size_t n, int create_only,
                         dstr *err) {
     const char *op = create_only ? "put_new" : "put";
@@ -211,7 +222,57 @@ static store_status put(store *s, const char *key, const void *data, size_t n, i
         return store_fail(err, STORE_INVALID_ARG, "put '%s': no data but %zu bytes", key ? key : "",
                           n);
     store_status st = check_key(key, err);
+    if (st == STORE_OK) st = check_deadline(s->deadline_ms, op, key, err);
     return st != STORE_OK ? st : s->ops->put(s, key, data ? data : "", n, create_only, err);
+}
+
+void store_set_deadline(store *s, int64_t deadline_ms) {
+    if (s) s->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
+}
+
+size_t store_put_new_batch(store *s, store_write *items, size_t n, int64_t deadline_ms, dstr *err) {
+    if (!s || (!items && n > 0)) {
+        store_fail(err, STORE_INVALID_ARG, "put_new batch: %s", s ? "no items" : "no store (NULL)");
+        return 0;
+    }
+    if (deadline_ms <= 0) deadline_ms = s->deadline_ms;
+    size_t valid = 0;
+    for (size_t i = 0; i < n; i++) {
+        store_write *w = &items[i];
+        w->status = !w->data && w->n > 0 ? store_fail(&w->why, STORE_INVALID_ARG,
+                                                      "put_new '%s': no data but %zu bytes",
+                                                      w->key ? w->key : "", w->n)
+                                         : check_key(w->key, &w->why);
+        if (w->status == STORE_OK)
+            w->status = check_deadline(deadline_ms, "put_new", w->key, &w->why);
+        if (w->status == STORE_OK) valid++;
+    }
+    if (valid && s->ops->put_batch && deadline_ms > 0) {
+        /* the backend sees only the valid items, in order */
+        store_write *todo = valid == n ? items : calloc(valid, sizeof *todo);
+        size_t k = 0;
+        if (!todo) abort();
+        for (size_t i = 0; todo != items && i < n; i++)
+            if (items[i].status == STORE_OK) todo[k++] = items[i];
+        s->ops->put_batch(s, todo, valid, deadline_ms);
+        for (size_t i = 0, j = 0; todo != items && i < n; i++)
+            if (items[i].status == STORE_OK) items[i] = todo[j++];
+        if (todo != items) free(todo);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            store_write *w = &items[i];
+            if (w->status != STORE_OK) continue;
+            w->status = check_deadline(deadline_ms, "put_new", w->key, &w->why);
+            if (w->status != STORE_OK) continue;
+            int64_t saved = s->deadline_ms; /* the batch's deadline bounds each write */
+            s->deadline_ms = deadline_ms;
+            w->status = s->ops->put(s, w->key, w->data ? w->data : "", w->n, 1, &w->why);
+            s->deadline_ms = saved;
+        }
+    }
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) ok += items[i].status == STORE_OK;
+    return ok;
 }
 
 store_status store_put(store *s, const char *key, const void *data, size_t n, dstr *err) {
@@ -228,6 +289,7 @@ store_status store_get(store *s, const char *key, dstr *out, dstr *err) {
                           s ? "no output string" : "no store (NULL)");
     dstr_clear(out);
     store_status st = check_key(key, err);
+    if (st == STORE_OK) st = check_deadline(s->deadline_ms, "get", key, err);
     if (st == STORE_OK) st = s->ops->get(s, key, out, err);
     if (st != STORE_OK) dstr_clear(out);
     return st;
@@ -267,7 +329,8 @@ store_status store_list(store *s, const char *prefix, const char *start_after, s
     else if (start_after && strlen(start_after) > STORE_KEY_MAX)
         st = store_fail(err, STORE_INVALID_ARG, "list: start_after longer than %d bytes",
                         STORE_KEY_MAX);
-    else st = s->ops->list(s, prefix, start_after, max_keys, &fresh, err);
+    else if ((st = check_deadline(s->deadline_ms, "list", prefix, err)) == STORE_OK)
+        st = s->ops->list(s, prefix, start_after, max_keys, &fresh, err);
     /* start_after may point into the old page: release it only now */
     store_page_free(page);
     if (st == STORE_OK) *page = fresh;

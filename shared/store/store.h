@@ -16,6 +16,12 @@
  *   no leading or trailing '/', no empty ("//"), "." or ".." segment, no
  *   control character (< 0x20, 0x7f), no backslash, and no segment starting
  *   with ".tmp-" (reserved for in-flight writes). Otherwise STORE_INVALID_KEY.
+ * - Deadlines: store_set_deadline() bounds every later call of the handle, and
+ *   store_put_new_batch() takes its own; a call whose deadline has passed
+ *   makes no I/O, and a backend that talks to the network (S3) cuts its
+ *   attempts and retries at the deadline, so no call outlives it: what is
+ *   not confirmed by then is STORE_TIMEOUT (it may still have landed; a
+ *   retried create-only write then finds its key taken, as any retry would).
  * Objects are immutable journals: there is no delete. One store handle is for
  * one thread at a time; use one handle per thread or process.
  *
@@ -36,6 +42,7 @@
 #define STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "platform/dstr.h"
 
@@ -50,7 +57,8 @@ typedef enum {
     STORE_EXISTS,      /* store_put_new: the key already holds an object */
     STORE_INVALID_KEY, /* the key breaks the rules above */
     STORE_INVALID_ARG, /* other bad input: NULL pointer, max_keys out of range... */
-    STORE_IO           /* the backend failed; err says how */
+    STORE_IO,          /* the backend failed; err says how */
+    STORE_TIMEOUT      /* the deadline passed before the backend confirmed (or began) */
 } store_status;
 
 typedef struct store store;
@@ -77,6 +85,27 @@ void store_close(store *s);
 store_status store_put(store *s, const char *key, const void *data, size_t n, dstr *err);
 /* Creates key atomically, or STORE_EXISTS if it already exists. */
 store_status store_put_new(store *s, const char *key, const void *data, size_t n, dstr *err);
+/* One create-only write of a batch. */
+typedef struct store_write {
+    const char *key;     /* in: obeys the key rules */
+    const void *data;    /* in: may be NULL when n is 0 */
+    size_t n;            /* in */
+    store_status status; /* out: as store_put_new() would answer, or STORE_TIMEOUT */
+    dstr why;            /* out: appended to when status is not STORE_OK (caller frees) */
+} store_write;
+
+/* Creates every item's key as store_put_new() would, all of them bounded by
+ * deadline_ms (absolute unix ms; 0: the handle's deadline, if any): the S3
+ * backend sends them concurrently, the file backend writes them in turn
+ * (local disk) and starts none once the deadline has passed. Each item gets
+ * its own status and reason; the keys must be distinct. Returns how many
+ * items are STORE_OK; err gets one line when the batch itself is unusable
+ * (no store, items NULL with n > 0). */
+size_t store_put_new_batch(store *s, store_write *items, size_t n, int64_t deadline_ms, dstr *err);
+/* Bounds every later call on s by deadline_ms (absolute unix ms; 0: none,
+ * only the backend's own timeouts). An invocation sets its own. */
+void store_set_deadline(store *s, int64_t deadline_ms);
+
 /* Replaces out with the object (binary-safe: out->len; also NUL-terminated).
  * On failure out is left empty. */
 store_status store_get(store *s, const char *key, dstr *out, dstr *err);
@@ -86,7 +115,7 @@ store_status store_list(store *s, const char *prefix, const char *start_after, s
                         store_page *page, dstr *err);
 void store_page_free(store_page *page);
 
-/* "ok", "not_found", "exists", "invalid_key", "invalid_arg", "io". */
+/* "ok", "not_found", "exists", "invalid_key", "invalid_arg", "io", "timeout". */
 const char *store_status_name(store_status st);
 /* 1 if key obeys the key rules; else 0, with the broken rule appended to why
  * (may be NULL). Lets callers check keys they build before writing. */

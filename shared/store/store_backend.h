@@ -3,7 +3,9 @@
  *
  * store.c parses the URL, validates every key, prefix, start_after and
  * max_keys, and clears out/page before calling a backend, so a backend only
- * ever sees valid input. A backend reports a failure with store_fail() into
+ * ever sees valid input; it also refuses a call whose deadline has passed
+ * (STORE_TIMEOUT), so a backend only has to keep its own I/O within
+ * s->deadline_ms (or a batch's deadline_ms) once it has started. A backend reports a failure with store_fail() into
  * the caller's err (store.h's convention); a store holds no error state. */
 #ifndef STORE_BACKEND_H
 #define STORE_BACKEND_H
@@ -26,12 +28,17 @@ typedef struct store_ops {
     /* Appends at most max_keys keys to page (empty on entry); sets truncated. */
     store_status (*list)(store *s, const char *prefix, const char *start_after, size_t max_keys,
                          store_page *page, dstr *err);
+    /* Optional (NULL: store.c writes the items in turn with put, create-only,
+     * starting none past the deadline). Every item is valid and its status
+     * STORE_OK on entry; deadline_ms is > 0. */
+    void (*put_batch)(store *s, store_write *items, size_t n, int64_t deadline_ms);
     void (*close)(void *impl);
 } store_ops;
 
 struct store {
     const store_ops *ops;
     void *impl;
+    int64_t deadline_ms; /* store_set_deadline's; 0: none. Backends bound their I/O by it */
 };
 
 /* Sets s->ops and s->impl and returns 0, or -1 with err appended to. arg is

@@ -23,7 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blackhole.h"
 #include "driver.h"
+#include "platform/clock.h"
 #include "platform/dstr.h"
 
 #define RUN_TIMEOUT_MS 30000
@@ -39,6 +41,9 @@ typedef struct event_case {
     int status;                       /* HTTP statusCode wanted, 0 for events */
     const char *contains[MAX_CHECKS]; /* in the answer body, or in stderr on exit 1 */
     const char *absent[MAX_CHECKS];
+    const char *output[MAX_CHECKS]; /* in invoke's whole output (answer headers, function logs) */
+    int unwritten_events;           /* exact number of journal.unwritten events; 0: unchecked */
+    int blackhole_s3;               /* journal to an S3 endpoint that accepts and never answers */
 } event_case;
 
 #define SCHED_INPUT                                                                         \
@@ -50,6 +55,12 @@ typedef struct event_case {
     "\"2026-01-01T00:10:00Z\",\"region\":\"us-east-1\",\"resources\":[\"arn:aws:events:"   \
     "us-east-1:123456789012:rule/trader\"],\"detail\":{}}"
 #define BAD_JOURNAL "file:///proc/trader-no-journal/journal" /* valid, but cannot be created */
+/* The black-hole cases: Lambda's timeout, and the S3 policy of production
+ * (5 s attempts, 3 retries), under which 4 records written one after the
+ * other took 4 x 4 x 5 s and the run was killed. */
+#define BH_TIMEOUT_MS 6000
+#define BH_TIMEOUT_ARG "6000"
+#define SUMMARY "\"event\":\"journal.unwritten_summary\""
 
 /* clang-format off */
 static const event_case cases[] = {
@@ -57,47 +68,57 @@ static const event_case cases[] = {
      NULL, NULL, NULL, 0, 0,
      {"\"scheduled_time\":\"2026-01-01T00:05:00Z\"", "\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]",
       "\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":4,\"unwritten\":0}"},
-     {"\"requests\""}},
+     {"\"requests\""}, {NULL}, 0, 0},
     {"EventBridge Scheduled Event envelope: every symbol", "trader", ENVELOPE, NULL, NULL, NULL, 0, 0,
      {"\"scheduled_time\":\"2026-01-01T00:10:00Z\"", "\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]",
       "\"unwritten\":0"},
-     {NULL}},
+     {NULL}, {NULL}, 0, 0},
     {"symbols as an array, debug adds the request records", "trader",
      "{\"symbols\":[\"ETHUSDT\"],\"debug\":true}", NULL, NULL, NULL, 0, 0,
      {"\"symbols\":[\"ETHUSDT\"]", "\"requests\":[{\"predictor\":\"builtin\",\"features\":{\"symbol\":\"ETHUSDT\"",
       "\"written\":2"},
-     {"BTCUSDT"}},
+     {"BTCUSDT"}, {NULL}, 0, 0},
     {"symbols as a comma-separated string", "trader", "{\"symbols\":\"BTCUSDT,ETHUSDT\"}", NULL, NULL,
-     NULL, 0, 0, {"\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]"}, {NULL}},
+     NULL, 0, 0, {"\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]"}, {NULL}, {NULL}, 0, 0},
     {"a symbol outside SYMBOLS is a bad event naming the allowed ones", "trader",
      "{\"symbols\":[\"XRPUSDT\"]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "XRPUSDT", "allowed: BTCUSDT,ETHUSDT"}, {NULL}},
+     {"Function.BadEvent", "XRPUSDT", "allowed: BTCUSDT,ETHUSDT"}, {NULL}, {NULL}, 0, 0},
     {"an empty symbols array is a bad event", "trader", "{\"symbols\":[]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "non-empty array"}, {NULL}},
+     {"Function.BadEvent", "non-empty array"}, {NULL}, {NULL}, 0, 0},
     {"symbols holding a number is a bad event", "trader", "{\"symbols\":[42]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent"}, {NULL}},
+     {"Function.BadEvent"}, {NULL}, {NULL}, 0, 0},
     {"debug that is not a boolean is a bad event", "trader", "{\"debug\":\"yes\"}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "debug"}, {NULL}},
-    {"journal unavailable: the scheduled run is an error that still carries the decisions", "trader",
-     SCHED_INPUT, NULL, NULL, BAD_JOURNAL, 1, 0,
-     {"Journal.Unwritten", "4 journal record(s) could not be written", "decisions", "BTCUSDT",
-      "journal.unwritten"},
-     {NULL}},
-    {"journal unavailable: GET /tasks/trader answers 500 with the decisions", "trader", NULL, "GET",
-     "/tasks/trader", BAD_JOURNAL, 0, 500,
-     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"}, {NULL}},
+     {"Function.BadEvent", "debug"}, {NULL}, {NULL}, 0, 0},
+    {"journal unavailable: the scheduled run returns its decisions and logs the loss", "trader",
+     SCHED_INPUT, NULL, NULL, BAD_JOURNAL, 0, 0,
+     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"},
+     {"Journal.Unwritten"}, {SUMMARY, "\"unwritten\":5", "\"records\":4"}, 5, 0},
+    {"journal unavailable: GET /tasks/trader answers 200 with the decisions and x-journal-unwritten",
+     "trader", NULL, "GET", "/tasks/trader", BAD_JOURNAL, 0, 200,
+     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"}, {NULL},
+     {"\"x-journal-unwritten\":\"5\""}, 5, 0},
+    {"S3 that never answers: the scheduled run answers before its timeout, every record printed",
+     "trader", SCHED_INPUT, NULL, NULL, NULL, 0, 0,
+     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "{\"symbol\":\"ETHUSDT\"",
+      "\"journal\":{\"written\":0,\"unwritten\":4}"},
+     {"Journal.Unwritten"}, {SUMMARY, "\"kind\":\"log\"", "deadline"}, 5, 1},
+    {"S3 that never answers: POST /tasks/trader answers 200 before its timeout with x-journal-unwritten",
+     "trader", NULL, "POST", "/tasks/trader", NULL, 0, 200,
+     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"},
+     {NULL}, {"\"x-journal-unwritten\":\"5\""}, 5, 1},
     {"journal unavailable: /api/signals/latest answers 500 with the decision", "signals", NULL, "GET",
      "/api/signals/latest?symbol=ETHUSDT", BAD_JOURNAL, 0, 500,
-     {"\"error\":\"journal_unwritten\"", "\"decision\":{\"symbol\":\"ETHUSDT\""}, {NULL}},
+     {"\"error\":\"journal_unwritten\"", "\"decision\":{\"symbol\":\"ETHUSDT\""}, {NULL}, {NULL}, 0, 0},
     {"journal unavailable: /api/signals answers 503", "signals", NULL, "GET", "/api/signals", BAD_JOURNAL,
-     0, 503, {"\"error\":\"journal_unavailable\""}, {NULL}},
+     0, 503, {"\"error\":\"journal_unavailable\""}, {NULL}, {NULL}, 0, 0},
     {"the journal the runs above wrote is listed newest first", "signals", NULL, "GET",
-     "/api/signals?limit=3", NULL, 0, 200, {"\"signals\":[{\"symbol\":\"BTCUSDT\""}, {NULL}},
+     "/api/signals?limit=3", NULL, 0, 200, {"\"signals\":[{\"symbol\":\"BTCUSDT\""}, {NULL}, {NULL}, 0, 0},
 };
 /* clang-format on */
 
 static char tmp_dir[256];
 static pid_t fake_pid;
+static blackhole *bh;
 
 /* Waits for pid up to timeout_ms; kills it past that. Returns its exit code or -1. */
 static int wait_for(pid_t pid, long timeout_ms) {
@@ -194,17 +215,30 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
     char journal[PATH_MAX + 16], in_path[PATH_MAX], out_path[PATH_MAX], err_path[PATH_MAX];
     snprintf(journal, sizeof journal, "file://%s/journal", tmp_dir);
     setenv("JOURNAL_URL", c->journal_url ? c->journal_url : journal, 1);
+    if (c->blackhole_s3) {
+        setenv("JOURNAL_URL", "s3://trader-journal/e2e", 1);
+        setenv("AWS_ENDPOINT_URL_S3", bh_url(bh), 1);
+        setenv("AWS_REGION", "us-east-1", 1);
+        setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+        setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+    } else {
+        unsetenv("AWS_ENDPOINT_URL_S3");
+    }
     setenv("BINANCE_FAPI_BASE", fake_url, 1);
     snprintf(in_path, sizeof in_path, "%s/event.json", tmp_dir);
     snprintf(out_path, sizeof out_path, "%s/out.txt", tmp_dir);
     snprintf(err_path, sizeof err_path, "%s/err.txt", tmp_dir);
     char invoke[PATH_MAX];
     snprintf(invoke, sizeof invoke, "%s/bin/invoke", build);
-    const char *argv[12];
+    const char *argv[14];
     int ac = 0;
     argv[ac++] = invoke;
     argv[ac++] = "--functions-dir";
     argv[ac++] = build;
+    if (c->blackhole_s3) {
+        argv[ac++] = "--timeout-ms";
+        argv[ac++] = BH_TIMEOUT_ARG;
+    }
     if (c->http_method) {
         argv[ac++] = "--http";
         argv[ac++] = c->http_method;
@@ -222,7 +256,9 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
         argv[ac++] = "-";
     }
     argv[ac] = NULL;
+    int64_t t0 = clock_wall_ms();
     int code = run(argv, c->http_method ? NULL : in_path, out_path, err_path);
+    int64_t took = clock_wall_ms() - t0;
     dstr out = {0}, err = {0}, text = {0};
     drv_read_file(out_path, &out);
     drv_read_file(err_path, &err);
@@ -237,6 +273,30 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
     for (int i = 0; i < MAX_CHECKS && c->absent[i]; i++)
         if (strstr(dstr_cstr(&text), c->absent[i]))
             dstr_printf(why, "unexpected '%s'; ", c->absent[i]);
+    dstr all = {0};
+    dstr_append(&all, out.ptr, out.len);
+    dstr_append(&all, err.ptr, err.len);
+    for (int i = 0; i < MAX_CHECKS && c->output[i]; i++)
+        if (!strstr(dstr_cstr(&all), c->output[i]))
+            dstr_printf(why, "no '%s' in the output; ", c->output[i]);
+    int events = 0; /* lines that are such an event (the log record embeds earlier lines) */
+    for (const char *line = dstr_cstr(&all); *line;) {
+        const char *ev = strstr(line, "\"event\":\""), *nl = strchr(line, '\n');
+        if (ev && (!nl || ev < nl) && !strncmp(ev, "\"event\":\"journal.unwritten\"", 27)) events++;
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+    if (c->unwritten_events && events != c->unwritten_events)
+        dstr_printf(why, "%d journal.unwritten events, want %d; ", events, c->unwritten_events);
+    if (c->blackhole_s3) {
+        /* the answer comes by the frame's deadline, not after 4 x 5 s per record */
+        printf("     %s: %lld ms (function timeout %d ms)\n", c->http_method ? "HTTP" : "scheduled",
+               (long long)took, BH_TIMEOUT_MS);
+        /* exit 0 already says the answer beat the timeout (invoke exits 2 past
+         * it); the bound adds the processes' start */
+        if (took >= BH_TIMEOUT_MS + 1000)
+            dstr_printf(why, "took %lld ms, the timeout is %d; ", (long long)took, BH_TIMEOUT_MS);
+    }
+    dstr_free(&all);
     if (why->len) dstr_printf(why, "\n     answer: %.600s", dstr_cstr(&text));
     dstr_free(&out);
     dstr_free(&err);
@@ -264,7 +324,11 @@ int main(int argc, char **argv) {
     unsetenv("LOG_LEVEL");
     int passed = 0, failed = 0;
     int port = start_fake(build);
-    if (port < 0) {
+    bh = bh_start();
+    if (!bh) {
+        printf("FAIL the black-hole server did not start\n");
+        failed = 1;
+    } else if (port < 0) {
         printf("FAIL fake_binance did not start (see %s/fake.log)\n", tmp_dir);
         failed = 1;
     } else {
@@ -283,6 +347,7 @@ int main(int argc, char **argv) {
         }
     }
     stop_fake();
+    bh_stop(bh);
     if (!failed) drv_remove_tree(tmp_dir);
     printf("trader-events: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -541,7 +541,7 @@ static void test_clock_skew(void) {
         return;
     }
     s3_result res = {0};
-    s3_status st = s3_get_object(c, "anything", &out, &res, &msg);
+    s3_status st = s3_get_object(c, "anything", 0, &out, &res, &msg);
     int ok = st == S3_FAILED && res.http_status == 403 &&
              strcmp(res.code, "RequestTimeTooSkewed") == 0 &&
              strstr(dstr_cstr(&msg), "the machine's clock is off by more than 15 minutes") &&
@@ -554,7 +554,7 @@ static void test_clock_skew(void) {
     sc.clock_offset_s = 0;
     c = s3_client_new(&sc, &err);
     dstr_clear(&msg);
-    st = c ? s3_get_object(c, "anything", &out, &res, &msg) : S3_FAILED;
+    st = c ? s3_get_object(c, "anything", 0, &out, &res, &msg) : S3_FAILED;
     report("the same request with the right clock: NoSuchKey", st == S3_NOT_FOUND,
            "status %d, '%s'", st, dstr_cstr(&msg));
     s3_client_free(c);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blackhole.h"
 #include "canned_binance.h"
 #include "capture.h"
 #include "mini_server.h"
@@ -345,6 +346,49 @@ static void test_candles_and_orderbook(void **state) {
     dstr_free(&err);
 }
 
+/* A Binance that accepts and never answers, with 5 s attempts and 3 retries:
+ * snapshots, candles and the order book each return by the deadline (plus a
+ * small margin) as a timeout. */
+static void test_blackhole_deadline(void **state) {
+    (void)state;
+    blackhole *bh = bh_start();
+    assert_non_null(bh);
+    const char *base = bh_url(bh);
+    bn_config cfg = {.base = base, .timeout_ms = 5000, .retries = 3, .backoff_ms = 200};
+    http_client *http = http_client_new(NULL);
+    exchange *ex = binance_exchange_new(http, &cfg);
+    assert_non_null(ex);
+    const char *symbols[] = {"BTCUSDT", "ETHUSDT"};
+    ex_snapshot snaps[2] = {0};
+    int64_t t0 = clock_wall_ms(), deadline = t0 + 500;
+    ex_snapshots(ex, symbols, 2, &spec, t0, deadline, snaps);
+    int64_t end = clock_wall_ms();
+    if (end > deadline + 250) fail_msg("snapshots ended %lld ms late", (long long)(end - deadline));
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(snaps[i].status, EX_TIMEOUT);
+        if (!strstr(dstr_cstr(&snaps[i].why), "timeout") &&
+            !strstr(dstr_cstr(&snaps[i].why), "deadline"))
+            fail_msg("no timeout in '%s'", dstr_cstr(&snaps[i].why));
+        ex_snapshot_free(&snaps[i]);
+    }
+    candles c = {0};
+    ex_error e;
+    dstr err = {0};
+    t0 = clock_wall_ms();
+    assert_int_equal(ex_candles(ex, "BTCUSDT", "5m", 50, t0, t0 + 300, &c, &e, &err), EX_TIMEOUT);
+    assert_true(clock_wall_ms() - t0 < 550);
+    candles_free(&c);
+    order_book book = {0};
+    t0 = clock_wall_ms();
+    assert_int_equal(ex_orderbook(ex, "BTCUSDT", 5, t0 + 300, &book, &e, &err), EX_TIMEOUT);
+    assert_true(clock_wall_ms() - t0 < 550);
+    order_book_free(&book);
+    dstr_free(&err);
+    ex_close(ex);
+    http_client_free(http);
+    bh_stop(bh);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prepare_six_requests),
@@ -357,6 +401,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_snapshots_invalid_symbol_not_sent, setup, teardown),
         cmocka_unit_test(test_no_http_client),
         cmocka_unit_test_setup_teardown(test_candles_and_orderbook, setup, teardown),
+        cmocka_unit_test(test_blackhole_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,10 @@
 #include "platform/http.h"
 #include "platform/log.h"
 #include "domain/market_features.h"
+#include "blackhole.h"
 #include "mini_server.h"
+#include "platform/clock.h"
+#include "services/gemini_predictor.h"
 
 /* Not registered with log_secret(): the log's redaction must not be what
  * keeps it out of the output. */
@@ -770,8 +773,48 @@ static void test_thinking_per_model(void **state) {
     }
 }
 
+/* A Gemini that accepts and never answers, with 20 s attempts and 3
+ * retries: the predictor batch (two symbols) returns by the deadline (plus a
+ * small margin), each prediction failed with a timeout. */
+static void test_blackhole_deadline(void **state) {
+    (void)state;
+    blackhole *bh = bh_start();
+    assert_non_null(bh);
+    const char *base = bh_url(bh);
+    gemini_config gc;
+    test_cfg(&gc, base);
+    gc.timeout_ms = 20000;
+    gc.retries = 3;
+    http_client *http = http_client_new(NULL);
+    predictor *p = gemini_predictor_new(http, &gc);
+    assert_non_null(p);
+    features f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.symbol, sizeof f.symbol, SYMBOL);
+    dstr req[2] = {{0}, {0}};
+    predict_job jobs[2] = {{.symbol = "BTCUSDT", .feat = &f, .request = &req[0]},
+                           {.symbol = "ETHUSDT", .feat = &f, .request = &req[1]}};
+    int64_t t0 = clock_wall_ms(), deadline = t0 + 500;
+    predictor_run(p, jobs, 2, deadline);
+    int64_t end = clock_wall_ms();
+    if (end > deadline + 250)
+        fail_msg("predictions ended %lld ms late", (long long)(end - deadline));
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(jobs[i].pred.failed);
+        if (!strstr(jobs[i].pred.rationale, "timeout") &&
+            !strstr(jobs[i].pred.rationale, "deadline"))
+            fail_msg("no timeout in '%s'", jobs[i].pred.rationale);
+        dstr_free(&req[i]);
+    }
+    assert_int_equal(bh_connections(bh), 2);
+    predictor_free(p);
+    http_client_free(http);
+    bh_stop(bh);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_blackhole_deadline),
         cmocka_unit_test_setup_teardown(test_wire_cases, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_parse_rules, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_retry_delay),

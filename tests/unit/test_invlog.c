@@ -21,6 +21,8 @@
 #include "services/invlog.h"
 #include "platform/log.h"
 #include "platform/runtime.h"
+#include "aws/store_s3.h"
+#include "blackhole.h"
 #include "tmpstore.h"
 #include "platform/clock.h"
 
@@ -540,14 +542,17 @@ static void test_api_health_probe_keeps_no_record(void **state) {
     store_page_free(&page);
 }
 
-static void test_api_event_fails_with_its_result(void **state) {
+/* An unwritten log never makes a function error (Lambda would retry a
+ * scheduled run): the event keeps its result and the frame logs the loss. */
+static void test_api_event_keeps_its_result(void **state) {
     fixture *f = *state;
     rt_response res;
     finish_store = NULL;
     run(f, "{\"source\":\"scheduler\"}", &res);
-    assert_true(res.failed);
-    assert_string_equal(res.error_type, "Journal.Unwritten");
-    assert_non_null(strstr(res.body.ptr, "result: {\"ran\":1}"));
+    assert_false(res.failed);
+    assert_string_equal(res.body.ptr, "{\"ran\":1}");
+    assert_non_null(strstr(f->out.ptr, "\"event\":\"journal.unwritten_summary\""));
+    assert_non_null(strstr(f->out.ptr, "\"unwritten\":1,\"records\":0,\"log\":1"));
     dstr_free(&res.body);
 
     /* a handler that failed keeps its own error */
@@ -566,6 +571,37 @@ static void test_api_event_fails_with_its_result(void **state) {
     dstr_free(&res.body);
 }
 
+/* An S3 that accepts and never answers (5 s attempts, 3 retries): the write
+ * ends INVLOG_PRINT_MS before the deadline and the record is printed. */
+static void test_blackhole_write_ends_before_deadline(void **state) {
+    fixture *f = *state;
+    blackhole *bh = bh_start();
+    assert_non_null(bh);
+    const char *url = bh_url(bh);
+    store_s3_settings set = {
+        .region = "eu-west-1",
+        .endpoint = url,
+        .cred = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL},
+        .policy = {.service = "s3", .timeout_ms = 5000, .retries = 3, .backoff_ms = 200}};
+    store_s3_register(&set);
+    store *s = store_open("s3://journal-bucket/e2e", NULL);
+    assert_non_null(s);
+    stdout_to_file(f);
+    invlog_begin(&f->l, "testfn", "req-bh", T0, 0);
+    log_msg(LOG_INFO, "t", "one");
+    int64_t t0 = clock_wall_ms(), deadline = t0 + 700;
+    int rc = invlog_end(&f->l, s, deadline, NULL);
+    int64_t end = clock_wall_ms();
+    stdout_back(f);
+    assert_int_equal(rc, -1);
+    if (end > deadline)
+        fail_msg("the write ended %lld ms after the deadline", (long long)(end - deadline));
+    assert_non_null(strstr(f->out.ptr, "\"event\":\"journal.unwritten\""));
+    assert_non_null(strstr(f->out.ptr, "\"kind\":\"log\""));
+    store_close(s);
+    bh_stop(bh);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_collects_one_invocation_only, setup, teardown),
@@ -573,13 +609,14 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cap_and_truncation_note, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncation_note_at_error_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_printed_in_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blackhole_write_ends_before_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_secret_stored_or_printed, setup, teardown),
         cmocka_unit_test(test_keys),
         cmocka_unit_test_setup_teardown(test_api_http_keeps_its_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_health_probe_keeps_no_record, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_event_fails_with_its_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_event_keeps_its_result, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "platform/clock.h"
 #include "services/journal.h"
 #include "platform/log.h"
 
@@ -554,6 +555,52 @@ static void test_walk_listing_failure(void **state) {
     dstr_free(&key);
 }
 
+/* One batch: a key taken before, and two records wanting the same key in
+ * the batch itself, each end under their first free suffix; a deadline that
+ * has passed writes nothing and prints every record. */
+static void test_put_batch_suffixes_and_deadline(void **state) {
+    fixture *f = *state;
+    const int64_t at = 1767180907042LL;
+    const char *rec = "{\"symbol\":\"BTCUSDT\"}";
+    assert_int_equal(journal_put(f->s, JOURNAL_DECISION, "BTCUSDT", at, rec, strlen(rec), NULL), 0);
+    dstr k[3] = {{0}, {0}, {0}};
+    journal_record r[3] = {{.kind = JOURNAL_DECISION,
+                            .symbol = "BTCUSDT",
+                            .at_ms = at,
+                            .json = rec,
+                            .len = strlen(rec),
+                            .key = &k[0]},
+                           {.kind = JOURNAL_DECISION,
+                            .symbol = "BTCUSDT",
+                            .at_ms = at,
+                            .json = rec,
+                            .len = strlen(rec),
+                            .key = &k[1]},
+                           {.kind = JOURNAL_REQUEST,
+                            .symbol = "BTCUSDT",
+                            .at_ms = at,
+                            .json = rec,
+                            .len = strlen(rec),
+                            .key = &k[2]}};
+    assert_int_equal(journal_put_batch(f->s, r, 3, clock_wall_ms() + 5000), 0);
+    assert_string_equal(k[0].ptr, "payloads/20251231/113507042_BTCUSDT_decision-1.json");
+    assert_string_equal(k[1].ptr, "payloads/20251231/113507042_BTCUSDT_decision-2.json");
+    assert_string_equal(k[2].ptr, "payloads/20251231/113507042_BTCUSDT_request.json");
+    for (size_t i = 0; i < 3; i++) assert_int_equal(r[i].rc, 0);
+
+    assert_int_equal(journal_put_batch(f->s, r, 3, clock_wall_ms() - 1), 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(r[i].rc, -1);
+        assert_int_equal(k[i].len, 0);
+        dstr_free(&k[i]);
+    }
+    size_t events = 0;
+    for (const char *p = f->log.ptr; (p = strstr(p, "\"event\":\"journal.unwritten\"")); p++)
+        events++;
+    assert_int_equal(events, 3);
+    assert_non_null(strstr(f->log.ptr, "timeout: the deadline passed"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_layout),
@@ -561,6 +608,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_collisions_get_suffixes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suffixes_exhausted_is_unwritten, setup_fast, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_without_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_batch_suffixes_and_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_on_store_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_bad_symbol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_empty_journal, setup, teardown),

@@ -19,6 +19,8 @@
 #include "aws/sigv4.h"
 #include "aws/store_s3.h"
 #include "store/store.h"
+#include "platform/clock.h"
+#include "support/blackhole.h"
 #include "support/mini_server.h"
 
 #define KEY_ID "AKIDTESTKEY0000"
@@ -453,7 +455,7 @@ static void test_client_err_lines(void **state) {
         .status = 403, .repeat = 1, .body = "<Error><Code>AccessDenied</Code></Error>"};
     script(f, &denied, 1);
     s3_result res = {0};
-    assert_int_equal(s3_get_object(c, "k", &out, &res, &err), S3_FAILED);
+    assert_int_equal(s3_get_object(c, "k", 0, &out, &res, &err), S3_FAILED);
     assert_int_equal(res.http_status, 403);
     assert_string_equal(res.code, "AccessDenied");
     assert_int_equal(res.attempts, 1);
@@ -463,18 +465,128 @@ static void test_client_err_lines(void **state) {
     size_t one_line = err.len;
     ms_step ok = {.status = 200, .repeat = 1, .body = "v"};
     script(f, &ok, 1);
-    assert_int_equal(s3_get_object(c, "k", &out, &res, &err), S3_OK);
+    assert_int_equal(s3_get_object(c, "k", 0, &out, &res, &err), S3_OK);
     assert_int_equal(err.len, one_line); /* success appends nothing */
     script(f, &denied, 1);
-    assert_int_equal(s3_put_object(c, "k", "v", 1, 0, &res, &err), S3_FAILED);
+    assert_int_equal(s3_put_object(c, "k", "v", 1, 0, 0, &res, &err), S3_FAILED);
     assert_non_null(strchr(err.ptr, '\n')); /* a second line */
     assert_non_null(strstr(strchr(err.ptr, '\n') + 1, "AccessDenied (HTTP 403)"));
     script(f, &denied, 1);
-    assert_int_equal(s3_get_object(c, "k", &out, &res, NULL), S3_FAILED); /* NULL: no text */
+    assert_int_equal(s3_get_object(c, "k", 0, &out, &res, NULL), S3_FAILED); /* NULL: no text */
     assert_string_equal(res.code, "AccessDenied");
     s3_client_free(c);
     dstr_free(&err);
     dstr_free(&out);
+}
+
+/* A batch is one round trip: three PUTs the server holds 300 ms each finish
+ * together, and a taken key is STORE_EXISTS for its item only. */
+static void test_batch_concurrent(void **state) {
+    fixture *f = *state;
+    ms_step steps[] = {
+        {.status = 412,
+         .path = "/journal-bucket/jr/x/b",
+         .body = "<Error><Code>PreconditionFailed</Code></Error>"},
+        {.status = 200, .delay_ms = 300, .repeat = 1},
+    };
+    script(f, steps, 2);
+    store_write w[] = {{.key = "a", .data = "1", .n = 1},
+                       {.key = "b", .data = "2", .n = 1},
+                       {.key = "c", .data = "3", .n = 1},
+                       {.key = "d", .data = "4", .n = 1}};
+    int64_t t0 = clock_wall_ms();
+    assert_int_equal(store_put_new_batch(f->s, w, 4, t0 + 5000, fresh(f)), 3);
+    int64_t took = clock_wall_ms() - t0;
+    assert_int_equal(w[0].status, STORE_OK);
+    assert_int_equal(w[1].status, STORE_EXISTS);
+    assert_int_equal(w[2].status, STORE_OK);
+    assert_int_equal(w[3].status, STORE_OK);
+    if (took >= 800) fail_msg("3 PUTs of 300 ms took %lld ms: not concurrent", (long long)took);
+    assert_int_equal(ms_request_count(f->srv), 4);
+    for (size_t i = 0; i < 4; i++) dstr_free(&w[i].why);
+}
+
+/* An S3 that accepts and never answers, with the production policy (5 s
+ * attempts, 3 retries): batch put, get and list each end by their deadline
+ * with a timeout, and nothing starts once it has passed. */
+static void test_blackhole_deadline(void **state) {
+    (void)state;
+    blackhole *bh = bh_start();
+    assert_non_null(bh);
+    const char *url = bh_url(bh);
+    store_s3_settings set = {
+        .region = "eu-west-1",
+        .endpoint = url,
+        .cred = {KEY_ID, SECRET, TOKEN},
+        .policy = {.service = "s3", .timeout_ms = 5000, .retries = 3, .backoff_ms = 200}};
+    store_s3_register(&set);
+    dstr err = {0}, out = {0};
+    store *s = store_open("s3://journal-bucket/e2e", &err);
+    assert_non_null(s);
+    store_write w[4] = {{.key = "p/1", .data = "1", .n = 1},
+                        {.key = "p/2", .data = "2", .n = 1},
+                        {.key = "p/3", .data = "3", .n = 1},
+                        {.key = "p/4", .data = "4", .n = 1}};
+    int64_t t0 = clock_wall_ms(), deadline = t0 + 600;
+    assert_int_equal(store_put_new_batch(s, w, 4, deadline, &err), 0);
+    int64_t end = clock_wall_ms();
+    if (end > deadline + 250)
+        fail_msg("batch ended %lld ms after its deadline", (long long)(end - deadline));
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(w[i].status, STORE_TIMEOUT);
+        if (!strstr(dstr_cstr(&w[i].why), "deadline") && !strstr(dstr_cstr(&w[i].why), "timeout"))
+            fail_msg("no timeout in '%s'", dstr_cstr(&w[i].why));
+        dstr_free(&w[i].why);
+    }
+    assert_int_equal(err.len, 0);            /* the batch itself was fine */
+    assert_int_equal(bh_connections(bh), 4); /* concurrently, one connection each */
+
+    store_set_deadline(s, clock_wall_ms() + 400);
+    t0 = clock_wall_ms();
+    assert_int_equal(store_get(s, "k", &out, &err), STORE_TIMEOUT);
+    if (clock_wall_ms() - t0 > 650) fail_msg("get took %lld ms", (long long)(clock_wall_ms() - t0));
+    assert_non_null(strstr(err.ptr, "get 's3://journal-bucket/e2e/k'"));
+
+    store_page page = {0};
+    store_set_deadline(s, clock_wall_ms() + 400);
+    t0 = clock_wall_ms();
+    assert_int_equal(store_list(s, "p/", NULL, 10, &page, &err), STORE_TIMEOUT);
+    if (clock_wall_ms() - t0 > 650)
+        fail_msg("list took %lld ms", (long long)(clock_wall_ms() - t0));
+
+    /* past the deadline: refused at once, without a connection */
+    int conns = bh_connections(bh);
+    t0 = clock_wall_ms();
+    dstr_clear(&err);
+    assert_int_equal(store_get(s, "k", &out, &err), STORE_TIMEOUT);
+    assert_non_null(strstr(err.ptr, "timeout: the deadline passed"));
+    store_write late = {.key = "p/5", .data = "5", .n = 1};
+    assert_int_equal(store_put_new_batch(s, &late, 1, 0, NULL), 0); /* 0: the handle's deadline */
+    assert_int_equal(late.status, STORE_TIMEOUT);
+    assert_true(clock_wall_ms() - t0 < 100);
+    assert_int_equal(bh_connections(bh), conns);
+    dstr_free(&late.why);
+
+    /* the client's own calls take the deadline too */
+    s3_config sc = {.bucket = "journal-bucket",
+                    .region = set.region,
+                    .endpoint = url,
+                    .cred = set.cred,
+                    .policy = set.policy};
+    s3_client *c = s3_client_new(&sc, NULL);
+    assert_non_null(c);
+    s3_result res;
+    dstr_clear(&err);
+    t0 = clock_wall_ms();
+    assert_int_equal(s3_put_object(c, "k", "v", 1, 1, t0 + 300, &res, &err), S3_FAILED);
+    assert_true(res.timed_out);
+    assert_true(clock_wall_ms() - t0 < 550);
+    s3_client_free(c);
+    store_close(s);
+    store_page_free(&page);
+    dstr_free(&err);
+    dstr_free(&out);
+    bh_stop(bh);
 }
 
 static void test_slowdown_then_ok(void **state) {
@@ -685,6 +797,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_client_err_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slowdown_then_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_concurrent, setup, teardown),
+        cmocka_unit_test(test_blackhole_deadline),
         cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_addressing),
