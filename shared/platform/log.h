@@ -4,8 +4,9 @@
  * service (the function name), function_request_id, cold_start and
  * xray_trace_id, then the event's own fields in the order they were added.
  * Lines are written with one write(2) so concurrent processes never interleave.
- * Secrets registered with log_secret() are replaced by "[REDACTED]" wherever
- * they would appear, as a last line of defence: callers still must not log
+ * Secrets registered with secret_register() (platform/secret.h) are replaced
+ * by "[REDACTED]" wherever they would appear, before the line reaches the
+ * sink or stdout, as a last line of defence: callers still must not log
  * them. Single-threaded by design (one Lambda invocation at a time).
  *
  *   log_rec *r = log_begin(LOG_INFO, "binance.weight");
@@ -34,10 +35,6 @@ int log_level_parse(const char *text, log_level *out);
  * invocation of a process is the cold start. trace_id may be NULL. */
 void log_invocation_begin(const char *request_id, const char *trace_id);
 void log_invocation_end(void);
-/* Registers a value that must never be printed (API keys, secrets, tokens).
- * Values shorter than 4 bytes are ignored (they would redact ordinary text). */
-void log_secret(const char *value);
-void log_secrets_clear(void);
 
 /* Optional tee of every finished line (without the newline), e.g. for the
  * invocation journal. NULL removes it. */

@@ -28,6 +28,9 @@
  *     (runtime.bad_event) and skipped.
  *   - A non-200 answer to /next other than 500 (e.g. 403) is logged and /next
  *     is asked again after a backoff of 10 ms doubling up to 1 s.
+ *   - Every response body, error message and init error is passed through
+ *     secret_scrub() (platform/secret.h) just before it is posted: the
+ *     Runtime API is the sink of every HTTP answer and event result.
  *   - Nothing of the payload is ever logged. Call log_init() before rt_run():
  *     the runtime logs through log.h and wraps every invocation in
  *     log_invocation_begin()/log_invocation_end(). */

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "platform/secret.h"
+
 static void utc_tm(int64_t ms, struct tm *tm) {
     time_t t = (time_t)(ms / 1000);
     gmtime_r(&t, tm);
@@ -50,8 +52,16 @@ int64_t recordkey_day_of(const char *root, const char *key) {
 
 int recordkey_put_new(store *s, const char *stem, const char *ext, const void *data, size_t n,
                       dstr *key_out, dstr *why) {
-    dstr key = {0}, failure = {0};
+    dstr key = {0}, failure = {0}, scrubbed = {0};
     int rc = -1;
+    /* every journal object passes here: the one place a record's bytes are
+     * scrubbed, copied only when a secret is really in them */
+    if (data && secret_present(data, n)) {
+        dstr_append(&scrubbed, data, n);
+        secret_scrub(&scrubbed);
+        data = scrubbed.ptr;
+        n = scrubbed.len;
+    }
     dstr_printf(&key, "%s%s", stem, ext);
     if (!s) {
         dstr_puts(why, "journal store unavailable");
@@ -83,6 +93,7 @@ int recordkey_put_new(store *s, const char *stem, const char *ext, const void *d
     }
     dstr_free(&key);
     dstr_free(&failure);
+    dstr_free(&scrubbed);
     return rc;
 }
 

@@ -32,7 +32,8 @@ int recordkey_stem(const char *root, int64_t at_ms, const char *name, char *buf,
 /* The day (since the epoch) of a "ROOT YYYYMMDD/..." key; -1 if key has no such day. */
 int64_t recordkey_day_of(const char *root, const char *key);
 
-/* Writes data under stem EXT, or the first free stem-N EXT. Returns 0 and
+/* Writes data under stem EXT, or the first free stem-N EXT, with every
+ * registered secret scrubbed out of it (platform/secret.h). Returns 0 and
  * replaces key_out (may be NULL) with the key; or -1, appending to why what
  * failed (store error, every suffix taken, no store), with key_out holding
  * the last key tried. s may be NULL. */
