@@ -13,7 +13,10 @@
  * match of its own. A value made of characters JSON does not escape (every
  * real key and token) keeps a JSON text valid.
  *
- * The sinks, each the last step before bytes leave: log.c (every line, so
+ * Where it runs: http.c, on every upstream answer as it arrives (services
+ * cut error texts to fixed-size reasons, and a cut inside a secret would
+ * leave a piece no later scrub can recognise); then the sinks, each the last
+ * step before bytes leave: log.c (every line, so
  * stdout, the invocation log's tee and journal.unwritten events),
  * recordkey_put_new() (every journal object: requests, decisions, trades,
  * invocation logs), and the runtime (every response and error posted to the
