@@ -66,6 +66,39 @@ stop_gateway_and_check() {
   fi
 }
 
+# Sentinel secrets every gateway's functions get (tests/scenarios/README.md):
+# never sent for public market data, and scenarios make upstream errors echo
+# them. No answer may carry one (run_scenarios --forbid), and after the run
+# neither the functions' stdout (the gateway log) nor any journal object may.
+BINANCE_KEY_SENTINEL=SENTINEL-binance-key-for-scenarios-7c1d
+BINANCE_SECRET_SENTINEL=SENTINEL-binance-secret-for-scenarios-9e4a
+GOOGLE_KEY_SENTINEL=test-key-for-scenarios
+# (their first 12 bytes: a reason cut to a fixed width must not keep a piece)
+forbid=(--forbid "${BINANCE_KEY_SENTINEL:0:12}" --forbid "${BINANCE_SECRET_SENTINEL:0:12}"
+        --forbid "${GOOGLE_KEY_SENTINEL:0:12}")
+
+# check_no_secrets NAME GATEWAY_LOG JOURNAL_DIR SECRET...: every sentinel
+# (its first 12 bytes, and its URL-encoded form) absent from stdout and every
+# journal object.
+check_no_secrets() {
+  local name=$1 log=$2 dir=$3 out="$LOGDIR/$1.log" hits="" s enc; shift 3
+  for s in "$@"; do
+    enc=$(printf '%s' "$s" | jq -sRr @uri 2>/dev/null || printf '%s' "$s")
+    for f in "$log" "$dir"; do
+      [ -e "$f" ] || continue
+      grep -rlF -e "${s:0:12}" -e "$enc" "$f" >/dev/null 2>&1 && hits+=" '$s' in $f"
+    done
+  done
+  local objects; objects=$(find "$dir" -type f 2>/dev/null | wc -l)
+  if [ -z "$hits" ] && [ "$objects" -gt 0 ]; then
+    echo "$name: 1 passed, 0 failed (${#@} secrets absent from stdout and $objects journal objects)" >"$out"
+    count "$out" "$name" 0
+  else
+    echo "$name: 0 passed, 1 failed (found:${hits:- nothing, but no journal objects to search in $dir})" >"$out"
+    count "$out" "$name" 1
+  fi
+}
+
 wait_port_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 
 # ---- S3 (run_s3): a throwaway Ceph RGW on 127.0.0.1 (tests/s3/rgw_up.sh, ~2 s
@@ -97,7 +130,8 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
     gw_port_file="$LOGDIR/gateway.port"
     # the environment tests/scenarios/README.md documents
     BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
-    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal" JOURNAL_URL="file://$LOGDIR/journal" TZ=UTC \
+    BINANCE_HTTP_BACKOFF_MS=50 BINANCE_API_KEY=$BINANCE_KEY_SENTINEL BINANCE_API_SECRET=$BINANCE_SECRET_SENTINEL \
+    LOG_DIR="$LOGDIR/journal" JOURNAL_URL="file://$LOGDIR/journal" TZ=UTC \
     SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=builtin \
       "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler --port 0 --port-file "$gw_port_file" \
       >"$LOGDIR/gateway.log" 2>&1 &
@@ -105,14 +139,18 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
     pids+=($gw_pid)
     wait_port_file "$gw_port_file"
     gw_port=$(cat "$gw_port_file")
-    run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" tests/scenarios/binance
+    run_suite run_scenarios "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$gw_port" --fake "$fake" \
+      "${forbid[@]}" tests/scenarios/binance
     stop_gateway_and_check functions_sanitized "$gw_pid" "$LOGDIR/gateway.log"
+    check_no_secrets no_secrets_leaked "$LOGDIR/gateway.log" "$LOGDIR/journal" \
+      "$BINANCE_KEY_SENTINEL" "$BINANCE_SECRET_SENTINEL"
 
     # gemini/: a second gateway whose predictor is Gemini, played by the same
     # fake (scripted steps answer any path); tests/scenarios/gemini/README.md
     gw2_port_file="$LOGDIR/gateway-gemini.port"
     BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
-    BINANCE_HTTP_BACKOFF_MS=50 LOG_DIR="$LOGDIR/journal-gemini" JOURNAL_URL="file://$LOGDIR/journal-gemini" \
+    BINANCE_HTTP_BACKOFF_MS=50 BINANCE_API_KEY=$BINANCE_KEY_SENTINEL BINANCE_API_SECRET=$BINANCE_SECRET_SENTINEL \
+    LOG_DIR="$LOGDIR/journal-gemini" JOURNAL_URL="file://$LOGDIR/journal-gemini" \
     TZ=UTC SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=gemini PREDICTOR_FALLBACK=none \
     GOOGLE_API_KEY=test-key-for-scenarios GEMINI_BASE_URL=$fake GEMINI_MODEL=gemini-2.5-flash-lite \
     GEMINI_HTTP_TIMEOUT_MS=1000 GEMINI_HTTP_RETRIES=2 GEMINI_HTTP_BACKOFF_MS=50 \
@@ -122,8 +160,10 @@ if [ -x "$BUILD/tests/run_scenarios" ]; then
     pids+=($gw2_pid)
     wait_port_file "$gw2_port_file"
     run_suite run_scenarios_gemini "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$(cat "$gw2_port_file")" \
-      --fake "$fake" tests/scenarios/gemini
+      --fake "$fake" "${forbid[@]}" tests/scenarios/gemini
     stop_gateway_and_check functions_sanitized_gemini "$gw2_pid" "$LOGDIR/gateway-gemini.log"
+    check_no_secrets no_secrets_leaked_gemini "$LOGDIR/gateway-gemini.log" "$LOGDIR/journal-gemini" \
+      "$BINANCE_KEY_SENTINEL" "$BINANCE_SECRET_SENTINEL" "$GOOGLE_KEY_SENTINEL"
   else
     count /dev/null run_scenarios 1
   fi
@@ -141,7 +181,8 @@ if [ -n "$rgw_state" ]; then
       . "$rgw_state/s3.env"
       gw3_port_file="$LOGDIR/gateway-s3.port"
       BINANCE_FAPI_BASE=$fake BINANCE_HTTP_TIMEOUT_MS=1000 BINANCE_HTTP_RETRIES=2 \
-      BINANCE_HTTP_BACKOFF_MS=50 TZ=UTC SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=builtin \
+      BINANCE_HTTP_BACKOFF_MS=50 BINANCE_API_KEY=$BINANCE_KEY_SENTINEL BINANCE_API_SECRET=$BINANCE_SECRET_SENTINEL \
+      TZ=UTC SYMBOLS=BTCUSDT,ETHUSDT PREDICTOR=builtin \
       JOURNAL_URL="s3://$S3_TEST_BUCKET/e2e" AWS_ENDPOINT_URL_S3="$S3_TEST_ENDPOINT" \
       AWS_REGION="$S3_TEST_REGION" AWS_ACCESS_KEY_ID="$S3_TEST_ACCESS_KEY" \
       AWS_SECRET_ACCESS_KEY="$S3_TEST_SECRET_KEY" \
@@ -151,8 +192,15 @@ if [ -n "$rgw_state" ]; then
       pids+=($gw3_pid)
       wait_port_file "$gw3_port_file"
       run_suite run_scenarios_s3 "$BUILD/tests/run_scenarios" --gateway "http://127.0.0.1:$(cat "$gw3_port_file")" \
-        --fake "$fake" tests/scenarios/s3
+        --fake "$fake" "${forbid[@]}" --forbid "$S3_TEST_SECRET_KEY" tests/scenarios/s3
       stop_gateway_and_check functions_sanitized_s3 "$gw3_pid" "$LOGDIR/gateway-s3.log"
+      s3_objects="$LOGDIR/s3-objects"
+      AWS_ACCESS_KEY_ID="$S3_TEST_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_TEST_SECRET_KEY" \
+      AWS_DEFAULT_REGION="$S3_TEST_REGION" AWS_EC2_METADATA_DISABLED=true \
+        aws --endpoint-url "$S3_TEST_ENDPOINT" s3 cp --recursive --quiet "s3://$S3_TEST_BUCKET/e2e/" "$s3_objects" \
+        >"$LOGDIR/s3-objects.log" 2>&1
+      check_no_secrets no_secrets_leaked_s3 "$LOGDIR/gateway-s3.log" "$s3_objects" \
+        "$BINANCE_KEY_SENTINEL" "$BINANCE_SECRET_SENTINEL" "$S3_TEST_SECRET_KEY"
       listing="$LOGDIR/aws_cli_listing.txt"
       AWS_ACCESS_KEY_ID="$S3_TEST_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_TEST_SECRET_KEY" \
       AWS_DEFAULT_REGION="$S3_TEST_REGION" AWS_EC2_METADATA_DISABLED=true \

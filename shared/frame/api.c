@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "platform/log.h"
+#include "platform/secret.h"
 #include "platform/clock.h"
 
 struct api_state {
@@ -285,6 +286,6 @@ int api_main(const api_function *fn) {
     int rc = rt_run(&h);
     pl_resources_free(st.res);
     cfg_free(&st.cfg);
-    log_secrets_clear();
+    secret_clear();
     return rc;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "platform/log.h"
+#include "platform/secret.h"
 
 int cfg_parse_bool(const char *text, int *out) {
     static const char *const yes[] = {"true", "1", "yes", "on"};
@@ -439,11 +440,11 @@ int cfg_load(cfg *c, dstr *err) {
     env_aws(&L, c);
     env_tls(&L, c);
 
-    log_secret(c->binance_api_key);
-    log_secret(c->binance_api_secret);
-    log_secret(c->google_api_key);
-    log_secret(c->aws_secret_access_key);
-    log_secret(c->aws_session_token);
+    secret_register(c->binance_api_key);
+    secret_register(c->binance_api_secret);
+    secret_register(c->google_api_key);
+    secret_register(c->aws_secret_access_key);
+    secret_register(c->aws_session_token);
     return L.failed ? -1 : 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "platform/log.h"
 #include "platform/clock.h"
+#include "platform/secret.h"
 
 #define POOL_MAX 16          /* idle easy handles kept for reuse */
 #define MAX_CONNECTS 32      /* idle connections the multi keeps alive */
@@ -649,6 +650,9 @@ static void attempt_done(run_ctx *x, http_request *r, CURLcode rc) {
     int64_t now = clock_mono_ms();
 
     r->status = status;
+    /* upstreams echo keys in error texts, which services cut to fixed-size
+     * reasons: scrubbed on arrival, no cut can leave a piece of a secret */
+    secret_scrub(&r->resp_body);
     outcome o = classify(r, rc);
     r->err = o.err;
     if (o.err == HTTP_ERR_TOO_LARGE) {

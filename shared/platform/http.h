@@ -115,8 +115,8 @@ typedef struct http_request {
 
     /* out: reset by every http_run */
     http_err err;
-    long status; /* HTTP status of the final attempt; 0 unless err == HTTP_OK */
-    dstr resp_body;
+    long status;               /* HTTP status of the final attempt; 0 unless err == HTTP_OK */
+    dstr resp_body;            /* registered secrets already scrubbed out (platform/secret.h) */
     http_header *resp_headers; /* of the final attempt */
     size_t n_resp_headers;
     int attempts;       /* attempts that went to the network */

@@ -12,8 +12,7 @@
 
 #include "platform/dstr.h"
 #include "platform/clock.h"
-
-#define LOG_MAX_SECRETS 16
+#include "platform/secret.h"
 
 struct log_rec {
     dstr line;
@@ -27,8 +26,6 @@ static struct {
     int invocations; /* started so far */
     int answered;    /* an invocation has been answered: the cold start is over */
     log_level min_level;
-    char *secrets[LOG_MAX_SECRETS];
-    size_t n_secrets;
     log_sink_fn sink;
     void *sink_ctx;
     struct log_rec rec;
@@ -69,20 +66,6 @@ void log_invocation_answered(void) { L.answered = 1; }
 void log_invocation_end(void) {
     L.request_id[0] = '\0';
     L.trace_id[0] = '\0';
-}
-
-void log_secret(const char *value) {
-    if (!value || strlen(value) < 4 || L.n_secrets == LOG_MAX_SECRETS) return;
-    for (size_t i = 0; i < L.n_secrets; i++)
-        if (strcmp(L.secrets[i], value) == 0) return;
-    char *copy = strdup(value);
-    if (!copy) abort();
-    L.secrets[L.n_secrets++] = copy;
-}
-
-void log_secrets_clear(void) {
-    for (size_t i = 0; i < L.n_secrets; i++) free(L.secrets[i]);
-    L.n_secrets = 0;
 }
 
 void log_set_sink(log_sink_fn fn, void *ctx) {
@@ -166,31 +149,12 @@ void log_json(log_rec *r, const char *key, const char *raw) {
     dstr_puts(&r->line, raw && *raw ? raw : "null");
 }
 
-/* Replaces every occurrence of a registered secret in s. */
-static void redact(dstr *s) {
-    static const char mask[] = "[REDACTED]";
-    for (size_t i = 0; i < L.n_secrets; i++) {
-        const char *sec = L.secrets[i];
-        size_t sl = strlen(sec);
-        char *hit;
-        while ((hit = strstr(s->ptr, sec)) != NULL) {
-            size_t at = (size_t)(hit - s->ptr);
-            dstr out = {0};
-            dstr_append(&out, s->ptr, at);
-            dstr_append(&out, mask, sizeof mask - 1);
-            dstr_puts(&out, s->ptr + at + sl);
-            dstr_free(s);
-            *s = out;
-        }
-    }
-}
-
 void log_end(log_rec *r) {
     r->active = 0;
     if (r == &L.discard) return;
     dstr *s = &r->line;
     dstr_putc(s, '}');
-    redact(s);
+    secret_scrub(s);
     if (L.sink) L.sink(L.sink_ctx, s->ptr, s->len);
     dstr_putc(s, '\n');
     /* one write per line: lines of concurrent processes never interleave.

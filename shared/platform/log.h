@@ -6,8 +6,9 @@
  * Lines are written with one write(2) so concurrent processes never interleave;
  * a line that cannot be written (stdout closed, EPIPE, a full non-blocking
  * pipe) is dropped and never fails the caller.
- * Secrets registered with log_secret() are replaced by "[REDACTED]" wherever
- * they would appear, as a last line of defence: callers still must not log
+ * Secrets registered with secret_register() (platform/secret.h) are replaced
+ * by "[REDACTED]" wherever they would appear, before the line reaches the
+ * sink or stdout, as a last line of defence: callers still must not log
  * them. Single-threaded by design (one Lambda invocation at a time).
  *
  *   log_rec *r = log_begin(LOG_INFO, "binance.weight");
@@ -40,10 +41,6 @@ int log_level_parse(const char *text, log_level *out);
 void log_invocation_begin(const char *request_id, const char *trace_id);
 void log_invocation_answered(void);
 void log_invocation_end(void);
-/* Registers a value that must never be printed (API keys, secrets, tokens).
- * Values shorter than 4 bytes are ignored (they would redact ordinary text). */
-void log_secret(const char *value);
-void log_secrets_clear(void);
 
 /* Optional tee of every finished line (without the newline), e.g. for the
  * invocation journal. NULL removes it. */

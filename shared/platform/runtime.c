@@ -14,6 +14,7 @@
 
 #include "platform/log.h"
 #include "platform/rtconn.h"
+#include "platform/secret.h"
 #include "platform/clock.h"
 
 #define API_BASE "/2018-06-01/runtime"
@@ -197,6 +198,7 @@ static int serve(rtconn *c, const rt_handler *h, const rtconn_resp *next) {
         rt_response res;
         memset(&res, 0, sizeof res);
         h->invoke(h->ctx, &inv, &res);
+        secret_scrub(&res.body); /* every answer and error message leaves here */
         rc = deliver(c, id, &res);
         dstr_free(&res.body);
     }
@@ -214,6 +216,7 @@ static int run_init(rtconn *c, const rt_handler *h) {
     }
     if (!type || !valid_token(type, 63)) type = "Runtime.Unknown";
     if (err.len == 0) dstr_puts(&err, "initialisation failed");
+    secret_scrub(&err);
     log_rec *l = log_begin(LOG_ERROR, "runtime.init_failed");
     log_str(l, "error_type", type);
     log_str(l, "message", err.ptr);

@@ -41,6 +41,9 @@
  *   - An answer the wire client cannot frame (see rtconn.h: a body or
  *     Content-Length past RTCONN_MAX_BODY, conflicting Content-Lengths) is
  *     treated as a dropped connection: reopened once, the request sent again.
+ *   - Every response body, error message and init error is passed through
+ *     secret_scrub() (platform/secret.h) just before it is posted: the
+ *     Runtime API is the sink of every HTTP answer and event result.
  *   - Nothing of the payload is ever logged. Call log_init() before rt_run():
  *     the runtime logs through log.h, wraps every invocation in
  *     log_invocation_begin()/log_invocation_end() and calls

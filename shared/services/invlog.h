@@ -2,8 +2,9 @@
  * one object in the store (platform; the api frame drives it).
  *
  * Contract: invlog_begin() starts collecting every finished log line through
- * log_set_sink(); the lines still go to stdout as always, already redacted
- * by log.c (log_secret), so the record never holds more than stdout did.
+ * log_set_sink(); the lines still go to stdout as always, already scrubbed
+ * by log.c (platform/secret.h), so the record never holds more than stdout
+ * did (and recordkey_put_new() scrubs the object again on its way out).
  * invlog_end() stops collecting and writes one object,
  *   logs/YYYYMMDD/{ts}_{function}_{request id}.jsonl
  * (UTC date and HHMMSSmmm of the invocation's start; a taken key gets -1,

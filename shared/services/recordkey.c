@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "platform/secret.h"
+
 static void utc_tm(int64_t ms, struct tm *tm) {
     time_t t = (time_t)(ms / 1000);
     gmtime_r(&t, tm);
@@ -59,11 +61,18 @@ size_t recordkey_put_new_batch(store *s, recordkey_write *items, size_t n, int64
     int *suffix = calloc(n ? n : 1, sizeof *suffix);
     size_t *slot = calloc(n ? n : 1, sizeof *slot); /* item of each batch entry */
     store_write *batch = calloc(n ? n : 1, sizeof *batch);
-    if (!suffix || !slot || !batch) abort();
+    dstr *scrubbed = calloc(n ? n : 1, sizeof *scrubbed);
+    if (!suffix || !slot || !batch || !scrubbed) abort();
     size_t pending = 0;
     for (size_t i = 0; i < n; i++) {
         recordkey_write *w = &items[i];
         w->rc = -1;
+        /* every journal object passes here: the one place a record's bytes
+         * are scrubbed, copied only when a secret is really in them */
+        if (w->data && secret_present(w->data, w->n)) {
+            dstr_append(&scrubbed[i], w->data, w->n);
+            secret_scrub(&scrubbed[i]);
+        }
         key_for(w, 0);
         if (!s) dstr_puts(&w->why, "journal store unavailable");
         else pending++;
@@ -79,7 +88,11 @@ size_t recordkey_put_new_batch(store *s, recordkey_write *items, size_t n, int64
             if (clash) continue;
             slot[nb] = i;
             batch[nb++] =
-                (store_write){.key = w->key.ptr, .data = w->data, .n = w->data ? w->n : 0};
+                scrubbed[i].ptr
+                    ? (store_write){.key = w->key.ptr,
+                                    .data = scrubbed[i].ptr,
+                                    .n = scrubbed[i].len}
+                    : (store_write){.key = w->key.ptr, .data = w->data, .n = w->data ? w->n : 0};
         }
         store_put_new_batch(s, batch, nb, deadline_ms, NULL);
         for (size_t b = 0; b < nb; b++) {
@@ -102,9 +115,11 @@ size_t recordkey_put_new_batch(store *s, recordkey_write *items, size_t n, int64
     }
     size_t unwritten = 0;
     for (size_t i = 0; i < n; i++) unwritten += items[i].rc != 0;
+    for (size_t i = 0; i < n; i++) dstr_free(&scrubbed[i]);
     free(suffix);
     free(slot);
     free(batch);
+    free(scrubbed);
     return unwritten;
 }
 

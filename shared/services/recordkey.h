@@ -43,7 +43,8 @@ typedef struct recordkey_write {
                                no store) */
 } recordkey_write;
 
-/* Writes every item under stem EXT, or its first free stem-N EXT, through
+/* Writes every item under stem EXT, or its first free stem-N EXT, with every
+ * registered secret scrubbed out of its bytes (platform/secret.h), through
  * store_put_new_batch() rounds that all end by deadline_ms (0: the store's
  * deadline, store_set_deadline): round k tries suffix k of the items whose
  * earlier key was taken. Returns how many items were not written. s may be

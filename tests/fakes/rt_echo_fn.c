@@ -8,7 +8,9 @@
  *                                 _X_AMZN_TRACE_ID, ARN, deadline, remaining ms, ...
  *   {"do":"slow","ms":N}          sleeps N ms, then echoes
  * An event that is not such JSON fails with Function.BadEvent.
- * Init fails (Runtime.ConfigInvalid) when RT_ECHO_FAIL_INIT=1. */
+ * Init fails (Runtime.ConfigInvalid) when RT_ECHO_FAIL_INIT=1. RT_ECHO_SECRET
+ * is registered as a secret at init (as config registers API keys) and the
+ * init failure's message echoes it, as a careless error text would. */
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +19,19 @@
 #include "platform/dstr.h"
 #include "platform/log.h"
 #include "platform/runtime.h"
+#include "platform/secret.h"
 #include "platform/clock.h"
 
 #define ECHO_MAX_BIG (64u * 1024u * 1024u)
 
 static int echo_init(void *ctx, dstr *err, const char **err_type) {
     (void)ctx;
+    const char *secret = getenv("RT_ECHO_SECRET");
+    secret_register(secret);
     const char *fail = getenv("RT_ECHO_FAIL_INIT");
     if (fail && strcmp(fail, "1") == 0) {
         dstr_puts(err, "RT_ECHO_FAIL_INIT=1: refusing to start");
+        if (secret) dstr_printf(err, " (secret %s)", secret);
         *err_type = "Runtime.ConfigInvalid";
         return -1;
     }
@@ -100,5 +106,7 @@ static void echo_invoke(void *ctx, const rt_invocation *inv, rt_response *res) {
 int main(void) {
     log_init("rt_echo_fn");
     rt_handler h = {.ctx = NULL, .init = echo_init, .invoke = echo_invoke};
-    return rt_run(&h);
+    int rc = rt_run(&h);
+    secret_clear();
+    return rc;
 }

@@ -31,6 +31,10 @@ typedef struct runner {
     const char *fake;
     long timeout_ms;
     int verbose;
+    /* --forbid: strings no answer may carry, in its body or headers (the
+     * secrets the gateway's functions were given) */
+    const char *forbid[8];
+    size_t n_forbid;
 } runner;
 
 typedef struct reply {
@@ -686,6 +690,10 @@ static int run_one(const runner *rn, const char *file) {
     if (fake_call(rn, "GET", "/__fake/requests", NULL, &recs, &v)) goto report;
     check_response(cJSON_GetObjectItemCaseSensitive(sc, "expect"), &r, &v);
     check_upstream(sc, recs, &v);
+    for (size_t i = 0; i < rn->n_forbid; i++)
+        if (strstr(dstr_cstr(&r.body), rn->forbid[i]) ||
+            strstr(dstr_cstr(&r.headers), rn->forbid[i]))
+            failf(&v, "the answer carries the forbidden string '%s'", rn->forbid[i]);
 
 report:;
     int passed = v.failures == 0;
@@ -753,7 +761,8 @@ static int collect(const char *arg, char ***files, size_t *n) {
 
 static void usage(FILE *to) {
     fprintf(to,
-            "usage: run_scenarios --gateway URL --fake URL [--timeout-ms N] [-v] FILE_OR_DIR...\n");
+            "usage: run_scenarios --gateway URL --fake URL [--timeout-ms N] [--forbid STRING]... "
+            "[-v] FILE_OR_DIR...\n");
 }
 
 int main(int argc, char **argv) {
@@ -768,6 +777,9 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--fake") == 0 && i + 1 < argc) rn.fake = argv[++i];
         else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc)
             rn.timeout_ms = strtol(argv[++i], NULL, 10);
+        else if (strcmp(a, "--forbid") == 0 && i + 1 < argc && argv[i + 1][0] &&
+                 rn.n_forbid < sizeof rn.forbid / sizeof *rn.forbid)
+            rn.forbid[rn.n_forbid++] = argv[++i];
         else if (a[0] == '-') bad = 1;
         else bad = collect(a, &files, &n_files) != 0;
     }

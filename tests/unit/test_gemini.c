@@ -29,7 +29,7 @@
 #include "platform/clock.h"
 #include "services/gemini_predictor.h"
 
-/* Not registered with log_secret(): the log's redaction must not be what
+/* Not registered with secret_register(): the log's redaction must not be what
  * keeps it out of the output. */
 #define SENTINEL_KEY "test-sentinel-gemini-key-never-shown-0001"
 #define MODEL "gemini-2.5-flash-lite"

@@ -20,6 +20,7 @@
 #include "frame/api.h"
 #include "services/invlog.h"
 #include "platform/log.h"
+#include "platform/secret.h"
 #include "platform/runtime.h"
 #include "aws/store_s3.h"
 #include "blackhole.h"
@@ -54,7 +55,7 @@ static int teardown(void **state) {
     fixture *f = *state;
     invlog_free(&f->l);
     log_invocation_end();
-    log_secrets_clear();
+    secret_clear();
     tmpstore_close(&f->t);
     dstr_free(&f->out);
     free(f);
@@ -365,7 +366,7 @@ static void test_unwritten_failures(void **state) {
 static void test_no_secret_stored_or_printed(void **state) {
     fixture *f = *state;
     static const char sentinel[] = "SENTINEL-7f3a9c2e-api-secret";
-    log_secret(sentinel);
+    secret_register(sentinel);
     dstr key = {0}, rec = {0};
     stdout_to_file(f);
     invlog_begin(&f->l, "testfn", "req-1", T0, 0);

@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "platform/log.h"
+#include "platform/secret.h"
 
 static cJSON *last_line(dstr *cap) {
     char *end = cap->ptr + cap->len - 1; /* the trailing newline */
@@ -107,8 +108,8 @@ static void test_redaction_and_levels(void **state) {
     (void)state;
     dstr cap = {0};
     capture_start(&cap);
-    log_secret("SENTINEL-secret-key-123");
-    log_secret("ab"); /* too short to register */
+    secret_register("SENTINEL-secret-key-123");
+    secret_register("ab"); /* too short to register */
     log_msg(LOG_INFO, "leak", "key=SENTINEL-secret-key-123 twice SENTINEL-secret-key-123 ab");
     assert_null(strstr(cap.ptr, "SENTINEL-secret-key-123"));
     assert_non_null(strstr(cap.ptr, "[REDACTED]"));
@@ -120,7 +121,7 @@ static void test_redaction_and_levels(void **state) {
     log_msg(LOG_ERROR, "shown", "yes");
     assert_true(cap.len > before);
     log_set_level(LOG_INFO);
-    log_secrets_clear();
+    secret_clear();
     capture_stop();
     dstr_free(&cap);
 }
