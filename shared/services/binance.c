@@ -124,7 +124,8 @@ static ex_status checked_json(http_request *r, cJSON **root, ex_error *e, dstr *
                    : cJSON_IsNumber(code)                               ? EX_REJECTED
                                                                         : EX_BAD_RESPONSE;
     fail(e, err, st, r->status, cJSON_IsNumber(code) ? (long)code->valuedouble : 0, "%s",
-         cJSON_IsString(msg) ? msg->valuestring : "Binance answered with an error status");
+         cJSON_IsString(msg) && *msg->valuestring ? msg->valuestring
+                                                  : "Binance answered with an error status");
     cJSON_Delete(json);
     return st;
 }

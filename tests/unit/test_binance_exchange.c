@@ -115,6 +115,9 @@ static const fail_case fail_cases[] = {
     {2, {HTTP_OK, 429, "{\"code\":-1003,\"msg\":\"Too many requests\"}"}, EX_RATE_LIMITED,
      "klines 4h: rate_limited (HTTP 429): Too many requests"},
     {4, {HTTP_ERR_CONNECT, 0, NULL}, EX_UNAVAILABLE, "depth: unavailable: cannot reach Binance: *"},
+    /* an empty msg still leaves a reason (found by tests/fuzz/fuzz_binance) */
+    {0, {HTTP_OK, 400, "{\"code\":-1121,\"msg\":\"\"}"}, EX_INVALID_SYMBOL,
+     "klines 5m: invalid_symbol (HTTP 400): Binance answered with an error status"},
 };
 /* clang-format on */
 
