@@ -123,7 +123,10 @@ static ex_status checked_json(http_request *r, cJSON **root, ex_error *e, dstr *
                    : cJSON_IsNumber(code) && code->valuedouble == -1121 ? EX_INVALID_SYMBOL
                    : cJSON_IsNumber(code)                               ? EX_REJECTED
                                                                         : EX_BAD_RESPONSE;
-    fail(e, err, st, r->status, cJSON_IsNumber(code) ? (long)code->valuedouble : 0, "%s",
+    /* Binance's codes are small negative integers; any other number is kept as 0 */
+    long bcode =
+        cJSON_IsNumber(code) && fabs(code->valuedouble) < 1e9 ? (long)code->valuedouble : 0;
+    fail(e, err, st, r->status, bcode, "%s",
          cJSON_IsString(msg) && *msg->valuestring ? msg->valuestring
                                                   : "Binance answered with an error status");
     cJSON_Delete(json);

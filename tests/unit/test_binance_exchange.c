@@ -118,6 +118,8 @@ static const fail_case fail_cases[] = {
     /* an empty msg still leaves a reason (found by tests/fuzz/fuzz_binance) */
     {0, {HTTP_OK, 400, "{\"code\":-1121,\"msg\":\"\"}"}, EX_INVALID_SYMBOL,
      "klines 5m: invalid_symbol (HTTP 400): Binance answered with an error status"},
+    /* a code out of long's range is no UB (found by tests/fuzz/fuzz_binance) */
+    {0, {HTTP_OK, 400, "{\"code\":-1e308,\"msg\":\"x\"}"}, EX_REJECTED, "klines 5m: rejected (HTTP 400): x"},
 };
 /* clang-format on */
 
