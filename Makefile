@@ -8,7 +8,7 @@
 #   make bench      benchmarks (release build), printed as a table
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build/fuzz/, each
 #                   run FUZZ_SECONDS (default 60) from its seed corpus; a table
-#                   of execs, corpus and findings (tests/fuzz/README.md)
+#                   of execs, corpus and findings (README.md, "Fuzzing")
 #
 # VARIANT=release|asan|fuzz picks the build (fuzz: clang, its libcore.a built
 # with -fsanitize=fuzzer-no-link,address,undefined); sources are found by convention:

@@ -14,8 +14,10 @@ PACKAGES=(
   ca-certificates tzdata curl            # TLS roots, zone data, demo requests
 )
 # the tests also run a real S3 server (Ceph RGW, one node in RAM) and the AWS CLI,
-# and check that every C file is as .clang-format lays it out (tests/format)
-TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli clang-format)
+# check that every C file is as .clang-format lays it out (tests/format), and
+# run the libFuzzer targets (tests/fuzz): clang, and its runtimes (libFuzzer,
+# ASan, UBSan), which Debian 12's clang only recommends
+TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli clang-format clang libclang-rt-14-dev)
 if [ "${1:-demo}" = test ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
