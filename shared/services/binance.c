@@ -193,7 +193,7 @@ ex_status bn_klines_parse(http_request *r, candles *out, ex_error *e, dstr *err)
     const cJSON *row;
     cJSON_ArrayForEach(row, root) {
         if (parse_candle(row, &out->v[i]) ||
-            (i > 0 && out->v[i].open_time <= out->v[i - 1].open_time)) {
+            (i > 0 && out->v[i].open_time <= out->v[i - 1].close_time)) { /* overlapping */
             cJSON_Delete(root);
             candles_free(out);
             return fail(e, err, EX_BAD_RESPONSE, r->status, 0,

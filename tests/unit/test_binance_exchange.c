@@ -118,6 +118,10 @@ static const fail_case fail_cases[] = {
     /* an empty msg still leaves a reason (found by tests/fuzz/fuzz_binance) */
     {0, {HTTP_OK, 400, "{\"code\":-1121,\"msg\":\"\"}"}, EX_INVALID_SYMBOL,
      "klines 5m: invalid_symbol (HTTP 400): Binance answered with an error status"},
+    /* a candle that overlaps the next one (closing after it opens) is out of order: an
+     * earlier candle still forming would be kept (found by tests/fuzz/fuzz_snapshot) */
+    {0, {HTTP_OK, 200, "[[1000,\"1\",\"1\",\"1\",\"1\",\"1\",5000],[2000,\"1\",\"1\",\"1\",\"1\",\"1\",2999]]"},
+     EX_BAD_RESPONSE, "klines 5m: bad_response (HTTP 200): klines: row 1 is malformed or out of order"},
     /* a code out of long's range is no UB (found by tests/fuzz/fuzz_binance) */
     {0, {HTTP_OK, 400, "{\"code\":-1e308,\"msg\":\"x\"}"}, EX_REJECTED, "klines 5m: rejected (HTTP 400): x"},
 };
