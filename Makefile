@@ -6,8 +6,12 @@
 #   make demo       local gateway + scheduler over the bundled replay data (offline)
 #   make run        local gateway + scheduler against the configured Binance
 #   make bench      benchmarks (release build), printed as a table
+#   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build/fuzz/, each
+#                   run FUZZ_SECONDS (default 60) from its seed corpus; a table
+#                   of execs, corpus and findings (README.md, "Fuzzing")
 #
-# VARIANT=release|asan picks the build; sources are found by convention:
+# VARIANT=release|asan|fuzz picks the build (fuzz: clang, its libcore.a built
+# with -fsanitize=fuzzer-no-link,address,undefined); sources are found by convention:
 #   shared/<layer>/*.c          core library (libcore.a); layers in shared/README.md
 #   functions/<name>/*.c        one bootstrap per folder
 #   infra/local/<prog>.c        local tools listed in LOCAL_PROGS; the other .c files there are their library
@@ -16,6 +20,7 @@
 #   tests/*/run_*.c             test drivers (+ the support files above)
 #   tests/layers/fixtures/      fake trees the include check reads; never compiled
 #   bench/bench_*.c             benchmark programs
+#   tests/fuzz/fuzz_*.c         one libFuzzer target each (VARIANT=fuzz only)
 
 VARIANT ?= release
 CC      ?= gcc
@@ -34,8 +39,14 @@ else ifeq ($(VARIANT),release)
 OUT     := build
 OPT     := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDOPT   := -Wl,-z,relro,-z,now -Wl,--as-needed
+else ifeq ($(VARIANT),fuzz)
+CC      := clang
+OUT     := build/fuzz
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=all
+LDOPT   := -fsanitize=fuzzer,address,undefined
 else
-$(error VARIANT must be release or asan)
+$(error VARIANT must be release, asan or fuzz)
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -57,6 +68,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
 DRIVER_SRC := $(wildcard tests/*/run_*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 60
 
 BOOTSTRAPS := $(FUNCS:%=$(OUT)/%/bootstrap)
 LOCAL_BINS := $(LOCAL_PROGS:%=$(OUT)/bin/%)
@@ -64,6 +77,7 @@ FAKE_BINS  := $(FAKE_PROGS:%=$(OUT)/bin/%)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/%)
 DRIVER_BINS := $(foreach f,$(DRIVER_SRC),$(OUT)/tests/$(basename $(notdir $(f))))
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/%)
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
@@ -71,13 +85,14 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 # their support kit and the local gateway's headers they exercise.
 $(OBJ)/tests/%.o: CFLAGS += -Itests/unit/support -Iinfra/local
 
-.PHONY: all functions tools tests-build test demo run bench clean deps
+.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench clean deps
 .DEFAULT_GOAL := all
 
 all: functions tools
 functions: $(BOOTSTRAPS)
 tools: $(LOCAL_BINS) $(FAKE_BINS)
 tests-build: all $(UNIT_BINS) $(DRIVER_BINS)
+fuzz-build: $(FUZZ_BINS)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
@@ -126,9 +141,21 @@ $(OUT)/bench/%: $$(call obj,bench/$$*.c) $(CORE_LIB)
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
+$(FUZZ_BINS): $(OUT)/%: $$(call obj,tests/fuzz/$$*.c) $(LOCAL_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+
+# the fuzz targets join the test run when clang is there (tests/run.sh then
+# runs each over its corpus plus a few seconds); without clang that suite is skipped
 test:
 	$(MAKE) VARIANT=asan tests-build
+	if command -v clang >/dev/null; then $(MAKE) VARIANT=fuzz fuzz-build; fi
 	tests/run.sh build/asan
+
+fuzz:
+	$(MAKE) VARIANT=fuzz fuzz-build
+	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
 demo: all
 	infra/local/demo.sh

@@ -14,8 +14,10 @@ PACKAGES=(
   ca-certificates tzdata curl            # TLS roots, zone data, demo requests
 )
 # the tests also run a real S3 server (Ceph RGW, one node in RAM) and the AWS CLI,
-# and check that every C file is as .clang-format lays it out (tests/format)
-TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli clang-format)
+# check that every C file is as .clang-format lays it out (tests/format), and
+# run the libFuzzer targets (tests/fuzz): clang, and its runtimes (libFuzzer,
+# ASan, UBSan), which Debian 12's clang only recommends
+TEST_PACKAGES=(radosgw ceph-mon ceph-osd awscli clang-format clang libclang-rt-14-dev)
 # make bench measures the S3 store against the same server
 case "${1:-demo}" in test|bench) PACKAGES+=("${TEST_PACKAGES[@]}") ;; esac
 

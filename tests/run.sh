@@ -4,6 +4,8 @@
 #   <build>/tests/test_*   cmocka unit tests
 #   <build>/tests/run_*    drivers, called with the build dir; each prints
 #                          "<name>: N passed, N failed"
+#   <build>/../fuzz/fuzz_* libFuzzer targets (tests/fuzz/run.sh --suite): a
+#                          short run each, as the suite "fuzz"
 # run_scenarios is special: it needs the fake Binance and a gateway, which
 # this script starts on free ports with the environment the scenarios assume.
 set -uo pipefail
@@ -117,6 +119,12 @@ for d in "$BUILD"/tests/run_*; do
   case "$(basename "$d")" in run_scenarios|run_s3) continue ;; esac
   run_suite "$(basename "$d")" "$d" "$BUILD"
 done
+
+# the libFuzzer targets (make test builds them in build/fuzz when clang is
+# there): each over its seed corpus plus FUZZ_SMOKE_SECONDS of fuzzing, two at
+# a time; "skipped" (not failed) without clang or a fuzz build
+FUZZ_BUILD="$(dirname "$BUILD")/fuzz"
+run_suite fuzz env FUZZ_JOBS="${FUZZ_JOBS:-2}" tests/fuzz/run.sh "$FUZZ_BUILD" "${FUZZ_SMOKE_SECONDS:-3}" --suite
 
 # the scenario runner's own checks: every check kind can pass and fail
 [ -x "$BUILD/tests/run_scenarios" ] && run_suite scenarios_selftest tests/scenarios/selftest.sh "$BUILD"

@@ -78,7 +78,8 @@ int sched_input_render(const char *tmpl, const sched_vars *v, dstr *out, char *e
             dstr_putc(out, *p++);
         }
     }
-    cJSON *j = cJSON_ParseWithLength(out->ptr + start, out->len - start);
+    /* the whole text, NUL included: cJSON alone would take "0-x" as the number 0 */
+    cJSON *j = cJSON_ParseWithLengthOpts(out->ptr + start, out->len - start + 1, NULL, 1);
     if (!j) {
         snprintf(err, errlen, "input is not valid JSON after substituting placeholders");
         return -1;

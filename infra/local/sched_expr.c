@@ -94,6 +94,9 @@ static void cron_set(uint64_t *bits, int v, int base) {
 static int cron_parse_list(char *field, const cron_field_spec *f, uint64_t *bits, int base,
                            char *err, size_t errlen) {
     char *save = NULL;
+    size_t n = strlen(field);
+    if (!n || field[0] == ',' || field[n - 1] == ',' || strstr(field, ",,"))
+        return sx_fail(err, errlen, "cron: empty item in the %s field", f->what);
     for (char *item = strtok_r(field, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         int a = f->lo, b = f->hi, step = 1;
         const char *p = item;

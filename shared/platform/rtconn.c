@@ -332,6 +332,13 @@ static int read_body(rtconn *c, rtconn_resp *r, int64_t deadline) {
     return got == 1 ? 0 : -1;
 }
 
+/* The status line, the head and the body of one answer. */
+static int read_answer(rtconn *c, rtconn_resp *r, int64_t deadline) {
+    int rc = read_head(c, r, deadline);
+    if (rc == 0) rc = read_body(c, r, deadline);
+    return rc;
+}
+
 /* ------------------------------------------------------------- requests */
 
 static int exchange(rtconn *c, const rtconn_req *q, rtconn_resp *r) {
@@ -349,9 +356,13 @@ static int exchange(rtconn *c, const rtconn_req *q, rtconn_resp *r) {
     struct iovec iov[2] = {{head.ptr, head.len}, {(void *)q->body, has_body ? q->body_len : 0}};
     int rc = conn_send(c, iov, 2, deadline);
     dstr_free(&head);
-    if (rc == 0) rc = read_head(c, r, deadline);
-    if (rc == 0) rc = read_body(c, r, deadline);
+    if (rc == 0) rc = read_answer(c, r, deadline);
     return rc;
+}
+
+int rtconn_read_answer(rtconn *c, rtconn_resp *r, long timeout_ms) {
+    resp_reset(r);
+    return read_answer(c, r, timeout_ms < 0 ? NO_DEADLINE : clock_mono_ms() + timeout_ms);
 }
 
 int rtconn_call(rtconn *c, const rtconn_req *q, rtconn_resp *r) {

@@ -67,6 +67,12 @@ void rtconn_close(rtconn *c);
 /* r must be zeroed or previously used; 0: r holds an answer (any status). */
 int rtconn_call(rtconn *c, const rtconn_req *q, rtconn_resp *r);
 
+/* Exposed for tests (tests/fuzz/fuzz_rtconn.c): reads one answer from c's
+ * open connection (c->fd) into r, as rtconn_call() does once its request is
+ * sent, without sending, retrying or closing. timeout_ms < 0 waits without
+ * limit. 0: r holds an answer; -1: no complete answer. */
+int rtconn_read_answer(rtconn *c, rtconn_resp *r, long timeout_ms);
+
 /* Value of a header by lowercase name, or NULL. */
 const char *rtconn_header(const rtconn_resp *r, const char *lower_name);
 /* The "errorType" of a JSON error answer, for logs ("" when none). */

@@ -123,8 +123,12 @@ static ex_status checked_json(http_request *r, cJSON **root, ex_error *e, dstr *
                    : cJSON_IsNumber(code) && code->valuedouble == -1121 ? EX_INVALID_SYMBOL
                    : cJSON_IsNumber(code)                               ? EX_REJECTED
                                                                         : EX_BAD_RESPONSE;
-    fail(e, err, st, r->status, cJSON_IsNumber(code) ? (long)code->valuedouble : 0, "%s",
-         cJSON_IsString(msg) ? msg->valuestring : "Binance answered with an error status");
+    /* Binance's codes are small negative integers; any other number is kept as 0 */
+    long bcode =
+        cJSON_IsNumber(code) && fabs(code->valuedouble) < 1e9 ? (long)code->valuedouble : 0;
+    fail(e, err, st, r->status, bcode, "%s",
+         cJSON_IsString(msg) && *msg->valuestring ? msg->valuestring
+                                                  : "Binance answered with an error status");
     cJSON_Delete(json);
     return st;
 }
@@ -189,7 +193,7 @@ ex_status bn_klines_parse(http_request *r, candles *out, ex_error *e, dstr *err)
     const cJSON *row;
     cJSON_ArrayForEach(row, root) {
         if (parse_candle(row, &out->v[i]) ||
-            (i > 0 && out->v[i].open_time <= out->v[i - 1].open_time)) {
+            (i > 0 && out->v[i].open_time <= out->v[i - 1].close_time)) { /* overlapping */
             cJSON_Delete(root);
             candles_free(out);
             return fail(e, err, EX_BAD_RESPONSE, r->status, 0,

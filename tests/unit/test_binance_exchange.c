@@ -116,6 +116,15 @@ static const fail_case fail_cases[] = {
     {2, {HTTP_OK, 429, "{\"code\":-1003,\"msg\":\"Too many requests\"}"}, EX_RATE_LIMITED,
      "klines 4h: rate_limited (HTTP 429): Too many requests"},
     {4, {HTTP_ERR_CONNECT, 0, NULL}, EX_UNAVAILABLE, "depth: unavailable: cannot reach Binance: *"},
+    /* an empty msg still leaves a reason (found by tests/fuzz/fuzz_binance) */
+    {0, {HTTP_OK, 400, "{\"code\":-1121,\"msg\":\"\"}"}, EX_INVALID_SYMBOL,
+     "klines 5m: invalid_symbol (HTTP 400): Binance answered with an error status"},
+    /* a candle that overlaps the next one (closing after it opens) is out of order: an
+     * earlier candle still forming would be kept (found by tests/fuzz/fuzz_snapshot) */
+    {0, {HTTP_OK, 200, "[[1000,\"1\",\"1\",\"1\",\"1\",\"1\",5000],[2000,\"1\",\"1\",\"1\",\"1\",\"1\",2999]]"},
+     EX_BAD_RESPONSE, "klines 5m: bad_response (HTTP 200): klines: row 1 is malformed or out of order"},
+    /* a code out of long's range is no UB (found by tests/fuzz/fuzz_binance) */
+    {0, {HTTP_OK, 400, "{\"code\":-1e308,\"msg\":\"x\"}"}, EX_REJECTED, "klines 5m: rejected (HTTP 400): x"},
 };
 /* clang-format on */
 

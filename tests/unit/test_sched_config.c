@@ -78,6 +78,11 @@ static const bad_yaml bad_cases[] = {
     {ENTRY "    expression: rate(1 day)\n    input: '{\"a\":}'\n", "y.yaml:5: input is not valid JSON"},
     {ENTRY "    expression: rate(1 day)\n    input: '{\"t\":<aws.scheduler.scheduled-time>}'\n",
      "y.yaml:5: input is not valid JSON after substituting"},
+    /* text after the JSON value (the sample uuid's "00000000" read as a number) is not JSON
+     * (found by tests/fuzz/fuzz_sched_config) */
+    {ENTRY "    expression: rate(1 day)\n    input: '<aws.scheduler.execution-id>'\n",
+     "y.yaml:5: input is not valid JSON after substituting"},
+    {ENTRY "    expression: rate(1 day)\n    input: '{} x'\n", "y.yaml:5: input is not valid JSON"},
     {ENTRY "    expression: rate(1 day)\n    enabled: yes\n", "y.yaml:5: enabled must be true or false"},
     {ENTRY "    expression: rate(1 day)\n    timezone: UTC\n", "y.yaml:2: schedule 'a': timezone only"},
     {ENTRY "    expression: cron(0 1 * * ? *)\n    timezone: Mars/Base\n", "y.yaml:5: unknown time zone"},

@@ -158,6 +158,10 @@ typedef struct bad_case {
 /* clang-format off */
 static const bad_case bad_cases[] = {
     {"rate(0 minutes)", "1..1000000"},
+    /* an empty item made an empty set: a search to 2199 that never fires (found by fuzz_sched_expr) */
+    {"cron(, 12 * * ? *)", "empty item in the minutes field"},
+    {"cron(0 1,,2 * * ? *)", "empty item in the hours field"},
+    {"cron(0 1, * * ? *)", "empty item"},
     {"rate(1 minutes)", "singular"},
     {"rate(5 minute)", "singular"},
     {"rate(5 weeks)", "unit"},

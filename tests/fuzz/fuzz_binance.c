@@ -1,0 +1,80 @@
+/* fuzz_binance: Binance response bodies through the klines, depth and
+ * premiumIndex parsers. The first byte picks the parser and the HTTP outcome
+ * (transport error or status); the rest is the body. A parse that succeeds
+ * must hand back what binance.h promises: candles sane and in time order,
+ * bids descending and asks ascending, positive prices, a positive mark price. */
+#include <math.h>
+
+#include "fuzz.h"
+#include "services/binance.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc, (void)argv;
+    fuzz_quiet();
+    return 0;
+}
+
+static const long statuses[] = {200, 200, 200, 200, 201, 400, 418, 429, 500, 503, 302, 404};
+
+static void check_candles(const candles *c) {
+    for (size_t i = 0; i < c->n; i++) {
+        const candle *k = &c->v[i];
+        if (!(k->low > 0 && k->low <= k->high && k->open >= k->low && k->open <= k->high &&
+              k->close >= k->low && k->close <= k->high && k->volume >= 0 &&
+              k->close_time > k->open_time))
+            fuzz_fail("klines: an insane candle parsed");
+        if (i && k->open_time <= c->v[i - 1].open_time) fuzz_fail("klines: out of order");
+    }
+}
+
+static void check_book(const order_book *b) {
+    for (size_t i = 0; i < b->n_bids; i++)
+        if (!(b->bids[i].price > 0) || (i && b->bids[i].price >= b->bids[i - 1].price))
+            fuzz_fail("depth: bids not positive and descending");
+    for (size_t i = 0; i < b->n_asks; i++)
+        if (!(b->asks[i].price > 0) || (i && b->asks[i].price <= b->asks[i - 1].price))
+            fuzz_fail("depth: asks not positive and ascending");
+    if (b->n_bids && b->n_asks && b->bids[0].price >= b->asks[0].price) fuzz_fail("depth: crossed");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1) return 0;
+    unsigned sel = data[0];
+    static const char *const urls[] = {
+        "https://fapi.binance.com/fapi/v1/klines?symbol=BTCUSDT&interval=5m&limit=3",
+        "https://fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=5",
+        "https://fapi.binance.com/fapi/v1/premiumIndex?symbol=BTCUSDT"};
+    unsigned which = sel % 3;
+    http_request r;
+    http_request_init(&r, "GET", urls[which], NULL);
+    /* one outcome in 16 is a transport error, the others an HTTP status */
+    unsigned o = (sel / 3) % 16;
+    r.err = o == 15 ? (http_err)(1 + (sel / 48) % 7) : HTTP_OK;
+    r.status = r.err == HTTP_OK ? statuses[o % (sizeof statuses / sizeof *statuses)] : 0;
+    r.attempts = 1;
+    dstr_append(&r.resp_body, data + 1, size - 1);
+    ex_error e = {0};
+    dstr err = {0};
+    ex_status st;
+    if (which == 0) {
+        candles c;
+        st = bn_klines_parse(&r, &c, &e, &err);
+        if (st == EX_OK) check_candles(&c);
+        candles_free(&c);
+    } else if (which == 1) {
+        order_book b;
+        st = bn_depth_parse(&r, &b, &e, &err);
+        if (st == EX_OK) check_book(&b);
+        order_book_free(&b);
+    } else {
+        premium_index p;
+        st = bn_premium_parse(&r, &p, &e, &err);
+        if (st == EX_OK && !(p.mark_price > 0 && isfinite(p.index_price)))
+            fuzz_fail("premiumIndex: bad prices parsed");
+    }
+    if (st != EX_OK && (!err.len || e.status != st)) fuzz_fail("failure without its line or error");
+    if (st == EX_OK && (r.status < 200 || r.status >= 300)) fuzz_fail("non-2xx parsed as OK");
+    dstr_free(&err);
+    http_request_free(&r);
+    return 0;
+}
