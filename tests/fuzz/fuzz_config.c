@@ -8,6 +8,7 @@
 
 #include "fuzz.h"
 #include "platform/config.h"
+#include "platform/secret.h"
 
 static const char *const vars[] = {
     "SYMBOLS",
@@ -114,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     cfg_free(&c);
     dstr_free(&err);
-    log_secrets_clear();
+    secret_clear();
     free(text);
     return 0;
 }
