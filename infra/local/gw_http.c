@@ -1,31 +1,35 @@
-/* gw_http: HTTP front end (libmicrohttpd) mapping requests to invocations. */
+/* gw_http: HTTP front end mapping requests to invocations.
+ *
+ * The gateway speaks HTTP/1.1 itself (gw_head reads requests): libmicrohttpd
+ * 0.9.75 answers malformed requests with its own HTML pages before any hook
+ * runs (or closes without an answer, or waits for ever on an unknown
+ * transfer coding), and nothing in its API lets the gateway answer those in
+ * its JSON shape, so every byte a client sends is read here. */
+#define _GNU_SOURCE /* accept4: accepted sockets must not leak into the functions */
 #include "gw_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gw_event.h"
+#include "gw_head.h"
 #include "gw_ids.h"
 #include "gw_log.h"
 
 #define GW_MAX_BODY (6u * 1024u * 1024u)
-/* API Gateway's quota: request line and headers together, 10,240 bytes. */
-#define GW_MAX_HEAD 10240u
-/* libmicrohttpd keeps a request's line, headers and one entry per query
- * parameter in a per-connection pool (half of it is the read buffer): a
- * 10,240-byte request of 5,000 one-letter parameters needs ~290 KB of
- * entries. The pool is mmap'd, so only what a request uses is resident. */
-#define GW_POOL_BYTES (640u * 1024u)
 #define GW_MAX_CONNECTIONS 256u
 /* Connections still receiving a request (or idle between two) may hold at
  * most this many slots: the rest stay for requests being answered, so slow
@@ -33,44 +37,56 @@
  * per-address limit would not tell them apart). */
 #define GW_MAX_RECEIVING 128u
 #define GW_REAP_PERIOD_MS 200
+/* An answer must make progress within this, or its connection is closed:
+ * a client that stops reading cannot hold a thread for ever. */
+#define GW_SEND_IDLE_S 30
+/* A connection's last answer (a refusal, or Connection: close) is followed
+ * by a close, but what the client is still sending (up to a whole refused
+ * body) is read and dropped for a moment first: closing a socket with
+ * unread bytes resets the connection, which can destroy the answer before
+ * the client has read it. */
+#define GW_LINGER_MS 1000
+#define GW_LINGER_BYTES (GW_MAX_BODY + (1u << 20))
+#define GW_READ_CHUNK 16384u
 
-/* One per connection, from libmicrohttpd's connection-start notice to its
- * close notice: the only notices it always sends, so everything a
- * connection or its requests own is freed there at the latest. */
+/* One per accepted connection, owned by its thread; listed in g->head so
+ * the reaper and the eviction can shut it down (the socket is closed only
+ * after it leaves the list, under g->mu). */
 typedef struct gw_conn {
-    struct gw_conn *prev, *next; /* g->conns, oldest first */
-    MHD_socket fd;
+    struct gw_conn *prev, *next; /* oldest first */
+    gw_http *g;
+    int fd;
+    char ip[INET6_ADDRSTRLEN];
     int64_t since_ms; /* accepted, or last answer sent: the request clock */
     int receiving;    /* 0 while a complete request is being answered */
-    int cut;          /* shut down by the gateway (deadline or eviction) */
-    char *raw_uri;    /* from the URI logger, taken by the request */
-    int64_t uri_ms;
-    struct gw_req *req; /* the request in progress, if any */
+    int cut;          /* shut down by the gateway (deadline, eviction, stop) */
+    dstr in;          /* received, not yet used: in.ptr[off..in.len) */
+    size_t off;
 } gw_conn;
 
 struct gw_http {
     gw_http_config cfg;
-    struct MHD_Daemon *d;
+    int listen_fd, stop_fd; /* stop_fd: an eventfd that ends the acceptor */
     unsigned short port;
-    int quiesced;
+    pthread_t acceptor;
+    int acceptor_started, quiesced;
     pthread_mutex_t mu; /* conns and the counters below */
     gw_conn *head, *tail;
-    unsigned n_receiving;
+    unsigned n_conns, n_receiving;
     unsigned long timed_out, evicted; /* not yet logged */
+    pthread_cond_t stop_cv;           /* wakes the reaper to stop */
+    pthread_cond_t gone_cv;           /* a connection ended */
     pthread_t reaper;
-    pthread_cond_t stop_cv;
     int stopping, reaper_started;
 };
 
-typedef struct gw_req {
-    gw_conn *conn;
-    char *raw_uri;
-    dstr body;
-    int too_large;
-    int started;
-    int answered; /* rejected before its body: nothing more to do */
-    int64_t start_ms;
-} gw_req;
+/* How one answer goes out. */
+typedef struct gw_reply {
+    gw_conn *k;
+    int close;     /* the connection ends after it */
+    int head_only; /* a HEAD request: no body */
+    int http10;    /* an HTTP/1.0 client kept alive is told so */
+} gw_reply;
 
 typedef struct gw_outcome {
     unsigned status;
@@ -81,42 +97,93 @@ typedef struct gw_outcome {
 
 /* ---- answers ------------------------------------------------------------- */
 
-static enum MHD_Result gw_send(struct MHD_Connection *c, unsigned status, const char *body,
-                               size_t len, const gw_kv *headers, size_t n_headers,
-                               char *const *cookies, size_t n_cookies, const char *apigw_id) {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp) return MHD_NO;
-    for (size_t i = 0; i < n_headers; i++)
-        MHD_add_response_header(resp, headers[i].name, headers[i].value);
-    for (size_t i = 0; i < n_cookies; i++) MHD_add_response_header(resp, "Set-Cookie", cookies[i]);
-    MHD_add_response_header(resp, "apigw-requestid", apigw_id);
-    enum MHD_Result rc = MHD_queue_response(c, status, resp);
-    MHD_destroy_response(resp);
+/* Sends all of buf; -1 when the client is gone or made no progress for
+ * GW_SEND_IDLE_S (SO_SNDTIMEO). */
+static int gw_write_all(int fd, const char *buf, size_t len) {
+    while (len) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int gw_is_token(const char *s) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!strchr("!#$%&'*+-.^_`|~", *s) && !(*s >= '0' && *s <= '9') &&
+            !(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z'))
+            return 0;
+    return 1;
+}
+
+/* A function's header the gateway drops: one it sets itself (framing), one
+ * that belongs to a single connection (RFC 9110 7.6.1), or one that would
+ * break the answer's syntax (a CR or LF would start a header of its own). */
+static int gw_header_dropped(const char *name, const char *value) {
+    static const char *const own[] = {
+        "content-length", "transfer-encoding", "connection",      "keep-alive", "te",
+        "trailer",        "upgrade",           "proxy-connection"};
+    if (!gw_is_token(name) || strpbrk(value, "\r\n")) return 1;
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strcasecmp(name, own[i]) == 0) return 1;
+    return 0;
+}
+
+static int gw_send(const gw_reply *rp, unsigned status, const char *body, size_t len,
+                   const gw_kv *headers, size_t n_headers, char *const *cookies, size_t n_cookies,
+                   const char *apigw_id) {
+    dstr out = {0};
+    dstr_printf(&out, "HTTP/1.1 %u %s\r\n", status, MHD_get_reason_phrase_for(status));
+    int has_date = 0;
+    for (size_t i = 0; i < n_headers; i++) {
+        if (gw_header_dropped(headers[i].name, headers[i].value)) continue;
+        has_date |= strcasecmp(headers[i].name, "Date") == 0;
+        dstr_printf(&out, "%s: %s\r\n", headers[i].name, headers[i].value);
+    }
+    for (size_t i = 0; i < n_cookies; i++)
+        if (!strpbrk(cookies[i], "\r\n")) dstr_printf(&out, "Set-Cookie: %s\r\n", cookies[i]);
+    if (!has_date) {
+        char date[64];
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+        dstr_printf(&out, "Date: %s\r\n", date);
+    }
+    dstr_printf(&out, "apigw-requestid: %s\r\n", apigw_id);
+    int bodyless = status < 200 || status == 204 || status == 304; /* RFC 9110 6.4.1 */
+    if (!bodyless) dstr_printf(&out, "Content-Length: %zu\r\n", len);
+    if (rp->close) dstr_puts(&out, "Connection: close\r\n");
+    else if (rp->http10) dstr_puts(&out, "Connection: keep-alive\r\n");
+    dstr_puts(&out, "\r\n");
+    if (!bodyless && !rp->head_only) dstr_append(&out, body, len);
+    int rc = gw_write_all(rp->k->fd, out.ptr, out.len);
+    dstr_free(&out);
     return rc;
 }
 
-static enum MHD_Result gw_send_message(struct MHD_Connection *c, unsigned status,
-                                       const char *message, const char *apigw_id) {
+static int gw_send_message(const gw_reply *rp, unsigned status, const char *message,
+                           const char *apigw_id) {
     char body[96];
     snprintf(body, sizeof body, "{\"message\":\"%s\"}", message);
     gw_kv ct = {"Content-Type", "application/json"};
-    return gw_send(c, status, body, strlen(body), &ct, 1, NULL, 0, apigw_id);
+    return gw_send(rp, status, body, strlen(body), &ct, 1, NULL, 0, apigw_id);
 }
 
 /* The gateway's refusals of a malformed or oversized request, in the
- * projects's error shape; the connection closes after it (the body, if any,
- * is never read). */
-static enum MHD_Result gw_send_error(struct MHD_Connection *c, unsigned status, const char *code,
-                                     const char *message, const char *apigw_id) {
+ * project's error shape. */
+static int gw_send_error(const gw_reply *rp, unsigned status, const char *code, const char *message,
+                         const char *apigw_id) {
     dstr body = {0};
     dstr_puts(&body, "{\"error\":");
     dstr_json_str(&body, code);
     dstr_puts(&body, ",\"message\":");
     dstr_json_str(&body, message);
     dstr_putc(&body, '}');
-    gw_kv h[] = {{"Content-Type", "application/json"}, {"Connection", "close"}};
-    enum MHD_Result rc = gw_send(c, status, dstr_cstr(&body), body.len, h, 2, NULL, 0, apigw_id);
+    gw_kv ct = {"Content-Type", "application/json"};
+    int rc = gw_send(rp, status, dstr_cstr(&body), body.len, &ct, 1, NULL, 0, apigw_id);
     dstr_free(&body);
     return rc;
 }
@@ -142,65 +209,10 @@ static void gw_log_request(const char *method, const char *raw_uri, int64_t star
     gw_log_end(r);
 }
 
-/* ---- request -> event ------------------------------------------------------ */
-
-typedef struct gw_hdrs {
-    gw_header *items;
-    size_t n;
-} gw_hdrs;
-
-static enum MHD_Result gw_collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                         const char *value) {
-    (void)kind;
-    gw_hdrs *h = cls;
-    gw_header *items = realloc(h->items, (h->n + 1) * sizeof *items);
-    if (!items) abort();
-    h->items = items;
-    items[h->n++] = (gw_header){key, value ? value : ""};
-    return MHD_YES;
-}
-
-static void gw_source_ip(struct MHD_Connection *c, char *out, size_t cap) {
-    snprintf(out, cap, "127.0.0.1");
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr) return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)cap);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)cap);
-}
-
-static void gw_build_event(gw_http *g, struct MHD_Connection *c, const char *method,
-                           const char *version, gw_req *q, const char *apigw_id,
-                           const char *trace_root, dstr *event) {
-    gw_hdrs hdrs = {0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, gw_collect_header, &hdrs);
-    char ip[INET6_ADDRSTRLEN];
-    gw_source_ip(c, ip, sizeof ip);
-    gw_request req = {.method = method,
-                      .raw_uri = q->raw_uri,
-                      .protocol = version,
-                      .source_ip = ip,
-                      .server_port = g->port,
-                      .headers = hdrs.items,
-                      .n_headers = hdrs.n,
-                      .body = dstr_cstr(&q->body),
-                      .body_len = q->body.len,
-                      .request_id = apigw_id,
-                      .trace_root = trace_root,
-                      .time_epoch_ms = q->start_ms};
-    gw_event_build(&req, event);
-    free(hdrs.items);
-}
-
 /* ---- invocation -> answer ---------------------------------------------- */
 
-static enum MHD_Result gw_answer(struct MHD_Connection *c, const fn_result *res,
-                                 int64_t wait_until_ms, const char *apigw_id, gw_outcome *o) {
+static int gw_answer(const gw_reply *rp, const fn_result *res, int64_t wait_until_ms,
+                     const char *apigw_id, gw_outcome *o) {
     o->outcome = fn_status_name(res->status);
     switch (res->status) {
     case FN_OK: {
@@ -210,11 +222,11 @@ static enum MHD_Result gw_answer(struct MHD_Connection *c, const fn_result *res,
             o->outcome = "malformed_response";
             gw_response_free(&m);
             o->status = 500;
-            return gw_send_message(c, 500, "Internal Server Error", apigw_id);
+            return gw_send_message(rp, 500, "Internal Server Error", apigw_id);
         }
         o->status = (unsigned)m.status;
-        enum MHD_Result rc = gw_send(c, o->status, dstr_cstr(&m.body), m.body.len, m.headers,
-                                     m.n_headers, m.cookies, m.n_cookies, apigw_id);
+        int rc = gw_send(rp, o->status, dstr_cstr(&m.body), m.body.len, m.headers, m.n_headers,
+                         m.cookies, m.n_cookies, apigw_id);
         gw_response_free(&m);
         return rc;
     }
@@ -224,76 +236,80 @@ static enum MHD_Result gw_answer(struct MHD_Connection *c, const fn_result *res,
         __attribute__((fallthrough));
     case FN_ERROR:
         o->status = 500;
-        return gw_send_message(c, 500, "Internal Server Error", apigw_id);
+        return gw_send_message(rp, 500, "Internal Server Error", apigw_id);
     case FN_CRASH:
     case FN_NO_BINARY:
         o->status = 502;
-        return gw_send_message(c, 502, "Internal Server Error", apigw_id);
+        return gw_send_message(rp, 502, "Internal Server Error", apigw_id);
     case FN_TOO_LARGE:
         o->status = 413;
-        return gw_send_message(c, 413, "Request Entity Too Large", apigw_id);
+        return gw_send_message(rp, 413, "Request Entity Too Large", apigw_id);
     case FN_ABANDONED:
     case FN_SHUTDOWN: break;
     }
     o->status = 503;
-    return gw_send_message(c, 503, "Service Unavailable", apigw_id);
+    return gw_send_message(rp, 503, "Service Unavailable", apigw_id);
 }
 
-static enum MHD_Result gw_handle(gw_http *g, struct MHD_Connection *c, const char *method,
-                                 const char *version, gw_req *q) {
+/* Routes, invokes and answers one request; -1 when the answer could not be
+ * sent (the connection is over). */
+static int gw_handle(gw_http *g, const gw_reply *rp, const gw_head *h, const dstr *body,
+                     int64_t start_ms) {
     char apigw_id[17];
     gw_apigw_request_id(apigw_id);
     gw_outcome o = {0};
     const char *path, *query;
     size_t path_len, query_len;
-    gw_split_uri(q->raw_uri, &path, &path_len, &query, &query_len);
+    gw_split_uri(h->target, &path, &path_len, &query, &query_len);
     o.function = gw_routes_lookup(g->cfg.routes, path, path_len);
-    enum MHD_Result rc;
+    fnhost *fh = o.function ? gw_hosts_get(g->cfg.hosts, o.function) : NULL;
+    int rc;
     if (!o.function) {
         o.status = 404;
         o.outcome = "no_route";
-        rc = gw_send_message(c, 404, "Not Found", apigw_id);
-    } else if (q->too_large) {
-        o.status = 413;
-        o.outcome = "body_too_large";
-        rc = gw_send_message(c, 413, "Request Entity Too Large", apigw_id);
+        rc = gw_send_message(rp, 404, "Not Found", apigw_id);
+    } else if (!fh || !fnhost_binary_present(fh)) {
+        log_rec *r = gw_log_begin(LOG_ERROR, "gateway.function_missing");
+        log_str(r, "function", o.function);
+        log_str(r, "bootstrap", fh ? fnhost_bootstrap(fh) : NULL);
+        log_str(r, "message", "route's function is not built: run make");
+        gw_log_end(r);
+        o.status = 502;
+        o.outcome = "no_binary";
+        rc = gw_send_message(rp, 502, "Internal Server Error", apigw_id);
     } else {
-        fnhost *h = gw_hosts_get(g->cfg.hosts, o.function);
-        if (!h || !fnhost_binary_present(h)) {
-            log_rec *r = gw_log_begin(LOG_ERROR, "gateway.function_missing");
-            log_str(r, "function", o.function);
-            log_str(r, "bootstrap", h ? fnhost_bootstrap(h) : NULL);
-            log_str(r, "message", "route's function is not built: run make");
-            gw_log_end(r);
-            o.status = 502;
-            o.outcome = "no_binary";
-            rc = gw_send_message(c, 502, "Internal Server Error", apigw_id);
-        } else {
-            char trace_root[36];
-            gw_trace_root(trace_root, q->start_ms);
-            dstr event = {0};
-            gw_build_event(g, c, method, version, q, apigw_id, trace_root, &event);
-            int64_t wait_until = q->start_ms + g->cfg.integration_timeout_ms;
-            fn_call call = {dstr_cstr(&event), event.len, trace_root, wait_until};
-            fn_result res;
-            fnhost_invoke(h, &call, &res);
-            dstr_free(&event);
-            o.res = &res;
-            rc = gw_answer(c, &res, wait_until, apigw_id, &o);
-            gw_log_request(method, q->raw_uri, q->start_ms, apigw_id, &o);
-            fn_result_free(&res);
-            return rc;
-        }
+        char trace_root[36];
+        gw_trace_root(trace_root, start_ms);
+        gw_request req = {.method = h->method,
+                          .raw_uri = h->target,
+                          .protocol = h->version,
+                          .source_ip = rp->k->ip,
+                          .server_port = g->port,
+                          .headers = h->headers,
+                          .n_headers = h->n_headers,
+                          .body = dstr_cstr(body),
+                          .body_len = body->len,
+                          .request_id = apigw_id,
+                          .trace_root = trace_root,
+                          .time_epoch_ms = start_ms};
+        dstr event = {0};
+        gw_event_build(&req, &event);
+        int64_t wait_until = start_ms + g->cfg.integration_timeout_ms;
+        fn_call call = {dstr_cstr(&event), event.len, trace_root, wait_until};
+        fn_result res;
+        fnhost_invoke(fh, &call, &res);
+        dstr_free(&event);
+        o.res = &res;
+        rc = gw_answer(rp, &res, wait_until, apigw_id, &o);
+        gw_log_request(h->method, h->target, start_ms, apigw_id, &o);
+        fn_result_free(&res);
+        return rc;
     }
-    gw_log_request(method, q->raw_uri, q->start_ms, apigw_id, &o);
+    gw_log_request(h->method, h->target, start_ms, apigw_id, &o);
     return rc;
 }
 
-static gw_conn *gw_conn_of(struct MHD_Connection *c) {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
+/* ---- connections ------------------------------------------------------------ */
 
 static void gw_set_receiving(gw_http *g, gw_conn *k, int receiving) {
     pthread_mutex_lock(&g->mu);
@@ -303,59 +319,228 @@ static void gw_set_receiving(gw_http *g, gw_conn *k, int receiving) {
     pthread_mutex_unlock(&g->mu);
 }
 
-/* Wakes the connection's thread with an end of stream: it closes the
- * connection itself. Called with g->mu held, so the connection (and its
- * socket, closed only after the close notice) is still there. */
+/* Wakes the connection's thread with an end of stream (or a failed send):
+ * it closes the connection itself. Called with g->mu held, so the
+ * connection (and its socket) is still there. */
 static void gw_cut(gw_http *g, gw_conn *k) {
     shutdown(k->fd, SHUT_RDWR);
     k->cut = 1;
     if (k->receiving) g->n_receiving--;
 }
 
-static void gw_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                                 enum MHD_ConnectionNotificationCode toe) {
-    gw_http *g = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        gw_conn *k = calloc(1, sizeof *k);
-        if (!k) abort();
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        k->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
-        k->since_ms = gw_now_ms();
-        k->receiving = 1;
-        pthread_mutex_lock(&g->mu);
-        k->prev = g->tail;
-        if (g->tail) g->tail->next = k;
-        else g->head = k;
-        g->tail = k;
-        if (++g->n_receiving > GW_MAX_RECEIVING)
-            for (gw_conn *o = g->head; o != k; o = o->next)
-                if (o->receiving && !o->cut && o->fd != MHD_INVALID_SOCKET) {
-                    gw_cut(g, o); /* the oldest sender makes room */
-                    g->evicted++;
-                    break;
-                }
-        pthread_mutex_unlock(&g->mu);
-        *socket_context = k;
-        return;
+/* Reads more of the client's bytes into k->in; 0 when the connection is
+ * over (closed by the client, or shut down by the gateway). */
+static int gw_recv_more(gw_conn *k) {
+    if (k->off == k->in.len) k->off = k->in.len = 0;
+    else if (k->off >= 4 * GW_READ_CHUNK) { /* keep the buffer from creeping */
+        memmove(k->in.ptr, k->in.ptr + k->off, k->in.len - k->off);
+        k->in.len -= k->off;
+        k->off = 0;
     }
-    gw_conn *k = *socket_context;
-    if (!k) return;
+    dstr_reserve(&k->in, GW_READ_CHUNK);
+    for (;;) {
+        ssize_t n = recv(k->fd, k->in.ptr + k->in.len, GW_READ_CHUNK, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        k->in.len += (size_t)n;
+        k->in.ptr[k->in.len] = '\0';
+        return 1;
+    }
+}
+
+/* Ends a connection after its last answer (a refusal, or Connection:
+ * close): no more writes, then drop what still arrives for a moment (see
+ * GW_LINGER_MS) or until the client closes. */
+static void gw_linger(gw_conn *k) {
+    shutdown(k->fd, SHUT_WR);
+    int64_t end = gw_now_ms() + GW_LINGER_MS;
+    size_t dropped = 0;
+    char buf[4096];
+    for (int64_t left; (left = end - gw_now_ms()) > 0 && dropped < GW_LINGER_BYTES;) {
+        struct pollfd p = {k->fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0) break;
+        ssize_t n = recv(k->fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        dropped += (size_t)n;
+    }
+}
+
+/* Answers a refused request (why) and logs it; the connection ends. */
+static void gw_refuse(gw_conn *k, const gw_refusal *why, const char *method, size_t method_len,
+                      const char *target, size_t target_len, int64_t start_ms) {
+    char apigw_id[17];
+    gw_apigw_request_id(apigw_id);
+    gw_reply rp = {k, 1, 0, 0};
+    if (why->code) gw_send_error(&rp, why->status, why->code, why->message, apigw_id);
+    else gw_send_message(&rp, 413, "Request Entity Too Large", apigw_id);
+    char *m = strndup(method, method_len), *t = strndup(target, target_len);
+    if (!m || !t) abort();
+    gw_outcome o = {why->status, NULL, why->code ? why->code : "body_too_large", NULL};
+    gw_log_request(m, t, start_ms, apigw_id, &o);
+    free(m);
+    free(t);
+    gw_linger(k);
+}
+
+/* Reads the body h announces into body: 1 when it is in, 0 when the
+ * connection ended, -1 when it is refused (*why). */
+static int gw_read_body(gw_conn *k, const gw_head *h, dstr *body, gw_refusal *why) {
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (h->expect_continue && (h->chunked || h->content_length > 0) &&
+        gw_write_all(k->fd, cont, sizeof cont - 1) != 0)
+        return 0;
+    dstr_puts(body, ""); /* a body, even an empty one, is a C string */
+    if (!h->chunked) {
+        while (body->len < h->content_length) {
+            if (k->off == k->in.len && !gw_recv_more(k)) return 0;
+            size_t take = k->in.len - k->off;
+            if (take > h->content_length - body->len)
+                take = (size_t)(h->content_length - body->len);
+            dstr_append(body, k->in.ptr + k->off, take);
+            k->off += take;
+        }
+        return 1;
+    }
+    gw_chunked c = {0};
+    for (;;) {
+        int done = 0;
+        long n = gw_chunked_feed(&c, k->in.ptr + k->off, k->in.len - k->off, GW_MAX_BODY, body,
+                                 &done, why);
+        if (n < 0) return -1;
+        k->off += (size_t)n;
+        if (done) return 1;
+        if (!gw_recv_more(k)) return 0;
+    }
+}
+
+/* Serves one request; 0 when the connection is to end. */
+static int gw_serve_one(gw_conn *k) {
+    gw_http *g = k->g;
+    gw_head h;
+    gw_refusal why;
+    long n;
+    while ((n = gw_head_scan(k->in.ptr + k->off, k->in.len - k->off, GW_MAX_BODY, &h, &why)) == 0)
+        if (!gw_recv_more(k)) return 0; /* gone, or cut: nobody to answer */
+    int64_t start_ms = gw_now_ms();
+    if (n < 0) {
+        const char *b = k->in.ptr + k->off;
+        gw_refuse(k, &why, b + why.method_off, why.method_len, b + why.target_off, why.target_len,
+                  start_ms);
+        return 0;
+    }
+    k->off += (size_t)n;
+    dstr body = {0};
+    int rc = gw_read_body(k, &h, &body, &why);
+    if (rc < 0)
+        gw_refuse(k, &why, h.method, strlen(h.method), h.target, strlen(h.target), start_ms);
+    if (rc > 0) {
+        gw_set_receiving(g, k, 0); /* the deadline covers receiving only */
+        gw_reply rp = {k, !h.keep_alive, strcmp(h.method, "HEAD") == 0, h.version[7] == '0'};
+        rc = gw_handle(g, &rp, &h, &body, start_ms) == 0 && !rp.close;
+        if (rp.close) gw_linger(k);
+        else gw_set_receiving(g, k, 1); /* the next request's clock starts now */
+    }
+    gw_head_free(&h);
+    dstr_free(&body);
+    return rc > 0;
+}
+
+/* Everything is freed before the count drops, so gw_http_stop knows the
+ * connection threads hold nothing once it reaches zero. */
+static void gw_conn_end(gw_conn *k) {
+    gw_http *g = k->g;
+    dstr_free(&k->in);
     pthread_mutex_lock(&g->mu);
     if (k->prev) k->prev->next = k->next;
     else g->head = k->next;
     if (k->next) k->next->prev = k->prev;
     else g->tail = k->prev;
     if (k->receiving && !k->cut) g->n_receiving--;
-    pthread_mutex_unlock(&g->mu);
-    if (k->req) { /* a request libmicrohttpd dropped without its completion notice */
-        free(k->req->raw_uri);
-        dstr_free(&k->req->body);
-        free(k->req);
-    }
-    free(k->raw_uri);
+    close(k->fd); /* off the list first: nobody shuts down a reused descriptor */
     free(k);
-    *socket_context = NULL;
+    g->n_conns--;
+    pthread_cond_broadcast(&g->gone_cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void *gw_conn_main(void *arg) {
+    gw_conn *k = arg;
+    while (gw_serve_one(k)) {
+    }
+    gw_conn_end(k);
+    return NULL;
+}
+
+/* Takes an accepted socket: a thread of its own, unless all slots are
+ * taken (then it is closed at once, as a full server does). */
+static void gw_admit(gw_http *g, int fd, const struct sockaddr_storage *ss) {
+    gw_conn *k = calloc(1, sizeof *k);
+    if (!k) abort();
+    k->g = g;
+    k->fd = fd;
+    snprintf(k->ip, sizeof k->ip, "127.0.0.1");
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, k->ip,
+                  sizeof k->ip);
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr, k->ip,
+                  sizeof k->ip);
+    struct timeval idle = {GW_SEND_IDLE_S, 0};
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* answers go out whole */
+    dstr_reserve(&k->in, GW_READ_CHUNK);
+    k->since_ms = gw_now_ms();
+    k->receiving = 1;
+    pthread_mutex_lock(&g->mu);
+    if (g->n_conns >= GW_MAX_CONNECTIONS) {
+        pthread_mutex_unlock(&g->mu);
+        close(fd);
+        dstr_free(&k->in);
+        free(k);
+        return;
+    }
+    g->n_conns++;
+    k->prev = g->tail;
+    if (g->tail) g->tail->next = k;
+    else g->head = k;
+    g->tail = k;
+    if (++g->n_receiving > GW_MAX_RECEIVING)
+        for (gw_conn *o = g->head; o != k; o = o->next)
+            if (o->receiving && !o->cut) {
+                gw_cut(g, o); /* the oldest sender makes room */
+                g->evicted++;
+                break;
+            }
+    pthread_mutex_unlock(&g->mu);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    if (pthread_create(&t, &attr, gw_conn_main, k) != 0) gw_conn_end(k);
+    pthread_attr_destroy(&attr);
+}
+
+static void *gw_acceptor(void *arg) {
+    gw_http *g = arg;
+    struct pollfd p[2] = {{g->listen_fd, POLLIN, 0}, {g->stop_fd, POLLIN, 0}};
+    for (;;) {
+        p[0].revents = p[1].revents = 0;
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            gw_log_msg(LOG_ERROR, "gateway.accept_failed", "poll: %s", strerror(errno));
+            break;
+        }
+        if (p[1].revents) break;
+        if (!(p[0].revents & POLLIN)) continue;
+        struct sockaddr_storage ss = {0};
+        socklen_t len = sizeof ss;
+        int fd = accept4(g->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+        if (fd >= 0) gw_admit(g, fd, &ss);
+        else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            usleep(50 * 1000); /* out of descriptors: let connections end, don't spin */
+    }
+    return NULL;
 }
 
 /* Closes connections whose request is not in within the deadline, and logs
@@ -371,8 +556,7 @@ static void *gw_reaper(void *arg) {
         pthread_cond_timedwait(&g->stop_cv, &g->mu, &ts);
         int64_t now = gw_now_ms();
         for (gw_conn *k = g->head; k; k = k->next)
-            if (k->receiving && !k->cut && k->fd != MHD_INVALID_SOCKET &&
-                now - k->since_ms > g->cfg.request_timeout_ms) {
+            if (k->receiving && !k->cut && now - k->since_ms > g->cfg.request_timeout_ms) {
                 gw_cut(g, k);
                 g->timed_out++;
             }
@@ -393,127 +577,8 @@ static void *gw_reaper(void *arg) {
     return NULL;
 }
 
-/* The raw URI (MHD's own copy is unescaped) waits in the connection until
- * the access handler takes it: nothing here needs the completion notice. */
-static void *gw_uri_logger(void *cls, const char *uri, struct MHD_Connection *c) {
-    (void)cls;
-    gw_conn *k = gw_conn_of(c);
-    if (k) {
-        free(k->raw_uri);
-        k->raw_uri = strdup(uri ? uri : "/");
-        if (!k->raw_uri) abort();
-        k->uri_ms = gw_now_ms();
-    }
-    return NULL;
-}
-
-typedef struct gw_clen {
-    const char *first;
-    int conflict;
-} gw_clen;
-
-static enum MHD_Result gw_check_clen(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value) {
-    (void)kind;
-    gw_clen *cl = cls;
-    if (strcasecmp(key, "Content-Length") != 0) return MHD_YES;
-    if (!cl->first) cl->first = value ? value : "";
-    else if (strcmp(cl->first, value ? value : "") != 0) cl->conflict = 1;
-    return MHD_YES;
-}
-
-/* API Gateway's limits and request-smuggling guard, checked once the
- * headers are in: 414, 431 or 400 in the gateway's error shape. */
-static int gw_reject(struct MHD_Connection *c, const char *method, const char *version, gw_req *q,
-                     enum MHD_Result *rc) {
-    size_t line = strlen(method) + strlen(q->raw_uri) + strlen(version) + 4;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    size_t head = ci ? ci->header_size : line;
-    gw_clen cl = {0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, gw_check_clen, &cl);
-    gw_outcome o = {0};
-    const char *code, *msg;
-    if (line > GW_MAX_HEAD)
-        o.status = 414, code = "uri_too_long",
-        msg = "request line over 10240 bytes (API Gateway's limit)";
-    else if (head > GW_MAX_HEAD)
-        o.status = 431, code = "headers_too_large",
-        msg = "request line and headers over 10240 bytes (API Gateway's limit)";
-    else if (cl.conflict)
-        o.status = 400, code = "bad_request", msg = "conflicting Content-Length headers";
-    else return 0;
-    char apigw_id[17];
-    gw_apigw_request_id(apigw_id);
-    o.outcome = code;
-    *rc = gw_send_error(c, o.status, code, msg, apigw_id);
-    gw_log_request(method, q->raw_uri, q->start_ms, apigw_id, &o);
-    return 1;
-}
-
-static enum MHD_Result gw_access(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version, const char *upload_data,
-                                 size_t *upload_data_size, void **con_cls) {
-    gw_http *g = cls;
-    gw_req *q = *con_cls;
-    if (!q) { /* headers are in: the request starts owning its state */
-        gw_conn *k = gw_conn_of(c);
-        q = calloc(1, sizeof *q);
-        if (!q) abort();
-        q->conn = k;
-        if (k && k->raw_uri) {
-            q->raw_uri = k->raw_uri;
-            k->raw_uri = NULL;
-            q->start_ms = k->uri_ms;
-        } else {
-            q->raw_uri = strdup(url ? url : "/");
-            if (!q->raw_uri) abort();
-            q->start_ms = gw_now_ms();
-        }
-        if (k) k->req = q;
-        *con_cls = q;
-        q->started = 1;
-        enum MHD_Result rc;
-        if (gw_reject(c, method, version, q, &rc)) {
-            q->answered = 1;
-            if (k) gw_set_receiving(g, k, 0);
-            return rc;
-        }
-        return MHD_YES;
-    }
-    if (q->answered) {
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        if (q->body.len + *upload_data_size > GW_MAX_BODY) q->too_large = 1;
-        else if (!q->too_large) dstr_append(&q->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (q->conn) gw_set_receiving(g, q->conn, 0); /* the deadline covers receiving only */
-    return gw_handle(g, c, method, version, q);
-}
-
-static void gw_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
-    (void)c;
-    (void)toe;
-    gw_http *g = cls;
-    gw_req *q = *con_cls;
-    if (!q) return;
-    if (q->conn) {
-        q->conn->req = NULL;
-        gw_set_receiving(g, q->conn, 1); /* the next request's clock starts now */
-    }
-    free(q->raw_uri);
-    dstr_free(&q->body);
-    free(q);
-    *con_cls = NULL;
-}
-
-/* Binds the listening socket before MHD starts, so the port is known (and
- * a busy port is reported plainly) before any connection thread exists. */
+/* Binds the listening socket, so the port is known (and a busy port is
+ * reported plainly) before any connection thread exists. */
 static int gw_listen(const char *addr, unsigned short port, int *is_v6, unsigned short *bound,
                      char *err, size_t errlen) {
     struct sockaddr_storage ss = {0};
@@ -556,24 +621,16 @@ gw_http *gw_http_start(const gw_http_config *cfg, char *err, size_t errlen) {
     if (!g) abort();
     g->cfg = *cfg;
     g->port = bound;
+    g->listen_fd = fd;
+    g->stop_fd = eventfd(0, EFD_CLOEXEC);
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->stop_cv, NULL);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
-                     MHD_USE_AUTO | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    g->d =
-        MHD_start_daemon(flags, 0, NULL, NULL, gw_access, g, MHD_OPTION_LISTEN_SOCKET, fd,
-                         MHD_OPTION_URI_LOG_CALLBACK, gw_uri_logger, g, MHD_OPTION_NOTIFY_COMPLETED,
-                         gw_completed, g, MHD_OPTION_NOTIFY_CONNECTION, gw_notify_connection, g,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_POOL_BYTES,
-                         /* idle limit while an answer is read; receiving has its deadline */
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-                         GW_MAX_CONNECTIONS, MHD_OPTION_END);
-    if (!g->d) {
+    pthread_cond_init(&g->gone_cv, NULL);
+    g->acceptor_started =
+        g->stop_fd >= 0 && pthread_create(&g->acceptor, NULL, gw_acceptor, g) == 0;
+    if (!g->acceptor_started) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%u", cfg->bind_addr, bound);
-        close(fd);
-        pthread_cond_destroy(&g->stop_cv);
-        pthread_mutex_destroy(&g->mu);
-        free(g);
+        gw_http_stop(g);
         return NULL;
     }
     g->reaper_started = pthread_create(&g->reaper, NULL, gw_reaper, g) == 0;
@@ -584,8 +641,12 @@ unsigned short gw_http_port(const gw_http *g) { return g->port; }
 
 void gw_http_quiesce(gw_http *g) {
     if (g->quiesced) return;
-    MHD_socket s = MHD_quiesce_daemon(g->d);
-    if (s != MHD_INVALID_SOCKET) close(s);
+    uint64_t one = 1;
+    if (g->acceptor_started) {
+        if (write(g->stop_fd, &one, sizeof one) != (ssize_t)sizeof one) abort();
+        pthread_join(g->acceptor, NULL);
+    }
+    close(g->listen_fd);
     g->quiesced = 1;
 }
 
@@ -597,7 +658,15 @@ void gw_http_stop(gw_http *g) {
     pthread_cond_signal(&g->stop_cv);
     pthread_mutex_unlock(&g->mu);
     if (g->reaper_started) pthread_join(g->reaper, NULL);
-    MHD_stop_daemon(g->d);
+    /* the hosts are shut down first, so no thread waits on an invocation:
+     * cutting the sockets ends the rest, and their threads free them */
+    pthread_mutex_lock(&g->mu);
+    for (gw_conn *k = g->head; k; k = k->next)
+        if (!k->cut) gw_cut(g, k);
+    while (g->n_conns) pthread_cond_wait(&g->gone_cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    if (g->stop_fd >= 0) close(g->stop_fd);
+    pthread_cond_destroy(&g->gone_cv);
     pthread_cond_destroy(&g->stop_cv);
     pthread_mutex_destroy(&g->mu);
     free(g);

@@ -10,6 +10,7 @@
  * non-zero on any failure. Everything it starts is stopped; a global alarm
  * bounds the run. */
 #include <cJSON.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <arpa/inet.h>
@@ -293,6 +294,172 @@ static void test_request_limits(int port) {
               strstr(dstr_cstr(&raw), "pigw-requestid:"),
           "two different Content-Length headers: 400 JSON (%.60s)", dstr_cstr(&raw));
     dstr_free(&raw);
+}
+
+/* ---- malformed HTTP: the gateway's own refusals, JSON with a request id ---- */
+
+/* Is `ans` (one raw answer, its body to the end of the text) status with
+ * the gateway's error shape for code (or API Gateway's 413 message when
+ * code is NULL), a 16-character apigw-requestid and Content-Type JSON? */
+static int raw_is_error(const char *ans, long status, const char *code) {
+    const char *end = strstr(ans, "\r\n\r\n");
+    if (strncmp(ans, "HTTP/1.1 ", 9) != 0 || !end) return 0;
+    char *head = strndup(ans, (size_t)(end - ans) + 2); /* lower case: names are */
+    if (!head) abort();
+    for (char *p = head; *p; p++) *p = (char)tolower((unsigned char)*p);
+    const char *id = strstr(head, "\r\napigw-requestid: ");
+    int ok = strtol(ans + 9, NULL, 10) == status && id && strcspn(id + 19, "\r\n") == 16 &&
+             strstr(head, "\r\ncontent-type: application/json\r\n");
+    free(head);
+    cJSON *j = cJSON_Parse(end + 4);
+    if (code) ok = ok && streq(jstr(j, "error"), code) && jstr(j, "message");
+    else ok = ok && streq(end + 4, "{\"message\":\"Request Entity Too Large\"}");
+    cJSON_Delete(j);
+    return ok;
+}
+
+/* Every shape libmicrohttpd used to refuse with its own HTML page (or
+ * close, or keep waiting for), and the ones the gateway refuses after
+ * RFC 9112: each gets its status in JSON with a request id, at once, and
+ * the connection closes. */
+static void test_malformed_http(int port) {
+    static const struct {
+        const char *name, *req;
+        size_t len; /* 0: strlen */
+        long status;
+        const char *code; /* NULL: API Gateway's 413 message */
+    } cases[] = {
+        {"no space in the request line", "GARBAGE\r\n\r\n", 0, 400, "bad_request"},
+        {"empty method", " /echo HTTP/1.1\r\nHost: x\r\n\r\n", 0, 400, "bad_request"},
+        {"no version", "GET /echo\r\nHost: x\r\n\r\n", 0, 400, "bad_request"},
+        {"version HTTP/1.x", "GET /echo HTTP/1.x\r\nHost: x\r\n\r\n", 0, 400, "bad_request"},
+        {"version in lower case", "GET /echo http/1.1\r\nHost: x\r\n\r\n", 0, 400, "bad_request"},
+        {"HTTP/2.0", "GET /echo HTTP/2.0\r\nHost: x\r\n\r\n", 0, 505, "http_version_not_supported"},
+        {"HTTP/0.9", "GET /echo HTTP/0.9\r\nHost: x\r\n\r\n", 0, 505, "http_version_not_supported"},
+        {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, 505,
+         "http_version_not_supported"},
+        {"space in the target", "GET /ec ho HTTP/1.1\r\nHost: x\r\n\r\n", 0, 400, "bad_request"},
+        {"header line without a colon", "GET /echo HTTP/1.1\r\nHost: x\r\nBadHeader\r\n\r\n", 0,
+         400, "bad_request"},
+        {"space before a colon", "GET /echo HTTP/1.1\r\nHost : x\r\n\r\n", 0, 400, "bad_request"},
+        {"folded header", "GET /echo HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 0, 400,
+         "bad_request"},
+        {"NUL in a header value", "GET /echo HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n", 41, 400,
+         "bad_request"},
+        {"bare CR in a header value", "GET /echo HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 0, 400,
+         "bad_request"},
+        {"HTTP/1.1 without Host", "GET /echo HTTP/1.1\r\nAccept: */*\r\n\r\n", 0, 400,
+         "bad_request"},
+        {"two Host headers", "GET /echo HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 0, 400,
+         "bad_request"},
+        {"Content-Length not a number",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 0, 400, "bad_request"},
+        {"negative Content-Length", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+         0, 400, "bad_request"},
+        {"Content-Length over 64 bits",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0,
+         413, NULL},
+        {"Content-Length over 6 MB",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 7000000\r\n\r\n", 0, 413, NULL},
+        {"Transfer-Encoding gzip",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc", 0, 400,
+         "bad_request"},
+        {"Transfer-Encoding gzip, chunked",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 0,
+         501, "not_implemented"},
+        {"Transfer-Encoding and Content-Length",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+         "3\r\nabc\r\n0\r\n\r\n",
+         0, 400, "bad_request"},
+        {"chunk size not hex",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, 400,
+         "bad_request"},
+        {"chunk size over 64 bits",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+         "chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n",
+         0, 413, NULL},
+        {"chunk data without its CRLF",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX", 0, 400,
+         "bad_request"},
+        {"malformed trailer",
+         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
+         "bad trailer\r\n\r\n",
+         0, 400, "bad_request"},
+        {"TLS handshake on the HTTP port", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 0, 400,
+         "bad_request"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = cases[i].len ? cases[i].len : strlen(cases[i].req);
+        int fd = raw_connect(port);
+        dstr out = {0};
+        long long t0 = now_ms();
+        int closed = 0;
+        if (fd >= 0 && send(fd, cases[i].req, len, MSG_NOSIGNAL) == (ssize_t)len)
+            closed = raw_read_all(fd, &out, 3000);
+        long long took = now_ms() - t0;
+        if (fd >= 0) close(fd);
+        CHECK(raw_is_error(dstr_cstr(&out), cases[i].status, cases[i].code) && closed &&
+                  took < 2000,
+              "%s: %ld %s JSON with a request id, closed at once (closed %d after %lld ms: %.200s)",
+              cases[i].name, cases[i].status, cases[i].code ? cases[i].code : "413 message", closed,
+              took, dstr_cstr(&out));
+        dstr_free(&out);
+    }
+}
+
+/* Keep-alive: a refusal after a served request on the same connection, sent
+ * after the first answer or pipelined behind it; and requests that are
+ * well formed keep being served (chunked, HTTP/1.0, pipelined, leading
+ * empty line). */
+static void test_keepalive_refusals(int port) {
+    static const char good[] = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char bad[] = "GET /echo HTTP/9.9\r\nHost: x\r\n\r\n";
+    int fd = raw_connect(port);
+    dstr out = {0};
+    if (fd >= 0 && send(fd, good, sizeof good - 1, MSG_NOSIGNAL) > 0) {
+        for (long long end = now_ms() + 3000;
+             !strstr(dstr_cstr(&out), "\"runtime\"") && now_ms() < end;)
+            raw_read_all(fd, &out, 100);
+        dstr_clear(&out);
+        if (send(fd, bad, sizeof bad - 1, MSG_NOSIGNAL) > 0) raw_read_all(fd, &out, 3000);
+    }
+    CHECK(raw_is_error(dstr_cstr(&out), 505, "http_version_not_supported"),
+          "keep-alive follow-up with HTTP/9.9: 505 JSON (%.200s)", dstr_cstr(&out));
+    if (fd >= 0) close(fd);
+    dstr_free(&out);
+
+    dstr both = {0};
+    dstr_puts(&both, good);
+    dstr_puts(&both, bad);
+    raw_exchange(port, dstr_cstr(&both), both.len, &out);
+    const char *second = strstr(dstr_cstr(&out) + 1, "HTTP/1.1 505");
+    CHECK(strncmp(dstr_cstr(&out), "HTTP/1.1 200", 12) == 0 && second &&
+              raw_is_error(second, 505, "http_version_not_supported"),
+          "pipelined behind a served request: 200, then 505 JSON (%.300s)", dstr_cstr(&out));
+    dstr_free(&out);
+    dstr_free(&both);
+
+    static const char chunked[] = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                  "Connection: close\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n"
+                                  "X-Trailer: t\r\n\r\n";
+    raw_exchange(port, chunked, sizeof chunked - 1, &out);
+    CHECK(strncmp(dstr_cstr(&out), "HTTP/1.1 200", 12) == 0 &&
+              strstr(dstr_cstr(&out), "\"body\":\"abcde\""),
+          "chunked body served (%.200s)", dstr_cstr(&out));
+    dstr_free(&out);
+    static const char http10[] = "\r\nGET /echo HTTP/1.0\r\n\r\n";
+    raw_exchange(port, http10, sizeof http10 - 1, &out);
+    CHECK(strncmp(dstr_cstr(&out), "HTTP/1.1 200", 12) == 0 &&
+              strstr(dstr_cstr(&out), "\"protocol\":\"HTTP/1.0\""),
+          "HTTP/1.0 without Host after an empty line: served, closed (%.200s)", dstr_cstr(&out));
+    dstr_free(&out);
+    static const char two[] = "GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /echo?n=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    raw_exchange(port, two, sizeof two - 1, &out);
+    const char *n2 = strstr(dstr_cstr(&out), "\"rawQueryString\":\"n=2\"");
+    CHECK(strstr(dstr_cstr(&out), "\"rawQueryString\":\"n=1\"") && n2,
+          "two pipelined requests: both served in order (%.200s)", dstr_cstr(&out));
+    dstr_free(&out);
 }
 
 /* ---- slow senders ------------------------------------------------------------ */
@@ -1123,6 +1290,8 @@ int main(int argc, char **argv) {
         test_bodies(a.port);
         test_routing(a.port);
         test_request_limits(a.port);
+        test_malformed_http(a.port);
+        test_keepalive_refusals(a.port);
         test_response_shapes(a.port);
         test_runtime_rules(a.port);
         test_crash_and_timeout(a.port, &last_pid);
