@@ -152,6 +152,7 @@ long gw_head_scan(const char *buf, size_t len, uint64_t max_body, gw_head *h, gw
     while (start < len && (buf[start] == '\n' ||
                            (buf[start] == '\r' && start + 1 < len && buf[start + 1] == '\n')))
         start += buf[start] == '\n' ? 1u : 2u;
+    if (start + 1 == len && buf[start] == '\r') return 0; /* maybe one more empty line */
     if (start > GW_HEAD_MAX) return bad(why, "too many empty lines before the request line");
     const char *s = buf + start;
     size_t n = len - start;

@@ -71,7 +71,7 @@ static void test_head_connection(void **state) {
 /* Every prefix of a well-formed head asks for more, never refuses. */
 static void test_head_byte_by_byte(void **state) {
     (void)state;
-    static const char req[] = "GET /echo?q=1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n";
+    static const char req[] = "\r\nGET /echo?q=1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n";
     for (size_t len = 0; len < sizeof req - 1; len++) {
         gw_head h;
         gw_refusal why;
