@@ -38,8 +38,19 @@ fi
 
 for b in "$BUILD"/bench/bench_*; do
   [ -x "$b" ] || continue
-  case "$(basename "$b")" in bench_runtime) continue ;; bench_s3) command -v radosgw >/dev/null && continue ;; esac
+  case "$(basename "$b")" in
+    bench_runtime | bench_soak) continue ;;
+    bench_s3) command -v radosgw >/dev/null && continue ;;
+  esac
   echo "## $(basename "$b")"
   "$b"
   echo
 done
+
+# last, as it is the longest: the gateway, its functions and the fake Binance
+# under SOAK_REQUESTS requests, their RSS sampled (bench/bench_soak.c)
+if [ -x "$BUILD/bench/bench_soak" ]; then
+  echo "## bench_soak (SOAK_REQUESTS=${SOAK_REQUESTS:-100000} through the local gateway)"
+  "$BUILD/bench/bench_soak"
+  echo
+fi
