@@ -88,8 +88,8 @@ typedef struct kind {
 } kind;
 
 static const kind kinds[] = {
-    {"GET", "/health", 200, F_NONE, 3000},
-    {"GET", "/api/candles?symbol=BTCUSDT&tf=1h&limit=3", 200, F_NONE, 1000},
+    {"GET", "/health", 200, F_NONE, 3380},
+    {"GET", "/api/candles?symbol=BTCUSDT&tf=1h&limit=3", 200, F_NONE, 1200},
     {"GET", "/api/candles?symbol=ETHUSDT&tf=5m&limit=100", 200, F_NONE, 600},
     {"GET", "/api/candles?symbol=BTCUSDT&tf=4h&limit=500", 200, F_NONE, 300},
     {"GET", "/api/candles?symbol=ETHUSDT&tf=1d&limit=30", 200, F_NONE, 300},
@@ -98,9 +98,9 @@ static const kind kinds[] = {
     {"GET", "/api/orderbook?symbol=BTCUSDT&limit=100", 200, F_NONE, 400},
     {"GET", "/api/signals/latest?symbol=BTCUSDT", 200, F_NONE, 300},
     {"GET", "/api/signals/latest?symbol=ETHUSDT", 200, F_NONE, 200},
-    {"GET", "/api/signals?limit=5", 200, F_NONE, 400},
-    {"GET", "/api/logs?lines=20", 200, F_NONE, 200},
-    {"GET", "/api/trades?limit=10", 200, F_NONE, 200},
+    {"GET", "/api/signals?limit=5", 200, F_NONE, 100},
+    {"GET", "/api/logs?lines=20", 200, F_NONE, 20},
+    {"GET", "/api/trades?limit=10", 200, F_NONE, 100},
     {"GET", "/api/candles?symbol=btc", 400, F_NONE, 200},
     {"GET", "/api/candles?symbol=BTCUSDT&foo=1", 400, F_NONE, 100},
     {"GET", "/api/candles?symbol=BTCUSDT&tf=2x", 400, F_NONE, 100},
