@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: release-build benchmarks, printed as tables. Medians are the
-# figures to quote: these machines are shared and noisy.
+# figures to quote: these machines are shared and noisy. The soak at the end
+# takes about 5 minutes (SOAK_REQUESTS=2000 for a quick one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -47,8 +48,9 @@ for b in "$BUILD"/bench/bench_*; do
   echo
 done
 
-# last, as it is the longest: the gateway, its functions and the fake Binance
-# under SOAK_REQUESTS requests, their RSS sampled (bench/bench_soak.c)
+# last, as it is the longest (about 5 minutes on a 2-core machine for the
+# default 100,000): the gateway, its functions and the fake Binance under
+# SOAK_REQUESTS requests, their RSS sampled (bench/bench_soak.c)
 if [ -x "$BUILD/bench/bench_soak" ]; then
   echo "## bench_soak (SOAK_REQUESTS=${SOAK_REQUESTS:-100000} through the local gateway)"
   "$BUILD/bench/bench_soak"
