@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: release-build benchmarks, printed as tables. Medians are the
-# figures to quote: these machines are shared and noisy.
+# figures to quote: these machines are shared and noisy. The soak at the end
+# takes about 5 minutes (SOAK_REQUESTS=2000 for a quick one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -38,8 +39,20 @@ fi
 
 for b in "$BUILD"/bench/bench_*; do
   [ -x "$b" ] || continue
-  case "$(basename "$b")" in bench_runtime) continue ;; bench_s3) command -v radosgw >/dev/null && continue ;; esac
+  case "$(basename "$b")" in
+    bench_runtime | bench_soak) continue ;;
+    bench_s3) command -v radosgw >/dev/null && continue ;;
+  esac
   echo "## $(basename "$b")"
   "$b"
   echo
 done
+
+# last, as it is the longest (about 5 minutes on a 2-core machine for the
+# default 100,000): the gateway, its functions and the fake Binance under
+# SOAK_REQUESTS requests, their RSS sampled (bench/bench_soak.c)
+if [ -x "$BUILD/bench/bench_soak" ]; then
+  echo "## bench_soak (SOAK_REQUESTS=${SOAK_REQUESTS:-100000} through the local gateway)"
+  "$BUILD/bench/bench_soak"
+  echo
+fi

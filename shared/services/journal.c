@@ -119,9 +119,13 @@ typedef struct entry {
     recordkey_name name; /* points into key */
 } entry;
 
+/* The newest JOURNAL_WALK_BATCH records of one day (older than a bound) that
+ * a listing showed: while the day is listed, a heap whose [0] is the oldest
+ * kept record; then sorted newest first. */
 typedef struct entries {
     entry *v;
-    size_t n, cap;
+    size_t n;
+    int dropped; /* an older record was left out: the day has more */
 } entries;
 
 static int entry_cmp(const void *a, const void *b) {
@@ -131,6 +135,7 @@ static int entry_cmp(const void *a, const void *b) {
 static void entries_clear(entries *es) {
     for (size_t i = 0; i < es->n; i++) free(es->v[i].key);
     es->n = 0;
+    es->dropped = 0;
 }
 
 static void entries_free(entries *es) {
@@ -139,33 +144,60 @@ static void entries_free(entries *es) {
     *es = (entries){0};
 }
 
+static void entries_swap(entries *es, size_t i, size_t j) {
+    entry t = es->v[i];
+    es->v[i] = es->v[j], es->v[j] = t;
+}
+
+static void entries_up(entries *es, size_t i) {
+    for (; i > 0 && entry_cmp(&es->v[(i - 1) / 2], &es->v[i]) < 0; i = (i - 1) / 2)
+        entries_swap(es, i, (i - 1) / 2);
+}
+
+static void entries_down(entries *es, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < es->n && entry_cmp(&es->v[l], &es->v[m]) > 0) m = l;
+        if (r < es->n && entry_cmp(&es->v[r], &es->v[m]) > 0) m = r;
+        if (m == i) return;
+        entries_swap(es, i, m);
+        i = m;
+    }
+}
+
 static int has_tag(const recordkey_name *n, const char *tag) {
     size_t t = strlen(tag);
     return n->name_len > t + 1 && n->name[n->name_len - t - 1] == '_' &&
            memcmp(n->name + n->name_len - t, tag, t) == 0;
 }
 
-/* Adds key (its file name starts at plen) when it is a record the walk wants. */
-static void entries_add(entries *es, const journal_walk *w, const char *key, size_t plen) {
+/* Adds key (its file name starts at plen) when it is a record the walk wants,
+ * older than bound (NULL: any), and among the newest JOURNAL_WALK_BATCH. */
+static void entries_add(entries *es, const journal_walk *w, const char *key, size_t plen,
+                        const entry *bound) {
     if (strchr(key + plen, '/')) return; /* deeper than a day: not a record */
-    char *copy = strdup(key);
-    if (!copy) abort();
-    entry e = {.key = copy};
-    if (recordkey_parse(copy + plen, w->ext, &e.name) || (w->tag && !has_tag(&e.name, w->tag))) {
-        free(copy);
+    entry e = {0};
+    if (recordkey_parse(key + plen, w->ext, &e.name) || (w->tag && !has_tag(&e.name, w->tag)))
         return;
+    if (bound && recordkey_cmp_newest(&e.name, &bound->name) <= 0) return; /* visited already */
+    if (es->n == JOURNAL_WALK_BATCH) {
+        es->dropped = 1;
+        if (entry_cmp(&e, &es->v[0]) >= 0) return; /* older than every kept record */
+        free(es->v[0].key);
+        es->v[0] = es->v[--es->n];
+        entries_down(es, 0);
     }
-    if (es->n == es->cap) {
-        es->cap = es->cap ? es->cap * 2 : 64;
-        entry *v = realloc(es->v, es->cap * sizeof *v);
-        if (!v) abort();
-        es->v = v;
-    }
-    es->v[es->n++] = e;
+    if (!es->v && !(es->v = malloc(JOURNAL_WALK_BATCH * sizeof *es->v))) abort();
+    if (!(e.key = strdup(key))) abort();
+    e.name.name = e.key + (e.name.name - key);
+    es->v[es->n] = e;
+    entries_up(es, es->n++);
 }
 
-/* Every record of one day (all pages of its listing), newest first. */
-static int list_day(store *s, const journal_walk *w, const char *prefix, entries *es, dstr *err) {
+/* The newest JOURNAL_WALK_BATCH records of one day older than bound (NULL:
+ * any), from all pages of its listing, newest first. */
+static int list_day(store *s, const journal_walk *w, const char *prefix, const entry *bound,
+                    entries *es, dstr *err) {
     entries_clear(es);
     size_t plen = strlen(prefix);
     store_page page = {0};
@@ -176,12 +208,33 @@ static int list_day(store *s, const journal_walk *w, const char *prefix, entries
             rc = -1;
             break;
         }
-        for (size_t i = 0; i < page.n; i++) entries_add(es, w, page.keys[i], plen);
+        for (size_t i = 0; i < page.n; i++) entries_add(es, w, page.keys[i], plen, bound);
         if (!page.truncated || page.n == 0) break;
         after = page.keys[page.n - 1]; /* store_list reads it before freeing the page */
     }
     store_page_free(&page);
     if (es->n) qsort(es->v, es->n, sizeof *es->v, entry_cmp);
+    return rc;
+}
+
+/* Hands the records of one day to the visitor, newest first, a batch at a
+ * time: when it wants more than a batch, the day is listed again for the
+ * records older than the last one handed. Sets *records (whether the day
+ * has any) and *done (the visitor has enough); -1 when a listing fails. */
+static int walk_day(store *s, const journal_walk *w, const char *prefix, entries *es, int *records,
+                    int *done, dstr *err) {
+    entry bound = {0};
+    int rc = 0;
+    for (int round = 0; !*done; round++) {
+        if ((rc = list_day(s, w, prefix, bound.key ? &bound : NULL, es, err))) break;
+        if (round == 0) *records = es->n > 0;
+        for (size_t i = 0; i < es->n && !*done; i++)
+            *done = w->visit(w->ctx, s, es->v[i].key) == JOURNAL_WALK_DONE;
+        if (!es->dropped || es->n == 0) break;
+        free(bound.key);
+        bound = es->v[--es->n]; /* the oldest handed: kept as the next round's bound */
+    }
+    free(bound.key);
     return rc;
 }
 
@@ -228,13 +281,12 @@ int journal_walk_newest(store *s, const journal_walk *w, dstr *err) {
     char prefix[STORE_KEY_MAX + 32]; /* too long for the store: its listing fails, not here */
     for (; !done && day >= oldest && empty < JOURNAL_MAX_EMPTY_DAYS; day--) {
         if (recordkey_day(w->root, day, prefix, sizeof prefix)) break;
-        if (list_day(s, w, prefix, &es, err)) {
+        int records = 0;
+        if (walk_day(s, w, prefix, &es, &records, &done, err)) {
             rc = -1;
             break;
         }
-        empty = es.n ? 0 : empty + 1;
-        for (size_t i = 0; i < es.n && !done; i++)
-            done = w->visit(w->ctx, s, es.v[i].key) == JOURNAL_WALK_DONE;
+        empty = records ? 0 : empty + 1;
     }
     entries_free(&es);
     return rc;

@@ -17,13 +17,16 @@
  * Reading, newest first, is ONE walk for every record type
  * (journal_walk_newest): S3 lists in ascending key order only, so it walks
  * day prefixes from tomorrow (UTC, to absorb clock skew) backwards, lists
- * each day in full, orders its records newest first (time, then the later
- * suffix) and hands them to a visitor, which loads only what it returns and
- * says when it has enough. The walk also ends when it passes the oldest day
- * (the first key under ROOT: one listing of one key), or after
- * JOURNAL_MAX_EMPTY_DAYS consecutive days without a record. Stored objects a
- * reader cannot use are skipped with a WARN "journal.corrupt" (one that
- * cannot be read, "journal.unreadable") and do not count against a limit. */
+ * each day in full, keeps its newest JOURNAL_WALK_BATCH records, orders them
+ * newest first (time, then the later suffix) and hands them to a visitor,
+ * which loads only what it returns and says when it has enough; a visitor
+ * that wants more gets the next batch, from the day listed again, so the
+ * walk's memory does not grow with the day's records. The walk also ends
+ * when it passes the oldest day (the first key under ROOT: one listing of
+ * one key), or after JOURNAL_MAX_EMPTY_DAYS consecutive days without a
+ * record. Stored objects a reader cannot use are skipped with a WARN
+ * "journal.corrupt" (one that cannot be read, "journal.unreadable") and do
+ * not count against a limit. */
 #ifndef JOURNAL_H
 #define JOURNAL_H
 
@@ -38,6 +41,7 @@
 #define JOURNAL_MAX_SUFFIX RECORDKEY_MAX_SUFFIX
 #define JOURNAL_MAX_EMPTY_DAYS 400
 #define JOURNAL_LIMIT_MAX 1000
+#define JOURNAL_WALK_BATCH 1000 /* records of one day held at once by the walk */
 #define JOURNAL_KEY_MAX 96
 
 typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;

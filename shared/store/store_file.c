@@ -354,12 +354,39 @@ static int entry_kind(int dir_fd, const struct dirent *e) {
     return S_ISREG(st.st_mode) ? 'f' : S_ISDIR(st.st_mode) ? 'd' : 0;
 }
 
-/* The wanted entries of dir_fd whose names start with name_prefix, sorted in
- * key order (directories with a trailing '/'). -1 with errno on failure. */
-static int read_entries(lister *L, int dir_fd, const char *name_prefix, char ***out,
-                        size_t *count) {
+/* Max-heap of names by strcmp (the largest at [0]): the smallest `cap`
+ * entries of a directory are kept while it is read. */
+static void names_up(char **h, size_t i) {
+    while (i > 0 && strcmp(h[(i - 1) / 2], h[i]) < 0) {
+        char *t = h[(i - 1) / 2];
+        h[(i - 1) / 2] = h[i], h[i] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static void names_down(char **h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && strcmp(h[l], h[m]) > 0) m = l;
+        if (r < n && strcmp(h[r], h[m]) > 0) m = r;
+        if (m == i) return;
+        char *t = h[m];
+        h[m] = h[i], h[i] = t;
+        i = m;
+    }
+}
+
+/* The first `cap` (by key order) wanted entries of dir_fd whose names start
+ * with name_prefix and sort after `from` (NULL: no bound), sorted, with
+ * directories as name + '/'; *more is set when others were left out. Only
+ * what is kept is held, so a page's memory does not grow with the directory
+ * (a journal day may hold a million objects; the whole directory is read for
+ * every page all the same). -1 with errno on failure. */
+static int read_entries(lister *L, int dir_fd, const char *name_prefix, const char *from,
+                        size_t cap, char ***out, size_t *count, int *more) {
     *out = NULL;
     *count = 0;
+    *more = 0;
     /* a new open file description: a dup() would share (and leave at the
      * end) the read offset of the root descriptor kept for the next call */
     int own_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -368,7 +395,7 @@ static int read_entries(lister *L, int dir_fd, const char *name_prefix, char ***
         if (own_fd >= 0) close(own_fd);
         return -1;
     }
-    size_t np = strlen(name_prefix), n = 0, cap = 0;
+    size_t np = strlen(name_prefix), n = 0, alloc = 0;
     char **names = NULL;
     struct dirent *e;
     int rc = 0;
@@ -383,15 +410,27 @@ static int read_entries(lister *L, int dir_fd, const char *name_prefix, char ***
         if (strncmp(e->d_name, name_prefix, np) != 0 || !store_segment_valid(e->d_name, len) ||
             !(kind = entry_kind(dir_fd, e)) || !entry_wanted(L, e->d_name, len, kind == 'd'))
             continue; /* ".", "..", temporaries, symlinks, names no key can have */
+        char name[sizeof e->d_name + 1];
+        memcpy(name, e->d_name, len);
+        name[len] = kind == 'd' ? '/' : '\0';
+        name[len + 1] = '\0';
+        if (from && strcmp(name, from) <= 0) continue;
+        size_t at = n;
         if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            if (!(names = realloc(names, cap * sizeof *names))) abort();
+            *more = 1;
+            if (strcmp(name, names[0]) >= 0) continue; /* after every kept one */
+            at = 0;                                    /* replaces the last kept one */
+        } else if (n == alloc) {
+            alloc = alloc ? alloc * 2 : 64;
+            if (!(names = realloc(names, alloc * sizeof *names))) abort();
+            names[n] = NULL;
+        } else {
+            names[n] = NULL;
         }
-        if (!(names[n] = malloc(len + 2))) abort();
-        memcpy(names[n], e->d_name, len);
-        names[n][len] = kind == 'd' ? '/' : '\0';
-        names[n][len + 1] = '\0';
-        n++;
+        if (!(names[at] = realloc(names[at], len + 2))) abort();
+        memcpy(names[at], name, len + 2);
+        if (at == n) names_up(names, n++);
+        else names_down(names, n, 0);
     }
     int saved = errno;
     closedir(d);
@@ -407,37 +446,53 @@ static void free_names(char **names, size_t n) {
     free(names);
 }
 
+/* Lists dir_fd's entries in key order into L->page, reading the directory
+ * once per page-worth of entries. */
 static store_status list_dir(lister *L, int dir_fd, const char *name_prefix) {
-    char **names;
-    size_t n;
-    if (read_entries(L, dir_fd, name_prefix, &names, &n) != 0) {
-        int e = errno;
-        free_names(names, n);
-        return store_fail(L->err, STORE_IO, "list: reading directory '%s' under %s: %s",
-                          dstr_cstr(&L->path), fstore(L->s)->root, strerror(e));
-    }
+    char *from = NULL; /* the last entry handled: the next read starts after it */
     store_status st = STORE_OK;
-    for (size_t i = 0; i < n && st == STORE_OK && !L->done; i++) {
-        size_t base = L->path.len, len = strlen(names[i]);
-        dstr_append(&L->path, names[i], len);
-        if (names[i][len - 1] != '/') {
-            if (L->page->n == L->max_keys) L->page->truncated = L->done = 1;
-            else store_page_push(L->page, L->path.ptr, L->path.len);
-        } else {
-            names[i][len - 1] = '\0';
-            int sub = open_dir_at(dir_fd, names[i]);
-            if (sub >= 0) {
-                st = list_dir(L, sub, "");
-                close(sub);
-            } else if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR) {
-                st = store_fail(L->err, STORE_IO, "list: opening directory '%s' under %s: %s",
-                                dstr_cstr(&L->path), fstore(L->s)->root, strerror(errno));
-            } /* else it was swapped for something that holds no keys: skip */
+    int more = 1;
+    while (more && st == STORE_OK && !L->done) {
+        char **names;
+        size_t n;
+        /* the rest of the page, and the key that shows it is truncated */
+        size_t cap = L->max_keys - L->page->n + 1;
+        if (read_entries(L, dir_fd, name_prefix, from, cap, &names, &n, &more) != 0) {
+            int e = errno;
+            free_names(names, n);
+            free(from);
+            return store_fail(L->err, STORE_IO, "list: reading directory '%s' under %s: %s",
+                              dstr_cstr(&L->path), fstore(L->s)->root, strerror(e));
         }
-        L->path.len = base;
-        L->path.ptr[base] = '\0';
+        for (size_t i = 0; i < n && st == STORE_OK && !L->done; i++) {
+            size_t base = L->path.len, len = strlen(names[i]);
+            dstr_append(&L->path, names[i], len);
+            if (names[i][len - 1] != '/') {
+                if (L->page->n == L->max_keys) L->page->truncated = L->done = 1;
+                else store_page_push(L->page, L->path.ptr, L->path.len);
+            } else {
+                names[i][len - 1] = '\0';
+                int sub = open_dir_at(dir_fd, names[i]);
+                names[i][len - 1] = '/';
+                if (sub >= 0) {
+                    st = list_dir(L, sub, "");
+                    close(sub);
+                } else if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR) {
+                    st = store_fail(L->err, STORE_IO, "list: opening directory '%s' under %s: %s",
+                                    dstr_cstr(&L->path), fstore(L->s)->root, strerror(errno));
+                } /* else it was swapped for something that holds no keys: skip */
+            }
+            L->path.len = base;
+            L->path.ptr[base] = '\0';
+        }
+        if (n) {
+            free(from);
+            from = names[n - 1];
+            names[n - 1] = NULL;
+        }
+        free_names(names, n);
     }
-    free_names(names, n);
+    free(from);
     return st;
 }
 

@@ -526,6 +526,35 @@ static void test_walk_shared_by_every_record_type(void **state) {
     dstr_free(&want);
 }
 
+/* A day of more records than the walk holds at once: every record is still
+ * handed once, newest first, across the batches (the day listed again for
+ * the older ones), also where a batch ends inside one millisecond. */
+static void test_walk_day_over_one_batch(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms();
+    char day[32], key[256];
+    recordkey_day("", now / DAY, day, sizeof day);
+    enum { GROUPS = JOURNAL_WALK_BATCH * 2 / 3 + 5 };           /* 3 records a millisecond */
+    static const char *const names[] = {"A_x-1", "A_x", "B_x"}; /* newest first */
+    for (int g = 0; g < GROUPS; g++)
+        for (int i = 0; i < 3; i++) {
+            snprintf(key, sizeof key, "trades/%s%09d_%s.json", day, g, names[i]);
+            put_raw(f, key);
+        }
+    dstr want = {0};
+    for (int g = GROUPS; g-- > 0;)
+        for (int i = 0; i < 3; i++)
+            dstr_printf(&want, "%s%s%09d_%s.json", want.len ? " " : "", day, g, names[i]);
+    expect_walk(f, "trades/", ".json", NULL, 0, want.ptr);
+    /* a visitor done one record into the second batch */
+    size_t cut = 0;
+    for (size_t n = 0; n < JOURNAL_WALK_BATCH + 1; n++)
+        cut = strchr(want.ptr + cut, ' ') - want.ptr + 1;
+    want.ptr[cut - 1] = '\0';
+    expect_walk(f, "trades/", ".json", NULL, JOURNAL_WALK_BATCH + 1, want.ptr);
+    dstr_free(&want);
+}
+
 /* A listing that fails ends the walk with -1 (here: a root so long that its
  * day prefixes are over the store's key limit, though a key fits under it). */
 static void test_walk_listing_failure(void **state) {
@@ -622,6 +651,7 @@ int main(void) {
         cmocka_unit_test(test_record_names),
         cmocka_unit_test_setup_teardown(test_walk_shared_by_every_record_type, setup_fast,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_walk_day_over_one_batch, setup_fast, teardown),
         cmocka_unit_test_setup_teardown(test_walk_listing_failure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

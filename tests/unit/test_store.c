@@ -520,6 +520,36 @@ static void test_list_paging(void **state) {
     for (size_t i = 0; i < PAGING_KEYS; i++) free(want[i]);
 }
 
+/* A page reads only a page's worth of a directory's entries at a time: more
+ * empty directories than a page before the keys still lead to the keys, and
+ * a directory far larger than a page lists in order. */
+static void test_list_large_directory(void **state) {
+    fixture *f = *state;
+    char path[700], key[64];
+    snprintf(path, sizeof path, "%s/big", f->root);
+    assert_int_equal(mkdir(path, 0755), 0);
+    for (int i = 0; i < 1100; i++) { /* "e0000/".."e1099/": no keys below them */
+        snprintf(path, sizeof path, "%s/big/e%04d", f->root, i);
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    for (int i = 4; i-- > 0;) {
+        snprintf(key, sizeof key, "big/f%d", i);
+        put_ok(f->s, key, "x");
+    }
+    dstr joined = {0};
+    int truncated;
+    list_once(f->s, "big/", NULL, 1000, &joined, &truncated);
+    assert_string_equal(joined.ptr, "big/f0\nbig/f1\nbig/f2\nbig/f3");
+    assert_false(truncated);
+    list_once(f->s, "big/", NULL, 3, &joined, &truncated);
+    assert_string_equal(joined.ptr, "big/f0\nbig/f1\nbig/f2");
+    assert_true(truncated);
+    list_once(f->s, "big/e", NULL, 1000, &joined, &truncated);
+    assert_string_equal(joined.ptr, "");
+    assert_false(truncated);
+    dstr_free(&joined);
+}
+
 /* ---- containment and foreign files --------------------------------------------------- */
 
 static void test_foreign_entries_hidden(void **state) {
@@ -963,6 +993,7 @@ int main(void) {
         T(test_list_start_after),
         T(test_list_empty_and_bad_args),
         T(test_list_paging),
+        T(test_list_large_directory),
         T(test_foreign_entries_hidden),
         T(test_symlinks_not_followed),
         T(test_object_directory_conflicts),
