@@ -215,8 +215,14 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     sigset_t stop;
     sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    /* SIGINT only when it did not come ignored: a shell starts a background
+     * command with SIGINT ignored so that Ctrl-C reaches its foreground job
+     * alone (the demo script, which then stops the gateway in turn). A
+     * blocked signal is queued even when ignored, so sigwait would take it. */
+    struct sigaction inherited;
+    if (sigaction(SIGINT, NULL, &inherited) == 0 && inherited.sa_handler != SIG_IGN)
+        sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* every thread inherits it; main waits below */
 
     char err[512];
