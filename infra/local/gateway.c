@@ -13,6 +13,7 @@
 #include "platform/dstr.h"
 #include "gw_hosts.h"
 #include "gw_http.h"
+#include "gw_ids.h"
 #include "gw_log.h"
 #include "gw_routes.h"
 #include "sched_config.h"
@@ -184,6 +185,8 @@ static void log_start(const gw_opts *o, const gw_http *http, const gw_routes *ro
     dstr_free(&missing);
 }
 
+static const char *signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
 static int write_port_file(const char *path, unsigned port) {
     dstr tmp = {0};
     dstr_printf(&tmp, "%s.tmp", path);
@@ -231,7 +234,8 @@ int main(int argc, char **argv) {
     gw_hosts hosts = {0};
     gw_http *http = NULL;
     scheduler *sched = NULL;
-    int rc = 2;
+    int rc = 2, sig = 0;
+    int64_t stop_began = 0;
     if (gw_routes_load(o.routes, &routes, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         goto out;
@@ -264,11 +268,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gateway: cannot write %s: %s\n", o.port_file, strerror(errno));
         goto out;
     }
-    int sig = 0;
     while (sigwait(&stop, &sig) != 0) {
     }
+    stop_began = gw_now_ms();
     log_rec *r = gw_log_begin(LOG_INFO, "gateway.stop");
-    log_str(r, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_str(r, "signal", signal_name(sig));
     gw_log_end(r);
     rc = 0;
 out:
@@ -279,5 +283,11 @@ out:
     gw_hosts_free(&hosts);
     sched_config_free(&sc);
     gw_routes_free(&routes);
+    if (stop_began) { /* the last line: nothing of the gateway runs any more */
+        log_rec *end = gw_log_begin(LOG_INFO, "gateway.stopped");
+        log_str(end, "signal", signal_name(sig));
+        log_int(end, "stop_ms", gw_now_ms() - stop_began);
+        gw_log_end(end);
+    }
     return rc;
 }

@@ -10,8 +10,9 @@
 # and each must end within STOP_BOUND_S seconds: exit status 0 (make: 143, as
 # make ends by the fatal signal it received; but silently), no ERROR log line,
 # no "make: ***", "Terminated" or sanitizer line, no process of the demo left
-# (functions included), the demo's temporary folder removed, and the warm
-# functions retired by the gateway (each exits by itself, not killed).
+# (functions included), the demo's temporary folder removed, the warm
+# functions retired by the gateway (each exits by itself, not killed), and
+# the gateway's last line gateway.stopped.
 #   tests/demo/stop.sh [build/asan]          (from the repository root)
 # Last line: "demo_stop: N passed, N failed".
 set -uo pipefail
@@ -101,6 +102,7 @@ run_case() {
   [ -z "$left" ] || problems+=("still running after ${STOP_BOUND_S} s: $(tr '\n' ';' <<<"$left")")
   [ -z "$(ls -A "$dir/tmp")" ] || problems+=("temporary folder left: $(ls "$dir/tmp")")
   [ "$retired" -ge 2 ] || problems+=("$retired function processes exited by themselves, not 2 or more")
+  grep -q '"event":"gateway.stopped"' "$dir/out" || problems+=("no gateway.stopped line")
   if [ ${#problems[@]} -eq 0 ]; then
     ok
     echo "ok   $name (stopped in ${took} ms, $retired functions retired)"
