@@ -16,6 +16,7 @@
 #include "gw_ids.h"
 #include "gw_log.h"
 #include "gw_routes.h"
+#include "gw_signals.h"
 #include "sched_config.h"
 #include "scheduler.h"
 
@@ -185,8 +186,6 @@ static void log_start(const gw_opts *o, const gw_http *http, const gw_routes *ro
     dstr_free(&missing);
 }
 
-static const char *signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
-
 static int write_port_file(const char *path, unsigned port) {
     dstr tmp = {0};
     dstr_printf(&tmp, "%s.tmp", path);
@@ -216,17 +215,8 @@ int main(int argc, char **argv) {
     const char *lv = getenv("LOG_LEVEL");
     if (lv && log_level_parse(lv, &level) == 0) log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    /* SIGINT only when it did not come ignored: a shell starts a background
-     * command with SIGINT ignored so that Ctrl-C reaches its foreground job
-     * alone (the demo script, which then stops the gateway in turn). A
-     * blocked signal is queued even when ignored, so sigwait would take it. */
-    struct sigaction inherited;
-    if (sigaction(SIGINT, NULL, &inherited) == 0 && inherited.sa_handler != SIG_IGN)
-        sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL); /* every thread inherits it; main waits below */
+    sigset_t stop; /* before any thread: every thread inherits the mask; main waits below */
+    gw_block_stop_signals(&stop);
 
     char err[512];
     gw_routes routes = {0};
@@ -272,7 +262,7 @@ int main(int argc, char **argv) {
     }
     stop_began = gw_now_ms();
     log_rec *r = gw_log_begin(LOG_INFO, "gateway.stop");
-    log_str(r, "signal", signal_name(sig));
+    log_str(r, "signal", gw_signal_name(sig));
     gw_log_end(r);
     rc = 0;
 out:
@@ -285,7 +275,7 @@ out:
     gw_routes_free(&routes);
     if (stop_began) { /* the last line: nothing of the gateway runs any more */
         log_rec *end = gw_log_begin(LOG_INFO, "gateway.stopped");
-        log_str(end, "signal", signal_name(sig));
+        log_str(end, "signal", gw_signal_name(sig));
         log_int(end, "stop_ms", gw_now_ms() - stop_began);
         gw_log_end(end);
     }
