@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine: installs whatever the
 # project needs that is missing (as root, or through sudo), then hands over
-# to make.   ./infra/dev.sh demo | test | run | bench | deps
+# to make (demo and run: make builds, then their script runs).
+#   ./infra/dev.sh demo | test | run | bench | deps
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,12 @@ fi
 
 case "${1:-demo}" in
   deps) ;;
-  demo|test|run|bench) exec make -j"$(nproc)" "$1" ;;
+  # demo and run end with Ctrl-C, which reaches make too when make runs them:
+  # GNU make then ends by that signal (status 130), whatever its recipe did.
+  # So make only builds (what `make demo` and `make run` do first; -s: no
+  # "Nothing to be done" line), and the script takes this one's place:
+  # Ctrl-C stops it with status 0.
+  demo|run) make -s -j"$(nproc)" all; exec "infra/local/$1.sh" ;;
+  test|bench) exec make -j"$(nproc)" "$1" ;;
   *) echo "usage: $0 demo|test|run|bench|deps" >&2; exit 2 ;;
 esac

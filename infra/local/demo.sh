@@ -2,16 +2,50 @@
 # make demo: the local gateway and scheduler, with every function pointed at
 # the Binance-compatible replay server over the real data bundled in
 # tests/data/binance (time-shifted so the newest candle is forming now).
-# No network needed. Ctrl-C stops everything.
+# No network needed. Ctrl-C (or SIGTERM) stops everything and exits 0.
+#
+# Stopping is this script's job: the gateway and the replay server run in
+# the background, where they ignore the terminal's SIGINT (a shell starts
+# background commands with SIGINT ignored, and both keep it so), and on
+# SIGINT or SIGTERM the script stops the gateway first (it retires its
+# function processes, which may be talking to the replay server), then the
+# replay server, waits for each and removes its temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 PORT=${PORT:-8080}
 tmp=$(mktemp -d)
+replay="" gateway=""
+
+# stop VAR: SIGTERM to the process whose pid VAR holds, then its exit status
+# (both servers exit 0 on SIGTERM); VAR is emptied, so it is stopped once.
+# A SIGTERM sent to the whole process group reaches the servers too, so the
+# process may have ended already: kill then fails (no such process), and
+# wait still gives its status.
+stop() {
+  local pid=${!1}
+  printf -v "$1" '%s' ""
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || :
+  wait "$pid"
+}
+
+# on every exit: whatever still runs is stopped, in order; a server that
+# fails to stop cleanly (e.g. a sanitizer's report) makes the status 1
+cleanup() {
+  local rc=$?
+  stop gateway || rc=1
+  stop replay || rc=1
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+# Ctrl-C or SIGTERM is how the demo is meant to end: a success
+trap 'exit 0' INT TERM
+
 "$BUILD/bin/fake_binance" --port 0 --port-file "$tmp/replay.port" --data tests/data/binance \
   >"$tmp/replay.log" 2>&1 &
 replay=$!
-trap 'kill $replay 2>/dev/null; wait $replay 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 200); do [ -s "$tmp/replay.port" ] && break; sleep 0.05; done
 [ -s "$tmp/replay.port" ] || { echo "demo: the replay server did not start:" >&2; cat "$tmp/replay.log" >&2; exit 1; }
 replay_url="http://127.0.0.1:$(cat "$tmp/replay.port")"
@@ -26,4 +60,14 @@ demo: Binance replay at $replay_url (bundled real data); gateway on 127.0.0.1:$P
   curl 'localhost:$PORT/api/signals?limit=5'
 MSG
 export BINANCE_FAPI_BASE="$replay_url" PORT
-"$BUILD/bin/gateway" --functions-dir "$BUILD" "$@"
+# In the background and waited for, not in the foreground: bash runs a trap
+# only once its foreground command has ended, so a SIGTERM to this script
+# alone (make passes its own on to its recipe only) would otherwise leave the
+# gateway running. A gateway that ends by itself (a port in use) ends the
+# demo with its status.
+"$BUILD/bin/gateway" --functions-dir "$BUILD" "$@" &
+gateway=$!
+status=0
+wait "$gateway" || status=$?
+gateway=""
+exit "$status"

@@ -790,7 +790,7 @@ fnhost *fnhost_new(const fnhost_config *cfg, char *err, size_t errlen) {
     return h;
 }
 
-void fnhost_shutdown(fnhost *h) {
+void fnhost_stop(fnhost *h) {
     pthread_mutex_lock(&h->mu);
     if (h->shutdown) {
         pthread_mutex_unlock(&h->mu);
@@ -800,14 +800,22 @@ void fnhost_shutdown(fnhost *h) {
     fn_inv *inv;
     while ((inv = queue_pop_locked(h))) inv_finish_locked(h, inv, FN_SHUTDOWN, "host stopped");
     if (h->inflight) {
+        /* killed before its invocation is failed: alive, it could post its
+         * answer to a host that no longer knows the request (400, and an
+         * ERROR line of its runtime) */
+        fh_kill_locked(h);
         inv = h->inflight;
         h->inflight = NULL;
         inv_finish_locked(h, inv, FN_SHUTDOWN, "host stopped");
     }
-    pthread_cond_broadcast(&h->cv);
+    pthread_cond_broadcast(&h->cv); /* the idle process's /next answers 500 */
     pthread_mutex_unlock(&h->mu);
+    if (h->supervisor_running) fh_wake(h); /* it waits for the process, then ends */
+}
+
+void fnhost_shutdown(fnhost *h) {
+    fnhost_stop(h);
     if (h->supervisor_running) {
-        fh_wake(h);
         pthread_join(h->supervisor, NULL);
         h->supervisor_running = 0;
     }

@@ -76,8 +76,13 @@ typedef struct fn_call {
 typedef struct fnhost fnhost;
 
 fnhost *fnhost_new(const fnhost_config *cfg, char *err, size_t errlen);
-/* Fails everything pending with FN_SHUTDOWN and kills the process; later
- * invocations end FN_SHUTDOWN at once. Idempotent. */
+/* Starts the stop and returns at once: fails everything pending with
+ * FN_SHUTDOWN (later invocations end FN_SHUTDOWN at once), kills a process
+ * that is running an invocation or starting, and answers an idle one's /next
+ * with 500 Runtime.ExitRequested, as Lambda retires a sandbox: it exits by
+ * itself (killed if it has not within 2 s). Idempotent. */
+void fnhost_stop(fnhost *h);
+/* fnhost_stop(), then waits until the process is gone. Idempotent. */
 void fnhost_shutdown(fnhost *h);
 void fnhost_free(fnhost *h);
 

@@ -13,8 +13,10 @@
 #include "platform/dstr.h"
 #include "gw_hosts.h"
 #include "gw_http.h"
+#include "gw_ids.h"
 #include "gw_log.h"
 #include "gw_routes.h"
+#include "gw_signals.h"
 #include "sched_config.h"
 #include "scheduler.h"
 
@@ -213,11 +215,8 @@ int main(int argc, char **argv) {
     const char *lv = getenv("LOG_LEVEL");
     if (lv && log_level_parse(lv, &level) == 0) log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL); /* every thread inherits it; main waits below */
+    sigset_t stop; /* before any thread: every thread inherits the mask; main waits below */
+    gw_block_stop_signals(&stop);
 
     char err[512];
     gw_routes routes = {0};
@@ -225,7 +224,8 @@ int main(int argc, char **argv) {
     gw_hosts hosts = {0};
     gw_http *http = NULL;
     scheduler *sched = NULL;
-    int rc = 2;
+    int rc = 2, sig = 0;
+    int64_t stop_began = 0;
     if (gw_routes_load(o.routes, &routes, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         goto out;
@@ -258,11 +258,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gateway: cannot write %s: %s\n", o.port_file, strerror(errno));
         goto out;
     }
-    int sig = 0;
     while (sigwait(&stop, &sig) != 0) {
     }
+    stop_began = gw_now_ms();
     log_rec *r = gw_log_begin(LOG_INFO, "gateway.stop");
-    log_str(r, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_str(r, "signal", gw_signal_name(sig));
     gw_log_end(r);
     rc = 0;
 out:
@@ -273,5 +273,11 @@ out:
     gw_hosts_free(&hosts);
     sched_config_free(&sc);
     gw_routes_free(&routes);
+    if (stop_began) { /* the last line: nothing of the gateway runs any more */
+        log_rec *end = gw_log_begin(LOG_INFO, "gateway.stopped");
+        log_str(end, "signal", gw_signal_name(sig));
+        log_int(end, "stop_ms", gw_now_ms() - stop_began);
+        gw_log_end(end);
+    }
     return rc;
 }

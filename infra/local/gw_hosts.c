@@ -22,6 +22,9 @@ fnhost *gw_hosts_get(const gw_hosts *hs, const char *function) {
 }
 
 void gw_hosts_shutdown(gw_hosts *hs) {
+    /* every process is told to exit before any is waited for: the stop takes
+     * as long as the slowest exit, not the sum of them */
+    for (size_t i = 0; i < hs->n; i++) fnhost_stop(hs->items[i]);
     for (size_t i = 0; i < hs->n; i++) fnhost_shutdown(hs->items[i]);
 }
 

@@ -2,10 +2,13 @@
  * Runtime API, like `sam local invoke`. The response payload goes to stdout
  * byte for byte; everything else (the function's own output, host logs)
  * goes to stderr. Exit: 0 success, 1 function error (error JSON on stderr),
- * 2 timeout, crash or missing bootstrap, 64 bad usage or event. */
+ * 2 timeout, crash or missing bootstrap, 64 bad usage or event, 128 + N when
+ * signal N (SIGINT, SIGTERM) stopped it. */
 #include <cJSON.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include "gw_ids.h"
 #include "gw_log.h"
 #include "gw_routes.h"
+#include "gw_signals.h"
 
 #define INV_MAX_HEADERS 64
 #define EX_USAGE_ 64
@@ -177,6 +181,55 @@ static void log_result(const char *function, const fn_result *r) {
     gw_log_end(rec);
 }
 
+/* Logs the result; the payload to out_fd, or an error to stderr. The exit status. */
+static int report(const char *function, const fn_result *res, int out_fd) {
+    log_result(function, res);
+    if (res->status == FN_OK) {
+        write_all(out_fd, dstr_cstr(&res->payload), res->payload.len);
+        return 0;
+    }
+    dstr msg = {0};
+    if (res->payload.len) dstr_append(&msg, res->payload.ptr, res->payload.len);
+    else dstr_puts(&msg, res->detail);
+    dstr_putc(&msg, '\n');
+    write_all(STDERR_FILENO, msg.ptr, msg.len);
+    dstr_free(&msg);
+    return res->status == FN_ERROR ? 1 : 2;
+}
+
+/* Ctrl-C or SIGTERM stops the run, and the function process with it: the
+ * process has a group of its own, so the terminal's Ctrl-C never reaches it,
+ * and left behind it would run on and report, later, that its Runtime API is
+ * gone. A thread takes the signal and stops the host, which kills a process
+ * running the event; fnhost_invoke() then returns FN_SHUTDOWN. */
+typedef struct inv_stop {
+    sigset_t set;
+    fnhost *h;
+    pthread_t thread;
+    atomic_int done; /* the invocation has ended: a signal now changes nothing */
+    int sig;         /* the signal that stopped it, or 0; read after the join */
+} inv_stop;
+
+static void *inv_stop_wait(void *arg) {
+    inv_stop *s = arg;
+    int sig = 0;
+    while (sigwait(&s->set, &sig) != 0) {
+    }
+    if (!atomic_load(&s->done)) {
+        s->sig = sig;
+        fnhost_stop(s->h);
+    }
+    return NULL;
+}
+
+/* Ends the waiting thread; 0, or the signal that stopped the invocation. */
+static int inv_stop_end(inv_stop *s) {
+    atomic_store(&s->done, 1);
+    pthread_kill(s->thread, SIGTERM); /* blocked everywhere: only its sigwait takes it */
+    pthread_join(s->thread, NULL);
+    return s->sig;
+}
+
 int main(int argc, char **argv) {
     inv_opts o = {0};
     if (parse_opts(argc, argv, &o) != 0) {
@@ -213,6 +266,8 @@ int main(int argc, char **argv) {
     }
     log_init("invoke");
     signal(SIGPIPE, SIG_IGN);
+    inv_stop stop = {0};
+    gw_block_stop_signals(&stop.set); /* before the host's threads, which inherit the mask */
     dstr boot = {0};
     dstr_printf(&boot, "%s/%s/bootstrap", o.functions_dir, o.function);
     const char *region = getenv("AWS_REGION");
@@ -227,19 +282,18 @@ int main(int argc, char **argv) {
     } else {
         fn_call call = {dstr_cstr(&event), event.len, NULL, 0};
         fn_result res;
+        stop.h = h;
+        int waiting = pthread_create(&stop.thread, NULL, inv_stop_wait, &stop) == 0;
         fnhost_invoke(h, &call, &res);
-        log_result(o.function, &res);
-        if (res.status == FN_OK) {
-            write_all(out_fd, dstr_cstr(&res.payload), res.payload.len);
-            rc = 0;
+        int sig = waiting ? inv_stop_end(&stop) : 0;
+        if (sig && res.status == FN_SHUTDOWN) {
+            log_rec *rec = gw_log_begin(LOG_INFO, "invoke.stopped");
+            log_str(rec, "function", o.function);
+            log_str(rec, "signal", gw_signal_name(sig));
+            gw_log_end(rec);
+            rc = 128 + sig;
         } else {
-            dstr msg = {0};
-            if (res.payload.len) dstr_append(&msg, res.payload.ptr, res.payload.len);
-            else dstr_puts(&msg, res.detail);
-            dstr_putc(&msg, '\n');
-            write_all(STDERR_FILENO, msg.ptr, msg.len);
-            dstr_free(&msg);
-            rc = res.status == FN_ERROR ? 1 : 2;
+            rc = report(o.function, &res, out_fd);
         }
         fn_result_free(&res);
     }

@@ -31,6 +31,7 @@
 int rtconn_init(rtconn *c, const char *authority) {
     memset(c, 0, offsetof(rtconn, buf));
     c->fd = -1;
+    c->wake_fd = -1;
     const char *colon = strrchr(authority, ':');
     if (!colon || colon == authority || !colon[1] || strlen(colon + 1) >= sizeof c->port ||
         strlen(authority) >= sizeof c->authority)
@@ -45,8 +46,11 @@ int rtconn_init(rtconn *c, const char *authority) {
     return 0;
 }
 
-/* Waits for events on fd until the monotonic deadline (NO_DEADLINE: forever). */
-static int wait_fd(int fd, short events, int64_t deadline) {
+/* Waits for events on fd until the monotonic deadline (NO_DEADLINE: forever).
+ * With c (NULL: none) awaiting a GET's answer, c->wake_fd turning readable
+ * ends the wait too: -1 with c->interrupted set. */
+static int wait_fd(rtconn *c, int fd, short events, int64_t deadline) {
+    int wake = c && c->wakeable ? c->wake_fd : -1;
     for (;;) {
         int timeout = -1;
         if (deadline != NO_DEADLINE) {
@@ -54,9 +58,13 @@ static int wait_fd(int fd, short events, int64_t deadline) {
             if (left <= 0) return -1;
             timeout = left > INT_MAX ? INT_MAX : (int)left;
         }
-        struct pollfd p = {.fd = fd, .events = events};
-        int n = poll(&p, 1, timeout);
-        if (n > 0) return 0; /* errors surface in the following recv/send */
+        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = wake, .events = POLLIN}};
+        int n = poll(p, wake >= 0 ? 2 : 1, timeout);
+        if (n > 0 && p[0].revents) return 0; /* errors surface in the following recv/send */
+        if (n > 0) {                         /* only the wake fd */
+            c->interrupted = 1;
+            return -1;
+        }
         if (n == 0 || errno != EINTR) return -1;
     }
 }
@@ -74,7 +82,7 @@ static int connect_one(const struct addrinfo *ai) {
         int err = 0;
         socklen_t len = sizeof err;
         if (errno != EINPROGRESS ||
-            wait_fd(fd, POLLOUT, clock_mono_ms() + RTCONN_CONNECT_TIMEOUT_MS) != 0 ||
+            wait_fd(NULL, fd, POLLOUT, clock_mono_ms() + RTCONN_CONNECT_TIMEOUT_MS) != 0 ||
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
             close(fd);
             return -1;
@@ -104,11 +112,12 @@ static int conn_fill(rtconn *c, int64_t deadline) {
         ssize_t n = recv(c->fd, c->buf, sizeof c->buf, 0);
         if (n > 0) {
             c->len = (size_t)n;
+            c->wakeable = 0; /* an answer is arriving: it is read whole */
             return 0;
         }
         if (n == 0) return 1;
         if (errno == EINTR) continue;
-        if ((errno != EAGAIN && errno != EWOULDBLOCK) || wait_fd(c->fd, POLLIN, deadline) != 0)
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || wait_fd(c, c->fd, POLLIN, deadline) != 0)
             return -1;
     }
 }
@@ -119,7 +128,8 @@ static int conn_send(rtconn *c, struct iovec *iov, int iovcnt, int64_t deadline)
         ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
-            if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(c->fd, POLLOUT, deadline) == 0)
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+                wait_fd(c, c->fd, POLLOUT, deadline) == 0)
                 continue;
             return -1;
         }
@@ -356,7 +366,9 @@ static int exchange(rtconn *c, const rtconn_req *q, rtconn_resp *r) {
     struct iovec iov[2] = {{head.ptr, head.len}, {(void *)q->body, has_body ? q->body_len : 0}};
     int rc = conn_send(c, iov, 2, deadline);
     dstr_free(&head);
+    c->wakeable = !has_body && c->wake_fd >= 0; /* a GET: GET /next waits while idle */
     if (rc == 0) rc = read_answer(c, r, deadline);
+    c->wakeable = 0;
     return rc;
 }
 
@@ -366,13 +378,15 @@ int rtconn_read_answer(rtconn *c, rtconn_resp *r, long timeout_ms) {
 }
 
 int rtconn_call(rtconn *c, const rtconn_req *q, rtconn_resp *r) {
+    c->interrupted = 0;
     for (int attempt = 1; attempt <= 2; attempt++) {
         resp_reset(r);
         if ((c->fd >= 0 || conn_open(c) == 0) && exchange(c, q, r) == 0) {
             if (!r->keep_alive) rtconn_close(c);
             return 0;
         }
-        rtconn_close(c);
+        rtconn_close(c); /* interrupted too: an answer could still arrive on it */
+        if (c->interrupted) return RTCONN_INTERRUPTED;
         log_rec *l = log_begin(LOG_WARN, "runtime.connection_failed");
         log_str(l, "path", q->path);
         log_int(l, "attempt", attempt);

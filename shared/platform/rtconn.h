@@ -14,7 +14,13 @@
  * Content-Length, or a chunk) over RTCONN_MAX_BODY, and Content-Length
  * headers with different values (identical repeats are one). Header names are
  * lowercased on receipt. No TLS, proxies or redirects: this is not a general
- * client (see http.h for that). */
+ * client (see http.h for that).
+ *
+ * A GET's wait for its answer, the only wait without a limit, can be cut
+ * short: when wake_fd (-1: none) turns readable before the first byte of the
+ * answer has arrived, rtconn_call() closes the connection and returns
+ * RTCONN_INTERRUPTED, without retrying. The runtime points it at the pipe its
+ * stop signals write to; an answer already arriving is read whole. */
 #ifndef RTCONN_H
 #define RTCONN_H
 
@@ -29,12 +35,17 @@
 /* Bodies up to this are drained so that an oversize event can still be
  * answered with an error; beyond it the answer is not a Runtime API's. */
 #define RTCONN_MAX_BODY (RT_MAX_PAYLOAD + 1024u * 1024u)
+/* rtconn_call(): a GET's wait was cut short by wake_fd */
+#define RTCONN_INTERRUPTED (-2)
 
 typedef struct rtconn {
     char authority[256]; /* host:port as given; also the Host header */
     char host[256];
     char port[16];
     int fd;          /* -1 while closed */
+    int wake_fd;     /* -1 (rtconn_init), or see above */
+    int wakeable;    /* a GET's answer is awaited and none of it has arrived */
+    int interrupted; /* the last wait was cut short by wake_fd */
     unsigned opened; /* connections opened so far */
     size_t pos, len; /* unread received bytes are buf[pos..len) */
     char buf[16 * 1024];
@@ -64,7 +75,8 @@ typedef struct rtconn_resp {
 int rtconn_init(rtconn *c, const char *authority);
 void rtconn_close(rtconn *c);
 
-/* r must be zeroed or previously used; 0: r holds an answer (any status). */
+/* r must be zeroed or previously used; 0: r holds an answer (any status);
+ * -1: unreachable; RTCONN_INTERRUPTED: see wake_fd above. */
 int rtconn_call(rtconn *c, const rtconn_req *q, rtconn_resp *r);
 
 /* Exposed for tests (tests/fuzz/fuzz_rtconn.c): reads one answer from c's

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "platform/log.h"
 #include "platform/rtconn.h"
@@ -234,6 +235,61 @@ static void fill_std_fds(void) {
         if (fcntl(fd, F_GETFD) == -1 && errno == EBADF && open("/dev/null", O_RDWR) < 0) return;
 }
 
+/* ------------------------------------------------------ stop signals */
+
+/* SIGINT or SIGTERM asks the process to stop (Ctrl-C on a bootstrap run by
+ * hand, a service manager stopping everything, Lambda's shutdown when an
+ * extension is registered): the handler notes it and writes to a pipe that
+ * the idle wait on GET /next also watches (rtconn's wake_fd), so the loop ends
+ * at once when idle and right after the answer when an invocation runs. A
+ * second one ends the process by the signal's default action, for a handler
+ * that is stuck. SA_RESTART: an invocation's system calls go on as before
+ * (poll and sleeps see EINTR, which libcurl and ours retry). */
+static volatile sig_atomic_t stop_signal;
+static int stop_pipe[2] = {-1, -1}; /* for the life of the process, as the handler */
+
+static void on_stop_signal(int sig) {
+    if (stop_signal) {
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        sigemptyset(&dfl.sa_mask);
+        sigaction(sig, &dfl, NULL);
+        raise(sig); /* pending until this handler returns, then fatal */
+        return;
+    }
+    stop_signal = sig;
+    int saved = errno;
+    ssize_t w = write(stop_pipe[1], "", 1);
+    (void)w; /* nonblocking: a full pipe is awake already */
+    errno = saved;
+}
+
+/* Catches SIGINT and SIGTERM unless they came ignored: a shell starts its
+ * background commands with SIGINT ignored, and that choice is the parent's. */
+static void catch_stop_signals(rtconn *c) {
+    if (pipe(stop_pipe) != 0) return; /* the signals keep their default action */
+    for (int i = 0; i < 2; i++) {
+        fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
+        fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
+    }
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT); /* one handler at a time: the second sees the first */
+    sigaddset(&sa.sa_mask, SIGTERM);
+    const int sigs[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    c->wake_fd = stop_pipe[0];
+}
+
+/* The loop ends on a stop signal: a normal end, logged at info. */
+static int stopped_by_signal(void) {
+    log_rec *l = log_begin(LOG_INFO, "runtime.stop_signal");
+    log_str(l, "signal", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    log_end(l);
+    return 0;
+}
+
 /* 500 on /next: the sandbox is being retired (Runtime.ExitRequested, exit 0)
  * or the API failed (any other error type, exit EXIT_FATAL). */
 static int next_500(const rtconn_req *q, const rtconn_resp *r) {
@@ -259,6 +315,7 @@ int rt_run(const rt_handler *h) {
                 "AWS_LAMBDA_RUNTIME_API must be host:port, and a handler given");
         return EXIT_FATAL;
     }
+    catch_stop_signals(&c);
     if (h->init && run_init(&c, h) != 0) {
         rtconn_close(&c);
         return EXIT_FATAL;
@@ -268,7 +325,10 @@ int rt_run(const rt_handler *h) {
     long backoff_ms = 0;
     int rc = -1; /* -1 while running; then the exit status */
     while (rc < 0) {
-        if (rtconn_call(&c, &next, &r) != 0) {
+        int got = stop_signal ? RTCONN_INTERRUPTED : rtconn_call(&c, &next, &r);
+        if (got == RTCONN_INTERRUPTED) {
+            rc = stopped_by_signal();
+        } else if (got != 0) {
             log_msg(LOG_ERROR, "runtime.api_unreachable", "cannot reach the Runtime API at %s",
                     c.authority);
             rc = EXIT_FATAL;

@@ -21,6 +21,13 @@
  * returns non-zero. One keep-alive connection is used for the life of the
  * process. Payloads up to 6 MB.
  *
+ * SIGINT and SIGTERM (unless they came ignored) ask the process to stop, as
+ * Ctrl-C or a service manager does: idle on /next, rt_run() returns 0 at once;
+ * during an invocation, once its answer is posted. Either way it logs
+ * runtime.stop_signal at info. A second such signal ends the process by that
+ * signal, for a handler that does not return. The handler is installed with
+ * SA_RESTART; poll() and sleeps in the function's code may still see EINTR.
+ *
  * rt_run() first ignores SIGPIPE for the whole process and puts /dev/null on
  * any of fds 0-2 that is closed: a reader that went away (a closed Runtime
  * API socket, stdout piped into `head`) costs a reconnect or a log line,

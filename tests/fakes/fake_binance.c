@@ -5,7 +5,8 @@
  *
  * Serves GET /fapi/v1/{klines,depth,premiumIndex,exchangeInfo,time,ping} with
  * Binance's parameter rules, error bodies and X-MBX-USED-WEIGHT-1M, plus the
- * control API of fake_http (/__fake/...). Runs until SIGINT or SIGTERM.
+ * control API of fake_http (/__fake/...). Runs until SIGTERM, or SIGINT
+ * unless that came ignored.
  * See tests/fakes/README.md. */
 #include <errno.h>
 #include <pthread.h>
@@ -333,11 +334,17 @@ int main(int argc, char **argv) {
     options opt;
     if (parse_options(argc, argv, &opt)) return 2;
 
-    /* signals are taken by sigwait below; every server thread inherits the mask */
+    /* signals are taken by sigwait below; every server thread inherits the
+     * mask. SIGINT only when it did not come ignored, as the shell ignores it
+     * for a background command (the demo's replay server): blocked, it would
+     * be queued for sigwait all the same, and Ctrl-C would stop the server
+     * before the gateway whose functions still use it. */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    struct sigaction inherited;
+    if (sigaction(SIGINT, NULL, &inherited) == 0 && inherited.sa_handler != SIG_IGN)
+        sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 

@@ -6,12 +6,13 @@
  *   {"do":"big","bytes":N}        answers N bytes of 'x' (text/plain)
  *   {"do":"env"}                  answers what the runtime handed over: request id,
  *                                 _X_AMZN_TRACE_ID, ARN, deadline, remaining ms, ...
- *   {"do":"slow","ms":N}          sleeps N ms, then echoes
+ *   {"do":"slow","ms":N}          sleeps N ms (a stop signal does not cut it short), then echoes
  * An event that is not such JSON fails with Function.BadEvent.
  * Init fails (Runtime.ConfigInvalid) when RT_ECHO_FAIL_INIT=1. RT_ECHO_SECRET
  * is registered as a secret at init (as config registers API keys) and the
  * init failure's message echoes it, as a careless error text would. */
 #include <cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,7 +96,8 @@ static void echo_invoke(void *ctx, const rt_invocation *inv, rt_response *res) {
                       ? (long)num->valuedouble
                       : 0;
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { /* a stop signal: work on */
+        }
         echo(inv, res);
     } else {
         rt_response_fail(res, "Function.UnknownAction", "unknown action \"%s\"", action);

@@ -1218,6 +1218,55 @@ static void test_invoke(void) {
     }
 }
 
+/* Ctrl-C on invoke while the function runs: invoke stops the function process
+ * (in a group of its own, the terminal's signal never reaches it) and exits
+ * 128 + SIGINT, quietly; left behind, the process would run on and log an
+ * ERROR when it found its Runtime API gone. */
+static void test_invoke_interrupted(void) {
+    char fns[PATH_MAX + 32], log[PATH_MAX + 32];
+    snprintf(fns, sizeof fns, "%s/fns", tmp_dir);
+    snprintf(log, sizeof log, "%s/invoke-int.log", tmp_dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) _exit(127);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        signal(SIGINT, SIG_DFL); /* as a terminal's shell starts it, whatever ours has */
+        execl(bin_invoke, bin_invoke, "--functions-dir", fns, "--http", "GET", "/sleep?ms=5000",
+              "echo", (char *)NULL);
+        _exit(127);
+    }
+    dstr text = {0};
+    for (int i = 0; i < 200 && !strstr(dstr_cstr(&text), "\"function.ready\""); i++) {
+        usleep(25000);
+        dstr_clear(&text);
+        read_whole(log, &text);
+    }
+    kill(pid, SIGINT);
+    long long t0 = now_ms();
+    int st = 0;
+    while (waitpid(pid, &st, WNOHANG) == 0 && now_ms() - t0 < 3000) usleep(10000);
+    if (now_ms() - t0 >= 3000) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGINT,
+          "invoke + SIGINT: exit %d (status %d), want %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1, st,
+          128 + SIGINT);
+    dstr_clear(&text);
+    read_whole(log, &text);
+    const char *start = strstr(dstr_cstr(&text), "\"event\":\"function.start\"");
+    const char *p = start ? strstr(start, "\"pid\":") : NULL;
+    long fn_pid = p ? strtol(p + 6, NULL, 10) : -1;
+    CHECK(fn_pid > 0 && kill((pid_t)fn_pid, 0) != 0,
+          "invoke + SIGINT: the function process %ld is gone", fn_pid);
+    CHECK(strstr(dstr_cstr(&text), "\"event\":\"invoke.stopped\"") &&
+              !strstr(dstr_cstr(&text), "\"level\":\"ERROR\""),
+          "invoke + SIGINT: invoke.stopped, no ERROR line: %.600s", dstr_cstr(&text));
+    dstr_free(&text);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static void resolve(const char *build, const char *rel, char *out) {
@@ -1344,6 +1393,7 @@ int main(int argc, char **argv) {
 
     test_bad_configs();
     test_invoke();
+    test_invoke_interrupted();
     curl_global_cleanup();
 
     printf("gateway: %d passed, %d failed\n", n_pass, n_fail);

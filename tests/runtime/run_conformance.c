@@ -39,6 +39,7 @@
 #define SHUTDOWN_MS 3000 /* after the closing 500, the process must be gone by then */
 #define MAX_REQ_HEADERS 64
 #define SANITIZER_EXIT 23 /* a sanitizer report must not pass for the runtime's own exit 1 */
+#define SIGNAL_GAP_MS 100 /* between a step's signals: two of a kind pending at once are one */
 
 /* ----------------------------------------------------------------- clock */
 
@@ -483,6 +484,26 @@ static char *step_body(const cJSON *step, size_t *len) {
     return out;
 }
 
+/* "SIGINT" or "SIGTERM" -> its number; 0 for anything else. */
+static int signal_number(const cJSON *name) {
+    const char *s = cJSON_GetStringValue(name);
+    return !s ? 0 : strcmp(s, "SIGINT") == 0 ? SIGINT : strcmp(s, "SIGTERM") == 0 ? SIGTERM : 0;
+}
+
+/* Sends "signal" (a name, or a list of names SIGNAL_GAP_MS apart) to the process. */
+static int send_signals(run *R, const cJSON *spec) {
+    const cJSON *list = cJSON_IsArray(spec) ? spec : NULL;
+    int sent = 0;
+    for (const cJSON *one = list ? list->child : spec; one; one = list ? one->next : NULL) {
+        int sig = signal_number(one);
+        if (!sig)
+            return fail(R->err, sizeof R->err, "\"signal\": SIGINT or SIGTERM, or a list of them");
+        if (sent++) pause_ms(SIGNAL_GAP_MS);
+        kill(R->ch.pid, sig);
+    }
+    return sent ? 0 : fail(R->err, sizeof R->err, "\"signal\" names no signal");
+}
+
 static int play_step(run *R, const cJSON *step, int64_t deadline, int index) {
     request r = {0};
     char why[256];
@@ -546,15 +567,16 @@ static int play_step(run *R, const cJSON *step, int64_t deadline, int index) {
         close(R->f.lfd); /* nothing listens any more: reconnecting must fail */
         R->f.lfd = -1;
     }
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(step, "signal");
+    if (sig && send_signals(R, sig) != 0) goto out; /* while the answer is being handled */
     rc = 0;
 out:
     req_free(&r);
     return rc;
 }
 
-/* "running": alive on an open /next; then a 500 must make it exit 1 (which
- * also runs the sanitizers' leak check). */
-static int finish_running(run *R) {
+/* After the script, the process must sit on an open GET /next for HOLD_MS. */
+static int await_idle(run *R) {
     request r = {0};
     char why[256];
     int rc = -1;
@@ -576,16 +598,25 @@ static int finish_running(run *R) {
         fail(R->err, sizeof R->err, "process ended while waiting on /next");
         goto out;
     }
-    static const char shut[] =
-        "{\"errorMessage\":\"shutdown\",\"errorType\":\"Runtime.TestShutdown\"}";
-    fake_answer(&R->f, 500, NULL, shut, sizeof shut - 1);
     rc = 0;
 out:
     req_free(&r);
     return rc;
 }
 
-static int expect_exit(run *R, int want_code, int64_t within_ms) {
+/* "running": alive on an open /next; then a 500 must make it exit 1 (which
+ * also runs the sanitizers' leak check). */
+static int finish_running(run *R) {
+    if (await_idle(R) != 0) return -1;
+    static const char shut[] =
+        "{\"errorMessage\":\"shutdown\",\"errorType\":\"Runtime.TestShutdown\"}";
+    fake_answer(&R->f, 500, NULL, shut, sizeof shut - 1);
+    return 0;
+}
+
+/* The process must end, sending nothing more, within within_ms: with exit
+ * code want_code, or by signal want_signal when that is not 0. */
+static int expect_exit(run *R, int want_code, int want_signal, int64_t within_ms) {
     int64_t until = mono_ms() + within_ms;
     request r = {0};
     char why[256];
@@ -597,7 +628,12 @@ static int expect_exit(run *R, int want_code, int64_t within_ms) {
     else if (got != -1)
         fail(R->err, sizeof R->err, "process still running %lld ms after the script",
              (long long)within_ms);
-    else if (!WIFEXITED(R->ch.status) || WEXITSTATUS(R->ch.status) != want_code) {
+    else if (want_signal) {
+        if (!WIFSIGNALED(R->ch.status) || WTERMSIG(R->ch.status) != want_signal) {
+            describe_status(R->ch.status, why, sizeof why);
+            fail(R->err, sizeof R->err, "process ended with %s, want signal %d", why, want_signal);
+        } else rc = 0;
+    } else if (!WIFEXITED(R->ch.status) || WEXITSTATUS(R->ch.status) != want_code) {
         describe_status(R->ch.status, why, sizeof why);
         fail(R->err, sizeof R->err, "process ended with %s, want exit %d%s", why, want_code,
              WIFEXITED(R->ch.status) && WEXITSTATUS(R->ch.status) == SANITIZER_EXIT
@@ -656,14 +692,21 @@ static int play_case(run *R, const cJSON *kase, const char *bin) {
     const char *then = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(kase, "then"));
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(kase, "exit_code");
     const cJSON *within = cJSON_GetObjectItemCaseSensitive(kase, "within_ms");
+    int want_signal = signal_number(cJSON_GetObjectItemCaseSensitive(kase, "exit_signal"));
+    int64_t within_ms = cJSON_IsNumber(within) ? (int64_t)within->valuedouble : 1000;
     if (then && strcmp(then, "running") == 0) {
-        if (finish_running(R) != 0 || expect_exit(R, 1, SHUTDOWN_MS) != 0) return -1;
+        if (finish_running(R) != 0 || expect_exit(R, 1, 0, SHUTDOWN_MS) != 0) return -1;
     } else if (then && strcmp(then, "exit") == 0) {
-        if (expect_exit(R, cJSON_IsNumber(code) ? code->valueint : 1,
-                        cJSON_IsNumber(within) ? (int64_t)within->valuedouble : 1000) != 0)
+        if (expect_exit(R, cJSON_IsNumber(code) ? code->valueint : 1, want_signal, within_ms) != 0)
+            return -1;
+    } else if (then && strcmp(then, "signal") == 0) { /* sent while idle on /next */
+        if (await_idle(R) != 0 ||
+            send_signals(R, cJSON_GetObjectItemCaseSensitive(kase, "signal")) != 0 ||
+            expect_exit(R, cJSON_IsNumber(code) ? code->valueint : 0, want_signal, within_ms) != 0)
             return -1;
     } else {
-        return fail(R->err, sizeof R->err, "case needs \"then\": \"running\" or \"exit\"");
+        return fail(R->err, sizeof R->err,
+                    "case needs \"then\": \"running\", \"exit\" or \"signal\"");
     }
     const cJSON *conns = cJSON_GetObjectItemCaseSensitive(kase, "connections");
     if (cJSON_IsNumber(conns) && R->f.accepted != (unsigned)conns->valueint)
