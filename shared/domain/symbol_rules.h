@@ -51,9 +51,8 @@ double sr_round_up(double value, const step_rule *step);
 
 /* price on the tick, rounded toward reference: down when the reference lies
  * below price, up when above, to the nearest tick when equal (NAN for a
- * non-finite reference). Stops and targets
- * are rounded toward the entry, so the loss never grows and the target
- * stays reachable. */
+ * non-finite reference). Stops and targets are rounded toward the entry, so
+ * the loss never grows and the target stays reachable. */
 double sr_price_toward(const symbol_rules *r, double price, double reference);
 
 /* value printed with exactly the step's decimals ("%.*f"), no exponent:

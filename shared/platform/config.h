@@ -13,8 +13,9 @@
  * reduce-only orders, which Hedge mode does not accept); these checks come
  * first, then EXECUTE_TRADES=true is refused while order execution does not
  * exist: the trader never pretends to trade. TRADER_TOKEN, when set, must be
- * 16-256 printable characters without spaces (it travels in a header). On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API
- * set, TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal
+ * 16-256 printable characters without spaces (it travels in a header).
+ * On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API set,
+ * TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal
  * outside /tmp is refused, since the task root is read-only. An s3:// journal
  * needs a region and credentials; a file journal needs neither. */
 #ifndef CONFIG_H

@@ -64,6 +64,18 @@ static void test_readme_example(void **state) {
     near(o.margin, 1668, "margin");
     near(o.loss_at_stop, 99.9966, "loss at stop");
     assert_true(fabs(o.liq_price - 48192.77) < 0.005); /* 60000 * 0.8 / 0.996 */
+    /* the two caps the README quotes: the balance allows 0.4156, MAX_NOTIONAL_USDT 0.1667 */
+    p.risk_usdt = 1000;
+    p.max_notional_usdt = 0;
+    assert_int_equal(sizing_make(&in, &p, &o), SIZING_OK);
+    assert_string_equal(o.qty_text, "0.415");
+    assert_string_equal(o.cap, "balance");
+    p.max_notional_usdt = 10000;
+    assert_int_equal(sizing_make(&in, &p, &o), SIZING_OK);
+    assert_string_equal(o.qty_text, "0.166");
+    assert_string_equal(o.cap, "max_notional");
+    p = params();
+    assert_int_equal(sizing_make(&in, &p, &o), SIZING_OK);
     sizing_legs legs;
     assert_int_equal(
         sizing_legs_from_fill(DIR_LONG, 60012.4, o.qty, o.entry - o.sl, o.tp - o.entry, &r, &legs),
