@@ -13,6 +13,7 @@
 #include "platform/config.h"
 #include "platform/log.h"
 #include "platform/clock.h"
+#include "platform/secret.h"
 
 static const char *const kind_names[] = {"request", "decision"};
 
@@ -110,6 +111,69 @@ int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, 
         .kind = kind, .symbol = symbol, .at_ms = at_ms, .json = json, .len = len, .key = key_out};
     journal_put_batch(s, &r, 1, 0);
     return r.rc;
+}
+
+/* ---- identity records: create-only, no suffix ------------------------------------- */
+
+static const char *const status_names[] = {"ok",      "exists",    "not_found",
+                                           "invalid", "unwritten", "unavailable"};
+
+const char *journal_status_name(journal_status st) {
+    return (unsigned)st < sizeof status_names / sizeof *status_names ? status_names[st] : "unknown";
+}
+
+static int charset_ok(const char *text, size_t max, const char *extra, int upper) {
+    if (!text) return 0;
+    size_t n = 0;
+    for (; text[n]; n++) {
+        unsigned char c = (unsigned char)text[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 (upper && c >= 'A' && c <= 'Z') || (c && strchr(extra, c));
+        if (n == max || !ok) return 0;
+    }
+    return n > 0;
+}
+
+int journal_valid_id(const char *text, size_t max) { return charset_ok(text, max, "._:-", 1); }
+int journal_valid_tag(const char *text, size_t max) { return charset_ok(text, max, "._:+-", 1); }
+int journal_valid_word(const char *text, size_t max) { return charset_ok(text, max, "_", 0); }
+
+journal_status journal_put_exact(store *s, const char *kind, const char *symbol, const char *key,
+                                 const char *json, size_t len, dstr *err) {
+    dstr why = {0}, scrubbed = {0};
+    journal_status st = JOURNAL_UNWRITTEN;
+    const char *data = json;
+    if (!json) len = 0;
+    /* the one place an identity record's bytes are scrubbed, copied only
+     * when a secret is really in them (as recordkey does for the others) */
+    if (json && secret_present(json, len)) {
+        dstr_append(&scrubbed, json, len);
+        secret_scrub(&scrubbed);
+        data = scrubbed.ptr;
+        len = scrubbed.len;
+    }
+    if (!key || !store_key_valid(key, &why)) {
+        st = JOURNAL_INVALID;
+        if (!key) dstr_puts(&why, "no key");
+    } else if (!s) {
+        dstr_puts(&why, "journal store unavailable");
+    } else {
+        store_status ss = store_put_new(s, key, data, len, &why);
+        st = ss == STORE_OK                                       ? JOURNAL_OK
+             : ss == STORE_EXISTS                                 ? JOURNAL_EXISTS
+             : ss == STORE_INVALID_KEY || ss == STORE_INVALID_ARG ? JOURNAL_INVALID
+                                                                  : JOURNAL_UNWRITTEN;
+    }
+    if (st == JOURNAL_EXISTS) {
+        dstr_error_line(err, "%s %s is already journaled", kind ? kind : "record", key);
+    } else if (st != JOURNAL_OK) {
+        journal_log_unwritten(kind, symbol, key, dstr_cstr(&why), data, len);
+        dstr_error_line(err, "%s %s not written: %s", kind ? kind : "record", key ? key : "",
+                        dstr_cstr(&why));
+    }
+    dstr_free(&why);
+    dstr_free(&scrubbed);
+    return st;
 }
 
 /* ---- the newest-first walk ----------------------------------------------------- */
