@@ -50,6 +50,10 @@
 #define JOURNAL_LIMIT_MAX 1000
 #define JOURNAL_WALK_BATCH 1000 /* records of one day held at once by the walk */
 #define JOURNAL_KEY_MAX 96
+#define JOURNAL_ID_MAX 128  /* run ids, request ids: 1-128 of [A-Za-z0-9._:-] */
+#define JOURNAL_TAG_MAX 64  /* build versions, config hashes: 1-64 of [A-Za-z0-9._:+-] */
+#define JOURNAL_WORD_MAX 32 /* triggers, outcomes: 1-32 of [a-z0-9_] */
+#define JOURNAL_DECIMAL_MAX 40 /* bytes of a decimal string ("-12.5") */
 
 typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;
 
@@ -122,6 +126,9 @@ const char *journal_status_name(journal_status st);
 journal_status journal_put_exact(store *s, const char *kind, const char *symbol, const char *key,
                                  const char *json, size_t len, dstr *err);
 
+/* 1 when text is [-]digits[.digits] (the sign only when may_be_negative),
+ * at most JOURNAL_DECIMAL_MAX bytes: the exchange's decimal strings. */
+int journal_valid_decimal(const char *text, int may_be_negative);
 /* 1 when text is 1..max of the id charset [A-Za-z0-9._:-] (run and request
  * ids), else 0. */
 int journal_valid_id(const char *text, size_t max);
@@ -129,6 +136,15 @@ int journal_valid_id(const char *text, size_t max);
 int journal_valid_tag(const char *text, size_t max);
 /* 1 when text is 1..max of [a-z0-9_] (kinds, triggers, outcomes, events). */
 int journal_valid_word(const char *text, size_t max);
+
+/* For the parsers of stored records (outside input). obj's member name as
+ * unix ms (a whole number 0..RECORDKEY_MAX_AT_MS): 0, else -1. */
+struct cJSON;
+int journal_json_ms(const struct cJSON *obj, const char *name, int64_t *out);
+/* obj's member name as a string obeying valid(text, max) that fits out[cap]
+ * (copied), or, when optional, null or absent (out ""): 0, else -1. */
+int journal_json_text(const struct cJSON *obj, const char *name, int optional,
+                      int (*valid)(const char *, size_t), size_t max, char *out, size_t cap);
 
 /* ---- for the readers and writers of each record type ------------------------ */
 

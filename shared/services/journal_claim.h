@@ -10,7 +10,9 @@
  * Exactly one of any number of concurrent, retried or repeated claims of
  * the same (symbol, candle) gets JOURNAL_OK; every other gets
  * JOURNAL_EXISTS and, when it asks, the winner's record (to say which run
- * holds it). JOURNAL_UNWRITTEN (store error, or not confirmed by the
+ * holds it; a holder with the caller's own run_id is its own earlier
+ * attempt whose answer was lost, e.g. a store timeout that had landed:
+ * still not a licence to order, as that attempt may have ordered). JOURNAL_UNWRITTEN (store error, or not confirmed by the
  * deadline: the claim may still have landed) and JOURNAL_INVALID mean the
  * claim is NOT held: the caller orders nothing. A claim is never released:
  * a run that dies after claiming leaves that decision unacted on (safe:
@@ -26,8 +28,6 @@
 #include "store/store.h"
 
 #define JOURNAL_CLAIM_PREFIX "claims/"
-#define JOURNAL_ID_MAX 128 /* run ids, request ids: 1-128 of [A-Za-z0-9._:-] */
-#define JOURNAL_TAG_MAX 64 /* build versions, config hashes: 1-64 of [A-Za-z0-9._:+-] */
 
 typedef struct journal_claim {
     const char *symbol;      /* cfg_valid_symbol */

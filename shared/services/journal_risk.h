@@ -46,7 +46,6 @@
 #define JOURNAL_RISK_TRIES 10
 #define JOURNAL_RISK_SKIP_MAX 20  /* corrupt objects skipped before a reader gives up */
 #define JOURNAL_RISK_TEXT_MAX 200 /* reason: bytes kept */
-#define JOURNAL_DECIMAL_MAX 40
 
 typedef enum journal_kill_event { JOURNAL_KILL_TRIP, JOURNAL_KILL_RESET } journal_kill_event;
 

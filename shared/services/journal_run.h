@@ -26,11 +26,9 @@
 
 #include "platform/dstr.h"
 #include "services/journal.h"
-#include "services/journal_claim.h"
 #include "store/store.h"
 
 #define JOURNAL_RUN_PREFIX "runs/"
-#define JOURNAL_WORD_MAX 32 /* trigger, outcome: 1-32 of [a-z0-9_] */
 #define JOURNAL_RUN_SYMBOLS_MAX 64
 
 typedef struct journal_run {

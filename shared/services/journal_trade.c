@@ -12,7 +12,6 @@
 #include "services/journal.h"
 #include "services/recordkey.h"
 
-#define DECIMAL_MAX 40
 #define TOKEN_MAX 32
 #define CLIENT_ID_MAX 36
 #define ASSET_MAX 16
@@ -37,19 +36,9 @@ static int token_ok(const char *s, size_t max, char_class ok) {
     return n > 0;
 }
 
-/* NULL, or [-]digits[.digits] (sign only when allowed). */
+/* NULL, or a decimal string (journal_valid_decimal). */
 static int decimal_ok(const char *s, int may_be_negative) {
-    if (!s) return 1;
-    const char *p = s + (may_be_negative && *s == '-');
-    size_t whole = strspn(p, "0123456789");
-    if (whole == 0) return 0;
-    p += whole;
-    if (*p == '.') {
-        size_t frac = strspn(p + 1, "0123456789");
-        if (frac == 0) return 0;
-        p += 1 + frac;
-    }
-    return *p == '\0' && strlen(s) <= DECIMAL_MAX;
+    return !s || journal_valid_decimal(s, may_be_negative);
 }
 
 static int raw_ok(const char *raw) {
@@ -88,7 +77,7 @@ int journal_trade_check(const journal_trade *t, dstr *why) {
         broken = "kind must be 1-32 of a-z, 0-9 and _";
     else if (!raw_ok(t->raw_json)) broken = "raw must be a JSON object";
     if (!broken) return 0;
-    dstr_puts(why, broken);
+    if (why) dstr_puts(why, broken);
     return -1;
 }
 
@@ -192,7 +181,7 @@ void journal_trade_json(const journal_trade *t, dstr *out) {
             dstr_printf(out, ",\"%s\":%lld", ids[i].name, (long long)ids[i].value);
         else dstr_printf(out, ",\"%s\":null", ids[i].name);
     }
-    char net[DECIMAL_MAX + 8];
+    char net[JOURNAL_DECIMAL_MAX + 8];
     const struct {
         const char *name, *value;
     } money[] = {{"client_order_id", t->client_order_id},
@@ -428,7 +417,7 @@ int journal_trade_parse(const char *json, size_t len, journal_trade_info *out, d
                   cJSON_IsString(asset) ? asset->valuestring : NULL);
     } else {
         *out = (journal_trade_info){0};
-        dstr_puts(why, broken);
+        if (why) dstr_puts(why, broken);
     }
     cJSON_Delete(rec);
     return broken ? -1 : 0;
