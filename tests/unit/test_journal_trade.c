@@ -18,37 +18,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "capture.h"
 #include "services/journal.h"
 #include "services/journal_trade.h"
 #include "platform/log.h"
-#include "tmpstore.h"
+#include "jfix.h"
 
 #define DAY 86400000LL
 #define T0 1767180907042LL /* 2025-12-31T11:35:07.042Z */
 
-typedef struct fixture {
-    tmpstore t;
-    dstr log;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    *state = f;
-    log_init("test");
-    capture_start(&f->log);
-    return tmpstore_open(&f->t, 0);
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    capture_stop();
-    tmpstore_close(&f->t);
-    dstr_free(&f->log);
-    free(f);
-    return 0;
-}
+typedef jfix fixture;
+#define setup jfix_setup
+#define teardown jfix_teardown
 
 static int64_t now_ms(void) {
     struct timespec ts;
