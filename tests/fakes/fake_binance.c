@@ -1,12 +1,15 @@
-/* fake_binance: a local Binance USD-M public REST server that replays the
- * bundled real market data time-shifted to now, and plays scripted faults.
+/* fake_binance: a local Binance USD-M REST server that replays the bundled
+ * real market data time-shifted to now, plays scripted faults and, with
+ * --account, keeps a futures account (lib/fake_account.h).
  *
  *   fake_binance [--port N] [--port-file FILE] [--data DIR] [--latency-ms N]
+ *                [--account FILE]
  *
  * Serves GET /fapi/v1/{klines,depth,premiumIndex,exchangeInfo,time,ping} with
- * Binance's parameter rules, error bodies and X-MBX-USED-WEIGHT-1M, plus the
- * control API of fake_http (/__fake/...). Runs until SIGTERM, or SIGINT
- * unless that came ignored.
+ * Binance's parameter rules, error bodies and X-MBX-USED-WEIGHT-1M, the
+ * signed account endpoints when an account is loaded, plus the control API
+ * of fake_http (/__fake/...). Runs until SIGTERM, or SIGINT unless that came
+ * ignored.
  * See tests/fakes/README.md. */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "lib/binance_replay.h"
+#include "lib/fake_account.h"
 #include "lib/fake_http.h"
 
 #define KLINES_MAX_LIMIT 1500
@@ -30,7 +34,8 @@ typedef struct binance_fake {
     pthread_mutex_t lock; /* guards the weight counter */
     int64_t weight_minute;
     long weight_used;
-    long latency_ms; /* added before every replayed answer (benchmarks) */
+    long latency_ms;       /* added before every replayed answer (benchmarks) */
+    fake_account *account; /* NULL without --account */
 } binance_fake;
 
 static int64_t wall_ms(void) {
@@ -58,16 +63,12 @@ static void binance_error(fake_reply *out, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void binance_error(fake_reply *out, int code, const char *fmt, ...) {
-    char msg[256];
+    char head[48];
+    snprintf(head, sizeof head, "{\"code\":%d,\"msg\":", code);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    fake_reply_verror(out, 400, head, fmt, ap);
     va_end(ap);
-    out->status = 400;
-    dstr_clear(&out->body);
-    dstr_printf(&out->body, "{\"code\":%d,\"msg\":", code);
-    dstr_json_str(&out->body, msg);
-    dstr_putc(&out->body, '}');
 }
 
 static const char *mandatory(const fake_request *req, const char *name, fake_reply *out) {
@@ -143,18 +144,30 @@ static void serve_depth(binance_fake *b, const fake_request *req, fake_reply *ou
     bnr_depth_json(&b->data, s, (int)n, wall_ms(), &out->body);
 }
 
+/* One symbol's premiumIndex: the account's scripted mark price, if any. */
+static void premium_of(binance_fake *b, const bnr_symbol *s, int64_t now, dstr *out) {
+    fdec mark;
+    int scripted = b->account && fa_scripted_mark(b->account, s->name, &mark) == 0;
+    bnr_premium_json(&b->data, s, now, scripted ? &mark : NULL, out);
+}
+
+/* The exchange's clock: the account's may be skewed by the test. */
+static int64_t server_ms(binance_fake *b) {
+    return b->account ? fa_server_time(b->account) : wall_ms();
+}
+
 static void serve_premium(binance_fake *b, const fake_request *req, fake_reply *out) {
     const char *sym = fake_request_param(req, "symbol");
     int64_t now = wall_ms();
     if (sym) {
         const bnr_symbol *s = known_symbol(b, sym, out);
-        if (s) bnr_premium_json(&b->data, s, now, &out->body);
+        if (s) premium_of(b, s, now, &out->body);
         return;
     }
     dstr_putc(&out->body, '[');
     for (size_t i = 0; i < b->data.n_symbols; i++) {
         if (i) dstr_putc(&out->body, ',');
-        bnr_premium_json(&b->data, &b->data.symbols[i], now, &out->body);
+        premium_of(b, &b->data.symbols[i], now, &out->body);
     }
     dstr_putc(&out->body, ']');
 }
@@ -165,9 +178,8 @@ static void serve_exchange_info(binance_fake *b, const fake_request *req, fake_r
 }
 
 static void serve_time(binance_fake *b, const fake_request *req, fake_reply *out) {
-    (void)b;
     (void)req;
-    dstr_printf(&out->body, "{\"serverTime\":%lld}", (long long)wall_ms());
+    dstr_printf(&out->body, "{\"serverTime\":%lld}", (long long)server_ms(b));
 }
 
 static void serve_ping(binance_fake *b, const fake_request *req, fake_reply *out) {
@@ -228,8 +240,9 @@ static void sleep_ms(long ms) {
 }
 
 static void on_serve(void *ctx, const fake_request *req, fake_reply *out) {
-    const binance_fake *b = ctx;
+    binance_fake *b = ctx;
     if (b->latency_ms > 0) sleep_ms(b->latency_ms);
+    if (b->account && fa_serve(b->account, req, out)) return;
     const struct route *r = find_route(req);
     if (r) {
         r->serve(ctx, req, out);
@@ -245,6 +258,10 @@ static void on_decorate(void *ctx, const fake_request *req, fake_reply *out) {
     binance_fake *b = ctx;
     const struct route *r = find_route(req);
     long w = r ? r->weight(req) : 1;
+    if (b->account && fa_is_route(req)) {
+        w = fa_weight(req);
+        fa_decorate(b->account, req, out);
+    }
     int64_t minute = wall_ms() / 60000;
     pthread_mutex_lock(&b->lock);
     if (minute != b->weight_minute) {
@@ -259,6 +276,27 @@ static void on_decorate(void *ctx, const fake_request *req, fake_reply *out) {
     fake_reply_header(out, "X-MBX-USED-WEIGHT-1M", text, 0);
 }
 
+static int on_control(void *ctx, const fake_request *req, fake_reply *out) {
+    binance_fake *b = ctx;
+    return b->account ? fa_control(b->account, req, out) : 0;
+}
+
+static void on_reset(void *ctx) {
+    binance_fake *b = ctx;
+    if (b->account) fa_reset(b->account);
+}
+
+/* The account's view of the replay: the current price in 1e-8 units. */
+static int replay_price(void *ctx, const char *symbol, int64_t now_ms, int64_t *units) {
+    const binance_fake *b = ctx;
+    const bnr_symbol *s = bnr_find_symbol(&b->data, symbol);
+    fdec price, p8;
+    if (!s || bnr_current_price(&b->data, s, now_ms, &price) || fdec_rescale(price, 8, &p8))
+        return -1;
+    *units = p8.m;
+    return 0;
+}
+
 /* ---- command line ------------------------------------------------------------ */
 
 typedef struct options {
@@ -266,14 +304,17 @@ typedef struct options {
     const char *port_file;
     const char *data_dir;
     long latency_ms;
+    const char *account_file;
 } options;
 
 static void usage(FILE *to) {
     fprintf(to, "usage: fake_binance [--port N] [--port-file FILE] [--data DIR] [--latency-ms N]\n"
+                "                    [--account FILE]\n"
                 "  --port N        listen on 127.0.0.1:N (default 0: any free port)\n"
                 "  --port-file F   write the chosen port to F once listening\n"
                 "  --data DIR      bundled data (default tests/data/binance)\n"
-                "  --latency-ms N  delay every replayed answer by N ms (0..10000, default 0)\n");
+                "  --latency-ms N  delay every replayed answer by N ms (0..10000, default 0)\n"
+                "  --account FILE  serve a futures account (signed endpoints) from this JSON\n");
 }
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -285,7 +326,7 @@ static int parse_options(int argc, char **argv, options *o) {
             exit(0);
         }
         if (!v || (strcmp(a, "--port") && strcmp(a, "--port-file") && strcmp(a, "--data") &&
-                   strcmp(a, "--latency-ms"))) {
+                   strcmp(a, "--latency-ms") && strcmp(a, "--account"))) {
             fprintf(stderr, "fake_binance: %s: %s\n", a, v ? "unknown option" : "missing value");
             usage(stderr);
             return -1;
@@ -307,6 +348,8 @@ static int parse_options(int argc, char **argv, options *o) {
             o->latency_ms = (long)ms;
         } else if (strcmp(a, "--port-file") == 0) {
             o->port_file = v;
+        } else if (strcmp(a, "--account") == 0) {
+            o->account_file = v;
         } else {
             o->data_dir = v;
         }
@@ -357,7 +400,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fake_binance: %s\n", err.ptr);
         goto out;
     }
-    fake_http_hooks hooks = {.serve = on_serve, .decorate = on_decorate, .ctx = &b};
+    if (opt.account_file &&
+        !(b.account = fa_load(opt.account_file, b.data.exchange_info, replay_price, &b, &err))) {
+        fprintf(stderr, "fake_binance: --account %s\n", err.ptr);
+        goto out;
+    }
+    fake_http_hooks hooks = {.serve = on_serve,
+                             .decorate = on_decorate,
+                             .control = on_control,
+                             .reset = on_reset,
+                             .ctx = &b};
     srv = fake_http_start((uint16_t)opt.port, &hooks, &err);
     if (!srv) {
         fprintf(stderr, "fake_binance: %s\n", err.ptr);
@@ -368,14 +420,16 @@ int main(int argc, char **argv) {
     int64_t now = wall_ms();
     fprintf(stderr,
             "fake_binance: listening on http://127.0.0.1:%u (data %s, %zu symbols, "
-            "replay shift %lld days, latency %ld ms)\n",
+            "replay shift %lld days, latency %ld ms%s%s)\n",
             port, opt.data_dir, b.data.n_symbols,
-            (long long)(bnr_shift_ms(&b.data, now) / BNR_DAY_MS), b.latency_ms);
+            (long long)(bnr_shift_ms(&b.data, now) / BNR_DAY_MS), b.latency_ms,
+            b.account ? ", account " : "", b.account ? opt.account_file : "");
     int sig;
     sigwait(&stop_signals, &sig);
     rc = 0;
 out:
     fake_http_stop(srv);
+    fa_free(b.account);
     bnr_free(&b.data);
     pthread_mutex_destroy(&b.lock);
     dstr_free(&err);

@@ -28,15 +28,15 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
+#include "fake_server.h"
 #include "platform/dstr.h"
 
 #define DAY_MS 86400000LL
 
 static char fake_bin[4096];
 static const char *data_dir = "tests/data/binance";
-static pid_t fake_pid;
+static fake_server fake;
 static char base_url[64];
-static char port_file[64];
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -918,57 +918,15 @@ static void test_keep_alive(void **state) {
 
 static int start_fake(void **state) {
     (void)state;
-    snprintf(port_file, sizeof port_file, "/tmp/fake_binance_port.%ld", (long)getpid());
-    unlink(port_file);
-    fake_pid = fork();
-    if (fake_pid < 0) return -1;
-    if (fake_pid == 0) {
-        execl(fake_bin, fake_bin, "--port", "0", "--port-file", port_file, "--data", data_dir,
-              (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", fake_bin, strerror(errno));
-        _exit(127);
-    }
-    for (int i = 0; i < 500; i++) { /* up to 10 s */
-        FILE *f = fopen(port_file, "r");
-        unsigned port = 0;
-        if (f) {
-            int ok = fscanf(f, "%u", &port) == 1;
-            fclose(f);
-            if (ok && port) {
-                snprintf(base_url, sizeof base_url, "http://127.0.0.1:%u", port);
-                return 0;
-            }
-        }
-        int status;
-        if (waitpid(fake_pid, &status, WNOHANG) == fake_pid) {
-            fake_pid = 0;
-            fprintf(stderr, "fake_binance exited before listening\n");
-            return -1;
-        }
-        sleep_ms(20);
-    }
-    fprintf(stderr, "fake_binance did not write %s in 10 s\n", port_file);
-    return -1;
+    const char *argv[] = {fake_bin, "--data", data_dir, NULL};
+    if (fake_server_start(&fake, argv)) return -1;
+    snprintf(base_url, sizeof base_url, "%s", fake.base_url);
+    return 0;
 }
 
 static int stop_fake(void **state) {
     (void)state;
-    unlink(port_file);
-    if (fake_pid <= 0) return -1;
-    kill(fake_pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 500; i++) {
-        if (waitpid(fake_pid, &status, WNOHANG) == fake_pid) {
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-            fprintf(stderr, "fake_binance did not exit cleanly (status 0x%x)\n", status);
-            return -1;
-        }
-        sleep_ms(20);
-    }
-    kill(fake_pid, SIGKILL);
-    waitpid(fake_pid, &status, 0);
-    fprintf(stderr, "fake_binance ignored SIGTERM for 10 s\n");
-    return -1;
+    return fake_server_stop(&fake);
 }
 
 int main(int argc, char **argv) {

@@ -493,7 +493,7 @@ void bnr_klines_json(const bnr_data *d, const bnr_symbol *s, const bnr_kline_que
 
 /* ---- depth, premium index, exchange info ---------------------------------- */
 
-static int current_price(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, fdec *price) {
+int bnr_current_price(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, fdec *price) {
     bnr_candle c;
     if (forming_candle(s, FIVE_MIN_MS, now_ms - bnr_shift_ms(d, now_ms), &c)) return -1;
     *price = c.close;
@@ -512,7 +512,7 @@ static void level_json(dstr *out, const bnr_symbol *s, int64_t ticks, fdec qty) 
 void bnr_depth_json(const bnr_data *d, const bnr_symbol *s, int limit, int64_t now_ms, dstr *out) {
     fdec price;
     int64_t best_bid = 0; /* in ticks */
-    if (current_price(d, s, now_ms, &price) == 0 && fdec_floor_div(price, s->tick, &best_bid))
+    if (bnr_current_price(d, s, now_ms, &price) == 0 && fdec_floor_div(price, s->tick, &best_bid))
         best_bid = 0;
     size_t n = d->n_depth < (size_t)limit ? d->n_depth : (size_t)limit;
     int64_t *offset = calloc(n + 1, sizeof *offset);
@@ -551,9 +551,11 @@ static void price8_json(dstr *out, fdec v) {
     dstr_putc(out, '"');
 }
 
-void bnr_premium_json(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, dstr *out) {
+void bnr_premium_json(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, const fdec *mark,
+                      dstr *out) {
     fdec price = {0, 0};
-    (void)current_price(d, s, now_ms, &price);
+    if (mark) price = *mark;
+    else (void)bnr_current_price(d, s, now_ms, &price);
     int64_t t_d = now_ms - bnr_shift_ms(d, now_ms);
     const bnr_funding *rate = NULL;
     for (size_t i = 0; i < s->n_funding && s->funding[i].time <= t_d; i++) rate = &s->funding[i];

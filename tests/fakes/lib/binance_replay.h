@@ -93,8 +93,13 @@ void bnr_klines_json(const bnr_data *d, const bnr_symbol *s, const bnr_kline_que
  * price and put on the tick grid (never two levels on one tick); asks mirror
  * them upwards; best ask - best bid = one tick; qtys are the snapshot's. */
 void bnr_depth_json(const bnr_data *d, const bnr_symbol *s, int limit, int64_t now_ms, dstr *out);
-/* GET /fapi/v1/premiumIndex body for one symbol (an object). */
-void bnr_premium_json(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, dstr *out);
+/* The close of the 5m candle forming at now_ms (the replay's current price,
+ * also its mark price). Returns 0, or -1 when the data has no such candle. */
+int bnr_current_price(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, fdec *price);
+/* GET /fapi/v1/premiumIndex body for one symbol (an object); mark, when not
+ * NULL, replaces the replayed price (a scripted mark-price path). */
+void bnr_premium_json(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, const fdec *mark,
+                      dstr *out);
 /* GET /fapi/v1/exchangeInfo body: the bundled file with serverTime = now. */
 void bnr_exchange_info_json(const bnr_data *d, int64_t now_ms, dstr *out);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +29,7 @@ typedef struct answer {
     size_t n_headers;
     long delay_ms;
     int truncate; /* declare the full Content-Length, send half, close */
+    int apply;    /* run hooks.serve first (its effect lands), then answer as scripted */
 } answer;
 
 typedef struct step {
@@ -85,7 +87,7 @@ static char *xmemdup(const char *s, size_t n) {
     return p;
 }
 
-static void kv_push(fake_kv **list, size_t *n, const char *name, const char *value) {
+void fake_kv_push(fake_kv **list, size_t *n, const char *name, const char *value) {
     fake_kv *grown = realloc(*list, (*n + 1) * sizeof *grown);
     if (!grown) abort();
     *list = grown;
@@ -102,10 +104,12 @@ static void kv_free(fake_kv *list, size_t n) {
     free(list);
 }
 
+void fake_kv_free(fake_kv *list, size_t n) { kv_free(list, n); }
+
 static fake_kv *kv_copy(const fake_kv *list, size_t n) {
     fake_kv *out = NULL;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) kv_push(&out, &k, list[i].name, list[i].value);
+    for (size_t i = 0; i < n; i++) fake_kv_push(&out, &k, list[i].name, list[i].value);
     return out;
 }
 
@@ -123,6 +127,16 @@ const char *fake_request_header(const fake_request *r, const char *lower_name) {
     return kv_get(r->headers, r->n_headers, lower_name);
 }
 
+void fake_reply_verror(fake_reply *r, int status, const char *head, const char *fmt, va_list ap) {
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    r->status = status;
+    dstr_clear(&r->body);
+    dstr_puts(&r->body, head);
+    dstr_json_str(&r->body, msg);
+    dstr_putc(&r->body, '}');
+}
+
 int fake_reply_has_header(const fake_reply *r, const char *name) {
     for (size_t i = 0; i < r->n_headers; i++)
         if (strcasecmp(r->headers[i].name, name) == 0) return 1;
@@ -138,7 +152,7 @@ void fake_reply_header(fake_reply *r, const char *name, const char *value, int r
         }
         return;
     }
-    kv_push(&r->headers, &r->n_headers, name, value);
+    fake_kv_push(&r->headers, &r->n_headers, name, value);
 }
 
 static void reply_free(fake_reply *r) {
@@ -175,16 +189,17 @@ static char *url_decode(const char *s, size_t n) {
     return out;
 }
 
-static void parse_query(const char *q, fake_kv **params, size_t *n) {
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+void fake_parse_form(const char *q, size_t n_q, fake_kv **params, size_t *n) {
+    const char *end = q + n_q;
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        size_t len = amp ? (size_t)(amp - q) : (size_t)(end - q);
         if (len) {
             const char *eq = memchr(q, '=', len);
             size_t klen = eq ? (size_t)(eq - q) : len;
             char *k = url_decode(q, klen);
             char *v = eq ? url_decode(eq + 1, len - klen - 1) : xstrdup("");
-            kv_push(params, n, k, v);
+            fake_kv_push(params, n, k, v);
             free(k);
             free(v);
         }
@@ -212,7 +227,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
         free(name);
         return MHD_YES;
     }
-    kv_push(&acc->list, &acc->n, name, value);
+    fake_kv_push(&acc->list, &acc->n, name, value);
     free(name);
     return MHD_YES;
 }
@@ -266,7 +281,7 @@ static int string_map(const cJSON *obj, fake_kv **list, size_t *n, const char *w
             dstr_printf(err, "%s.%s must be a string", what, it->string);
             return -1;
         }
-        kv_push(list, n, it->string, it->valuestring);
+        fake_kv_push(list, n, it->string, it->valuestring);
     }
     return 0;
 }
@@ -306,16 +321,21 @@ static int flag(const cJSON *a, const char *name, int *out, dstr *err) {
 }
 
 static int parse_answer(const cJSON *a, answer *ans, dstr *err) {
-    static const char *const keys[] = {"status",   "headers",  "body",  "json", "replay",
-                                       "delay_ms", "truncate", "close", NULL};
+    static const char *const keys[] = {"status",   "headers",  "body",  "json",  "replay",
+                                       "delay_ms", "truncate", "close", "apply", NULL};
     if (!cJSON_IsObject(a)) {
         dstr_puts(err, "answer must be an object");
         return -1;
     }
     int replay, close_conn;
     if (only_keys(a, keys, "answer", err) || flag(a, "replay", &replay, err) ||
-        flag(a, "close", &close_conn, err) || flag(a, "truncate", &ans->truncate, err))
+        flag(a, "close", &close_conn, err) || flag(a, "truncate", &ans->truncate, err) ||
+        flag(a, "apply", &ans->apply, err))
         return -1;
+    if (ans->apply && replay) {
+        dstr_puts(err, "answer: apply goes with status, truncate or close (replay applies anyway)");
+        return -1;
+    }
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(a, "status");
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(a, "body");
     const cJSON *json = cJSON_GetObjectItemCaseSensitive(a, "json");
@@ -341,7 +361,7 @@ static int parse_answer(const cJSON *a, answer *ans, dstr *err) {
     }
     if (close_conn) {
         if (status || body || json || replay || ans->truncate || headers) {
-            dstr_puts(err, "answer: close takes only delay_ms");
+            dstr_puts(err, "answer: close takes only delay_ms and apply");
             return -1;
         }
         ans->kind = ANSWER_CLOSE;
@@ -608,13 +628,21 @@ static enum MHD_Result control(fake_http *f, struct MHD_Connection *conn, const 
         records_clear(f);
         f->epoch_ms = mono_ms();
         pthread_mutex_unlock(&f->lock);
+        if (f->hooks.reset) f->hooks.reset(f->hooks.ctx);
         dstr_puts(&body, "{}");
     } else if (get && strcmp(what, "requests") == 0) {
         pthread_mutex_lock(&f->lock);
         records_json(f, &body);
         pthread_mutex_unlock(&f->lock);
     } else {
-        return reply_error(conn, 404, "unknown control request (see tests/fakes/README.md)");
+        fake_reply rep = {.status = 200};
+        if (!f->hooks.control || !f->hooks.control(f->hooks.ctx, req, &rep)) {
+            reply_free(&rep);
+            return reply_error(conn, 404, "unknown control request (see tests/fakes/README.md)");
+        }
+        rc = queue_reply(conn, &rep, 0);
+        reply_free(&rep);
+        return rc;
     }
     rc = reply_text(conn, 200, body.ptr);
     dstr_free(&body);
@@ -654,6 +682,11 @@ static enum MHD_Result upstream(fake_http *f, struct MHD_Connection *conn, const
                                 int64_t arrival) {
     answer ans = {.kind = ANSWER_REPLAY};
     long step_index = record_and_match(f, req, arrival, &ans);
+    if (ans.apply && ans.kind != ANSWER_REPLAY) { /* the request lands; its answer is lost */
+        fake_reply landed = {.status = 200};
+        f->hooks.serve(f->hooks.ctx, req, &landed);
+        reply_free(&landed);
+    }
     if (ans.delay_ms > 0) wait_ms(f, ans.delay_ms);
     if (step_index >= 0 && ans.kind == ANSWER_CLOSE) {
         answer_free(&ans);
@@ -684,7 +717,7 @@ static enum MHD_Result dispatch(fake_http *f, struct MHD_Connection *conn, const
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hdr);
     fake_kv *params = NULL;
     size_t n_params = 0;
-    parse_query(query, &params, &n_params);
+    fake_parse_form(query, strlen(query), &params, &n_params);
     dstr_append(&cr->body, "", 0); /* allocates and NUL-terminates */
     fake_request req = {
         .method = method,
