@@ -419,7 +419,7 @@ static void walk(const tree *t, const char *rel, char ***files, size_t *n) {
         names[k++] = xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, k, sizeof *names, by_name);
+    if (k > 1) qsort(names, k, sizeof *names, by_name); /* qsort(NULL, 0) is UB: an empty folder */
     for (size_t i = 0; i < k; i++) {
         dstr child = {0}, own = {0};
         dstr_printf(&child, "%s%s%s", rel, *rel ? "/" : "", names[i]);
