@@ -35,6 +35,28 @@ decision_params pl_decision_params(const cfg *c) {
     return p;
 }
 
+sizing_params pl_sizing_params(const cfg *c) {
+    return (sizing_params){.risk_usdt = c->risk_usdt,
+                           .fee_taker = c->fee_taker,
+                           .slippage_bps = c->slippage_bps,
+                           .max_notional_usdt = c->max_notional_usdt,
+                           .leverage = c->leverage,
+                           .rr_min = c->rr_min,
+                           .mmr = SIZING_DEFAULT_MMR};
+}
+
+risk_params pl_risk_params(const cfg *c) {
+    return (risk_params){.max_open_positions = c->max_open_positions,
+                         .daily_loss_limit_usdt = c->daily_loss_limit_usdt,
+                         .max_drawdown_pct = c->max_drawdown_pct,
+                         .cooldown_minutes = c->cooldown_minutes,
+                         .max_funding_rate = c->max_funding_rate};
+}
+
+int pl_market_entry(const cfg *c) {
+    return !c->entry_order_type || strcmp(c->entry_order_type, "LIMIT") != 0;
+}
+
 bn_config pl_binance_config(const cfg *c) {
     return (bn_config){.base = cfg_fapi_base(c),
                        .timeout_ms = c->binance_timeout_ms,
@@ -122,6 +144,8 @@ void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env) {
         .journal = journal(r),
         .deadline_ms = deadline_ms,
         .params = pl_decision_params(c),
+        .sizing = pl_sizing_params(c),
+        .risk = pl_risk_params(c),
     }; /* every journal read or write of the invocation ends by its deadline */
     store_set_deadline(env->journal, deadline_ms);
 }

@@ -29,6 +29,8 @@
 #include "platform/config.h"
 #include "domain/decision.h"
 #include "domain/predictor.h"
+#include "domain/risk.h"
+#include "domain/sizing.h"
 #include "services/exchange.h"
 #include "services/gemini.h"
 #include "services/binance.h"
@@ -43,10 +45,20 @@ typedef struct pl_env {
     const clock_src *clock;     /* NULL: the wall clock */
     int64_t deadline_ms;        /* absolute unix ms: all I/O is done by then */
     decision_params params;     /* MIN_PROB, RR_MIN, ATR_* and MAX_SPREAD_BPS */
+    sizing_params sizing;       /* RISK_USDT, FEE_TAKER, SLIPPAGE_BPS, ... */
+    risk_params risk;           /* MAX_OPEN_POSITIONS, DAILY_LOSS_LIMIT_USDT, ... */
 } pl_env;
 
 /* The decision thresholds of the configuration. */
 decision_params pl_decision_params(const cfg *c);
+/* Sizing: RISK_USDT, FEE_TAKER, SLIPPAGE_BPS, MAX_NOTIONAL_USDT, LEVERAGE,
+ * RR_MIN, and the default maintenance-margin rate (SIZING_DEFAULT_MMR). */
+sizing_params pl_sizing_params(const cfg *c);
+/* The risk manager: MAX_OPEN_POSITIONS, DAILY_LOSS_LIMIT_USDT,
+ * MAX_DRAWDOWN_PCT, COOLDOWN_MINUTES, MAX_FUNDING_RATE. */
+risk_params pl_risk_params(const cfg *c);
+/* 1 when ENTRY_ORDER_TYPE is MARKET (sizing_input.market), 0 for LIMIT. */
+int pl_market_entry(const cfg *c);
 /* The clients' own settings, from the configuration. */
 bn_config pl_binance_config(const cfg *c);
 gemini_config pl_gemini_config(const cfg *c);

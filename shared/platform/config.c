@@ -51,6 +51,13 @@ int cfg_valid_symbol(const char *text) {
     return n >= 2 && n <= 20;
 }
 
+int cfg_valid_order_id_prefix(const char *text) {
+    size_t n = 0;
+    for (; text[n]; n++)
+        if (!isalnum((unsigned char)text[n])) return 0;
+    return n >= 1 && n <= CFG_ORDER_ID_PREFIX_MAX;
+}
+
 /* Gemini model ids go into the request path: nothing but [A-Za-z0-9._-]. */
 static int model_id_valid(const char *id) {
     size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
@@ -366,6 +373,57 @@ static void env_tls(loader *L, cfg *c) {
         bad(L, name, c->ca_file, "not an existing readable file");
 }
 
+/* The execution settings (README "Configuration" gives the why of each
+ * default). */
+static void env_execution(loader *L, cfg *c) {
+    static const char *const entry_types[] = {"MARKET", "LIMIT"};
+    env_double(L, "SLIPPAGE_BPS", 5, 0, 1000, &c->slippage_bps);
+    env_double(L, "MAX_NOTIONAL_USDT", 10000, 1, 1e9, &c->max_notional_usdt);
+    env_double(L, "FEE_TAKER", 0.0005, 0, 0.1, &c->fee_taker);
+    env_double(L, "FEE_MAKER", 0.0002, -0.01, 0.1, &c->fee_maker);
+    env_enum(L, "ENTRY_ORDER_TYPE", "MARKET", entry_types, 2, &c->entry_order_type);
+    env_int(L, "MAX_OPEN_POSITIONS", 2, 1, CFG_MAX_SYMBOLS, &c->max_open_positions);
+    env_double(L, "DAILY_LOSS_LIMIT_USDT", 200, 0.01, 1e9, &c->daily_loss_limit_usdt);
+    env_double(L, "MAX_DRAWDOWN_PCT", 10, 0.1, 100, &c->max_drawdown_pct);
+    env_int(L, "COOLDOWN_MINUTES", 60, 0, 10080, &c->cooldown_minutes);
+    env_double(L, "MAX_FUNDING_RATE", 0.001, 0, 0.1, &c->max_funding_rate);
+    env_long(L, "BINANCE_RECV_WINDOW_MS", 5000, 1, 60000, &c->recv_window_ms);
+    c->order_id_prefix = env_str("ORDER_ID_PREFIX", "atr");
+    if (!cfg_valid_order_id_prefix(c->order_id_prefix))
+        bad(L, "ORDER_ID_PREFIX", c->order_id_prefix,
+            "1-4 ASCII letters or digits (the rest of a 36-character client id is the symbol, "
+            "the candle time and the leg)");
+    c->trader_token = env_str("TRADER_TOKEN", NULL);
+    if (c->trader_token) {
+        size_t n = strlen(c->trader_token);
+        int printable = 1;
+        for (size_t i = 0; i < n; i++)
+            printable &= c->trader_token[i] > ' ' && c->trader_token[i] < 0x7f;
+        /* the value is a secret: the message never shows it */
+        if (n < 16 || n > 256 || !printable)
+            bad(L, "TRADER_TOKEN", "(hidden)",
+                "16-256 printable ASCII characters without spaces (it is sent as a header)");
+    }
+}
+
+/* EXECUTE_TRADES=true: what real orders need, checked before (and apart
+ * from) the refusal that stands while execution does not exist, so each
+ * configuration mistake is named even then. */
+static void check_execute_trades(loader *L, const cfg *c) {
+    if (!c->execute_trades) return;
+    if (!c->binance_api_key)
+        bad(L, "BINANCE_API_KEY", "", "EXECUTE_TRADES=true needs the API key (orders are signed)");
+    if (!c->binance_api_secret)
+        bad(L, "BINANCE_API_SECRET", "",
+            "EXECUTE_TRADES=true needs the API secret (orders are signed)");
+    if (c->position_mode && strcmp(c->position_mode, "HEDGE") == 0)
+        bad(L, "POSITION_MODE", "HEDGE",
+            "EXECUTE_TRADES=true needs ONEWAY: the bot protects and closes positions with "
+            "reduce-only orders, which Hedge mode does not accept");
+    bad(L, "EXECUTE_TRADES", "true",
+        "order execution is not available in this build; only dry runs (false) are possible");
+}
+
 int cfg_load(cfg *c, dstr *err) {
     memset(c, 0, sizeof *c);
     loader L = {.err = err};
@@ -385,9 +443,6 @@ int cfg_load(cfg *c, dstr *err) {
 
     env_symbols(&L, c);
     env_bool(&L, "EXECUTE_TRADES", 0, &c->execute_trades);
-    if (c->execute_trades)
-        bad(&L, "EXECUTE_TRADES", "true",
-            "order execution is not available in this build; only dry runs (false) are possible");
     env_double(&L, "MIN_PROB", 0.60, 0, 1, &c->min_prob);
     env_double(&L, "RR_MIN", 1.20, 0.01, 100, &c->rr_min);
     env_double(&L, "ATR_MULT_TP", 1.8, 0.01, 100, &c->atr_mult_tp);
@@ -397,6 +452,7 @@ int cfg_load(cfg *c, dstr *err) {
     env_enum(&L, "POSITION_MODE", "ONEWAY", modes, 2, &c->position_mode);
     env_double(&L, "MAX_SPREAD_BPS", 2.0, 0, 10000, &c->max_spread_bps);
     env_double(&L, "RISK_USDT", 100, 0.01, 1e9, &c->risk_usdt);
+    env_execution(&L, c);
 
     c->binance_api_key = env_str("BINANCE_API_KEY", NULL);
     c->binance_api_secret = env_str("BINANCE_API_SECRET", NULL);
@@ -439,12 +495,14 @@ int cfg_load(cfg *c, dstr *err) {
     env_journal(&L, c);
     env_aws(&L, c);
     env_tls(&L, c);
+    check_execute_trades(&L, c);
 
     secret_register(c->binance_api_key);
     secret_register(c->binance_api_secret);
     secret_register(c->google_api_key);
     secret_register(c->aws_secret_access_key);
     secret_register(c->aws_session_token);
+    secret_register(c->trader_token);
     return L.failed ? -1 : 0;
 }
 
@@ -474,7 +532,10 @@ void cfg_free(cfg *c) {
                      &c->s3_endpoint,
                      &c->aws_access_key_id,
                      &c->aws_secret_access_key,
-                     &c->aws_session_token};
+                     &c->aws_session_token,
+                     &c->entry_order_type,
+                     &c->trader_token,
+                     &c->order_id_prefix};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -8,10 +8,14 @@
  * the log module so they can never be printed. Nothing else in the library
  * reads the environment (but the Runtime API's own variables, which the
  * runtime loop needs before a configuration exists): clients get their
- * settings from here. EXECUTE_TRADES=true is
- * refused while order execution does not exist: the trader never pretends
- * to trade. On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API
- * set, TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal
+ * settings from here. EXECUTE_TRADES=true needs BINANCE_API_KEY and
+ * BINANCE_API_SECRET, and refuses POSITION_MODE=HEDGE (the bot closes with
+ * reduce-only orders, which Hedge mode does not accept); these checks come
+ * first, then EXECUTE_TRADES=true is refused while order execution does not
+ * exist: the trader never pretends to trade. TRADER_TOKEN, when set, must be
+ * 16-256 printable characters without spaces (it travels in a header).
+ * On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API set,
+ * TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal
  * outside /tmp is refused, since the task root is read-only. An s3:// journal
  * needs a region and credentials; a file journal needs neither. */
 #ifndef CONFIG_H
@@ -56,6 +60,25 @@ typedef struct cfg {
     char *position_mode; /* ONEWAY | HEDGE */
     double max_spread_bps;
     double risk_usdt;
+
+    /* execution: sizing costs and caps (domain/sizing.h) */
+    double slippage_bps;      /* SLIPPAGE_BPS: allowance per market fill */
+    double max_notional_usdt; /* MAX_NOTIONAL_USDT: the position's value cap */
+    double fee_taker;         /* FEE_TAKER: fraction per fill, 0.0005 */
+    double fee_maker;         /* FEE_MAKER: 0.0002; negative for a rebate */
+    char *entry_order_type;   /* MARKET | LIMIT */
+
+    /* execution: the risk manager (domain/risk.h) */
+    int max_open_positions;
+    double daily_loss_limit_usdt;
+    double max_drawdown_pct;
+    int cooldown_minutes;
+    double max_funding_rate;
+
+    /* execution: the HTTP trigger and the signed client */
+    char *trader_token;    /* TRADER_TOKEN: NULL when unset; never logged */
+    long recv_window_ms;   /* BINANCE_RECV_WINDOW_MS */
+    char *order_id_prefix; /* ORDER_ID_PREFIX: this bot's client-id prefix */
 
     /* Binance USD-M futures */
     char *binance_api_key;    /* NULL when unset; never logged */
@@ -129,6 +152,11 @@ int cfg_parse_long(const char *text, long min, long max, long *out);
 int cfg_parse_double(const char *text, double min, double max, double *out);
 /* 2-20 uppercase ASCII letters or digits, as Binance spells symbols. */
 int cfg_valid_symbol(const char *text);
+/* ORDER_ID_PREFIX: 1-CFG_ORDER_ID_PREFIX_MAX ASCII letters or digits. A client
+ * id (^[.A-Z:/a-z0-9_-]{1,36}$) must hold the prefix, a symbol of up to 20
+ * characters, the candle time in base 36 (8) and the leg, with separators. */
+#define CFG_ORDER_ID_PREFIX_MAX 4
+int cfg_valid_order_id_prefix(const char *text);
 /* Takes a store URL apart (scheme case-insensitive; one trailing '/' of an
  * s3 prefix dropped). The prefix is not checked: its rules are the store's.
  * out is always safe to cfg_store_url_free(). */

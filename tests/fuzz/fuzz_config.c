@@ -3,7 +3,9 @@
  * variable past the last line is unset); cfg_load validates them all. Each
  * line also goes through the shared value parsers (cfg_parse_bool, _long,
  * _double, cfg_valid_symbol, cfg_parse_store_url), whose answers must lie in
- * the bounds asked for. */
+ * the bounds asked for. A configuration that loads keeps the execution
+ * rules: EXECUTE_TRADES=true only with keys in One-way mode, limits and
+ * the client-id prefix in range. */
 #include <math.h>
 
 #include "fuzz.h"
@@ -65,6 +67,19 @@ static const char *const vars[] = {
     "AWS_LAMBDA_FUNCTION_NAME",
     "AWS_LAMBDA_RUNTIME_API",
     "TRADER_LOCAL_GATEWAY",
+    "SLIPPAGE_BPS",
+    "MAX_NOTIONAL_USDT",
+    "FEE_TAKER",
+    "FEE_MAKER",
+    "ENTRY_ORDER_TYPE",
+    "MAX_OPEN_POSITIONS",
+    "DAILY_LOSS_LIMIT_USDT",
+    "MAX_DRAWDOWN_PCT",
+    "COOLDOWN_MINUTES",
+    "MAX_FUNDING_RATE",
+    "TRADER_TOKEN",
+    "BINANCE_RECV_WINDOW_MS",
+    "ORDER_ID_PREFIX",
 };
 #define N_VARS (sizeof vars / sizeof *vars)
 
@@ -110,6 +125,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t k = 0; k < c.n_symbols; k++)
             if (!cfg_valid_symbol(c.symbols[k])) fuzz_fail("an invalid symbol accepted");
         if (!cfg_fapi_base(&c) || !c.journal.scheme) fuzz_fail("no Binance base or journal");
+        if (c.execute_trades &&
+            (!c.binance_api_key || !c.binance_api_secret || strcmp(c.position_mode, "ONEWAY") != 0))
+            fuzz_fail("EXECUTE_TRADES=true loaded without keys or in Hedge mode");
+        if (!cfg_valid_order_id_prefix(c.order_id_prefix)) fuzz_fail("a bad ORDER_ID_PREFIX");
+        if (c.recv_window_ms < 1 || c.recv_window_ms > 60000) fuzz_fail("recvWindow out of range");
+        if (c.max_open_positions < 1 || !(c.max_drawdown_pct > 0 && c.max_drawdown_pct <= 100))
+            fuzz_fail("a risk limit out of range");
+        if (strcmp(c.entry_order_type, "MARKET") != 0 && strcmp(c.entry_order_type, "LIMIT") != 0)
+            fuzz_fail("an unknown ENTRY_ORDER_TYPE");
+        if (c.trader_token && (strlen(c.trader_token) < 16 || strchr(c.trader_token, ' ')))
+            fuzz_fail("a weak TRADER_TOKEN accepted");
     } else if (!err.len) {
         fuzz_fail("cfg_load failed without a message");
     }

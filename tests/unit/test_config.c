@@ -68,7 +68,20 @@ static const char *const all_vars[] = {"PORT",
                                        "AWS_ENDPOINT_URL",
                                        "S3_HTTP_TIMEOUT_MS",
                                        "S3_HTTP_RETRIES",
-                                       "S3_HTTP_BACKOFF_MS"};
+                                       "S3_HTTP_BACKOFF_MS",
+                                       "SLIPPAGE_BPS",
+                                       "MAX_NOTIONAL_USDT",
+                                       "FEE_TAKER",
+                                       "FEE_MAKER",
+                                       "ENTRY_ORDER_TYPE",
+                                       "MAX_OPEN_POSITIONS",
+                                       "DAILY_LOSS_LIMIT_USDT",
+                                       "MAX_DRAWDOWN_PCT",
+                                       "COOLDOWN_MINUTES",
+                                       "MAX_FUNDING_RATE",
+                                       "TRADER_TOKEN",
+                                       "BINANCE_RECV_WINDOW_MS",
+                                       "ORDER_ID_PREFIX"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -120,6 +133,19 @@ static void test_defaults(void **state) {
     assert_int_equal(c.s3_timeout_ms, 5000);
     assert_int_equal(c.s3_retries, 3);
     assert_int_equal(c.s3_backoff_ms, 200);
+    assert_float_equal(c.slippage_bps, 5, 1e-12);
+    assert_float_equal(c.max_notional_usdt, 10000, 1e-12);
+    assert_float_equal(c.fee_taker, 0.0005, 1e-12);
+    assert_float_equal(c.fee_maker, 0.0002, 1e-12);
+    assert_string_equal(c.entry_order_type, "MARKET");
+    assert_int_equal(c.max_open_positions, 2);
+    assert_float_equal(c.daily_loss_limit_usdt, 200, 1e-12);
+    assert_float_equal(c.max_drawdown_pct, 10, 1e-12);
+    assert_int_equal(c.cooldown_minutes, 60);
+    assert_float_equal(c.max_funding_rate, 0.001, 1e-12);
+    assert_null(c.trader_token);
+    assert_int_equal(c.recv_window_ms, 5000);
+    assert_string_equal(c.order_id_prefix, "atr");
     cfg_free(&c);
     dstr_free(&err);
 }
@@ -202,6 +228,35 @@ static const env_case cases[] = {
     {"HTTP_CA_PATH", "/nonexistent", "HTTP_CA_PATH=\"/nonexistent\" is invalid: not an existing directory"},
     {"SSL_CERT_DIR", "/etc/hostname", "SSL_CERT_DIR=\"/etc/hostname\" is invalid"},
     {"HTTP_CA_PATH", "/", NULL},
+    {"SLIPPAGE_BPS", "0", NULL},
+    {"SLIPPAGE_BPS", "1000.5", "SLIPPAGE_BPS=\"1000.5\" is invalid: expected a number from 0 to 1000"},
+    {"MAX_NOTIONAL_USDT", "0", "MAX_NOTIONAL_USDT=\"0\" is invalid"},
+    {"MAX_NOTIONAL_USDT", "250000", NULL},
+    {"FEE_TAKER", "-0.0001", "FEE_TAKER=\"-0.0001\" is invalid"},
+    {"FEE_TAKER", "0.0004", NULL},
+    {"FEE_MAKER", "-0.0001", NULL}, /* a rebate */
+    {"FEE_MAKER", "0.2", "FEE_MAKER=\"0.2\" is invalid"},
+    {"ENTRY_ORDER_TYPE", "limit", NULL},
+    {"ENTRY_ORDER_TYPE", "STOP_MARKET", "ENTRY_ORDER_TYPE=\"STOP_MARKET\" is invalid: one of MARKET LIMIT"},
+    {"MAX_OPEN_POSITIONS", "0", "MAX_OPEN_POSITIONS=\"0\" is invalid: expected a whole number from 1 to 32"},
+    {"MAX_OPEN_POSITIONS", "32", NULL},
+    {"DAILY_LOSS_LIMIT_USDT", "0", "DAILY_LOSS_LIMIT_USDT=\"0\" is invalid"},
+    {"DAILY_LOSS_LIMIT_USDT", "50", NULL},
+    {"MAX_DRAWDOWN_PCT", "100.1", "MAX_DRAWDOWN_PCT=\"100.1\" is invalid: expected a number from 0.1 to 100"},
+    {"MAX_DRAWDOWN_PCT", "100", NULL},
+    {"COOLDOWN_MINUTES", "0", NULL},
+    {"COOLDOWN_MINUTES", "10081", "COOLDOWN_MINUTES=\"10081\" is invalid"},
+    {"MAX_FUNDING_RATE", "nan", "MAX_FUNDING_RATE=\"nan\" is invalid"},
+    {"MAX_FUNDING_RATE", "0", NULL},
+    {"BINANCE_RECV_WINDOW_MS", "60001", "BINANCE_RECV_WINDOW_MS=\"60001\" is invalid: expected a whole number from 1 to 60000"},
+    {"BINANCE_RECV_WINDOW_MS", "60000", NULL},
+    {"BINANCE_RECV_WINDOW_MS", "0", "BINANCE_RECV_WINDOW_MS"},
+    {"ORDER_ID_PREFIX", "tb1", NULL},
+    {"ORDER_ID_PREFIX", "abcde", "ORDER_ID_PREFIX=\"abcde\" is invalid: 1-4 ASCII letters or digits"},
+    {"ORDER_ID_PREFIX", "a-b", "ORDER_ID_PREFIX=\"a-b\" is invalid"},
+    {"TRADER_TOKEN", "SeCrEt-config-test-0123", NULL},
+    {"TRADER_TOKEN", "SeCrEt-config", "TRADER_TOKEN=\"(hidden)\" is invalid: 16-256 printable"},
+    {"TRADER_TOKEN", "SeCrEt-config-test with space", "TRADER_TOKEN=\"(hidden)\""},
 };
 /* clang-format on */
 
@@ -244,6 +299,9 @@ typedef struct env_set_case {
 #define S3_CREDS \
     "AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST", "AWS_SECRET_ACCESS_KEY", "SeCrEt-config-test"
 
+#define BINANCE_KEYS \
+    "BINANCE_API_KEY", "SeCrEt-config-test-key", "BINANCE_API_SECRET", "SeCrEt-config-test"
+
 /* clang-format off */
 static const env_set_case set_cases[] = {
     {{"JOURNAL_URL", "s3://trader-journal/prod", "AWS_REGION", "eu-west-1", S3_CREDS}, NULL},
@@ -262,6 +320,20 @@ static const env_set_case set_cases[] = {
     /* the named variable is the one that was set */
     {{"HTTP_CA_FILE", "/nonexistent", "SSL_CERT_FILE", "/etc/hostname"}, "HTTP_CA_FILE=\"/nonexistent\""},
     {{"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000", "AWS_ENDPOINT_URL", "bad"}, NULL},
+    /* EXECUTE_TRADES=true: keys and One-way mode are checked before the
+     * refusal that stands while execution does not exist */
+    {{"EXECUTE_TRADES", "true"}, "BINANCE_API_KEY=\"\" is invalid: EXECUTE_TRADES=true needs the API key (orders are signed)\n"
+     "BINANCE_API_SECRET=\"\" is invalid: EXECUTE_TRADES=true needs the API secret (orders are signed)\n"
+     "EXECUTE_TRADES=\"true\" is invalid: order execution is not available"},
+    {{"EXECUTE_TRADES", "true", "BINANCE_API_KEY", "SeCrEt-config-test-key"},
+     "BINANCE_API_SECRET=\"\" is invalid: EXECUTE_TRADES=true needs the API secret"},
+    {{"EXECUTE_TRADES", "true", BINANCE_KEYS, "POSITION_MODE", "hedge"},
+     "POSITION_MODE=\"HEDGE\" is invalid: EXECUTE_TRADES=true needs ONEWAY: the bot protects and "
+     "closes positions with reduce-only orders, which Hedge mode does not accept\n"
+     "EXECUTE_TRADES=\"true\" is invalid: order execution is not available"},
+    {{"EXECUTE_TRADES", "true", BINANCE_KEYS}, "EXECUTE_TRADES=\"true\" is invalid: order execution is not available"},
+    /* dry runs need neither keys nor One-way mode */
+    {{"EXECUTE_TRADES", "false", "POSITION_MODE", "HEDGE"}, NULL},
     {{"JOURNAL_URL", "s3://trader-journal/prod"}, "AWS_REGION=\"\" is invalid: an s3:// journal needs a region (or AWS_DEFAULT_REGION)\n"
      "AWS_ACCESS_KEY_ID=\"\" is invalid: an s3:// journal needs credentials\n"
      "AWS_SECRET_ACCESS_KEY=\"\" is invalid: an s3:// journal needs credentials"},
@@ -374,6 +446,35 @@ static void test_all_errors_reported_at_once(void **state) {
     clear_env();
 }
 
+/* With keys and One-way mode, the only objection to EXECUTE_TRADES=true is
+ * that execution does not exist yet (the line the executor removes). */
+static void test_execute_trades_ready(void **state) {
+    (void)state;
+    clear_env();
+    setenv("EXECUTE_TRADES", "true", 1);
+    setenv("BINANCE_API_KEY", "SeCrEt-config-test-key", 1);
+    setenv("BINANCE_API_SECRET", "SeCrEt-config-test", 1);
+    cfg c;
+    dstr err = {0};
+    assert_int_equal(cfg_load(&c, &err), -1);
+    assert_string_equal(err.ptr, "EXECUTE_TRADES=\"true\" is invalid: order execution is not "
+                                 "available in this build; only dry runs (false) are possible");
+    cfg_free(&c);
+    dstr_free(&err);
+    secret_clear();
+    clear_env();
+}
+
+static void test_order_id_prefix(void **state) {
+    (void)state;
+    assert_true(cfg_valid_order_id_prefix("a"));
+    assert_true(cfg_valid_order_id_prefix("Atr9"));
+    assert_false(cfg_valid_order_id_prefix(""));
+    assert_false(cfg_valid_order_id_prefix("atr12"));
+    assert_false(cfg_valid_order_id_prefix("a_b"));
+    assert_false(cfg_valid_order_id_prefix("a.b"));
+}
+
 static void test_testnet_selection(void **state) {
     (void)state;
     const char *flags[] = {"BINANCE_USE_TESTNET", "BINANCE_FUTURES_TESTNET"};
@@ -396,14 +497,16 @@ static void test_secrets_never_logged(void **state) {
     setenv("BINANCE_API_KEY", "SENTINEL-binance-key", 1);
     setenv("BINANCE_API_SECRET", "SENTINEL-binance-secret", 1);
     setenv("GOOGLE_API_KEY", "SENTINEL-google-key", 1);
+    setenv("TRADER_TOKEN", "SENTINEL-trader-token", 1);
     cfg c;
     dstr err = {0};
     assert_int_equal(cfg_load(&c, &err), 0);
     assert_string_equal(c.predictor, "gemini"); /* a key makes gemini the default */
+    assert_string_equal(c.trader_token, "SENTINEL-trader-token");
     dstr cap = {0};
     capture_start(&cap);
-    log_msg(LOG_ERROR, "oops", "%s %s %s", c.binance_api_key, c.binance_api_secret,
-            c.google_api_key);
+    log_msg(LOG_ERROR, "oops", "%s %s %s %s", c.binance_api_key, c.binance_api_secret,
+            c.google_api_key, c.trader_token);
     capture_stop();
     assert_null(strstr(cap.ptr, "SENTINEL"));
     cfg_free(&c);
@@ -505,6 +608,8 @@ int main(void) {
         cmocka_unit_test(test_s3_settings_parsed),
         cmocka_unit_test(test_store_url_parser),
         cmocka_unit_test(test_all_errors_reported_at_once),
+        cmocka_unit_test(test_execute_trades_ready),
+        cmocka_unit_test(test_order_id_prefix),
         cmocka_unit_test(test_testnet_selection),
         cmocka_unit_test(test_secrets_never_logged),
         cmocka_unit_test(test_file_journal_on_lambda),

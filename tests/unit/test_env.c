@@ -32,6 +32,7 @@ static cfg test_cfg(const char *journal_url) {
     c.google_api_key = "k", c.gemini_model = "gemini-2.5-flash-lite";
     c.gemini_base_url = "http://127.0.0.1:9";
     c.g_temperature = 0.2, c.g_max_tokens = 512;
+    c.risk_usdt = 40, c.leverage = 3, c.cooldown_minutes = 15;
     c.journal_url = (char *)journal_url;
     return c;
 }
@@ -54,12 +55,47 @@ static void test_settings_from_the_config(void **state) {
     assert_true(g.atr_mult_tp == 2.0);
 }
 
+/* Sizing and risk parameters come from their variables, one field each. */
+static void test_sizing_and_risk_from_the_config(void **state) {
+    (void)state;
+    cfg c = test_cfg("file:///nowhere");
+    c.risk_usdt = 25, c.fee_taker = 0.0004, c.slippage_bps = 3, c.max_notional_usdt = 5000;
+    c.leverage = 7;
+    c.max_open_positions = 3, c.daily_loss_limit_usdt = 75, c.max_drawdown_pct = 12.5;
+    c.cooldown_minutes = 30, c.max_funding_rate = 0.0007;
+    sizing_params s = pl_sizing_params(&c);
+    assert_true(s.risk_usdt == 25 && s.fee_taker == 0.0004 && s.slippage_bps == 3);
+    assert_true(s.max_notional_usdt == 5000 && s.leverage == 7 && s.rr_min == 1.5);
+    assert_true(s.mmr == SIZING_DEFAULT_MMR);
+    risk_params r = pl_risk_params(&c);
+    assert_int_equal(r.max_open_positions, 3);
+    assert_true(r.daily_loss_limit_usdt == 75 && r.max_drawdown_pct == 12.5);
+    assert_int_equal(r.cooldown_minutes, 30);
+    assert_true(r.max_funding_rate == 0.0007);
+    c.entry_order_type = "LIMIT";
+    assert_false(pl_market_entry(&c));
+    c.entry_order_type = "MARKET";
+    assert_true(pl_market_entry(&c));
+}
+
 /* The documented defaults and the domain's default parameters agree. */
 static void test_default_thresholds(void **state) {
     (void)state;
-    static const char *const vars[] = {"MIN_PROB",       "RR_MIN",     "ATR_MULT_TP", "ATR_MULT_SL",
-                                       "MAX_SPREAD_BPS", "ATR_PERIOD", "ATR_TF",      "PREDICTOR",
-                                       "GOOGLE_API_KEY", "JOURNAL_URL"};
+    static const char *const vars[] = {"MIN_PROB",
+                                       "RR_MIN",
+                                       "ATR_MULT_TP",
+                                       "ATR_MULT_SL",
+                                       "MAX_SPREAD_BPS",
+                                       "ATR_PERIOD",
+                                       "ATR_TF",
+                                       "PREDICTOR",
+                                       "GOOGLE_API_KEY",
+                                       "JOURNAL_URL",
+                                       "MAX_OPEN_POSITIONS",
+                                       "DAILY_LOSS_LIMIT_USDT",
+                                       "MAX_DRAWDOWN_PCT",
+                                       "COOLDOWN_MINUTES",
+                                       "MAX_FUNDING_RATE"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) unsetenv(vars[i]);
     cfg c;
     dstr err = {0};
@@ -70,6 +106,12 @@ static void test_default_thresholds(void **state) {
     assert_true(got.max_spread_bps == want.max_spread_bps);
     assert_int_equal(got.atr_period, want.atr_period);
     assert_int_equal(got.atr_tf, want.atr_tf);
+    risk_params risk = pl_risk_params(&c), risk_want = risk_params_default();
+    assert_int_equal(risk.max_open_positions, risk_want.max_open_positions);
+    assert_true(risk.daily_loss_limit_usdt == risk_want.daily_loss_limit_usdt);
+    assert_true(risk.max_drawdown_pct == risk_want.max_drawdown_pct);
+    assert_int_equal(risk.cooldown_minutes, risk_want.cooldown_minutes);
+    assert_true(risk.max_funding_rate == risk_want.max_funding_rate);
     cfg_free(&c);
     dstr_free(&err);
 }
@@ -98,6 +140,8 @@ static void test_predictors_by_config(void **state) {
         else assert_null(env.fallback);
         assert_non_null(env.exchange);
         assert_true(env.deadline_ms == 42);
+        assert_true(env.sizing.risk_usdt == c.risk_usdt && env.sizing.leverage == c.leverage);
+        assert_int_equal(env.risk.cooldown_minutes, c.cooldown_minutes);
         assert_null(env.clock);
         pl_resources_free(r);
     }
@@ -140,6 +184,7 @@ static void test_journal_opened_once_and_retried(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_settings_from_the_config),
+        cmocka_unit_test(test_sizing_and_risk_from_the_config),
         cmocka_unit_test(test_default_thresholds),
         cmocka_unit_test(test_predictors_by_config),
         cmocka_unit_test(test_journal_opened_once_and_retried),
