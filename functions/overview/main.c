@@ -1,7 +1,8 @@
 /* overview: the account at a glance.
  *   GET /api/overview   {time, execute_trades, order_id_prefix, balances, positions,
  *                        symbols:[{symbol, open_orders, other_open_orders, algo_orders,
- *                        other_algo_orders, latest_decision}], pnl_today, kill_switch, errors}
+ *                        other_algo_orders, latest_decision}], pnl_today, kill_switch, last_run,
+ *                        errors}
  * (pipelines/overview.h; the README's Endpoints section has an example).
  * Reads only: works with EXECUTE_TRADES=false and read-only keys. A part
  * that cannot be read is null and named in "errors" (still 200); no keys

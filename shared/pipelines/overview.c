@@ -11,7 +11,7 @@
 
 static const char *const part_names[OV_PART_COUNT] = {"balances",    "positions",   "leverage",
                                                       "open_orders", "algo_orders", "decisions",
-                                                      "pnl_today",   "kill_switch"};
+                                                      "pnl_today",   "kill_switch", "last_run"};
 
 const char *overview_part_name(overview_part p) {
     return (unsigned)p < OV_PART_COUNT ? part_names[p] : "unknown";
@@ -77,7 +77,7 @@ static void read_exchange(const pl_env *env, overview *ov) {
 static void read_journal(const pl_env *env, overview *ov) {
     dstr why = {0};
     if (!env->journal) {
-        for (overview_part p = OV_DECISIONS; p <= OV_KILL_SWITCH; p++)
+        for (overview_part p = OV_DECISIONS; p <= OV_LAST_RUN; p++)
             fail_part(ov, p, NULL, "the journal store did not open");
         return;
     }
@@ -89,6 +89,10 @@ static void read_journal(const pl_env *env, overview *ov) {
     dstr_clear(&why);
     if (journal_risk_read(env->journal, &ov->risk, &why))
         fail_part(ov, OV_KILL_SWITCH, NULL, dstr_cstr(&why));
+    dstr_clear(&why);
+    journal_status st = journal_latest_run(env->journal, &ov->last_run, NULL, &why);
+    if (st == JOURNAL_OK) ov->has_run = 1;
+    else if (st != JOURNAL_NOT_FOUND) fail_part(ov, OV_LAST_RUN, NULL, dstr_cstr(&why));
     dstr_free(&why);
 }
 
@@ -377,6 +381,28 @@ static void render_kill_switch(const overview *ov, dstr *out) {
     dstr_putc(out, ',');
 }
 
+static void render_last_run(const overview *ov, dstr *out) {
+    key(out, "last_run");
+    if (failed(ov, OV_LAST_RUN) || !ov->has_run) {
+        dstr_puts(out, "null,");
+        return;
+    }
+    const journal_run_info *r = &ov->last_run;
+    dstr_putc(out, '{');
+    str_field(out, "run_id", r->run_id);
+    str_field(out, "trigger", r->trigger);
+    opt_text(out, "trigger_id", r->trigger_id);
+    int_field(out, "started_ms", (long long)r->started_ms);
+    int_field(out, "finished_ms", (long long)r->finished_ms);
+    key(out, "execute");
+    dstr_puts(out, r->execute ? "true," : "false,");
+    str_field(out, "outcome", r->outcome);
+    int_field(out, "actions", (long long)r->n_actions);
+    opt_text(out, "build", r->build);
+    close_with(out, '}');
+    dstr_putc(out, ',');
+}
+
 static void render_errors(const overview *ov, dstr *out) {
     key(out, "errors");
     dstr_putc(out, '[');
@@ -410,6 +436,7 @@ void overview_json(const overview *ov, dstr *out) {
     render_symbols(ov, out);
     render_pnl(ov, out);
     render_kill_switch(ov, out);
+    render_last_run(ov, out);
     render_errors(ov, out);
     dstr_putc(out, '}');
 }

@@ -1,7 +1,7 @@
 /* overview: the account at a glance (GET /api/overview) as a pipeline:
  * balances, positions, this bot's open orders and algo orders on SYMBOLS,
- * the latest decision per symbol, the UTC day's realised and net PnL and
- * the kill switch.
+ * the latest decision per symbol, the UTC day's realised and net PnL, the
+ * kill switch and the trader's latest run.
  *
  * Reads only; nothing is ordered, cancelled or journaled, so it works with
  * EXECUTE_TRADES=false and read-only API keys. Every exchange read (balances,
@@ -9,7 +9,8 @@
  * orders of each symbol of SYMBOLS) goes out in ONE ex_read() batch, bounded
  * by the invocation's deadline minus a share kept for the journal reads
  * (OVERVIEW_JOURNAL_RESERVE_MS at most); then the journal: latest decisions,
- * the day's trade records, the risk state, through the store's deadline.
+ * the day's trade records, the risk state, the latest run record, through
+ * the store's deadline.
  *
  * "This bot's" order: a client id (newClientOrderId / clientAlgoId) that
  * starts with ORDER_ID_PREFIX followed by a separator (not a letter or a
@@ -32,6 +33,7 @@
 #include "pipelines/env.h"
 #include "services/exchange.h"
 #include "services/journal_risk.h"
+#include "services/journal_run.h"
 #include "services/journal_trade.h"
 
 #define OVERVIEW_JOURNAL_RESERVE_MS 2000 /* kept for the journal reads, at most a third */
@@ -52,6 +54,7 @@ typedef enum overview_part {
     OV_DECISIONS,   /* the journal's latest decision per symbol */
     OV_PNL_TODAY,   /* the journal's trade records of the UTC day */
     OV_KILL_SWITCH, /* the journal's risk state */
+    OV_LAST_RUN,    /* the journal's newest run record */
     OV_PART_COUNT
 } overview_part;
 
@@ -71,6 +74,8 @@ typedef struct overview {
     dstr *decisions; /* n_symbols: the latest decision record, "" when none */
     journal_day_pnl pnl;
     journal_risk_state risk;
+    int has_run; /* a run record exists: last_run */
+    journal_run_info last_run;
     overview_failure parts[OV_PART_COUNT];
 } overview;
 

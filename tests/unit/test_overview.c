@@ -22,6 +22,7 @@
 #include "pipelines/overview.h"
 #include "services/journal.h"
 #include "services/journal_risk.h"
+#include "services/journal_run.h"
 #include "services/journal_trade.h"
 
 static int64_t fixed_now;
@@ -267,6 +268,18 @@ static void journal_day(fixture *f) {
     assert_int_equal(journal_risk_put_kill(s, JOURNAL_KILL_TRIP, fixed_now - 4000,
                                            "drawdown 10.2% > MAX_DRAWDOWN_PCT 10", "trader", &err),
                      JOURNAL_OK);
+    const char *syms[] = {"BTCUSDT", "ETHUSDT"};
+    journal_run run = {.run_id = "run-1",
+                       .trigger = "schedule",
+                       .trigger_id = "2026-01-01T00:05:00Z",
+                       .started_ms = fixed_now - 3000,
+                       .finished_ms = fixed_now - 2500,
+                       .symbols = syms,
+                       .n_symbols = 2,
+                       .actions_json = "[\"cancel stale leg\"]",
+                       .outcome = "ok",
+                       .build = "v1.2"};
+    assert_int_equal(journal_run_put(s, &run, NULL, &err), JOURNAL_OK);
     dstr_free(&err);
 }
 
@@ -345,6 +358,14 @@ static void test_the_whole_answer(void **state) {
     assert_string_equal(str(j, "kill_switch.reason"), "drawdown 10.2% > MAX_DRAWDOWN_PCT 10");
     assert_string_equal(str(j, "kill_switch.by"), "trader");
     assert_string_equal(str(j, "kill_switch.high_water_mark"), "1100.5");
+    assert_string_equal(str(j, "last_run.run_id"), "run-1");
+    assert_string_equal(str(j, "last_run.trigger"), "schedule");
+    assert_string_equal(str(j, "last_run.trigger_id"), "2026-01-01T00:05:00Z");
+    assert_int_equal((int64_t)num(j, "last_run.finished_ms"), fixed_now - 2500);
+    assert_true(cJSON_IsFalse(at(j, "last_run.execute")));
+    assert_string_equal(str(j, "last_run.outcome"), "ok");
+    assert_int_equal((int)num(j, "last_run.actions"), 1);
+    assert_string_equal(str(j, "last_run.build"), "v1.2");
     assert_int_equal(cJSON_GetArraySize(at(j, "errors")), 0);
     cJSON_Delete(j);
 }
@@ -361,6 +382,7 @@ static void test_empty_journal_and_account(void **state) {
     assert_true(cJSON_IsFalse(at(j, "kill_switch.tripped")));
     assert_true(cJSON_IsNull(at(j, "kill_switch.since")));
     assert_true(cJSON_IsNull(at(j, "kill_switch.high_water_mark")));
+    assert_true(cJSON_IsNull(at(j, "last_run"))); /* none yet: not an error */
     assert_int_equal(cJSON_GetArraySize(at(j, "errors")), 0);
     cJSON_Delete(j);
 }
@@ -415,11 +437,13 @@ static void test_journal_unavailable(void **state) {
     assert_true(cJSON_IsNull(at(j, "symbols.0.latest_decision")));
     assert_true(cJSON_IsNull(at(j, "pnl_today")));
     assert_true(cJSON_IsNull(at(j, "kill_switch"))); /* unknown, never "off" */
-    assert_int_equal(cJSON_GetArraySize(at(j, "errors")), 3);
+    assert_true(cJSON_IsNull(at(j, "last_run")));
+    assert_int_equal(cJSON_GetArraySize(at(j, "errors")), 4);
     assert_string_equal(str(j, "errors.0.part"), "decisions");
     assert_string_equal(str(j, "errors.1.part"), "pnl_today");
     assert_string_equal(str(j, "errors.2.part"), "kill_switch");
     assert_string_equal(str(j, "errors.2.status"), "journal_unavailable");
+    assert_string_equal(str(j, "errors.3.part"), "last_run");
     cJSON_Delete(j);
 }
 
