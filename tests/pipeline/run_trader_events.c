@@ -1,7 +1,9 @@
 /* trader events: the trader's non-HTTP side and the journal-failure answers,
- * which the HTTP scenarios cannot reach. Each case runs one event through
- * the real bootstrap with build/<v>/bin/invoke (the gateway's function host),
- * against fake_binance started here, and checks invoke's exit status, the
+ * which the HTTP scenarios cannot reach (and the overview without keys, or
+ * with nothing it can read: the scenarios' gateway has keys and a journal).
+ * Each case runs one event through the real bootstrap with
+ * build/<v>/bin/invoke (the gateway's function host), against fake_binance
+ * started here, and checks invoke's exit status, the
  * answer (an HTTP answer's statusCode and body, or the event's payload), or
  * the error invoke prints for a function error.
  *
@@ -44,6 +46,7 @@ typedef struct event_case {
     const char *output[MAX_CHECKS]; /* in invoke's whole output (answer headers, function logs) */
     int unwritten_events;           /* exact number of journal.unwritten events; 0: unchecked */
     int blackhole_s3;               /* journal to an S3 endpoint that accepts and never answers */
+    int binance_keys; /* BINANCE_API_KEY and _SECRET set (fake_binance has no account) */
 } event_case;
 
 #define SCHED_INPUT                                                                         \
@@ -68,51 +71,60 @@ static const event_case cases[] = {
      NULL, NULL, NULL, 0, 0,
      {"\"scheduled_time\":\"2026-01-01T00:05:00Z\"", "\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]",
       "\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":4,\"unwritten\":0}"},
-     {"\"requests\""}, {NULL}, 0, 0},
+     {"\"requests\""}, {NULL}, 0, 0, 0},
     {"EventBridge Scheduled Event envelope: every symbol", "trader", ENVELOPE, NULL, NULL, NULL, 0, 0,
      {"\"scheduled_time\":\"2026-01-01T00:10:00Z\"", "\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]",
       "\"unwritten\":0"},
-     {NULL}, {NULL}, 0, 0},
+     {NULL}, {NULL}, 0, 0, 0},
     {"symbols as an array, debug adds the request records", "trader",
      "{\"symbols\":[\"ETHUSDT\"],\"debug\":true}", NULL, NULL, NULL, 0, 0,
      {"\"symbols\":[\"ETHUSDT\"]", "\"requests\":[{\"predictor\":\"builtin\",\"features\":{\"symbol\":\"ETHUSDT\"",
       "\"written\":2"},
-     {"BTCUSDT"}, {NULL}, 0, 0},
+     {"BTCUSDT"}, {NULL}, 0, 0, 0},
     {"symbols as a comma-separated string", "trader", "{\"symbols\":\"BTCUSDT,ETHUSDT\"}", NULL, NULL,
-     NULL, 0, 0, {"\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]"}, {NULL}, {NULL}, 0, 0},
+     NULL, 0, 0, {"\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]"}, {NULL}, {NULL}, 0, 0, 0},
     {"a symbol outside SYMBOLS is a bad event naming the allowed ones", "trader",
      "{\"symbols\":[\"XRPUSDT\"]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "XRPUSDT", "allowed: BTCUSDT,ETHUSDT"}, {NULL}, {NULL}, 0, 0},
+     {"Function.BadEvent", "XRPUSDT", "allowed: BTCUSDT,ETHUSDT"}, {NULL}, {NULL}, 0, 0, 0},
     {"an empty symbols array is a bad event", "trader", "{\"symbols\":[]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "non-empty array"}, {NULL}, {NULL}, 0, 0},
+     {"Function.BadEvent", "non-empty array"}, {NULL}, {NULL}, 0, 0, 0},
     {"symbols holding a number is a bad event", "trader", "{\"symbols\":[42]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent"}, {NULL}, {NULL}, 0, 0},
+     {"Function.BadEvent"}, {NULL}, {NULL}, 0, 0, 0},
     {"debug that is not a boolean is a bad event", "trader", "{\"debug\":\"yes\"}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "debug"}, {NULL}, {NULL}, 0, 0},
+     {"Function.BadEvent", "debug"}, {NULL}, {NULL}, 0, 0, 0},
     {"journal unavailable: the scheduled run returns its decisions and logs the loss", "trader",
      SCHED_INPUT, NULL, NULL, BAD_JOURNAL, 0, 0,
      {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"},
-     {"Journal.Unwritten"}, {SUMMARY, "\"unwritten\":5", "\"records\":4"}, 5, 0},
+     {"Journal.Unwritten"}, {SUMMARY, "\"unwritten\":5", "\"records\":4"}, 5, 0, 0},
     {"journal unavailable: GET /tasks/trader answers 200 with the decisions and x-journal-unwritten",
      "trader", NULL, "GET", "/tasks/trader", BAD_JOURNAL, 0, 200,
      {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"}, {NULL},
-     {"\"x-journal-unwritten\":\"5\""}, 5, 0},
+     {"\"x-journal-unwritten\":\"5\""}, 5, 0, 0},
     {"S3 that never answers: the scheduled run answers before its timeout, every record printed",
      "trader", SCHED_INPUT, NULL, NULL, NULL, 0, 0,
      {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "{\"symbol\":\"ETHUSDT\"",
       "\"journal\":{\"written\":0,\"unwritten\":4}"},
-     {"Journal.Unwritten"}, {SUMMARY, "\"kind\":\"log\"", "deadline"}, 5, 1},
+     {"Journal.Unwritten"}, {SUMMARY, "\"kind\":\"log\"", "deadline"}, 5, 1, 0},
     {"S3 that never answers: POST /tasks/trader answers 200 before its timeout with x-journal-unwritten",
      "trader", NULL, "POST", "/tasks/trader", NULL, 0, 200,
      {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"},
-     {NULL}, {"\"x-journal-unwritten\":\"5\""}, 5, 1},
+     {NULL}, {"\"x-journal-unwritten\":\"5\""}, 5, 1, 0},
     {"journal unavailable: /api/signals/latest answers 500 with the decision", "signals", NULL, "GET",
      "/api/signals/latest?symbol=ETHUSDT", BAD_JOURNAL, 0, 500,
-     {"\"error\":\"journal_unwritten\"", "\"decision\":{\"symbol\":\"ETHUSDT\""}, {NULL}, {NULL}, 0, 0},
+     {"\"error\":\"journal_unwritten\"", "\"decision\":{\"symbol\":\"ETHUSDT\""}, {NULL}, {NULL}, 0, 0, 0},
     {"journal unavailable: /api/signals answers 503", "signals", NULL, "GET", "/api/signals", BAD_JOURNAL,
-     0, 503, {"\"error\":\"journal_unavailable\""}, {NULL}, {NULL}, 0, 0},
+     0, 503, {"\"error\":\"journal_unavailable\""}, {NULL}, {NULL}, 0, 0, 0},
+    {"no keys: /api/overview answers 503 keys_not_configured, asking nothing", "overview", NULL, "GET",
+     "/api/overview", NULL, 0, 503,
+     {"\"error\":\"keys_not_configured\"", "BINANCE_API_KEY", "read-only keys are enough"}, {NULL},
+     {NULL}, 0, 0, 0},
+    {"nothing readable (no account endpoints, no journal): the upstream error with every part named",
+     "overview", NULL, "GET", "/api/overview", BAD_JOURNAL, 0, 502,
+     {"\"error\":\"upstream_rejected\"", "\"overview\":{", "\"part\":\"positions\"",
+      "\"part\":\"kill_switch\"", "\"balances\":null"},
+     {"SENTINEL"}, {NULL}, 0, 0, 1},
     {"the journal the runs above wrote is listed newest first", "signals", NULL, "GET",
-     "/api/signals?limit=3", NULL, 0, 200, {"\"signals\":[{\"symbol\":\"BTCUSDT\""}, {NULL}, {NULL}, 0, 0},
+     "/api/signals?limit=3", NULL, 0, 200, {"\"signals\":[{\"symbol\":\"BTCUSDT\""}, {NULL}, {NULL}, 0, 0, 0},
 };
 /* clang-format on */
 
@@ -225,6 +237,13 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
         unsetenv("AWS_ENDPOINT_URL_S3");
     }
     setenv("BINANCE_FAPI_BASE", fake_url, 1);
+    if (c->binance_keys) {
+        setenv("BINANCE_API_KEY", "SENTINEL-events-key", 1);
+        setenv("BINANCE_API_SECRET", "SENTINEL-events-secret", 1);
+    } else {
+        unsetenv("BINANCE_API_KEY");
+        unsetenv("BINANCE_API_SECRET");
+    }
     snprintf(in_path, sizeof in_path, "%s/event.json", tmp_dir);
     snprintf(out_path, sizeof out_path, "%s/out.txt", tmp_dir);
     snprintf(err_path, sizeof err_path, "%s/err.txt", tmp_dir);
