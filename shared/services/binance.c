@@ -42,11 +42,8 @@ void bn_client_init(bn_client *bn, http_client *http, const bn_config *c) {
                                .backoff_ms = c->backoff_ms};
 }
 
-static ex_status fail(ex_error *e, dstr *err, ex_status st, long http_status, long code,
-                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static ex_status fail(ex_error *e, dstr *err, ex_status st, long http_status, long code,
-                      const char *fmt, ...) {
+ex_status bn_fail(ex_error *e, dstr *err, ex_status st, long http_status, long code,
+                  const char *fmt, ...) {
     if (e) *e = (ex_error){.status = st, .http_status = http_status, .code = code};
     va_list ap;
     va_start(ap, fmt);
@@ -70,71 +67,108 @@ static const char *url_path(const http_request *r, char *buf, size_t cap) {
     return buf;
 }
 
+/* Logs a usage header (a whole number) under key when the answer has it. */
+static void log_usage(log_rec *lr, const http_request *r, const char *header, const char *key) {
+    const char *v = http_response_header(r, header);
+    if (!v) return;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v && !*end) log_int(lr, key, n);
+}
+
 static void log_response(const http_request *r) {
     char path[128];
-    const char *weight = http_response_header(r, "x-mbx-used-weight-1m");
     log_rec *lr =
         log_begin(r->err == HTTP_OK && r->status < 400 ? LOG_INFO : LOG_WARN, "binance.response");
+    log_str(lr, "method", r->method);
     log_str(lr, "path", url_path(r, path, sizeof path));
     log_int(lr, "status", r->status);
     if (r->err != HTTP_OK) log_str(lr, "error", http_err_name(r->err));
     log_int(lr, "attempts", r->attempts);
     log_int(lr, "elapsed_ms", r->elapsed_ms);
-    if (weight) {
-        char *end;
-        long w = strtol(weight, &end, 10);
-        if (*weight && !*end) log_int(lr, "used_weight_1m", w);
-    }
+    log_usage(lr, r, "x-mbx-used-weight-1m", "used_weight_1m");
+    log_usage(lr, r, "x-mbx-order-count-10s", "order_count_10s");
+    log_usage(lr, r, "x-mbx-order-count-1m", "order_count_1m");
     log_end(lr);
 }
 
-/* Turns a finished request into parsed JSON (*root), or classifies the failure. */
-static ex_status checked_json(http_request *r, cJSON **root, ex_error *e, dstr *err) {
+/* Binance's codes that say a request's outcome is unknown (it may have been
+ * executed): -1000 UNKNOWN, -1006 UNEXPECTED_RESP, -1007 TIMEOUT. */
+static int unknown_code(long code) { return code == -1000 || code == -1006 || code == -1007; }
+
+/* What a failed write's transport outcome means: sent or maybe sent is
+ * EX_UNKNOWN, never sent is a definite failure (0: not a transport failure). */
+static ex_status write_transport(const http_request *r) {
+    switch (r->err) {
+    case HTTP_ERR_TIMEOUT:
+    case HTTP_ERR_TRANSPORT:
+    case HTTP_ERR_TOO_LARGE: return EX_UNKNOWN;
+    case HTTP_ERR_DEADLINE: return r->attempts > 0 ? EX_UNKNOWN : EX_TIMEOUT;
+    default: return EX_OK;
+    }
+}
+
+ex_status bn_checked(http_request *r, bn_kind kind, struct cJSON **root, ex_error *e, dstr *err) {
     *root = NULL;
     log_response(r);
+    int write = kind == BN_WRITE;
+    if (write && write_transport(r) == EX_UNKNOWN)
+        return bn_fail(e, err, EX_UNKNOWN, 0, 0,
+                       "Binance may have executed it: no complete answer (%s%s%s)",
+                       http_err_name(r->err), r->errmsg[0] ? ": " : "", r->errmsg);
     switch (r->err) {
     case HTTP_OK: break;
     case HTTP_ERR_TIMEOUT:
     case HTTP_ERR_DEADLINE:
-        return fail(e, err, EX_TIMEOUT, 0, 0, "Binance did not answer in time (%s)",
-                    http_err_name(r->err));
+        return bn_fail(e, err, EX_TIMEOUT, 0, 0, "Binance did not answer in time (%s)%s",
+                       http_err_name(r->err), write ? ", nothing was sent" : "");
     case HTTP_ERR_BANNED:
-        return fail(e, err, EX_BANNED, 418, 0, "%s",
-                    r->errmsg[0] ? r->errmsg : "IP banned by Binance");
+        return bn_fail(e, err, EX_BANNED, 418, 0, "%s",
+                       r->errmsg[0] ? r->errmsg : "IP banned by Binance");
     case HTTP_ERR_CONNECT:
-        return fail(e, err, EX_UNAVAILABLE, 0, 0, "cannot reach Binance: %s", r->errmsg);
+        return bn_fail(e, err, EX_UNAVAILABLE, 0, 0, "cannot reach Binance: %s", r->errmsg);
     default:
-        return fail(e, err, EX_BAD_RESPONSE, r->status, 0, "broken response from Binance (%s): %s",
-                    http_err_name(r->err), r->errmsg);
+        return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                       "broken response from Binance (%s): %s", http_err_name(r->err), r->errmsg);
     }
     cJSON *json = cJSON_ParseWithLength(dstr_cstr(&r->resp_body), r->resp_body.len);
     if (r->status >= 200 && r->status < 300) {
         if (!json)
-            return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
-                        "Binance answered %ld with a body that is not JSON", r->status);
+            return bn_fail(e, err, write ? EX_UNKNOWN : EX_BAD_RESPONSE, r->status, 0,
+                           "Binance answered %ld with a body that is not JSON", r->status);
         *root = json;
         return EX_OK;
     }
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "code");
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "msg");
-    ex_status st = r->status == 429                                     ? EX_RATE_LIMITED
-                   : r->status == 418                                   ? EX_BANNED
-                   : r->status >= 500                                   ? EX_UNAVAILABLE
-                   : cJSON_IsNumber(code) && code->valuedouble == -1121 ? EX_INVALID_SYMBOL
-                   : cJSON_IsNumber(code)                               ? EX_REJECTED
-                                                                        : EX_BAD_RESPONSE;
     /* Binance's codes are small negative integers; any other number is kept as 0 */
     long bcode =
         cJSON_IsNumber(code) && fabs(code->valuedouble) < 1e9 ? (long)code->valuedouble : 0;
-    fail(e, err, st, r->status, bcode, "%s",
-         cJSON_IsString(msg) && *msg->valuestring ? msg->valuestring
-                                                  : "Binance answered with an error status");
+    int has_msg = cJSON_IsString(msg) && *msg->valuestring;
+    /* 503 "Service Unavailable." failed for sure; any other 5xx may have landed */
+    const char *said = has_msg ? msg->valuestring : dstr_cstr(&r->resp_body);
+    int surely_failed = strstr(said, "Service Unavailable") || bcode == -1008;
+    ex_status st =
+        r->status == 429                                                         ? EX_RATE_LIMITED
+        : r->status == 418                                                       ? EX_BANNED
+        : write && (unknown_code(bcode) || (r->status >= 500 && !surely_failed)) ? EX_UNKNOWN
+        : r->status >= 500                                                       ? EX_UNAVAILABLE
+        : bcode == -1121                                                         ? EX_INVALID_SYMBOL
+        : bcode == -2013 || bcode == -2011 ? (kind == BN_READ ? EX_REJECTED : EX_NOT_FOUND)
+        : cJSON_IsNumber(code)             ? EX_REJECTED
+                                           : EX_BAD_RESPONSE;
+    bn_fail(e, err, st, r->status, bcode, "%s",
+            has_msg ? msg->valuestring : "Binance answered with an error status");
     cJSON_Delete(json);
     return st;
 }
 
+static ex_status checked_json(http_request *r, cJSON **root, ex_error *e, dstr *err) {
+    return bn_checked(r, BN_READ, root, e, err);
+}
+
 /* Binance decimals arrive as strings; anything else is a broken response. */
-static int decimal(const cJSON *v, double *out) {
+int bn_decimal(const struct cJSON *v, double *out) {
     if (!cJSON_IsString(v) || !*v->valuestring) return -1;
     char *end;
     errno = 0;
@@ -144,7 +178,7 @@ static int decimal(const cJSON *v, double *out) {
     return 0;
 }
 
-static int whole(const cJSON *v, int64_t *out) {
+int bn_whole(const struct cJSON *v, int64_t *out) {
     if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9e15 ||
         v->valuedouble != floor(v->valuedouble))
         return -1;
@@ -164,13 +198,13 @@ void bn_klines_prepare(const bn_client *bn, http_request *r, const char *symbol,
 
 static int parse_candle(const cJSON *row, candle *c) {
     if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) < 7) return -1;
-    if (whole(cJSON_GetArrayItem(row, 0), &c->open_time) ||
-        decimal(cJSON_GetArrayItem(row, 1), &c->open) ||
-        decimal(cJSON_GetArrayItem(row, 2), &c->high) ||
-        decimal(cJSON_GetArrayItem(row, 3), &c->low) ||
-        decimal(cJSON_GetArrayItem(row, 4), &c->close) ||
-        decimal(cJSON_GetArrayItem(row, 5), &c->volume) ||
-        whole(cJSON_GetArrayItem(row, 6), &c->close_time))
+    if (bn_whole(cJSON_GetArrayItem(row, 0), &c->open_time) ||
+        bn_decimal(cJSON_GetArrayItem(row, 1), &c->open) ||
+        bn_decimal(cJSON_GetArrayItem(row, 2), &c->high) ||
+        bn_decimal(cJSON_GetArrayItem(row, 3), &c->low) ||
+        bn_decimal(cJSON_GetArrayItem(row, 4), &c->close) ||
+        bn_decimal(cJSON_GetArrayItem(row, 5), &c->volume) ||
+        bn_whole(cJSON_GetArrayItem(row, 6), &c->close_time))
         return -1;
     int sane = c->low <= c->high && c->open >= c->low && c->open <= c->high && c->close >= c->low &&
                c->close <= c->high && c->low > 0 && c->volume >= 0 && c->close_time > c->open_time;
@@ -185,7 +219,7 @@ ex_status bn_klines_parse(http_request *r, candles *out, ex_error *e, dstr *err)
     if (st) return st;
     if (!cJSON_IsArray(root)) {
         cJSON_Delete(root);
-        return fail(e, err, EX_BAD_RESPONSE, r->status, 0, "klines: expected a JSON array");
+        return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0, "klines: expected a JSON array");
     }
     size_t n = (size_t)cJSON_GetArraySize(root), i = 0;
     out->v = n ? calloc(n, sizeof *out->v) : NULL;
@@ -196,8 +230,8 @@ ex_status bn_klines_parse(http_request *r, candles *out, ex_error *e, dstr *err)
             (i > 0 && out->v[i].open_time <= out->v[i - 1].close_time)) { /* overlapping */
             cJSON_Delete(root);
             candles_free(out);
-            return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
-                        "klines: row %zu is malformed or out of order", i);
+            return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                           "klines: row %zu is malformed or out of order", i);
         }
         i++;
     }
@@ -222,8 +256,8 @@ static int parse_side(const cJSON *side, book_level **out, size_t *n_out, int de
     cJSON_ArrayForEach(lv, side) {
         book_level *l = &(*out)[i];
         if (!cJSON_IsArray(lv) || cJSON_GetArraySize(lv) < 2 ||
-            decimal(cJSON_GetArrayItem(lv, 0), &l->price) ||
-            decimal(cJSON_GetArrayItem(lv, 1), &l->qty) || l->price <= 0 || l->qty < 0)
+            bn_decimal(cJSON_GetArrayItem(lv, 0), &l->price) ||
+            bn_decimal(cJSON_GetArrayItem(lv, 1), &l->qty) || l->price <= 0 || l->qty < 0)
             return -1;
         if (i > 0 && (descending ? l->price >= l[-1].price : l->price <= l[-1].price)) return -1;
         i++;
@@ -242,11 +276,11 @@ ex_status bn_depth_parse(http_request *r, order_book *out, ex_error *e, dstr *er
         (out->n_bids && out->n_asks && out->bids[0].price >= out->asks[0].price)) {
         cJSON_Delete(root);
         order_book_free(out);
-        return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
-                    "depth: bids/asks malformed, unordered or crossed");
+        return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                       "depth: bids/asks malformed, unordered or crossed");
     }
-    if (whole(cJSON_GetObjectItemCaseSensitive(root, "T"), &t) &&
-        whole(cJSON_GetObjectItemCaseSensitive(root, "E"), &t))
+    if (bn_whole(cJSON_GetObjectItemCaseSensitive(root, "T"), &t) &&
+        bn_whole(cJSON_GetObjectItemCaseSensitive(root, "E"), &t))
         t = 0;
     out->time_ms = t;
     cJSON_Delete(root);
@@ -264,15 +298,16 @@ ex_status bn_premium_parse(http_request *r, premium_index *out, ex_error *e, dst
     cJSON *root;
     ex_status st = checked_json(r, &root, e, err);
     if (st) return st;
-    if (decimal(cJSON_GetObjectItemCaseSensitive(root, "markPrice"), &out->mark_price) ||
-        decimal(cJSON_GetObjectItemCaseSensitive(root, "indexPrice"), &out->index_price) ||
-        decimal(cJSON_GetObjectItemCaseSensitive(root, "lastFundingRate"), &out->funding_rate) ||
-        whole(cJSON_GetObjectItemCaseSensitive(root, "nextFundingTime"), &out->next_funding_time) ||
-        whole(cJSON_GetObjectItemCaseSensitive(root, "time"), &out->time_ms) ||
+    if (bn_decimal(cJSON_GetObjectItemCaseSensitive(root, "markPrice"), &out->mark_price) ||
+        bn_decimal(cJSON_GetObjectItemCaseSensitive(root, "indexPrice"), &out->index_price) ||
+        bn_decimal(cJSON_GetObjectItemCaseSensitive(root, "lastFundingRate"), &out->funding_rate) ||
+        bn_whole(cJSON_GetObjectItemCaseSensitive(root, "nextFundingTime"),
+                 &out->next_funding_time) ||
+        bn_whole(cJSON_GetObjectItemCaseSensitive(root, "time"), &out->time_ms) ||
         out->mark_price <= 0) {
         cJSON_Delete(root);
-        return fail(e, err, EX_BAD_RESPONSE, r->status, 0,
-                    "premiumIndex: missing or malformed fields");
+        return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                       "premiumIndex: missing or malformed fields");
     }
     cJSON_Delete(root);
     return EX_OK;

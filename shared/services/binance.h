@@ -37,6 +37,10 @@ typedef struct bn_config {
     long timeout_ms;  /* per attempt */
     int retries;      /* extra attempts after the first (see http.h for which) */
     long backoff_ms;  /* base of the exponential backoff */
+    /* The account (signed endpoints, binance_signed.h); NULL keys: market
+     * data only. Borrowed like base. recv_window_ms <= 0 means 5000. */
+    const char *api_key, *api_secret;
+    long recv_window_ms;
 } bn_config;
 
 typedef struct bn_client {
@@ -66,5 +70,27 @@ ex_status bn_premium_parse(http_request *r, premium_index *out, ex_error *e, dst
 ex_status bn_closed_klines(const bn_client *bn, const char *symbol, const char *interval, int limit,
                            int64_t now_ms, int64_t deadline_ms, candles *out, ex_error *e,
                            dstr *err);
+
+/* ---- shared by the Binance modules (binance_signed, binance_trading) ---- */
+
+struct cJSON;
+
+/* What a request was, for classifying its failure: a read; a lookup of an
+ * order (-2013 is EX_NOT_FOUND); a write that changes something (-2011 is
+ * EX_NOT_FOUND, and any outcome that may have landed is EX_UNKNOWN: see
+ * exchange.h). */
+typedef enum bn_kind { BN_READ, BN_LOOKUP, BN_WRITE } bn_kind;
+
+/* Logs binance.response (method, path, status, attempts, latency, the
+ * used-weight and order-count headers), then turns a finished request into
+ * parsed JSON (*root, the caller deletes it) or classifies the failure. */
+ex_status bn_checked(http_request *r, bn_kind kind, struct cJSON **root, ex_error *e, dstr *err);
+/* Fills e (NULL: not wanted), appends the line to err, returns st. */
+ex_status bn_fail(ex_error *e, dstr *err, ex_status st, long http_status, long code,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* A decimal string ("0.001") / a whole non-negative JSON number: 0, or -1
+ * when v is not one. */
+int bn_decimal(const struct cJSON *v, double *out);
+int bn_whole(const struct cJSON *v, int64_t *out);
 
 #endif

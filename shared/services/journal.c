@@ -3,6 +3,7 @@
 #include "services/journal.h"
 
 #include <cJSON.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "platform/config.h"
 #include "platform/log.h"
 #include "platform/clock.h"
+#include "platform/secret.h"
 
 static const char *const kind_names[] = {"request", "decision"};
 
@@ -110,6 +112,104 @@ int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, 
         .kind = kind, .symbol = symbol, .at_ms = at_ms, .json = json, .len = len, .key = key_out};
     journal_put_batch(s, &r, 1, 0);
     return r.rc;
+}
+
+/* ---- identity records: create-only, no suffix ------------------------------------- */
+
+static const char *const status_names[] = {"ok",      "exists",    "not_found",
+                                           "invalid", "unwritten", "unavailable"};
+
+const char *journal_status_name(journal_status st) {
+    return (unsigned)st < sizeof status_names / sizeof *status_names ? status_names[st] : "unknown";
+}
+
+static int charset_ok(const char *text, size_t max, const char *extra, int upper) {
+    if (!text) return 0;
+    size_t n = 0;
+    for (; text[n]; n++) {
+        unsigned char c = (unsigned char)text[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 (upper && c >= 'A' && c <= 'Z') || (c && strchr(extra, c));
+        if (n == max || !ok) return 0;
+    }
+    return n > 0;
+}
+
+int journal_valid_decimal(const char *s, int may_be_negative) {
+    if (!s) return 0;
+    const char *p = s + (may_be_negative && *s == '-');
+    size_t whole = strspn(p, "0123456789");
+    if (whole == 0) return 0;
+    p += whole;
+    if (*p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        if (frac == 0) return 0;
+        p += 1 + frac;
+    }
+    return *p == '\0' && strlen(s) <= JOURNAL_DECIMAL_MAX;
+}
+
+int journal_valid_id(const char *text, size_t max) { return charset_ok(text, max, "._:-", 1); }
+int journal_valid_tag(const char *text, size_t max) { return charset_ok(text, max, "._:+-", 1); }
+int journal_valid_word(const char *text, size_t max) { return charset_ok(text, max, "_", 0); }
+
+journal_status journal_put_exact(store *s, const char *kind, const char *symbol, const char *key,
+                                 const char *json, size_t len, dstr *err) {
+    dstr why = {0}, scrubbed = {0};
+    journal_status st = JOURNAL_UNWRITTEN;
+    const char *data = json;
+    if (!json) len = 0;
+    /* the one place an identity record's bytes are scrubbed, copied only
+     * when a secret is really in them (as recordkey does for the others) */
+    if (json && secret_present(json, len)) {
+        dstr_append(&scrubbed, json, len);
+        secret_scrub(&scrubbed);
+        data = scrubbed.ptr;
+        len = scrubbed.len;
+    }
+    if (!key || !store_key_valid(key, &why)) {
+        st = JOURNAL_INVALID;
+        if (!key) dstr_puts(&why, "no key");
+    } else if (!s) {
+        dstr_puts(&why, "journal store unavailable");
+    } else {
+        store_status ss = store_put_new(s, key, data, len, &why);
+        st = ss == STORE_OK                                       ? JOURNAL_OK
+             : ss == STORE_EXISTS                                 ? JOURNAL_EXISTS
+             : ss == STORE_INVALID_KEY || ss == STORE_INVALID_ARG ? JOURNAL_INVALID
+                                                                  : JOURNAL_UNWRITTEN;
+    }
+    if (st == JOURNAL_EXISTS) {
+        dstr_error_line(err, "%s %s is already journaled", kind ? kind : "record", key);
+    } else if (st != JOURNAL_OK) {
+        journal_log_unwritten(kind, symbol, key, dstr_cstr(&why), data, len);
+        dstr_error_line(err, "%s %s not written: %s", kind ? kind : "record", key ? key : "",
+                        dstr_cstr(&why));
+    }
+    dstr_free(&why);
+    dstr_free(&scrubbed);
+    return st;
+}
+
+int journal_json_ms(const cJSON *obj, const char *name, int64_t *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > RECORDKEY_MAX_AT_MS ||
+        v->valuedouble != floor(v->valuedouble))
+        return -1;
+    *out = (int64_t)v->valuedouble;
+    return 0;
+}
+
+/* A string field obeying valid(text, max), or null/absent when optional. */
+int journal_json_text(const cJSON *obj, const char *name, int optional,
+                      int (*valid)(const char *, size_t), size_t max, char *out, size_t cap) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    out[0] = '\0';
+    if (optional && (!v || cJSON_IsNull(v))) return 0;
+    if (!cJSON_IsString(v) || !valid(v->valuestring, max) || strlen(v->valuestring) >= cap)
+        return -1;
+    memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+    return 0;
 }
 
 /* ---- the newest-first walk ----------------------------------------------------- */
@@ -356,4 +456,54 @@ int journal_recent_decisions(store *s, size_t limit, dstr *out, dstr *err) {
     }
     dstr_putc(out, ']');
     return 0;
+}
+
+/* ---- the newest decision of each symbol -------------------------------------------- */
+
+typedef struct latest_decisions {
+    const char *const *symbols;
+    size_t n, found;
+    dstr *out, buf;
+} latest_decisions;
+
+static journal_step visit_latest_decision(void *ctx, store *s, const char *key) {
+    latest_decisions *d = ctx;
+    recordkey_name name;
+    if (recordkey_parse(key + strlen(JOURNAL_PREFIX) + 9, ".json", &name)) return JOURNAL_WALK_MORE;
+    size_t tag = strlen(kind_names[JOURNAL_DECISION]) + 1; /* "_decision" */
+    for (size_t i = 0; i < d->n; i++) {
+        size_t sl = strlen(d->symbols[i]);
+        if (d->out[i].len || name.name_len != sl + tag || memcmp(name.name, d->symbols[i], sl) != 0)
+            continue;
+        if (journal_load(s, key, &d->buf)) break;
+        cJSON *obj = cJSON_ParseWithLength(d->buf.ptr, d->buf.len);
+        if (cJSON_IsObject(obj)) {
+            dstr_append(&d->out[i], d->buf.ptr, d->buf.len);
+            d->found++;
+        } else {
+            journal_warn_corrupt(key, d->buf.len, "not a JSON object");
+        }
+        cJSON_Delete(obj);
+        break;
+    }
+    return d->found == d->n ? JOURNAL_WALK_DONE : JOURNAL_WALK_MORE;
+}
+
+int journal_latest_decisions(store *s, const char *const *symbols, size_t n, dstr *out, dstr *err) {
+    for (size_t i = 0; i < n; i++) dstr_clear(&out[i]);
+    if (journal_check_reader(s, n, err)) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!symbols[i] || !cfg_valid_symbol(symbols[i]))
+            return fail(err, "'%s' is not a symbol", symbols[i] ? symbols[i] : "");
+    latest_decisions d = {.symbols = symbols, .n = n, .out = out};
+    journal_walk w = {.root = JOURNAL_PREFIX,
+                      .ext = ".json",
+                      .tag = kind_names[JOURNAL_DECISION],
+                      .visit = visit_latest_decision,
+                      .ctx = &d};
+    int rc = journal_walk_newest(s, &w, err);
+    dstr_free(&d.buf);
+    if (rc)
+        for (size_t i = 0; i < n; i++) dstr_clear(&out[i]);
+    return rc;
 }

@@ -4,10 +4,17 @@
  * recordkey.h, ROOT YYYYMMDD/HHMMSSmmm_NAME[-N]EXT (UTC):
  *   payloads/.../{ts}_{symbol}_request.json    what the predictor was asked
  *   payloads/.../{ts}_{symbol}_decision.json   the decision (/api/signals)
- *   trades/.../{ts}_{symbol}_{order id}.json   an order event (journal_trade.h)
+ *   trades/.../{ts}_{symbol}_{order id}[_{trade id}].json  a fill (journal_trade.h)
+ *   claims/.../{candle ts}_{symbol}.json        one decision's claim (journal_claim.h)
+ *   runs/.../{ts}_{run id}.json                 a finished run (journal_run.h)
+ *   risk/hwm/, risk/kill/                       risk state, newest first (journal_risk.h)
  *   logs/.../{ts}_{function}_{request id}.jsonl  an invocation's log (invlog.h)
- * Writers never overwrite: a key already taken gets the first free suffix
- * (-1, -2, ...). The records of one run go to the store together
+ * Writers never overwrite. Decision, request and log records are
+ * observations: a key already taken gets the first free suffix (-1, -2,
+ * ...). The records execution relies on (claims, trades, runs, risk state)
+ * are identities: their key is derived from what they are, written
+ * create-only with NO suffix (journal_put_exact), and a taken key means the
+ * record already exists (JOURNAL_EXISTS), never a second copy. The records of one run go to the store together
  * (journal_put_batch: one concurrent batch under the run's deadline). A
  * record that cannot be written after the store's own attempts, or is not
  * confirmed by the deadline, is logged in full as a "journal.unwritten"
@@ -43,6 +50,10 @@
 #define JOURNAL_LIMIT_MAX 1000
 #define JOURNAL_WALK_BATCH 1000 /* records of one day held at once by the walk */
 #define JOURNAL_KEY_MAX 96
+#define JOURNAL_ID_MAX 128  /* run ids, request ids: 1-128 of [A-Za-z0-9._:-] */
+#define JOURNAL_TAG_MAX 64  /* build versions, config hashes: 1-64 of [A-Za-z0-9._:+-] */
+#define JOURNAL_WORD_MAX 32 /* triggers, outcomes: 1-32 of [a-z0-9_] */
+#define JOURNAL_DECIMAL_MAX 40 /* bytes of a decimal string ("-12.5") */
 
 typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;
 
@@ -82,6 +93,58 @@ int journal_put(store *s, journal_kind kind, const char *symbol, int64_t at_ms, 
 int journal_recent_decisions(store *s, size_t limit, dstr *json_array_out, dstr *err);
 
 const char *journal_kind_name(journal_kind kind); /* "request", "decision" */
+
+/* For each symbols[i] (i < n), replaces out[i] with its newest decision
+ * record (a JSON object as stored), or leaves it empty when the journal has
+ * none. One newest-first walk for all symbols; it stops once each has one.
+ * Returns 0, or -1 when s is NULL, n is 0 or over JOURNAL_LIMIT_MAX, or a
+ * listing fails, with one line appended to err (out[] then all empty). */
+int journal_latest_decisions(store *s, const char *const *symbols, size_t n, dstr *out, dstr *err);
+
+/* ---- identity records (claims, trades, runs, risk state) ----------------------- */
+
+/* What a create-only write or a reader of the execution records answers. */
+typedef enum journal_status {
+    JOURNAL_OK = 0,
+    JOURNAL_EXISTS,     /* the key already holds a record: already claimed / journaled */
+    JOURNAL_NOT_FOUND,  /* a reader found no such record */
+    JOURNAL_INVALID,    /* the record breaks its rules: nothing written (logged unwritten) */
+    JOURNAL_UNWRITTEN,  /* the store failed or was not confirmed by the deadline: it MAY have
+                           landed (treat a claim as not held); logged as journal.unwritten */
+    JOURNAL_UNAVAILABLE /* no store, or a listing or read of a reader failed */
+} journal_status;
+
+/* "ok", "exists", "not_found", "invalid", "unwritten", "unavailable". */
+const char *journal_status_name(journal_status st);
+
+/* Creates key holding json[0..len) only if the key is free (store_put_new,
+ * the store's deadline), every registered secret scrubbed out of the bytes;
+ * never a suffix. JOURNAL_OK; JOURNAL_EXISTS (nothing written, nothing
+ * logged); or JOURNAL_UNWRITTEN / JOURNAL_INVALID (bad key, s NULL -> UNWRITTEN)
+ * after logging "journal.unwritten" {kind, symbol, key, error, record}. err
+ * gets one line for every status but OK. */
+journal_status journal_put_exact(store *s, const char *kind, const char *symbol, const char *key,
+                                 const char *json, size_t len, dstr *err);
+
+/* 1 when text is [-]digits[.digits] (the sign only when may_be_negative),
+ * at most JOURNAL_DECIMAL_MAX bytes: the exchange's decimal strings. */
+int journal_valid_decimal(const char *text, int may_be_negative);
+/* 1 when text is 1..max of the id charset [A-Za-z0-9._:-] (run and request
+ * ids), else 0. */
+int journal_valid_id(const char *text, size_t max);
+/* 1 when text is 1..max of [A-Za-z0-9._:+-] (build versions, config hashes). */
+int journal_valid_tag(const char *text, size_t max);
+/* 1 when text is 1..max of [a-z0-9_] (kinds, triggers, outcomes, events). */
+int journal_valid_word(const char *text, size_t max);
+
+/* For the parsers of stored records (outside input). obj's member name as
+ * unix ms (a whole number 0..RECORDKEY_MAX_AT_MS): 0, else -1. */
+struct cJSON;
+int journal_json_ms(const struct cJSON *obj, const char *name, int64_t *out);
+/* obj's member name as a string obeying valid(text, max) that fits out[cap]
+ * (copied), or, when optional, null or absent (out ""): 0, else -1. */
+int journal_json_text(const struct cJSON *obj, const char *name, int optional,
+                      int (*valid)(const char *, size_t), size_t max, char *out, size_t cap);
 
 /* ---- for the readers and writers of each record type ------------------------ */
 

@@ -1,7 +1,9 @@
-/* journal_trade: the rules a trade must obey, its record and key, writes
- * that never overwrite, unwritten trades logged in full, CSV escaping and
- * the CSV of the newest records (corrupt objects skipped), in a fresh file
- * store per test. */
+/* journal_trade: the rules a trade must obey, its record and key (the
+ * exchange's ids), net PnL in exact decimal, create-only writes (a second
+ * write of the same fill is "already journaled"), unwritten trades logged in
+ * full, CSV escaping and the CSV of the newest records (corrupt objects
+ * skipped), the stored record's parser, a day's PnL and the last stop-outs,
+ * in a fresh file store per test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +103,15 @@ static const rule_case rule_cases[] = {
     {"pnl", "+1", 0, "realized_pnl"},
     {"order_id", NULL, -5, "order_id"},
     {"order_id", NULL, 0, NULL},
+    {"trade_id", NULL, -1, "trade_id"},
+    {"trade_id", NULL, 7, NULL},
+    {"fee", "-0.1", 0, "fee must"},
+    {"fee", "0.0245", 0, NULL},
+    {"fee_asset", "usdt", 0, "fee_asset"},
+    {"fee_asset", "ABCDEFGHIJKLMNOPQ", 0, "fee_asset"},
+    {"fee_asset", "BNB", 0, NULL},
+    {"funding", "-1.5", 0, NULL},
+    {"funding", "1,5", 0, "funding"},
     {"client_order_id", "has space", 0, "client_order_id"},
     {"client_order_id", "a,b", 0, "client_order_id"},
     {"client_order_id", "x23456789012345678901234567890123456", 0, NULL},
@@ -126,6 +137,10 @@ static journal_trade changed(const rule_case *c) {
     else if (!strcmp(f, "price")) t.price = c->value;
     else if (!strcmp(f, "pnl")) t.realized_pnl = c->value;
     else if (!strcmp(f, "order_id")) t.order_id = c->number;
+    else if (!strcmp(f, "trade_id")) t.trade_id = c->number;
+    else if (!strcmp(f, "fee")) t.fee = c->value;
+    else if (!strcmp(f, "fee_asset")) t.fee_asset = c->value;
+    else if (!strcmp(f, "funding")) t.funding = c->value;
     else if (!strcmp(f, "client_order_id")) t.client_order_id = c->value;
     else if (!strcmp(f, "kind")) t.kind = c->value;
     else if (!strcmp(f, "raw")) t.raw_json = c->value;
@@ -157,48 +172,96 @@ static void test_record_and_key(void **state) {
     journal_trade_json(&t, &json);
     assert_string_equal(json.ptr, "{\"time\":1767180907042,\"symbol\":\"BTCUSDT\",\"side\":\"BUY\","
                                   "\"type\":\"LIMIT\",\"qty\":\"0.010\",\"price\":\"50000.00\","
-                                  "\"status\":\"NEW\",\"order_id\":12345678,\"client_order_id\":"
-                                  "\"trd-BTC/1:E\",\"realized_pnl\":null,\"kind\":\"order\","
+                                  "\"status\":\"NEW\",\"order_id\":12345678,\"trade_id\":null,"
+                                  "\"client_order_id\":\"trd-BTC/1:E\",\"realized_pnl\":null,"
+                                  "\"fee\":null,\"fee_asset\":null,\"funding\":null,"
+                                  "\"net_pnl\":null,\"kind\":\"order\","
                                   "\"raw\":{\"orderId\":12345678,\"status\":\"NEW\"}}");
     char key[128];
     assert_int_equal(journal_trade_key(&t, key, sizeof key), 0);
-    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E.json");
+    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_12345678.json");
     assert_true(store_key_valid(key, NULL));
+    /* one fill of the order: its trade id joins the key; the client id never does */
+    t.trade_id = 987;
     t.client_order_id = NULL;
     assert_int_equal(journal_trade_key(&t, key, sizeof key), 0);
-    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_order.json");
-    t.kind = "funding_fee";
-    assert_int_equal(journal_trade_key(&t, key, sizeof key), 0);
-    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_funding_fee.json");
+    assert_string_equal(key, "trades/20251231/113507042_BTCUSDT_12345678_987.json");
+    t.order_id = 0; /* no exchange id: no key */
+    assert_int_equal(journal_trade_key(&t, key, sizeof key), -1);
+    t.order_id = 1;
     t.side = "sell";
     assert_int_equal(journal_trade_key(&t, key, sizeof key), -1);
     dstr_free(&json);
 }
 
-static void test_put_never_overwrites(void **state) {
+static const struct {
+    const char *pnl, *fee, *asset, *funding, *net; /* net NULL: unknown */
+} net_cases[] = {
+    {"-15.5", "0.0245", "USDT", NULL, "-15.5245"},
+    {"12", NULL, NULL, NULL, "12"},
+    {"0", "0.01", "USDT", NULL, "-0.01"},
+    {"0.01", "0.01", "USDT", NULL, "0.00"},
+    {"10.5", "0.5", "USDT", "-0.25", "9.75"},
+    {"10", "0.5", "BNB", NULL, NULL},                  /* a fee in another asset cannot be netted */
+    {"10", "0.5", NULL, NULL, NULL},                   /* nor one in an unknown asset */
+    {NULL, "0.5", "USDT", NULL, NULL},                 /* no realised PnL: unknown */
+    {"1.0000000000000000001", NULL, NULL, NULL, NULL}, /* past 18 decimals: not exact */
+    {"-99999999999999999.12345678", "0.00000001", "USDT", "0.5", "-99999999999999998.62345679"},
+};
+
+static void test_net_pnl_is_exact(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof net_cases / sizeof *net_cases; i++) {
+        journal_trade t = a_trade();
+        t.realized_pnl = net_cases[i].pnl;
+        t.fee = net_cases[i].fee;
+        t.fee_asset = net_cases[i].asset;
+        t.funding = net_cases[i].funding;
+        char net[64] = "";
+        int rc = journal_trade_net_pnl(&t, net, sizeof net);
+        if (net_cases[i].net ? rc != 0 || strcmp(net, net_cases[i].net) != 0 : rc != -1)
+            fail_msg("case %zu: rc %d net '%s', want '%s'", i, rc, net,
+                     net_cases[i].net ? net_cases[i].net : "(unknown)");
+    }
+    journal_trade t = a_trade();
+    t.realized_pnl = "-15.5";
+    char tiny[4];
+    assert_int_equal(journal_trade_net_pnl(&t, tiny, sizeof tiny), -1); /* does not fit */
+}
+
+static void test_put_is_create_only(void **state) {
     fixture *f = *state;
     journal_trade t = a_trade();
-    static const char *const want[] = {
-        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E.json",
-        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E-1.json",
-        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E-2.json",
-    };
-    static const char *const status[] = {"NEW", "PARTIALLY_FILLED", "FILLED"};
-    for (int i = 0; i < 3; i++) {
-        dstr key = {0};
-        t.status = status[i];
-        assert_int_equal(journal_trade_put(f->t.s, &t, &key), 0);
-        assert_string_equal(key.ptr, want[i]);
-        dstr_free(&key);
-    }
-    for (int i = 0; i < 3; i++) {
-        dstr got = {0};
-        assert_int_equal(store_get(f->t.s, want[i], &got, NULL), STORE_OK);
-        cJSON *rec = cJSON_Parse(got.ptr);
-        assert_string_equal(cJSON_GetObjectItem(rec, "status")->valuestring, status[i]);
-        cJSON_Delete(rec);
-        dstr_free(&got);
-    }
+    t.status = "FILLED";
+    dstr key = {0}, err = {0};
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key, &err), JOURNAL_OK);
+    assert_string_equal(key.ptr, "trades/20251231/113507042_BTCUSDT_12345678.json");
+    assert_int_equal(err.len, 0);
+    /* the same order again (a retried run, then reconcile): already journaled */
+    t.status = "CANCELED";
+    t.kind = "reconcile_close";
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key, &err), JOURNAL_EXISTS);
+    assert_int_equal(key.len, 0);
+    assert_non_null(strstr(dstr_cstr(&err), "already journaled"));
+    assert_null(strstr(dstr_cstr(&f->log), "journal.unwritten"));
+    dstr got = {0};
+    assert_int_equal(
+        store_get(f->t.s, "trades/20251231/113507042_BTCUSDT_12345678.json", &got, NULL), STORE_OK);
+    cJSON *rec = cJSON_Parse(got.ptr);
+    assert_string_equal(cJSON_GetObjectItem(rec, "status")->valuestring, "FILLED");
+    cJSON_Delete(rec);
+    /* no suffixed copy */
+    store_page page = {0};
+    assert_int_equal(store_list(f->t.s, "trades/", NULL, 10, &page, NULL), STORE_OK);
+    assert_int_equal(page.n, 1);
+    store_page_free(&page);
+    /* another fill of that order is another record */
+    t.trade_id = 2;
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key, NULL), JOURNAL_OK);
+    assert_string_equal(key.ptr, "trades/20251231/113507042_BTCUSDT_12345678_2.json");
+    dstr_free(&got);
+    dstr_free(&key);
+    dstr_free(&err);
 }
 
 /* The "journal.unwritten" event of kind trade in the captured log. */
@@ -222,13 +285,15 @@ static void test_unwritten_trades_are_logged_in_full(void **state) {
     fixture *f = *state;
     journal_trade t = a_trade();
     /* no store */
-    assert_int_equal(journal_trade_put(NULL, &t, NULL), -1);
+    dstr err = {0};
+    assert_int_equal(journal_trade_put(NULL, &t, NULL, &err), JOURNAL_UNWRITTEN);
+    assert_non_null(strstr(dstr_cstr(&err), "unavailable"));
     cJSON *ev = unwritten_trade(f->log.ptr);
     assert_non_null(ev);
     assert_string_equal(cJSON_GetObjectItem(ev, "level")->valuestring, "ERROR");
     assert_string_equal(cJSON_GetObjectItem(ev, "symbol")->valuestring, "BTCUSDT");
     assert_string_equal(cJSON_GetObjectItem(ev, "key")->valuestring,
-                        "trades/20251231/113507042_BTCUSDT_trd-BTC.1:E.json");
+                        "trades/20251231/113507042_BTCUSDT_12345678.json");
     const cJSON *rec = cJSON_GetObjectItem(ev, "record");
     assert_string_equal(cJSON_GetObjectItem(rec, "qty")->valuestring, "0.010");
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "raw"), "orderId")->valuedouble,
@@ -241,7 +306,7 @@ static void test_unwritten_trades_are_logged_in_full(void **state) {
     t.raw_json = "not json";
     dstr key = {0};
     dstr_puts(&key, "stale");
-    assert_int_equal(journal_trade_put(f->t.s, &t, &key), -1);
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key, NULL), JOURNAL_INVALID);
     assert_int_equal(key.len, 0);
     ev = unwritten_trade(f->log.ptr);
     assert_non_null(ev);
@@ -259,13 +324,23 @@ static void test_unwritten_trades_are_logged_in_full(void **state) {
     dstr_clear(&f->log);
     assert_int_equal(store_put(f->t.s, "trades/20251231", "x", 1, NULL), STORE_OK);
     t = a_trade();
-    assert_int_equal(journal_trade_put(f->t.s, &t, &key), -1);
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key, NULL), JOURNAL_UNWRITTEN);
     ev = unwritten_trade(f->log.ptr);
     assert_non_null(ev);
-    assert_non_null(strstr(cJSON_GetObjectItem(ev, "error")->valuestring, "io"));
+    assert_string_equal(cJSON_GetObjectItem(ev, "key")->valuestring,
+                        "trades/20251231/113507042_BTCUSDT_12345678.json");
     cJSON_Delete(ev);
-    assert_int_equal(journal_trade_put(f->t.s, NULL, NULL), -1);
+    /* a trade without the exchange's order id has no key */
+    dstr_clear(&f->log);
+    t.order_id = 0;
+    assert_int_equal(journal_trade_put(f->t.s, &t, &key, NULL), JOURNAL_INVALID);
+    ev = unwritten_trade(f->log.ptr);
+    assert_non_null(ev);
+    assert_non_null(strstr(cJSON_GetObjectItem(ev, "error")->valuestring, "order_id"));
+    cJSON_Delete(ev);
+    assert_int_equal(journal_trade_put(f->t.s, NULL, NULL, NULL), JOURNAL_INVALID);
     dstr_free(&key);
+    dstr_free(&err);
 }
 
 /* ---- CSV ------------------------------------------------------------------------------- */
@@ -303,7 +378,8 @@ static void iso(int64_t ms, char *buf, size_t cap) {
 }
 
 static void put_trade(fixture *f, journal_trade t) {
-    if (journal_trade_put(f->t.s, &t, NULL)) fail_msg("put failed: %s", f->log.ptr);
+    if (journal_trade_put(f->t.s, &t, NULL, NULL) != JOURNAL_OK)
+        fail_msg("put failed: %s", f->log.ptr);
 }
 
 static void put_object(fixture *f, int64_t at, const char *name, const char *json) {
@@ -326,6 +402,8 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
                                  .status = "FILLED",
                                  .qty = "0.010",
                                  .price = "50000.5",
+                                 .fee = "0.25",
+                                 .fee_asset = "BNB",
                                  .order_id = 1,
                                  .client_order_id = "c1"});
     put_trade(f, (journal_trade){.time_ms = tb,
@@ -333,6 +411,7 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
                                  .side = "SELL",
                                  .type = "LIMIT",
                                  .status = "NEW",
+                                 .order_id = 2,
                                  .qty = "1"});
     put_trade(f, (journal_trade){.time_ms = tc,
                                  .symbol = "BTCUSDT",
@@ -343,7 +422,9 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
                                  .price = "49000",
                                  .order_id = 3,
                                  .client_order_id = "c3",
-                                 .realized_pnl = "-15.5"});
+                                 .realized_pnl = "-15.5",
+                                 .fee = "0.0245",
+                                 .fee_asset = "USDT"});
     /* objects that are not trade records: skipped, not counted */
     put_object(f, td, "X_a", "not json");
     put_object(f, td + 1, "X_b", "[1]");
@@ -363,10 +444,10 @@ static void test_csv_newest_first_with_corrupt_objects(void **state) {
     dstr_printf(&want,
                 JOURNAL_TRADE_CSV_HEADER
                 "\r\n"
-                "2025-12-31T11:35:07.042Z,XRPUSDT,,,0.5,,\"NEW, \"\"odd\"\"\nline\",12,,\r\n"
-                "%s,BTCUSDT,SELL,STOP_MARKET,0.010,49000,FILLED,3,c3,-15.5\r\n"
-                "%s,ETHUSDT,SELL,LIMIT,1,,NEW,,,\r\n"
-                "%s,BTCUSDT,BUY,MARKET,0.010,50000.5,FILLED,1,c1,\r\n",
+                "2025-12-31T11:35:07.042Z,XRPUSDT,,,0.5,,\"NEW, \"\"odd\"\"\nline\",12,,,,,\r\n"
+                "%s,BTCUSDT,SELL,STOP_MARKET,0.010,49000,FILLED,3,c3,-15.5,0.0245,USDT,-15.5245\r\n"
+                "%s,ETHUSDT,SELL,LIMIT,1,,NEW,2,,,,,\r\n"
+                "%s,BTCUSDT,BUY,MARKET,0.010,50000.5,FILLED,1,c1,,0.25,BNB,\r\n",
                 ic, ib, ia);
     dstr csv = {0};
     assert_int_equal(journal_trade_csv(f->t.s, 1000, &csv, NULL), 0);
@@ -402,7 +483,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_record_and_key),
-        cmocka_unit_test_setup_teardown(test_put_never_overwrites, setup, teardown),
+        cmocka_unit_test(test_net_pnl_is_exact),
+        cmocka_unit_test_setup_teardown(test_put_is_create_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_trades_are_logged_in_full, setup, teardown),
         cmocka_unit_test(test_csv_field_escaping),
         cmocka_unit_test_setup_teardown(test_csv_newest_first_with_corrupt_objects, setup,
