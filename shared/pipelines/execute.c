@@ -321,6 +321,7 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
     int which[2]; /* 0 stop, 1 take-profit */
     size_t n = 0;
     int stop_ok = !s->need_stop, tp_ok = !s->need_tp, tp_passed = 0;
+    int sent_unsettled[2] = {0, 0}; /* a leg that may exist though its placement failed */
     char stop_id[EX_CLIENT_ID_LEN] = "", tp_id[EX_CLIENT_ID_LEN] = "";
     char stop_why[EXEC_REASON_LEN] = "", tp_why[EXEC_REASON_LEN] = "";
     for (int leg = 0; leg < 2; leg++) {
@@ -371,6 +372,7 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
             p->r = (ex_result){0};
             p->algo = looked[q].algo;
         } else {
+            sent_unsettled[which[map[q]]] = looked[q].r.status != EX_OK;
             dstr_printf(&p->r.why, "; the query of %s: %s", refs[q].client_id,
                         looked[q].r.status == EX_OK ? looked[q].algo.status_name
                                                     : dstr_cstr(&looked[q].r.why));
@@ -404,7 +406,9 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
         if (!stop_ok) fmt_into(because, sizeof because, "no stop: %s", stop_why);
         else fmt_into(because, sizeof because, "take-profit already passed: %s", tp_why);
         if (close_at_market(env, s, out, actions, because)) {
-            const char *left[] = {out->stop_placed ? stop_id : NULL, out->tp_placed ? tp_id : NULL,
+            /* the legs left behind, and those that may exist unseen */
+            const char *left[] = {out->stop_placed || sent_unsettled[0] ? stop_id : NULL,
+                                  out->tp_placed || sent_unsettled[1] ? tp_id : NULL,
                                   s->keep_stop_id, s->keep_tp_id};
             cancel_legs(env, s->symbol, left, 4, actions);
             fmt_into(out->why, sizeof out->why, "%s", because);
