@@ -15,8 +15,26 @@
  * With http NULL (the HTTP client could not start) every call fails with
  * EX_UNAVAILABLE without a request: why "market data: the HTTP client could
  * not start" for snapshots, "the HTTP client could not start" otherwise.
- * close frees the exchange, not the borrowed http_client; c->base is
- * borrowed too and must outlive the exchange. */
+ * close frees the exchange, not the borrowed http_client; c->base and the
+ * keys are borrowed too and must outlive the exchange.
+ *
+ * Trading (c->api_key and c->api_secret set; without them every account
+ * call fails with EX_UNAVAILABLE "no Binance API key and secret configured"
+ * and sends nothing; exchangeInfo, public, still works):
+ * read: the snapshot requests above, exchangeInfo, and the signed reads of
+ * the parts asked (binance_trading.h), in ONE http_run through
+ * bn_signed_run (the clock synced before the first signed batch of the
+ * process; -1021 resynced and resent once). Per-symbol parts send one
+ * request a symbol (weight 1 each, where all symbols would cost 40).
+ * configure: every set-up POST in one batch (retried like reads: they are
+ * idempotent). place_order, place_algo_orders, cancel: order writes, never
+ * retried; each logs binance.order.request (method, path and the unsigned
+ * parameters) and binance.order.response (outcome, HTTP status, code, the
+ * raw answer). query: GET by origClientOrderId / clientAlgoId, in one batch.
+ * An element whose request is invalid (symbol, client id, amount) is
+ * EX_REJECTED "<what>: not sent: <why>" and is not sent.
+ * The server-time offset lives in the exchange, so a warm process syncs
+ * once. */
 #ifndef BINANCE_EXCHANGE_H
 #define BINANCE_EXCHANGE_H
 

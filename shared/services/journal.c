@@ -212,6 +212,15 @@ int journal_json_text(const cJSON *obj, const char *name, int optional,
     return 0;
 }
 
+int journal_json_stamp(const cJSON *obj, char *build, char *config_hash) {
+    return journal_json_text(obj, "build", 1, journal_valid_tag, JOURNAL_TAG_MAX, build,
+                             JOURNAL_TAG_MAX + 1) ||
+                   journal_json_text(obj, "config_hash", 1, journal_valid_tag, JOURNAL_TAG_MAX,
+                                     config_hash, JOURNAL_TAG_MAX + 1)
+               ? -1
+               : 0;
+}
+
 /* ---- the newest-first walk ----------------------------------------------------- */
 
 typedef struct entry {

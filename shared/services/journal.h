@@ -50,9 +50,9 @@
 #define JOURNAL_LIMIT_MAX 1000
 #define JOURNAL_WALK_BATCH 1000 /* records of one day held at once by the walk */
 #define JOURNAL_KEY_MAX 96
-#define JOURNAL_ID_MAX 128  /* run ids, request ids: 1-128 of [A-Za-z0-9._:-] */
-#define JOURNAL_TAG_MAX 64  /* build versions, config hashes: 1-64 of [A-Za-z0-9._:+-] */
-#define JOURNAL_WORD_MAX 32 /* triggers, outcomes: 1-32 of [a-z0-9_] */
+#define JOURNAL_ID_MAX 128     /* run ids, request ids: 1-128 of [A-Za-z0-9._:-] */
+#define JOURNAL_TAG_MAX 64     /* build versions, config hashes: 1-64 of [A-Za-z0-9._:+-] */
+#define JOURNAL_WORD_MAX 32    /* triggers, outcomes: 1-32 of [a-z0-9_] */
 #define JOURNAL_DECIMAL_MAX 40 /* bytes of a decimal string ("-12.5") */
 
 typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;
@@ -145,6 +145,9 @@ int journal_json_ms(const struct cJSON *obj, const char *name, int64_t *out);
  * (copied), or, when optional, null or absent (out ""): 0, else -1. */
 int journal_json_text(const struct cJSON *obj, const char *name, int optional,
                       int (*valid)(const char *, size_t), size_t max, char *out, size_t cap);
+/* obj's optional "build" and "config_hash" tags into build and config_hash
+ * (each JOURNAL_TAG_MAX + 1 bytes; "" when null or absent): 0, else -1. */
+int journal_json_stamp(const struct cJSON *obj, char *build, char *config_hash);
 
 /* ---- for the readers and writers of each record type ------------------------ */
 

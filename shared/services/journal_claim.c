@@ -47,8 +47,9 @@ journal_status journal_claim_put(store *s, const journal_claim *c, journal_claim
         return JOURNAL_INVALID;
     }
     dstr json = {0};
-    dstr_printf(&json, "{\"symbol\":\"%s\",\"candle_ms\":%lld,\"claimed_ms\":%lld,\"run_id\":",
-                c->symbol, (long long)c->candle_ms, (long long)c->claimed_ms);
+    dstr_printf(&json,
+                "{\"symbol\":\"%s\",\"candle_ms\":%lld,\"claimed_ms\":%lld,\"run_id\":", c->symbol,
+                (long long)c->candle_ms, (long long)c->claimed_ms);
     dstr_json_str(&json, c->run_id);
     dstr_puts(&json, ",\"build\":");
     dstr_json_str(&json, c->build);
@@ -82,15 +83,14 @@ int journal_claim_parse(const char *json, size_t len, journal_claim_info *out, d
     if (!cJSON_IsObject(obj)) broken = "not a JSON object";
     else if (journal_json_text(obj, "symbol", 0, symbol_ok, 0, out->symbol, sizeof out->symbol))
         broken = "no symbol";
-    else if (journal_json_ms(obj, "candle_ms", &out->candle_ms)) broken = "candle_ms is not unix ms";
-    else if (journal_json_ms(obj, "claimed_ms", &out->claimed_ms)) broken = "claimed_ms is not unix ms";
+    else if (journal_json_ms(obj, "candle_ms", &out->candle_ms))
+        broken = "candle_ms is not unix ms";
+    else if (journal_json_ms(obj, "claimed_ms", &out->claimed_ms))
+        broken = "claimed_ms is not unix ms";
     else if (journal_json_text(obj, "run_id", 0, journal_valid_id, JOURNAL_ID_MAX, out->run_id,
-                        sizeof out->run_id))
+                               sizeof out->run_id))
         broken = "run_id is not an id";
-    else if (journal_json_text(obj, "build", 1, journal_valid_tag, JOURNAL_TAG_MAX, out->build,
-                        sizeof out->build) ||
-             journal_json_text(obj, "config_hash", 1, journal_valid_tag, JOURNAL_TAG_MAX,
-                        out->config_hash, sizeof out->config_hash))
+    else if (journal_json_stamp(obj, out->build, out->config_hash))
         broken = "build or config_hash is not a tag";
     cJSON_Delete(obj);
     if (!broken) return 0;

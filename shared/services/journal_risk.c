@@ -64,8 +64,8 @@ static journal_status put_event(store *s, int is_kill, journal_kill_event ev, in
     return JOURNAL_UNWRITTEN;
 }
 
-journal_status journal_risk_put_hwm(store *s, int64_t at_ms, const char *equity,
-                                    const char *run_id, dstr *err) {
+journal_status journal_risk_put_hwm(store *s, int64_t at_ms, const char *equity, const char *run_id,
+                                    dstr *err) {
     if (!journal_valid_decimal(equity, 0) ||
         (run_id && !journal_valid_id(run_id, JOURNAL_ID_MAX))) {
         journal_log_unwritten("risk", NULL, NULL, "equity must be an unsigned decimal string",
@@ -75,8 +75,9 @@ journal_status journal_risk_put_hwm(store *s, int64_t at_ms, const char *equity,
         return JOURNAL_INVALID;
     }
     dstr json = {0};
-    dstr_printf(&json, "{\"event\":\"hwm\",\"time\":%lld,\"equity\":\"%s\",\"run_id\":",
-                (long long)at_ms, equity);
+    dstr_printf(&json,
+                "{\"event\":\"hwm\",\"time\":%lld,\"equity\":\"%s\",\"run_id\":", (long long)at_ms,
+                equity);
     dstr_json_str(&json, run_id);
     dstr_putc(&json, '}');
     journal_status st = put_event(s, 0, JOURNAL_KILL_TRIP, at_ms, json.ptr, json.len, err);
@@ -86,10 +87,10 @@ journal_status journal_risk_put_hwm(store *s, int64_t at_ms, const char *equity,
 
 journal_status journal_risk_put_kill(store *s, journal_kill_event ev, int64_t at_ms,
                                      const char *reason, const char *by, dstr *err) {
-    const char *broken = (unsigned)ev > JOURNAL_KILL_RESET         ? "no such kill switch event"
-                         : ev == JOURNAL_KILL_TRIP && !reason      ? "a trip needs a reason"
+    const char *broken = (unsigned)ev > JOURNAL_KILL_RESET    ? "no such kill switch event"
+                         : ev == JOURNAL_KILL_TRIP && !reason ? "a trip needs a reason"
                          : by && !journal_valid_tag(by, JOURNAL_TAG_MAX) ? "by must be a tag"
-                                                                   : NULL;
+                                                                         : NULL;
     if (broken) {
         journal_log_unwritten("risk", NULL, NULL, broken, reason, reason ? strlen(reason) : 0);
         dstr_error_line(err, "risk record not written: %s", broken);
@@ -145,8 +146,7 @@ int journal_risk_parse(const char *file, const char *json, size_t len, journal_r
         const cJSON *reason = cJSON_GetObjectItemCaseSensitive(obj, "reason");
         if (reason && !cJSON_IsNull(reason) && !cJSON_IsString(reason))
             broken = "reason is not a string";
-        else if (journal_json_text(obj, "by", 1, journal_valid_tag, JOURNAL_TAG_MAX, by,
-                                   sizeof by))
+        else if (journal_json_text(obj, "by", 1, journal_valid_tag, JOURNAL_TAG_MAX, by, sizeof by))
             broken = "by is not a tag";
         else {
             const char *r = cJSON_IsString(reason) ? reason->valuestring : "";

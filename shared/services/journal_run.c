@@ -48,8 +48,7 @@ void journal_run_json(const journal_run *r, dstr *out) {
     dstr_puts(out, ",\"trigger_id\":");
     dstr_json_str(out, r->trigger_id);
     dstr_printf(out, ",\"started_ms\":%lld,\"finished_ms\":%lld,\"execute\":%s,\"symbols\":[",
-                (long long)r->started_ms, (long long)r->finished_ms,
-                r->execute ? "true" : "false");
+                (long long)r->started_ms, (long long)r->finished_ms, r->execute ? "true" : "false");
     for (size_t i = 0; i < r->n_symbols; i++) {
         if (i) dstr_putc(out, ',');
         dstr_json_str(out, r->symbols[i]);
@@ -134,10 +133,7 @@ int journal_run_parse(const char *json, size_t len, journal_run_info *out, dstr 
     else if (journal_json_text(obj, "outcome", 0, journal_valid_word, JOURNAL_WORD_MAX,
                                out->outcome, sizeof out->outcome))
         broken = "outcome is not a word";
-    else if (journal_json_text(obj, "build", 1, journal_valid_tag, JOURNAL_TAG_MAX, out->build,
-                               sizeof out->build) ||
-             journal_json_text(obj, "config_hash", 1, journal_valid_tag, JOURNAL_TAG_MAX,
-                               out->config_hash, sizeof out->config_hash))
+    else if (journal_json_stamp(obj, out->build, out->config_hash))
         broken = "build or config_hash is not a tag";
     if (!broken) {
         out->execute = cJSON_IsTrue(execute);

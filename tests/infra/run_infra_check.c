@@ -4,7 +4,13 @@
  *     template has no HTTP route the table lacks;
  *   - every function in functions/ has a resource <Name>Function;
  *   - every schedule of scheduler.yaml whose function exists is a ScheduleV2
- *     event of that function with the same expression and input.
+ *     event of that function with the same expression and input;
+ *   - the journal policies follow the README's journal table ("| record |
+ *     key | written by | read by |"): a function that writes a prefix has
+ *     s3:PutObject and s3:GetObject on journal/<prefix>*, one that reads it
+ *     s3:GetObject and s3:ListBucket (s3:prefix journal/<prefix>*), and no
+ *     function has a grant on a prefix the table does not give it (PutObject
+ *     only to writers, GetObject and ListBucket to readers and writers).
  * Prints "infra: N passed, N failed". Run from the repo root. */
 #include <ctype.h>
 #include <dirent.h>
@@ -109,6 +115,198 @@ static int in_routes(const char *path, const char *fn) {
     return found;
 }
 
+/* ---- journal policies against the README's journal table ------------------------- */
+
+#define MAX_ROWS 32
+#define MAX_GRANTS 64
+
+typedef struct journal_row {
+    char prefix[64];                 /* "payloads/" */
+    char writers[512], readers[512]; /* the cells, code spans and parentheses removed */
+} journal_row;
+
+typedef struct grant {
+    char action[32]; /* "s3:PutObject", "s3:GetObject", "s3:ListBucket" */
+    char prefix[64];
+} grant;
+
+/* The cell without `code spans` and (parenthesised remarks). */
+static void plain_cell(const char *cell, size_t n, char *out, size_t cap) {
+    size_t k = 0;
+    int code = 0, paren = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        char c = cell[i];
+        if (c == '`') code = !code;
+        else if (!code && c == '(') paren++;
+        else if (!code && c == ')' && paren) paren--;
+        else if (!code && !paren) out[k++] = c;
+    }
+    out[k] = '\0';
+}
+
+/* 1 when the plain cell names function fn as a word, or says "every function". */
+static int names_function(const char *cell, const char *fn) {
+    if (strstr(cell, "every function")) return 1;
+    size_t n = strlen(fn);
+    for (const char *p = strstr(cell, fn); p; p = strstr(p + 1, fn)) {
+        int before = p == cell || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        int after = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+        if (before && after) return 1;
+    }
+    return 0;
+}
+
+static size_t load_journal_table(journal_row *rows) {
+    FILE *f = fopen("README.md", "r");
+    char line[4096];
+    size_t n = 0;
+    int in_table = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (!in_table) {
+            in_table = strncmp(line, "| record | key | written by | read by |", 39) == 0;
+            continue;
+        }
+        if (line[0] != '|') break;
+        if (strncmp(line, "|---", 4) == 0) continue;
+        const char *cell[5];
+        size_t len[5], k = 0;
+        for (const char *p = line + 1; k < 4 && *p;) {
+            const char *end = strchr(p, '|');
+            if (!end) break;
+            cell[k] = p;
+            len[k++] = (size_t)(end - p);
+            p = end + 1;
+        }
+        if (k < 4 || n == MAX_ROWS) continue;
+        const char *tick = memchr(cell[1], '`', len[1]);
+        const char *slash = tick ? strchr(tick + 1, '/') : NULL;
+        if (!slash || slash - tick > 60) continue;
+        journal_row *r = &rows[n++];
+        snprintf(r->prefix, sizeof r->prefix, "%.*s/", (int)(slash - tick - 1), tick + 1);
+        plain_cell(cell[2], len[2], r->writers, sizeof r->writers);
+        plain_cell(cell[3], len[3], r->readers, sizeof r->readers);
+    }
+    if (f) fclose(f);
+    return n;
+}
+
+/* "...journal/<prefix>*" -> "<prefix>" (ending in '/'); 0 when it has that form. */
+static int journal_prefix_of(const char *text, char *out, size_t cap) {
+    const char *j = text ? strstr(text, "journal/") : NULL;
+    if (!j) return -1;
+    j += strlen("journal/");
+    const char *star = strchr(j, '*');
+    if (!star || star == j || star[-1] != '/' || (size_t)(star - j) >= cap) return -1;
+    snprintf(out, cap, "%.*s", (int)(star - j), j);
+    return 0;
+}
+
+static void add_grant(grant *g, size_t *n, const char *action, const char *prefix) {
+    if (*n == MAX_GRANTS) return;
+    snprintf(g[*n].action, sizeof g[*n].action, "%s", action);
+    snprintf(g[*n].prefix, sizeof g[*n].prefix, "%s", prefix);
+    (*n)++;
+}
+
+/* The scalars of a scalar or a sequence node. */
+static size_t scalars(yaml_document_t *d, yaml_node_t *node, const char **out, size_t cap) {
+    if (!node) return 0;
+    if (node->type == YAML_SCALAR_NODE) {
+        out[0] = scalar(node);
+        return 1;
+    }
+    size_t n = 0;
+    if (node->type != YAML_SEQUENCE_NODE) return 0;
+    for (yaml_node_item_t *it = node->data.sequence.items.start;
+         it < node->data.sequence.items.top && n < cap; it++)
+        out[n++] = scalar(yaml_document_get_node(d, *it));
+    return n;
+}
+
+/* Every journal grant of function fn's policies (managed policies by !Ref). */
+static size_t function_grants(yaml_document_t *d, const char *fn, grant *g) {
+    char id[128];
+    logical_id(fn, id, sizeof id);
+    yaml_node_t *resources = map_get(d, yaml_document_get_root_node(d), "Resources");
+    yaml_node_t *pols = map_get(d, map_get(d, map_get(d, resources, id), "Properties"), "Policies");
+    const char *names[16];
+    size_t np = scalars(d, pols, names, 16), n = 0;
+    for (size_t i = 0; i < np; i++) {
+        yaml_node_t *doc =
+            map_get(d, map_get(d, map_get(d, resources, names[i] ? names[i] : ""), "Properties"),
+                    "PolicyDocument");
+        yaml_node_t *stmts = map_get(d, doc, "Statement");
+        for (yaml_node_item_t *it = stmts && stmts->type == YAML_SEQUENCE_NODE
+                                        ? stmts->data.sequence.items.start
+                                        : NULL;
+             it && it < stmts->data.sequence.items.top; it++) {
+            yaml_node_t *st = yaml_document_get_node(d, *it);
+            const char *effect = scalar(map_get(d, st, "Effect"));
+            if (!effect || strcmp(effect, "Allow")) continue;
+            const char *actions[8], *res[16], *prefixes[16];
+            size_t na = scalars(d, map_get(d, st, "Action"), actions, 8);
+            size_t nr = scalars(d, map_get(d, st, "Resource"), res, 16);
+            yaml_node_t *cond = map_get(d, map_get(d, st, "Condition"), "StringLike");
+            size_t nx = scalars(d, map_get(d, cond, "s3:prefix"), prefixes, 16);
+            char pre[64];
+            for (size_t a = 0; a < na; a++) {
+                if (!actions[a]) continue;
+                int list = strcmp(actions[a], "s3:ListBucket") == 0;
+                for (size_t k = 0; k < (list ? nx : nr); k++)
+                    if (journal_prefix_of(list ? prefixes[k] : res[k], pre, sizeof pre) == 0)
+                        add_grant(g, &n, actions[a], pre);
+            }
+        }
+    }
+    return n;
+}
+
+static int granted(const grant *g, size_t n, const char *action, const char *prefix) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(g[i].action, action) && !strcmp(g[i].prefix, prefix)) return 1;
+    return 0;
+}
+
+static void check_journal_policies(yaml_document_t *tpl) {
+    journal_row rows[MAX_ROWS];
+    size_t nrows = load_journal_table(rows);
+    check(nrows >= 4, "README has the journal table (| record | key | written by | read by |)");
+    DIR *dir = opendir("functions");
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        if (de->d_name[0] == '.') continue;
+        const char *fn = de->d_name;
+        grant g[MAX_GRANTS];
+        size_t ng = function_grants(tpl, fn, g);
+        for (size_t r = 0; r < nrows; r++) {
+            const char *p = rows[r].prefix;
+            int writes = names_function(rows[r].writers, fn);
+            int reads = names_function(rows[r].readers, fn);
+            if (writes)
+                check(granted(g, ng, "s3:PutObject", p) && granted(g, ng, "s3:GetObject", p),
+                      "%s writes journal/%s (README) but lacks s3:PutObject/s3:GetObject on it", fn,
+                      p);
+            if (reads)
+                check(granted(g, ng, "s3:GetObject", p) && granted(g, ng, "s3:ListBucket", p),
+                      "%s reads journal/%s (README) but lacks s3:GetObject/s3:ListBucket on it", fn,
+                      p);
+        }
+        for (size_t i = 0; i < ng; i++) {
+            int writes = 0, reads = 0;
+            for (size_t r = 0; r < nrows; r++)
+                if (!strcmp(rows[r].prefix, g[i].prefix)) {
+                    writes |= names_function(rows[r].writers, fn);
+                    reads |= names_function(rows[r].readers, fn);
+                }
+            int put = !strcmp(g[i].action, "s3:PutObject");
+            check(put ? writes : writes || reads,
+                  "%s has %s on journal/%s, which the README's journal table does not give it", fn,
+                  g[i].action, g[i].prefix);
+        }
+    }
+    if (dir) closedir(dir);
+}
+
 int main(void) {
     yaml_document_t tpl, sched;
     if (load("infra/template.yaml", &tpl) || load("scheduler.yaml", &sched)) {
@@ -168,6 +366,7 @@ int main(void) {
         check(!input || (tin && strcmp(tin, input) == 0),
               "schedule of %s: Input differs from scheduler.yaml", fn);
     }
+    check_journal_policies(&tpl);
     yaml_document_delete(&tpl);
     yaml_document_delete(&sched);
     printf("infra: %d passed, %d failed\n", passed, failed);

@@ -398,6 +398,468 @@ static void test_blackhole_deadline(void **state) {
     bh_stop(bh);
 }
 
+/* ---- the account and order calls ------------------------------------------------ */
+
+static const char key[] = "test-key-0123456789abcdef";
+static const char secret_key[] = "test-secret-0123456789abcdef";
+
+static int setup_account(void **state) {
+    if (setup(state)) return -1;
+    fixture *f = *state;
+    ex_close(f->ex);
+    bn_config c = test_config(ms_url(f->srv));
+    c.api_key = key;
+    c.api_secret = secret_key;
+    c.retries = 3; /* reads may be retried; order writes never */
+    c.timeout_ms = 600;
+    f->ex = binance_exchange_new(f->http, &c);
+    return 0;
+}
+
+static const char position_body[] =
+    "[{\"symbol\":\"BTCUSDT\",\"positionSide\":\"BOTH\",\"positionAmt\":\"0.010\","
+    "\"entryPrice\":\"65000\",\"breakEvenPrice\":\"65010\",\"markPrice\":\"65100\","
+    "\"unRealizedProfit\":\"1.0\",\"liquidationPrice\":\"52000\",\"isolatedMargin\":\"0\","
+    "\"notional\":\"651\",\"initialMargin\":\"130\",\"maintMargin\":\"2.6\","
+    "\"updateTime\":1720736417660}]";
+static const char open_order_body[] =
+    "[{\"clientOrderId\":\"manual1\",\"orderId\":5,\"status\":\"NEW\",\"side\":\"SELL\","
+    "\"type\":\"LIMIT\",\"price\":\"70000\",\"avgPrice\":\"0\",\"origQty\":\"0.010\","
+    "\"executedQty\":\"0\",\"symbol\":\"BTCUSDT\",\"time\":1,\"updateTime\":1}]";
+static const char algo_body[] =
+    "{\"algoId\":11,\"clientAlgoId\":\"atr-BTCUSDT-x-S\",\"algoType\":\"CONDITIONAL\","
+    "\"orderType\":\"STOP_MARKET\",\"symbol\":\"BTCUSDT\",\"side\":\"SELL\",\"quantity\":\"0.010\","
+    "\"algoStatus\":\"NEW\",\"triggerPrice\":\"63000\",\"workingType\":\"MARK_PRICE\","
+    "\"reduceOnly\":true,\"closePosition\":false,\"createTime\":1,\"updateTime\":1}";
+static const char balance_body[] =
+    "[{\"asset\":\"USDT\",\"balance\":\"1000.5\",\"crossWalletBalance\":\"1000.5\","
+    "\"crossUnPnl\":\"1.0\",\"availableBalance\":\"870.25\",\"maxWithdrawAmount\":\"870.25\","
+    "\"updateTime\":1}]";
+static const char config_body[] =
+    "[{\"symbol\":\"BTCUSDT\",\"marginType\":\"ISOLATED\",\"isAutoAddMargin\":false,"
+    "\"leverage\":5,\"maxNotionalValue\":\"1000000\"}]";
+static const char info_body[] =
+    "{\"symbols\":[{\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\",\"filters\":["
+    "{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"556.80\",\"maxPrice\":\"4529764\","
+    "\"tickSize\":\"0.10\"},{\"filterType\":\"LOT_SIZE\",\"stepSize\":\"0.001\","
+    "\"maxQty\":\"1000\",\"minQty\":\"0.001\"},{\"filterType\":\"MIN_NOTIONAL\","
+    "\"notional\":\"100\"}]},{\"symbol\":\"ETHUSDT\",\"status\":\"TRADING\",\"filters\":["
+    "{\"filterType\":\"PRICE_FILTER\",\"tickSize\":\"0.01\"},{\"filterType\":\"LOT_SIZE\","
+    "\"stepSize\":\"0.001\"}]}]}";
+static const char trades_body[] =
+    "[{\"commission\":\"-0.3\",\"commissionAsset\":\"USDT\",\"id\":1,\"maker\":false,"
+    "\"orderId\":25,\"price\":\"65000\",\"qty\":\"0.010\",\"quoteQty\":\"650\","
+    "\"realizedPnl\":\"0\",\"side\":\"BUY\",\"symbol\":\"BTCUSDT\",\"time\":1}]";
+static const char income_body[] =
+    "[{\"symbol\":\"BTCUSDT\",\"incomeType\":\"FUNDING_FEE\",\"income\":\"-0.05\","
+    "\"asset\":\"USDT\",\"time\":1,\"tranId\":3,\"tradeId\":\"\"}]";
+
+static const char *time_answer(dstr *b) {
+    dstr_clear(b);
+    dstr_printf(b, "{\"serverTime\":%lld}", (long long)clock_wall_ms());
+    return b->ptr;
+}
+
+/* The whole account answering well after DELAY_MS; failing steps go first. */
+static void script_account(fixture *f, dstr *tb, dstr *algos, const ms_step *first,
+                           size_t n_first) {
+    ms_step steps[24];
+    size_t n = 0;
+    for (size_t i = 0; i < n_first; i++) steps[n++] = first[i];
+    dstr_clear(algos);
+    dstr_printf(algos, "[%s]", algo_body);
+    const ms_step all[] = {
+        {.path = "/fapi/v1/klines", .body = f->klines.ptr},
+        {.path = "/fapi/v1/depth", .body = canned_depth_body},
+        {.path = "/fapi/v1/premiumIndex", .body = canned_premium_body},
+        {.path = "/fapi/v3/positionRisk", .body = position_body},
+        {.path = "/fapi/v1/openOrders", .body = open_order_body},
+        {.path = "/fapi/v1/openAlgoOrders", .body = algos->ptr},
+        {.path = "/fapi/v3/balance", .body = balance_body},
+        {.path = "/fapi/v1/positionSide/dual", .body = "{\"dualSidePosition\":false}"},
+        {.path = "/fapi/v1/symbolConfig", .body = config_body},
+        {.path = "/fapi/v1/exchangeInfo", .body = info_body},
+        {.path = "/fapi/v1/userTrades", .body = trades_body},
+        {.path = "/fapi/v1/income", .body = income_body},
+    };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        steps[n] = all[i];
+        steps[n].repeat = 1;
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) steps[i].delay_ms = DELAY_MS;
+    /* the clock sync comes first and alone: no delay */
+    steps[n++] = (ms_step){.path = "/fapi/v1/time", .body = time_answer(tb), .repeat = 1};
+    ms_script(f->srv, steps, n);
+}
+
+static const unsigned every_part = EX_READ_POSITIONS | EX_READ_OPEN_ORDERS |
+                                   EX_READ_OPEN_ALGO_ORDERS | EX_READ_BALANCES |
+                                   EX_READ_POSITION_MODE | EX_READ_SYMBOL_CONFIGS | EX_READ_RULES |
+                                   EX_READ_TRADES | EX_READ_INCOME;
+
+static void test_read_market_and_account_in_one_batch(void **state) {
+    fixture *f = *state;
+    dstr tb = {0}, algos = {0};
+    script_account(f, &tb, &algos, NULL, 0);
+    const char *symbols[] = {"BTCUSDT", "ETHUSDT"};
+    ex_read_spec rs = {.symbols = symbols,
+                       .n_symbols = 2,
+                       .market = &spec,
+                       .parts = every_part,
+                       .since_ms = 1700000000000};
+    ex_snapshot snaps[2];
+    ex_account a;
+    int64_t now = clock_wall_ms(), t0 = clock_mono_ms();
+    ex_read(f->ex, &rs, now, now + 5000, snaps, &a);
+    int64_t took = clock_mono_ms() - t0;
+    /* 25 requests of DELAY_MS each (after the clock sync): one concurrent batch */
+    if (took >= 3 * DELAY_MS) fail_msg("took %lld ms", (long long)took);
+    /* 12 market, 1 time, positions, balance, mode, exchangeInfo, income, and
+     * per symbol: open orders, open algo orders, configs, trades */
+    assert_int_equal(ms_request_count(f->srv), 12 + 1 + 5 + 2 * 4);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(snaps[k].status, EX_OK);
+        ex_snapshot_free(&snaps[k]);
+    }
+    ex_part *parts[] = {&a.positions_part, &a.orders_part,        &a.algo_orders_part,
+                        &a.balances_part,  &a.position_mode_part, &a.configs_part,
+                        &a.rules_part,     &a.trades_part,        &a.income_part};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        assert_true(parts[i]->asked);
+        if (parts[i]->r.status) fail_msg("part %zu: %s", i, parts[i]->r.why.ptr);
+    }
+    assert_int_equal(a.n_positions, 1);
+    const ex_position *p = ex_account_position(&a, "BTCUSDT");
+    assert_non_null(p);
+    assert_string_equal(p->amount_str, "0.010");
+    assert_true(p->liquidation_price == 52000);
+    assert_null(ex_account_position(&a, "ETHUSDT"));
+    assert_int_equal(a.n_orders, 2); /* one answer per symbol, merged */
+    assert_int_equal(a.n_algo_orders, 2);
+    assert_int_equal(a.algo_orders[0].status, EX_ALGO_NEW);
+    assert_int_equal(a.n_balances, 1);
+    assert_true(a.balances[0].available_balance == 870.25);
+    assert_int_equal(a.hedge_mode, 0);
+    assert_non_null(ex_account_config(&a, "BTCUSDT"));
+    assert_int_equal(ex_account_config(&a, "BTCUSDT")->leverage, 5);
+    assert_int_equal(a.n_rules, 2);
+    assert_int_equal(ex_account_rules(&a, "BTCUSDT")->tick.decimals, 1);
+    assert_true(ex_account_rules(&a, "BTCUSDT")->min_notional == 100);
+    assert_int_equal(a.n_trades, 2);
+    assert_int_equal(a.n_income, 1);
+    assert_string_equal(a.income[0].type, "FUNDING_FEE");
+    /* per-symbol requests name their symbol; the history its start */
+    for (size_t i = 0; i < ms_request_count(f->srv); i++) {
+        const ms_request *r = ms_request_at(f->srv, i);
+        if (strcmp(r->path, "/fapi/v1/openOrders") == 0 ||
+            strcmp(r->path, "/fapi/v1/symbolConfig") == 0)
+            assert_true(strncmp(r->query, "symbol=", 7) == 0);
+        if (strcmp(r->path, "/fapi/v1/userTrades") == 0 || strcmp(r->path, "/fapi/v1/income") == 0)
+            assert_non_null(strstr(r->query, "startTime=1700000000000"));
+        if (strcmp(r->path, "/fapi/v3/balance") == 0)
+            assert_string_equal(ms_header_get(r, "X-MBX-APIKEY"), key);
+    }
+    ex_account_free(&a);
+    assert_null(a.positions);
+    dstr_free(&tb);
+    dstr_free(&algos);
+}
+
+static void test_read_failed_part_alone(void **state) {
+    fixture *f = *state;
+    dstr tb = {0}, algos = {0};
+    ms_step bad = {.path = "/fapi/v1/openAlgoOrders",
+                   .status = 400,
+                   .body = "{\"code\":-1102,\"msg\":\"Mandatory parameter was not sent.\"}"};
+    script_account(f, &tb, &algos, &bad, 1);
+    const char *symbols[] = {"BTCUSDT", "ETHUSDT"};
+    ex_read_spec rs = {
+        .symbols = symbols, .n_symbols = 2, .parts = EX_READ_POSITIONS | EX_READ_OPEN_ALGO_ORDERS};
+    ex_account a;
+    int64_t now = clock_wall_ms();
+    ex_read(f->ex, &rs, now, now + 5000, NULL, &a);
+    assert_int_equal(a.positions_part.r.status, EX_OK);
+    assert_int_equal(a.n_positions, 1);
+    assert_int_equal(a.algo_orders_part.r.status, EX_REJECTED);
+    assert_int_equal(a.algo_orders_part.r.e.code, -1102);
+    assert_true(strncmp(a.algo_orders_part.r.why.ptr, "openAlgoOrders ", 15) == 0);
+    assert_non_null(strstr(a.algo_orders_part.r.why.ptr,
+                           "rejected (HTTP 400): Mandatory parameter was not sent."));
+    assert_int_equal(a.n_algo_orders, 0); /* no partial list */
+    assert_null(a.algo_orders);
+    assert_false(a.balances_part.asked);
+    assert_false(a.rules_part.asked);
+    /* invalid symbols are not sent; trades need a symbol */
+    ex_account_free(&a);
+    ms_reset(f->srv);
+    const char *odd[] = {"btc/usdt"};
+    ex_read_spec rs2 = {.symbols = odd, .n_symbols = 1, .parts = EX_READ_OPEN_ORDERS};
+    ex_read(f->ex, &rs2, now, now + 5000, NULL, &a);
+    assert_int_equal(a.orders_part.r.status, EX_INVALID_SYMBOL);
+    assert_int_equal(ms_request_count(f->srv), 0);
+    ex_account_free(&a);
+    ex_read_spec rs3 = {.parts = EX_READ_TRADES | EX_READ_OPEN_ORDERS};
+    ex_read(f->ex, &rs3, now, now + 5000, NULL, &a);
+    assert_int_equal(a.trades_part.r.status, EX_INVALID_SYMBOL);
+    assert_int_equal(a.orders_part.r.status, EX_OK); /* no symbol: the whole account */
+    assert_int_equal(ms_request_count(f->srv), 1);
+    assert_string_equal(ms_request_at(f->srv, 0)->path, "/fapi/v1/openOrders");
+    assert_null(strstr(ms_request_at(f->srv, 0)->query, "symbol="));
+    ex_account_free(&a);
+    dstr_free(&tb);
+    dstr_free(&algos);
+}
+
+static void test_no_keys_no_account(void **state) {
+    fixture *f = *state; /* the market-data-only exchange */
+    script(f, NULL, 0);
+    ex_read_spec rs = {.parts = EX_READ_BALANCES | EX_READ_RULES};
+    ex_account a;
+    ex_read(f->ex, &rs, clock_wall_ms(), clock_wall_ms() + 5000, NULL, &a);
+    assert_int_equal(a.balances_part.r.status, EX_UNAVAILABLE);
+    assert_string_equal(a.balances_part.r.why.ptr, "no Binance API key and secret configured");
+    ex_account_free(&a);
+    ex_order_request q = {.type = EX_MARKET};
+    snprintf(q.symbol, sizeof q.symbol, "BTCUSDT");
+    snprintf(q.quantity, sizeof q.quantity, "1");
+    snprintf(q.client_id, sizeof q.client_id, "atr-1");
+    ex_order o;
+    ex_error e;
+    dstr err = {0};
+    assert_int_equal(ex_place_order(f->ex, &q, clock_wall_ms() + 5000, &o, &e, &err),
+                     EX_UNAVAILABLE);
+    assert_string_equal(err.ptr, "no Binance API key and secret configured");
+    /* only exchangeInfo (public) went out */
+    assert_int_equal(ms_request_count(f->srv), 1);
+    assert_string_equal(ms_request_at(f->srv, 0)->path, "/fapi/v1/exchangeInfo");
+    dstr_free(&err);
+}
+
+static void test_configure_benign_codes(void **state) {
+    fixture *f = *state;
+    dstr tb = {0};
+    ms_step steps[] = {
+        {.path = "/fapi/v1/time", .body = time_answer(&tb), .repeat = 1},
+        {.path = "/fapi/v1/positionSide/dual",
+         .status = 400,
+         .body = "{\"code\":-4059,\"msg\":\"No need to change position side.\"}"},
+        {.path = "/fapi/v1/marginType",
+         .status = 400,
+         .body = "{\"code\":-4046,\"msg\":\"No need to change margin type.\"}"},
+        {.path = "/fapi/v1/marginType",
+         .status = 400,
+         .body = "{\"code\":-4048,\"msg\":\"Margin type cannot be changed if there exists "
+                 "position.\"}"},
+        {.path = "/fapi/v1/leverage",
+         .body = "{\"leverage\":5,\"maxNotionalValue\":\"1000000\",\"symbol\":\"BTCUSDT\"}"},
+    };
+    ms_script(f->srv, steps, 5);
+    ex_setup setups[5] = {
+        {.what = EX_SET_POSITION_MODE, .hedge_mode = 0},
+        {.what = EX_SET_MARGIN_TYPE, .symbol = "BTCUSDT", .margin_type = EX_ISOLATED},
+        {.what = EX_SET_LEVERAGE, .symbol = "BTCUSDT", .leverage = 5},
+        {.what = EX_SET_LEVERAGE, .symbol = "nope!", .leverage = 5},
+    };
+    ex_result out[4];
+    ex_configure(f->ex, setups, 3, clock_wall_ms() + 5000, out);
+    for (int i = 0; i < 3; i++) {
+        if (out[i].status) fail_msg("set-up %d: %s", i, out[i].why.ptr);
+        assert_int_equal(out[i].why.len, 0);
+        ex_result_free(&out[i]);
+    }
+    /* the second margin type answer: a position exists */
+    setups[0] = (ex_setup){.what = EX_SET_MARGIN_TYPE, .symbol = "ETHUSDT"};
+    setups[1] = setups[3];
+    ex_configure(f->ex, setups, 2, clock_wall_ms() + 5000, out);
+    assert_int_equal(out[0].status, EX_REJECTED);
+    assert_int_equal(out[0].e.code, -4048);
+    assert_int_equal(out[1].status, EX_REJECTED); /* not sent */
+    assert_non_null(strstr(out[1].why.ptr, "not sent"));
+    size_t posts = 0;
+    for (size_t i = 0; i < ms_request_count(f->srv); i++) {
+        const ms_request *r = ms_request_at(f->srv, i);
+        posts += strcmp(r->method, "POST") == 0;
+        if (strcmp(r->path, "/fapi/v1/marginType") == 0 && strstr(r->body, "ETHUSDT"))
+            assert_non_null(strstr(r->body, "marginType=CROSSED"));
+    }
+    assert_int_equal(posts, 4);
+    ex_result_free(&out[0]);
+    ex_result_free(&out[1]);
+    dstr_free(&tb);
+}
+
+static const char filled[] =
+    "{\"clientOrderId\":\"atr-BTCUSDT-x-E\",\"cumQuote\":\"650.12\",\"executedQty\":\"0.010\","
+    "\"orderId\":22542179,\"avgPrice\":\"65012.0\",\"origQty\":\"0.010\",\"price\":\"0\","
+    "\"reduceOnly\":false,\"side\":\"BUY\",\"positionSide\":\"BOTH\",\"status\":\"FILLED\","
+    "\"symbol\":\"BTCUSDT\",\"timeInForce\":\"GTC\",\"type\":\"MARKET\",\"origType\":\"MARKET\","
+    "\"updateTime\":1566818724722}";
+
+static ex_order_request entry(void) {
+    ex_order_request q = {.side = EX_BUY, .type = EX_MARKET};
+    snprintf(q.symbol, sizeof q.symbol, "BTCUSDT");
+    snprintf(q.quantity, sizeof q.quantity, "0.010");
+    snprintf(q.client_id, sizeof q.client_id, "atr-BTCUSDT-x-E");
+    return q;
+}
+
+static void test_place_order_fill_and_events(void **state) {
+    fixture *f = *state;
+    dstr tb = {0};
+    ms_step steps[] = {{.path = "/fapi/v1/time", .body = time_answer(&tb), .repeat = 1},
+                       {.path = "/fapi/v1/order", .body = filled}};
+    ms_script(f->srv, steps, 2);
+    ex_order_request q = entry();
+    ex_order o;
+    ex_error e = {0};
+    dstr err = {0};
+    assert_int_equal(ex_place_order(f->ex, &q, clock_wall_ms() + 5000, &o, &e, &err), EX_OK);
+    assert_int_equal(err.len, 0);
+    assert_int_equal(o.status, EX_ORDER_FILLED);
+    assert_true(o.avg_price == 65012.0);
+    assert_string_equal(o.executed_qty_str, "0.010");
+    assert_non_null(strstr(f->log.ptr, "\"event\":\"binance.order.request\""));
+    assert_non_null(strstr(f->log.ptr, "newOrderRespType=RESULT"));
+    assert_non_null(strstr(f->log.ptr, "\"event\":\"binance.order.response\""));
+    assert_non_null(strstr(f->log.ptr, "\\\"orderId\\\":22542179")); /* the raw answer */
+    assert_null(strstr(f->log.ptr, "signature"));
+
+    /* no answer in time: unknown, and sent once although reads retry 3 times */
+    ms_reset(f->srv);
+    ms_step slow[] = {{.path = "/fapi/v1/order", .body = filled, .delay_ms = 2000, .repeat = 1}};
+    ms_script(f->srv, slow, 1);
+    int64_t t0 = clock_mono_ms();
+    assert_int_equal(ex_place_order(f->ex, &q, clock_wall_ms() + 5000, &o, &e, &err), EX_UNKNOWN);
+    assert_true(clock_mono_ms() - t0 < 1500);
+    assert_int_equal(e.status, EX_UNKNOWN);
+    assert_int_equal(ms_request_count(f->srv), 1);
+    assert_int_equal(o.order_id, 0);
+    assert_non_null(strstr(err.ptr, "order: outcome_unknown"));
+    /* refused before sending */
+    ms_reset(f->srv);
+    snprintf(q.client_id, sizeof q.client_id, "no spaces allowed");
+    dstr_clear(&err);
+    assert_int_equal(ex_place_order(f->ex, &q, clock_wall_ms() + 5000, &o, &e, &err), EX_REJECTED);
+    assert_int_equal(ms_request_count(f->srv), 0);
+    dstr_free(&err);
+    dstr_free(&tb);
+}
+
+static ex_algo_request leg(ex_algo_type type, const char *trigger, const char *id) {
+    ex_algo_request q = {.side = EX_SELL, .type = type, .reduce_only = 1};
+    snprintf(q.symbol, sizeof q.symbol, "BTCUSDT");
+    snprintf(q.trigger_price, sizeof q.trigger_price, "%s", trigger);
+    snprintf(q.quantity, sizeof q.quantity, "0.010");
+    snprintf(q.client_id, sizeof q.client_id, "%s", id);
+    return q;
+}
+
+static void test_place_two_legs_concurrently(void **state) {
+    fixture *f = *state;
+    dstr tb = {0};
+    ms_step steps[] = {
+        {.path = "/fapi/v1/time", .body = time_answer(&tb), .repeat = 1},
+        {.path = "/fapi/v1/algoOrder", .body = algo_body, .delay_ms = DELAY_MS},
+        {.path = "/fapi/v1/algoOrder",
+         .status = 400,
+         .body = "{\"code\":-2021,\"msg\":\"Order would immediately trigger.\"}",
+         .delay_ms = DELAY_MS},
+    };
+    ms_script(f->srv, steps, 3);
+    ex_algo_request legs[2] = {leg(EX_STOP_MARKET, "63000.0", "atr-BTCUSDT-x-S"),
+                               leg(EX_TAKE_PROFIT_MARKET, "70000.0", "atr-BTCUSDT-x-T")};
+    ex_algo_placed out[2];
+    ex_place_algo_orders(f->ex, legs, 2, clock_wall_ms() + 5000, out); /* syncs the clock */
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 2; i++) {
+        if (out[i].r.status == EX_OK) {
+            ok++;
+            assert_int_equal(out[i].algo.algo_id, 11);
+        } else {
+            refused++;
+            assert_int_equal(out[i].r.status, EX_REJECTED);
+            assert_int_equal(out[i].r.e.code, -2021);
+            assert_non_null(strstr(out[i].r.why.ptr, "Order would immediately trigger."));
+        }
+        ex_algo_placed_free(&out[i]);
+    }
+    assert_int_equal(ok, 1);
+    assert_int_equal(refused, 1);
+    /* concurrent: two legs of DELAY_MS in about one DELAY_MS */
+    ms_step both[] = {
+        {.path = "/fapi/v1/algoOrder", .body = algo_body, .delay_ms = DELAY_MS, .repeat = 1}};
+    ms_reset(f->srv);
+    ms_script(f->srv, both, 1);
+    int64_t t0 = clock_mono_ms();
+    ex_place_algo_orders(f->ex, legs, 2, clock_wall_ms() + 5000, out);
+    int64_t took = clock_mono_ms() - t0;
+    if (took >= 2 * DELAY_MS) fail_msg("two legs took %lld ms", (long long)took);
+    assert_int_equal(ms_request_count(f->srv), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(out[i].r.status, EX_OK);
+        ex_algo_placed_free(&out[i]);
+        const ms_request *r = ms_request_at(f->srv, (size_t)i);
+        assert_string_equal(r->method, "POST");
+        assert_non_null(strstr(r->body, "algoType=CONDITIONAL"));
+        assert_non_null(strstr(r->body, "workingType=MARK_PRICE&reduceOnly=true"));
+    }
+    assert_int_equal(count_of(f->log.ptr, "\"event\":\"binance.order.request\""), 4);
+    dstr_free(&tb);
+}
+
+static void test_query_and_cancel_by_client_id(void **state) {
+    fixture *f = *state;
+    dstr tb = {0};
+    ms_step steps[] = {
+        {.path = "/fapi/v1/time", .body = time_answer(&tb), .repeat = 1},
+        {.path = "/fapi/v1/order", .body = filled},
+        {.path = "/fapi/v1/algoOrder",
+         .status = 400,
+         .body = "{\"code\":-2013,\"msg\":\"Order does not exist.\"}"},
+    };
+    ms_script(f->srv, steps, 3);
+    ex_order_ref refs[2] = {{.symbol = "BTCUSDT", .client_id = "atr-BTCUSDT-x-E"},
+                            {.symbol = "BTCUSDT", .client_id = "atr-BTCUSDT-x-S", .algo = 1}};
+    ex_lookup out[2];
+    ex_query(f->ex, refs, 2, clock_wall_ms() + 5000, out);
+    assert_int_equal(out[0].r.status, EX_OK);
+    assert_int_equal(out[0].order.order_id, 22542179);
+    assert_int_equal(out[1].r.status, EX_NOT_FOUND);
+    assert_int_equal(out[1].r.e.code, -2013);
+    for (size_t i = 0; i < ms_request_count(f->srv); i++) {
+        const ms_request *r = ms_request_at(f->srv, i);
+        if (strcmp(r->path, "/fapi/v1/order") == 0) {
+            assert_string_equal(r->method, "GET");
+            assert_non_null(strstr(r->query, "symbol=BTCUSDT&origClientOrderId=atr-BTCUSDT-x-E"));
+        }
+        if (strcmp(r->path, "/fapi/v1/algoOrder") == 0)
+            assert_non_null(strstr(r->query, "clientAlgoId=atr-BTCUSDT-x-S"));
+    }
+    ex_lookup_free(&out[0]);
+    ex_lookup_free(&out[1]);
+
+    ms_reset(f->srv);
+    ms_step cancels[] = {
+        {.path = "/fapi/v1/order",
+         .status = 400,
+         .body = "{\"code\":-2011,\"msg\":\"Unknown order sent.\"}"},
+        {.path = "/fapi/v1/algoOrder",
+         .body = "{\"algoId\":11,\"clientAlgoId\":\"atr-BTCUSDT-x-S\",\"code\":\"200\","
+                 "\"msg\":\"success\"}"},
+    };
+    ms_script(f->srv, cancels, 2);
+    ex_cancel(f->ex, refs, 2, clock_wall_ms() + 5000, out);
+    assert_int_equal(out[0].r.status, EX_NOT_FOUND);
+    assert_int_equal(out[1].r.status, EX_OK);
+    assert_int_equal(out[1].algo.algo_id, 11);
+    assert_int_equal(ms_request_count(f->srv), 2);
+    for (size_t i = 0; i < 2; i++) assert_string_equal(ms_request_at(f->srv, i)->method, "DELETE");
+    ex_lookup_free(&out[0]);
+    ex_lookup_free(&out[1]);
+    dstr_free(&tb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prepare_six_requests),
@@ -411,6 +873,15 @@ int main(void) {
         cmocka_unit_test(test_no_http_client),
         cmocka_unit_test_setup_teardown(test_candles_and_orderbook, setup, teardown),
         cmocka_unit_test(test_blackhole_deadline),
+        cmocka_unit_test_setup_teardown(test_read_market_and_account_in_one_batch, setup_account,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_failed_part_alone, setup_account, teardown),
+        cmocka_unit_test_setup_teardown(test_no_keys_no_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_configure_benign_codes, setup_account, teardown),
+        cmocka_unit_test_setup_teardown(test_place_order_fill_and_events, setup_account, teardown),
+        cmocka_unit_test_setup_teardown(test_place_two_legs_concurrently, setup_account, teardown),
+        cmocka_unit_test_setup_teardown(test_query_and_cancel_by_client_id, setup_account,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

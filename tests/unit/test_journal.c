@@ -21,6 +21,7 @@
 #include "platform/clock.h"
 #include "services/journal.h"
 #include "platform/log.h"
+#include "platform/secret.h"
 
 #define DAY 86400000LL
 
@@ -630,9 +631,94 @@ static void test_put_batch_suffixes_and_deadline(void **state) {
     assert_non_null(strstr(f->log.ptr, "timeout: the deadline passed"));
 }
 
+/* ---- identity records and the latest decision per symbol -------------------------------- */
+
+static void test_put_exact(void **state) {
+    fixture *f = *state;
+    dstr err = {0}, got = {0};
+    const char *key = "claims/20251231/113500000_BTCUSDT.json";
+    secret_register("SENTINEL-journal-exact-secret");
+    const char *json = "{\"note\":\"SENTINEL-journal-exact-secret\"}";
+    assert_int_equal(journal_put_exact(f->s, "claim", "BTCUSDT", key, json, strlen(json), &err),
+                     JOURNAL_OK);
+    assert_int_equal(err.len, 0);
+    assert_int_equal(store_get(f->s, key, &got, NULL), STORE_OK);
+    assert_null(strstr(got.ptr, "SENTINEL-journal")); /* scrubbed on the way out */
+    /* the same key again: exists, no suffix, nothing logged, the first one intact */
+    assert_int_equal(journal_put_exact(f->s, "claim", "BTCUSDT", key, "{}", 2, &err),
+                     JOURNAL_EXISTS);
+    assert_non_null(strstr(err.ptr, "already journaled"));
+    assert_null(strstr(dstr_cstr(&f->log), "journal.unwritten"));
+    store_page page = {0};
+    assert_int_equal(store_list(f->s, "claims/", NULL, 10, &page, NULL), STORE_OK);
+    assert_int_equal(page.n, 1);
+    store_page_free(&page);
+    /* a bad key, no store: logged in full */
+    dstr_clear(&err);
+    assert_int_equal(journal_put_exact(f->s, "claim", NULL, "a//b", "{}", 2, &err),
+                     JOURNAL_INVALID);
+    assert_int_equal(journal_put_exact(f->s, "claim", NULL, NULL, "{}", 2, &err), JOURNAL_INVALID);
+    assert_int_equal(journal_put_exact(NULL, "claim", NULL, key, "{}", 2, &err), JOURNAL_UNWRITTEN);
+    assert_non_null(strstr(dstr_cstr(&f->log), "journal.unwritten"));
+    assert_string_equal(journal_status_name(JOURNAL_EXISTS), "exists");
+    assert_string_equal(journal_status_name(JOURNAL_UNAVAILABLE), "unavailable");
+    assert_string_equal(journal_status_name((journal_status)42), "unknown");
+    secret_clear();
+    dstr_free(&err);
+    dstr_free(&got);
+}
+
+static void test_validators(void **state) {
+    (void)state;
+    assert_true(journal_valid_id("req-1:a.b_c", 128));
+    assert_false(journal_valid_id("a b", 128));
+    assert_false(journal_valid_id("a+b", 128));
+    assert_false(journal_valid_id("", 128));
+    assert_false(journal_valid_id(NULL, 128));
+    assert_false(journal_valid_id("abc", 2));
+    assert_true(journal_valid_tag("1.4.0+g1a2b", 64));
+    assert_false(journal_valid_tag("1.4/0", 64));
+    assert_true(journal_valid_word("dry_run", 32));
+    assert_false(journal_valid_word("Dry", 32));
+    assert_true(journal_valid_decimal("-12.50", 1));
+    assert_false(journal_valid_decimal("-12.50", 0));
+    assert_false(journal_valid_decimal("1.", 1));
+    assert_false(journal_valid_decimal(".5", 1));
+    assert_false(journal_valid_decimal("1e5", 1));
+    assert_false(journal_valid_decimal(NULL, 1));
+}
+
+static void test_latest_decisions(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms(), today = now - now % DAY;
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", today - 2 * DAY, "{\"id\":\"btc old\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "ETHUSDT", today - DAY, "{\"id\":\"eth\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDT", today + 1000, "{\"id\":\"btc new\"}", NULL);
+    put_ok(f, JOURNAL_REQUEST, "BTCUSDT", today + 2000, "{\"id\":\"request\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "BTCUSDTX", today + 3000, "{\"id\":\"other\"}", NULL);
+    put_ok(f, JOURNAL_DECISION, "ETHUSDT", today + 4000, "not json", NULL);
+    static const char *const symbols[] = {"BTCUSDT", "ETHUSDT", "XRPUSDT"};
+    dstr out[3] = {{0}};
+    dstr err = {0};
+    assert_int_equal(journal_latest_decisions(f->s, symbols, 3, out, &err), 0);
+    assert_string_equal(dstr_cstr(&out[0]), "{\"id\":\"btc new\"}");
+    assert_string_equal(dstr_cstr(&out[1]), "{\"id\":\"eth\"}"); /* the corrupt one skipped */
+    assert_int_equal(out[2].len, 0);
+    assert_non_null(strstr(dstr_cstr(&f->log), "journal.corrupt"));
+    static const char *const bad[] = {"btc"};
+    assert_int_equal(journal_latest_decisions(f->s, bad, 1, out, &err), -1);
+    assert_int_equal(journal_latest_decisions(NULL, symbols, 1, out, &err), -1);
+    assert_int_equal(journal_latest_decisions(f->s, symbols, 0, out, &err), -1);
+    for (int i = 0; i < 3; i++) dstr_free(&out[i]);
+    dstr_free(&err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_layout),
+        cmocka_unit_test_setup_teardown(test_put_exact, setup, teardown),
+        cmocka_unit_test(test_validators),
+        cmocka_unit_test_setup_teardown(test_latest_decisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collisions_get_suffixes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suffixes_exhausted_is_unwritten, setup_fast, teardown),

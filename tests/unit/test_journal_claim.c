@@ -110,17 +110,20 @@ static void test_not_held(void **state) {
     assert_int_equal(journal_claim_put(NULL, &c, NULL, &err), JOURNAL_UNWRITTEN);
     cJSON *ev = jfix_event(f->log.ptr, "journal.unwritten", "claim");
     assert_non_null(ev);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "record"), "run_id")->valuestring,
-                        "run-1");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "record"), "run_id")->valuestring, "run-1");
     cJSON_Delete(ev);
     static const struct {
         const char *field, *value;
         long long number;
         const char *error;
     } bad[] = {
-        {"symbol", "btcusdt", 0, "symbol"},   {"run_id", "", 0, "run_id"},
-        {"run_id", "a b", 0, "run_id"},       {"build", "1.0 beta", 0, "build"},
-        {"config_hash", "x\"y", 0, "config_hash"}, {"candle_ms", NULL, -1, "candle_ms"},
+        {"symbol", "btcusdt", 0, "symbol"},
+        {"run_id", "", 0, "run_id"},
+        {"run_id", "a b", 0, "run_id"},
+        {"build", "1.0 beta", 0, "build"},
+        {"config_hash", "x\"y", 0, "config_hash"},
+        {"candle_ms", NULL, -1, "candle_ms"},
         {"claimed_ms", NULL, 253402300800000LL, "claimed_ms"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -155,8 +158,10 @@ static void test_parse(void **state) {
          NULL},
         {"[]", "not a JSON object"},
         {"{\"symbol\":\"btc\",\"candle_ms\":1,\"claimed_ms\":2,\"run_id\":\"r\"}", "symbol"},
-        {"{\"symbol\":\"BTCUSDT\",\"candle_ms\":1.5,\"claimed_ms\":2,\"run_id\":\"r\"}", "candle_ms"},
-        {"{\"symbol\":\"BTCUSDT\",\"candle_ms\":-1,\"claimed_ms\":2,\"run_id\":\"r\"}", "candle_ms"},
+        {"{\"symbol\":\"BTCUSDT\",\"candle_ms\":1.5,\"claimed_ms\":2,\"run_id\":\"r\"}",
+         "candle_ms"},
+        {"{\"symbol\":\"BTCUSDT\",\"candle_ms\":-1,\"claimed_ms\":2,\"run_id\":\"r\"}",
+         "candle_ms"},
         {"{\"symbol\":\"BTCUSDT\",\"candle_ms\":1,\"claimed_ms\":\"2\",\"run_id\":\"r\"}",
          "claimed_ms"},
         {"{\"symbol\":\"BTCUSDT\",\"candle_ms\":1,\"claimed_ms\":2}", "run_id"},

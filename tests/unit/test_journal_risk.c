@@ -62,9 +62,9 @@ static void test_state_newest_wins(void **state) {
     assert_string_equal(st.kill_by, "trader");
     assert_int_equal(st.has_hwm, 1);
     /* reset: not tripped, and the old mark no longer counts (re-based) */
-    assert_int_equal(journal_risk_put_kill(f->t.s, JOURNAL_KILL_RESET, T0 + 180000, NULL, "alice",
-                                           &err),
-                     JOURNAL_OK);
+    assert_int_equal(
+        journal_risk_put_kill(f->t.s, JOURNAL_KILL_RESET, T0 + 180000, NULL, "alice", &err),
+        JOURNAL_OK);
     assert_int_equal(journal_risk_read(f->t.s, &st, &err), JOURNAL_OK);
     assert_int_equal(st.tripped, 0);
     assert_int_equal(st.has_kill, 1);
@@ -84,9 +84,9 @@ static void test_state_newest_wins(void **state) {
 static void test_operator_reset_by_hand(void **state) {
     jfix *f = *state;
     long long now = jfix_now_ms();
-    assert_int_equal(journal_risk_put_kill(f->t.s, JOURNAL_KILL_TRIP, now - 60000, "daily", NULL,
-                                           NULL),
-                     JOURNAL_OK);
+    assert_int_equal(
+        journal_risk_put_kill(f->t.s, JOURNAL_KILL_TRIP, now - 60000, "daily", NULL, NULL),
+        JOURNAL_OK);
     char key[96];
     snprintf(key, sizeof key, "risk/kill/%013lld_reset.json", 9999999999999LL - now);
     assert_int_equal(store_put_new(f->t.s, key, "{}", 2, NULL), STORE_OK);
@@ -108,8 +108,9 @@ static void test_operator_reset_by_hand(void **state) {
 static void test_same_millisecond(void **state) {
     jfix *f = *state;
     for (int i = 0; i < 3; i++)
-        assert_int_equal(journal_risk_put_kill(f->t.s, i % 2 ? JOURNAL_KILL_RESET : JOURNAL_KILL_TRIP,
-                                               T0, "r", NULL, NULL),
+        assert_int_equal(journal_risk_put_kill(f->t.s,
+                                               i % 2 ? JOURNAL_KILL_RESET : JOURNAL_KILL_TRIP, T0,
+                                               "r", NULL, NULL),
                          JOURNAL_OK);
     /* trip and reset at T0 (two keys), then a trip: T0's is taken, it goes to T0+1 and wins */
     journal_risk_state st;

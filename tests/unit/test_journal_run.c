@@ -54,9 +54,9 @@ static void test_rules_json_key(void **state) {
         const char *what;
         journal_run r;
     } bad[] = {
-        {"run_id", a_run()},  {"trigger", a_run()}, {"trigger_id", a_run()},
-        {"finished_ms", a_run()}, {"symbol", a_run()}, {"actions", a_run()},
-        {"outcome", a_run()}, {"build", a_run()},
+        {"run_id", a_run()},      {"trigger", a_run()}, {"trigger_id", a_run()},
+        {"finished_ms", a_run()}, {"symbol", a_run()},  {"actions", a_run()},
+        {"outcome", a_run()},     {"build", a_run()},
     };
     bad[0].r.run_id = "has space";
     bad[1].r.trigger = "Schedule";
@@ -182,8 +182,7 @@ static void test_parse(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_json_key),
-        cmocka_unit_test_setup_teardown(test_put_create_only_and_latest, jfix_setup,
-                                        jfix_teardown),
+        cmocka_unit_test_setup_teardown(test_put_create_only_and_latest, jfix_setup, jfix_teardown),
         cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,42 +12,23 @@
 #include <cmocka.h>
 
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "capture.h"
 #include "services/journal.h"
 #include "services/journal_trade.h"
 #include "platform/log.h"
-#include "tmpstore.h"
+#include "jfix.h"
 
 #define DAY 86400000LL
 #define T0 1767180907042LL /* 2025-12-31T11:35:07.042Z */
 
-typedef struct fixture {
-    tmpstore t;
-    dstr log;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    *state = f;
-    log_init("test");
-    capture_start(&f->log);
-    return tmpstore_open(&f->t, 0);
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    capture_stop();
-    tmpstore_close(&f->t);
-    dstr_free(&f->log);
-    free(f);
-    return 0;
-}
+typedef jfix fixture;
+#define setup jfix_setup
+#define teardown jfix_teardown
 
 static int64_t now_ms(void) {
     struct timespec ts;
@@ -479,6 +460,126 @@ static void test_csv_empty_and_limits(void **state) {
     dstr_free(&csv);
 }
 
+/* ---- reading records back: parser, a day's PnL, stop-outs ------------------------------ */
+
+static void test_parse(void **state) {
+    (void)state;
+    journal_trade t = a_trade();
+    t.realized_pnl = "-15.5";
+    t.fee = "0.0245";
+    t.fee_asset = "USDT";
+    t.funding = "0.5";
+    t.kind = "stop";
+    dstr json = {0};
+    journal_trade_json(&t, &json);
+    journal_trade_info info;
+    assert_int_equal(journal_trade_parse(json.ptr, json.len, &info, NULL), 0);
+    assert_int_equal(info.time_ms, T0);
+    assert_string_equal(info.symbol, "BTCUSDT");
+    assert_string_equal(info.kind, "stop");
+    assert_string_equal(info.fee_asset, "USDT");
+    assert_true(info.has_realized && info.has_fee && info.has_funding && info.has_net);
+    assert_true(info.net_pnl == -15.0245);
+    dstr_free(&json);
+    static const struct {
+        const char *json, *error;
+    } cases[] = {
+        {"{\"time\":1,\"symbol\":\"BTCUSDT\"}", NULL},
+        {"{\"time\":1,\"symbol\":\"BTCUSDT\",\"kind\":null,\"fee_asset\":null}", NULL},
+        {"[]", "JSON object"},
+        {"{\"time\":1.5,\"symbol\":\"BTCUSDT\"}", "time"},
+        {"{\"time\":-1,\"symbol\":\"BTCUSDT\"}", "time"},
+        {"{\"time\":1,\"symbol\":\"btc\"}", "symbol"},
+        {"{\"time\":1,\"symbol\":\"BTCUSDT\",\"kind\":\"Stop\"}", "kind"},
+        {"{\"time\":1,\"symbol\":\"BTCUSDT\",\"fee_asset\":\"usdt\"}", "fee_asset"},
+        {"{\"time\":1,\"symbol\":\"BTCUSDT\",\"realized_pnl\":-1}", "money"},
+        {"{\"time\":1,\"symbol\":\"BTCUSDT\",\"fee\":\"-1\"}", "money"},
+        {"{\"time\":1,\"symbol\":\"BTCUSDT\",\"net_pnl\":\"1e5\"}", "money"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        dstr why = {0};
+        int rc = journal_trade_parse(cases[i].json, strlen(cases[i].json), &info, &why);
+        if (cases[i].error ? rc != -1 || !strstr(dstr_cstr(&why), cases[i].error) : rc != 0)
+            fail_msg("case %zu: rc %d why '%s'", i, rc, dstr_cstr(&why));
+        dstr_free(&why);
+    }
+    assert_int_equal(journal_trade_parse(NULL, 0, &info, NULL), -1);
+}
+
+static journal_trade fill(int64_t at, const char *symbol, int64_t order, int64_t trade,
+                          const char *kind, const char *pnl, const char *fee, const char *asset) {
+    return (journal_trade){.time_ms = at,
+                           .symbol = symbol,
+                           .side = "SELL",
+                           .type = "MARKET",
+                           .status = "FILLED",
+                           .qty = "0.010",
+                           .price = "50000",
+                           .order_id = order,
+                           .trade_id = trade,
+                           .kind = kind,
+                           .realized_pnl = pnl,
+                           .fee = fee,
+                           .fee_asset = asset};
+}
+
+static void test_day_pnl(void **state) {
+    fixture *f = *state;
+    int64_t day = T0 - T0 % DAY;
+    put_trade(f, fill(day + 1000, "BTCUSDT", 1, 11, "entry", "0", "0.2", "USDT"));
+    put_trade(f, fill(day + 2000, "BTCUSDT", 2, 12, "stop", "-10.5", "0.2", "USDT"));
+    put_trade(f, fill(day + 3000, "ETHUSDT", 3, 13, "take_profit", "20", "0.001", "BNB"));
+    put_trade(f, fill(day + 4000, "ETHUSDT", 4, 14, "emergency_close", NULL, NULL, NULL));
+    /* other days do not count */
+    put_trade(f, fill(day - 1, "BTCUSDT", 5, 15, "stop", "-100", NULL, NULL));
+    put_trade(f, fill(day + DAY, "BTCUSDT", 6, 16, "stop", "-100", NULL, NULL));
+    /* a corrupt object of the day is skipped */
+    put_object(f, day + 5000, "X_z", "{\"time\":1,\"symbol\":\"BTCUSDT\",\"fee\":7}");
+    journal_day_pnl d;
+    dstr err = {0};
+    assert_int_equal(journal_trade_day_pnl(f->t.s, day + 12345, &d, &err), JOURNAL_OK);
+    assert_int_equal(d.trades, 4);
+    assert_true(fabs(d.realized - 9.5) < 1e-9);
+    assert_true(fabs(d.fees - 0.4) < 1e-9);
+    assert_int_equal(d.fees_unnetted, 1);
+    /* net: -0.2 + -10.7 + 20 (BNB fee not netted: realised) + 0 */
+    assert_true(fabs(d.net - 9.1) < 1e-9);
+    assert_non_null(strstr(dstr_cstr(&f->log), "journal.corrupt"));
+    /* an empty day, no store, a day out of range */
+    assert_int_equal(journal_trade_day_pnl(f->t.s, day + 10 * DAY, &d, &err), JOURNAL_OK);
+    assert_int_equal(d.trades, 0);
+    assert_int_equal(journal_trade_day_pnl(NULL, day, &d, &err), JOURNAL_UNAVAILABLE);
+    assert_int_equal(journal_trade_day_pnl(f->t.s, -1, &d, &err), JOURNAL_UNAVAILABLE);
+    dstr_free(&err);
+}
+
+static void test_last_stop_outs(void **state) {
+    fixture *f = *state;
+    int64_t now = now_ms();
+    put_trade(f, fill(now - 3 * DAY, "ETHUSDT", 1, 1, "stop", "-5", NULL, NULL));
+    put_trade(f, fill(now - 40 * 60000, "BTCUSDT", 2, 2, "stop", "-5", NULL, NULL));
+    put_trade(f, fill(now - 20 * 60000, "BTCUSDT", 3, 3, "stop", "-5", NULL, NULL));
+    put_trade(f, fill(now - 10 * 60000, "BTCUSDT", 4, 4, "entry", "0", NULL, NULL));
+    put_trade(f, fill(now - 5 * 60000, "BTCUSDTX", 5, 5, "stop", "-5", NULL, NULL));
+    static const char *const symbols[] = {"BTCUSDT", "ETHUSDT", "BTCUSDTX", "XRPUSDT"};
+    int64_t at[4];
+    dstr err = {0};
+    assert_int_equal(journal_trade_last_stop_outs(f->t.s, symbols, 4, now - 60 * 60000, at, &err),
+                     JOURNAL_OK);
+    assert_int_equal(at[0], now - 20 * 60000); /* the newest stop, not the later entry */
+    assert_int_equal(at[1], -1);               /* older than the window */
+    assert_int_equal(at[2], now - 5 * 60000);  /* a symbol that extends another is its own */
+    assert_int_equal(at[3], -1);
+    assert_int_equal(journal_trade_last_stop_outs(f->t.s, symbols, 2, now - 4 * DAY, at, &err),
+                     JOURNAL_OK);
+    assert_int_equal(at[1], now - 3 * DAY);
+    assert_int_equal(journal_trade_last_stop_outs(NULL, symbols, 2, 0, at, &err),
+                     JOURNAL_UNAVAILABLE);
+    assert_int_equal(at[0], -1);
+    assert_int_equal(journal_trade_last_stop_outs(f->t.s, symbols, 0, 0, at, &err), JOURNAL_OK);
+    dstr_free(&err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
@@ -490,6 +591,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_csv_newest_first_with_corrupt_objects, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_csv_empty_and_limits, setup, teardown),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test_setup_teardown(test_day_pnl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_stop_outs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
