@@ -78,15 +78,13 @@ void exec_action(dstr *actions, const char *symbol, const char *action, const ch
     dstr_putc(actions, '}');
 }
 
-static void event(log_level lv, const char *name, const char *symbol, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void event(log_level lv, const char *name, const char *symbol, const char *fmt, ...) {
+void exec_event(int level, const char *name, const char *symbol, const char *fmt, ...) {
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    log_rec *r = log_begin(lv, name);
+    log_rec *r = log_begin((log_level)level, name);
     log_str(r, "symbol", symbol);
     log_str(r, "message", msg);
     log_end(r);
@@ -193,11 +191,11 @@ size_t exec_setup(const pl_env *env, const ex_account *a, const char *const *sym
         const char *sym = owner[j] < n ? symbols[owner[j]] : "";
         if (res[j].status == EX_OK) {
             exec_action(actions, sym, "setup", "changed", what);
-            event(LOG_INFO, "account.setup", sym, "%s: changed", what);
+            exec_event(LOG_INFO, "account.setup", sym, "%s: changed", what);
         } else {
             fmt_into(detail, sizeof detail, "%s: %s", what, dstr_cstr(&res[j].why));
             exec_action(actions, sym, "setup", "failed", detail);
-            event(LOG_WARN, "account.setup_failed", sym, "%s (code %ld): no entry", detail,
+            exec_event(LOG_WARN, "account.setup_failed", sym, "%s (code %ld): no entry", detail,
                   res[j].e.code);
             for (size_t i = 0; i < n; i++)
                 if (owner[j] == n || owner[j] == i)
@@ -278,7 +276,7 @@ static int close_at_market(const pl_env *env, const exec_protect_spec *s, exec_r
         fmt_into(detail, sizeof detail, "%s; closed %s at %.10g (%s)", because, o.executed_qty_str,
                  o.avg_price, rq.client_id);
         exec_action(actions, s->symbol, "emergency_close", "closed", detail);
-        event(LOG_ERROR, "exec.emergency_close", s->symbol, "%s", detail);
+        exec_event(LOG_ERROR, "exec.emergency_close", s->symbol, "%s", detail);
     } else {
         fmt_into(detail, sizeof detail, "%s; the close failed: %s", because,
                  st == EX_OK ? o.status_name : dstr_cstr(&err));
@@ -309,7 +307,7 @@ static void cancel_legs(const pl_env *env, const char *symbol, const char *const
         exec_action(actions, symbol, "cancel_leg", ok ? "cancelled" : "failed",
                     ok ? refs[i].client_id : dstr_cstr(&res[i].r.why));
         if (!ok)
-            event(LOG_WARN, "exec.cancel_failed", symbol, "%s: %s (the next reconcile retries)",
+            exec_event(LOG_WARN, "exec.cancel_failed", symbol, "%s: %s (the next reconcile retries)",
                   refs[i].client_id, dstr_cstr(&res[i].r.why));
         ex_lookup_free(&res[i]);
     }
@@ -416,17 +414,17 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
         }
         if (stop_ok) { /* the take-profit passed, the close failed: the stop still protects */
             fmt_into(out->why, sizeof out->why, "%s; the close at market failed", because);
-            event(LOG_ERROR, "exec.take_profit_missing", s->symbol, "%s", out->why);
+            exec_event(LOG_ERROR, "exec.take_profit_missing", s->symbol, "%s", out->why);
             return EXEC_STOP_ONLY;
         }
         fmt_into(out->why, sizeof out->why, "%s; the close at market failed", because);
-        event(LOG_ERROR, "exec.unprotected", s->symbol,
+        exec_event(LOG_ERROR, "exec.unprotected", s->symbol,
               "POSITION WITHOUT A STOP: %s; a person must close or protect it now", out->why);
         return EXEC_UNPROTECTED;
     }
     if (!tp_ok) {
         fmt_into(out->why, sizeof out->why, "no take-profit: %s", tp_why);
-        event(LOG_WARN, "exec.take_profit_missing", s->symbol,
+        exec_event(LOG_WARN, "exec.take_profit_missing", s->symbol,
               "%s; the stop protects the position, the next run re-creates the take-profit",
               out->why);
         return EXEC_STOP_ONLY;
@@ -457,7 +455,7 @@ static int place_entry(const pl_env *env, const exec_plan *p, const ex_order_req
     } else if (!known) {
         set_why(out->why, "entry refused: %s (code %ld)", dstr_cstr(&err), e.code);
         exec_action(actions, p->symbol, "entry", "refused", out->why);
-        event(LOG_WARN, "exec.entry_refused", p->symbol, "%s", out->why);
+        exec_event(LOG_WARN, "exec.entry_refused", p->symbol, "%s", out->why);
         out->outcome = EXEC_NO_ENTRY;
         dstr_free(&err);
         return 0;
@@ -465,7 +463,7 @@ static int place_entry(const pl_env *env, const exec_plan *p, const ex_order_req
     dstr_free(&err);
     if (!known) {
         exec_action(actions, p->symbol, "entry", "unknown", out->why);
-        event(LOG_ERROR, "exec.entry_unknown", p->symbol,
+        exec_event(LOG_ERROR, "exec.entry_unknown", p->symbol,
               "%s: not resent; the next run's reconcile decides from the position", out->why);
         out->outcome = EXEC_ENTRY_UNKNOWN;
     }
@@ -503,20 +501,20 @@ exec_outcome exec_bracket(const pl_env *env, const exec_plan *p, exec_report *ou
             fmt_into(detail, sizeof detail, "LIMIT %s %s at %s rests (%s)", ex_side_name(rq.side),
                      rq.quantity, rq.price, rq.client_id);
             exec_action(actions, p->symbol, "entry", "resting", detail);
-            event(LOG_INFO, "exec.entry_resting", p->symbol, "%s", detail);
+            exec_event(LOG_INFO, "exec.entry_resting", p->symbol, "%s", detail);
             return out->outcome = EXEC_ENTRY_RESTING;
         }
         if (o->status == EX_ORDER_CANCELED || o->status == EX_ORDER_EXPIRED ||
             o->status == EX_ORDER_REJECTED) {
             set_why(out->why, "entry %s without a fill", o->status_name);
             exec_action(actions, p->symbol, "entry", "not_filled", out->why);
-            event(LOG_WARN, "exec.entry_not_filled", p->symbol, "%s", out->why);
+            exec_event(LOG_WARN, "exec.entry_not_filled", p->symbol, "%s", out->why);
             return out->outcome = EXEC_NO_ENTRY;
         }
         set_why(out->why, "entry %s, nothing filled yet: left to the next reconcile",
                 o->status_name);
         exec_action(actions, p->symbol, "entry", "unknown", out->why);
-        event(LOG_ERROR, "exec.entry_unknown", p->symbol, "%s", out->why);
+        exec_event(LOG_ERROR, "exec.entry_unknown", p->symbol, "%s", out->why);
         return out->outcome = EXEC_ENTRY_UNKNOWN;
     }
     out->filled = 1;
@@ -526,7 +524,7 @@ exec_outcome exec_bracket(const pl_env *env, const exec_plan *p, exec_report *ou
     fmt_into(detail, sizeof detail, "%s %s %s filled at %.10g (%s)", o->type, ex_side_name(rq.side),
              out->qty, out->fill_price, rq.client_id);
     exec_action(actions, p->symbol, "entry", "filled", detail);
-    event(LOG_INFO, "exec.entry_filled", p->symbol, "%s", detail);
+    exec_event(LOG_INFO, "exec.entry_filled", p->symbol, "%s", detail);
 
     sizing_legs lg;
     sizing_status ls = sizing_legs_from_fill(p->dir, out->fill_price, o->executed_qty,

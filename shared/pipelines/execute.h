@@ -166,6 +166,10 @@ typedef struct exec_protect_spec {
 exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *spec, exec_report *out,
                           dstr *actions);
 
+/* Logs event name (level a log_level) with "symbol" and "message". */
+void exec_event(int level, const char *name, const char *symbol, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Appends one action object to actions (a comma first when it is not empty):
  * {"symbol", "action", "outcome", "detail"?}. */
 void exec_action(dstr *actions, const char *symbol, const char *action, const char *outcome,
