@@ -39,6 +39,11 @@ void trader_begin(const pl_env *env, const trader_request *rq, trader_result *ou
         out->sym[i].step = "no_signal";
     }
     pl_config_hash(env->cfg, out->config_hash, sizeof out->config_hash);
+    if (rq->run_id && journal_valid_id(rq->run_id, sizeof out->run_id - 1))
+        snprintf(out->run_id, sizeof out->run_id, "%s", rq->run_id);
+    else snprintf(out->run_id, sizeof out->run_id, "run-%lld", (long long)out->started_ms);
+    out->trigger_id =
+        rq->trigger_id && journal_valid_id(rq->trigger_id, JOURNAL_ID_MAX) ? rq->trigger_id : NULL;
 }
 
 /* ---- risk inputs -------------------------------------------------------------------------- */
@@ -116,8 +121,8 @@ static risk_input risk_in(const account_risk *ar, const char *symbol, direction 
 }
 
 /* The account-level state (high-water mark, kill switch), journaled when it moves. */
-static void journal_account_risk(const pl_env *env, const trader_request *rq, account_risk *ar,
-                                 int64_t now, trader_result *out) {
+static void journal_account_risk(const pl_env *env, account_risk *ar, int64_t now,
+                                 trader_result *out) {
     risk_input in = risk_in(ar, "", DIR_LONG, 0, 0, 0, now);
     risk_result rr;
     risk_check(&in, &env->risk, &rr);
@@ -125,7 +130,7 @@ static void journal_account_risk(const pl_env *env, const trader_request *rq, ac
     if (rr.hwm_raised && isfinite(rr.hwm)) {
         char eq[48];
         snprintf(eq, sizeof eq, "%.8f", rr.hwm);
-        if (journal_risk_put_hwm(env->journal, now, eq, rq->run_id, &err) != JOURNAL_OK)
+        if (journal_risk_put_hwm(env->journal, now, eq, out->run_id, &err) != JOURNAL_OK)
             out->unwritten++;
     }
     if (rr.kill_switch_tripped) {
@@ -196,8 +201,8 @@ static int gates(const pl_env *env, const ex_account *a, const ex_snapshot *snap
     return 1;
 }
 
-static void enter(const pl_env *env, const trader_request *rq, const ex_account *a,
-                  const account_risk *ar, size_t i, int entered, int64_t now, trader_result *out) {
+static void enter(const pl_env *env, const ex_account *a, const account_risk *ar, size_t i,
+                  int entered, int64_t now, trader_result *out) {
     trader_symbol *t = &out->sym[i];
     const decision *d = &t->sig.d;
     /* max open positions again, with this run's entries */
@@ -220,7 +225,7 @@ static void enter(const pl_env *env, const trader_request *rq, const ex_account 
     journal_claim c = {.symbol = t->sig.symbol,
                        .candle_ms = d->candle_time,
                        .claimed_ms = now,
-                       .run_id = rq->run_id,
+                       .run_id = out->run_id,
                        .build = build,
                        .config_hash = out->config_hash};
     journal_claim_info holder;
@@ -249,7 +254,7 @@ static void enter(const pl_env *env, const trader_request *rq, const ex_account 
                          .tp = t->size.tp_text,
                          .sl_distance = fabs(t->size.entry - t->size.sl),
                          .tp_distance = fabs(t->size.tp - t->size.entry),
-                         .run_id = rq->run_id,
+                         .run_id = out->run_id,
                          .build = build,
                          .config_hash = out->config_hash};
     journal_status ps = bracket_put(env->journal, &plan, &err);
@@ -298,7 +303,7 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
     }
     free(rec);
     free(plans);
-    dstr_clear(&err);
+    dstr_free(&err);
     /* 3. the gates */
     account_risk ar = {0};
     ar.last_stop_out = calloc(n + 1, sizeof *ar.last_stop_out);
@@ -313,7 +318,7 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
                    direction_name(d->dir), d->risk_ok ? "" : " or not risk_ok");
     }
     if (n_cand || execute) read_risk(env, rq, a, now, &ar);
-    if (execute) journal_account_risk(env, rq, &ar, now, out);
+    if (execute) journal_account_risk(env, &ar, now, out);
     const char *go[CFG_MAX_SYMBOLS * 2];
     size_t go_i[CFG_MAX_SYMBOLS * 2], n_go = 0;
     for (size_t i = 0; i < n; i++)
@@ -340,7 +345,7 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
             exec_action(&out->actions, t->sig.symbol, "entry", "would_enter", t->status);
             continue;
         }
-        enter(env, rq, a, &ar, go_i[k], entered, now, out);
+        enter(env, a, &ar, go_i[k], entered, now, out);
         if (t->executed && t->exec.outcome != EXEC_NO_ENTRY) entered++;
     }
     free(ar.last_stop_out);
@@ -366,9 +371,9 @@ void trader_finish(const pl_env *env, const trader_request *rq, trader_result *o
     dstr_append(&actions, out->actions.ptr, out->actions.len);
     dstr_putc(&actions, ']');
     size_t n = rq->n < JOURNAL_RUN_SYMBOLS_MAX ? rq->n : JOURNAL_RUN_SYMBOLS_MAX;
-    journal_run run = {.run_id = rq->run_id,
+    journal_run run = {.run_id = out->run_id,
                        .trigger = rq->trigger,
-                       .trigger_id = rq->trigger_id,
+                       .trigger_id = out->trigger_id,
                        .started_ms = out->started_ms,
                        .finished_ms = out->finished_ms,
                        .execute = out->execute,
@@ -381,7 +386,7 @@ void trader_finish(const pl_env *env, const trader_request *rq, trader_result *o
     if (journal_run_put(env->journal, &run, &out->run_key, &err) != JOURNAL_OK) out->unwritten++;
     log_rec *lr =
         log_begin(strcmp(out->outcome, "alert") == 0 ? LOG_ERROR : LOG_INFO, "trader.run");
-    log_str(lr, "run_id", rq->run_id);
+    log_str(lr, "run_id", out->run_id);
     log_str(lr, "trigger", rq->trigger);
     log_bool(lr, "execute", out->execute);
     log_str(lr, "outcome", out->outcome);
@@ -435,9 +440,9 @@ void trader_run(const pl_env *env, const trader_request *rq, trader_result *out)
 
 /* ---- the answer ------------------------------------------------------------------------------- */
 
-void trader_result_json(const trader_result *r, const trader_request *rq, dstr *out) {
+void trader_result_json(const trader_result *r, dstr *out) {
     dstr_puts(out, "{\"run_id\":");
-    dstr_json_str(out, rq->run_id);
+    dstr_json_str(out, r->run_id);
     dstr_printf(out, ",\"execute\":%s,\"outcome\":", r->execute ? "true" : "false");
     dstr_json_str(out, r->outcome ? r->outcome : "");
     dstr_puts(out, ",\"symbols\":[");

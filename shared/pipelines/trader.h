@@ -47,6 +47,7 @@
 #include "pipelines/execute.h"
 #include "pipelines/reconcile.h"
 #include "pipelines/signal.h"
+#include "services/journal.h"
 
 #define TRADER_TRADES_WINDOW_MS (7LL * 86400000 - 60000) /* userTrades: 7 days at most */
 
@@ -55,7 +56,8 @@ typedef struct trader_request {
     size_t n;
     const char *trigger;    /* "schedule", "http", "event" */
     const char *trigger_id; /* the schedule slot or the HTTP request id; NULL: none */
-    const char *run_id;     /* this run's id (the invocation's request id) */
+    const char *run_id;     /* this run's id (the invocation's request id); one that is not
+                               1-128 of [A-Za-z0-9._:-] is replaced with "run-<ms>" */
 } trader_request;
 
 typedef struct trader_symbol {
@@ -86,6 +88,8 @@ typedef struct trader_result {
     int read_failed;     /* an account read failed */
     char config_hash[PL_CONFIG_HASH_LEN];
     dstr run_key;
+    char run_id[JOURNAL_ID_MAX + 1];
+    const char *trigger_id; /* rq's, NULL when it is not an id */
 } trader_result;
 
 /* The whole run (see the contract). */
@@ -103,7 +107,7 @@ void trader_finish(const pl_env *env, const trader_request *rq, trader_result *o
 /* {"run_id","execute","outcome","symbols":[{"symbol","step","status",
  * "decision":{...}, "exec"?:{...}, "reconcile":{...}}],"actions":[...],
  * "journal":{"unwritten"},"build","config_hash"}. */
-void trader_result_json(const trader_result *r, const trader_request *rq, dstr *out);
+void trader_result_json(const trader_result *r, dstr *out);
 void trader_result_free(trader_result *r);
 
 #endif

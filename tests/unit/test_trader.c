@@ -414,9 +414,8 @@ static void test_answer_json_parses(void **state) {
     decision d = worth("BTCUSDT", DIR_LONG, CANDLE);
     trader_result r;
     run(f, btc, 1, &d, &r);
-    trader_request rq = {.symbols = btc, .n = 1, .trigger = "http", .run_id = "run-1"};
     dstr j = {0};
-    trader_result_json(&r, &rq, &j);
+    trader_result_json(&r, &j);
     assert_non_null(strstr(j.ptr, "\"outcome\":\"protected\""));
     assert_non_null(strstr(j.ptr, "\"config_hash\":\""));
     dstr_free(&j);
