@@ -196,7 +196,7 @@ size_t exec_setup(const pl_env *env, const ex_account *a, const char *const *sym
             fmt_into(detail, sizeof detail, "%s: %s", what, dstr_cstr(&res[j].why));
             exec_action(actions, sym, "setup", "failed", detail);
             exec_event(LOG_WARN, "account.setup_failed", sym, "%s (code %ld): no entry", detail,
-                  res[j].e.code);
+                       res[j].e.code);
             for (size_t i = 0; i < n; i++)
                 if (owner[j] == n || owner[j] == i)
                     block(&gates[i], "set-up failed: %s (code %ld)", detail, res[j].e.code);
@@ -307,8 +307,9 @@ static void cancel_legs(const pl_env *env, const char *symbol, const char *const
         exec_action(actions, symbol, "cancel_leg", ok ? "cancelled" : "failed",
                     ok ? refs[i].client_id : dstr_cstr(&res[i].r.why));
         if (!ok)
-            exec_event(LOG_WARN, "exec.cancel_failed", symbol, "%s: %s (the next reconcile retries)",
-                  refs[i].client_id, dstr_cstr(&res[i].r.why));
+            exec_event(LOG_WARN, "exec.cancel_failed", symbol,
+                       "%s: %s (the next reconcile retries)", refs[i].client_id,
+                       dstr_cstr(&res[i].r.why));
         ex_lookup_free(&res[i]);
     }
 }
@@ -419,14 +420,14 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
         }
         fmt_into(out->why, sizeof out->why, "%s; the close at market failed", because);
         exec_event(LOG_ERROR, "exec.unprotected", s->symbol,
-              "POSITION WITHOUT A STOP: %s; a person must close or protect it now", out->why);
+                   "POSITION WITHOUT A STOP: %s; a person must close or protect it now", out->why);
         return EXEC_UNPROTECTED;
     }
     if (!tp_ok) {
         fmt_into(out->why, sizeof out->why, "no take-profit: %s", tp_why);
         exec_event(LOG_WARN, "exec.take_profit_missing", s->symbol,
-              "%s; the stop protects the position, the next run re-creates the take-profit",
-              out->why);
+                   "%s; the stop protects the position, the next run re-creates the take-profit",
+                   out->why);
         return EXEC_STOP_ONLY;
     }
     return EXEC_PROTECTED;
@@ -464,7 +465,7 @@ static int place_entry(const pl_env *env, const exec_plan *p, const ex_order_req
     if (!known) {
         exec_action(actions, p->symbol, "entry", "unknown", out->why);
         exec_event(LOG_ERROR, "exec.entry_unknown", p->symbol,
-              "%s: not resent; the next run's reconcile decides from the position", out->why);
+                   "%s: not resent; the next run's reconcile decides from the position", out->why);
         out->outcome = EXEC_ENTRY_UNKNOWN;
     }
     return known;

@@ -408,12 +408,11 @@ void trader_run(const pl_env *env, const trader_request *rq, trader_result *out)
     if (!snaps) abort();
     ex_account a;
     memset(&a, 0, sizeof a);
-    int keys = env->cfg->binance_api_key && env->cfg->binance_api_secret;
     if (env->exchange) {
         ex_read_spec spec = {.symbols = rq->symbols,
                              .n_symbols = n,
                              .market = &market_spec,
-                             .parts = keys || out->execute
+                             .parts = out->execute
                                           ? EX_READ_POSITIONS | EX_READ_OPEN_ORDERS |
                                                 EX_READ_OPEN_ALGO_ORDERS | EX_READ_BALANCES |
                                                 EX_READ_POSITION_MODE | EX_READ_SYMBOL_CONFIGS |

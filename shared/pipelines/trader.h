@@ -3,9 +3,10 @@
  * run record.
  *
  * Contract: trader_run() makes ONE read batch (ex_read: every symbol's
- * market snapshot with the account: positions, open orders, open algo
- * orders, balances, position mode, symbol configs, rules, the last 7 days'
- * fills of each symbol and the income), then:
+ * market snapshot with, when EXECUTE_TRADES=true, the account: positions,
+ * open orders, open algo orders, balances, position mode, symbol configs,
+ * rules, the last 7 days' fills of each symbol and the income; a dry run
+ * reads the market only, so it sends nothing signed), then:
  *  1. reconcile (reconcile.h) with each symbol's newest plan (brackets.h);
  *  2. decisions from the snapshots (signal_decide_read), journaled with the
  *     build and config hash;
