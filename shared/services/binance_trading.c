@@ -173,15 +173,18 @@ static ex_status parse_list(http_request *r, const char *what, size_t size, pars
     return EX_OK;
 }
 
-/* Parses a JSON object answer with one. */
+/* Parses a JSON object answer with one into out (size bytes), which is
+ * zeroed first and again on failure. */
 static ex_status parse_object(http_request *r, bn_kind kind, const char *what, parse_one one,
-                              void *out, ex_error *e, dstr *err) {
+                              void *out, size_t size, ex_error *e, dstr *err) {
+    if (out) memset(out, 0, size);
     cJSON *root;
     ex_status st = bn_checked(r, kind, &root, e, err);
     if (st) return st;
     const char *bad = NULL;
     if (!cJSON_IsObject(root) || one(root, out, &bad)) {
         cJSON_Delete(root);
+        if (out) memset(out, 0, size);
         /* a write Binance accepted was done: only its answer is unreadable */
         return bn_fail(e, err, kind == BN_WRITE ? EX_UNKNOWN : EX_BAD_RESPONSE, r->status, 0,
                        "%s: %s%s%s", what, bad ? "field " : "not a JSON object", bad ? bad : "",
@@ -335,6 +338,14 @@ static int check_symbol(const char *symbol, dstr *why) {
     return -1;
 }
 
+/* A read of one symbol, or of every symbol when symbol is NULL. */
+static int symbol_read_prepare(bn_call *c, const char *path, const char *symbol, dstr *why) {
+    if (symbol && check_symbol(symbol, why)) return -1;
+    bn_call_init(c, "GET", path, BN_READ);
+    if (symbol) bn_call_param(c, "symbol", symbol);
+    return 0;
+}
+
 void bn_position_mode_prepare(bn_call *c) {
     bn_call_init(c, "GET", "/fapi/v1/positionSide/dual", BN_READ);
 }
@@ -346,8 +357,7 @@ static int parse_mode(const cJSON *o, void *out, const char **bad) {
 }
 
 ex_status bn_position_mode_parse(http_request *r, int *hedge, ex_error *e, dstr *err) {
-    *hedge = 0;
-    return parse_object(r, BN_READ, "positionSide/dual", parse_mode, hedge, e, err);
+    return parse_object(r, BN_READ, "positionSide/dual", parse_mode, hedge, sizeof *hedge, e, err);
 }
 
 /* Set-up writes are idempotent: the transport may retry them. */
@@ -396,7 +406,7 @@ ex_status bn_setup_parse(http_request *r, ex_error *e, dstr *err) {
         cJSON_Delete(root);
         return EX_OK;
     }
-    return parse_object(r, BN_WRITE, "set-up", any_object, NULL, e, err);
+    return parse_object(r, BN_WRITE, "set-up", any_object, NULL, 0, e, err);
 }
 
 static int parse_config(const cJSON *o, void *out, const char **bad) {
@@ -419,10 +429,7 @@ static int parse_config(const cJSON *o, void *out, const char **bad) {
 }
 
 int bn_symbol_config_prepare(bn_call *c, const char *symbol, dstr *why) {
-    if (symbol && check_symbol(symbol, why)) return -1;
-    bn_call_init(c, "GET", "/fapi/v1/symbolConfig", BN_READ);
-    if (symbol) bn_call_param(c, "symbol", symbol);
-    return 0;
+    return symbol_read_prepare(c, "/fapi/v1/symbolConfig", symbol, why);
 }
 
 ex_status bn_symbol_config_parse(http_request *r, ex_symbol_config **v, size_t *n, ex_error *e,
@@ -574,17 +581,11 @@ static int parse_order(const cJSON *o, void *out, const char **bad) {
 }
 
 ex_status bn_order_parse(http_request *r, bn_kind kind, ex_order *out, ex_error *e, dstr *err) {
-    memset(out, 0, sizeof *out);
-    ex_status st = parse_object(r, kind, "order", parse_order, out, e, err);
-    if (st) memset(out, 0, sizeof *out);
-    return st;
+    return parse_object(r, kind, "order", parse_order, out, sizeof *out, e, err);
 }
 
 int bn_open_orders_prepare(bn_call *c, const char *symbol, dstr *why) {
-    if (symbol && check_symbol(symbol, why)) return -1;
-    bn_call_init(c, "GET", "/fapi/v1/openOrders", BN_READ);
-    if (symbol) bn_call_param(c, "symbol", symbol);
-    return 0;
+    return symbol_read_prepare(c, "/fapi/v1/openOrders", symbol, why);
 }
 
 ex_status bn_open_orders_parse(http_request *r, ex_order **v, size_t *n, ex_error *e, dstr *err) {
@@ -673,10 +674,7 @@ static int parse_algo(const cJSON *o, void *out, const char **bad) {
 }
 
 ex_status bn_algo_parse(http_request *r, bn_kind kind, ex_algo_order *out, ex_error *e, dstr *err) {
-    memset(out, 0, sizeof *out);
-    ex_status st = parse_object(r, kind, "algoOrder", parse_algo, out, e, err);
-    if (st) memset(out, 0, sizeof *out);
-    return st;
+    return parse_object(r, kind, "algoOrder", parse_algo, out, sizeof *out, e, err);
 }
 
 static int parse_algo_ids(const cJSON *o, void *out, const char **bad) {
@@ -690,17 +688,11 @@ static int parse_algo_ids(const cJSON *o, void *out, const char **bad) {
 }
 
 ex_status bn_algo_cancel_parse(http_request *r, ex_algo_order *out, ex_error *e, dstr *err) {
-    memset(out, 0, sizeof *out);
-    ex_status st = parse_object(r, BN_WRITE, "algoOrder cancel", parse_algo_ids, out, e, err);
-    if (st) memset(out, 0, sizeof *out);
-    return st;
+    return parse_object(r, BN_WRITE, "algoOrder cancel", parse_algo_ids, out, sizeof *out, e, err);
 }
 
 int bn_open_algo_orders_prepare(bn_call *c, const char *symbol, dstr *why) {
-    if (symbol && check_symbol(symbol, why)) return -1;
-    bn_call_init(c, "GET", "/fapi/v1/openAlgoOrders", BN_READ);
-    if (symbol) bn_call_param(c, "symbol", symbol);
-    return 0;
+    return symbol_read_prepare(c, "/fapi/v1/openAlgoOrders", symbol, why);
 }
 
 ex_status bn_open_algo_orders_parse(http_request *r, ex_algo_order **v, size_t *n, ex_error *e,

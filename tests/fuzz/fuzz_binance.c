@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "fuzz.h"
+#include "fuzz_answer.h"
 #include "services/binance.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -13,8 +14,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fuzz_quiet();
     return 0;
 }
-
-static const long statuses[] = {200, 200, 200, 200, 201, 400, 418, 429, 500, 503, 302, 404};
 
 static void check_candles(const candles *c) {
     for (size_t i = 0; i < c->n; i++) {
@@ -46,13 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         "https://fapi.binance.com/fapi/v1/premiumIndex?symbol=BTCUSDT"};
     unsigned which = sel % 3;
     http_request r;
-    http_request_init(&r, "GET", urls[which], NULL);
-    /* one outcome in 16 is a transport error, the others an HTTP status */
-    unsigned o = (sel / 3) % 16;
-    r.err = o == 15 ? (http_err)(1 + (sel / 48) % 7) : HTTP_OK;
-    r.status = r.err == HTTP_OK ? statuses[o % (sizeof statuses / sizeof *statuses)] : 0;
-    r.attempts = 1;
-    dstr_append(&r.resp_body, data + 1, size - 1);
+    fuzz_answer(&r, "GET", urls[which], sel / 3, data + 1, size - 1);
     ex_error e = {0};
     dstr err = {0};
     ex_status st;
