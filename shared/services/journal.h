@@ -96,7 +96,8 @@ const char *journal_kind_name(journal_kind kind); /* "request", "decision" */
 
 /* For each symbols[i] (i < n), replaces out[i] with its newest decision
  * record (a JSON object as stored), or leaves it empty when the journal has
- * none. One newest-first walk for all symbols; it stops once each has one.
+ * none. One newest-first walk for all symbols; it stops once each has one
+ * (a symbol never decided makes it walk to the oldest day: pass SYMBOLS).
  * Returns 0, or -1 when s is NULL, n is 0 or over JOURNAL_LIMIT_MAX, or a
  * listing fails, with one line appended to err (out[] then all empty). */
 int journal_latest_decisions(store *s, const char *const *symbols, size_t n, dstr *out, dstr *err);

@@ -164,14 +164,13 @@ static void good_journal(const char *url) {
 
     rc = invoke(url, "GET", "/api/trades", "journal", &out, &err);
     a = parse_answer(&out);
-    drv_check(
-        rc == 0 && a.status == 200 && a.content_type &&
-            !strcmp(a.content_type, "text/csv; charset=utf-8") && a.body &&
-            !strcmp(
-                a.body,
-                "time,symbol,side,type,qty,price,status,order_id,client_order_id,realized_pnl\r\n"),
-        "GET /api/trades answers the CSV header (no trades yet)", "status %d, type %s, body %s",
-        a.status, a.content_type ? a.content_type : "-", a.body ? a.body : "-");
+    drv_check(rc == 0 && a.status == 200 && a.content_type &&
+                  !strcmp(a.content_type, "text/csv; charset=utf-8") && a.body &&
+                  !strcmp(a.body, "time,symbol,side,type,qty,price,status,order_id,client_order_id,"
+                                  "realized_pnl,fee,fee_asset,net_pnl\r\n"),
+              "GET /api/trades answers the CSV header (no trades yet)",
+              "status %d, type %s, body %s", a.status, a.content_type ? a.content_type : "-",
+              a.body ? a.body : "-");
     cJSON_Delete(a.root);
     dstr_free(&want);
     dstr_free(&out);
