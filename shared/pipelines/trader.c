@@ -294,7 +294,7 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
     reconcile(env, a, plans, rq->symbols, n, execute, rec, &out->actions);
     for (size_t i = 0; i < n; i++) {
         out->sym[i].rec = rec[i];
-        if (!rec[i].read_ok) out->read_failed = 1;
+        if (!rec[i].read_ok && a->positions_part.asked) out->read_failed = 1;
         if (!plans_ok && out->sym[i].rec.entry_ok) { /* no plan list: no entry */
             out->sym[i].rec.entry_ok = 0;
             snprintf(out->sym[i].rec.why, sizeof out->sym[i].rec.why,
@@ -316,6 +316,19 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
         if (!out->sym[i].candidate)
             status(&out->sym[i], "no_signal", "no entry: the decision is %s%s",
                    direction_name(d->dir), d->risk_ok ? "" : " or not risk_ok");
+    }
+    if (!execute && !a->positions_part.asked) { /* a dry run that read the market only */
+        for (size_t i = 0; i < n; i++)
+            if (out->sym[i].candidate) {
+                trader_symbol *t = &out->sym[i];
+                status(t, "would_enter",
+                       "worth an entry (%s); the account was not read, so reconcile, the risk "
+                       "manager and sizing are not checked",
+                       direction_name(t->sig.d.dir));
+                exec_action(&out->actions, t->sig.symbol, "entry", "would_enter", t->status);
+            }
+        free(ar.last_stop_out);
+        return;
     }
     if (n_cand || execute) read_risk(env, rq, a, now, &ar);
     if (execute) journal_account_risk(env, &ar, now, out);

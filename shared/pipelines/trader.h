@@ -22,7 +22,9 @@
  *     available balance and the exchange's rules); the account set-up
  *     (exec_setup, one batch for the symbols still going);
  *  4. with EXECUTE_TRADES=false it stops there: "would_enter", and nothing
- *     that changes the account is sent (reconcile only reports);
+ *     that changes the account is sent (reconcile only reports); a dry run
+ *     whose account was not read (trader_run's) says "would_enter" for every
+ *     decision worth an entry, noting that nothing else was checked;
  *  5. else: the claim of (symbol, decision candle) (journal_claim: exactly
  *     one run of any number gets it: others order nothing), the plan
  *     (bracket_put: no plan stored, no entry), then the bracket

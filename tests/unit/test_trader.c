@@ -346,6 +346,26 @@ static void test_dry_run_sends_nothing_that_changes(void **state) {
     trader_result_free(&r);
 }
 
+/* trader_run's dry run reads the market only: no account part is asked,
+ * nothing is sent, and a decision worth an entry is reported as such. */
+static void test_dry_run_without_account(void **state) {
+    fixture *f = *state;
+    f->c.execute_trades = 0;
+    trader_request rq = {.symbols = btc, .n = 1, .trigger = "schedule", .run_id = "dry-1"};
+    trader_result r;
+    trader_begin(&f->env, &rq, &r);
+    r.sym[0].sig.d = worth("BTCUSDT", DIR_LONG, CANDLE);
+    ex_account a;
+    memset(&a, 0, sizeof a);
+    trader_act(&f->env, &rq, &a, NULL, &r);
+    trader_finish(&f->env, &rq, &r);
+    assert_string_equal(r.sym[0].step, "would_enter");
+    assert_string_equal(r.outcome, "dry_run");
+    assert_false(r.read_failed);
+    assert_int_equal(f->m.writes, 0);
+    trader_result_free(&r);
+}
+
 static void test_kill_switch_refuses(void **state) {
     fixture *f = *state;
     assert_int_equal(
@@ -436,6 +456,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_foreign_order_and_position_left_alone, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_sends_nothing_that_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_without_account, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_switch_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drawdown_trips_the_kill_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_open_positions_counts_this_runs_entries, setup,
