@@ -61,7 +61,10 @@ bn_config pl_binance_config(const cfg *c) {
     return (bn_config){.base = cfg_fapi_base(c),
                        .timeout_ms = c->binance_timeout_ms,
                        .retries = c->binance_retries,
-                       .backoff_ms = c->binance_backoff_ms};
+                       .backoff_ms = c->binance_backoff_ms,
+                       .api_key = c->binance_api_key,
+                       .api_secret = c->binance_api_secret,
+                       .recv_window_ms = c->recv_window_ms};
 }
 
 gemini_config pl_gemini_config(const cfg *c) {
