@@ -46,7 +46,8 @@ int exec_parse_client_id(const char *prefix, const char *id, char *symbol, int64
     if (sl < 2 || sl > 20 || p[sl] != '_') return 0;
     const char *t = p + sl + 1;
     size_t tl = strspn(t, base36);
-    if (tl < 1 || tl > 8 || t[tl] != '_' || !valid_leg(t[tl + 1]) || t[tl + 2]) return 0;
+    if (tl < 1 || tl > 8 || t[0] == '0' || t[tl] != '_' || !valid_leg(t[tl + 1]) || t[tl + 2])
+        return 0; /* a leading zero: not an id exec_client_id makes */
     int64_t v = 0;
     for (size_t i = 0; i < tl; i++) v = v * 36 + (int64_t)(strchr(base36, t[i]) - base36);
     if (v <= 0) return 0;

@@ -76,19 +76,21 @@ static void test_client_id_refuses_bad_parts(void **state) {
 
 static void test_foreign_ids_are_not_ours(void **state) {
     (void)state;
-    const char *foreign[] = {"web_abc123",
-                             "atr",
-                             "atr_",
-                             "atrx_BTCUSDT_mjuqt200_E",
-                             "ATR_BTCUSDT_mjuqt200_E",
-                             "atr_BTCUSDT_mjuohs00_Q",
-                             "atr_BTCUSDT_mjuohs00_E_",
-                             "atr_btcusdt_mjuqt200_E",
-                             "atr_BTCUSDT_MJUQT200_E",
-                             "atr_BTCUSDT_123456789_E",
-                             "atr_B_mjuqt200_E",
-                             "atr_BTCUSDT__E",
-                             "atr_BTCUSDT_0_E"};
+    const char *foreign[] = {
+        "web_abc123",
+        "atr",
+        "atr_",
+        "atrx_BTCUSDT_mjuqt200_E",
+        "ATR_BTCUSDT_mjuqt200_E",
+        "atr_BTCUSDT_mjuohs00_Q",
+        "atr_BTCUSDT_mjuohs00_E_",
+        "atr_btcusdt_mjuqt200_E",
+        "atr_BTCUSDT_MJUQT200_E",
+        "atr_BTCUSDT_123456789_E",
+        "atr_B_mjuqt200_E",
+        "atr_BTCUSDT__E",
+        "atr_BTCUSDT_0_E",
+        "atr_BTCUSDT_0omhsju0_E" /* a leading zero; found by fuzz_execution */};
     for (size_t i = 0; i < sizeof foreign / sizeof *foreign; i++)
         assert_false(exec_parse_client_id("atr", foreign[i], NULL, NULL, NULL));
 }
