@@ -366,6 +366,87 @@ static void test_dry_run_without_account(void **state) {
     trader_result_free(&r);
 }
 
+/* A LIMIT entry that rests is protected by the next run once it filled. */
+static void test_limit_entry_filled_later_is_protected(void **state) {
+    fixture *f = *state;
+    f->c.entry_order_type = "LIMIT";
+    decision d = worth("BTCUSDT", DIR_LONG, CANDLE);
+    d.entry = 99.5; /* below the mark: it rests */
+    trader_result r;
+    run(f, btc, 1, &d, &r);
+    assert_int_equal(r.sym[0].exec.outcome, EXEC_ENTRY_RESTING);
+    trader_result_free(&r);
+    /* it fills at its price */
+    char id[EX_CLIENT_ID_LEN];
+    exec_client_id("atr", "BTCUSDT", CANDLE, 'E', id);
+    ex_order *o = (ex_order *)mx_order(&f->m, id);
+    assert_non_null(o);
+    mx_find(&f->m, "BTCUSDT")->amount = o->orig_qty;
+    mx_find(&f->m, "BTCUSDT")->entry = 99.5;
+    o->status = EX_ORDER_FILLED;
+    run(f, btc, 1, NULL, &r);
+    assert_true(r.sym[0].rec.ours);
+    assert_int_equal(r.sym[0].rec.protect, EXEC_PROTECTED);
+    trader_result_free(&r);
+    exec_client_id("atr", "BTCUSDT", CANDLE, 's', id);
+    const ex_algo_order *st = mx_algo(&f->m, id);
+    assert_non_null(st);
+    assert_true(fabs(st->trigger_price - 98) < 1e-9); /* 1.5 below the fill, as decided */
+    exec_client_id("atr", "BTCUSDT", CANDLE, 't', id);
+    assert_non_null(mx_algo(&f->m, id));
+}
+
+/* A LIMIT entry still resting at the next run is cancelled: a decision is
+ * acted on in its own run. */
+static void test_limit_entry_unfilled_is_cancelled(void **state) {
+    fixture *f = *state;
+    f->c.entry_order_type = "LIMIT";
+    decision d = worth("BTCUSDT", DIR_LONG, CANDLE);
+    d.entry = 99.5;
+    trader_result r;
+    run(f, btc, 1, &d, &r);
+    trader_result_free(&r);
+    assert_int_equal(mx_open_orders(&f->m, "BTCUSDT"), 1);
+    run(f, btc, 1, NULL, &r);
+    assert_int_equal(mx_open_orders(&f->m, "BTCUSDT"), 0);
+    assert_true(r.sym[0].rec.entry_ok);
+    trader_result_free(&r);
+}
+
+/* An impossible set-up change blocks that symbol's entry only. */
+static void test_setup_refusal_blocks_the_symbol(void **state) {
+    fixture *f = *state;
+    mx_find(&f->m, "BTCUSDT")->margin = EX_CROSSED;
+    mx_find(&f->m, "BTCUSDT")->locked = 1; /* -4048 */
+    const char *both[] = {"BTCUSDT", "ETHUSDT"};
+    decision ds[2] = {worth("BTCUSDT", DIR_LONG, CANDLE), worth("ETHUSDT", DIR_LONG, CANDLE)};
+    trader_result r;
+    run(f, both, 2, ds, &r);
+    assert_string_equal(r.sym[0].step, "setup_blocked");
+    assert_non_null(strstr(r.sym[0].status, "-4048"));
+    assert_string_equal(r.sym[1].step, "executed");
+    assert_int_equal(f->m.entries, 1);
+    trader_result_free(&r);
+}
+
+/* An emergency close's fills are journaled as such by the next run. */
+static void test_emergency_close_journaled(void **state) {
+    fixture *f = *state;
+    mx_fault_next(&f->m, MX_PLACE_STOP, EX_REJECTED, -2021, 0);
+    decision d = worth("BTCUSDT", DIR_LONG, CANDLE);
+    trader_result r;
+    run(f, btc, 1, &d, &r);
+    assert_int_equal(r.sym[0].exec.outcome, EXEC_CLOSED);
+    trader_result_free(&r);
+    run(f, btc, 1, NULL, &r);
+    assert_int_equal(r.sym[0].rec.journaled, 2);
+    trader_result_free(&r);
+    dstr csv = {0};
+    assert_int_equal(journal_trade_csv(f->t.s, 10, &csv, NULL), 0);
+    assert_non_null(strstr(csv.ptr, "SELL,MARKET"));
+    dstr_free(&csv);
+}
+
 static void test_kill_switch_refuses(void **state) {
     fixture *f = *state;
     assert_int_equal(
@@ -457,6 +538,11 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_sends_nothing_that_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_without_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_entry_filled_later_is_protected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_limit_entry_unfilled_is_cancelled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_refusal_blocks_the_symbol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emergency_close_journaled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_switch_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drawdown_trips_the_kill_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_open_positions_counts_this_runs_entries, setup,
