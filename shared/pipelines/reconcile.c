@@ -153,8 +153,10 @@ static void query_kinds(const pl_env *env, const bracket_info *plan, fill_kinds 
     for (int i = 0; i < 7; i++) {
         if (res[i].r.status == EX_OK)
             *slots[i] = i < 3 ? res[i].order.order_id : res[i].algo.actual_order_id;
-        if (i == 0 && res[i].r.status == EX_OK)
-            snprintf(k->entry_type, sizeof k->entry_type, "%s", res[i].order.type);
+        if (i == 0 && res[i].r.status == EX_OK) { /* same size: copied whole */
+            memcpy(k->entry_type, res[i].order.type, sizeof k->entry_type);
+            k->entry_type[sizeof k->entry_type - 1] = 0;
+        }
         if (*slots[i] == 0) *slots[i] = -1; /* never matches a fill */
         ex_lookup_free(&res[i]);
     }
