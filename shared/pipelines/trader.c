@@ -487,10 +487,6 @@ void trader_result_json(const trader_result *r, dstr *out) {
             dstr_json_num(out, t->exec.tp_placed ? t->exec.tp.trigger_price : NAN);
             dstr_putc(out, '}');
         }
-        if (t->sig.record.len) {
-            dstr_puts(out, ",\"decision\":");
-            dstr_append(out, t->sig.record.ptr, t->sig.record.len);
-        }
         dstr_putc(out, '}');
     }
     dstr_puts(out, "],\"actions\":[");

@@ -108,8 +108,10 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
 void trader_finish(const pl_env *env, const trader_request *rq, trader_result *out);
 
 /* {"run_id","execute","outcome","symbols":[{"symbol","step","status",
- * "decision":{...}, "exec"?:{...}, "reconcile":{...}}],"actions":[...],
- * "journal":{"unwritten"},"build","config_hash"}. */
+ * "reconcile":{"entry_ok","position","ours","foreign","why"},"exec"?:{"outcome",
+ * "qty","fill_price","stop","take_profit"}}],"actions":[...],
+ * "journal":{"unwritten"},"build","config_hash"} (the decisions are the
+ * caller's to render: signal records). */
 void trader_result_json(const trader_result *r, dstr *out);
 void trader_result_free(trader_result *r);
 
