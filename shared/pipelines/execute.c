@@ -270,7 +270,9 @@ static int close_at_market(const pl_env *env, const exec_protect_spec *s, exec_r
         if (st == EX_NOT_FOUND) st = EX_UNKNOWN;
         ex_lookup_free(&l);
     }
-    int closed = st == EX_OK && (o.status == EX_ORDER_FILLED || o.executed_qty > 0);
+    /* closed only when all of it filled: a partial close leaves a position without its stop */
+    int closed = st == EX_OK && (o.status == EX_ORDER_FILLED ||
+                                 o.executed_qty >= strtod(s->qty, NULL) * (1 - 1e-9));
     if (closed) {
         out->close = o;
         out->close_placed = 1;

@@ -99,6 +99,14 @@ static void read_risk(const pl_env *env, const trader_request *rq, const ex_acco
     else
         for (size_t i = 0; i < rq->n; i++)
             if (ar->last_stop_out[i] < 0) ar->last_stop_out[i] = 0;
+    log_rec *lr = log_begin(LOG_INFO, "account.state");
+    log_num(lr, "equity", ar->equity);
+    log_num(lr, "available", ar->available);
+    log_int(lr, "open_positions", b ? ar->open_positions : -1);
+    log_num(lr, "realized_today", ar->realized_today);
+    log_num(lr, "hwm", ar->hwm);
+    log_bool(lr, "kill_switch", ar->kill_switch);
+    log_end(lr);
     if (err.len) {
         snprintf(ar->why, sizeof ar->why, "%s", err.ptr);
         exec_event(LOG_WARN, "risk.journal_unread", "", "%s: entries refused", err.ptr);
