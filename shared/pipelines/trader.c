@@ -443,6 +443,7 @@ void trader_run(const pl_env *env, const trader_request *rq, trader_result *out)
         ex_read(env->exchange, &spec, out->started_ms, env->deadline_ms, snaps, &a);
     } else {
         signal_no_exchange(snaps, n);
+        out->read_failed = out->execute; /* no account: the run is partial */
     }
     /* the decisions, journaled with the build and config hash */
     signal_result *sigs = calloc(n + 1, sizeof *sigs);
