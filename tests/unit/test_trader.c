@@ -447,6 +447,23 @@ static void test_emergency_close_journaled(void **state) {
     dstr_free(&csv);
 }
 
+/* The whole run without an exchange: every symbol FLAT, nothing entered,
+ * the run recorded as partial. */
+static void test_run_without_exchange(void **state) {
+    fixture *f = *state;
+    f->env.exchange = NULL;
+    f->env.predictor = predictor_builtin();
+    trader_request rq = {.symbols = btc, .n = 1, .trigger = "http", .run_id = "bad id!"};
+    trader_result r;
+    trader_run(&f->env, &rq, &r);
+    assert_string_equal(r.sym[0].step, "no_signal");
+    assert_string_equal(r.outcome, "partial");
+    assert_int_equal(strncmp(r.run_id, "run-", 4), 0); /* an id that is not one is replaced */
+    assert_true(r.run_key.len > 0);
+    assert_non_null(strstr(r.sym[0].sig.record.ptr, "\"config_hash\""));
+    trader_result_free(&r);
+}
+
 static void test_kill_switch_refuses(void **state) {
     fixture *f = *state;
     assert_int_equal(
@@ -543,6 +560,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_limit_entry_unfilled_is_cancelled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_setup_refusal_blocks_the_symbol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emergency_close_journaled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_without_exchange, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_switch_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drawdown_trips_the_kill_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_open_positions_counts_this_runs_entries, setup,
