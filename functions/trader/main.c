@@ -1,28 +1,44 @@
-/* trader: one trader run: decide for the symbols and journal every decision.
- * Execution does not exist yet (EXECUTE_TRADES=true is refused at init).
- *   GET|POST /tasks/trader?symbols=BTCUSDT,ETHUSDT&debug=1
+/* trader: one trader run (pipelines/trader.h): read the market and the
+ * account in one batch, reconcile, decide, and with EXECUTE_TRADES=true
+ * open protected positions for the decisions worth it; journal every
+ * decision and one run record.
+ *   POST /tasks/trader?symbols=BTCUSDT,ETHUSDT&debug=1
+ *   GET  /tasks/trader?...   only while EXECUTE_TRADES=false (dry runs)
  *     symbols: optional, comma-separated, each one of SYMBOLS (else 400);
  *     default all of SYMBOLS. debug=1 adds the stored request records.
+ *   HTTP trigger safety, while EXECUTE_TRADES=true: POST only (GET answers
+ *     405 with Allow: POST); the request needs the header X-Trader-Token
+ *     equal to TRADER_TOKEN (compared in constant time; the Authorization
+ *     header is the gateway's own); without TRADER_TOKEN configured, HTTP
+ *     runs are refused (403): only the scheduler runs the trader. An HTTP
+ *     run's I/O ends within TRADER_HTTP_BUDGET_MS, inside API Gateway's 30 s
+ *     integration limit, whatever the retries.
  *   scheduled: the EventBridge Scheduler input object (scheduler.yaml), with
  *     optional "symbols" (array of strings, or one comma-separated string)
- *     and "debug" (bool); or the EventBridge "Scheduled Event" envelope.
+ *     and "debug" (bool); or the EventBridge "Scheduled Event" envelope. It
+ *     needs no token.
  * Answer: {"run_at" (unix ms),"scheduled_time"?,"symbols":[...],"predictor",
  *          "decisions":[decision records, in symbol order],
- *          "journal":{"written":N,"unwritten":M},"requests"?:[request records]}
- * Every record of the run goes to the journal in one batch that ends by the
- * invocation's deadline. A record the journal could not write by then (it is
- * printed whole as journal.unwritten) changes no answer: "journal.unwritten"
- * counts it, the HTTP answer keeps its 200 and gains x-journal-unwritten, and
- * a scheduled run returns its result (the frame logs the ERROR
- * journal.unwritten_summary). A function error would make Lambda retry the
- * run, and a retried run could trade twice. */
+ *          "journal":{"written":N,"unwritten":M},"run":{trader_result_json},
+ *          "requests"?:[request records]}
+ * journal counts the run's records: each symbol's request and decision and
+ * the run record (and, with execution, claims, plans, trades, risk state
+ * written along the way are not counted; their losses are). A record the
+ * journal could not write (it is printed whole as journal.unwritten)
+ * changes no answer: the HTTP answer keeps its 200 and gains
+ * x-journal-unwritten, and a scheduled run returns its result. A function
+ * error would make Lambda retry the run; the claim would stop a second
+ * entry, but the retry is still pointless. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "frame/api.h"
-#include "platform/log.h"
-#include "pipelines/signal.h"
+#include "pipelines/trader.h"
 #include "platform/clock.h"
+#include "platform/log.h"
+#include "platform/secret.h"
+
+#define TRADER_HTTP_BUDGET_MS 25000 /* API Gateway ends an HTTP integration at 30 s */
 
 typedef struct run_spec {
     const char *symbols[CFG_MAX_SYMBOLS]; /* cfg's own strings */
@@ -78,12 +94,16 @@ static void json_str_array(dstr *out, const char *const *v, size_t n) {
 
 /* Runs the pipeline and renders the answer into out; returns the number of
  * journal records that could not be written. */
-static size_t trader_run(api_ctx *ctx, const run_spec *rs, dstr *out) {
+static size_t trader_answer(api_ctx *ctx, const run_spec *rs, const char *trigger,
+                            const char *trigger_id, dstr *out) {
     int64_t run_at = clock_wall_ms();
-    signal_result *res = calloc(rs->n + 1, sizeof *res);
-    if (!res) abort();
-    size_t unwritten = signal_run(api_env(ctx), rs->symbols, rs->n, res);
-    size_t risk_ok = 0;
+    trader_request rq = {.symbols = rs->symbols,
+                         .n = rs->n,
+                         .trigger = trigger,
+                         .trigger_id = trigger_id,
+                         .run_id = ctx->inv ? ctx->inv->request_id : NULL};
+    trader_result r;
+    trader_run(api_env(ctx), &rq, &r);
     dstr_printf(out, "{\"run_at\":%lld", (long long)run_at);
     if (rs->scheduled_time) {
         dstr_puts(out, ",\"scheduled_time\":");
@@ -94,45 +114,72 @@ static size_t trader_run(api_ctx *ctx, const run_spec *rs, dstr *out) {
     dstr_puts(out, ",\"predictor\":");
     dstr_json_str(out, ctx->cfg->predictor);
     dstr_puts(out, ",\"decisions\":[");
+    size_t lost = 0;
     for (size_t i = 0; i < rs->n; i++) {
         if (i) dstr_putc(out, ',');
-        dstr_append(out, res[i].record.ptr, res[i].record.len);
-        risk_ok += (size_t)res[i].d.risk_ok;
+        dstr_append(out, r.sym[i].sig.record.ptr, r.sym[i].sig.record.len);
+        lost += (size_t)r.sym[i].sig.unwritten;
     }
-    dstr_printf(out, "],\"journal\":{\"written\":%zu,\"unwritten\":%zu}", 2 * rs->n - unwritten,
-                unwritten);
+    size_t run_lost = r.run_key.len ? 0 : 1, records = 2 * rs->n + 1;
+    lost += run_lost;
+    dstr_printf(out, "],\"journal\":{\"written\":%zu,\"unwritten\":%zu},\"run\":", records - lost,
+                lost);
+    trader_result_json(&r, out);
     if (rs->debug) {
         dstr_puts(out, ",\"requests\":[");
         for (size_t i = 0; i < rs->n; i++) {
             if (i) dstr_putc(out, ',');
-            dstr_append(out, res[i].request.ptr, res[i].request.len);
+            dstr_append(out, r.sym[i].sig.request.ptr, r.sym[i].sig.request.len);
         }
         dstr_putc(out, ']');
     }
     dstr_putc(out, '}');
-
-    log_rec *r = log_begin(unwritten ? LOG_ERROR : LOG_INFO, "trader.run");
-    log_int(r, "symbols", (long long)rs->n);
-    log_int(r, "risk_ok", (long long)risk_ok);
-    log_int(r, "journal_unwritten", (long long)unwritten);
-    log_int(r, "duration_ms", clock_wall_ms() - run_at);
-    log_end(r);
-    signal_results_free(res, rs->n);
-    free(res);
+    size_t unwritten = r.unwritten;
+    trader_result_free(&r);
     return unwritten;
+}
+
+/* The HTTP trigger's safety (see the header); 0 when the run may go on. */
+static int http_allowed(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
+    const cfg *c = ctx->cfg;
+    if (!c->execute_trades) return 0;
+    if (strcmp(ev->method, "POST") != 0) {
+        api_error(res, 405, "method_not_allowed",
+                  "with EXECUTE_TRADES=true /tasks/trader runs only on POST with X-Trader-Token");
+        apigw_add_header(res, "allow", "POST");
+        return -1;
+    }
+    if (!c->trader_token) {
+        api_error(res, 403, "http_execution_disabled",
+                  "HTTP-triggered execution needs TRADER_TOKEN configured; scheduled runs "
+                  "need none");
+        return -1;
+    }
+    if (!secret_equal(apigw_header(ev, "x-trader-token"), c->trader_token)) {
+        log_msg(LOG_WARN, "trader.bad_token", "an HTTP run was refused: X-Trader-Token %s",
+                apigw_header(ev, "x-trader-token") ? "wrong" : "missing");
+        api_error(res, 401, "invalid_token", "X-Trader-Token is missing or wrong");
+        return -1;
+    }
+    return 0;
 }
 
 static void http_trader(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
     run_spec rs = {0};
     const char *symbols = apigw_query(ev, "symbols"), *debug = apigw_query(ev, "debug");
     dstr err = {0};
-    if (debug && cfg_parse_bool(debug, &rs.debug)) {
+    if (http_allowed(ctx, ev, res)) {
+        /* refused: nothing read, nothing run */
+    } else if (debug && cfg_parse_bool(debug, &rs.debug)) {
         api_error(res, 400, "invalid_parameter", "debug must be 1 or 0 (true or false)");
     } else if (symbols && symbols_from_csv(ctx->cfg, symbols, &rs, &err)) {
         api_error(res, 400, "invalid_symbol", "%s", err.ptr);
     } else {
         if (!symbols) all_symbols(ctx->cfg, &rs);
-        api_note_unwritten(ctx, trader_run(ctx, &rs, &res->body));
+        int64_t budget = clock_wall_ms() + TRADER_HTTP_BUDGET_MS;
+        if (ctx->deadline_ms > budget) ctx->deadline_ms = budget; /* before api_env() */
+        api_note_unwritten(ctx, trader_answer(ctx, &rs, "http",
+                                              ctx->inv ? ctx->inv->request_id : NULL, &res->body));
         res->status = 200;
     }
     dstr_free(&err);
@@ -181,7 +228,7 @@ static void on_event(api_ctx *ctx, const cJSON *input, rt_response *res) {
         dstr_free(&err);
         return;
     }
-    api_note_unwritten(ctx, trader_run(ctx, &rs, &res->body));
+    api_note_unwritten(ctx, trader_answer(ctx, &rs, "schedule", rs.scheduled_time, &res->body));
     dstr_free(&err);
 }
 

@@ -6,16 +6,22 @@
 #include <string.h>
 
 #include "platform/log.h"
+#include "pipelines/audit.h"
 #include "services/journal.h"
 
 static const ex_snapshot_spec snapshot_spec = {.bars = SIGNAL_TF_BARS, .depth = SIGNAL_DEPTH_LIMIT};
 
 static int64_t env_now(void *env) { return clock_now(((const pl_env *)env)->clock); }
 
-static void build_record(signal_result *r) {
+static void build_record(signal_result *r, const char *config_hash) {
     decision_to_json(&r->d, &r->record);
     const char *sep = dstr_json_reopen(&r->record); /* the audit fields */
     dstr_puts(&r->record, sep ? sep : "");
+    dstr_puts(&r->record, "\"build\":");
+    dstr_json_str(&r->record, pl_build_version());
+    dstr_puts(&r->record, ",\"config_hash\":");
+    dstr_json_str(&r->record, config_hash);
+    dstr_putc(&r->record, ',');
     dstr_puts(&r->record, "\"rationale\":");
     dstr_json_str(&r->record, r->pred.rationale);
     if (r->fallback[0]) {
@@ -58,6 +64,8 @@ static void decide(const pl_env *env, decide_item *items, size_t n, signal_resul
                      .now_ms = env_now,
                      .clock_ctx = (void *)env};
     decide_symbols(&de, items, n);
+    char hash[PL_CONFIG_HASH_LEN] = "";
+    if (env->cfg) pl_config_hash(env->cfg, hash, sizeof hash);
     for (size_t i = 0; i < n; i++) {
         signal_result *r = &out[i];
         r->d = items[i].d;
@@ -65,7 +73,7 @@ static void decide(const pl_env *env, decide_item *items, size_t n, signal_resul
         memcpy(r->fallback, items[i].fallback, sizeof r->fallback);
         r->request = items[i].request; /* moved */
         items[i].request = (dstr){0};
-        build_record(r);
+        build_record(r, hash);
         log_decision(&r->d, r->fallback);
     }
 }
@@ -77,35 +85,46 @@ static decide_item *items_for(signal_result *out, size_t n) {
     return items;
 }
 
-void signal_decide(const pl_env *env, const char *const *symbols, size_t n, signal_result *out) {
+void signal_decide_read(const pl_env *env, const char *const *symbols, size_t n,
+                        const ex_snapshot *snaps, signal_result *out) {
     memset(out, 0, n * sizeof *out);
     if (!n) return;
     decide_item *items = items_for(out, n);
-    ex_snapshot *snaps = calloc(n, sizeof *snaps);
-    if (!snaps) abort();
-    for (size_t i = 0; i < n; i++) snprintf(out[i].symbol, sizeof out[i].symbol, "%s", symbols[i]);
-    if (env->exchange) {
-        /* candles closing after this are still forming */
-        ex_snapshots(env->exchange, symbols, n, &snapshot_spec, clock_now(env->clock),
-                     env->deadline_ms, snaps);
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            snaps[i].status = EX_UNAVAILABLE;
-            dstr_puts(&snaps[i].why, "market data: the HTTP client could not start");
-        }
-    }
     for (size_t i = 0; i < n; i++) {
+        snprintf(out[i].symbol, sizeof out[i].symbol, "%s", symbols[i]);
         out[i].data_status = snaps[i].status;
         items[i].snap = snaps[i].status == EX_OK ? &snaps[i].snap : NULL;
         items[i].data_reason = dstr_cstr(&snaps[i].why);
     }
     decide(env, items, n, out);
-    for (size_t i = 0; i < n; i++) {
-        ex_snapshot_free(&snaps[i]);
-        decide_item_free(&items[i]);
-    }
-    free(snaps);
+    for (size_t i = 0; i < n; i++) decide_item_free(&items[i]);
     free(items);
+}
+
+/* What a run without an exchange has for every symbol. */
+void signal_no_exchange(ex_snapshot *snaps, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        memset(&snaps[i], 0, sizeof snaps[i]);
+        snaps[i].status = EX_UNAVAILABLE;
+        dstr_puts(&snaps[i].why, "market data: the HTTP client could not start");
+    }
+}
+
+void signal_decide(const pl_env *env, const char *const *symbols, size_t n, signal_result *out) {
+    memset(out, 0, n * sizeof *out);
+    if (!n) return;
+    ex_snapshot *snaps = calloc(n, sizeof *snaps);
+    if (!snaps) abort();
+    if (env->exchange) {
+        /* candles closing after this are still forming */
+        ex_snapshots(env->exchange, symbols, n, &snapshot_spec, clock_now(env->clock),
+                     env->deadline_ms, snaps);
+    } else {
+        signal_no_exchange(snaps, n);
+    }
+    signal_decide_read(env, symbols, n, snaps, out);
+    for (size_t i = 0; i < n; i++) ex_snapshot_free(&snaps[i]);
+    free(snaps);
 }
 
 void signal_decide_snapshots(const pl_env *env, const snapshot *snaps, size_t n,

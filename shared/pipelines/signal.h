@@ -28,7 +28,8 @@
  *            gemini:  the Gemini request body, as sent (when no request could
  *                     be built: {"predictor":"gemini","features":{...}})
  *            no data: {"predictor":P,"symbol":S,"features":null,"data_error":why}
- *   decision decision_to_json + "rationale" (the predictor's) + "fallback"
+ *   decision decision_to_json + "build", "config_hash" (pipelines/audit.h) +
+ *            "rationale" (the predictor's) + "fallback"
  *            (only when the fallback answered) */
 #ifndef SIGNAL_H
 #define SIGNAL_H
@@ -62,6 +63,12 @@ typedef struct signal_result {
 /* Decides for symbols[0..n) into out[0..n) (out need not be initialised).
  * Always fills every result; free them with signal_results_free(). */
 void signal_decide(const pl_env *env, const char *const *symbols, size_t n, signal_result *out);
+/* The same from snapshots the caller read (ex_read: the trader's one read
+ * batch); snaps[i] for symbols[i], still the caller's. */
+void signal_decide_read(const pl_env *env, const char *const *symbols, size_t n,
+                        const ex_snapshot *snaps, signal_result *out);
+/* Fills snaps[0..n) with the failure of a run without an exchange. */
+void signal_no_exchange(ex_snapshot *snaps, size_t n);
 /* The same from snapshots already taken (each checked at its own now_ms),
  * without the exchange. The snapshots stay the caller's. */
 void signal_decide_snapshots(const pl_env *env, const snapshot *snaps, size_t n,

@@ -406,9 +406,7 @@ static void env_execution(loader *L, cfg *c) {
     }
 }
 
-/* EXECUTE_TRADES=true: what real orders need, checked before (and apart
- * from) the refusal that stands while execution does not exist, so each
- * configuration mistake is named even then. */
+/* EXECUTE_TRADES=true: what real orders need. */
 static void check_execute_trades(loader *L, const cfg *c) {
     if (!c->execute_trades) return;
     if (!c->binance_api_key)
@@ -420,8 +418,6 @@ static void check_execute_trades(loader *L, const cfg *c) {
         bad(L, "POSITION_MODE", "HEDGE",
             "EXECUTE_TRADES=true needs ONEWAY: the bot protects and closes positions with "
             "reduce-only orders, which Hedge mode does not accept");
-    bad(L, "EXECUTE_TRADES", "true",
-        "order execution is not available in this build; only dry runs (false) are possible");
 }
 
 int cfg_load(cfg *c, dstr *err) {

@@ -10,9 +10,7 @@
  * runtime loop needs before a configuration exists): clients get their
  * settings from here. EXECUTE_TRADES=true needs BINANCE_API_KEY and
  * BINANCE_API_SECRET, and refuses POSITION_MODE=HEDGE (the bot closes with
- * reduce-only orders, which Hedge mode does not accept); these checks come
- * first, then EXECUTE_TRADES=true is refused while order execution does not
- * exist: the trader never pretends to trade. TRADER_TOKEN, when set, must be
+ * reduce-only orders, which Hedge mode does not accept). TRADER_TOKEN, when set, must be
  * 16-256 printable characters without spaces (it travels in a header).
  * On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API set,
  * TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal

@@ -145,3 +145,11 @@ size_t secret_scrub(dstr *s) {
     *s = out;
     return masks;
 }
+
+int secret_equal(const char *given, const char *expected) {
+    if (!given || !expected) return 0;
+    size_t gl = strlen(given), el = strlen(expected);
+    volatile unsigned char diff = gl != el;
+    for (size_t i = 0; i < el; i++) diff |= (unsigned char)(expected[i] ^ (i < gl ? given[i] : 0));
+    return diff == 0;
+}

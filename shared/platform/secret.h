@@ -52,4 +52,9 @@ size_t secret_scrub(dstr *s);
  * sink holding const bytes copy them only when it must. */
 int secret_present(const void *data, size_t n);
 
+/* 1 when given equals expected, compared in time that depends only on
+ * expected's length (not on where they differ): for tokens a caller sends
+ * (TRADER_TOKEN). NULL never equals anything. */
+int secret_equal(const char *given, const char *expected);
+
 #endif

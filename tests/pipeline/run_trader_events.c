@@ -1,9 +1,8 @@
 /* trader events: the trader's non-HTTP side and the journal-failure answers,
  * which the HTTP scenarios cannot reach (and the overview without keys, or
- * with nothing it can read: the scenarios' gateway has keys and a journal).
- * Each case runs one event through the real bootstrap with
- * build/<v>/bin/invoke (the gateway's function host), against fake_binance
- * started here, and checks invoke's exit status, the
+ * with nothing it can read). Each case runs one event through
+ * the real bootstrap with build/<v>/bin/invoke (the gateway's function host),
+ * against fake_binance started here, and checks invoke's exit status, the
  * answer (an HTTP answer's statusCode and body, or the event's payload), or
  * the error invoke prints for a function error.
  *
@@ -46,8 +45,12 @@ typedef struct event_case {
     const char *output[MAX_CHECKS]; /* in invoke's whole output (answer headers, function logs) */
     int unwritten_events;           /* exact number of journal.unwritten events; 0: unchecked */
     int blackhole_s3;               /* journal to an S3 endpoint that accepts and never answers */
-    int binance_keys; /* BINANCE_API_KEY and _SECRET set (fake_binance has no account) */
+    int execute;                    /* EXECUTE_TRADES=true, with (sentinel) keys */
+    const char *token;              /* TRADER_TOKEN; NULL: unset */
+    const char *header;             /* one request header 'Name: value'; NULL: none */
 } event_case;
+
+#define TOKEN "events-test-token-0123456789"
 
 #define SCHED_INPUT                                                                         \
     "{\"source\":\"scheduler\",\"schedule\":\"trader-every-5-minutes\",\"scheduled_time\":" \
@@ -67,64 +70,85 @@ typedef struct event_case {
 
 /* clang-format off */
 static const event_case cases[] = {
-    {"scheduler input: every symbol, scheduled_time echoed, 4 records journaled", "trader", SCHED_INPUT,
+    {"scheduler input: every symbol, scheduled_time echoed, 5 records journaled (the run record)", "trader", SCHED_INPUT,
      NULL, NULL, NULL, 0, 0,
      {"\"scheduled_time\":\"2026-01-01T00:05:00Z\"", "\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]",
-      "\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":4,\"unwritten\":0}"},
-     {"\"requests\""}, {NULL}, 0, 0, 0},
+      "\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":5,\"unwritten\":0}"},
+     {"\"requests\""}, {NULL}, 0, 0, 0, NULL, NULL},
     {"EventBridge Scheduled Event envelope: every symbol", "trader", ENVELOPE, NULL, NULL, NULL, 0, 0,
      {"\"scheduled_time\":\"2026-01-01T00:10:00Z\"", "\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]",
       "\"unwritten\":0"},
-     {NULL}, {NULL}, 0, 0, 0},
+     {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
     {"symbols as an array, debug adds the request records", "trader",
      "{\"symbols\":[\"ETHUSDT\"],\"debug\":true}", NULL, NULL, NULL, 0, 0,
      {"\"symbols\":[\"ETHUSDT\"]", "\"requests\":[{\"predictor\":\"builtin\",\"features\":{\"symbol\":\"ETHUSDT\"",
-      "\"written\":2"},
-     {"BTCUSDT"}, {NULL}, 0, 0, 0},
+      "\"written\":3"},
+     {"BTCUSDT"}, {NULL}, 0, 0, 0, NULL, NULL},
     {"symbols as a comma-separated string", "trader", "{\"symbols\":\"BTCUSDT,ETHUSDT\"}", NULL, NULL,
-     NULL, 0, 0, {"\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]"}, {NULL}, {NULL}, 0, 0, 0},
+     NULL, 0, 0, {"\"symbols\":[\"BTCUSDT\",\"ETHUSDT\"]"}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
     {"a symbol outside SYMBOLS is a bad event naming the allowed ones", "trader",
      "{\"symbols\":[\"XRPUSDT\"]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "XRPUSDT", "allowed: BTCUSDT,ETHUSDT"}, {NULL}, {NULL}, 0, 0, 0},
+     {"Function.BadEvent", "XRPUSDT", "allowed: BTCUSDT,ETHUSDT"}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
     {"an empty symbols array is a bad event", "trader", "{\"symbols\":[]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "non-empty array"}, {NULL}, {NULL}, 0, 0, 0},
+     {"Function.BadEvent", "non-empty array"}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
     {"symbols holding a number is a bad event", "trader", "{\"symbols\":[42]}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent"}, {NULL}, {NULL}, 0, 0, 0},
+     {"Function.BadEvent"}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
     {"debug that is not a boolean is a bad event", "trader", "{\"debug\":\"yes\"}", NULL, NULL, NULL, 1, 0,
-     {"Function.BadEvent", "debug"}, {NULL}, {NULL}, 0, 0, 0},
+     {"Function.BadEvent", "debug"}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
     {"journal unavailable: the scheduled run returns its decisions and logs the loss", "trader",
      SCHED_INPUT, NULL, NULL, BAD_JOURNAL, 0, 0,
-     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"},
-     {"Journal.Unwritten"}, {SUMMARY, "\"unwritten\":5", "\"records\":4"}, 5, 0, 0},
+     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":5}"},
+     {"Journal.Unwritten"}, {SUMMARY, "\"unwritten\":6", "\"records\":5"}, 6, 0, 0, NULL, NULL},
     {"journal unavailable: GET /tasks/trader answers 200 with the decisions and x-journal-unwritten",
      "trader", NULL, "GET", "/tasks/trader", BAD_JOURNAL, 0, 200,
-     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"}, {NULL},
-     {"\"x-journal-unwritten\":\"5\""}, 5, 0, 0},
+     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":5}"}, {NULL},
+     {"\"x-journal-unwritten\":\"6\""}, 6, 0, 0, NULL, NULL},
     {"S3 that never answers: the scheduled run answers before its timeout, every record printed",
      "trader", SCHED_INPUT, NULL, NULL, NULL, 0, 0,
      {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "{\"symbol\":\"ETHUSDT\"",
-      "\"journal\":{\"written\":0,\"unwritten\":4}"},
-     {"Journal.Unwritten"}, {SUMMARY, "\"kind\":\"log\"", "deadline"}, 5, 1, 0},
+      "\"journal\":{\"written\":0,\"unwritten\":5}"},
+     {"Journal.Unwritten"}, {SUMMARY, "\"kind\":\"log\"", "deadline"}, 6, 1, 0, NULL, NULL},
     {"S3 that never answers: POST /tasks/trader answers 200 before its timeout with x-journal-unwritten",
      "trader", NULL, "POST", "/tasks/trader", NULL, 0, 200,
-     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":4}"},
-     {NULL}, {"\"x-journal-unwritten\":\"5\""}, 5, 1, 0},
-    {"journal unavailable: /api/signals/latest answers 500 with the decision", "signals", NULL, "GET",
-     "/api/signals/latest?symbol=ETHUSDT", BAD_JOURNAL, 0, 500,
-     {"\"error\":\"journal_unwritten\"", "\"decision\":{\"symbol\":\"ETHUSDT\""}, {NULL}, {NULL}, 0, 0, 0},
-    {"journal unavailable: /api/signals answers 503", "signals", NULL, "GET", "/api/signals", BAD_JOURNAL,
-     0, 503, {"\"error\":\"journal_unavailable\""}, {NULL}, {NULL}, 0, 0, 0},
+     {"\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"journal\":{\"written\":0,\"unwritten\":5}"},
+     {NULL}, {"\"x-journal-unwritten\":\"6\""}, 6, 1, 0, NULL, NULL},
+    /* HTTP trigger safety while execution is on (no order is possible here:
+     * fake_binance has no account, so the run's account reads fail) */
+    {"execution on: GET /tasks/trader answers 405, nothing runs", "trader", NULL, "GET",
+     "/tasks/trader", NULL, 0, 405, {"\"error\":\"method_not_allowed\"", "POST"},
+     {"\"decisions\""}, {NULL}, 0, 0, 1, TOKEN, "X-Trader-Token: " TOKEN},
+    {"execution on without TRADER_TOKEN: POST /tasks/trader answers 403", "trader", NULL, "POST",
+     "/tasks/trader", NULL, 0, 403, {"\"error\":\"http_execution_disabled\""},
+     {"\"decisions\""}, {NULL}, 0, 0, 1, NULL, "X-Trader-Token: " TOKEN},
+    {"execution on: POST /tasks/trader without X-Trader-Token answers 401", "trader", NULL, "POST",
+     "/tasks/trader", NULL, 0, 401, {"\"error\":\"invalid_token\""}, {"\"decisions\""},
+     {"trader.bad_token"}, 0, 0, 1, TOKEN, NULL},
+    {"execution on: POST /tasks/trader with a wrong X-Trader-Token answers 401", "trader", NULL,
+     "POST", "/tasks/trader", NULL, 0, 401, {"\"error\":\"invalid_token\""}, {TOKEN},
+     {"trader.bad_token"}, 0, 0, 1, TOKEN, "X-Trader-Token: " TOKEN "x"},
+    {"execution on: POST /tasks/trader with the token runs (the account unread: no entry)",
+     "trader", NULL, "POST", "/tasks/trader", NULL, 0, 200,
+     {"\"execute\":true", "\"decisions\":[{\"symbol\":\"BTCUSDT\"", "\"outcome\":\"partial\""},
+     {TOKEN}, {"\"event\":\"trader.run\""}, 0, 0, 1, TOKEN, "X-Trader-Token: " TOKEN},
+    {"execution on: the scheduler's run needs no token", "trader", SCHED_INPUT, NULL, NULL, NULL,
+     0, 0, {"\"execute\":true", "\"run\":{\"run_id\""}, {NULL},
+     {"\"event\":\"trader.run\""}, 0, 0, 1, NULL, NULL},
     {"no keys: /api/overview answers 503 keys_not_configured, asking nothing", "overview", NULL, "GET",
      "/api/overview", NULL, 0, 503,
      {"\"error\":\"keys_not_configured\"", "BINANCE_API_KEY", "read-only keys are enough"}, {NULL},
-     {NULL}, 0, 0, 0},
+     {NULL}, 0, 0, 0, NULL, NULL},
     {"nothing readable (no account endpoints, no journal): the upstream error with every part named",
      "overview", NULL, "GET", "/api/overview", BAD_JOURNAL, 0, 502,
      {"\"error\":\"upstream_rejected\"", "\"overview\":{", "\"part\":\"positions\"",
       "\"part\":\"kill_switch\"", "\"balances\":null"},
-     {"SENTINEL"}, {NULL}, 0, 0, 1},
+     {"events-test-key-sentinel", "events-test-secret-sentinel"}, {NULL}, 0, 0, 1, NULL, NULL},
+    {"journal unavailable: /api/signals/latest answers 500 with the decision", "signals", NULL, "GET",
+     "/api/signals/latest?symbol=ETHUSDT", BAD_JOURNAL, 0, 500,
+     {"\"error\":\"journal_unwritten\"", "\"decision\":{\"symbol\":\"ETHUSDT\""}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
+    {"journal unavailable: /api/signals answers 503", "signals", NULL, "GET", "/api/signals", BAD_JOURNAL,
+     0, 503, {"\"error\":\"journal_unavailable\""}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
     {"the journal the runs above wrote is listed newest first", "signals", NULL, "GET",
-     "/api/signals?limit=3", NULL, 0, 200, {"\"signals\":[{\"symbol\":\"BTCUSDT\""}, {NULL}, {NULL}, 0, 0, 0},
+     "/api/signals?limit=3", NULL, 0, 200, {"\"signals\":[{\"symbol\":\"BTCUSDT\""}, {NULL}, {NULL}, 0, 0, 0, NULL, NULL},
 };
 /* clang-format on */
 
@@ -237,19 +261,23 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
         unsetenv("AWS_ENDPOINT_URL_S3");
     }
     setenv("BINANCE_FAPI_BASE", fake_url, 1);
-    if (c->binance_keys) {
-        setenv("BINANCE_API_KEY", "SENTINEL-events-key", 1);
-        setenv("BINANCE_API_SECRET", "SENTINEL-events-secret", 1);
+    if (c->execute) {
+        setenv("EXECUTE_TRADES", "true", 1);
+        setenv("BINANCE_API_KEY", "events-test-key-sentinel", 1);
+        setenv("BINANCE_API_SECRET", "events-test-secret-sentinel", 1);
     } else {
+        unsetenv("EXECUTE_TRADES");
         unsetenv("BINANCE_API_KEY");
         unsetenv("BINANCE_API_SECRET");
     }
+    if (c->token) setenv("TRADER_TOKEN", c->token, 1);
+    else unsetenv("TRADER_TOKEN");
     snprintf(in_path, sizeof in_path, "%s/event.json", tmp_dir);
     snprintf(out_path, sizeof out_path, "%s/out.txt", tmp_dir);
     snprintf(err_path, sizeof err_path, "%s/err.txt", tmp_dir);
     char invoke[PATH_MAX];
     snprintf(invoke, sizeof invoke, "%s/bin/invoke", build);
-    const char *argv[14];
+    const char *argv[16];
     int ac = 0;
     argv[ac++] = invoke;
     argv[ac++] = "--functions-dir";
@@ -262,6 +290,10 @@ static int run_case(const char *build, const event_case *c, const char *fake_url
         argv[ac++] = "--http";
         argv[ac++] = c->http_method;
         argv[ac++] = c->http_uri;
+        if (c->header) {
+            argv[ac++] = "--header";
+            argv[ac++] = c->header;
+        }
         argv[ac++] = c->function;
     } else {
         FILE *f = fopen(in_path, "w");

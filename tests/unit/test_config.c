@@ -168,7 +168,7 @@ static const env_case cases[] = {
     {"SYMBOLS", "btcusdt", "SYMBOLS"},
     {"SYMBOLS", "BTCUSDT,,ETHUSDT", NULL},
     {"SYMBOLS", "BTC-USDT", "uppercase"},
-    {"EXECUTE_TRADES", "true", "order execution is not available"},
+    {"EXECUTE_TRADES", "true", "BINANCE_API_KEY"},
     {"EXECUTE_TRADES", "maybe", "true or false"},
     {"EXECUTE_TRADES", "FALSE", NULL},
     {"MIN_PROB", "1.5", "MIN_PROB"},
@@ -320,18 +320,15 @@ static const env_set_case set_cases[] = {
     /* the named variable is the one that was set */
     {{"HTTP_CA_FILE", "/nonexistent", "SSL_CERT_FILE", "/etc/hostname"}, "HTTP_CA_FILE=\"/nonexistent\""},
     {{"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000", "AWS_ENDPOINT_URL", "bad"}, NULL},
-    /* EXECUTE_TRADES=true: keys and One-way mode are checked before the
-     * refusal that stands while execution does not exist */
+    /* EXECUTE_TRADES=true: keys and One-way mode are required */
     {{"EXECUTE_TRADES", "true"}, "BINANCE_API_KEY=\"\" is invalid: EXECUTE_TRADES=true needs the API key (orders are signed)\n"
-     "BINANCE_API_SECRET=\"\" is invalid: EXECUTE_TRADES=true needs the API secret (orders are signed)\n"
-     "EXECUTE_TRADES=\"true\" is invalid: order execution is not available"},
+     "BINANCE_API_SECRET=\"\" is invalid: EXECUTE_TRADES=true needs the API secret (orders are signed)"},
     {{"EXECUTE_TRADES", "true", "BINANCE_API_KEY", "SeCrEt-config-test-key"},
      "BINANCE_API_SECRET=\"\" is invalid: EXECUTE_TRADES=true needs the API secret"},
     {{"EXECUTE_TRADES", "true", BINANCE_KEYS, "POSITION_MODE", "hedge"},
      "POSITION_MODE=\"HEDGE\" is invalid: EXECUTE_TRADES=true needs ONEWAY: the bot protects and "
-     "closes positions with reduce-only orders, which Hedge mode does not accept\n"
-     "EXECUTE_TRADES=\"true\" is invalid: order execution is not available"},
-    {{"EXECUTE_TRADES", "true", BINANCE_KEYS}, "EXECUTE_TRADES=\"true\" is invalid: order execution is not available"},
+     "closes positions with reduce-only orders, which Hedge mode does not accept"},
+    {{"EXECUTE_TRADES", "true", BINANCE_KEYS}, NULL},
     /* dry runs need neither keys nor One-way mode */
     {{"EXECUTE_TRADES", "false", "POSITION_MODE", "HEDGE"}, NULL},
     {{"JOURNAL_URL", "s3://trader-journal/prod"}, "AWS_REGION=\"\" is invalid: an s3:// journal needs a region (or AWS_DEFAULT_REGION)\n"
@@ -446,8 +443,7 @@ static void test_all_errors_reported_at_once(void **state) {
     clear_env();
 }
 
-/* With keys and One-way mode, the only objection to EXECUTE_TRADES=true is
- * that execution does not exist yet (the line the executor removes). */
+/* With keys and One-way mode, EXECUTE_TRADES=true loads. */
 static void test_execute_trades_ready(void **state) {
     (void)state;
     clear_env();
@@ -456,9 +452,8 @@ static void test_execute_trades_ready(void **state) {
     setenv("BINANCE_API_SECRET", "SeCrEt-config-test", 1);
     cfg c;
     dstr err = {0};
-    assert_int_equal(cfg_load(&c, &err), -1);
-    assert_string_equal(err.ptr, "EXECUTE_TRADES=\"true\" is invalid: order execution is not "
-                                 "available in this build; only dry runs (false) are possible");
+    assert_int_equal(cfg_load(&c, &err), 0);
+    assert_true(c.execute_trades);
     cfg_free(&c);
     dstr_free(&err);
     secret_clear();

@@ -47,6 +47,14 @@ static void test_settings_from_the_config(void **state) {
     assert_int_equal(p.atr_tf, TF_4H);
     bn_config b = pl_binance_config(&c);
     assert_string_equal(b.base, "https://fapi.example");
+    assert_null(b.api_key); /* no keys: market data only */
+    c.binance_api_key = "k-test-key";
+    c.binance_api_secret = "s-test-secret";
+    c.recv_window_ms = 7000;
+    b = pl_binance_config(&c);
+    assert_string_equal(b.api_key, "k-test-key");
+    assert_string_equal(b.api_secret, "s-test-secret");
+    assert_int_equal(b.recv_window_ms, 7000);
     c.use_testnet = 1;
     assert_string_equal(pl_binance_config(&c).base, "https://testnet.example");
     assert_null(b.api_key); /* no keys: market data only */

@@ -1,4 +1,4 @@
-/* overview pipeline: against the in-memory exchange (mem_exchange) and a
+/* overview pipeline: against the in-memory exchange (ro_exchange) and a
  * fresh file journal: no keys (nothing asked), the whole answer (balances,
  * positions with leverage, this bot's orders and algo orders by prefix, the
  * others counted, the latest decision, the day's PnL, the kill switch), ONE
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "jfix.h"
-#include "mem_exchange.h"
+#include "ro_exchange.h"
 #include "pipelines/overview.h"
 #include "services/journal.h"
 #include "services/journal_risk.h"
@@ -35,7 +35,7 @@ static const clock_src test_clock = {.now_ms = fixed_clock};
 typedef struct fixture {
     jfix *j; /* the file journal and the captured log */
     cfg c;
-    mem_exchange m;
+    ro_exchange m;
     pl_env env;
     ex_position positions[3];
     ex_order orders[4];
@@ -47,7 +47,7 @@ typedef struct fixture {
 static char *symbols[] = {"BTCUSDT", "ETHUSDT"};
 
 static void account(fixture *f) {
-    mem_exchange *m = &f->m;
+    ro_exchange *m = &f->m;
     f->balances[0] = (ex_balance){.asset = "USDT",
                                   .balance = 1000.5,
                                   .available_balance = 900.25,
@@ -148,7 +148,7 @@ static int setup(void **state) {
     f->c.binance_api_key = "read-only-key";
     f->c.binance_api_secret = "read-only-secret";
     f->c.order_id_prefix = "atr";
-    mem_exchange_init(&f->m);
+    ro_exchange_init(&f->m);
     account(f);
     f->env = (pl_env){.cfg = &f->c,
                       .exchange = &f->m.ex,
@@ -389,7 +389,7 @@ static void test_empty_journal_and_account(void **state) {
 
 static void test_one_exchange_part_fails(void **state) {
     fixture *f = *state;
-    int k = mem_exchange_part_index(EX_READ_POSITIONS);
+    int k = ro_exchange_part_index(EX_READ_POSITIONS);
     f->m.fail[k] = EX_TIMEOUT;
     f->m.fail_why[k] = "positionRisk: timeout: no answer within 1000 ms";
     cJSON *j = run(f, OVERVIEW_OK, NULL);
@@ -406,11 +406,11 @@ static void test_one_exchange_part_fails(void **state) {
 
 static void test_leverage_and_orders_fail(void **state) {
     fixture *f = *state;
-    int k = mem_exchange_part_index(EX_READ_SYMBOL_CONFIGS);
+    int k = ro_exchange_part_index(EX_READ_SYMBOL_CONFIGS);
     f->m.fail[k] = EX_REJECTED, f->m.fail_code[k] = -2015;
     f->m.fail_why[k] = "symbolConfig BTCUSDT: rejected (HTTP 400): Invalid API-key, IP, or "
                        "permissions for action.";
-    k = mem_exchange_part_index(EX_READ_OPEN_ALGO_ORDERS);
+    k = ro_exchange_part_index(EX_READ_OPEN_ALGO_ORDERS);
     f->m.fail[k] = EX_BAD_RESPONSE;
     cJSON *j = run(f, OVERVIEW_OK, NULL);
     assert_true(num(j, "positions.0.entry_price") == 90000);
@@ -452,7 +452,7 @@ static void test_everything_fails(void **state) {
     f->env.journal = NULL;
     unsigned bits[] = {EX_READ_BALANCES, EX_READ_POSITIONS, EX_READ_SYMBOL_CONFIGS,
                        EX_READ_OPEN_ORDERS, EX_READ_OPEN_ALGO_ORDERS};
-    for (size_t i = 0; i < 5; i++) f->m.fail[mem_exchange_part_index(bits[i])] = EX_UNAVAILABLE;
+    for (size_t i = 0; i < 5; i++) f->m.fail[ro_exchange_part_index(bits[i])] = EX_UNAVAILABLE;
     ex_error e = {0};
     cJSON *j = run(f, OVERVIEW_ALL_FAILED, &e);
     assert_int_equal(e.status, EX_UNAVAILABLE);

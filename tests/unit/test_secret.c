@@ -146,6 +146,19 @@ static void test_cost_of_a_clean_record(void **state) {
     dstr_free(&rec);
 }
 
+/* secret_equal: the token check of the trader's HTTP trigger. */
+static void test_equal(void **state) {
+    (void)state;
+    assert_true(secret_equal("token-0123456789abcdef", "token-0123456789abcdef"));
+    assert_false(secret_equal("token-0123456789abcdeg", "token-0123456789abcdef"));
+    assert_false(secret_equal("token-0123456789abcde", "token-0123456789abcdef"));
+    assert_false(secret_equal("token-0123456789abcdefx", "token-0123456789abcdef"));
+    assert_false(secret_equal("", "token-0123456789abcdef"));
+    assert_false(secret_equal(NULL, "token-0123456789abcdef"));
+    assert_false(secret_equal("token", NULL));
+    assert_false(secret_equal(NULL, NULL));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_none_registered, teardown),
@@ -155,6 +168,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_encoded_forms, teardown),
         cmocka_unit_test_teardown(test_json_stays_valid, teardown),
         cmocka_unit_test_teardown(test_cost_of_a_clean_record, teardown),
+        cmocka_unit_test(test_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

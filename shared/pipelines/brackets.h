@@ -1,0 +1,61 @@
+/* brackets: the executor's plan of each position it opens, kept in the
+ * journal so a later run can re-create a missing stop or take-profit at the
+ * decided distances, and can tell this bot's position from another's.
+ *
+ * Contract: bracket_put() creates, create-only with NO suffix
+ * (journal_put_exact),
+ *   brackets/YYYYMMDD/{HHMMSSmmm of the decision candle}_{symbol}.json
+ * holding {"symbol", "candle_ms", "created_ms", "side" ("LONG"|"SHORT"),
+ * "qty", "entry", "sl", "tp" (the sized decimal texts), "sl_distance",
+ * "tp_distance" (numbers > 0), "run_id", "build", "config_hash"}. It is
+ * written after the claim and BEFORE the entry is sent: an entry is only
+ * sent when its plan is stored (else a position could exist that no run
+ * knows how to protect). JOURNAL_EXISTS means an earlier attempt of the same
+ * decision wrote it: no entry either (the claim says the same).
+ * bracket_latest() finds each symbol's newest plan in one newest-first walk
+ * of brackets/ (stored objects that do not parse are skipped with a WARN
+ * journal.corrupt). */
+#ifndef PL_BRACKETS_H
+#define PL_BRACKETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/prediction.h"
+#include "platform/dstr.h"
+#include "services/exchange.h"
+#include "services/journal.h"
+#include "store/store.h"
+
+#define BRACKET_PREFIX "brackets/"
+
+typedef struct bracket_info {
+    int has; /* 0: no plan found */
+    char symbol[EX_SYMBOL_LEN];
+    int64_t candle_ms, created_ms;
+    direction dir;
+    char qty[EX_DECIMAL_LEN], entry[EX_DECIMAL_LEN], sl[EX_DECIMAL_LEN], tp[EX_DECIMAL_LEN];
+    double qty_value, sl_distance, tp_distance;
+    char run_id[JOURNAL_ID_MAX + 1];
+} bracket_info;
+
+typedef struct bracket_plan {
+    const char *symbol;
+    int64_t candle_ms, created_ms;
+    direction dir;
+    const char *qty, *entry, *sl, *tp;
+    double sl_distance, tp_distance;
+    const char *run_id, *build, *config_hash;
+} bracket_plan;
+
+/* The record's key: 0, or -1. */
+int bracket_key(const char *symbol, int64_t candle_ms, char *buf, size_t cap);
+journal_status bracket_put(store *s, const bracket_plan *p, dstr *err);
+/* Parses a stored record (outside input): 0, or -1 with why appended. */
+int bracket_parse(const char *json, size_t len, bracket_info *out, dstr *why);
+/* out[i] for symbols[i] (has 0 when none). 0, or -1 with one line in err
+ * (no store, a listing failed: then the caller must not assume there is no
+ * plan). */
+int bracket_latest(store *s, const char *const *symbols, size_t n, bracket_info *out, dstr *err);
+
+#endif

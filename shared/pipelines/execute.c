@@ -1,0 +1,551 @@
+/* execute: client ids, account set-up, the bracket (see execute.h). */
+#include "pipelines/execute.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/log.h"
+
+/* ---- client ids ------------------------------------------------------------------ */
+
+static const char base36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+static const char legs[] = "ESTXstC";
+
+static int valid_leg(char leg) { return leg && strchr(legs, leg) != NULL; }
+
+int exec_client_id(const char *prefix, const char *symbol, int64_t candle_ms, char leg,
+                   char out[EX_CLIENT_ID_LEN]) {
+    out[0] = 0;
+    if (!prefix || !symbol || !cfg_valid_order_id_prefix(prefix) || !cfg_valid_symbol(symbol) ||
+        candle_ms <= 0 || !valid_leg(leg))
+        return -1;
+    char rev[16], t[16];
+    int n = 0;
+    for (uint64_t v = (uint64_t)candle_ms; v; v /= 36) rev[n++] = base36[v % 36];
+    if (n > 8) return -1;
+    for (int i = 0; i < n; i++) t[i] = rev[n - 1 - i];
+    t[n] = 0;
+    int len = snprintf(out, EX_CLIENT_ID_LEN, "%s_%s_%s_%c", prefix, symbol, t, leg);
+    if (len < 0 || len >= EX_CLIENT_ID_LEN || !ex_valid_client_id(out)) {
+        out[0] = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int exec_parse_client_id(const char *prefix, const char *id, char *symbol, int64_t *candle_ms,
+                         char *leg) {
+    if (!prefix || !id || !*prefix) return 0;
+    size_t pl = strlen(prefix);
+    if (strncmp(id, prefix, pl) != 0 || id[pl] != '_') return 0;
+    const char *p = id + pl + 1;
+    size_t sl = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+    if (sl < 2 || sl > 20 || p[sl] != '_') return 0;
+    const char *t = p + sl + 1;
+    size_t tl = strspn(t, base36);
+    if (tl < 1 || tl > 8 || t[0] == '0' || t[tl] != '_' || !valid_leg(t[tl + 1]) || t[tl + 2])
+        return 0; /* a leading zero: not an id exec_client_id makes */
+    int64_t v = 0;
+    for (size_t i = 0; i < tl; i++) v = v * 36 + (int64_t)(strchr(base36, t[i]) - base36);
+    if (v <= 0) return 0;
+    if (symbol) {
+        memcpy(symbol, p, sl);
+        symbol[sl] = 0;
+    }
+    if (candle_ms) *candle_ms = v;
+    if (leg) *leg = t[tl + 1];
+    return 1;
+}
+
+/* ---- actions and events ------------------------------------------------------------ */
+
+void exec_action(dstr *actions, const char *symbol, const char *action, const char *outcome,
+                 const char *detail) {
+    if (!actions) return;
+    if (actions->len) dstr_putc(actions, ',');
+    dstr_puts(actions, "{\"symbol\":");
+    dstr_json_str(actions, symbol ? symbol : "");
+    dstr_puts(actions, ",\"action\":");
+    dstr_json_str(actions, action);
+    dstr_puts(actions, ",\"outcome\":");
+    dstr_json_str(actions, outcome);
+    if (detail && *detail) {
+        dstr_puts(actions, ",\"detail\":");
+        dstr_json_str(actions, detail);
+    }
+    dstr_putc(actions, '}');
+}
+
+void exec_event(int level, const char *name, const char *symbol, const char *fmt, ...) {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_rec *r = log_begin((log_level)level, name);
+    log_str(r, "symbol", symbol);
+    log_str(r, "message", msg);
+    log_end(r);
+}
+
+/* snprintf that may cut (the texts here are for people) without the
+ * compiler's truncation warning. */
+static void fmt_into(char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fmt_into(char *buf, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+}
+
+static void set_why(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_why(char *why, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, EXEC_REASON_LEN, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- account set-up ---------------------------------------------------------------- */
+
+static void block(exec_gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void block(exec_gate *g, const char *fmt, ...) {
+    if (!g->entry_ok) return; /* the first reason stays */
+    g->entry_ok = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->why, sizeof g->why, fmt, ap);
+    va_end(ap);
+}
+
+static void describe_setup(const ex_setup *s, char *buf, size_t n) {
+    switch (s->what) {
+    case EX_SET_POSITION_MODE: snprintf(buf, n, "position mode one-way"); break;
+    case EX_SET_MARGIN_TYPE:
+        snprintf(buf, n, "margin type %s", ex_margin_type_name(s->margin_type));
+        break;
+    case EX_SET_LEVERAGE: snprintf(buf, n, "leverage %d", s->leverage); break;
+    }
+}
+
+size_t exec_setup(const pl_env *env, const ex_account *a, const char *const *symbols, size_t n,
+                  int execute, exec_gate *gates, dstr *actions) {
+    const cfg *c = env->cfg;
+    for (size_t i = 0; i < n; i++) gates[i] = (exec_gate){.entry_ok = 1};
+    ex_margin_type margin =
+        c->margin_type && strcmp(c->margin_type, "CROSSED") == 0 ? EX_CROSSED : EX_ISOLATED;
+    ex_setup *setups = calloc(2 * n + 2, sizeof *setups);
+    size_t *owner = calloc(2 * n + 2, sizeof *owner); /* symbol index; n: the account */
+    if (!setups || !owner) abort();
+    size_t k = 0;
+    if (!a->position_mode_part.asked || a->position_mode_part.r.status != EX_OK) {
+        for (size_t i = 0; i < n; i++)
+            block(&gates[i], "position mode unknown: %s",
+                  a->position_mode_part.asked ? dstr_cstr(&a->position_mode_part.r.why)
+                                              : "not read");
+    } else if (a->hedge_mode) {
+        setups[k] = (ex_setup){.what = EX_SET_POSITION_MODE, .hedge_mode = 0};
+        owner[k++] = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!a->configs_part.asked || a->configs_part.r.status != EX_OK) {
+            block(&gates[i], "symbol config unknown: %s",
+                  a->configs_part.asked ? dstr_cstr(&a->configs_part.r.why) : "not read");
+            continue;
+        }
+        const ex_symbol_config *sc = ex_account_config(a, symbols[i]);
+        if (!sc) {
+            block(&gates[i], "the exchange sent no symbol config for %s", symbols[i]);
+            continue;
+        }
+        if (sc->margin_type != margin) {
+            setups[k] = (ex_setup){.what = EX_SET_MARGIN_TYPE, .margin_type = margin};
+            snprintf(setups[k].symbol, sizeof setups[k].symbol, "%s", symbols[i]);
+            owner[k++] = i;
+        }
+        if (sc->leverage != c->leverage) {
+            setups[k] = (ex_setup){.what = EX_SET_LEVERAGE, .leverage = c->leverage};
+            snprintf(setups[k].symbol, sizeof setups[k].symbol, "%s", symbols[i]);
+            owner[k++] = i;
+        }
+    }
+    char what[64], detail[EXEC_REASON_LEN];
+    if (!execute) {
+        for (size_t j = 0; j < k; j++) {
+            describe_setup(&setups[j], what, sizeof what);
+            exec_action(actions, owner[j] < n ? symbols[owner[j]] : "", "setup", "would_change",
+                        what);
+        }
+        free(setups);
+        free(owner);
+        return 0;
+    }
+    ex_result *res = calloc(k + 1, sizeof *res);
+    if (!res) abort();
+    if (k) ex_configure(env->exchange, setups, k, env->deadline_ms, res);
+    for (size_t j = 0; j < k; j++) {
+        describe_setup(&setups[j], what, sizeof what);
+        const char *sym = owner[j] < n ? symbols[owner[j]] : "";
+        if (res[j].status == EX_OK) {
+            exec_action(actions, sym, "setup", "changed", what);
+            exec_event(LOG_INFO, "account.setup", sym, "%s: changed", what);
+        } else {
+            fmt_into(detail, sizeof detail, "%s: %s", what, dstr_cstr(&res[j].why));
+            exec_action(actions, sym, "setup", "failed", detail);
+            exec_event(LOG_WARN, "account.setup_failed", sym, "%s (code %ld): no entry", detail,
+                       res[j].e.code);
+            for (size_t i = 0; i < n; i++)
+                if (owner[j] == n || owner[j] == i)
+                    block(&gates[i], "set-up failed: %s (code %ld)", detail, res[j].e.code);
+        }
+        ex_result_free(&res[j]);
+    }
+    free(res);
+    free(setups);
+    free(owner);
+    return k;
+}
+
+/* ---- the bracket ---------------------------------------------------------------------- */
+
+const char *exec_outcome_name(exec_outcome o) {
+    switch (o) {
+    case EXEC_NO_ENTRY: return "no_entry";
+    case EXEC_ENTRY_UNKNOWN: return "entry_unknown";
+    case EXEC_ENTRY_RESTING: return "entry_resting";
+    case EXEC_PROTECTED: return "protected";
+    case EXEC_STOP_ONLY: return "stop_only";
+    case EXEC_CLOSED: return "closed";
+    case EXEC_UNPROTECTED: return "unprotected";
+    }
+    return "unknown";
+}
+
+static ex_side entry_side(direction d) { return d == DIR_LONG ? EX_BUY : EX_SELL; }
+static ex_side exit_side(direction d) { return d == DIR_LONG ? EX_SELL : EX_BUY; }
+
+/* A write whose answer was lost: may have landed. */
+static int maybe_landed(ex_status st) { return st == EX_UNKNOWN || st == EX_TIMEOUT; }
+
+/* One lookup by client id; EX_OK with *out, else the status (why in why). */
+static ex_status query_one(const pl_env *env, const char *symbol, const char *id, int algo,
+                           ex_lookup *out) {
+    ex_order_ref ref = {.algo = algo};
+    snprintf(ref.symbol, sizeof ref.symbol, "%s", symbol);
+    snprintf(ref.client_id, sizeof ref.client_id, "%s", id);
+    ex_query(env->exchange, &ref, 1, env->deadline_ms, out);
+    return out->r.status;
+}
+
+/* An algo leg that exists on the exchange (it may even have fired). */
+static int algo_alive(const ex_algo_order *a) {
+    return a->status == EX_ALGO_NEW || a->status == EX_ALGO_TRIGGERING ||
+           a->status == EX_ALGO_TRIGGERED || a->status == EX_ALGO_FINISHED;
+}
+
+/* Closes the position reduce-only at market; 1 when it is known closed. */
+static int close_at_market(const pl_env *env, const exec_protect_spec *s, exec_report *out,
+                           dstr *actions, const char *because) {
+    ex_order_request rq = {.side = exit_side(s->dir), .type = EX_MARKET, .reduce_only = 1};
+    snprintf(rq.symbol, sizeof rq.symbol, "%s", s->symbol);
+    snprintf(rq.quantity, sizeof rq.quantity, "%s", s->qty);
+    char detail[EXEC_REASON_LEN + 64];
+    if (exec_client_id(s->prefix, s->symbol, s->candle_ms, s->close_leg, rq.client_id)) {
+        exec_action(actions, s->symbol, "close", "failed", "no client id");
+        return 0;
+    }
+    ex_order o = {0};
+    ex_error e = {0};
+    dstr err = {0};
+    ex_status st = ex_place_order(env->exchange, &rq, env->deadline_ms, &o, &e, &err);
+    if (maybe_landed(st)) {
+        ex_lookup l = {0};
+        st = query_one(env, s->symbol, rq.client_id, 0, &l);
+        if (st == EX_OK) o = l.order;
+        else dstr_printf(&err, "; the query of %s: %s", rq.client_id, dstr_cstr(&l.r.why));
+        if (st == EX_NOT_FOUND) st = EX_UNKNOWN;
+        ex_lookup_free(&l);
+    }
+    /* closed only when all of it filled: a partial close leaves a position without its stop */
+    int closed = st == EX_OK && (o.status == EX_ORDER_FILLED ||
+                                 o.executed_qty >= strtod(s->qty, NULL) * (1 - 1e-9));
+    if (closed) {
+        out->close = o;
+        out->close_placed = 1;
+        fmt_into(detail, sizeof detail, "%s; closed %s at %.10g (%s)", because, o.executed_qty_str,
+                 o.avg_price, rq.client_id);
+        exec_action(actions, s->symbol, "emergency_close", "closed", detail);
+        exec_event(LOG_ERROR, "exec.emergency_close", s->symbol, "%s", detail);
+    } else {
+        fmt_into(detail, sizeof detail, "%s; the close failed: %s", because,
+                 st == EX_OK ? o.status_name : dstr_cstr(&err));
+        exec_action(actions, s->symbol, "emergency_close", "failed", detail);
+    }
+    dstr_free(&err);
+    return closed;
+}
+
+/* Cancels the legs left behind by a close (ids "" skipped), in one batch. */
+static void cancel_legs(const pl_env *env, const char *symbol, const char *const *ids, size_t n,
+                        dstr *actions) {
+    ex_order_ref refs[4];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 4; i++) {
+        if (!ids[i] || !ids[i][0]) continue;
+        refs[k] = (ex_order_ref){.algo = 1};
+        snprintf(refs[k].symbol, sizeof refs[k].symbol, "%s", symbol);
+        snprintf(refs[k].client_id, sizeof refs[k].client_id, "%s", ids[i]);
+        k++;
+    }
+    if (!k) return;
+    ex_lookup res[4];
+    memset(res, 0, sizeof res);
+    ex_cancel(env->exchange, refs, k, env->deadline_ms, res);
+    for (size_t i = 0; i < k; i++) {
+        int ok = res[i].r.status == EX_OK || res[i].r.status == EX_NOT_FOUND;
+        exec_action(actions, symbol, "cancel_leg", ok ? "cancelled" : "failed",
+                    ok ? refs[i].client_id : dstr_cstr(&res[i].r.why));
+        if (!ok)
+            exec_event(LOG_WARN, "exec.cancel_failed", symbol,
+                       "%s: %s (the next reconcile retries)", refs[i].client_id,
+                       dstr_cstr(&res[i].r.why));
+        ex_lookup_free(&res[i]);
+    }
+}
+
+exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_report *out,
+                          dstr *actions) {
+    ex_algo_request reqs[2];
+    int which[2]; /* 0 stop, 1 take-profit */
+    size_t n = 0;
+    int stop_ok = !s->need_stop, tp_ok = !s->need_tp, tp_passed = 0;
+    int sent_unsettled[2] = {0, 0}; /* a leg that may exist though its placement failed */
+    char stop_id[EX_CLIENT_ID_LEN] = "", tp_id[EX_CLIENT_ID_LEN] = "";
+    char stop_why[EXEC_REASON_LEN] = "", tp_why[EXEC_REASON_LEN] = "";
+    for (int leg = 0; leg < 2; leg++) {
+        int need = leg == 0 ? s->need_stop : s->need_tp;
+        const char *trigger = leg == 0 ? s->sl_text : s->tp_text;
+        char *id = leg == 0 ? stop_id : tp_id;
+        char *why = leg == 0 ? stop_why : tp_why;
+        if (!need) continue;
+        if (!trigger || !*trigger) {
+            set_why(why, "the %s cannot be priced", leg == 0 ? "stop" : "take-profit");
+            continue;
+        }
+        if (exec_client_id(s->prefix, s->symbol, s->candle_ms, leg == 0 ? s->stop_leg : s->tp_leg,
+                           id)) {
+            set_why(why, "no client id");
+            continue;
+        }
+        ex_algo_request *r = &reqs[n];
+        *r = (ex_algo_request){.side = exit_side(s->dir),
+                               .type = leg == 0 ? EX_STOP_MARKET : EX_TAKE_PROFIT_MARKET,
+                               .reduce_only = 1};
+        snprintf(r->symbol, sizeof r->symbol, "%s", s->symbol);
+        snprintf(r->trigger_price, sizeof r->trigger_price, "%s", trigger);
+        snprintf(r->quantity, sizeof r->quantity, "%s", s->qty);
+        snprintf(r->client_id, sizeof r->client_id, "%s", id);
+        which[n++] = leg;
+    }
+    ex_algo_placed placed[2];
+    memset(placed, 0, sizeof placed);
+    if (n) ex_place_algo_orders(env->exchange, reqs, n, env->deadline_ms, placed);
+    /* settle the unknown outcomes with one query batch */
+    ex_order_ref refs[2];
+    size_t map[2], nq = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!maybe_landed(placed[i].r.status)) continue;
+        refs[nq] = (ex_order_ref){.algo = 1};
+        snprintf(refs[nq].symbol, sizeof refs[nq].symbol, "%s", s->symbol);
+        snprintf(refs[nq].client_id, sizeof refs[nq].client_id, "%s", reqs[i].client_id);
+        map[nq++] = i;
+    }
+    ex_lookup looked[2];
+    memset(looked, 0, sizeof looked);
+    if (nq) ex_query(env->exchange, refs, nq, env->deadline_ms, looked);
+    for (size_t q = 0; q < nq; q++) {
+        ex_algo_placed *p = &placed[map[q]];
+        if (looked[q].r.status == EX_OK && algo_alive(&looked[q].algo)) {
+            ex_result_free(&p->r);
+            p->r = (ex_result){0};
+            p->algo = looked[q].algo;
+        } else {
+            sent_unsettled[which[map[q]]] = looked[q].r.status != EX_OK;
+            dstr_printf(&p->r.why, "; the query of %s: %s", refs[q].client_id,
+                        looked[q].r.status == EX_OK ? looked[q].algo.status_name
+                                                    : dstr_cstr(&looked[q].r.why));
+        }
+        ex_lookup_free(&looked[q]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int leg = which[i];
+        const char *name = leg == 0 ? "stop" : "take_profit";
+        if (placed[i].r.status == EX_OK) {
+            if (leg == 0) {
+                out->stop = placed[i].algo, out->stop_placed = 1, stop_ok = 1;
+            } else {
+                out->tp = placed[i].algo, out->tp_placed = 1, tp_ok = 1;
+            }
+            char detail[128];
+            fmt_into(detail, sizeof detail, "%s %s at %s (%s)", reqs[i].quantity,
+                     ex_algo_type_name(reqs[i].type), reqs[i].trigger_price, reqs[i].client_id);
+            exec_action(actions, s->symbol, name, "placed", detail);
+        } else {
+            char *why = leg == 0 ? stop_why : tp_why;
+            set_why(why, "%s (code %ld)", dstr_cstr(&placed[i].r.why), placed[i].r.e.code);
+            if (leg == 1 && placed[i].r.status == EX_REJECTED && placed[i].r.e.code == -2021)
+                tp_passed = 1;
+            exec_action(actions, s->symbol, name, "failed", why);
+        }
+        ex_algo_placed_free(&placed[i]);
+    }
+    if (!stop_ok || tp_passed) {
+        char because[EXEC_REASON_LEN + 32];
+        if (!stop_ok) fmt_into(because, sizeof because, "no stop: %s", stop_why);
+        else fmt_into(because, sizeof because, "take-profit already passed: %s", tp_why);
+        if (close_at_market(env, s, out, actions, because)) {
+            /* the legs left behind, and those that may exist unseen */
+            const char *left[] = {out->stop_placed || sent_unsettled[0] ? stop_id : NULL,
+                                  out->tp_placed || sent_unsettled[1] ? tp_id : NULL,
+                                  s->keep_stop_id, s->keep_tp_id};
+            cancel_legs(env, s->symbol, left, 4, actions);
+            fmt_into(out->why, sizeof out->why, "%s", because);
+            return EXEC_CLOSED;
+        }
+        if (stop_ok) { /* the take-profit passed, the close failed: the stop still protects */
+            fmt_into(out->why, sizeof out->why, "%s; the close at market failed", because);
+            exec_event(LOG_ERROR, "exec.take_profit_missing", s->symbol, "%s", out->why);
+            return EXEC_STOP_ONLY;
+        }
+        fmt_into(out->why, sizeof out->why, "%s; the close at market failed", because);
+        exec_event(LOG_ERROR, "exec.unprotected", s->symbol,
+                   "POSITION WITHOUT A STOP: %s; a person must close or protect it now", out->why);
+        return EXEC_UNPROTECTED;
+    }
+    if (!tp_ok) {
+        fmt_into(out->why, sizeof out->why, "no take-profit: %s", tp_why);
+        exec_event(LOG_WARN, "exec.take_profit_missing", s->symbol,
+                   "%s; the stop protects the position, the next run re-creates the take-profit",
+                   out->why);
+        return EXEC_STOP_ONLY;
+    }
+    return EXEC_PROTECTED;
+}
+
+/* The entry as it stands: place, settle an unknown outcome by one query. 1
+ * when out->entry is known. */
+static int place_entry(const pl_env *env, const exec_plan *p, const ex_order_request *rq,
+                       exec_report *out, dstr *actions) {
+    ex_error e = {0};
+    dstr err = {0};
+    ex_status st = ex_place_order(env->exchange, rq, env->deadline_ms, &out->entry, &e, &err);
+    int known = st == EX_OK;
+    int final = known && (out->entry.status != EX_ORDER_NEW || !p->market);
+    if (maybe_landed(st) || (known && !final)) {
+        ex_lookup l = {0};
+        ex_status qs = query_one(env, p->symbol, rq->client_id, 0, &l);
+        if (qs == EX_OK) {
+            out->entry = l.order;
+            known = 1;
+        } else if (!known) {
+            set_why(out->why, "entry outcome unknown (%s); the query of %s: %s", dstr_cstr(&err),
+                    rq->client_id, dstr_cstr(&l.r.why));
+        }
+        ex_lookup_free(&l);
+    } else if (!known) {
+        set_why(out->why, "entry refused: %s (code %ld)", dstr_cstr(&err), e.code);
+        exec_action(actions, p->symbol, "entry", "refused", out->why);
+        exec_event(LOG_WARN, "exec.entry_refused", p->symbol, "%s", out->why);
+        out->outcome = EXEC_NO_ENTRY;
+        dstr_free(&err);
+        return 0;
+    }
+    dstr_free(&err);
+    if (!known) {
+        exec_action(actions, p->symbol, "entry", "unknown", out->why);
+        exec_event(LOG_ERROR, "exec.entry_unknown", p->symbol,
+                   "%s: not resent; the next run's reconcile decides from the position", out->why);
+        out->outcome = EXEC_ENTRY_UNKNOWN;
+    }
+    return known;
+}
+
+exec_outcome exec_bracket(const pl_env *env, const exec_plan *p, exec_report *out, dstr *actions) {
+    memset(out, 0, sizeof *out);
+    ex_order_request rq = {.side = entry_side(p->dir), .type = p->market ? EX_MARKET : EX_LIMIT};
+    snprintf(rq.symbol, sizeof rq.symbol, "%s", p->symbol);
+    snprintf(rq.quantity, sizeof rq.quantity, "%s", p->size.qty_text);
+    if (!p->market) snprintf(rq.price, sizeof rq.price, "%s", p->size.entry_text);
+    if ((p->dir != DIR_LONG && p->dir != DIR_SHORT) ||
+        exec_client_id(p->prefix, p->symbol, p->candle_ms, EXEC_LEG_ENTRY, rq.client_id)) {
+        set_why(out->why, "no entry: bad direction, symbol, candle time or ORDER_ID_PREFIX");
+        exec_action(actions, p->symbol, "entry", "not_sent", out->why);
+        return out->outcome = EXEC_NO_ENTRY;
+    }
+    if (!place_entry(env, p, &rq, out, actions)) return out->outcome;
+    ex_order *o = &out->entry;
+    if (!p->market && o->executed_qty > 0 && o->status == EX_ORDER_PARTIALLY_FILLED) {
+        /* protect what filled; the rest of a LIMIT entry is not wanted later */
+        ex_order_ref ref = {.algo = 0};
+        snprintf(ref.symbol, sizeof ref.symbol, "%s", p->symbol);
+        snprintf(ref.client_id, sizeof ref.client_id, "%s", rq.client_id);
+        ex_lookup l = {0};
+        ex_cancel(env->exchange, &ref, 1, env->deadline_ms, &l);
+        if (l.r.status == EX_OK && l.order.executed_qty >= o->executed_qty) *o = l.order;
+        exec_action(actions, p->symbol, "cancel_rest", ex_status_name(l.r.status), rq.client_id);
+        ex_lookup_free(&l);
+    }
+    if (!(o->executed_qty > 0)) {
+        char detail[EXEC_REASON_LEN];
+        if (o->status == EX_ORDER_NEW && !p->market) {
+            fmt_into(detail, sizeof detail, "LIMIT %s %s at %s rests (%s)", ex_side_name(rq.side),
+                     rq.quantity, rq.price, rq.client_id);
+            exec_action(actions, p->symbol, "entry", "resting", detail);
+            exec_event(LOG_INFO, "exec.entry_resting", p->symbol, "%s", detail);
+            return out->outcome = EXEC_ENTRY_RESTING;
+        }
+        if (o->status == EX_ORDER_CANCELED || o->status == EX_ORDER_EXPIRED ||
+            o->status == EX_ORDER_REJECTED) {
+            set_why(out->why, "entry %s without a fill", o->status_name);
+            exec_action(actions, p->symbol, "entry", "not_filled", out->why);
+            exec_event(LOG_WARN, "exec.entry_not_filled", p->symbol, "%s", out->why);
+            return out->outcome = EXEC_NO_ENTRY;
+        }
+        set_why(out->why, "entry %s, nothing filled yet: left to the next reconcile",
+                o->status_name);
+        exec_action(actions, p->symbol, "entry", "unknown", out->why);
+        exec_event(LOG_ERROR, "exec.entry_unknown", p->symbol, "%s", out->why);
+        return out->outcome = EXEC_ENTRY_UNKNOWN;
+    }
+    out->filled = 1;
+    out->fill_price = o->avg_price > 0 ? o->avg_price : o->price;
+    snprintf(out->qty, sizeof out->qty, "%s", o->executed_qty_str);
+    char detail[EXEC_REASON_LEN];
+    fmt_into(detail, sizeof detail, "%s %s %s filled at %.10g (%s)", o->type, ex_side_name(rq.side),
+             out->qty, out->fill_price, rq.client_id);
+    exec_action(actions, p->symbol, "entry", "filled", detail);
+    exec_event(LOG_INFO, "exec.entry_filled", p->symbol, "%s", detail);
+
+    sizing_legs lg;
+    sizing_status ls = sizing_legs_from_fill(p->dir, out->fill_price, o->executed_qty,
+                                             fabs(p->size.entry - p->size.sl),
+                                             fabs(p->size.tp - p->size.entry), p->rules, &lg);
+    if (ls != SIZING_OK) exec_action(actions, p->symbol, "legs", "unpriceable", lg.reason);
+    exec_protect_spec spec = {.symbol = p->symbol,
+                              .dir = p->dir,
+                              .qty = out->qty,
+                              .sl_text = ls == SIZING_OK ? lg.sl_text : NULL,
+                              .tp_text = ls == SIZING_OK ? lg.tp_text : NULL,
+                              .need_stop = 1,
+                              .need_tp = 1,
+                              .candle_ms = p->candle_ms,
+                              .prefix = p->prefix,
+                              .stop_leg = EXEC_LEG_STOP,
+                              .tp_leg = EXEC_LEG_TP,
+                              .close_leg = EXEC_LEG_CLOSE};
+    return out->outcome = exec_protect(env, &spec, out, actions);
+}

@@ -1,0 +1,375 @@
+/* reconcile: the exchange and the journal made to agree at the start of a
+ * run (see reconcile.h). */
+#include "pipelines/reconcile.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/log.h"
+#include "services/journal_trade.h"
+
+#define BOT_MAX 16
+
+static int part_ok(const ex_part *p) { return p->asked && p->r.status == EX_OK; }
+
+/* This bot's open orders and legs on one symbol. */
+typedef struct bot_orders {
+    const ex_order *orders[BOT_MAX];
+    size_t n_orders;
+    const ex_algo_order *algos[BOT_MAX];
+    size_t n_algos;
+    const ex_algo_order *stop, *tp;
+    int64_t candle_ms; /* of the newest of its ids; 0 when none */
+} bot_orders;
+
+static int is_ours(const char *prefix, const char *id, const char *symbol, int64_t *newest_ms) {
+    char sym[EX_SYMBOL_LEN];
+    int64_t t = 0;
+    if (!exec_parse_client_id(prefix, id, sym, &t, NULL) || strcmp(sym, symbol) != 0) return 0;
+    if (t > *newest_ms) *newest_ms = t;
+    return 1;
+}
+
+/* Sorts the symbol's open orders into the bot's and the others (*foreign). */
+static void collect(const ex_account *a, const char *prefix, const char *symbol, bot_orders *b,
+                    int *foreign) {
+    memset(b, 0, sizeof *b);
+    for (size_t k = 0; k < a->n_orders; k++) {
+        const ex_order *o = &a->orders[k];
+        if (strcmp(o->symbol, symbol) != 0) continue;
+        if (!is_ours(prefix, o->client_id, symbol, &b->candle_ms)) *foreign = 1;
+        else if (b->n_orders < BOT_MAX) b->orders[b->n_orders++] = o;
+    }
+    for (size_t k = 0; k < a->n_algo_orders; k++) {
+        const ex_algo_order *o = &a->algo_orders[k];
+        if (strcmp(o->symbol, symbol) != 0) continue;
+        if (!is_ours(prefix, o->client_id, symbol, &b->candle_ms)) {
+            *foreign = 1;
+            continue;
+        }
+        if (b->n_algos < BOT_MAX) b->algos[b->n_algos++] = o;
+        if (!b->stop && strcmp(o->type, "STOP_MARKET") == 0) b->stop = o;
+        if (!b->tp && strcmp(o->type, "TAKE_PROFIT_MARKET") == 0) b->tp = o;
+    }
+}
+
+static void ref_of(ex_order_ref *ref, const char *symbol, const char *id, int algo) {
+    *ref = (ex_order_ref){.algo = algo};
+    snprintf(ref->symbol, sizeof ref->symbol, "%s", symbol);
+    snprintf(ref->client_id, sizeof ref->client_id, "%s", id);
+}
+
+/* Cancels the given orders (only_entries: the bot's resting entries, not
+ * its reduce-only orders) and legs; 1 when every one is gone. */
+static int cancel_bot(const pl_env *env, const bot_orders *b, const char *symbol, int legs_too,
+                      int execute, rec_symbol *r, dstr *actions) {
+    ex_order_ref refs[2 * BOT_MAX];
+    size_t n = 0;
+    for (size_t k = 0; k < b->n_orders; k++)
+        if (legs_too || !b->orders[k]->reduce_only)
+            ref_of(&refs[n++], symbol, b->orders[k]->client_id, 0);
+    for (size_t k = 0; legs_too && k < b->n_algos; k++)
+        ref_of(&refs[n++], symbol, b->algos[k]->client_id, 1);
+    if (!n) return 1;
+    if (!execute) {
+        for (size_t k = 0; k < n; k++)
+            exec_action(actions, symbol, "cancel", "would_cancel", refs[k].client_id);
+        return 1;
+    }
+    ex_lookup *res = calloc(n, sizeof *res);
+    if (!res) abort();
+    ex_cancel(env->exchange, refs, n, env->deadline_ms, res);
+    int all = 1;
+    for (size_t k = 0; k < n; k++) {
+        int ok = res[k].r.status == EX_OK || res[k].r.status == EX_NOT_FOUND;
+        all &= ok;
+        r->cancelled += ok;
+        exec_action(actions, symbol, "cancel", ok ? "cancelled" : "failed",
+                    ok ? refs[k].client_id : dstr_cstr(&res[k].r.why));
+        exec_event(ok ? LOG_INFO : LOG_WARN, ok ? "reconcile.cancelled" : "reconcile.cancel_failed",
+                   symbol, "%s: %s", refs[k].client_id,
+                   ok ? "this bot's order on a flat symbol" : dstr_cstr(&res[k].r.why));
+        ex_lookup_free(&res[k]);
+    }
+    free(res);
+    return all;
+}
+
+/* ---- journaling the fills of a finished position ---------------------------------------- */
+
+/* v as a plain decimal string (no exponent, trailing zeros dropped). */
+static void decimal(double v, char *buf, size_t cap) {
+    snprintf(buf, cap, "%.8f", v);
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *end = buf + strlen(buf) - 1;
+        while (end > dot && *end == '0') *end-- = 0;
+        if (end == dot) *end = 0;
+    }
+    if (strcmp(buf, "-0") == 0) snprintf(buf, cap, "0");
+}
+
+typedef struct fill_kinds {
+    int64_t entry_id, close_id, rclose_id, stop_id, tp_id, stop2_id, tp2_id;
+    char entry_type[EX_NAME_LEN];
+} fill_kinds;
+
+static const char *kind_of(const fill_kinds *k, int64_t order_id, const char **type) {
+    if (order_id == k->entry_id) {
+        *type = k->entry_type[0] ? k->entry_type : "MARKET";
+        return JOURNAL_TRADE_ENTRY;
+    }
+    if (order_id == k->stop_id || order_id == k->stop2_id) {
+        *type = "STOP_MARKET";
+        return JOURNAL_TRADE_STOP;
+    }
+    if (order_id == k->tp_id || order_id == k->tp2_id) {
+        *type = "TAKE_PROFIT_MARKET";
+        return JOURNAL_TRADE_TAKE_PROFIT;
+    }
+    *type = "MARKET";
+    return order_id == k->close_id ? JOURNAL_TRADE_EMERGENCY_CLOSE : JOURNAL_TRADE_RECONCILE_CLOSE;
+}
+
+/* The order ids behind the plan's client ids, one query batch. */
+static void query_kinds(const pl_env *env, const bracket_info *plan, fill_kinds *k) {
+    static const char legs[] = {EXEC_LEG_ENTRY,   EXEC_LEG_CLOSE, EXEC_LEG_RECONCILE_CLOSE,
+                                EXEC_LEG_STOP,    EXEC_LEG_TP,    EXEC_LEG_STOP_AGAIN,
+                                EXEC_LEG_TP_AGAIN};
+    int64_t *slots[] = {&k->entry_id, &k->close_id, &k->rclose_id, &k->stop_id,
+                        &k->tp_id,    &k->stop2_id, &k->tp2_id};
+    ex_order_ref refs[7];
+    ex_lookup res[7];
+    memset(res, 0, sizeof res);
+    memset(k, 0, sizeof *k);
+    for (int i = 0; i < 7; i++) {
+        char id[EX_CLIENT_ID_LEN];
+        exec_client_id(env->cfg->order_id_prefix, plan->symbol, plan->candle_ms, legs[i], id);
+        ref_of(&refs[i], plan->symbol, id, i >= 3);
+    }
+    ex_query(env->exchange, refs, 7, env->deadline_ms, res);
+    for (int i = 0; i < 7; i++) {
+        if (res[i].r.status == EX_OK)
+            *slots[i] = i < 3 ? res[i].order.order_id : res[i].algo.actual_order_id;
+        if (i == 0 && res[i].r.status == EX_OK) { /* same size: copied whole */
+            memcpy(k->entry_type, res[i].order.type, sizeof k->entry_type);
+            k->entry_type[sizeof k->entry_type - 1] = 0;
+        }
+        if (*slots[i] == 0) *slots[i] = -1; /* never matches a fill */
+        ex_lookup_free(&res[i]);
+    }
+}
+
+static journal_trade trade_of(const ex_fill *f, const char *kind, const char *type, char *qty,
+                              char *price, char *pnl, char *fee) {
+    decimal(f->qty, qty, EX_DECIMAL_LEN);
+    decimal(f->price, price, EX_DECIMAL_LEN);
+    decimal(f->realized_pnl, pnl, EX_DECIMAL_LEN);
+    decimal(fabs(f->commission), fee, EX_DECIMAL_LEN);
+    return (journal_trade){.time_ms = f->time,
+                           .symbol = f->symbol,
+                           .side = ex_side_name(f->side),
+                           .type = type,
+                           .status = "FILLED",
+                           .qty = qty,
+                           .price = price,
+                           .realized_pnl = pnl,
+                           .fee = fee,
+                           .fee_asset = f->commission_asset[0] ? f->commission_asset : NULL,
+                           .order_id = f->order_id,
+                           .trade_id = f->id,
+                           .kind = kind};
+}
+
+static void journal_fills(const pl_env *env, const ex_account *a, const bracket_info *plan,
+                          int execute, rec_symbol *r, dstr *actions) {
+    if (!plan->has || !part_ok(&a->trades_part) || !env->journal) return;
+    const ex_fill *newest = NULL;
+    size_t n = 0;
+    for (size_t k = 0; k < a->n_trades; k++) {
+        const ex_fill *f = &a->trades[k];
+        if (strcmp(f->symbol, plan->symbol) || f->time < plan->candle_ms) continue;
+        n++;
+        if (!newest || f->time > newest->time || (f->time == newest->time && f->id > newest->id))
+            newest = f;
+    }
+    if (!n) return;
+    char qty[EX_DECIMAL_LEN], price[EX_DECIMAL_LEN], pnl[EX_DECIMAL_LEN], fee[EX_DECIMAL_LEN];
+    char key[JOURNAL_KEY_MAX];
+    journal_trade probe = trade_of(newest, "order", "MARKET", qty, price, pnl, fee);
+    dstr buf = {0}, err = {0};
+    int done = journal_trade_key(&probe, key, sizeof key) == 0 &&
+               store_get(env->journal, key, &buf, &err) == STORE_OK;
+    dstr_free(&buf);
+    dstr_free(&err);
+    if (done) return; /* the newest fill is journaled: so is the rest */
+    if (!execute) {
+        char d[64];
+        snprintf(d, sizeof d, "%zu fills", n);
+        exec_action(actions, plan->symbol, "journal_fills", "would_journal", d);
+        return;
+    }
+    fill_kinds kinds;
+    query_kinds(env, plan, &kinds);
+    double funding = 0;
+    int has_funding = 0;
+    if (part_ok(&a->income_part))
+        for (size_t k = 0; k < a->n_income; k++) {
+            const ex_income *in = &a->income[k];
+            if (strcmp(in->symbol, plan->symbol) == 0 && strcmp(in->type, "FUNDING_FEE") == 0 &&
+                in->time >= plan->candle_ms)
+                funding += in->amount, has_funding = 1;
+        }
+    ex_side exit = plan->dir == DIR_LONG ? EX_SELL : EX_BUY;
+    const ex_fill *last_exit = NULL;
+    for (size_t k = 0; k < a->n_trades; k++) {
+        const ex_fill *f = &a->trades[k];
+        if (strcmp(f->symbol, plan->symbol) || f->time < plan->candle_ms || f->side != exit)
+            continue;
+        if (!last_exit || f->time > last_exit->time ||
+            (f->time == last_exit->time && f->id > last_exit->id))
+            last_exit = f;
+    }
+    char fund[EX_DECIMAL_LEN];
+    decimal(funding, fund, sizeof fund);
+    for (size_t k = 0; k < a->n_trades; k++) {
+        const ex_fill *f = &a->trades[k];
+        if (strcmp(f->symbol, plan->symbol) || f->time < plan->candle_ms) continue;
+        const char *type;
+        const char *kind = kind_of(&kinds, f->order_id, &type);
+        journal_trade t = trade_of(f, kind, type, qty, price, pnl, fee);
+        if (f == last_exit && has_funding) t.funding = fund;
+        journal_status st = journal_trade_put(env->journal, &t, NULL, NULL);
+        if (st == JOURNAL_OK) r->journaled++;
+        if (st == JOURNAL_OK || st != JOURNAL_EXISTS) {
+            char d[200];
+            snprintf(d, sizeof d, "%s %s %s at %s", kind, t.side, qty, price);
+            exec_action(actions, plan->symbol, "journal_fill",
+                        st == JOURNAL_OK ? "journaled" : journal_status_name(st), d);
+        }
+    }
+}
+
+/* ---- per symbol ------------------------------------------------------------------------------ */
+
+static void why(rec_symbol *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void why(rec_symbol *r, const char *fmt, ...) {
+    if (r->why[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof r->why, fmt, ap);
+    va_end(ap);
+}
+
+static void flat(const pl_env *env, const ex_account *a, const bot_orders *b,
+                 const bracket_info *plan, int execute, rec_symbol *r, dstr *actions) {
+    int gone = cancel_bot(env, b, r->symbol, 1, execute, r, actions);
+    r->entry_ok = !r->foreign && gone;
+    if (!gone) why(r, "this bot's orders on the flat symbol could not all be cancelled");
+    journal_fills(env, a, plan, execute, r, actions);
+}
+
+static void held(const pl_env *env, const ex_account *a, const ex_position *p, const bot_orders *b,
+                 const bracket_info *plan, int execute, rec_symbol *r, dstr *actions) {
+    r->position = 1;
+    direction dir = p->amount > 0 ? DIR_LONG : DIR_SHORT;
+    double size = fabs(p->amount);
+    int plan_fits = plan->has && plan->dir == dir && size <= plan->qty_value * (1 + 1e-9);
+    if (!b->n_orders && !b->n_algos && !plan_fits) {
+        r->foreign = 1;
+        why(r, "a position this bot did not make (%s): left alone, no entry", p->amount_str);
+        return;
+    }
+    r->ours = 1;
+    why(r, "position open (%s): no second entry", p->amount_str);
+    cancel_bot(env, b, r->symbol, 0, execute, r, actions); /* a resting rest of an entry */
+    int need_stop = !b->stop, need_tp = !b->tp;
+    if (!need_stop && !need_tp) return;
+    const symbol_rules *rules = part_ok(&a->rules_part) ? ex_account_rules(a, r->symbol) : NULL;
+    sizing_legs lg;
+    const char *sl = NULL, *tp = NULL;
+    if (plan->has && plan->dir == dir) {
+        if (!rules) {
+            exec_action(actions, r->symbol, "recreate_legs", "deferred", "rules unread");
+            exec_event(need_stop ? LOG_ERROR : LOG_WARN,
+                       need_stop ? "reconcile.unprotected" : "reconcile.take_profit_missing",
+                       r->symbol, "a leg is missing and the rules could not be read: next run");
+            return;
+        }
+        if (sizing_legs_from_fill(dir, p->entry_price, size, plan->sl_distance, plan->tp_distance,
+                                  rules, &lg) == SIZING_OK) {
+            sl = lg.sl_text;
+            tp = lg.tp_text;
+        } else {
+            exec_action(actions, r->symbol, "recreate_legs", "unpriceable", lg.reason);
+        }
+    }
+    char qty[EX_DECIMAL_LEN];
+    snprintf(qty, sizeof qty, "%s", p->amount_str[0] == '-' ? p->amount_str + 1 : p->amount_str);
+    if (!execute) {
+        if (need_stop)
+            exec_action(actions, r->symbol, "recreate_stop", sl ? "would_place" : "would_close",
+                        sl ? sl : "no plan to price the stop: close at market");
+        if (need_tp && tp)
+            exec_action(actions, r->symbol, "recreate_take_profit", "would_place", tp);
+        return;
+    }
+    exec_event(need_stop ? LOG_ERROR : LOG_WARN, "reconcile.missing_leg", r->symbol,
+               "this bot's position %s lacks its %s: re-creating", p->amount_str,
+               need_stop && need_tp ? "stop and take-profit"
+               : need_stop          ? "stop"
+                                    : "take-profit");
+    exec_protect_spec spec = {.symbol = r->symbol,
+                              .dir = dir,
+                              .qty = qty,
+                              .sl_text = sl,
+                              .tp_text = tp,
+                              .need_stop = need_stop,
+                              .need_tp = need_tp,
+                              .candle_ms = plan->has ? plan->candle_ms : b->candle_ms,
+                              .prefix = env->cfg->order_id_prefix,
+                              .stop_leg = EXEC_LEG_STOP_AGAIN,
+                              .tp_leg = EXEC_LEG_TP_AGAIN,
+                              .close_leg = EXEC_LEG_RECONCILE_CLOSE,
+                              .keep_stop_id = b->stop ? b->stop->client_id : NULL,
+                              .keep_tp_id = b->tp ? b->tp->client_id : NULL};
+    exec_report rep;
+    memset(&rep, 0, sizeof rep);
+    r->protect = exec_protect(env, &spec, &rep, actions);
+    r->recreated = rep.stop_placed + rep.tp_placed;
+}
+
+size_t reconcile(const pl_env *env, const ex_account *a, const bracket_info *plans,
+                 const char *const *symbols, size_t n, int execute, rec_symbol *out,
+                 dstr *actions) {
+    const char *prefix = env->cfg->order_id_prefix;
+    size_t n_foreign = 0;
+    for (size_t i = 0; i < n; i++) {
+        rec_symbol *r = &out[i];
+        memset(r, 0, sizeof *r);
+        snprintf(r->symbol, sizeof r->symbol, "%s", symbols[i]);
+        const ex_part *parts[] = {&a->positions_part, &a->orders_part, &a->algo_orders_part};
+        const ex_part *bad = NULL;
+        for (int k = 0; k < 3 && !bad; k++)
+            if (!part_ok(parts[k])) bad = parts[k];
+        if (bad) {
+            why(r, "account unread: %s", bad->asked ? dstr_cstr(&bad->r.why) : "not asked");
+            continue;
+        }
+        r->read_ok = 1;
+        bot_orders b;
+        collect(a, prefix, r->symbol, &b, &r->foreign);
+        const ex_position *p = ex_account_position(a, r->symbol);
+        if (p && p->amount != 0) held(env, a, p, &b, &plans[i], execute, r, actions);
+        else flat(env, a, &b, &plans[i], execute, r, actions);
+        if (r->foreign) {
+            n_foreign++;
+            why(r, "an order this bot did not make is open on the symbol: left alone, no entry");
+            exec_action(actions, r->symbol, "foreign", "left_alone", r->why);
+            exec_event(LOG_WARN, "reconcile.foreign", r->symbol, "%s", r->why);
+        }
+    }
+    return n_foreign;
+}
