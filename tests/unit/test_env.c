@@ -57,12 +57,6 @@ static void test_settings_from_the_config(void **state) {
     assert_int_equal(b.recv_window_ms, 7000);
     c.use_testnet = 1;
     assert_string_equal(pl_binance_config(&c).base, "https://testnet.example");
-    assert_null(b.api_key); /* no keys: market data only */
-    c.binance_api_key = "key", c.binance_api_secret = "secret", c.recv_window_ms = 7000;
-    b = pl_binance_config(&c);
-    assert_string_equal(b.api_key, "key");
-    assert_string_equal(b.api_secret, "secret");
-    assert_int_equal(b.recv_window_ms, 7000);
     gemini_config g = pl_gemini_config(&c);
     assert_string_equal(g.model, "gemini-2.5-flash-lite");
     assert_string_equal(g.atr_tf, "4h");
