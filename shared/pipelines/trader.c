@@ -342,12 +342,19 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
     if (execute) journal_account_risk(env, &ar, now, out);
     const char *go[CFG_MAX_SYMBOLS * 2];
     size_t go_i[CFG_MAX_SYMBOLS * 2], n_go = 0;
-    for (size_t i = 0; i < n; i++)
-        if (out->sym[i].candidate && gates(env, a, snaps, &ar, i, now, &out->sym[i]) &&
-            n_go < CFG_MAX_SYMBOLS * 2) {
+    for (size_t i = 0; i < n; i++) {
+        trader_symbol *t = &out->sym[i];
+        if (!t->candidate) continue;
+        if (!gates(env, a, snaps, &ar, i, now, t)) {
+            /* the run record is the journal's copy of why no order was sent */
+            exec_action(&out->actions, t->sig.symbol, "entry", t->step, t->status);
+            continue;
+        }
+        if (n_go < CFG_MAX_SYMBOLS * 2) {
             go[n_go] = rq->symbols[i];
             go_i[n_go++] = i;
         }
+    }
     /* the set-up of the symbols still going, one batch */
     exec_gate g[CFG_MAX_SYMBOLS * 2];
     if (n_go) exec_setup(env, a, go, n_go, execute, g, &out->actions);
