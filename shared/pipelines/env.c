@@ -57,6 +57,11 @@ int pl_market_entry(const cfg *c) {
     return !c->entry_order_type || strcmp(c->entry_order_type, "LIMIT") != 0;
 }
 
+int pl_binance_keys(const cfg *c) {
+    return c->binance_api_key && *c->binance_api_key && c->binance_api_secret &&
+           *c->binance_api_secret;
+}
+
 bn_config pl_binance_config(const cfg *c) {
     return (bn_config){.base = cfg_fapi_base(c),
                        .timeout_ms = c->binance_timeout_ms,

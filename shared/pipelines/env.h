@@ -59,6 +59,9 @@ sizing_params pl_sizing_params(const cfg *c);
 risk_params pl_risk_params(const cfg *c);
 /* 1 when ENTRY_ORDER_TYPE is MARKET (sizing_input.market), 0 for LIMIT. */
 int pl_market_entry(const cfg *c);
+/* 1 when both BINANCE_API_KEY and BINANCE_API_SECRET are set: the account
+ * can be read (a dry run then reconciles in report mode). */
+int pl_binance_keys(const cfg *c);
 /* The clients' own settings, from the configuration (Binance: with the API
  * key and secret, borrowed from c, and BINANCE_RECV_WINDOW_MS). */
 bn_config pl_binance_config(const cfg *c);

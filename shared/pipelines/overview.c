@@ -96,11 +96,6 @@ static void read_journal(const pl_env *env, overview *ov) {
     dstr_free(&why);
 }
 
-static int has_keys(const cfg *c) {
-    return c->binance_api_key && *c->binance_api_key && c->binance_api_secret &&
-           *c->binance_api_secret;
-}
-
 overview_status overview_read(const pl_env *env, overview *out, ex_error *first_error, dstr *err) {
     memset(out, 0, sizeof *out);
     const cfg *c = env->cfg;
@@ -111,7 +106,7 @@ overview_status overview_read(const pl_env *env, overview *out, ex_error *first_
     out->execute_trades = c->execute_trades;
     out->decisions = calloc(out->n_symbols ? out->n_symbols : 1, sizeof *out->decisions);
     if (!out->decisions) abort();
-    if (!has_keys(c)) {
+    if (!pl_binance_keys(c)) {
         dstr_error_line(err, "no Binance API key and secret configured (BINANCE_API_KEY, "
                              "BINANCE_API_SECRET): the overview reads the account; read-only keys "
                              "are enough");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipelines/audit.h"
 #include "platform/log.h"
 #include "services/journal_trade.h"
 
@@ -234,6 +235,8 @@ static void journal_fills(const pl_env *env, const ex_account *a, const bracket_
     }
     char fund[EX_DECIMAL_LEN];
     decimal(funding, fund, sizeof fund);
+    char hash[PL_CONFIG_HASH_LEN];
+    pl_config_hash(env->cfg, hash, sizeof hash);
     for (size_t k = 0; k < a->n_trades; k++) {
         const ex_fill *f = &a->trades[k];
         if (strcmp(f->symbol, plan->symbol) || f->time < plan->candle_ms) continue;
@@ -241,6 +244,8 @@ static void journal_fills(const pl_env *env, const ex_account *a, const bracket_
         const char *kind = kind_of(&kinds, f->order_id, &type);
         journal_trade t = trade_of(f, kind, type, qty, price, pnl, fee);
         if (f == last_exit && has_funding) t.funding = fund;
+        t.build = pl_build_version();
+        t.config_hash = hash;
         journal_status st = journal_trade_put(env->journal, &t, NULL, NULL);
         if (st == JOURNAL_OK) r->journaled++;
         if (st == JOURNAL_OK || st != JOURNAL_EXISTS) {

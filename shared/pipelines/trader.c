@@ -440,7 +440,7 @@ void trader_run(const pl_env *env, const trader_request *rq, trader_result *out)
         ex_read_spec spec = {.symbols = rq->symbols,
                              .n_symbols = n,
                              .market = &market_spec,
-                             .parts = out->execute
+                             .parts = out->execute || pl_binance_keys(env->cfg)
                                           ? EX_READ_POSITIONS | EX_READ_OPEN_ORDERS |
                                                 EX_READ_OPEN_ALGO_ORDERS | EX_READ_BALANCES |
                                                 EX_READ_POSITION_MODE | EX_READ_SYMBOL_CONFIGS |

@@ -3,9 +3,10 @@
  * run record.
  *
  * Contract: trader_run() makes ONE read batch (ex_read: every symbol's
- * market snapshot with, when EXECUTE_TRADES=true, the account: positions,
- * open orders, open algo orders, balances, position mode, symbol configs,
- * rules, the last 7 days' fills of each symbol and the income; a dry run
+ * market snapshot with, when EXECUTE_TRADES=true or the Binance keys are
+ * configured, the account: positions, open orders, open algo orders,
+ * balances, position mode, symbol configs, rules, the last 7 days' fills of
+ * each symbol and the income; signed reads only. A dry run without keys
  * reads the market only, so it sends nothing signed), then:
  *  1. reconcile (reconcile.h) with each symbol's newest plan (brackets.h);
  *  2. decisions from the snapshots (signal_decide_read), journaled with the
@@ -22,9 +23,10 @@
  *     available balance and the exchange's rules); the account set-up
  *     (exec_setup, one batch for the symbols still going);
  *  4. with EXECUTE_TRADES=false it stops there: "would_enter", and nothing
- *     that changes the account is sent (reconcile only reports); a dry run
- *     whose account was not read (trader_run's) says "would_enter" for every
- *     decision worth an entry, noting that nothing else was checked;
+ *     that changes the account is sent (reconcile, the risk manager, sizing
+ *     and the set-up only report what they would do); a dry run whose
+ *     account was not read (no keys) says "would_enter" for every decision
+ *     worth an entry, noting that nothing else was checked;
  *  5. else: the claim of (symbol, decision candle) (journal_claim: exactly
  *     one run of any number gets it: others order nothing), the plan
  *     (bracket_put: no plan stored, no entry), then the bracket

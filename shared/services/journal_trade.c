@@ -196,6 +196,14 @@ void journal_trade_json(const journal_trade *t, dstr *out) {
     }
     dstr_puts(out, ",\"kind\":");
     dstr_json_str(out, t->kind ? t->kind : "order");
+    const struct {
+        const char *name, *value;
+    } audit[] = {{"build", t->build}, {"config_hash", t->config_hash}};
+    for (size_t i = 0; i < sizeof audit / sizeof *audit; i++) {
+        if (!audit[i].value) continue;
+        dstr_printf(out, ",\"%s\":", audit[i].name);
+        dstr_json_str(out, audit[i].value);
+    }
     if (t->raw_json) {
         dstr_puts(out, ",\"raw\":");
         if (raw_ok(t->raw_json)) dstr_puts(out, t->raw_json);

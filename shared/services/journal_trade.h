@@ -7,7 +7,8 @@
  * (UTC date and HHMMSSmmm of the fill's exchange time) holding
  *   {"time": ms, "symbol", "side", "type", "qty", "price", "status",
  *    "order_id", "trade_id", "client_order_id", "realized_pnl", "fee",
- *    "fee_asset", "funding", "net_pnl", "kind", "raw"?}
+ *    "fee_asset", "funding", "net_pnl", "kind", "build"?, "config_hash"?,
+ *    "raw"?}
  * The key is the exchange's ids (orderId, and the fill's trade id when the
  * record is one fill of userTrades; 0 = the order as a whole) and the
  * exchange's time of the event, which the exchange never changes for a
@@ -76,6 +77,8 @@ typedef struct journal_trade {
     const char *kind;            /* 1-32 of a-z 0-9 _ ("order" when NULL): JOURNAL_TRADE_ENTRY,
                                     _STOP, _TAKE_PROFIT, _EMERGENCY_CLOSE, _RECONCILE_CLOSE */
     const char *raw_json;        /* a JSON object (the exchange's answer), NULL: none */
+    const char *build;           /* the build that journaled it (audit.h), NULL: omitted */
+    const char *config_hash;     /* its configuration's hash, NULL: omitted */
 } journal_trade;
 
 /* 0 when t obeys the rules above; else -1 with the first broken one appended to why. */

@@ -516,8 +516,21 @@ static void check_upstream_entry(const cJSON *want, const cJSON *rec, const cJSO
                                        "headers_absent",
                                        "min_gap_ms",
                                        "max_gap_ms",
+                                       "if",
                                        NULL};
     if (!only_keys(want, keys, label, v)) return;
+    const cJSON *cond = cJSON_GetObjectItemCaseSensitive(want, "if");
+    if (cond) { /* the entry applies only to requests that pass its "if" */
+        if (!cJSON_IsObject(cond) || cJSON_GetObjectItemCaseSensitive(cond, "if")) {
+            failf(v, "bad scenario: %s: \"if\" must be an entry without an \"if\"", label);
+            return;
+        }
+        verdict scratch = {0};
+        check_upstream_entry(cond, rec, prev, label, &scratch);
+        int applies = scratch.failures == 0;
+        dstr_free(&scratch.why);
+        if (!applies) return;
+    }
     const char *m = str_field(want, "method", NULL), *p = str_field(want, "path", NULL);
     const char *got_m = str_field(rec, "method", NULL), *got_p = str_field(rec, "path", NULL);
     if (m && (!got_m || strcmp(m, got_m))) failf(v, "%s: method %s, want %s", label, got_m, m);
@@ -579,10 +592,15 @@ static void check_upstream(const cJSON *sc, const cJSON *recs, verdict *v) {
                              i ? cJSON_GetArrayItem(recs, i - 1) : NULL, label, v);
         i++;
     }
+    /* one entry, or a list of entries, checked against every request */
+    const cJSON *one = cJSON_IsArray(each) ? NULL : each;
+    const cJSON *many = cJSON_IsArray(each) ? each : NULL;
     for (i = 0; each && i < n; i++) {
         snprintf(label, sizeof label, "upstream #%d (each)", i);
-        check_upstream_entry(each, cJSON_GetArrayItem(recs, i),
-                             i ? cJSON_GetArrayItem(recs, i - 1) : NULL, label, v);
+        const cJSON *rec = cJSON_GetArrayItem(recs, i),
+                    *prev = i ? cJSON_GetArrayItem(recs, i - 1) : NULL;
+        if (one) check_upstream_entry(one, rec, prev, label, v);
+        cJSON_ArrayForEach(want, many) check_upstream_entry(want, rec, prev, label, v);
     }
     double lo = 0, hi = 1e9;
     if (cJSON_IsNumber(count)) {

@@ -445,6 +445,44 @@ static void test_emergency_close_journaled(void **state) {
     assert_int_equal(journal_trade_csv(f->t.s, 10, &csv, NULL), 0);
     assert_non_null(strstr(csv.ptr, "SELL,MARKET"));
     dstr_free(&csv);
+    /* each trade record says which build and configuration journaled it */
+    store_page page = {0};
+    assert_int_equal(store_list(f->t.s, JOURNAL_TRADE_PREFIX, NULL, 10, &page, NULL), STORE_OK);
+    assert_int_equal(page.n, 2);
+    char hash[PL_CONFIG_HASH_LEN];
+    pl_config_hash(&f->c, hash, sizeof hash);
+    for (size_t i = 0; i < page.n; i++) {
+        dstr rec = {0};
+        assert_int_equal(store_get(f->t.s, page.keys[i], &rec, NULL), STORE_OK);
+        assert_non_null(strstr(rec.ptr, hash));
+        assert_non_null(strstr(rec.ptr, "\"build\":\"dev\""));
+        dstr_free(&rec);
+    }
+    store_page_free(&page);
+}
+
+/* trader_run's dry run reads the account when the keys are configured (so
+ * reconcile reports what it would do), and only the market without them. */
+static void test_dry_run_reads_the_account_with_keys(void **state) {
+    fixture *f = *state;
+    f->c.execute_trades = 0;
+    f->env.predictor = predictor_builtin();
+    trader_request rq = {.symbols = btc, .n = 1, .trigger = "schedule", .run_id = "dry-2"};
+    trader_result r;
+    f->c.binance_api_key = NULL;
+    trader_run(&f->env, &rq, &r);
+    assert_int_equal(f->m.calls[MX_READ], 0);
+    trader_result_free(&r);
+    char key[] = "k", secret[] = "s";
+    f->c.binance_api_key = key;
+    f->c.binance_api_secret = secret;
+    trader_run(&f->env, &rq, &r);
+    assert_true(f->m.calls[MX_READ] > 0);
+    assert_int_equal(f->m.writes, 0);
+    assert_string_equal(r.outcome, "dry_run");
+    assert_true(r.sym[0].rec.read_ok);
+    trader_result_free(&r);
+    f->c.binance_api_key = f->c.binance_api_secret = NULL;
 }
 
 /* The whole run without an exchange: every symbol FLAT, nothing entered,
@@ -555,6 +593,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_sends_nothing_that_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_without_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_reads_the_account_with_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_entry_filled_later_is_protected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_limit_entry_unfilled_is_cancelled, setup, teardown),
