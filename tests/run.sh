@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite against one build (default build/asan) and ends with
-# one line: "tests: N passed, N failed". Suites are found by convention:
+# one line: "tests: N passed, N failed (T s)". Suites are found by convention:
 #   <build>/tests/test_*   cmocka unit tests
 #   <build>/tests/run_*    drivers, called with the build dir; each prints
 #                          "<name>: N passed, N failed"
@@ -36,13 +36,17 @@ count() {
   p=${p:-0} f=${f:-0}
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed, leaked or printed nothing
   passed=$((passed + p)) failed=$((failed + f))
-  if [ "$f" -ne 0 ]; then broken+=("$name"); printf '%-28s FAIL (%s passed, %s failed, exit %s) log: %s\n' "$name" "$p" "$f" "$rc" "$log"
-  else printf '%-28s ok   (%s passed)\n' "$name" "$p"; fi
+  local took=""
+  [ -n "${suite_started:-}" ] && took=$(awk -v a="$suite_started" -v b="$(date +%s%N)" 'BEGIN{printf " %.1f s", (b-a)/1e9}')
+  suite_started=""
+  if [ "$f" -ne 0 ]; then broken+=("$name"); printf '%-28s FAIL (%s passed, %s failed, exit %s)%s log: %s\n' "$name" "$p" "$f" "$rc" "$took" "$log"
+  else printf '%-28s ok   (%s passed)%s\n' "$name" "$p" "$took"; fi
 }
 
 run_suite() {
   local name=$1; shift
   local log="$LOGDIR/$name.log"
+  suite_started=$(date +%s%N)
   timeout 300 "$@" >"$log" 2>&1
   count "$log" "$name" $?
 }
@@ -238,5 +242,5 @@ fi
 
 echo
 [ ${#broken[@]} -eq 0 ] || echo "failing suites: ${broken[*]} (logs in $LOGDIR)"
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed ($SECONDS s)"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
