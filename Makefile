@@ -136,6 +136,12 @@ $(OUT)/tests/run_%: $$(call obj,$$(wildcard tests/*/run_$$*.c) $(TEST_SUPPORT_SR
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcmocka
 
+# the execution scenarios run the trader through the local function host (infra/local/fnhost)
+$(OUT)/tests/run_exec_scenarios: $$(call obj,tests/scenarios/run_exec_scenarios.c $(TEST_SUPPORT_SRC)) $(LOCAL_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+
 $(OUT)/bench/%: $$(call obj,bench/$$*.c) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo '  LD   $@'

@@ -8,6 +8,7 @@
 #                          short run each, as the suite "fuzz"
 # run_scenarios is special: it needs the fake Binance and a gateway, which
 # this script starts on free ports with the environment the scenarios assume.
+# run_exec_scenarios gets the sentinels to forbid and its folder.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/asan}
@@ -120,9 +121,16 @@ fi
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && run_suite "$(basename "$t")" "$t"; done
 for d in "$BUILD"/tests/run_*; do
   [ -x "$d" ] || continue
-  case "$(basename "$d")" in run_scenarios|run_s3) continue ;; esac
+  case "$(basename "$d")" in run_scenarios|run_s3|run_exec_scenarios) continue ;; esac
   run_suite "$(basename "$d")" "$d" "$BUILD"
 done
+
+# the executor end to end (tests/scenarios/README.md, "Execution scenarios"): the
+# driver starts its own fake_binance --account and runs the real trader bootstrap
+# through the local function host; the account's secret and the sentinels must
+# not reach the functions' output or any journal object
+[ -x "$BUILD/tests/run_exec_scenarios" ] && run_suite run_exec_scenarios \
+  "$BUILD/tests/run_exec_scenarios" "$BUILD" "${forbid[@]}" tests/scenarios/exec
 
 # the libFuzzer targets (make test builds them in build/fuzz when clang is
 # there): each over its seed corpus plus FUZZ_SMOKE_SECONDS of fuzzing, two at

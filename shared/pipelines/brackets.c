@@ -10,16 +10,40 @@
 #include "platform/config.h"
 #include "services/recordkey.h"
 
-int bracket_key(const char *symbol, int64_t candle_ms, char *buf, size_t cap) {
+static int key_under(const char *root, const char *symbol, int64_t candle_ms, char *buf,
+                     size_t cap) {
     char stem[JOURNAL_KEY_MAX];
     if (!symbol || !cfg_valid_symbol(symbol) ||
-        recordkey_stem(BRACKET_PREFIX, candle_ms, symbol, stem, sizeof stem))
+        recordkey_stem(root, candle_ms, symbol, stem, sizeof stem))
         return -1;
     int n = snprintf(buf, cap, "%s.json", stem);
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
+int bracket_key(const char *symbol, int64_t candle_ms, char *buf, size_t cap) {
+    return key_under(BRACKET_PREFIX, symbol, candle_ms, buf, cap);
+}
+
+int bracket_fill_key(const char *symbol, int64_t candle_ms, char *buf, size_t cap) {
+    return key_under(BRACKET_FILL_PREFIX, symbol, candle_ms, buf, cap);
+}
+
 static int decimal_ok(const char *t) { return t && journal_valid_decimal(t, 0); }
+
+static void json_text_or_null(dstr *j, const char *name, const char *v) {
+    dstr_printf(j, ",\"%s\":", name);
+    if (v) dstr_json_str(j, v);
+    else dstr_puts(j, "null");
+}
+
+/* {"symbol", "candle_ms", "<when_name>", "side" of a plan or a fill record. */
+static void record_head(dstr *j, const char *symbol, int64_t candle_ms, const char *when_name,
+                        int64_t when_ms, direction dir) {
+    dstr_puts(j, "{\"symbol\":");
+    dstr_json_str(j, symbol);
+    dstr_printf(j, ",\"candle_ms\":%lld,\"%s\":%lld,\"side\":\"%s\"", (long long)candle_ms,
+                when_name, (long long)when_ms, dir == DIR_LONG ? "LONG" : "SHORT");
+}
 
 journal_status bracket_put(store *s, const bracket_plan *p, dstr *err) {
     char key[JOURNAL_KEY_MAX];
@@ -31,11 +55,7 @@ journal_status bracket_put(store *s, const bracket_plan *p, dstr *err) {
         return JOURNAL_INVALID;
     }
     dstr j = {0};
-    dstr_puts(&j, "{\"symbol\":");
-    dstr_json_str(&j, p->symbol);
-    dstr_printf(&j, ",\"candle_ms\":%lld,\"created_ms\":%lld,\"side\":\"%s\"",
-                (long long)p->candle_ms, (long long)p->created_ms,
-                p->dir == DIR_LONG ? "LONG" : "SHORT");
+    record_head(&j, p->symbol, p->candle_ms, "created_ms", p->created_ms, p->dir);
     const char *names[] = {"qty", "entry", "sl", "tp"};
     const char *vals[] = {p->qty, p->entry, p->sl, p->tp};
     for (int i = 0; i < 4; i++) {
@@ -46,15 +66,40 @@ journal_status bracket_put(store *s, const bracket_plan *p, dstr *err) {
     dstr_json_num(&j, p->sl_distance);
     dstr_puts(&j, ",\"tp_distance\":");
     dstr_json_num(&j, p->tp_distance);
-    const char *tags[] = {"run_id", "build", "config_hash"};
-    const char *tv[] = {p->run_id, p->build, p->config_hash};
-    for (int i = 0; i < 3; i++) {
-        dstr_printf(&j, ",\"%s\":", tags[i]);
-        if (tv[i]) dstr_json_str(&j, tv[i]);
-        else dstr_puts(&j, "null");
-    }
-    dstr_putc(&j, '}');
+    json_text_or_null(&j, "run_id", p->run_id);
+    json_text_or_null(&j, "build", p->build);
+    json_text_or_null(&j, "config_hash", p->config_hash);
+    dstr_printf(&j, ",\"deadline_ms\":%lld}",
+                (long long)(p->deadline_ms > 0 && p->deadline_ms <= RECORDKEY_MAX_AT_MS
+                                ? p->deadline_ms
+                                : 0));
     journal_status st = journal_put_exact(s, "bracket", p->symbol, key, j.ptr, j.len, err);
+    dstr_free(&j);
+    return st;
+}
+
+journal_status bracket_fill_put(store *s, const bracket_fill *f, dstr *err) {
+    char key[JOURNAL_KEY_MAX];
+    if (!f || (f->dir != DIR_LONG && f->dir != DIR_SHORT) || !decimal_ok(f->qty) ||
+        !(f->fill_price > 0) || !isfinite(f->fill_price) || !f->client_id ||
+        (f->sl_trigger && !decimal_ok(f->sl_trigger)) ||
+        (f->tp_trigger && !decimal_ok(f->tp_trigger)) ||
+        bracket_fill_key(f->symbol, f->candle_ms, key, sizeof key)) {
+        dstr_error_line(err, "fill record not written: it breaks its rules");
+        return JOURNAL_INVALID;
+    }
+    dstr j = {0};
+    record_head(&j, f->symbol, f->candle_ms, "filled_ms", f->filled_ms, f->dir);
+    json_text_or_null(&j, "client_id", f->client_id);
+    dstr_printf(&j, ",\"order_id\":%lld", (long long)f->order_id);
+    json_text_or_null(&j, "qty", f->qty);
+    dstr_puts(&j, ",\"fill_price\":");
+    dstr_json_num(&j, f->fill_price);
+    json_text_or_null(&j, "sl_trigger", f->sl_trigger);
+    json_text_or_null(&j, "tp_trigger", f->tp_trigger);
+    json_text_or_null(&j, "build", f->build);
+    dstr_printf(&j, ",\"recovered\":%s}", f->recovered ? "true" : "false");
+    journal_status st = journal_put_exact(s, "fill", f->symbol, key, j.ptr, j.len, err);
     dstr_free(&j);
     return st;
 }
@@ -100,6 +145,9 @@ int bracket_parse(const char *json, size_t len, bracket_info *out, dstr *why) {
     else if (journal_json_text(o, "run_id", 1, journal_valid_id, JOURNAL_ID_MAX, out->run_id,
                                sizeof out->run_id))
         broken = "run_id is not an id";
+    /* optional, and only a hint (reconcile.h: a bracket in flight): a plan is
+     * never unusable for want of it */
+    if (!broken && journal_json_ms(o, "deadline_ms", &out->deadline_ms)) out->deadline_ms = 0;
     if (!broken) {
         snprintf(out->symbol, sizeof out->symbol, "%s", sym->valuestring);
         out->dir = strcmp(side->valuestring, "LONG") == 0 ? DIR_LONG : DIR_SHORT;

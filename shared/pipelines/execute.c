@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipelines/audit.h"
+#include "pipelines/brackets.h"
+#include "platform/clock.h"
 #include "platform/log.h"
 
 /* ---- client ids ------------------------------------------------------------------ */
@@ -474,6 +477,36 @@ static int place_entry(const pl_env *env, const exec_plan *p, const ex_order_req
     return known;
 }
 
+/* The fill record (brackets.h), before any leg is sent: a process killed
+ * from here on still leaves the fill and the legs' triggers in the journal.
+ * A failure is said (action and journal.unwritten) but does not hold the
+ * legs back: protection comes first. */
+static void journal_fill(const pl_env *env, const exec_plan *p, const char *client_id,
+                         const exec_report *out, const sizing_legs *lg, dstr *actions) {
+    if (!env->journal) return;
+    bracket_fill f = {.symbol = p->symbol,
+                      .candle_ms = p->candle_ms,
+                      .filled_ms = out->entry.update_time > 0 ? out->entry.update_time
+                                                              : clock_now(env->clock),
+                      .dir = p->dir,
+                      .client_id = client_id,
+                      .order_id = out->entry.order_id,
+                      .qty = out->qty,
+                      .fill_price = out->fill_price,
+                      .sl_trigger = lg ? lg->sl_text : NULL,
+                      .tp_trigger = lg ? lg->tp_text : NULL,
+                      .build = pl_build_version()};
+    dstr err = {0};
+    journal_status st = bracket_fill_put(env->journal, &f, &err);
+    char detail[EXEC_REASON_LEN];
+    fmt_into(detail, sizeof detail, "%s at %.10g; stop at %s, take-profit at %s", out->qty,
+             out->fill_price, f.sl_trigger ? f.sl_trigger : "(none)",
+             f.tp_trigger ? f.tp_trigger : "(none)");
+    exec_action(actions, p->symbol, "journal_fill",
+                st == JOURNAL_OK ? "journaled" : journal_status_name(st), detail);
+    dstr_free(&err);
+}
+
 exec_outcome exec_bracket(const pl_env *env, const exec_plan *p, exec_report *out, dstr *actions) {
     memset(out, 0, sizeof *out);
     ex_order_request rq = {.side = entry_side(p->dir), .type = p->market ? EX_MARKET : EX_LIMIT};
@@ -535,6 +568,7 @@ exec_outcome exec_bracket(const pl_env *env, const exec_plan *p, exec_report *ou
                                              fabs(p->size.entry - p->size.sl),
                                              fabs(p->size.tp - p->size.entry), p->rules, &lg);
     if (ls != SIZING_OK) exec_action(actions, p->symbol, "legs", "unpriceable", lg.reason);
+    journal_fill(env, p, rq.client_id, out, ls == SIZING_OK ? &lg : NULL, actions);
     exec_protect_spec spec = {.symbol = p->symbol,
                               .dir = p->dir,
                               .qty = out->qty,

@@ -31,7 +31,11 @@
  *     id; when the query cannot settle it (-2013, a failure) the outcome is
  *     EXEC_ENTRY_UNKNOWN: nothing more is sent, the entry is NEVER resent in
  *     this run, and the next run's reconcile decides from the position.
- *  2. once something filled: the stop (STOP_MARKET) and the take-profit
+ *  2. once something filled, first the fill record (bracket_fill_put,
+ *     brackets.h: the fill and the legs' triggers, create-only, keyed by the
+ *     claim; action "journal_fill"; a failed write is said but does not hold
+ *     the legs back), so a process killed from then on leaves the fill in
+ *     the journal; then the stop (STOP_MARKET) and the take-profit
  *     (TAKE_PROFIT_MARKET) legs on /fapi/v1/algoOrder in ONE batch,
  *     reduceOnly with the filled quantity, triggers on the mark price at
  *     the decided distances from the actual fill price

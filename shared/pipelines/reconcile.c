@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pipelines/audit.h"
+#include "platform/clock.h"
 #include "platform/log.h"
+#include "services/journal_run.h"
 #include "services/journal_trade.h"
 
 #define BOT_MAX 16
@@ -268,12 +271,126 @@ static void why(rec_symbol *r, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* ---- a bracket still in flight ----------------------------------------------------------------- */
+
+typedef struct run_probe {
+    const char *run_id;
+    int64_t oldest_ms; /* a run record older than this cannot be the plan's run */
+    int found;
+} run_probe;
+
+/* runs/YYYYMMDD/HHMMSSmmm_ID.json: its start time, or -1. */
+static int64_t run_key_ms(const char *key) {
+    int y, mo, d, h, mi, sec, ms;
+    if (sscanf(key, JOURNAL_RUN_PREFIX "%4d%2d%2d/%2d%2d%2d%3d_", &y, &mo, &d, &h, &mi, &sec,
+               &ms) != 7)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static journal_step probe_visit(void *ctx, store *s, const char *key) {
+    (void)s;
+    run_probe *p = ctx;
+    int64_t at = run_key_ms(key);
+    if (at >= 0 && at < p->oldest_ms) return JOURNAL_WALK_DONE;
+    const char *us = strrchr(key, '_');
+    size_t n = strlen(p->run_id);
+    if (us && strncmp(us + 1, p->run_id, n) == 0 && strcmp(us + 1 + n, ".json") == 0) {
+        p->found = 1;
+        return JOURNAL_WALK_DONE;
+    }
+    return JOURNAL_WALK_MORE;
+}
+
+/* 1 when the run that wrote plan may still be sending: its deadline (plus
+ * RECONCILE_INFLIGHT_SLACK_MS) has not passed and it has no run record yet
+ * (a run that cannot be checked counts as in flight). */
+static int in_flight(const pl_env *env, const bracket_info *plan) {
+    if (!plan->has || plan->deadline_ms <= 0 || !plan->run_id[0]) return 0;
+    if (clock_now(env->clock) > plan->deadline_ms + RECONCILE_INFLIGHT_SLACK_MS) return 0;
+    run_probe p = {.run_id = plan->run_id, .oldest_ms = plan->created_ms - RECONCILE_RUN_MAX_MS};
+    journal_walk w = {.root = JOURNAL_RUN_PREFIX, .ext = ".json", .visit = probe_visit, .ctx = &p};
+    if (!env->journal || journal_walk_newest(env->journal, &w, NULL)) return 1;
+    return !p.found;
+}
+
+static void defer(const bracket_info *plan, rec_symbol *r, const char *what, dstr *actions) {
+    char d[EXEC_REASON_LEN];
+    snprintf(d, sizeof d, "run %s may still be placing its bracket (deadline %lld): %s",
+             plan->run_id, (long long)plan->deadline_ms, what);
+    exec_action(actions, r->symbol, "bracket_in_flight", "deferred", d);
+    exec_event(LOG_WARN, "reconcile.in_flight", r->symbol, "%s", d);
+    why(r, "%s", d);
+}
+
 static void flat(const pl_env *env, const ex_account *a, const bot_orders *b,
                  const bracket_info *plan, int execute, rec_symbol *r, dstr *actions) {
+    if (in_flight(env, plan)) { /* its entry may fill, its legs appear: touch nothing */
+        defer(plan, r, "no cancel, no entry this run", actions);
+        return;
+    }
     int gone = cancel_bot(env, b, r->symbol, 1, execute, r, actions);
     r->entry_ok = !r->foreign && gone;
     if (!gone) why(r, "this bot's orders on the flat symbol could not all be cancelled");
     journal_fills(env, a, plan, execute, r, actions);
+}
+
+/* What reconcile found on this bot's position, with the legs' actual
+ * triggers: the run record then says what a run killed before its own
+ * record left behind. */
+static void name_legs(const char *symbol, const ex_position *p, const bot_orders *b,
+                      const bracket_info *plan, dstr *actions) {
+    char d[EXEC_REASON_LEN + 280], stop[128] = "missing", tp[128] = "missing";
+    if (b->stop)
+        snprintf(stop, sizeof stop, "%s at %.10g (%s)", b->stop->quantity_str,
+                 b->stop->trigger_price, b->stop->client_id);
+    if (b->tp)
+        snprintf(tp, sizeof tp, "%s at %.10g (%s)", b->tp->quantity_str, b->tp->trigger_price,
+                 b->tp->client_id);
+    snprintf(d, sizeof d, "%s at %.10g; plan %s; stop %s; take-profit %s", p->amount_str,
+             p->entry_price, plan->has ? "found" : "missing", stop, tp);
+    exec_action(actions, symbol, "position", b->stop && b->tp ? "protected" : "missing_leg", d);
+}
+
+/* A position of this bot whose fill no run recorded (its answer was lost,
+ * or the process was killed before the legs): the fill record is written
+ * now from the position (create-only: once recorded, JOURNAL_EXISTS and
+ * nothing is said), with the legs' triggers found or about to be placed. */
+static void recover_fill(const pl_env *env, const char *symbol, const ex_position *p,
+                         const bracket_info *plan, const char *sl, const char *tp, int execute,
+                         dstr *actions) {
+    if (!execute || !env->journal || !plan->has) return;
+    char id[EX_CLIENT_ID_LEN], qty[EX_DECIMAL_LEN];
+    if (exec_client_id(env->cfg->order_id_prefix, symbol, plan->candle_ms, EXEC_LEG_ENTRY, id))
+        return;
+    snprintf(qty, sizeof qty, "%s", p->amount_str[0] == '-' ? p->amount_str + 1 : p->amount_str);
+    bracket_fill f = {.symbol = symbol,
+                      .candle_ms = plan->candle_ms,
+                      .filled_ms = p->update_time > 0 ? p->update_time : clock_now(env->clock),
+                      .dir = plan->dir,
+                      .client_id = id,
+                      .qty = qty,
+                      .fill_price = p->entry_price,
+                      .sl_trigger = sl,
+                      .tp_trigger = tp,
+                      .build = pl_build_version(),
+                      .recovered = 1};
+    dstr err = {0};
+    journal_status st = bracket_fill_put(env->journal, &f, &err);
+    if (st != JOURNAL_EXISTS) {
+        char d[EXEC_REASON_LEN];
+        snprintf(d, sizeof d, "%s at %.10g (from the position); stop at %s, take-profit at %s", qty,
+                 p->entry_price, sl ? sl : "(none)", tp ? tp : "(none)");
+        exec_action(actions, symbol, "journal_fill",
+                    st == JOURNAL_OK ? "recovered" : journal_status_name(st), d);
+    }
+    dstr_free(&err);
 }
 
 static void held(const pl_env *env, const ex_account *a, const ex_position *p, const bot_orders *b,
@@ -291,7 +408,19 @@ static void held(const pl_env *env, const ex_account *a, const ex_position *p, c
     why(r, "position open (%s): no second entry", p->amount_str);
     cancel_bot(env, b, r->symbol, 0, execute, r, actions); /* a resting rest of an entry */
     int need_stop = !b->stop, need_tp = !b->tp;
-    if (!need_stop && !need_tp) return;
+    name_legs(r->symbol, p, b, plan, actions);
+    int plan_ours = plan->has && plan->dir == dir;
+    char found_sl[40] = "", found_tp[40] = "";
+    if (b->stop) snprintf(found_sl, sizeof found_sl, "%.10g", b->stop->trigger_price);
+    if (b->tp) snprintf(found_tp, sizeof found_tp, "%.10g", b->tp->trigger_price);
+    if (!need_stop && !need_tp) {
+        if (plan_ours) recover_fill(env, r->symbol, p, plan, found_sl, found_tp, execute, actions);
+        return;
+    }
+    if (plan_ours && in_flight(env, plan)) {
+        defer(plan, r, "its legs are not re-created by this run", actions);
+        return;
+    }
     const symbol_rules *rules = part_ok(&a->rules_part) ? ex_account_rules(a, r->symbol) : NULL;
     sizing_legs lg;
     const char *sl = NULL, *tp = NULL;
@@ -326,6 +455,9 @@ static void held(const pl_env *env, const ex_account *a, const ex_position *p, c
                need_stop && need_tp ? "stop and take-profit"
                : need_stop          ? "stop"
                                     : "take-profit");
+    if (plan_ours)
+        recover_fill(env, r->symbol, p, plan, b->stop ? found_sl : sl, b->tp ? found_tp : tp,
+                     execute, actions);
     exec_protect_spec spec = {.symbol = r->symbol,
                               .dir = dir,
                               .qty = qty,

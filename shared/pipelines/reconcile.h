@@ -18,6 +18,14 @@
  *  - a position: no entry (never a second position). It is this bot's when
  *    one of its orders is on the symbol, or the newest plan has its side
  *    and at least its size; else it is foreign: left alone, no entry. For
+ *    this bot's position, the position and the legs found are named in
+ *    one action ("position": "protected" or "missing_leg", with the
+ *    amount, entry price, and each leg's quantity, trigger and client id),
+ *    so the run record says what an earlier, killed run left behind; when
+ *    no run recorded the position's fill (its answer was lost, the process
+ *    was killed), its fill record is written now from the position
+ *    (bracket_fill_put, "recovered": true; action "journal_fill"
+ *    "recovered"). For
  *    this bot's position, a missing stop or take-profit is re-created from
  *    the plan at the decided distances from the position's entry price
  *    (exec_protect, ids ..._s / ..._t, with the same fault handling as the
@@ -33,6 +41,13 @@
  *    create-only, keyed by the exchange's ids: a fill journaled twice meets
  *    its own key), with its realised PnL and commission; the funding paid
  *    or received since the candle goes with the last closing fill.
+ *  - a bracket in flight: when the newest plan's run may still be sending
+ *    (now is before the plan's deadline_ms + RECONCILE_INFLIGHT_SLACK_MS
+ *    and runs/ has no record of that run: an overlapping run, not a killed
+ *    one, whose deadline passes), its legs are not re-created on a
+ *    position and nothing is cancelled on a flat symbol, and no entry is
+ *    made there this run (action "bracket_in_flight" "deferred", WARN
+ *    reconcile.in_flight): two overlapping runs never place two brackets.
  * execute 0: nothing is sent and nothing is journaled; each action is
  * reported as "would_..." in actions (JSON objects, comma separated). */
 #ifndef PL_RECONCILE_H
@@ -45,6 +60,9 @@
 #include "pipelines/env.h"
 #include "pipelines/execute.h"
 #include "services/exchange.h"
+
+#define RECONCILE_INFLIGHT_SLACK_MS 1000 /* a request sent by the deadline may land after it */
+#define RECONCILE_RUN_MAX_MS (15LL * 60 * 1000) /* Lambda's longest run: older records are not it */
 
 typedef struct rec_symbol {
     char symbol[EX_SYMBOL_LEN];

@@ -264,7 +264,8 @@ static void enter(const pl_env *env, const ex_account *a, const account_risk *ar
                          .tp_distance = fabs(t->size.tp - t->size.entry),
                          .run_id = out->run_id,
                          .build = build,
-                         .config_hash = out->config_hash};
+                         .config_hash = out->config_hash,
+                         .deadline_ms = env->deadline_ms};
     journal_status ps = bracket_put(env->journal, &plan, &err);
     if (ps != JOURNAL_OK) {
         status(t, "plan_failed", "no entry: the plan could not be stored (%s): %s",

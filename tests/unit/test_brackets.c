@@ -61,6 +61,47 @@ static void test_put_is_create_only_and_read_back_newest(void **state) {
     tmpstore_close(&t);
 }
 
+/* The fill record: create-only under the claim's key (fills/), with the
+ * triggers the legs are about to get (null when unpriceable); a second
+ * writer (a later reconcile) meets JOURNAL_EXISTS; bad records are refused. */
+static void test_fill_record_is_create_only(void **state) {
+    (void)state;
+    tmpstore t;
+    assert_int_equal(tmpstore_open(&t, 1), 0);
+    bracket_fill f = {.symbol = "BTCUSDT",
+                      .candle_ms = CANDLE,
+                      .filled_ms = CANDLE + 2000,
+                      .dir = DIR_LONG,
+                      .client_id = "atr_BTCUSDT_x_E",
+                      .order_id = 1000001,
+                      .qty = "0.010",
+                      .fill_price = 100.5,
+                      .sl_trigger = "98.5",
+                      .tp_trigger = NULL,
+                      .build = "dev"};
+    assert_int_equal(bracket_fill_put(t.s, &f, NULL), JOURNAL_OK);
+    f.recovered = 1;
+    assert_int_equal(bracket_fill_put(t.s, &f, NULL), JOURNAL_EXISTS);
+    char key[JOURNAL_KEY_MAX];
+    assert_int_equal(bracket_fill_key("BTCUSDT", CANDLE, key, sizeof key), 0);
+    assert_int_equal(strncmp(key, "fills/20260101/", 15), 0);
+    dstr body = {0}, err = {0};
+    assert_int_equal(store_get(t.s, key, &body, &err), STORE_OK);
+    assert_non_null(strstr(body.ptr, "\"fill_price\":100.5"));
+    assert_non_null(strstr(body.ptr, "\"sl_trigger\":\"98.5\",\"tp_trigger\":null"));
+    assert_non_null(strstr(body.ptr, "\"recovered\":false"));
+    bracket_fill bad = f;
+    bad.candle_ms = CANDLE + 300000;
+    bad.qty = "1e3";
+    assert_int_equal(bracket_fill_put(t.s, &bad, &err), JOURNAL_INVALID);
+    bad.qty = "0.010";
+    bad.fill_price = NAN;
+    assert_int_equal(bracket_fill_put(t.s, &bad, NULL), JOURNAL_INVALID);
+    dstr_free(&body);
+    dstr_free(&err);
+    tmpstore_close(&t);
+}
+
 static void test_corrupt_newest_is_skipped(void **state) {
     (void)state;
     tmpstore t;
@@ -138,6 +179,7 @@ int main(void) {
     log_init("test");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_is_create_only_and_read_back_newest),
+        cmocka_unit_test(test_fill_record_is_create_only),
         cmocka_unit_test(test_corrupt_newest_is_skipped),
         cmocka_unit_test(test_bad_plans_are_not_written),
         cmocka_unit_test(test_parse_refuses_broken_records),

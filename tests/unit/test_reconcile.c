@@ -1,7 +1,8 @@
 /* reconcile, called directly on an account read from the in-memory
  * exchange: this bot's orders only, foreign ones untouched, a dry run
  * that reports and sends nothing, a failed cancel that blocks entries, a
- * missing stop deferred when the rules are unknown. */
+ * missing stop deferred when the rules are unknown, a bracket still in
+ * flight in an overlapping run left alone until that run has a record. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +18,10 @@
 #include "capture.h"
 #include "mem_exchange.h"
 #include "pipelines/reconcile.h"
+#include "platform/clock.h"
 #include "platform/log.h"
+#include "services/journal_run.h"
+#include "tmpstore.h"
 
 #define CANDLE 1767225600000LL
 
@@ -162,6 +166,59 @@ static void test_unread_account_does_nothing(void **state) {
     assert_int_equal(f->m.writes, before);
 }
 
+/* An overlapping run (run-A) filled and is placing its legs: its plan's
+ * deadline is ahead and it has no run record. Another run neither re-creates
+ * the missing stop nor cancels a leg on a flat symbol; once run-A's record
+ * exists, the stop is re-created. */
+static void test_bracket_in_flight_is_left_alone(void **state) {
+    fixture *f = *state;
+    tmpstore t;
+    assert_int_equal(tmpstore_open(&t, 1), 0);
+    f->env.journal = t.s;
+    int64_t now = clock_now(NULL);
+    bracket_info plan = long_plan();
+    plan.created_ms = now - 100;
+    plan.deadline_ms = now + 60000;
+    snprintf(plan.run_id, sizeof plan.run_id, "run-A");
+    mx_manual_position(&f->m, "BTCUSDT", 0.5, 100);
+    leg(f, EX_TAKE_PROFIT_MARKET, "104.0", 'T'); /* its stop is on the way */
+    int before = f->m.writes;
+    rec_symbol r;
+    dstr actions = {0};
+    reconcile_once(f, ~0u, &plan, 1, &r, &actions);
+    assert_int_equal(f->m.writes, before);
+    assert_true(r.ours);
+    assert_false(r.entry_ok);
+    assert_non_null(strstr(actions.ptr, "\"bracket_in_flight\",\"outcome\":\"deferred\""));
+    assert_int_equal(mx_open_algos(&f->m, "BTCUSDT", EX_STOP_MARKET), 0);
+    /* run-A finished: its record is there, the stop is missing for real */
+    const char *syms[] = {"BTCUSDT"};
+    journal_run run = {.run_id = "run-A",
+                       .trigger = "schedule",
+                       .started_ms = now - 200,
+                       .finished_ms = now,
+                       .execute = 1,
+                       .symbols = syms,
+                       .n_symbols = 1,
+                       .outcome = "ok"};
+    assert_int_equal(journal_run_put(t.s, &run, NULL, NULL), JOURNAL_OK);
+    dstr_clear(&actions);
+    reconcile_once(f, ~0u, &plan, 1, &r, &actions);
+    assert_int_equal(mx_open_algos(&f->m, "BTCUSDT", EX_STOP_MARKET), 1);
+    assert_null(strstr(actions.ptr, "bracket_in_flight"));
+    /* past its deadline (+ slack) a run without a record was killed: not in flight */
+    snprintf(plan.run_id, sizeof plan.run_id, "run-B");
+    plan.deadline_ms = now - RECONCILE_INFLIGHT_SLACK_MS - 1000;
+    mx_manual_position(&f->m, "BTCUSDT", 0, 0);
+    dstr_clear(&actions);
+    reconcile_once(f, ~0u, &plan, 1, &r, &actions);
+    assert_null(strstr(dstr_cstr(&actions), "bracket_in_flight"));
+    assert_int_equal(mx_open_algos(&f->m, "BTCUSDT", EX_STOP_MARKET), 0); /* flat: legs cancelled */
+    dstr_free(&actions);
+    f->env.journal = NULL;
+    tmpstore_close(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_flat_cancels_only_its_own, setup, teardown),
@@ -171,6 +228,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_bigger_position_than_planned_is_foreign, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unread_account_does_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bracket_in_flight_is_left_alone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

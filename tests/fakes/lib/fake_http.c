@@ -429,13 +429,26 @@ static long parse_script(const char *text, size_t len, step **out, dstr *err) {
     return (long)n;
 }
 
+/* A parameter of the query or else of the body (a signed POST sends its
+ * parameters as a form body); NULL when neither has it. */
+static int param_is(const fake_request *r, const char *name, const char *want) {
+    const char *v = fake_request_param(r, name);
+    if (v) return strcmp(v, want) == 0;
+    if (!r->body || !r->body_len) return 0;
+    fake_kv *body = NULL;
+    size_t n = 0;
+    fake_parse_form(r->body, r->body_len, &body, &n);
+    v = kv_get(body, n, name);
+    int same = v && strcmp(v, want) == 0;
+    fake_kv_free(body, n);
+    return same;
+}
+
 static int step_matches(const step *s, const fake_request *r) {
     if (s->used || strcmp(s->path, r->path) != 0) return 0;
     if (s->method && strcmp(s->method, r->method) != 0) return 0;
-    for (size_t i = 0; i < s->n_params; i++) {
-        const char *v = fake_request_param(r, s->params[i].name);
-        if (!v || strcmp(v, s->params[i].value) != 0) return 0;
-    }
+    for (size_t i = 0; i < s->n_params; i++)
+        if (!param_is(r, s->params[i].name, s->params[i].value)) return 0;
     return 1;
 }
 
