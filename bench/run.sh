@@ -37,10 +37,19 @@ if [ -x "$BUILD/bench/bench_s3" ] && command -v radosgw >/dev/null; then
   echo
 fi
 
+# the trader opening brackets on 2 symbols against the fake exchange with
+# 50 ms per request: cold (a new process) and warm runs, as a multiple of
+# that latency (issue 9 item 17; bench/bench_trader.c)
+if [ -x "$BUILD/bench/bench_trader" ] && [ -x "$BUILD/bin/fake_binance" ]; then
+  echo "## bench_trader (a trader run opening 2 brackets, 50 ms added per request)"
+  "$BUILD/bench/bench_trader" "$BUILD"
+  echo
+fi
+
 for b in "$BUILD"/bench/bench_*; do
   [ -x "$b" ] || continue
   case "$(basename "$b")" in
-    bench_runtime | bench_soak) continue ;;
+    bench_runtime | bench_soak | bench_trader) continue ;;
     bench_s3) command -v radosgw >/dev/null && continue ;;
   esac
   echo "## $(basename "$b")"

@@ -320,20 +320,27 @@ static void cancel_legs(const pl_env *env, const char *symbol, const char *const
     }
 }
 
-exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_report *out,
-                          dstr *actions) {
-    ex_algo_request reqs[2];
-    int which[2]; /* 0 stop, 1 take-profit */
-    size_t n = 0;
-    int stop_ok = !s->need_stop, tp_ok = !s->need_tp, tp_passed = 0;
-    int sent_unsettled[2] = {0, 0}; /* a leg that may exist though its placement failed */
-    char stop_id[EX_CLIENT_ID_LEN] = "", tp_id[EX_CLIENT_ID_LEN] = "";
-    char stop_why[EXEC_REASON_LEN] = "", tp_why[EXEC_REASON_LEN] = "";
+/* ---- protection: the legs of several positions in one batch ------------------------------ */
+
+/* One position's part of the batch (protect_prepare .. protect_finish). */
+typedef struct protect_state {
+    size_t first, n; /* its requests: reqs[first .. first + n) */
+    int which[2];    /* per request: 0 stop, 1 take-profit */
+    int stop_ok, tp_ok, tp_passed;
+    int sent_unsettled[2]; /* a leg that may exist though its placement failed */
+    char stop_id[EX_CLIENT_ID_LEN], tp_id[EX_CLIENT_ID_LEN];
+    char stop_why[EXEC_REASON_LEN], tp_why[EXEC_REASON_LEN];
+} protect_state;
+
+/* Prepares the legs of s into reqs[ps->first ..]; returns how many. */
+static size_t protect_prepare(const exec_protect_spec *s, protect_state *ps,
+                              ex_algo_request *reqs) {
+    ps->stop_ok = !s->need_stop, ps->tp_ok = !s->need_tp;
     for (int leg = 0; leg < 2; leg++) {
         int need = leg == 0 ? s->need_stop : s->need_tp;
         const char *trigger = leg == 0 ? s->sl_text : s->tp_text;
-        char *id = leg == 0 ? stop_id : tp_id;
-        char *why = leg == 0 ? stop_why : tp_why;
+        char *id = leg == 0 ? ps->stop_id : ps->tp_id;
+        char *why = leg == 0 ? ps->stop_why : ps->tp_why;
         if (!need) continue;
         if (!trigger || !*trigger) {
             set_why(why, "the %s cannot be priced", leg == 0 ? "stop" : "take-profit");
@@ -344,7 +351,7 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
             set_why(why, "no client id");
             continue;
         }
-        ex_algo_request *r = &reqs[n];
+        ex_algo_request *r = &reqs[ps->first + ps->n];
         *r = (ex_algo_request){.side = exit_side(s->dir),
                                .type = leg == 0 ? EX_STOP_MARKET : EX_TAKE_PROFIT_MARKET,
                                .reduce_only = 1};
@@ -352,74 +359,53 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
         snprintf(r->trigger_price, sizeof r->trigger_price, "%s", trigger);
         snprintf(r->quantity, sizeof r->quantity, "%s", s->qty);
         snprintf(r->client_id, sizeof r->client_id, "%s", id);
-        which[n++] = leg;
+        ps->which[ps->n++] = leg;
     }
-    ex_algo_placed placed[2];
-    memset(placed, 0, sizeof placed);
-    if (n) ex_place_algo_orders(env->exchange, reqs, n, env->deadline_ms, placed);
-    /* settle the unknown outcomes with one query batch */
-    ex_order_ref refs[2];
-    size_t map[2], nq = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!maybe_landed(placed[i].r.status)) continue;
-        refs[nq] = (ex_order_ref){.algo = 1};
-        snprintf(refs[nq].symbol, sizeof refs[nq].symbol, "%s", s->symbol);
-        snprintf(refs[nq].client_id, sizeof refs[nq].client_id, "%s", reqs[i].client_id);
-        map[nq++] = i;
-    }
-    ex_lookup looked[2];
-    memset(looked, 0, sizeof looked);
-    if (nq) ex_query(env->exchange, refs, nq, env->deadline_ms, looked);
-    for (size_t q = 0; q < nq; q++) {
-        ex_algo_placed *p = &placed[map[q]];
-        if (looked[q].r.status == EX_OK && algo_alive(&looked[q].algo)) {
-            ex_result_free(&p->r);
-            p->r = (ex_result){0};
-            p->algo = looked[q].algo;
-        } else {
-            sent_unsettled[which[map[q]]] = looked[q].r.status != EX_OK;
-            dstr_printf(&p->r.why, "; the query of %s: %s", refs[q].client_id,
-                        looked[q].r.status == EX_OK ? looked[q].algo.status_name
-                                                    : dstr_cstr(&looked[q].r.why));
-        }
-        ex_lookup_free(&looked[q]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        int leg = which[i];
+    return ps->n;
+}
+
+/* The outcome of one position once its legs are placed and settled: the
+ * actions of each leg, then the close at market when the stop failed or
+ * the take-profit has already passed. */
+static exec_outcome protect_finish(const pl_env *env, const exec_protect_spec *s, protect_state *ps,
+                                   const ex_algo_request *reqs, ex_algo_placed *placed,
+                                   exec_report *out, dstr *actions) {
+    for (size_t k = 0; k < ps->n; k++) {
+        size_t i = ps->first + k;
+        int leg = ps->which[k];
         const char *name = leg == 0 ? "stop" : "take_profit";
         if (placed[i].r.status == EX_OK) {
             if (leg == 0) {
-                out->stop = placed[i].algo, out->stop_placed = 1, stop_ok = 1;
+                out->stop = placed[i].algo, out->stop_placed = 1, ps->stop_ok = 1;
             } else {
-                out->tp = placed[i].algo, out->tp_placed = 1, tp_ok = 1;
+                out->tp = placed[i].algo, out->tp_placed = 1, ps->tp_ok = 1;
             }
             char detail[128];
             fmt_into(detail, sizeof detail, "%s %s at %s (%s)", reqs[i].quantity,
                      ex_algo_type_name(reqs[i].type), reqs[i].trigger_price, reqs[i].client_id);
             exec_action(actions, s->symbol, name, "placed", detail);
         } else {
-            char *why = leg == 0 ? stop_why : tp_why;
+            char *why = leg == 0 ? ps->stop_why : ps->tp_why;
             set_why(why, "%s (code %ld)", dstr_cstr(&placed[i].r.why), placed[i].r.e.code);
             if (leg == 1 && placed[i].r.status == EX_REJECTED && placed[i].r.e.code == -2021)
-                tp_passed = 1;
+                ps->tp_passed = 1;
             exec_action(actions, s->symbol, name, "failed", why);
         }
-        ex_algo_placed_free(&placed[i]);
     }
-    if (!stop_ok || tp_passed) {
+    if (!ps->stop_ok || ps->tp_passed) {
         char because[EXEC_REASON_LEN + 32];
-        if (!stop_ok) fmt_into(because, sizeof because, "no stop: %s", stop_why);
-        else fmt_into(because, sizeof because, "take-profit already passed: %s", tp_why);
+        if (!ps->stop_ok) fmt_into(because, sizeof because, "no stop: %s", ps->stop_why);
+        else fmt_into(because, sizeof because, "take-profit already passed: %s", ps->tp_why);
         if (close_at_market(env, s, out, actions, because)) {
             /* the legs left behind, and those that may exist unseen */
-            const char *left[] = {out->stop_placed || sent_unsettled[0] ? stop_id : NULL,
-                                  out->tp_placed || sent_unsettled[1] ? tp_id : NULL,
+            const char *left[] = {out->stop_placed || ps->sent_unsettled[0] ? ps->stop_id : NULL,
+                                  out->tp_placed || ps->sent_unsettled[1] ? ps->tp_id : NULL,
                                   s->keep_stop_id, s->keep_tp_id};
             cancel_legs(env, s->symbol, left, 4, actions);
             fmt_into(out->why, sizeof out->why, "%s", because);
             return EXEC_CLOSED;
         }
-        if (stop_ok) { /* the take-profit passed, the close failed: the stop still protects */
+        if (ps->stop_ok) { /* the take-profit passed, the close failed: the stop still protects */
             fmt_into(out->why, sizeof out->why, "%s; the close at market failed", because);
             exec_event(LOG_ERROR, "exec.take_profit_missing", s->symbol, "%s", out->why);
             return EXEC_STOP_ONLY;
@@ -429,8 +415,8 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
                    "POSITION WITHOUT A STOP: %s; a person must close or protect it now", out->why);
         return EXEC_UNPROTECTED;
     }
-    if (!tp_ok) {
-        fmt_into(out->why, sizeof out->why, "no take-profit: %s", tp_why);
+    if (!ps->tp_ok) {
+        fmt_into(out->why, sizeof out->why, "no take-profit: %s", ps->tp_why);
         exec_event(LOG_WARN, "exec.take_profit_missing", s->symbol,
                    "%s; the stop protects the position, the next run re-creates the take-profit",
                    out->why);
@@ -439,35 +425,122 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_re
     return EXEC_PROTECTED;
 }
 
-/* The entry as it stands: place, settle an unknown outcome by one query. 1
- * when out->entry is known. */
-static int place_entry(const pl_env *env, const exec_plan *p, const ex_order_request *rq,
-                       exec_report *out, dstr *actions) {
-    ex_error e = {0};
-    dstr err = {0};
-    ex_status st = ex_place_order(env->exchange, rq, env->deadline_ms, &out->entry, &e, &err);
-    int known = st == EX_OK;
-    int final = known && (out->entry.status != EX_ORDER_NEW || !p->market);
-    if (maybe_landed(st) || (known && !final)) {
-        ex_lookup l = {0};
-        ex_status qs = query_one(env, p->symbol, rq->client_id, 0, &l);
-        if (qs == EX_OK) {
-            out->entry = l.order;
+/* Protects n positions: every leg of all of them in ONE algo batch, the
+ * unknown outcomes settled by ONE query batch, then each position's
+ * outcome (closes, when needed, one position after the other: the rare
+ * path). outs[i]->outcome is set. */
+static void protect_many(const pl_env *env, const exec_protect_spec *specs, size_t n,
+                         exec_report *const *outs, dstr *actions) {
+    if (!n) return;
+    protect_state *ps = calloc(n, sizeof *ps);
+    ex_algo_request *reqs = calloc(2 * n, sizeof *reqs);
+    ex_algo_placed *placed = calloc(2 * n, sizeof *placed);
+    ex_order_ref *refs = calloc(2 * n, sizeof *refs);
+    ex_lookup *looked = calloc(2 * n, sizeof *looked);
+    size_t *map = calloc(2 * n, sizeof *map), *owner = calloc(2 * n, sizeof *owner);
+    if (!ps || !reqs || !placed || !refs || !looked || !map || !owner) abort();
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        ps[i].first = m;
+        m += protect_prepare(&specs[i], &ps[i], reqs);
+        for (size_t k = ps[i].first; k < m; k++) owner[k] = i;
+    }
+    if (m) ex_place_algo_orders(env->exchange, reqs, m, env->deadline_ms, placed);
+    /* settle the unknown outcomes of every position with one query batch */
+    size_t nq = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (!maybe_landed(placed[k].r.status)) continue;
+        refs[nq] = (ex_order_ref){.algo = 1};
+        snprintf(refs[nq].symbol, sizeof refs[nq].symbol, "%s", reqs[k].symbol);
+        snprintf(refs[nq].client_id, sizeof refs[nq].client_id, "%s", reqs[k].client_id);
+        map[nq++] = k;
+    }
+    if (nq) ex_query(env->exchange, refs, nq, env->deadline_ms, looked);
+    for (size_t q = 0; q < nq; q++) {
+        ex_algo_placed *p = &placed[map[q]];
+        protect_state *st = &ps[owner[map[q]]];
+        if (looked[q].r.status == EX_OK && algo_alive(&looked[q].algo)) {
+            ex_result_free(&p->r);
+            p->r = (ex_result){0};
+            p->algo = looked[q].algo;
+        } else {
+            st->sent_unsettled[st->which[map[q] - st->first]] = looked[q].r.status != EX_OK;
+            dstr_printf(&p->r.why, "; the query of %s: %s", refs[q].client_id,
+                        looked[q].r.status == EX_OK ? looked[q].algo.status_name
+                                                    : dstr_cstr(&looked[q].r.why));
+        }
+        ex_lookup_free(&looked[q]);
+    }
+    for (size_t i = 0; i < n; i++)
+        outs[i]->outcome = protect_finish(env, &specs[i], &ps[i], reqs, placed, outs[i], actions);
+    for (size_t k = 0; k < m; k++) ex_algo_placed_free(&placed[k]);
+    free(owner);
+    free(map);
+    free(looked);
+    free(refs);
+    free(placed);
+    free(reqs);
+    free(ps);
+}
+
+exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *s, exec_report *out,
+                          dstr *actions) {
+    exec_report *outs[1] = {out};
+    exec_outcome before = out->outcome;
+    protect_many(env, s, 1, outs, actions);
+    exec_outcome o = out->outcome;
+    out->outcome = before; /* the caller's field: exec_protect answers by its return */
+    return o;
+}
+
+/* ---- the brackets of several symbols, step by step together ------------------------------ */
+
+/* The entry of plan p as a request; 0, or -1 (nothing to send, out says why). */
+static int entry_request(const exec_plan *p, ex_order_request *rq, exec_report *out,
+                         dstr *actions) {
+    *rq = (ex_order_request){.side = entry_side(p->dir), .type = p->market ? EX_MARKET : EX_LIMIT};
+    snprintf(rq->symbol, sizeof rq->symbol, "%s", p->symbol);
+    snprintf(rq->quantity, sizeof rq->quantity, "%s", p->size.qty_text);
+    if (!p->market) snprintf(rq->price, sizeof rq->price, "%s", p->size.entry_text);
+    if ((p->dir != DIR_LONG && p->dir != DIR_SHORT) ||
+        exec_client_id(p->prefix, p->symbol, p->candle_ms, EXEC_LEG_ENTRY, rq->client_id)) {
+        set_why(out->why, "no entry: bad direction, symbol, candle time or ORDER_ID_PREFIX");
+        exec_action(actions, p->symbol, "entry", "not_sent", out->why);
+        out->outcome = EXEC_NO_ENTRY;
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether the entry's answer needs the one query: an unknown outcome, or a
+ * MARKET answer that is not final. */
+static int entry_unsettled(const exec_plan *p, const ex_placed *placed) {
+    if (maybe_landed(placed->r.status)) return 1;
+    return placed->r.status == EX_OK && placed->order.status == EX_ORDER_NEW && p->market;
+}
+
+/* The entry as it stands after its answer and, when it was asked, the one
+ * query (l NULL: not asked). 1 when out->entry is known. */
+static int entry_known(const exec_plan *p, const ex_order_request *rq, ex_placed *placed,
+                       ex_lookup *l, exec_report *out, dstr *actions) {
+    int known = placed->r.status == EX_OK;
+    if (known) out->entry = placed->order;
+    if (l) {
+        if (l->r.status == EX_OK) {
+            out->entry = l->order;
             known = 1;
         } else if (!known) {
-            set_why(out->why, "entry outcome unknown (%s); the query of %s: %s", dstr_cstr(&err),
-                    rq->client_id, dstr_cstr(&l.r.why));
+            set_why(out->why, "entry outcome unknown (%s); the query of %s: %s",
+                    dstr_cstr(&placed->r.why), rq->client_id, dstr_cstr(&l->r.why));
         }
-        ex_lookup_free(&l);
     } else if (!known) {
-        set_why(out->why, "entry refused: %s (code %ld)", dstr_cstr(&err), e.code);
+        set_why(out->why, "entry refused: %s (code %ld)", dstr_cstr(&placed->r.why),
+                placed->r.e.code);
         exec_action(actions, p->symbol, "entry", "refused", out->why);
         exec_event(LOG_WARN, "exec.entry_refused", p->symbol, "%s", out->why);
         out->outcome = EXEC_NO_ENTRY;
-        dstr_free(&err);
         return 0;
     }
-    dstr_free(&err);
     if (!known) {
         exec_action(actions, p->symbol, "entry", "unknown", out->why);
         exec_event(LOG_ERROR, "exec.entry_unknown", p->symbol,
@@ -507,79 +580,156 @@ static void journal_fill(const pl_env *env, const exec_plan *p, const char *clie
     dstr_free(&err);
 }
 
-exec_outcome exec_bracket(const pl_env *env, const exec_plan *p, exec_report *out, dstr *actions) {
-    memset(out, 0, sizeof *out);
-    ex_order_request rq = {.side = entry_side(p->dir), .type = p->market ? EX_MARKET : EX_LIMIT};
-    snprintf(rq.symbol, sizeof rq.symbol, "%s", p->symbol);
-    snprintf(rq.quantity, sizeof rq.quantity, "%s", p->size.qty_text);
-    if (!p->market) snprintf(rq.price, sizeof rq.price, "%s", p->size.entry_text);
-    if ((p->dir != DIR_LONG && p->dir != DIR_SHORT) ||
-        exec_client_id(p->prefix, p->symbol, p->candle_ms, EXEC_LEG_ENTRY, rq.client_id)) {
-        set_why(out->why, "no entry: bad direction, symbol, candle time or ORDER_ID_PREFIX");
-        exec_action(actions, p->symbol, "entry", "not_sent", out->why);
-        return out->outcome = EXEC_NO_ENTRY;
-    }
-    if (!place_entry(env, p, &rq, out, actions)) return out->outcome;
+/* What an entry known to the client came to: 1 when something filled (the
+ * legs follow), else 0 with out's outcome (resting, not filled, unknown). */
+static int entry_filled(const exec_plan *p, const ex_order_request *rq, exec_report *out,
+                        dstr *actions) {
     ex_order *o = &out->entry;
-    if (!p->market && o->executed_qty > 0 && o->status == EX_ORDER_PARTIALLY_FILLED) {
-        /* protect what filled; the rest of a LIMIT entry is not wanted later */
-        ex_order_ref ref = {.algo = 0};
-        snprintf(ref.symbol, sizeof ref.symbol, "%s", p->symbol);
-        snprintf(ref.client_id, sizeof ref.client_id, "%s", rq.client_id);
-        ex_lookup l = {0};
-        ex_cancel(env->exchange, &ref, 1, env->deadline_ms, &l);
-        if (l.r.status == EX_OK && l.order.executed_qty >= o->executed_qty) *o = l.order;
-        exec_action(actions, p->symbol, "cancel_rest", ex_status_name(l.r.status), rq.client_id);
-        ex_lookup_free(&l);
-    }
     if (!(o->executed_qty > 0)) {
         char detail[EXEC_REASON_LEN];
         if (o->status == EX_ORDER_NEW && !p->market) {
-            fmt_into(detail, sizeof detail, "LIMIT %s %s at %s rests (%s)", ex_side_name(rq.side),
-                     rq.quantity, rq.price, rq.client_id);
+            fmt_into(detail, sizeof detail, "LIMIT %s %s at %s rests (%s)", ex_side_name(rq->side),
+                     rq->quantity, rq->price, rq->client_id);
             exec_action(actions, p->symbol, "entry", "resting", detail);
             exec_event(LOG_INFO, "exec.entry_resting", p->symbol, "%s", detail);
-            return out->outcome = EXEC_ENTRY_RESTING;
+            out->outcome = EXEC_ENTRY_RESTING;
+            return 0;
         }
         if (o->status == EX_ORDER_CANCELED || o->status == EX_ORDER_EXPIRED ||
             o->status == EX_ORDER_REJECTED) {
             set_why(out->why, "entry %s without a fill", o->status_name);
             exec_action(actions, p->symbol, "entry", "not_filled", out->why);
             exec_event(LOG_WARN, "exec.entry_not_filled", p->symbol, "%s", out->why);
-            return out->outcome = EXEC_NO_ENTRY;
+            out->outcome = EXEC_NO_ENTRY;
+            return 0;
         }
         set_why(out->why, "entry %s, nothing filled yet: left to the next reconcile",
                 o->status_name);
         exec_action(actions, p->symbol, "entry", "unknown", out->why);
         exec_event(LOG_ERROR, "exec.entry_unknown", p->symbol, "%s", out->why);
-        return out->outcome = EXEC_ENTRY_UNKNOWN;
+        out->outcome = EXEC_ENTRY_UNKNOWN;
+        return 0;
     }
     out->filled = 1;
     out->fill_price = o->avg_price > 0 ? o->avg_price : o->price;
     snprintf(out->qty, sizeof out->qty, "%s", o->executed_qty_str);
     char detail[EXEC_REASON_LEN];
-    fmt_into(detail, sizeof detail, "%s %s %s filled at %.10g (%s)", o->type, ex_side_name(rq.side),
-             out->qty, out->fill_price, rq.client_id);
+    fmt_into(detail, sizeof detail, "%s %s %s filled at %.10g (%s)", o->type,
+             ex_side_name(rq->side), out->qty, out->fill_price, rq->client_id);
     exec_action(actions, p->symbol, "entry", "filled", detail);
     exec_event(LOG_INFO, "exec.entry_filled", p->symbol, "%s", detail);
+    return 1;
+}
 
-    sizing_legs lg;
-    sizing_status ls = sizing_legs_from_fill(p->dir, out->fill_price, o->executed_qty,
-                                             fabs(p->size.entry - p->size.sl),
-                                             fabs(p->size.tp - p->size.entry), p->rules, &lg);
-    if (ls != SIZING_OK) exec_action(actions, p->symbol, "legs", "unpriceable", lg.reason);
-    journal_fill(env, p, rq.client_id, out, ls == SIZING_OK ? &lg : NULL, actions);
-    exec_protect_spec spec = {.symbol = p->symbol,
-                              .dir = p->dir,
-                              .qty = out->qty,
-                              .sl_text = ls == SIZING_OK ? lg.sl_text : NULL,
-                              .tp_text = ls == SIZING_OK ? lg.tp_text : NULL,
-                              .need_stop = 1,
-                              .need_tp = 1,
-                              .candle_ms = p->candle_ms,
-                              .prefix = p->prefix,
-                              .stop_leg = EXEC_LEG_STOP,
-                              .tp_leg = EXEC_LEG_TP,
-                              .close_leg = EXEC_LEG_CLOSE};
-    return out->outcome = exec_protect(env, &spec, out, actions);
+void exec_brackets(const pl_env *env, const exec_plan *plans, size_t n, exec_report *outs,
+                   dstr *actions) {
+    if (!n) return;
+    ex_order_request *rq = calloc(n, sizeof *rq), *sent = calloc(n, sizeof *sent);
+    ex_placed *placed = calloc(n, sizeof *placed), *answers = calloc(n, sizeof *answers);
+    ex_order_ref *refs = calloc(n, sizeof *refs);
+    ex_lookup *looked = calloc(n, sizeof *looked);
+    ex_lookup **lookup_of = calloc(n, sizeof *lookup_of);
+    size_t *idx = calloc(n, sizeof *idx), *qidx = calloc(n, sizeof *qidx);
+    int *going = calloc(n, sizeof *going);
+    exec_protect_spec *specs = calloc(n, sizeof *specs);
+    exec_report **protected_outs = calloc(n, sizeof *protected_outs);
+    sizing_legs *lg = calloc(n, sizeof *lg);
+    if (!rq || !sent || !placed || !answers || !refs || !looked || !lookup_of || !idx || !qidx ||
+        !going || !specs || !protected_outs || !lg)
+        abort();
+    /* 1. the entries, one batch */
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(&outs[i], 0, sizeof outs[i]);
+        if (entry_request(&plans[i], &rq[i], &outs[i], actions)) continue;
+        sent[ns] = rq[i];
+        idx[ns++] = i;
+    }
+    if (ns) ex_place_orders(env->exchange, sent, ns, env->deadline_ms, answers);
+    for (size_t k = 0; k < ns; k++) placed[idx[k]] = answers[k]; /* moved */
+    /* 2. the unknown outcomes settled: ONE query each, in one batch; never resent */
+    size_t nq = 0;
+    for (size_t k = 0; k < ns; k++) {
+        size_t i = idx[k];
+        if (!entry_unsettled(&plans[i], &placed[i])) continue;
+        refs[nq] = (ex_order_ref){.algo = 0};
+        snprintf(refs[nq].symbol, sizeof refs[nq].symbol, "%s", rq[i].symbol);
+        snprintf(refs[nq].client_id, sizeof refs[nq].client_id, "%s", rq[i].client_id);
+        qidx[nq++] = i;
+    }
+    if (nq) ex_query(env->exchange, refs, nq, env->deadline_ms, looked);
+    for (size_t q = 0; q < nq; q++) lookup_of[qidx[q]] = &looked[q];
+    for (size_t k = 0; k < ns; k++) {
+        size_t i = idx[k];
+        going[i] = entry_known(&plans[i], &rq[i], &placed[i], lookup_of[i], &outs[i], actions);
+    }
+    for (size_t q = 0; q < nq; q++) ex_lookup_free(&looked[q]);
+    /* 3. a LIMIT entry partly filled: the rest cancelled (one batch), what filled is protected */
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ex_order *o = &outs[i].entry;
+        if (!going[i] || plans[i].market || !(o->executed_qty > 0) ||
+            o->status != EX_ORDER_PARTIALLY_FILLED)
+            continue;
+        refs[nc] = (ex_order_ref){.algo = 0};
+        snprintf(refs[nc].symbol, sizeof refs[nc].symbol, "%s", rq[i].symbol);
+        snprintf(refs[nc].client_id, sizeof refs[nc].client_id, "%s", rq[i].client_id);
+        qidx[nc++] = i;
+    }
+    memset(looked, 0, n * sizeof *looked);
+    if (nc) ex_cancel(env->exchange, refs, nc, env->deadline_ms, looked);
+    for (size_t c = 0; c < nc; c++) {
+        size_t i = qidx[c];
+        ex_order *o = &outs[i].entry;
+        if (looked[c].r.status == EX_OK && looked[c].order.executed_qty >= o->executed_qty)
+            *o = looked[c].order;
+        exec_action(actions, plans[i].symbol, "cancel_rest", ex_status_name(looked[c].r.status),
+                    rq[i].client_id);
+        ex_lookup_free(&looked[c]);
+    }
+    /* 4. the legs of every filled entry, one batch (protect_many) */
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!going[i] || !entry_filled(&plans[i], &rq[i], &outs[i], actions)) continue;
+        const exec_plan *p = &plans[i];
+        exec_report *out = &outs[i];
+        sizing_status ls = sizing_legs_from_fill(
+            p->dir, out->fill_price, out->entry.executed_qty, fabs(p->size.entry - p->size.sl),
+            fabs(p->size.tp - p->size.entry), p->rules, &lg[i]);
+        if (ls != SIZING_OK) exec_action(actions, p->symbol, "legs", "unpriceable", lg[i].reason);
+        journal_fill(env, p, rq[i].client_id, out, ls == SIZING_OK ? &lg[i] : NULL, actions);
+        specs[np] = (exec_protect_spec){.symbol = p->symbol,
+                                        .dir = p->dir,
+                                        .qty = out->qty,
+                                        .sl_text = ls == SIZING_OK ? lg[i].sl_text : NULL,
+                                        .tp_text = ls == SIZING_OK ? lg[i].tp_text : NULL,
+                                        .need_stop = 1,
+                                        .need_tp = 1,
+                                        .candle_ms = p->candle_ms,
+                                        .prefix = p->prefix,
+                                        .stop_leg = EXEC_LEG_STOP,
+                                        .tp_leg = EXEC_LEG_TP,
+                                        .close_leg = EXEC_LEG_CLOSE};
+        protected_outs[np++] = out;
+    }
+    protect_many(env, specs, np, protected_outs, actions);
+    for (size_t i = 0; i < n; i++) ex_placed_free(&placed[i]);
+    free(lg);
+    free(protected_outs);
+    free(specs);
+    free(going);
+    free(qidx);
+    free(idx);
+    free(lookup_of);
+    free(looked);
+    free(refs);
+    free(answers);
+    free(placed);
+    free(sent);
+    free(rq);
+}
+
+exec_outcome exec_bracket(const pl_env *env, const exec_plan *p, exec_report *out, dstr *actions) {
+    exec_brackets(env, p, 1, out, actions);
+    return out->outcome;
 }

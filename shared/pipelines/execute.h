@@ -52,8 +52,19 @@
  *       at market too (the profit is there), the stop cancelled.
  *     - any other take-profit failure keeps the stop (EXEC_STOP_ONLY), WARN
  *       exec.take_profit_missing; the next run's reconcile re-creates it.
+ * Several symbols (exec_brackets): the brackets of different symbols do not
+ * depend on each other, so each step above runs for all of them at once:
+ * ONE batch of entries (ex_place_orders), ONE query batch settling the
+ * unknown ones, ONE cancel batch for partly filled LIMIT rests, ONE algo
+ * batch with the legs of every filled entry, ONE query batch settling the
+ * unknown legs; the closes of step 3 (the rare path) then go one symbol
+ * after the other. Every property above holds per symbol: one symbol's
+ * failure (a refused entry, a stop that cannot be placed) changes nothing
+ * for the others. A warm run's critical path is thus entry -> legs, two
+ * round trips, whatever the number of symbols.
  * Each step is appended to the caller's actions (JSON objects, comma
- * separated, for the run record) and logged (exec.*). */
+ * separated, for the run record; per step, in plan order) and logged
+ * (exec.*). */
 #ifndef PL_EXECUTE_H
 #define PL_EXECUTE_H
 
@@ -144,6 +155,11 @@ typedef struct exec_report {
  * take-profit), or the ERROR exec.unprotected. */
 exec_outcome exec_bracket(const pl_env *env, const exec_plan *plan, exec_report *out,
                           dstr *actions);
+/* The brackets of plans[0..n) (distinct symbols, each already claimed),
+ * step by step together (see the contract); outs[i] for plans[i], its
+ * outcome in outs[i].outcome. exec_bracket() is the batch of one. */
+void exec_brackets(const pl_env *env, const exec_plan *plans, size_t n, exec_report *outs,
+                   dstr *actions);
 
 /* Protection of an open position (the bracket's step 2-3, and reconcile's
  * re-creation of a missing leg): places the legs asked (need_stop,

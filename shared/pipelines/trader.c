@@ -209,8 +209,11 @@ static int gates(const pl_env *env, const ex_account *a, const ex_snapshot *snap
     return 1;
 }
 
-static void enter(const pl_env *env, const ex_account *a, const account_risk *ar, size_t i,
-                  int entered, int64_t now, trader_result *out) {
+/* Step 5 up to the order for one symbol: the risk manager again with this
+ * run's entries counted, the claim, the plan. 1 with *p when the entry may
+ * be sent (else the symbol's status says why). */
+static int prepare_entry(const pl_env *env, const ex_account *a, const account_risk *ar, size_t i,
+                         int entered, int64_t now, trader_result *out, exec_plan *p) {
     trader_symbol *t = &out->sym[i];
     const decision *d = &t->sig.d;
     /* max open positions again, with this run's entries */
@@ -222,11 +225,11 @@ static void enter(const pl_env *env, const ex_account *a, const account_risk *ar
         char reasons[2 * EXEC_REASON_LEN];
         reasons_text(&rr, reasons, sizeof reasons);
         status(t, "risk_refused", "refused by the risk manager: %s", reasons);
-        return;
+        return 0;
     }
     if (d->candle_time <= 0) {
         status(t, "claim_failed", "no entry: the decision has no candle time to claim");
-        return;
+        return 0;
     }
     const char *build = pl_build_version();
     dstr err = {0};
@@ -249,7 +252,7 @@ static void enter(const pl_env *env, const ex_account *a, const account_risk *ar
                    dstr_cstr(&err));
         exec_action(&out->actions, t->sig.symbol, "claim", journal_status_name(cs), t->status);
         dstr_free(&err);
-        return;
+        return 0;
     }
     exec_action(&out->actions, t->sig.symbol, "claim", "held", NULL);
     bracket_plan plan = {.symbol = t->sig.symbol,
@@ -272,20 +275,17 @@ static void enter(const pl_env *env, const ex_account *a, const account_risk *ar
                journal_status_name(ps), dstr_cstr(&err));
         exec_action(&out->actions, t->sig.symbol, "plan", journal_status_name(ps), t->status);
         dstr_free(&err);
-        return;
+        return 0;
     }
     dstr_free(&err);
-    exec_plan p = {.symbol = t->sig.symbol,
-                   .dir = d->dir,
-                   .candle_ms = d->candle_time,
-                   .rules = ex_account_rules(a, t->sig.symbol),
-                   .size = t->size,
-                   .market = pl_market_entry(env->cfg),
-                   .prefix = env->cfg->order_id_prefix};
-    exec_bracket(env, &p, &t->exec, &out->actions);
-    t->executed = 1;
-    status(t, "executed", "%s%s%s", exec_outcome_name(t->exec.outcome), t->exec.why[0] ? ": " : "",
-           t->exec.why);
+    *p = (exec_plan){.symbol = t->sig.symbol,
+                     .dir = d->dir,
+                     .candle_ms = d->candle_time,
+                     .rules = ex_account_rules(a, t->sig.symbol),
+                     .size = t->size,
+                     .market = pl_market_entry(env->cfg),
+                     .prefix = env->cfg->order_id_prefix};
+    return 1;
 }
 
 void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a,
@@ -359,7 +359,13 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
     /* the set-up of the symbols still going, one batch */
     exec_gate g[CFG_MAX_SYMBOLS * 2];
     if (n_go) exec_setup(env, a, go, n_go, execute, g, &out->actions);
+    /* claims and plans in symbol order, then every entry at once (exec_brackets): an entry
+     * about to be sent counts as open for the next symbol's risk check */
     int entered = 0;
+    exec_plan *orders = calloc(n_go + 1, sizeof *orders);
+    exec_report *reports = calloc(n_go + 1, sizeof *reports);
+    size_t *plan_i = calloc(n_go + 1, sizeof *plan_i), n_plans = 0;
+    if (!orders || !reports || !plan_i) abort();
     for (size_t k = 0; k < n_go; k++) {
         trader_symbol *t = &out->sym[go_i[k]];
         t->gate = g[k];
@@ -374,9 +380,21 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
             exec_action(&out->actions, t->sig.symbol, "entry", "would_enter", t->status);
             continue;
         }
-        enter(env, a, &ar, go_i[k], entered, now, out);
-        if (t->executed && t->exec.outcome != EXEC_NO_ENTRY) entered++;
+        if (!prepare_entry(env, a, &ar, go_i[k], entered, now, out, &orders[n_plans])) continue;
+        plan_i[n_plans++] = go_i[k];
+        entered++;
     }
+    exec_brackets(env, orders, n_plans, reports, &out->actions);
+    for (size_t k = 0; k < n_plans; k++) {
+        trader_symbol *t = &out->sym[plan_i[k]];
+        t->exec = reports[k];
+        t->executed = 1;
+        status(t, "executed", "%s%s%s", exec_outcome_name(t->exec.outcome),
+               t->exec.why[0] ? ": " : "", t->exec.why);
+    }
+    free(plan_i);
+    free(reports);
+    free(orders);
     free(ar.last_stop_out);
 }
 

@@ -27,10 +27,15 @@
  *     and the set-up only report what they would do); a dry run whose
  *     account was not read (no keys) says "would_enter" for every decision
  *     worth an entry, noting that nothing else was checked;
- *  5. else: the claim of (symbol, decision candle) (journal_claim: exactly
- *     one run of any number gets it: others order nothing), the plan
- *     (bracket_put: no plan stored, no entry), then the bracket
- *     (exec_bracket).
+ *  5. else, symbol by symbol: the risk manager again with this run's
+ *     entries counted (an entry about to be sent counts as open), the claim
+ *     of (symbol, decision candle) (journal_claim: exactly one run of any
+ *     number gets it: others order nothing), the plan (bracket_put: no plan
+ *     stored, no entry); then the brackets of every symbol that got that
+ *     far TOGETHER (exec_brackets: one batch of entries, then one batch
+ *     with the legs of every fill), so a warm run that opens positions on
+ *     several symbols waits for the read, the entries and the legs: three
+ *     exchange round trips.
  * The high-water mark and a kill-switch trip are journaled when the risk
  * check of the account says so. Every run ends with a run record
  * (journal_run: run id, trigger, slot or request id, symbols, actions,

@@ -80,10 +80,20 @@ ex_status bn_snapshot_assemble(http_request reqs[BN_SNAPSHOT_REQS], const char *
 
 /* The table, the client and the signer (its clock offset kept for the warm
  * process) live in one allocation. */
+typedef struct rules_cache {
+    char (*asked)[EX_SYMBOL_LEN]; /* the symbols of the exchangeInfo read kept */
+    size_t n_asked;
+    symbol_rules *rules; /* what it found for them (a symbol not listed is absent) */
+    size_t n_rules;
+    int64_t fetched_ms; /* 0: empty */
+    int stale;          /* an order answered a precision or filter error since */
+} rules_cache;
+
 typedef struct bn_exchange {
     exchange ex;
     bn_client bn;
     bn_signer signer;
+    rules_cache rules;
 } bn_exchange;
 
 static bn_exchange *bx(exchange *ex) { return ex->impl; }
@@ -262,6 +272,78 @@ static void drop_failed_lists(ex_account *a) {
     if (a->position_mode_part.r.status) a->hedge_mode = 0;
 }
 
+/* ---- the exchange rules, kept for the warm process ------------------------------ */
+
+static void rules_forget(rules_cache *c) {
+    free(c->asked);
+    free(c->rules);
+    memset(c, 0, sizeof *c);
+}
+
+/* Fills acct's rules for spec's symbols from the cache: 1, or 0 when the
+ * cache cannot answer (empty, stale, too old, or a symbol it was not asked). */
+static int rules_from_cache(const rules_cache *c, const ex_read_spec *spec, int64_t now_ms,
+                            ex_account *acct) {
+    if (!c->fetched_ms || c->stale || now_ms - c->fetched_ms > BN_RULES_MAX_AGE_MS ||
+        now_ms < c->fetched_ms || !spec->n_symbols)
+        return 0;
+    for (size_t i = 0; i < spec->n_symbols; i++) {
+        size_t k = 0;
+        while (k < c->n_asked && strcmp(c->asked[k], spec->symbols[i]) != 0) k++;
+        if (k == c->n_asked) return 0;
+    }
+    acct->rules = calloc(spec->n_symbols + 1, sizeof *acct->rules);
+    if (!acct->rules) abort();
+    for (size_t i = 0; i < spec->n_symbols; i++)
+        for (size_t k = 0; k < c->n_rules; k++)
+            if (strcmp(c->rules[k].symbol, spec->symbols[i]) == 0) {
+                acct->rules[acct->n_rules++] = c->rules[k];
+                break;
+            }
+    return 1;
+}
+
+/* Keeps a successful exchangeInfo read of spec's symbols. */
+static void rules_keep(rules_cache *c, const ex_read_spec *spec, const ex_account *acct,
+                       int64_t now_ms) {
+    rules_forget(c);
+    if (!spec->n_symbols) return; /* "all symbols" is not kept: nobody asks it twice */
+    c->asked = calloc(spec->n_symbols, sizeof *c->asked);
+    c->rules = calloc(acct->n_rules + 1, sizeof *c->rules);
+    if (!c->asked || !c->rules) abort();
+    for (size_t i = 0; i < spec->n_symbols; i++)
+        snprintf(c->asked[i], sizeof c->asked[i], "%s", spec->symbols[i]);
+    c->n_asked = spec->n_symbols;
+    if (acct->n_rules) memcpy(c->rules, acct->rules, acct->n_rules * sizeof *c->rules);
+    c->n_rules = acct->n_rules;
+    c->fetched_ms = now_ms > 0 ? now_ms : 1;
+}
+
+int bn_rules_error(long code) {
+    static const long codes[] = {
+        -1111,                      /* precision over the maximum */
+        -1013,                      /* a filter failure */
+        -4003, -4004, -4005,        /* quantity: <= 0, below the minimum, above the maximum */
+        -4013, -4014, -4016, -4023, /* price below the minimum, off the tick, above; off the step */
+        -4024,                      /* price below the band */
+        -4164,                      /* notional below the minimum */
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        if (code == codes[i]) return 1;
+    return 0;
+}
+
+/* An order refused for a rule: the next read fetches the rules again. */
+static void note_rules_error(bn_exchange *b, const ex_result *r) {
+    if (r->status == EX_REJECTED && bn_rules_error(r->e.code) && b->rules.fetched_ms) {
+        b->rules.stale = 1;
+        log_rec *lr = log_begin(LOG_WARN, "binance.rules_stale");
+        log_int(lr, "code", r->e.code);
+        log_str(lr, "message", "an order was refused for a rule: exchangeInfo is read again");
+        log_end(lr);
+    }
+}
+
 static void read_all(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int64_t deadline_ms,
                      ex_snapshot *snaps, ex_account *acct) {
     bn_exchange *b = bx(ex);
@@ -302,6 +384,8 @@ static void read_all(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
         const char *missing = id == P_RULES ? (b->bn.http ? NULL : no_http) : account_missing(b);
         if (missing) {
             fail_part_plain(p, EX_UNAVAILABLE, missing);
+        } else if (id == P_RULES && rules_from_cache(&b->rules, spec, now_ms, acct)) {
+            continue; /* kept from an earlier read of this process */
         } else if (id == P_RULES) {
             info = &mreqs[n_market];
             bn_exchange_info_prepare(&b->bn, info);
@@ -327,6 +411,7 @@ static void read_all(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
         ex_status st =
             bn_exchange_info_parse(info, spec->symbols, n, &acct->rules, &acct->n_rules, &e, &msg);
         part_fail(&acct->rules_part, "exchangeInfo", st, &e, &msg);
+        if (st == EX_OK) rules_keep(&b->rules, spec, acct, now_ms);
         dstr_free(&msg);
         http_request_free(info);
     }
@@ -500,23 +585,19 @@ static int order_prepare(const void *reqs, size_t i, bn_call *c, dstr *why) {
     return bn_order_prepare(c, (const ex_order_request *)reqs + i, why);
 }
 
-typedef struct order_out {
-    ex_result r;
-    ex_order order;
-} order_out;
-
 static ex_status order_parse(const void *reqs, size_t i, bn_call *c, void *out, ex_error *e,
                              dstr *msg) {
     (void)reqs, (void)i;
-    return bn_order_parse(&c->req, BN_WRITE, &((order_out *)out)->order, e, msg);
+    return bn_order_parse(&c->req, BN_WRITE, &((ex_placed *)out)->order, e, msg);
 }
 
 static ex_status place_order(exchange *ex, const ex_order_request *req, int64_t deadline_ms,
                              ex_order *out, ex_error *e, dstr *err) {
-    order_out o;
+    ex_placed o;
     batch_writes(bx(ex), req, 1, deadline_ms, order_prepare, order_parse, &o, sizeof o,
-                 offsetof(order_out, r), "order", 1);
+                 offsetof(ex_placed, r), "order", 1);
     *out = o.order;
+    note_rules_error(bx(ex), &o.r);
     if (o.r.status) {
         if (e) *e = o.r.e;
         dstr_error_line(err, "%s", dstr_cstr(&o.r.why));
@@ -524,6 +605,13 @@ static ex_status place_order(exchange *ex, const ex_order_request *req, int64_t 
     ex_status st = o.r.status;
     ex_result_free(&o.r);
     return st;
+}
+
+static void place_orders(exchange *ex, const ex_order_request *reqs, size_t n, int64_t deadline_ms,
+                         ex_placed *out) {
+    batch_writes(bx(ex), reqs, n, deadline_ms, order_prepare, order_parse, out, sizeof *out,
+                 offsetof(ex_placed, r), "order", 1);
+    for (size_t i = 0; i < n; i++) note_rules_error(bx(ex), &out[i].r);
 }
 
 static int algo_prepare(const void *reqs, size_t i, bn_call *c, dstr *why) {
@@ -540,6 +628,7 @@ static void place_algo_orders(exchange *ex, const ex_algo_request *reqs, size_t 
                               int64_t deadline_ms, ex_algo_placed *out) {
     batch_writes(bx(ex), reqs, n, deadline_ms, algo_prepare, algo_parse, out, sizeof *out,
                  offsetof(ex_algo_placed, r), "algoOrder", 1);
+    for (size_t i = 0; i < n; i++) note_rules_error(bx(ex), &out[i].r);
 }
 
 static int query_prepare(const void *reqs, size_t i, bn_call *c, dstr *why) {
@@ -577,7 +666,10 @@ static void cancel(exchange *ex, const ex_order_ref *refs, size_t n, int64_t dea
                  offsetof(ex_lookup, r), "cancel", 1);
 }
 
-static void close_exchange(exchange *ex) { free(ex->impl); }
+static void close_exchange(exchange *ex) {
+    rules_forget(&bx(ex)->rules);
+    free(ex->impl);
+}
 
 static const exchange_ops binance_ops = {.name = "binance",
                                          .snapshots = snapshots,
@@ -587,6 +679,7 @@ static const exchange_ops binance_ops = {.name = "binance",
                                          .read = read_all,
                                          .configure = configure,
                                          .place_order = place_order,
+                                         .place_orders = place_orders,
                                          .place_algo_orders = place_algo_orders,
                                          .query = query,
                                          .cancel = cancel};

@@ -27,14 +27,29 @@
  * process; -1021 resynced and resent once). Per-symbol parts send one
  * request a symbol (weight 1 each, where all symbols would cost 40).
  * configure: every set-up POST in one batch (retried like reads: they are
- * idempotent). place_order, place_algo_orders, cancel: order writes, never
+ * idempotent). place_order(s), place_algo_orders, cancel: order writes, never
  * retried; each logs binance.order.request (method, path and the unsigned
  * parameters) and binance.order.response (outcome, HTTP status, code, the
  * raw answer). query: GET by origClientOrderId / clientAlgoId, in one batch.
  * An element whose request is invalid (symbol, client id, amount) is
  * EX_REJECTED "<what>: not sent: <why>" and is not sent.
- * The server-time offset lives in the exchange, so a warm process syncs
- * once. */
+ * Warm-process state (what the exchange keeps between invocations):
+ * - the server-time offset: synced once, again on -1021;
+ * - the exchange rules: a successful exchangeInfo read is kept, and a later
+ *   read asking EX_READ_RULES for symbols it covered answers from it without
+ *   the request, until BN_RULES_MAX_AGE_MS have passed or an order or algo
+ *   order is refused with a rule's error code (bn_rules_error: -1111
+ *   precision, -1013 filter, -4003/-4004/-4005 quantity, -4013/-4014/-4016/
+ *   -4023/-4024 price, tick, step and bands, -4164 min notional; logged as
+ *   binance.rules_stale): then the next read fetches it again. The age
+ *   bound catches what no order error reports, a symbol whose status left
+ *   TRADING. exchangeInfo is the largest answer of the read (about 1 MB on
+ *   Binance for every symbol) and the rules change rarely.
+ * - NOT the account set-up (position mode, margin types, leverage): its
+ *   owner can change it between two runs (the web UI), and reading it costs
+ *   no latency, since it is part of the run's one concurrent read batch;
+ *   what is sent (ex_configure) is only what that read shows differs, so a
+ *   warm run whose set-up is right sends no set-up request at all. */
 #ifndef BINANCE_EXCHANGE_H
 #define BINANCE_EXCHANGE_H
 
@@ -49,7 +64,14 @@
 #define BN_SNAPSHOT_REQS \
     (TF_COUNT + 2) /* per symbol: one klines a timeframe, depth, premiumIndex */
 
+#define BN_RULES_MAX_AGE_MS (60LL * 60 * 1000) /* kept exchange rules are read again after 1 h */
+
 exchange *binance_exchange_new(http_client *http, const bn_config *c);
+
+/* 1 when an order refused with this exchange error code says the rules
+ * (precision, filters) the client used are not the exchange's: the kept
+ * exchangeInfo is then read again. */
+int bn_rules_error(long code);
 
 /* Exposed for tests: the two halves of one symbol's snapshot. */
 /* Prepares its BN_SNAPSHOT_REQS requests into reqs (the caller frees them). */

@@ -85,6 +85,25 @@ ex_status ex_place_order(exchange *ex, const ex_order_request *req, int64_t dead
     return EX_UNAVAILABLE;
 }
 
+void ex_place_orders_each(exchange *ex, const ex_order_request *reqs, size_t n, int64_t deadline_ms,
+                          ex_placed *out) {
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        dstr err = {0};
+        ex_status st = ex_place_order(ex, &reqs[i], deadline_ms, &out[i].order, &out[i].r.e, &err);
+        if (st)
+            ex_result_fail(&out[i].r, st, out[i].r.e.http_status, out[i].r.e.code, "%s",
+                           dstr_cstr(&err));
+        dstr_free(&err);
+    }
+}
+
+void ex_place_orders(exchange *ex, const ex_order_request *reqs, size_t n, int64_t deadline_ms,
+                     ex_placed *out) {
+    if (ex->ops->place_orders) ex->ops->place_orders(ex, reqs, n, deadline_ms, out);
+    else ex_place_orders_each(ex, reqs, n, deadline_ms, out); /* a table without a batch */
+}
+
 void ex_place_algo_orders(exchange *ex, const ex_algo_request *reqs, size_t n, int64_t deadline_ms,
                           ex_algo_placed *out) {
     if (ex->ops->place_algo_orders) {
@@ -138,6 +157,7 @@ void ex_account_free(ex_account *a) {
 }
 
 void ex_algo_placed_free(ex_algo_placed *p) { ex_result_free(&p->r); }
+void ex_placed_free(ex_placed *p) { ex_result_free(&p->r); }
 void ex_lookup_free(ex_lookup *l) { ex_result_free(&l->r); }
 
 const symbol_rules *ex_account_rules(const ex_account *a, const char *symbol) {

@@ -21,9 +21,12 @@
  *   read the run needs (positions, open orders, open algo orders, balances,
  *   position mode, symbol configs, symbol rules, user trades, income) in ONE
  *   concurrent batch; ex_configure() sends every set-up write in one batch;
- *   ex_place_algo_orders() sends N algo orders (a bracket's two legs) in one
- *   batch; ex_query() and ex_cancel() take N references each. Only
- *   ex_place_order() is one request: an entry's fill decides what follows.
+ *   ex_place_orders() sends N orders (the entries of several symbols, each
+ *   independent of the others) in one batch; ex_place_algo_orders() sends N
+ *   algo orders (the legs of every filled entry) in one batch; ex_query()
+ *   and ex_cancel() take N references each. ex_place_order() is the batch
+ *   of one. Within one symbol the steps stay in turn: an entry's fill
+ *   decides what follows.
  * - EX_UNKNOWN means the request may have landed and nothing says whether
  *   it did: a timeout or the deadline after the request could have been
  *   sent, a connection lost mid-answer, 503 "Unknown error...", another 5xx
@@ -325,6 +328,12 @@ typedef struct ex_algo_request {
     char client_id[EX_CLIENT_ID_LEN]; /* clientAlgoId, required */
 } ex_algo_request;
 
+/* One order of ex_place_orders(). */
+typedef struct ex_placed {
+    ex_result r;
+    ex_order order; /* valid when r.status is EX_OK (for MARKET: the final fill) */
+} ex_placed;
+
 typedef struct ex_algo_placed {
     ex_result r;
     ex_algo_order algo; /* valid when r.status is EX_OK */
@@ -371,6 +380,10 @@ typedef struct exchange_ops {
     /* One order; *out is its answer when EX_OK (for MARKET: the final fill). */
     ex_status (*place_order)(exchange *ex, const ex_order_request *req, int64_t deadline_ms,
                              ex_order *out, ex_error *e, dstr *err);
+    /* N orders in one batch; out[i] for reqs[i]. NULL: ex_place_orders()
+     * sends them one after the other through place_order. */
+    void (*place_orders)(exchange *ex, const ex_order_request *reqs, size_t n, int64_t deadline_ms,
+                         ex_placed *out);
     /* N conditional orders in one batch; out[i] for reqs[i]. */
     void (*place_algo_orders)(exchange *ex, const ex_algo_request *reqs, size_t n,
                               int64_t deadline_ms, ex_algo_placed *out);
@@ -402,6 +415,12 @@ void ex_configure(exchange *ex, const ex_setup *setups, size_t n, int64_t deadli
                   ex_result *out);
 ex_status ex_place_order(exchange *ex, const ex_order_request *req, int64_t deadline_ms,
                          ex_order *out, ex_error *e, dstr *err);
+void ex_place_orders(exchange *ex, const ex_order_request *reqs, size_t n, int64_t deadline_ms,
+                     ex_placed *out);
+/* ex_place_orders() for a table without place_orders: one ex_place_order()
+ * after the other, each answer in out[i]. */
+void ex_place_orders_each(exchange *ex, const ex_order_request *reqs, size_t n, int64_t deadline_ms,
+                          ex_placed *out);
 void ex_place_algo_orders(exchange *ex, const ex_algo_request *reqs, size_t n, int64_t deadline_ms,
                           ex_algo_placed *out);
 void ex_query(exchange *ex, const ex_order_ref *refs, size_t n, int64_t deadline_ms,
@@ -412,6 +431,7 @@ void ex_cancel(exchange *ex, const ex_order_ref *refs, size_t n, int64_t deadlin
 void ex_result_free(ex_result *r);
 void ex_account_free(ex_account *a); /* frees the lists and every part's why; zeroes it */
 void ex_algo_placed_free(ex_algo_placed *p);
+void ex_placed_free(ex_placed *p);
 void ex_lookup_free(ex_lookup *l);
 /* Sets r (already zeroed or freed) to a failure with its why line. */
 void ex_result_fail(ex_result *r, ex_status st, long http_status, long code, const char *fmt, ...)

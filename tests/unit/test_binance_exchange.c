@@ -566,6 +566,67 @@ static void test_read_market_and_account_in_one_batch(void **state) {
     dstr_free(&algos);
 }
 
+static ex_order_request entry(void);
+
+static size_t requests_to(fixture *f, const char *path) {
+    size_t n = 0;
+    for (size_t i = 0; i < ms_request_count(f->srv); i++)
+        n += strcmp(ms_request_at(f->srv, i)->path, path) == 0;
+    return n;
+}
+
+/* Reads the rules of symbols[0..n) at now; returns how many the read found. */
+static size_t read_rules(fixture *f, const char *const *symbols, size_t n, int64_t now) {
+    ex_read_spec rs = {.symbols = symbols, .n_symbols = n, .parts = EX_READ_RULES};
+    ex_account a;
+    ex_read(f->ex, &rs, now, clock_wall_ms() + 5000, NULL, &a);
+    if (a.rules_part.r.status) fail_msg("rules: %s", a.rules_part.r.why.ptr);
+    size_t got = a.n_rules;
+    ex_account_free(&a);
+    return got;
+}
+
+/* The exchange rules are kept for the warm process: read again only after
+ * an order refused for a rule (-1111), after BN_RULES_MAX_AGE_MS, or for a
+ * symbol the kept read did not ask. */
+static void test_rules_kept_until_a_rule_error(void **state) {
+    fixture *f = *state;
+    dstr tb = {0}, algos = {0};
+    const ms_step precision = {.path = "/fapi/v1/order",
+                               .status = 400,
+                               .body = "{\"code\":-1111,\"msg\":\"Precision is over the maximum "
+                                       "defined for this asset.\"}"};
+    script_account(f, &tb, &algos, &precision, 1);
+    const char *both[] = {"BTCUSDT", "ETHUSDT"};
+    int64_t now = clock_wall_ms();
+    assert_int_equal(read_rules(f, both, 2, now), 2);
+    assert_int_equal(requests_to(f, "/fapi/v1/exchangeInfo"), 1);
+    assert_int_equal(read_rules(f, both, 2, now + 1000), 2); /* kept */
+    assert_int_equal(read_rules(f, both + 1, 1, now + 2000), 1);
+    assert_int_equal(requests_to(f, "/fapi/v1/exchangeInfo"), 1);
+    /* an order refused for its precision: the next read asks again */
+    ex_order_request q = entry();
+    ex_order o;
+    ex_error e = {0};
+    assert_int_equal(ex_place_order(f->ex, &q, clock_wall_ms() + 5000, &o, &e, NULL), EX_REJECTED);
+    assert_int_equal(e.code, -1111);
+    assert_non_null(strstr(f->log.ptr, "\"event\":\"binance.rules_stale\""));
+    assert_int_equal(read_rules(f, both, 2, now + 3000), 2);
+    assert_int_equal(requests_to(f, "/fapi/v1/exchangeInfo"), 2);
+    assert_int_equal(read_rules(f, both, 2, now + 4000), 2);
+    assert_int_equal(requests_to(f, "/fapi/v1/exchangeInfo"), 2);
+    /* too old, or a symbol not asked before: asked again */
+    assert_int_equal(read_rules(f, both, 2, now + 4000 + BN_RULES_MAX_AGE_MS + 1), 2);
+    assert_int_equal(requests_to(f, "/fapi/v1/exchangeInfo"), 3);
+    const char *sol[] = {"SOLUSDT"};
+    assert_int_equal(read_rules(f, sol, 1, now + 4000 + BN_RULES_MAX_AGE_MS + 2), 0);
+    assert_int_equal(requests_to(f, "/fapi/v1/exchangeInfo"), 4);
+    assert_false(bn_rules_error(-2019)); /* margin: not a rule */
+    assert_true(bn_rules_error(-4164));
+    dstr_free(&tb);
+    dstr_free(&algos);
+}
+
 static void test_read_failed_part_alone(void **state) {
     fixture *f = *state;
     dstr tb = {0}, algos = {0};
@@ -876,6 +937,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_read_market_and_account_in_one_batch, setup_account,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_failed_part_alone, setup_account, teardown),
+        cmocka_unit_test_setup_teardown(test_rules_kept_until_a_rule_error, setup_account,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_no_keys_no_account, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configure_benign_codes, setup_account, teardown),
         cmocka_unit_test_setup_teardown(test_place_order_fill_and_events, setup_account, teardown),

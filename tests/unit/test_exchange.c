@@ -149,12 +149,27 @@ static void test_double_from_the_header(void **state) {
     assert_int_equal(ex_place_order(&ex, &q, 0, &o, &e, &err), EX_UNKNOWN);
     assert_string_equal(ex_status_name(e.status), "outcome_unknown");
     dstr_free(&err);
+    /* a table without place_orders: ex_place_orders sends them one by one */
+    ex_order_request two[2] = {q, q};
+    ex_placed placed[2];
+    ex_place_orders(&ex, two, 2, 0, placed);
+    assert_int_equal(placed[0].r.status, EX_UNKNOWN);
+    assert_int_equal(placed[0].r.e.status, EX_UNKNOWN);
+    assert_non_null(strstr(placed[0].r.why.ptr, "scripted"));
+    assert_int_equal(placed[1].r.status, EX_UNKNOWN);
+    assert_int_equal(s.orders, 4);
+    for (int i = 0; i < 2; i++) ex_placed_free(&placed[i]);
+    s.orders = 0;
+    ex_place_orders(&ex, two, 1, 0, placed);
+    assert_int_equal(placed[0].r.status, EX_OK);
+    assert_int_equal(placed[0].order.status, EX_ORDER_FILLED);
+    ex_placed_free(&placed[0]);
     ex_read_spec rs = {.parts = EX_READ_POSITIONS};
     ex_account a;
     ex_read(&ex, &rs, 0, 0, NULL, &a);
     const ex_position *p = ex_account_position(&a, "BTCUSDT");
     assert_non_null(p);
-    assert_true(p->amount == 0.5);
+    assert_true(p->amount == 1.0);
     assert_null(ex_account_rules(&a, "BTCUSDT"));
     assert_null(ex_account_config(&a, "BTCUSDT"));
     ex_account_free(&a);

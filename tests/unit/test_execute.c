@@ -519,6 +519,108 @@ static void test_legs_follow_the_fill(void **state) {
     assert_string_equal(rep.stop.quantity_str, rep.qty);
 }
 
+/* ---- two symbols at once (exec_brackets) ------------------------------------------------ */
+
+typedef struct pair_want {
+    exec_outcome outcome;
+    int position; /* a position is left */
+    size_t stops, tps;
+} pair_want;
+
+typedef struct pair_case {
+    const char *name;
+    fault_step faults[4];
+    size_t n_faults;
+    pair_want want[2]; /* BTCUSDT, ETHUSDT */
+} pair_case;
+
+#define PROTECTED \
+    { EXEC_PROTECTED, 1, 1, 1 }
+#define CLOSED \
+    { EXEC_CLOSED, 0, 0, 0 }
+
+/* The batch orders the elements by plan: BTCUSDT's first. */
+static const pair_case pair_cases[] = {
+    {"both protected", {{0}}, 0, {PROTECTED, PROTECTED}},
+    {"ETHUSDT's stop refused: closed, BTCUSDT protected",
+     {{MX_PLACE_STOP, EX_OK, 0, 0}, {MX_PLACE_STOP, EX_REJECTED, -2021, 0}},
+     2,
+     {PROTECTED, CLOSED}},
+    {"BTCUSDT's stop unknown and not found: closed, ETHUSDT protected",
+     {{MX_PLACE_STOP, EX_UNKNOWN, 0, 0}, {MX_QUERY, EX_NOT_FOUND, -2013, 0}},
+     2,
+     {CLOSED, PROTECTED}},
+    {"ETHUSDT's take-profit refused: stop only, BTCUSDT protected",
+     {{MX_PLACE_TP, EX_OK, 0, 0}, {MX_PLACE_TP, EX_REJECTED, -4045, 0}},
+     2,
+     {PROTECTED, {EXEC_STOP_ONLY, 1, 1, 0}}},
+    {"BTCUSDT's entry refused: ETHUSDT protected",
+     {{MX_PLACE_ORDER, EX_REJECTED, -2019, 0}},
+     1,
+     {{EXEC_NO_ENTRY, 0, 0, 0}, PROTECTED}},
+    {"ETHUSDT's entry unknown (landed), the query settles it: both protected",
+     {{MX_PLACE_ORDER, EX_OK, 0, 0}, {MX_PLACE_ORDER, EX_UNKNOWN, 0, 1}},
+     2,
+     {PROTECTED, PROTECTED}},
+    {"ETHUSDT's entry unknown, the query cannot say: not resent, BTCUSDT protected",
+     {{MX_PLACE_ORDER, EX_OK, 0, 0},
+      {MX_PLACE_ORDER, EX_UNKNOWN, 0, 0},
+      {MX_QUERY, EX_NOT_FOUND, -2013, 0}},
+     3,
+     {PROTECTED, {EXEC_ENTRY_UNKNOWN, 0, 0, 0}}},
+};
+
+#undef PROTECTED
+#undef CLOSED
+
+/* Entries of different symbols go in ONE order batch, all their legs in ONE
+ * algo batch, and one symbol's failure leaves the other's bracket whole. */
+static void test_brackets_of_two_symbols(void **state) {
+    (void)state;
+    cfg c = test_cfg();
+    const char *names[2] = {"BTCUSDT", "ETHUSDT"};
+    for (size_t i = 0; i < sizeof pair_cases / sizeof *pair_cases; i++) {
+        const pair_case *pc = &pair_cases[i];
+        mem_exchange m;
+        mx_init(&m);
+        mx_symbol *s[2] = {mx_add_symbol(&m, names[0], 100), mx_add_symbol(&m, names[1], 100)};
+        for (size_t f = 0; f < pc->n_faults; f++)
+            mx_fault_next(&m, pc->faults[f].op, pc->faults[f].status, pc->faults[f].code,
+                          pc->faults[f].landed);
+        pl_env env = env_of(&c, &m);
+        bracket_case bc = {.dir = DIR_LONG};
+        exec_plan p[2];
+        for (int k = 0; k < 2; k++)
+            p[k] = (exec_plan){.symbol = names[k],
+                               .dir = DIR_LONG,
+                               .candle_ms = CANDLE,
+                               .rules = &s[k]->rules,
+                               .size = size_for(&bc, &s[k]->rules),
+                               .market = 1,
+                               .prefix = "atr"};
+        exec_report rep[2];
+        dstr actions = {0};
+        exec_brackets(&env, p, 2, rep, &actions);
+        for (int k = 0; k < 2; k++) {
+            const pair_want *w = &pc->want[k];
+            if (rep[k].outcome != w->outcome || (s[k]->amount != 0) != w->position ||
+                mx_open_algos(&m, names[k], EX_STOP_MARKET) != w->stops ||
+                mx_open_algos(&m, names[k], EX_TAKE_PROFIT_MARKET) != w->tps)
+                fail_msg("case '%s': %s: outcome %s (want %s), position %g, stops %zu, tps %zu; "
+                         "actions [%s]",
+                         pc->name, names[k], exec_outcome_name(rep[k].outcome),
+                         exec_outcome_name(w->outcome), s[k]->amount,
+                         mx_open_algos(&m, names[k], EX_STOP_MARKET),
+                         mx_open_algos(&m, names[k], EX_TAKE_PROFIT_MARKET), dstr_cstr(&actions));
+        }
+        /* never two entries of a symbol; the entries together, the legs together */
+        assert_true(m.entries <= 2);
+        assert_int_equal(m.order_batches, 1);
+        assert_int_equal(m.algo_batches, 1);
+        dstr_free(&actions);
+    }
+}
+
 int main(void) {
     log_init("test");
     const struct CMUnitTest tests[] = {
@@ -531,6 +633,7 @@ int main(void) {
         cmocka_unit_test(test_setup_dry_run_sends_nothing),
         cmocka_unit_test(test_bracket_cases),
         cmocka_unit_test(test_legs_follow_the_fill),
+        cmocka_unit_test(test_brackets_of_two_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -542,6 +542,39 @@ static void test_max_open_positions_counts_this_runs_entries(void **state) {
     trader_result_free(&r);
 }
 
+/* Two symbols worth an entry: both claimed and planned, then their entries
+ * in ONE order batch and all four legs in ONE algo batch; one symbol's stop
+ * failing closes that one and leaves the other protected. */
+static void test_two_symbols_enter_together(void **state) {
+    fixture *f = *state;
+    const char *both[] = {"BTCUSDT", "ETHUSDT"};
+    decision ds[2] = {worth("BTCUSDT", DIR_LONG, CANDLE), worth("ETHUSDT", DIR_SHORT, CANDLE)};
+    mx_fault_next(&f->m, MX_PLACE_STOP, EX_OK, 0, 0);
+    mx_fault_next(&f->m, MX_PLACE_STOP, EX_REJECTED, -2021, 0); /* ETHUSDT's stop */
+    trader_result r;
+    run(f, both, 2, ds, &r);
+    assert_int_equal(f->m.order_batches, 1);
+    assert_int_equal(f->m.algo_batches, 1);
+    assert_int_equal(f->m.calls[MX_PLACE_STOP] + f->m.calls[MX_PLACE_TP], 4);
+    assert_string_equal(r.sym[0].step, "executed");
+    assert_int_equal(r.sym[0].exec.outcome, EXEC_PROTECTED);
+    assert_int_equal(r.sym[1].exec.outcome, EXEC_CLOSED);
+    assert_true(mx_find(&f->m, "BTCUSDT")->amount > 0);
+    assert_true(mx_find(&f->m, "ETHUSDT")->amount == 0);
+    assert_int_equal(mx_open_algos(&f->m, "BTCUSDT", EX_STOP_MARKET), 1);
+    assert_int_equal(mx_open_algos(&f->m, "ETHUSDT", EX_STOP_MARKET) +
+                         mx_open_algos(&f->m, "ETHUSDT", EX_TAKE_PROFIT_MARKET),
+                     0);
+    /* both decisions claimed: a second run orders nothing */
+    trader_result again;
+    f->now -= 300000; /* the same candle */
+    run(f, both, 2, ds, &again);
+    assert_string_equal(again.sym[1].step, "claim_held");
+    assert_int_equal(f->m.order_batches, 1);
+    trader_result_free(&again);
+    trader_result_free(&r);
+}
+
 static void test_no_journal_no_entry(void **state) {
     fixture *f = *state;
     f->env.journal = NULL;
@@ -604,6 +637,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_drawdown_trips_the_kill_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_open_positions_counts_this_runs_entries, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_two_symbols_enter_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_journal_no_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_account_no_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answer_json_parses, setup, teardown),

@@ -342,6 +342,13 @@ static ex_status mx_place_order(exchange *ex, const ex_order_request *req, int64
     return st;
 }
 
+/* One batch (counted): each element as ex_place_order would answer it. */
+static void mx_place_orders(exchange *ex, const ex_order_request *reqs, size_t n,
+                            int64_t deadline_ms, ex_placed *out) {
+    of(ex)->order_batches++;
+    ex_place_orders_each(ex, reqs, n, deadline_ms, out);
+}
+
 static ex_status apply_algo(mem_exchange *m, const ex_algo_request *rq, ex_algo_order *out,
                             ex_result *r) {
     mx_symbol *s = mx_find(m, rq->symbol);
@@ -384,6 +391,7 @@ static void mx_place_algo_orders(exchange *ex, const ex_algo_request *reqs, size
                                  int64_t deadline_ms, ex_algo_placed *out) {
     (void)deadline_ms;
     mem_exchange *m = of(ex);
+    m->algo_batches++;
     for (size_t i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
         m->writes++;
@@ -462,6 +470,7 @@ static const exchange_ops mx_ops = {.name = "mem",
                                     .read = mx_read,
                                     .configure = mx_configure,
                                     .place_order = mx_place_order,
+                                    .place_orders = mx_place_orders,
                                     .place_algo_orders = mx_place_algo_orders,
                                     .query = mx_query,
                                     .cancel = mx_cancel};

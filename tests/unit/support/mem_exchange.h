@@ -23,7 +23,7 @@
 #define MX_MAX_FAULTS 8
 
 typedef enum mx_op {
-    MX_PLACE_ORDER, /* ex_place_order */
+    MX_PLACE_ORDER, /* ex_place_order, an element of ex_place_orders */
     MX_PLACE_STOP,  /* a STOP_MARKET element of ex_place_algo_orders */
     MX_PLACE_TP,    /* a TAKE_PROFIT_MARKET element */
     MX_CANCEL,      /* an element of ex_cancel */
@@ -68,6 +68,8 @@ typedef struct mem_exchange {
     int writes;        /* requests that change something (orders, algo, cancel, set-up) */
     int entries;       /* non-reduce-only orders accepted */
     int calls[MX_OPS]; /* elements asked per operation */
+    int order_batches; /* ex_place_orders calls (each one batch, however many orders) */
+    int algo_batches;  /* ex_place_algo_orders calls */
     mx_fault faults[MX_OPS][MX_MAX_FAULTS];
     size_t n_faults[MX_OPS], next_fault[MX_OPS];
 } mem_exchange;
