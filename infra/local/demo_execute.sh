@@ -122,8 +122,8 @@ demo_execute() {
   cat >&2 <<MSG
 demo: EXECUTE_TRADES=true against the offline fake exchange at $fake
       (account $DEMO_ACCOUNT: 10000 USDT, ${symbol} at leverage 5, ISOLATED).
-demo: market data: the bundled candles up to $(date -u -d "@$((cut / 1000))" '+%F %H:%M') UTC, replayed as now;
-      the built-in model's decision for ${symbol} there: ${direction}.
+demo: the market: the bundled candles of $(date -u -d "@$((slot / 1000))" '+%F %H:%M') UTC replayed as now (the later
+      ones left out); the built-in model's decision for ${symbol} there: ${direction}.
 demo: journal $tmp/journal, gateway log $log, no schedule (the tour triggers the runs).
 MSG
   # In the background, as in the plain demo: see there.
