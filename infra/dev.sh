@@ -12,7 +12,7 @@ PACKAGES=(
   libcjson-dev libyaml-dev               # JSON, scheduler.yaml
   libmicrohttpd-dev                      # local gateway and fake upstreams
   libcmocka-dev                          # unit tests
-  ca-certificates tzdata curl            # TLS roots, zone data, demo requests
+  ca-certificates tzdata curl jq         # TLS roots, zone data, demo requests (jq: the execute demo)
 )
 # the tests also run a real S3 server (Ceph RGW, one node in RAM) and the AWS CLI,
 # check that every C file is as .clang-format lays it out (tests/format), and

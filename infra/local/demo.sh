@@ -4,6 +4,20 @@
 # tests/data/binance (time-shifted so the newest candle is forming now).
 # No network needed. Ctrl-C (or SIGTERM) stops everything and exits 0.
 #
+# DEMO_EXECUTE=true: the whole execution loop instead, still offline. The
+# fake exchange also keeps a futures account (tests/fakes/accounts/demo.json,
+# whose keys the functions get), EXECUTE_TRADES=true, the built-in predictor,
+# a fresh journal in a temporary folder, no schedule (the tour triggers the
+# runs, so every step shows), and infra/local/demo_tour.sh walks through one
+# trade: entry with its stop and take-profit, a mark-price path through the
+# take-profit, the next run's reconcile, /api/overview and /api/trades.
+# Determinism: the replay shows the last day of its data at today's time of
+# day, where the model is mostly FLAT; so the data is cut (real candles, none
+# changed) to end on the day whose same time of day the backtest of the same
+# decision code finds risk_ok (demo_pick_moment below). Knobs: DEMO_TOUR=false
+# (serve only), DEMO_LOG (the gateway's log file), DEMO_TRADER_TOKEN,
+# DEMO_STEP_MS (the path's pace), DEMO_TOUR_OUT (a folder for the raw answers).
+#
 # Stopping is this script's job: the gateway and the replay server run in
 # the background, where they ignore the terminal's SIGINT (a shell starts
 # background commands with SIGINT ignored, and both keep it so), and on
@@ -15,7 +29,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 PORT=${PORT:-8080}
 tmp=$(mktemp -d)
-replay="" gateway=""
+replay="" gateway="" tour=""
 
 # stop VAR: SIGTERM to the process whose pid VAR holds, then its exit status
 # (both servers exit 0 on SIGTERM); VAR is emptied, so it is stopped once.
@@ -34,6 +48,7 @@ stop() {
 # fails to stop cleanly (e.g. a sanitizer's report) makes the status 1
 cleanup() {
   local rc=$?
+  [ -z "$tour" ] || { kill -TERM "$tour" 2>/dev/null; wait "$tour" 2>/dev/null; } || :
   stop gateway || rc=1
   stop replay || rc=1
   rm -rf "$tmp"
@@ -42,6 +57,12 @@ cleanup() {
 trap cleanup EXIT
 # Ctrl-C or SIGTERM is how the demo is meant to end: a success
 trap 'exit 0' INT TERM
+
+if [ "${DEMO_EXECUTE:-false}" = true ]; then
+  # shellcheck source=infra/local/demo_execute.sh
+  . infra/local/demo_execute.sh # defines demo_execute, which ends the script
+  demo_execute "$@"
+fi
 
 "$BUILD/bin/fake_binance" --port 0 --port-file "$tmp/replay.port" --data tests/data/binance \
   >"$tmp/replay.log" 2>&1 &
