@@ -78,29 +78,66 @@ journal_status bracket_put(store *s, const bracket_plan *p, dstr *err) {
     return st;
 }
 
-journal_status bracket_fill_put(store *s, const bracket_fill *f, dstr *err) {
-    char key[JOURNAL_KEY_MAX];
+/* The fill record's key and JSON: 0, or -1 when f breaks its rules. */
+static int fill_record(const bracket_fill *f, char *key, size_t cap, dstr *j) {
     if (!f || (f->dir != DIR_LONG && f->dir != DIR_SHORT) || !decimal_ok(f->qty) ||
         !(f->fill_price > 0) || !isfinite(f->fill_price) || !f->client_id ||
         (f->sl_trigger && !decimal_ok(f->sl_trigger)) ||
         (f->tp_trigger && !decimal_ok(f->tp_trigger)) ||
-        bracket_fill_key(f->symbol, f->candle_ms, key, sizeof key)) {
-        dstr_error_line(err, "fill record not written: it breaks its rules");
-        return JOURNAL_INVALID;
+        bracket_fill_key(f->symbol, f->candle_ms, key, cap))
+        return -1;
+    record_head(j, f->symbol, f->candle_ms, "filled_ms", f->filled_ms, f->dir);
+    json_text_or_null(j, "client_id", f->client_id);
+    dstr_printf(j, ",\"order_id\":%lld", (long long)f->order_id);
+    json_text_or_null(j, "qty", f->qty);
+    dstr_puts(j, ",\"fill_price\":");
+    dstr_json_num(j, f->fill_price);
+    json_text_or_null(j, "sl_trigger", f->sl_trigger);
+    json_text_or_null(j, "tp_trigger", f->tp_trigger);
+    json_text_or_null(j, "build", f->build);
+    dstr_printf(j, ",\"recovered\":%s}", f->recovered ? "true" : "false");
+    return 0;
+}
+
+void bracket_fills_put(store *s, const bracket_fill *f, size_t n, int64_t deadline_ms,
+                       journal_status *st, dstr *err) {
+    if (!n) return;
+    journal_exact *recs = calloc(n, sizeof *recs);
+    dstr *json = calloc(n, sizeof *json);
+    char(*keys)[JOURNAL_KEY_MAX] = calloc(n, sizeof *keys);
+    if (!recs || !json || !keys) abort();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fill_record(&f[i], keys[i], sizeof keys[i], &json[i])) {
+            dstr_error_line(err, "fill record of %s not written: it breaks its rules",
+                            f[i].symbol ? f[i].symbol : "?");
+            st[i] = JOURNAL_INVALID;
+            continue;
+        }
+        recs[k++] = (journal_exact){.kind = "fill",
+                                    .symbol = f[i].symbol,
+                                    .key = keys[i],
+                                    .json = json[i].ptr,
+                                    .len = json[i].len,
+                                    .err = err};
     }
-    dstr j = {0};
-    record_head(&j, f->symbol, f->candle_ms, "filled_ms", f->filled_ms, f->dir);
-    json_text_or_null(&j, "client_id", f->client_id);
-    dstr_printf(&j, ",\"order_id\":%lld", (long long)f->order_id);
-    json_text_or_null(&j, "qty", f->qty);
-    dstr_puts(&j, ",\"fill_price\":");
-    dstr_json_num(&j, f->fill_price);
-    json_text_or_null(&j, "sl_trigger", f->sl_trigger);
-    json_text_or_null(&j, "tp_trigger", f->tp_trigger);
-    json_text_or_null(&j, "build", f->build);
-    dstr_printf(&j, ",\"recovered\":%s}", f->recovered ? "true" : "false");
-    journal_status st = journal_put_exact(s, "fill", f->symbol, key, j.ptr, j.len, err);
-    dstr_free(&j);
+    journal_put_exact_batch(s, recs, k, deadline_ms);
+    for (size_t i = 0, j = 0; i < n; i++) {
+        if (json[i].ptr) st[i] = recs[j++].status;
+        dstr_free(&json[i]);
+    }
+    free(keys);
+    free(json);
+    free(recs);
+}
+
+journal_status bracket_fill_put(store *s, const bracket_fill *f, dstr *err) {
+    journal_status st = JOURNAL_INVALID;
+    if (!f) {
+        dstr_error_line(err, "fill record not written: it breaks its rules");
+        return st;
+    }
+    bracket_fills_put(s, f, 1, 0, &st, err);
     return st;
 }
 

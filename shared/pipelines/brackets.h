@@ -88,6 +88,11 @@ journal_status bracket_put(store *s, const bracket_plan *p, dstr *err);
 /* The fill record's key (fills/...): 0, or -1. */
 int bracket_fill_key(const char *symbol, int64_t candle_ms, char *buf, size_t cap);
 journal_status bracket_fill_put(store *s, const bracket_fill *f, dstr *err);
+/* The fill records of several symbols (distinct keys) in ONE batch bounded
+ * by deadline_ms (0: the store's): st[i] is f[i]'s status, as
+ * bracket_fill_put would answer; err gets a line for each that is not OK. */
+void bracket_fills_put(store *s, const bracket_fill *f, size_t n, int64_t deadline_ms,
+                       journal_status *st, dstr *err);
 /* Parses a stored record (outside input): 0, or -1 with why appended. */
 int bracket_parse(const char *json, size_t len, bracket_info *out, dstr *why);
 /* out[i] for symbols[i] (has 0 when none). 0, or -1 with one line in err

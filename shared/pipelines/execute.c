@@ -550,34 +550,43 @@ static int entry_known(const exec_plan *p, const ex_order_request *rq, ex_placed
     return known;
 }
 
-/* The fill record (brackets.h), before any leg is sent: a process killed
- * from here on still leaves the fill and the legs' triggers in the journal.
+/* The fill record (brackets.h) of a filled entry, written before any leg is
+ * sent: a process killed from then on still leaves the fill and the legs'
+ * triggers in the journal. */
+static bracket_fill fill_of(const pl_env *env, const exec_plan *p, const char *client_id,
+                            const exec_report *out, const sizing_legs *lg) {
+    return (bracket_fill){.symbol = p->symbol,
+                          .candle_ms = p->candle_ms,
+                          .filled_ms = out->entry.update_time > 0 ? out->entry.update_time
+                                                                  : clock_now(env->clock),
+                          .dir = p->dir,
+                          .client_id = client_id,
+                          .order_id = out->entry.order_id,
+                          .qty = out->qty,
+                          .fill_price = out->fill_price,
+                          .sl_trigger = lg ? lg->sl_text : NULL,
+                          .tp_trigger = lg ? lg->tp_text : NULL,
+                          .build = pl_build_version()};
+}
+
+/* The fill records of this run's fills, ONE batch; each said as an action.
  * A failure is said (action and journal.unwritten) but does not hold the
  * legs back: protection comes first. */
-static void journal_fill(const pl_env *env, const exec_plan *p, const char *client_id,
-                         const exec_report *out, const sizing_legs *lg, dstr *actions) {
-    if (!env->journal) return;
-    bracket_fill f = {.symbol = p->symbol,
-                      .candle_ms = p->candle_ms,
-                      .filled_ms = out->entry.update_time > 0 ? out->entry.update_time
-                                                              : clock_now(env->clock),
-                      .dir = p->dir,
-                      .client_id = client_id,
-                      .order_id = out->entry.order_id,
-                      .qty = out->qty,
-                      .fill_price = out->fill_price,
-                      .sl_trigger = lg ? lg->sl_text : NULL,
-                      .tp_trigger = lg ? lg->tp_text : NULL,
-                      .build = pl_build_version()};
-    dstr err = {0};
-    journal_status st = bracket_fill_put(env->journal, &f, &err);
-    char detail[EXEC_REASON_LEN];
-    fmt_into(detail, sizeof detail, "%s at %.10g; stop at %s, take-profit at %s", out->qty,
-             out->fill_price, f.sl_trigger ? f.sl_trigger : "(none)",
-             f.tp_trigger ? f.tp_trigger : "(none)");
-    exec_action(actions, p->symbol, "journal_fill",
-                st == JOURNAL_OK ? "journaled" : journal_status_name(st), detail);
-    dstr_free(&err);
+static void journal_fills(const pl_env *env, const bracket_fill *fills, size_t n, dstr *actions) {
+    if (!env->journal || !n) return;
+    journal_status *st = calloc(n, sizeof *st);
+    if (!st) abort();
+    bracket_fills_put(env->journal, fills, n, env->deadline_ms, st, NULL);
+    for (size_t i = 0; i < n; i++) {
+        const bracket_fill *f = &fills[i];
+        char detail[EXEC_REASON_LEN];
+        fmt_into(detail, sizeof detail, "%s at %.10g; stop at %s, take-profit at %s", f->qty,
+                 f->fill_price, f->sl_trigger ? f->sl_trigger : "(none)",
+                 f->tp_trigger ? f->tp_trigger : "(none)");
+        exec_action(actions, f->symbol, "journal_fill",
+                    st[i] == JOURNAL_OK ? "journaled" : journal_status_name(st[i]), detail);
+    }
+    free(st);
 }
 
 /* What an entry known to the client came to: 1 when something filled (the
@@ -634,8 +643,9 @@ void exec_brackets(const pl_env *env, const exec_plan *plans, size_t n, exec_rep
     exec_protect_spec *specs = calloc(n, sizeof *specs);
     exec_report **protected_outs = calloc(n, sizeof *protected_outs);
     sizing_legs *lg = calloc(n, sizeof *lg);
+    bracket_fill *fills = calloc(n, sizeof *fills);
     if (!rq || !sent || !placed || !answers || !refs || !looked || !lookup_of || !idx || !qidx ||
-        !going || !specs || !protected_outs || !lg)
+        !going || !specs || !protected_outs || !lg || !fills)
         abort();
     /* 1. the entries, one batch */
     size_t ns = 0;
@@ -697,7 +707,7 @@ void exec_brackets(const pl_env *env, const exec_plan *plans, size_t n, exec_rep
             p->dir, out->fill_price, out->entry.executed_qty, fabs(p->size.entry - p->size.sl),
             fabs(p->size.tp - p->size.entry), p->rules, &lg[i]);
         if (ls != SIZING_OK) exec_action(actions, p->symbol, "legs", "unpriceable", lg[i].reason);
-        journal_fill(env, p, rq[i].client_id, out, ls == SIZING_OK ? &lg[i] : NULL, actions);
+        fills[np] = fill_of(env, p, rq[i].client_id, out, ls == SIZING_OK ? &lg[i] : NULL);
         specs[np] = (exec_protect_spec){.symbol = p->symbol,
                                         .dir = p->dir,
                                         .qty = out->qty,
@@ -712,8 +722,10 @@ void exec_brackets(const pl_env *env, const exec_plan *plans, size_t n, exec_rep
                                         .close_leg = EXEC_LEG_CLOSE};
         protected_outs[np++] = out;
     }
+    journal_fills(env, fills, np, actions);
     protect_many(env, specs, np, protected_outs, actions);
     for (size_t i = 0; i < n; i++) ex_placed_free(&placed[i]);
+    free(fills);
     free(lg);
     free(protected_outs);
     free(specs);

@@ -55,7 +55,8 @@
  * Several symbols (exec_brackets): the brackets of different symbols do not
  * depend on each other, so each step above runs for all of them at once:
  * ONE batch of entries (ex_place_orders), ONE query batch settling the
- * unknown ones, ONE cancel batch for partly filled LIMIT rests, ONE algo
+ * unknown ones, ONE cancel batch for partly filled LIMIT rests, ONE journal
+ * batch with the fill records (bracket_fills_put), ONE algo
  * batch with the legs of every filled entry, ONE query batch settling the
  * unknown legs; the closes of step 3 (the rare path) then go one symbol
  * after the other. Every property above holds per symbol: one symbol's

@@ -153,42 +153,82 @@ int journal_valid_id(const char *text, size_t max) { return charset_ok(text, max
 int journal_valid_tag(const char *text, size_t max) { return charset_ok(text, max, "._:+-", 1); }
 int journal_valid_word(const char *text, size_t max) { return charset_ok(text, max, "_", 0); }
 
+size_t journal_put_exact_batch(store *s, journal_exact *recs, size_t n, int64_t deadline_ms) {
+    if (!n) return 0;
+    store_write *w = calloc(n, sizeof *w);
+    dstr *scrubbed = calloc(n, sizeof *scrubbed);
+    if (!w || !scrubbed) abort();
+    size_t nw = 0, ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        journal_exact *r = &recs[i];
+        w[i].key = r->key;
+        w[i].data = r->json;
+        w[i].n = r->json ? r->len : 0;
+        /* the one place an identity record's bytes are scrubbed, copied only
+         * when a secret is really in them (as recordkey does for the others) */
+        if (r->json && secret_present(r->json, r->len)) {
+            dstr_append(&scrubbed[i], r->json, r->len);
+            secret_scrub(&scrubbed[i]);
+            w[i].data = scrubbed[i].ptr;
+            w[i].n = scrubbed[i].len;
+        }
+        if (!r->key || !store_key_valid(r->key, &w[i].why)) {
+            r->status = JOURNAL_INVALID;
+            if (!r->key) dstr_puts(&w[i].why, "no key");
+        } else if (!s) {
+            r->status = JOURNAL_UNWRITTEN;
+            dstr_puts(&w[i].why, "journal store unavailable");
+        } else {
+            r->status = JOURNAL_OK; /* to be sent */
+            nw++;
+        }
+    }
+    if (nw) {
+        store_write *todo = nw == n ? w : calloc(nw, sizeof *todo);
+        if (!todo) abort();
+        for (size_t i = 0, k = 0; todo != w && i < n; i++)
+            if (recs[i].status == JOURNAL_OK) todo[k++] = w[i];
+        store_put_new_batch(s, todo, nw, deadline_ms, NULL);
+        for (size_t i = 0, k = 0; todo != w && i < n; i++)
+            if (recs[i].status == JOURNAL_OK) w[i] = todo[k++];
+        if (todo != w) free(todo);
+        for (size_t i = 0; i < n; i++) {
+            if (recs[i].status != JOURNAL_OK) continue;
+            store_status ss = w[i].status;
+            recs[i].status = ss == STORE_OK       ? JOURNAL_OK
+                             : ss == STORE_EXISTS ? JOURNAL_EXISTS
+                             : ss == STORE_INVALID_KEY || ss == STORE_INVALID_ARG
+                                 ? JOURNAL_INVALID
+                                 : JOURNAL_UNWRITTEN;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        journal_exact *r = &recs[i];
+        const char *kind = r->kind ? r->kind : "record";
+        if (r->status == JOURNAL_OK) {
+            ok++;
+        } else if (r->status == JOURNAL_EXISTS) {
+            dstr_error_line(r->err, "%s %s is already journaled", kind, r->key);
+        } else {
+            journal_log_unwritten(r->kind, r->symbol, r->key, dstr_cstr(&w[i].why), w[i].data,
+                                  w[i].n);
+            dstr_error_line(r->err, "%s %s not written: %s", kind, r->key ? r->key : "",
+                            dstr_cstr(&w[i].why));
+        }
+        dstr_free(&w[i].why);
+        dstr_free(&scrubbed[i]);
+    }
+    free(w);
+    free(scrubbed);
+    return ok;
+}
+
 journal_status journal_put_exact(store *s, const char *kind, const char *symbol, const char *key,
                                  const char *json, size_t len, dstr *err) {
-    dstr why = {0}, scrubbed = {0};
-    journal_status st = JOURNAL_UNWRITTEN;
-    const char *data = json;
-    if (!json) len = 0;
-    /* the one place an identity record's bytes are scrubbed, copied only
-     * when a secret is really in them (as recordkey does for the others) */
-    if (json && secret_present(json, len)) {
-        dstr_append(&scrubbed, json, len);
-        secret_scrub(&scrubbed);
-        data = scrubbed.ptr;
-        len = scrubbed.len;
-    }
-    if (!key || !store_key_valid(key, &why)) {
-        st = JOURNAL_INVALID;
-        if (!key) dstr_puts(&why, "no key");
-    } else if (!s) {
-        dstr_puts(&why, "journal store unavailable");
-    } else {
-        store_status ss = store_put_new(s, key, data, len, &why);
-        st = ss == STORE_OK                                       ? JOURNAL_OK
-             : ss == STORE_EXISTS                                 ? JOURNAL_EXISTS
-             : ss == STORE_INVALID_KEY || ss == STORE_INVALID_ARG ? JOURNAL_INVALID
-                                                                  : JOURNAL_UNWRITTEN;
-    }
-    if (st == JOURNAL_EXISTS) {
-        dstr_error_line(err, "%s %s is already journaled", kind ? kind : "record", key);
-    } else if (st != JOURNAL_OK) {
-        journal_log_unwritten(kind, symbol, key, dstr_cstr(&why), data, len);
-        dstr_error_line(err, "%s %s not written: %s", kind ? kind : "record", key ? key : "",
-                        dstr_cstr(&why));
-    }
-    dstr_free(&why);
-    dstr_free(&scrubbed);
-    return st;
+    journal_exact r = {
+        .kind = kind, .symbol = symbol, .key = key, .json = json, .len = len, .err = err};
+    journal_put_exact_batch(s, &r, 1, 0);
+    return r.status;
 }
 
 int journal_json_ms(const cJSON *obj, const char *name, int64_t *out) {

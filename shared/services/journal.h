@@ -127,6 +127,22 @@ const char *journal_status_name(journal_status st);
 journal_status journal_put_exact(store *s, const char *kind, const char *symbol, const char *key,
                                  const char *json, size_t len, dstr *err);
 
+/* One record of journal_put_exact_batch. */
+typedef struct journal_exact {
+    const char *kind, *symbol, *key; /* in: as journal_put_exact takes them */
+    const char *json;                /* in: len bytes */
+    size_t len;                      /* in */
+    dstr *err;                       /* in, may be NULL: gets journal_put_exact's line */
+    journal_status status;           /* out: as journal_put_exact would answer */
+} journal_exact;
+
+/* journal_put_exact for records that do not depend on each other, in ONE
+ * store_put_new_batch bounded by deadline_ms (0: the store's deadline; S3
+ * sends them concurrently). Each record gets its status and, when not OK
+ * or EXISTS, is logged as journal.unwritten. The keys must be distinct.
+ * Returns how many are JOURNAL_OK. */
+size_t journal_put_exact_batch(store *s, journal_exact *recs, size_t n, int64_t deadline_ms);
+
 /* 1 when text is [-]digits[.digits] (the sign only when may_be_negative),
  * at most JOURNAL_DECIMAL_MAX bytes: the exchange's decimal strings. */
 int journal_valid_decimal(const char *text, int may_be_negative);

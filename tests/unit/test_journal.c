@@ -668,6 +668,46 @@ static void test_put_exact(void **state) {
     dstr_free(&got);
 }
 
+/* Records that do not depend on each other in one batch: each gets its own
+ * status (written, already there, bad key), a secret is scrubbed, and only
+ * the failures are logged. */
+static void test_put_exact_batch(void **state) {
+    fixture *f = *state;
+    secret_register("SENTINEL-journal-batch-secret");
+    const char *taken = "fills/20251231/113500000_ETHUSDT.json";
+    assert_int_equal(journal_put_exact(f->s, "fill", "ETHUSDT", taken, "{}", 2, NULL), JOURNAL_OK);
+    const char *secret_json = "{\"x\":\"SENTINEL-journal-batch-secret\"}";
+    dstr err = {0}, got = {0};
+    journal_exact recs[3] = {
+        {.kind = "fill",
+         .symbol = "BTCUSDT",
+         .key = "fills/20251231/113500000_BTCUSDT.json",
+         .json = secret_json,
+         .len = strlen(secret_json),
+         .err = &err},
+        {.kind = "fill", .symbol = "ETHUSDT", .key = taken, .json = "{}", .len = 2, .err = &err},
+        {.kind = "fill",
+         .symbol = "XRPUSDT",
+         .key = "fills//bad",
+         .json = "{}",
+         .len = 2,
+         .err = &err}};
+    assert_int_equal(journal_put_exact_batch(f->s, recs, 3, 0), 1);
+    assert_int_equal(recs[0].status, JOURNAL_OK);
+    assert_int_equal(recs[1].status, JOURNAL_EXISTS);
+    assert_int_equal(recs[2].status, JOURNAL_INVALID);
+    assert_int_equal(store_get(f->s, recs[0].key, &got, NULL), STORE_OK);
+    assert_null(strstr(got.ptr, "SENTINEL-journal"));
+    assert_non_null(strstr(err.ptr, "already journaled"));
+    assert_non_null(strstr(err.ptr, "fills//bad"));
+    assert_non_null(strstr(dstr_cstr(&f->log), "journal.unwritten"));
+    assert_null(strstr(dstr_cstr(&f->log), "ETHUSDT\",\"key\""));
+    assert_int_equal(journal_put_exact_batch(f->s, recs, 0, 0), 0);
+    secret_clear();
+    dstr_free(&err);
+    dstr_free(&got);
+}
+
 static void test_validators(void **state) {
     (void)state;
     assert_true(journal_valid_id("req-1:a.b_c", 128));
@@ -717,6 +757,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_layout),
         cmocka_unit_test_setup_teardown(test_put_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_exact_batch, setup, teardown),
         cmocka_unit_test(test_validators),
         cmocka_unit_test_setup_teardown(test_latest_decisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_round_trip, setup, teardown),
