@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
 #include "mini_server.h"
+#include "tgfix.h"
 #include "platform/clock.h"
 #include "platform/config.h"
 #include "platform/dstr.h"
@@ -227,29 +227,12 @@ static void test_config_helpers(void **state) {
 
 /* ---- against the scripted server -------------------------------------------------- */
 
-typedef struct fixture {
-    mini_server *srv;
-    http_client *http;
-    telegram_config conf;
-    telegram_client t;
-    dstr logs;
-} fixture;
+typedef tgfix fixture;
 
 static int fixture_setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->srv = ms_start();
-    assert_non_null(f->srv);
-    f->http = http_client_new(NULL);
-    assert_non_null(f->http);
-    f->conf = (telegram_config){.base_url = ms_url(f->srv),
-                                .token = TOKEN,
-                                .chat_id = CHAT,
-                                .timeout_ms = 500,
-                                .retries = 2,
-                                .backoff_ms = 10};
-    assert_int_equal(telegram_client_init(&f->t, &f->conf, NULL), 0);
-    capture_start(&f->logs);
+    assert_int_equal(tgfix_open(f, TOKEN, CHAT, 2), 0);
     *state = f;
     return 0;
 }
@@ -257,14 +240,10 @@ static int fixture_setup(void **state) {
 /* The sentinel token is in no log line (nor URL-encoded), whatever happened. */
 static int fixture_teardown(void **state) {
     fixture *f = *state;
-    capture_stop();
-    assert_null(strstr(dstr_cstr(&f->logs), "SENTINEL-telegram"));
     assert_null(strstr(dstr_cstr(&f->logs), "987654321%3A"));
-    dstr_free(&f->logs);
-    http_client_free(f->http);
-    ms_stop(f->srv);
-    secret_clear();
+    int rc = tgfix_close(f, "SENTINEL-telegram");
     free(f);
+    assert_int_equal(rc, 0);
     return 0;
 }
 
