@@ -108,7 +108,8 @@ int cfg_alert_on(const cfg *c, cfg_alert_type t) {
 int cfg_valid_telegram_chat_id(const char *text) {
     if (!text || !*text) return 0;
     if (text[0] == '@') {
-        size_t n = strspn(text + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+        size_t n =
+            strspn(text + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
         return text[1 + n] == '\0' && n >= 5 && n <= 32;
     }
     const char *d = text + (text[0] == '-');
@@ -493,7 +494,8 @@ static void env_telegram(loader *L, cfg *c) {
         bad(L, "TELEGRAM_CHAT_ID", c->telegram_chat_id,
             "an integer chat id (groups: -100...) or @channelusername (5-32 of A-Z a-z 0-9 _)");
     if (c->telegram_bot_token && !c->telegram_chat_id)
-        bad(L, "TELEGRAM_CHAT_ID", "", "TELEGRAM_BOT_TOKEN is set: alerts need the chat to send to");
+        bad(L, "TELEGRAM_CHAT_ID", "",
+            "TELEGRAM_BOT_TOKEN is set: alerts need the chat to send to");
     if (c->telegram_chat_id && !c->telegram_bot_token)
         bad(L, "TELEGRAM_BOT_TOKEN", "", "TELEGRAM_CHAT_ID is set: alerts need the bot's token");
     env_base_url(L, "TELEGRAM_BASE_URL", "https://api.telegram.org", &c->telegram_base_url);

@@ -66,8 +66,8 @@ void alerts_storm_text(char *const *keys, size_t n, dstr *out) {
     int sep = 0;
     for (int t = 0; t <= CFG_ALERT_N; t++) {
         if (!count[t]) continue;
-        dstr_printf(out, "%s %s %zu", sep ? "," : "", t < CFG_ALERT_N ? cfg_alert_type_name(t) : "other",
-                    count[t]);
+        dstr_printf(out, "%s %s %zu", sep ? "," : "",
+                    t < CFG_ALERT_N ? cfg_alert_type_name(t) : "other", count[t]);
         sep = 1;
     }
     dstr_puts(out, "\nOldest first:");
@@ -84,7 +84,8 @@ void alerts_storm_text(char *const *keys, size_t n, dstr *out) {
         dstr_puts(out, line);
         shown++;
     }
-    if (shown < n) dstr_printf(out, "\n... and %zu more (the journal's outbox/ has them all).", n - shown);
+    if (shown < n)
+        dstr_printf(out, "\n... and %zu more (the journal's outbox/ has them all).", n - shown);
 }
 
 /* ---- delivery --------------------------------------------------------------------- */
@@ -103,7 +104,8 @@ static void report_failure(alerts_report *rep, const telegram_result *r, size_t 
 }
 
 static void note_migration(alerts_report *rep, const telegram_result *r) {
-    if (r->migrated_to[0]) snprintf(rep->migrated_to, sizeof rep->migrated_to, "%s", r->migrated_to);
+    if (r->migrated_to[0])
+        snprintf(rep->migrated_to, sizeof rep->migrated_to, "%s", r->migrated_to);
 }
 
 static void deliver_storm(store *s, http_client *h, telegram_client *t, const alerts_opts *o,

@@ -41,8 +41,8 @@
 #include "services/telegram.h"
 #include "store/store.h"
 
-#define ALERTS_STORM_MAX 10     /* more pending alerts than this are a storm */
-#define ALERTS_LOOKBACK_DAYS 7  /* pending alerts older than this are no longer sent */
+#define ALERTS_STORM_MAX 10    /* more pending alerts than this are a storm */
+#define ALERTS_LOOKBACK_DAYS 7 /* pending alerts older than this are no longer sent */
 
 typedef struct alerts_opts {
     int64_t now_ms;      /* the clock of the window and of the markers */
@@ -52,14 +52,14 @@ typedef struct alerts_opts {
 } alerts_opts;
 
 typedef struct alerts_report {
-    size_t pending;   /* alerts found pending */
-    size_t messages;  /* messages sent or tried */
-    size_t delivered; /* alerts marked sent (folded ones included) */
-    size_t later;     /* alerts left pending: Telegram will be tried again */
-    size_t refused;   /* alerts left pending because Telegram refused (operator) */
-    size_t corrupt;   /* records marked "corrupt" */
-    int storm;        /* the pending alerts were folded into one summary */
-    long retry_after_s;                             /* the largest 429 retry_after, -1 none */
+    size_t pending;     /* alerts found pending */
+    size_t messages;    /* messages sent or tried */
+    size_t delivered;   /* alerts marked sent (folded ones included) */
+    size_t later;       /* alerts left pending: Telegram will be tried again */
+    size_t refused;     /* alerts left pending because Telegram refused (operator) */
+    size_t corrupt;     /* records marked "corrupt" */
+    int storm;          /* the pending alerts were folded into one summary */
+    long retry_after_s; /* the largest 429 retry_after, -1 none */
     char migrated_to[CFG_TELEGRAM_CHAT_ID_MAX + 1]; /* "" when the chat did not move */
     char why[TELEGRAM_DESCRIPTION_MAX + 64];        /* the first failure, "" when none */
 } alerts_report;

@@ -150,7 +150,8 @@ static int list_from(store *s, const char *root, int64_t first_day, keylist *out
             const char *k = page.keys[i], *slash = strchr(k + strlen(root), '/');
             recordkey_name nm;
             if (out->n >= JOURNAL_OUTBOX_SCAN_MAX) break;
-            if (slash && recordkey_day_of(root, k) >= 0 && recordkey_parse(slash + 1, ".json", &nm) == 0)
+            if (slash && recordkey_day_of(root, k) >= 0 &&
+                recordkey_parse(slash + 1, ".json", &nm) == 0)
                 keylist_push(out, k);
         }
         if (out->n >= JOURNAL_OUTBOX_SCAN_MAX && page.truncated) out->truncated = 1;

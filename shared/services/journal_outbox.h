@@ -35,9 +35,9 @@
 
 #define JOURNAL_OUTBOX_PREFIX "outbox/"
 #define JOURNAL_OUTBOX_SENT_PREFIX "outbox-sent/"
-#define JOURNAL_OUTBOX_EVENT_MAX 64    /* the event id: 1-64 of [A-Za-z0-9._:-] */
-#define JOURNAL_OUTBOX_TEXT_MAX 16384  /* bytes of an alert's text */
-#define JOURNAL_OUTBOX_SCAN_MAX 10000  /* keys of one listing read at most */
+#define JOURNAL_OUTBOX_EVENT_MAX 64   /* the event id: 1-64 of [A-Za-z0-9._:-] */
+#define JOURNAL_OUTBOX_TEXT_MAX 16384 /* bytes of an alert's text */
+#define JOURNAL_OUTBOX_SCAN_MAX 10000 /* keys of one listing read at most */
 #define JOURNAL_OUTBOX_KEY_MAX 128
 
 typedef struct journal_outbox {

@@ -51,7 +51,8 @@ static size_t units_of(long cp) { return cp > 0xFFFF ? 2 : 1; }
 
 size_t telegram_utf16_len(const char *text, size_t len) {
     size_t units = 0, b;
-    for (size_t i = 0; i < len; i += b) units += units_of(decode((const unsigned char *)text + i, len - i, &b));
+    for (size_t i = 0; i < len; i += b)
+        units += units_of(decode((const unsigned char *)text + i, len - i, &b));
     return units;
 }
 
@@ -146,7 +147,8 @@ int telegram_parse_answer(const char *body, size_t len, telegram_answer *out) {
             out->retry_after_s = (long)v;
         /* chat ids fit 52 bits (Bot API): a double holds them exactly */
         if (whole(field(params, "migrate_to_chat_id"), -9007199254740991.0, 9007199254740991.0,
-                  &v) == 0 && v != 0)
+                  &v) == 0 &&
+            v != 0)
             snprintf(out->migrate_to, sizeof out->migrate_to, "%lld", (long long)v);
     }
     const cJSON *result = field(root, "result");
@@ -171,7 +173,8 @@ long telegram_retry_delay_ms(const http_request *a) {
 int telegram_client_init(telegram_client *t, const telegram_config *c, dstr *err) {
     memset(t, 0, sizeof *t);
     if (!c->token || !cfg_valid_telegram_token(c->token)) {
-        dstr_error_line(err, "TELEGRAM_BOT_TOKEN is missing or not a bot token (<digits>:<secret>)");
+        dstr_error_line(err,
+                        "TELEGRAM_BOT_TOKEN is missing or not a bot token (<digits>:<secret>)");
         return -1;
     }
     secret_register(c->token);
@@ -316,8 +319,7 @@ static size_t summarise(part *parts, size_t np, telegram_msg *msgs, size_t n) {
             continue;
         }
         if (res->status == TELEGRAM_REFUSED && p->status != TELEGRAM_REFUSED) continue;
-        if (res->status == TELEGRAM_LATER && p->status == TELEGRAM_LATER &&
-            res->description[0])
+        if (res->status == TELEGRAM_LATER && p->status == TELEGRAM_LATER && res->description[0])
             continue;
         res->status = p->status;
         res->http_status = p->http_status;

@@ -43,11 +43,11 @@
 #include "platform/dstr.h"
 #include "platform/http.h"
 
-#define TELEGRAM_TEXT_MAX 4096      /* UTF-16 code units of one message */
-#define TELEGRAM_PART_RESERVE 16    /* units kept for the "(k/n) " of a split text */
-#define TELEGRAM_PARTS_MAX 16       /* of one message; the rest of a longer text is cut */
+#define TELEGRAM_TEXT_MAX 4096       /* UTF-16 code units of one message */
+#define TELEGRAM_PART_RESERVE 16     /* units kept for the "(k/n) " of a split text */
+#define TELEGRAM_PARTS_MAX 16        /* of one message; the rest of a longer text is cut */
 #define TELEGRAM_DESCRIPTION_MAX 200 /* bytes of Telegram's description kept */
-#define TELEGRAM_ANSWER_MAX 65536   /* bytes of an answer the parser reads */
+#define TELEGRAM_ANSWER_MAX 65536    /* bytes of an answer the parser reads */
 
 /* The client's settings (TELEGRAM_*). Strings are borrowed. */
 typedef struct telegram_config {
@@ -130,12 +130,12 @@ size_t telegram_split(const char *text, size_t len, size_t limit, telegram_chunk
 
 /* A Bot API answer, parsed. */
 typedef struct telegram_answer {
-    int ok;               /* "ok": true */
-    long error_code;      /* 0 when absent */
+    int ok;                                         /* "ok": true */
+    long error_code;                                /* 0 when absent */
     char description[TELEGRAM_DESCRIPTION_MAX + 1]; /* one line, "" when absent */
-    long retry_after_s;   /* parameters.retry_after, -1 when absent */
-    char migrate_to[CFG_TELEGRAM_CHAT_ID_MAX + 1]; /* parameters.migrate_to_chat_id, "" */
-    long long message_id; /* result.message_id, 0 when absent */
+    long retry_after_s;                             /* parameters.retry_after, -1 when absent */
+    char migrate_to[CFG_TELEGRAM_CHAT_ID_MAX + 1];  /* parameters.migrate_to_chat_id, "" */
+    long long message_id;                           /* result.message_id, 0 when absent */
 } telegram_answer;
 
 /* Parses body[0..len) (outside input: any bytes) as {"ok":true,"result":{...}}

@@ -210,13 +210,14 @@ typedef struct options {
 } options;
 
 static void usage(FILE *to) {
-    fprintf(to, "usage: fake_telegram [--port N] [--port-file FILE] [--token TOKEN] [--chat ID]...\n"
-                "                     [--migrated OLD=NEW]\n"
-                "  --port N          listen on 127.0.0.1:N (default 0: any free port)\n"
-                "  --port-file F     write the chosen port to F once listening\n"
-                "  --token TOKEN     the bot token it accepts (default " DEFAULT_TOKEN ")\n"
-                "  --chat ID         a chat that exists (repeatable; default: every chat)\n"
-                "  --migrated O=N    chat O became supergroup N (400 migrate_to_chat_id)\n");
+    fprintf(to,
+            "usage: fake_telegram [--port N] [--port-file FILE] [--token TOKEN] [--chat ID]...\n"
+            "                     [--migrated OLD=NEW]\n"
+            "  --port N          listen on 127.0.0.1:N (default 0: any free port)\n"
+            "  --port-file F     write the chosen port to F once listening\n"
+            "  --token TOKEN     the bot token it accepts (default " DEFAULT_TOKEN ")\n"
+            "  --chat ID         a chat that exists (repeatable; default: every chat)\n"
+            "  --migrated O=N    chat O became supergroup N (400 migrate_to_chat_id)\n");
 }
 
 static int parse_options(int argc, char **argv, options *o, tg_fake *f) {

@@ -128,9 +128,10 @@ static void test_bot_api_errors(void **state) {
     (void)state;
     reset();
     dstr body = {0};
-    assert_int_equal(call("POST", "/bot1:wrong/sendMessage", "{\"chat_id\":1,\"text\":\"x\"}", &body),
-                     401);
-    assert_string_equal(body.ptr, "{\"ok\":false,\"error_code\":401,\"description\":\"Unauthorized\"}");
+    assert_int_equal(
+        call("POST", "/bot1:wrong/sendMessage", "{\"chat_id\":1,\"text\":\"x\"}", &body), 401);
+    assert_string_equal(body.ptr,
+                        "{\"ok\":false,\"error_code\":401,\"description\":\"Unauthorized\"}");
     assert_int_equal(call("POST", SEND_PATH, "{\"chat_id\":1}", &body), 400);
     assert_non_null(strstr(body.ptr, "message text is empty"));
     assert_int_equal(call("POST", SEND_PATH, "{\"text\":\"x\"}", &body), 400);
@@ -147,8 +148,11 @@ static void test_bot_api_errors(void **state) {
     dstr_free(&big);
     dstr_free(&body);
     /* the client: a wrong token is refused, not retried */
-    telegram_config conf = {.base_url = fake.base_url, .token = "1:wrong-token-here",
-                            .chat_id = CHAT, .timeout_ms = 500, .retries = 2};
+    telegram_config conf = {.base_url = fake.base_url,
+                            .token = "1:wrong-token-here",
+                            .chat_id = CHAT,
+                            .timeout_ms = 500,
+                            .retries = 2};
     telegram_client t;
     assert_int_equal(telegram_client_init(&t, &conf, NULL), 0);
     telegram_result res;
@@ -239,8 +243,11 @@ static void test_outbox_through_fake(void **state) {
         for (int k = 0; k < 2; k++) {
             snprintf(event, sizeof event, "ETH.%d", run * 2 + k);
             snprintf(text, sizeof text, "alert %d", run * 2 + k);
-            journal_outbox a = {.type = "exit", .event = event, .at_ms = t0 + run * 2 + k,
-                                .created_ms = t0, .text = text};
+            journal_outbox a = {.type = "exit",
+                                .event = event,
+                                .at_ms = t0 + run * 2 + k,
+                                .created_ms = t0,
+                                .text = text};
             assert_int_equal(journal_outbox_put(ts.s, &a, NULL, NULL), JOURNAL_OK);
         }
         alerts_opts o = {.now_ms = t0 + 10, .deadline_ms = clock_wall_ms() + 2000};
@@ -258,8 +265,10 @@ static void test_outbox_through_fake(void **state) {
 
 static int start_fake(void **state) {
     (void)state;
-    const char *argv[] = {fake_bin, "--token", TOKEN, "--chat", CHAT, "--chat", NEW_CHAT,
-                          "--migrated", OLD_CHAT "=" NEW_CHAT, NULL};
+    const char *argv[] = {fake_bin, "--token",    TOKEN,
+                          "--chat", CHAT,         "--chat",
+                          NEW_CHAT, "--migrated", OLD_CHAT "=" NEW_CHAT,
+                          NULL};
     http = http_client_new(NULL);
     return http && fake_server_start(&fake, argv) == 0 ? 0 : -1;
 }
@@ -284,10 +293,8 @@ int main(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_send_and_list),
-        cmocka_unit_test(test_bot_api_errors),
-        cmocka_unit_test(test_migrated_chat),
-        cmocka_unit_test(test_scripted_faults),
+        cmocka_unit_test(test_send_and_list),       cmocka_unit_test(test_bot_api_errors),
+        cmocka_unit_test(test_migrated_chat),       cmocka_unit_test(test_scripted_faults),
         cmocka_unit_test(test_outbox_through_fake),
     };
     return cmocka_run_group_tests_name("fake_telegram", tests, start_fake, stop_fake) ? 1 : 0;

@@ -74,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     r.status = statuses[sel % 16];
     dstr_append(&r.resp_body, body, len);
     long delay = telegram_retry_delay_ms(&r);
-    if (delay < 0 && delay != HTTP_RETRY_DEFAULT) fuzz_fail("retry delay neither a wait nor default");
+    if (delay < 0 && delay != HTTP_RETRY_DEFAULT)
+        fuzz_fail("retry delay neither a wait nor default");
     if (delay > 86400L * 7 * 1000) fuzz_fail("retry delay beyond a week");
     http_request_free(&r);
 
@@ -83,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     journal_outbox_info info;
     if (journal_outbox_parse(body, len, &info, NULL) == 0) {
-        if (!info.text.len || info.text.len > JOURNAL_OUTBOX_TEXT_MAX) fuzz_fail("outbox text size");
+        if (!info.text.len || info.text.len > JOURNAL_OUTBOX_TEXT_MAX)
+            fuzz_fail("outbox text size");
         if (cfg_alert_type_parse(info.type) < 0) fuzz_fail("outbox type");
     }
     journal_outbox_info_free(&info);

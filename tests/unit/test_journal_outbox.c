@@ -88,14 +88,18 @@ static int teardown(void **state) {
 
 static journal_status put(fixture *f, const char *type, const char *event, int64_t at,
                           const char *text) {
-    journal_outbox a = {.type = type, .event = event, .at_ms = at, .created_ms = at + 5,
-                        .text = text, .run_id = "run-1"};
+    journal_outbox a = {.type = type,
+                        .event = event,
+                        .at_ms = at,
+                        .created_ms = at + 5,
+                        .text = text,
+                        .run_id = "run-1"};
     return journal_outbox_put(f->ts.s, &a, NULL, NULL);
 }
 
 static alerts_report deliver(fixture *f, int64_t now, long budget_ms, size_t storm_max) {
-    alerts_opts o = {.now_ms = now, .deadline_ms = clock_wall_ms() + budget_ms,
-                     .storm_max = storm_max};
+    alerts_opts o = {
+        .now_ms = now, .deadline_ms = clock_wall_ms() + budget_ms, .storm_max = storm_max};
     alerts_report rep;
     dstr err = {0};
     assert_int_equal(alerts_deliver(f->ts.s, f->tg.http, &f->tg.t, &o, &rep, &err), 0);
@@ -113,7 +117,8 @@ static size_t pending(fixture *f, int64_t now) {
 
 /* The texts of the requests Telegram accepted (answered 200), in arrival order. */
 static void accepted_texts(fixture *f, size_t first, dstr *out) {
-    for (size_t i = first; i < ms_request_count(f->tg.srv); i++) dstr_puts(out, ms_request_at(f->tg.srv, i)->body);
+    for (size_t i = first; i < ms_request_count(f->tg.srv); i++)
+        dstr_puts(out, ms_request_at(f->tg.srv, i)->body);
 }
 
 /* ---- the records -------------------------------------------------------------------- */
@@ -174,7 +179,8 @@ static void test_pending_oldest_first(void **state) {
     assert_int_equal(journal_outbox_mark_sent(f->ts.s, &l.keys[1], 1, T0, "message", 5, 0, ok), 1);
     assert_int_equal(ok[0], 1);
     /* marking again counts as marked (create-only, already there) */
-    assert_int_equal(journal_outbox_mark_sent(f->ts.s, &l.keys[1], 1, T0, "message", 5, 0, NULL), 1);
+    assert_int_equal(journal_outbox_mark_sent(f->ts.s, &l.keys[1], 1, T0, "message", 5, 0, NULL),
+                     1);
     journal_outbox_list_free(&l);
     assert_int_equal(journal_outbox_pending(f->ts.s, T0 + 10 * MIN, 7, &l, NULL), JOURNAL_OK);
     assert_int_equal(l.n, 2);
@@ -195,7 +201,8 @@ static void test_deliver_packs_in_order(void **state) {
     ms_step steps[] = {{.path = SEND_PATH, .body = ok_body, .repeat = 1}};
     ms_script(f->tg.srv, steps, 1);
     assert_int_equal(put(f, "entry", "BTC.1", T0, "alert one"), JOURNAL_OK);
-    assert_int_equal(put(f, "exit", "BTC.2", T0 + MIN, "alert two\nwith a second line"), JOURNAL_OK);
+    assert_int_equal(put(f, "exit", "BTC.2", T0 + MIN, "alert two\nwith a second line"),
+                     JOURNAL_OK);
     assert_int_equal(put(f, "reconcile", "BTC.3", T0 + 2 * MIN, "alert three"), JOURNAL_OK);
     alerts_report rep = deliver(f, T0 + 3 * MIN, 3000, 0);
     assert_int_equal(rep.pending, 3);
@@ -212,8 +219,9 @@ static void test_deliver_packs_in_order(void **state) {
     assert_int_equal(ms_request_count(f->tg.srv), 1);
     /* the marker says how */
     dstr buf = {0};
-    assert_int_equal(store_get(f->ts.s, "outbox-sent/20251205/100000000_entry_BTC.1.json", &buf,
-                               NULL), STORE_OK);
+    assert_int_equal(
+        store_get(f->ts.s, "outbox-sent/20251205/100000000_entry_BTC.1.json", &buf, NULL),
+        STORE_OK);
     assert_non_null(strstr(buf.ptr, "\"via\":\"message\",\"message_id\":5"));
     dstr_free(&buf);
 }
@@ -377,7 +385,8 @@ static void test_corrupt_record_marked(void **state) {
     ms_script(f->tg.srv, steps, 1);
     const char *junk = "{\"type\":\"exit\"}";
     assert_int_equal(store_put_new(f->ts.s, "outbox/20251205/100000000_exit_BAD.1.json", junk,
-                                   strlen(junk), NULL), STORE_OK);
+                                   strlen(junk), NULL),
+                     STORE_OK);
     assert_int_equal(put(f, "exit", "GOOD.1", T0 + 1, "good one"), JOURNAL_OK);
     alerts_report rep = deliver(f, T0 + MIN, 3000, 0);
     assert_int_equal(rep.corrupt, 1);

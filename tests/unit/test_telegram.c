@@ -124,11 +124,13 @@ static void test_sanitize(void **state) {
         const char *out;
     } cases[] = {
         {"plain", 5, "plain"},
-        {"a\x80z", 3, "a\xEF\xBF\xBDz"},             /* stray continuation */
-        {"\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"}, /* overlong '/' */
+        {"a\x80z", 3, "a\xEF\xBF\xBDz"},                             /* stray continuation */
+        {"\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},                 /* overlong '/' */
         {"\xED\xA0\x80", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"}, /* a surrogate */
         {"\xF0\x9F\x98", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"}, /* cut */
-        {"a\0b", 3, "a\xEF\xBF\xBD" "b"},
+        {"a\0b", 3,
+         "a\xEF\xBF\xBD"
+         "b"},
         {EMOJI CJK, 7, EMOJI CJK},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -156,8 +158,9 @@ static void test_parse_answer(void **state) {
     assert_int_equal(a.error_code, 429);
     assert_int_equal(a.retry_after_s, 35);
     assert_string_equal(a.description, "Too Many Requests: retry after 35");
-    const char *moved = "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: group "
-                        "chat was upgraded\",\"parameters\":{\"migrate_to_chat_id\":-1009876543210}}";
+    const char *moved =
+        "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: group "
+        "chat was upgraded\",\"parameters\":{\"migrate_to_chat_id\":-1009876543210}}";
     assert_int_equal(telegram_parse_answer(moved, strlen(moved), &a), 0);
     assert_string_equal(a.migrate_to, "-1009876543210");
     /* wrong types and ranges are left out, not trusted */
@@ -185,8 +188,8 @@ static void test_parse_answer(void **state) {
     dstr_free(&d);
     dstr_free(&big);
     /* not an envelope */
-    static const char *const bad[] = {"", "null", "[]", "{\"ok\":1}", "{\"result\":{}}",
-                                      "<html>502</html>", "{\"ok\":true"};
+    static const char *const bad[] = {
+        "", "null", "[]", "{\"ok\":1}", "{\"result\":{}}", "<html>502</html>", "{\"ok\":true"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(telegram_parse_answer(bad[i], strlen(bad[i]), &a), -1);
     const char nul[] = "{\"ok\":true}\0{\"ok\":false}";
@@ -357,7 +360,8 @@ static void test_refusals_not_retried(void **state) {
                  cases[i].status, cases[i].description);
         ms_reset(f->srv);
         dstr_clear(&f->logs);
-        ms_step steps[] = {{.path = SEND_PATH, .status = cases[i].status, .body = body, .repeat = 1}};
+        ms_step steps[] = {
+            {.path = SEND_PATH, .status = cases[i].status, .body = body, .repeat = 1}};
         ms_script(f->srv, steps, 1);
         telegram_result r = send_one(f, "hello", 3000);
         assert_int_equal(r.status, TELEGRAM_REFUSED);
@@ -464,7 +468,7 @@ static void test_batch_concurrent(void **state) {
     telegram_msg m[3] = {{.text = "one"}, {.text = "two"}, {.text = " \n "}};
     int64_t t0 = clock_mono_ms();
     assert_int_equal(telegram_send_batch(f->http, &f->t, m, 3, clock_wall_ms() + 3000), 2);
-    assert_true(clock_mono_ms() - t0 < 750); /* two 400 ms answers at once */
+    assert_true(clock_mono_ms() - t0 < 750);             /* two 400 ms answers at once */
     assert_int_equal(m[2].res.status, TELEGRAM_REFUSED); /* nothing to send */
     assert_int_equal(ms_request_count(f->srv), 2);
 }
