@@ -387,6 +387,7 @@ static void run_round(http_client *h, part *parts, size_t np, int only_migrated,
 
 size_t telegram_send_batch(http_client *h, telegram_client *t, telegram_msg *msgs, size_t n,
                            int64_t deadline_ms) {
+    if (n == 0) return 0;
     int64_t started = clock_mono_ms();
     part *parts = NULL;
     size_t np = split_messages(msgs, n, &parts);

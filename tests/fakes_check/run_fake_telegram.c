@@ -263,6 +263,49 @@ static void test_outbox_through_fake(void **state) {
     tmpstore_close(&ts);
 }
 
+/* Telegram took the message but the answer was lost (twice: libcurl may
+ * itself resend once on a reused connection that closed): the alert stays
+ * pending and a later call sends it again. At least once: the chat sees it
+ * every time it landed, as the README says; once marked, never again. */
+static void test_ambiguous_send_repeats(void **state) {
+    (void)state;
+    reset();
+    tmpstore ts;
+    assert_int_equal(tmpstore_open(&ts, 1), 0);
+    telegram_client t = client(CHAT);
+    t.policy.retries = 0; /* the repeat is the outbox's */
+    assert_int_equal(call("POST", "/__fake/script",
+                          "[{\"match\":{\"path\":\"" SEND_PATH "\"},\"answer\":{\"apply\":true,"
+                          "\"close\":true}},{\"match\":{\"path\":\"" SEND_PATH "\"},\"answer\":"
+                          "{\"apply\":true,\"close\":true}}]",
+                          NULL),
+                     200);
+    journal_outbox a = {.type = "alarm",
+                        .event = "stack.1",
+                        .at_ms = 1764928800000LL,
+                        .created_ms = 1764928800000LL,
+                        .text = "trader stopped running"};
+    assert_int_equal(journal_outbox_put(ts.s, &a, NULL, NULL), JOURNAL_OK);
+    alerts_opts o = {.now_ms = a.at_ms};
+    alerts_report rep;
+    int calls = 0;
+    do {
+        o.deadline_ms = clock_wall_ms() + 2000;
+        assert_int_equal(alerts_deliver(ts.s, http, &t, &o, &rep, NULL), 0);
+        if (calls++ == 0) assert_int_equal(rep.later, 1);
+    } while (rep.delivered == 0 && calls < 4);
+    assert_int_equal(rep.delivered, 1);
+    cJSON *list = messages();
+    assert_int_equal(cJSON_GetArraySize(list), 3); /* the two lost answers, then the good one */
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(message_text(list, i), "trader stopped running");
+    cJSON_Delete(list);
+    o.deadline_ms = clock_wall_ms() + 2000;
+    assert_int_equal(alerts_deliver(ts.s, http, &t, &o, &rep, NULL), 0);
+    assert_int_equal(rep.pending, 0);
+    tmpstore_close(&ts);
+}
+
 static int start_fake(void **state) {
     (void)state;
     const char *argv[] = {fake_bin, "--token",    TOKEN,
@@ -295,7 +338,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_send_and_list),       cmocka_unit_test(test_bot_api_errors),
         cmocka_unit_test(test_migrated_chat),       cmocka_unit_test(test_scripted_faults),
-        cmocka_unit_test(test_outbox_through_fake),
+        cmocka_unit_test(test_outbox_through_fake), cmocka_unit_test(test_ambiguous_send_repeats),
     };
     return cmocka_run_group_tests_name("fake_telegram", tests, start_fake, stop_fake) ? 1 : 0;
 }
