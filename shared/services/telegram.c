@@ -284,8 +284,10 @@ static int judge(part *p, char *to, size_t cap) {
     if (r->status == 429 || r->status >= 500) {
         p->status = TELEGRAM_LATER;
         if (r->status == 429 && p->retry_after_s >= 0) {
-            char w[64];
-            snprintf(w, sizeof w, "retry after %ld s: beyond the deadline", p->retry_after_s);
+            char w[96];
+            snprintf(w, sizeof w,
+                     "retry after %ld s (not waited: past the deadline or the retries)",
+                     p->retry_after_s);
             set_why(p, code, w);
         } else set_why(p, code, said);
         return 0;
