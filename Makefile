@@ -121,7 +121,7 @@ $(OUT)/bin/%: $$(call obj,infra/local/$$*.c $(LOCAL_LIB_SRC)) $(CORE_LIB)
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
-$(FAKE_BINS): $(OUT)/bin/%: $$(call obj,tests/fakes/$$*.c $(FAKE_LIB_SRC)) $(CORE_LIB)
+$(FAKE_BINS): $(OUT)/bin/%: $$(call obj,tests/fakes/$$*.c $(FAKE_LIB_SRC)) $(LOCAL_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)

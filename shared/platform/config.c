@@ -64,6 +64,68 @@ static int model_id_valid(const char *id) {
     return n > 0 && n <= 100 && id[n] == '\0';
 }
 
+/* ---- Telegram and alerts ------------------------------------------------ */
+
+static const char *const alert_names[CFG_ALERT_N] = {
+    "entry", "exit", "emergency", "reconcile", "risk", "journal", "upstream", "config", "alarm"};
+
+const char *cfg_alert_type_name(cfg_alert_type t) {
+    return (unsigned)t < CFG_ALERT_N ? alert_names[t] : NULL;
+}
+
+int cfg_alert_type_parse(const char *name) {
+    for (int i = 0; i < CFG_ALERT_N; i++)
+        if (name && strcasecmp(name, alert_names[i]) == 0) return i;
+    return -1;
+}
+
+int cfg_parse_alerts(const char *text, unsigned *mask) {
+    if (!text) return -1;
+    char *copy = xstrdup(text), *save = NULL;
+    unsigned m = 0;
+    int rc = 0, words = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && end[-1] == ' ') *--end = '\0';
+        words++;
+        int t = cfg_alert_type_parse(tok);
+        if (strcasecmp(tok, "all") == 0) m = CFG_ALERTS_ALL;
+        else if (strcasecmp(tok, "none") == 0) m |= 0;
+        else if (t < 0) rc = -1;
+        else m |= 1u << t;
+    }
+    free(copy);
+    if (rc || words == 0) return -1;
+    *mask = m;
+    return 0;
+}
+
+int cfg_alert_on(const cfg *c, cfg_alert_type t) {
+    return c && (unsigned)t < CFG_ALERT_N && (c->alert_types >> t) & 1u;
+}
+
+int cfg_valid_telegram_chat_id(const char *text) {
+    if (!text || !*text) return 0;
+    if (text[0] == '@') {
+        size_t n =
+            strspn(text + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+        return text[1 + n] == '\0' && n >= 5 && n <= 32;
+    }
+    const char *d = text + (text[0] == '-');
+    size_t n = strspn(d, "0123456789");
+    return d[n] == '\0' && n >= 1 && n <= 20 && !(n > 1 && d[0] == '0');
+}
+
+int cfg_valid_telegram_token(const char *text) {
+    if (!text) return 0;
+    size_t id = strspn(text, "0123456789");
+    if (id == 0 || id > 20 || text[id] != ':') return 0;
+    const char *rest = text + id + 1;
+    size_t n = strspn(rest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+    return rest[n] == '\0' && n >= 1 && n <= 128;
+}
+
 /* The loader keeps the first problem per variable and goes on, so one run
  * reports every mistake in the environment at once. */
 typedef struct loader {
@@ -420,6 +482,39 @@ static void check_execute_trades(loader *L, const cfg *c) {
             "reduce-only orders, which Hedge mode does not accept");
 }
 
+/* The operator channel: a token without a chat (or the reverse) is a
+ * mistake, not "alerts off"; the token is a secret, never shown. */
+static void env_telegram(loader *L, cfg *c) {
+    c->telegram_bot_token = env_str("TELEGRAM_BOT_TOKEN", NULL);
+    if (c->telegram_bot_token && !cfg_valid_telegram_token(c->telegram_bot_token))
+        bad(L, "TELEGRAM_BOT_TOKEN", "(hidden)",
+            "a bot token as BotFather gives it: <digits>:<1-128 of A-Z a-z 0-9 _ ->");
+    c->telegram_chat_id = env_str("TELEGRAM_CHAT_ID", NULL);
+    if (c->telegram_chat_id && !cfg_valid_telegram_chat_id(c->telegram_chat_id))
+        bad(L, "TELEGRAM_CHAT_ID", c->telegram_chat_id,
+            "an integer chat id (groups: -100...) or @channelusername (5-32 of A-Z a-z 0-9 _)");
+    if (c->telegram_bot_token && !c->telegram_chat_id)
+        bad(L, "TELEGRAM_CHAT_ID", "",
+            "TELEGRAM_BOT_TOKEN is set: alerts need the chat to send to");
+    if (c->telegram_chat_id && !c->telegram_bot_token)
+        bad(L, "TELEGRAM_BOT_TOKEN", "", "TELEGRAM_CHAT_ID is set: alerts need the bot's token");
+    env_base_url(L, "TELEGRAM_BASE_URL", "https://api.telegram.org", &c->telegram_base_url);
+    env_long(L, "TELEGRAM_HTTP_TIMEOUT_MS", 5000, 100, 120000, &c->telegram_timeout_ms);
+    env_int(L, "TELEGRAM_HTTP_RETRIES", 2, 0, 10, &c->telegram_retries);
+    env_long(L, "TELEGRAM_HTTP_BACKOFF_MS", 500, 0, 60000, &c->telegram_backoff_ms);
+    env_long(L, "ALERT_BUDGET_MS", 3000, 100, 60000, &c->alert_budget_ms);
+    const char *alerts = getenv("ALERTS");
+    c->alert_types = CFG_ALERTS_ALL;
+    if (alerts && *alerts && cfg_parse_alerts(alerts, &c->alert_types)) {
+        dstr allowed = {0};
+        dstr_puts(&allowed, "all, none, or a comma-separated list of");
+        for (int i = 0; i < CFG_ALERT_N; i++) dstr_printf(&allowed, " %s", alert_names[i]);
+        bad(L, "ALERTS", alerts, allowed.ptr);
+        dstr_free(&allowed);
+        c->alert_types = CFG_ALERTS_ALL;
+    }
+}
+
 int cfg_load(cfg *c, dstr *err) {
     memset(c, 0, sizeof *c);
     loader L = {.err = err};
@@ -488,6 +583,7 @@ int cfg_load(cfg *c, dstr *err) {
     env_int(&L, "ATR_PERIOD", 14, 1, 200, &c->atr_period);
     env_enum(&L, "ATR_TF", "1h", atr_tfs, 4, &c->atr_tf);
 
+    env_telegram(&L, c);
     env_journal(&L, c);
     env_aws(&L, c);
     env_tls(&L, c);
@@ -499,6 +595,7 @@ int cfg_load(cfg *c, dstr *err) {
     secret_register(c->aws_secret_access_key);
     secret_register(c->aws_session_token);
     secret_register(c->trader_token);
+    secret_register(c->telegram_bot_token);
     return L.failed ? -1 : 0;
 }
 
@@ -531,7 +628,10 @@ void cfg_free(cfg *c) {
                      &c->aws_session_token,
                      &c->entry_order_type,
                      &c->trader_token,
-                     &c->order_id_prefix};
+                     &c->order_id_prefix,
+                     &c->telegram_bot_token,
+                     &c->telegram_chat_id,
+                     &c->telegram_base_url};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

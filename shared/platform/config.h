@@ -15,7 +15,10 @@
  * On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_RUNTIME_API set,
  * TRADER_LOCAL_GATEWAY not: the local gateway sets it) a file journal
  * outside /tmp is refused, since the task root is read-only. An s3:// journal
- * needs a region and credentials; a file journal needs neither. */
+ * needs a region and credentials; a file journal needs neither.
+ * TELEGRAM_BOT_TOKEN (a secret: registered, never shown, not even in the
+ * error naming it) and TELEGRAM_CHAT_ID go together: one without the other
+ * is an error; neither means no alert channel. */
 #ifndef CONFIG_H
 #define CONFIG_H
 
@@ -121,11 +124,54 @@ typedef struct cfg {
     int gemini_retries;
     long gemini_backoff_ms;
 
+    /* Telegram, the operator channel (services/telegram.h): alerts go out
+     * only when both the token and the chat are set */
+    char *telegram_bot_token; /* TELEGRAM_BOT_TOKEN: NULL when unset; never logged */
+    char *telegram_chat_id;   /* TELEGRAM_CHAT_ID: NULL when unset */
+    char *telegram_base_url;  /* TELEGRAM_BASE_URL */
+    long telegram_timeout_ms;
+    int telegram_retries;
+    long telegram_backoff_ms;
+    /* alerts (services/alerts.h) */
+    long alert_budget_ms; /* ALERT_BUDGET_MS: the time a run gives its alerts */
+    unsigned alert_types; /* ALERTS: bit (1u << cfg_alert_type) set per type on */
+
     /* outgoing TLS: CA directory (hashed, cheap to load) or bundle file;
      * NULL when unset; checked to exist */
     char *ca_path;
     char *ca_file;
 } cfg;
+
+/* The alert types ALERTS switches (issue 11; README "Alerts"). */
+typedef enum cfg_alert_type {
+    CFG_ALERT_ENTRY,     /* an entry with its bracket */
+    CFG_ALERT_EXIT,      /* a stop or take-profit filled, with realised PnL */
+    CFG_ALERT_EMERGENCY, /* an emergency close */
+    CFG_ALERT_RECONCILE, /* a reconcile action */
+    CFG_ALERT_RISK,      /* kill switch tripped, cooldown started */
+    CFG_ALERT_JOURNAL,   /* a journal record that could not be written */
+    CFG_ALERT_UPSTREAM,  /* repeated upstream failures (Binance, Gemini, S3) */
+    CFG_ALERT_CONFIG,    /* a configuration error at init */
+    CFG_ALERT_ALARM,     /* an alarm of the stack */
+    CFG_ALERT_N
+} cfg_alert_type;
+#define CFG_ALERTS_ALL ((1u << CFG_ALERT_N) - 1u)
+#define CFG_TELEGRAM_CHAT_ID_MAX 64
+
+/* "entry", "exit", ... (NULL out of range); the parse answers -1 for an unknown name. */
+const char *cfg_alert_type_name(cfg_alert_type t);
+int cfg_alert_type_parse(const char *name);
+/* ALERTS: "all", "none", or comma-separated type names (any case, spaces
+ * around names ignored): 0 and *mask, else -1. */
+int cfg_parse_alerts(const char *text, unsigned *mask);
+/* 1 when type t is on in c's ALERTS. */
+int cfg_alert_on(const struct cfg *c, cfg_alert_type t);
+/* TELEGRAM_CHAT_ID: an integer (groups are negative: -100...) or an
+ * @channelusername (5-32 of [A-Za-z0-9_]). */
+int cfg_valid_telegram_chat_id(const char *text);
+/* TELEGRAM_BOT_TOKEN: "<bot id>:<secret>", digits, ':', then 1-128 of
+ * [A-Za-z0-9_-] (it goes into the URL path). */
+int cfg_valid_telegram_token(const char *text);
 
 /* Fills c from the environment. Returns 0, or -1 with err describing every
  * invalid variable (one per line). c is always safe to cfg_free(). */

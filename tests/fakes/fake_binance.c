@@ -23,6 +23,7 @@
 
 #include "lib/binance_replay.h"
 #include "lib/fake_account.h"
+#include "gw_signals.h"
 #include "lib/fake_http.h"
 
 #define KLINES_MAX_LIMIT 1500
@@ -357,38 +358,13 @@ static int parse_options(int argc, char **argv, options *o) {
     return 0;
 }
 
-/* Written to a temporary name, then renamed, so a reader never sees half. */
-static int write_port_file(const char *path, unsigned port) {
-    dstr tmp = {0};
-    dstr_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp.ptr, "w");
-    int ok = f && fprintf(f, "%u\n", port) > 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok && rename(tmp.ptr, path) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "fake_binance: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp.ptr);
-    }
-    dstr_free(&tmp);
-    return ok ? 0 : -1;
-}
-
 int main(int argc, char **argv) {
     options opt;
     if (parse_options(argc, argv, &opt)) return 2;
 
-    /* signals are taken by sigwait below; every server thread inherits the
-     * mask. SIGINT only when it did not come ignored, as the shell ignores it
-     * for a background command (the demo's replay server): blocked, it would
-     * be queued for sigwait all the same, and Ctrl-C would stop the server
-     * before the gateway whose functions still use it. */
+    /* signals are taken by sigwait below (gw_signals.h says which) */
     sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    struct sigaction inherited;
-    if (sigaction(SIGINT, NULL, &inherited) == 0 && inherited.sa_handler != SIG_IGN)
-        sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    gw_block_stop_signals(&stop_signals);
     signal(SIGPIPE, SIG_IGN);
 
     binance_fake b = {.latency_ms = opt.latency_ms};
@@ -416,7 +392,7 @@ int main(int argc, char **argv) {
         goto out;
     }
     unsigned port = fake_http_port(srv);
-    if (opt.port_file && write_port_file(opt.port_file, port)) goto out;
+    if (opt.port_file && fake_write_port_file("fake_binance", opt.port_file, port)) goto out;
     int64_t now = wall_ms();
     fprintf(stderr,
             "fake_binance: listening on http://127.0.0.1:%u (data %s, %zu symbols, "

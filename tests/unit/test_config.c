@@ -81,7 +81,15 @@ static const char *const all_vars[] = {"PORT",
                                        "MAX_FUNDING_RATE",
                                        "TRADER_TOKEN",
                                        "BINANCE_RECV_WINDOW_MS",
-                                       "ORDER_ID_PREFIX"};
+                                       "ORDER_ID_PREFIX",
+                                       "TELEGRAM_BOT_TOKEN",
+                                       "TELEGRAM_CHAT_ID",
+                                       "TELEGRAM_BASE_URL",
+                                       "TELEGRAM_HTTP_TIMEOUT_MS",
+                                       "TELEGRAM_HTTP_RETRIES",
+                                       "TELEGRAM_HTTP_BACKOFF_MS",
+                                       "ALERT_BUDGET_MS",
+                                       "ALERTS"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -138,6 +146,15 @@ static void test_defaults(void **state) {
     assert_float_equal(c.fee_taker, 0.0005, 1e-12);
     assert_float_equal(c.fee_maker, 0.0002, 1e-12);
     assert_string_equal(c.entry_order_type, "MARKET");
+    assert_null(c.telegram_bot_token);
+    assert_null(c.telegram_chat_id);
+    assert_string_equal(c.telegram_base_url, "https://api.telegram.org");
+    assert_int_equal(c.telegram_timeout_ms, 5000);
+    assert_int_equal(c.telegram_retries, 2);
+    assert_int_equal(c.telegram_backoff_ms, 500);
+    assert_int_equal(c.alert_budget_ms, 3000);
+    assert_int_equal(c.alert_types, CFG_ALERTS_ALL);
+    assert_true(cfg_alert_on(&c, CFG_ALERT_ALARM));
     assert_int_equal(c.max_open_positions, 2);
     assert_float_equal(c.daily_loss_limit_usdt, 200, 1e-12);
     assert_float_equal(c.max_drawdown_pct, 10, 1e-12);
@@ -257,6 +274,19 @@ static const env_case cases[] = {
     {"TRADER_TOKEN", "SeCrEt-config-test-0123", NULL},
     {"TRADER_TOKEN", "SeCrEt-config", "TRADER_TOKEN=\"(hidden)\" is invalid: 16-256 printable"},
     {"TRADER_TOKEN", "SeCrEt-config-test with space", "TRADER_TOKEN=\"(hidden)\""},
+    {"TELEGRAM_BASE_URL", "http://127.0.0.1:9", NULL},
+    {"TELEGRAM_BASE_URL", "https://api.telegram.org/", "TELEGRAM_BASE_URL=\"https://api.telegram.org/\" is invalid"},
+    {"TELEGRAM_HTTP_TIMEOUT_MS", "50", "TELEGRAM_HTTP_TIMEOUT_MS=\"50\" is invalid: expected a whole number from 100 to 120000"},
+    {"TELEGRAM_HTTP_RETRIES", "11", "TELEGRAM_HTTP_RETRIES=\"11\" is invalid"},
+    {"TELEGRAM_HTTP_BACKOFF_MS", "-1", "TELEGRAM_HTTP_BACKOFF_MS=\"-1\" is invalid"},
+    {"ALERT_BUDGET_MS", "99", "ALERT_BUDGET_MS=\"99\" is invalid: expected a whole number from 100 to 60000"},
+    {"ALERTS", "none", NULL},
+    {"ALERTS", "Entry, exit ,reconcile", NULL},
+    {"ALERTS", "entry,fills", "ALERTS=\"entry,fills\" is invalid: all, none, or a comma-separated list of entry exit"},
+    {"ALERTS", ",", "ALERTS=\",\" is invalid"},
+    /* one of the pair alone is a mistake; the token is never shown */
+    {"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID=\"\" is invalid: TELEGRAM_BOT_TOKEN is set"},
+    {"TELEGRAM_CHAT_ID", "-1001234567890", "TELEGRAM_BOT_TOKEN=\"\" is invalid: TELEGRAM_CHAT_ID is set"},
 };
 /* clang-format on */
 
@@ -329,6 +359,15 @@ static const env_set_case set_cases[] = {
      "POSITION_MODE=\"HEDGE\" is invalid: EXECUTE_TRADES=true needs ONEWAY: the bot protects and "
      "closes positions with reduce-only orders, which Hedge mode does not accept"},
     {{"EXECUTE_TRADES", "true", BINANCE_KEYS}, NULL},
+    /* the operator channel: token and chat together, each checked */
+    {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "-1001234567890"}, NULL},
+    {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "@trader_alerts"}, NULL},
+    {{"TELEGRAM_BOT_TOKEN", "SeCrEt-config-test", "TELEGRAM_CHAT_ID", "42"},
+     "TELEGRAM_BOT_TOKEN=\"(hidden)\" is invalid: a bot token as BotFather gives it"},
+    {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test/x", "TELEGRAM_CHAT_ID", "42"}, "TELEGRAM_BOT_TOKEN=\"(hidden)\""},
+    {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "@abc"},
+     "TELEGRAM_CHAT_ID=\"@abc\" is invalid: an integer chat id"},
+    {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "12a"}, "TELEGRAM_CHAT_ID=\"12a\" is invalid"},
     /* dry runs need neither keys nor One-way mode */
     {{"EXECUTE_TRADES", "false", "POSITION_MODE", "HEDGE"}, NULL},
     {{"JOURNAL_URL", "s3://trader-journal/prod"}, "AWS_REGION=\"\" is invalid: an s3:// journal needs a region (or AWS_DEFAULT_REGION)\n"

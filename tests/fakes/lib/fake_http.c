@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 #include <microhttpd.h>
@@ -841,4 +842,21 @@ void fake_http_stop(fake_http *f) {
     pthread_cond_destroy(&f->wake);
     pthread_mutex_destroy(&f->lock);
     free(f);
+}
+
+/* ---- what every fake program's main does ------------------------------------------- */
+
+int fake_write_port_file(const char *prog, const char *path, unsigned port) {
+    dstr tmp = {0};
+    dstr_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp.ptr, "w");
+    int ok = f && fprintf(f, "%u\n", port) > 0;
+    if (f && fclose(f) != 0) ok = 0;
+    if (ok && rename(tmp.ptr, path) != 0) ok = 0;
+    if (!ok) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", prog, path, strerror(errno));
+        unlink(tmp.ptr);
+    }
+    dstr_free(&tmp);
+    return ok ? 0 : -1;
 }

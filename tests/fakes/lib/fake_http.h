@@ -93,4 +93,10 @@ uint16_t fake_http_port(const fake_http *f);
 /* Stops serving (interrupting scripted delays), joins threads, frees all. */
 void fake_http_stop(fake_http *f);
 
+/* ---- what every fake program's main does ------------------------------------------- */
+
+/* Writes port and a newline to path through a temporary name and a rename,
+ * so a reader never sees half: 0, or -1 after a message on stderr naming prog. */
+int fake_write_port_file(const char *prog, const char *path, unsigned port);
+
 #endif

@@ -1,0 +1,309 @@
+/* fake_telegram: a local Telegram Bot API server for sendMessage, which
+ * records what the bot sends and plays scripted faults.
+ *
+ *   fake_telegram [--port N] [--port-file FILE] [--token TOKEN] [--chat ID]...
+ *                 [--migrated OLD=NEW]
+ *
+ * Serves POST /bot<token>/sendMessage (JSON or form body) and
+ * GET|POST /bot<token>/getMe like the Bot API: a wrong token gets 401
+ * {"ok":false,"error_code":401,"description":"Unauthorized"}; a missing chat
+ * or text, a text over 4,096 UTF-16 units, a chat not among --chat (when
+ * given) get Telegram's 400s; a chat named by --migrated gets 400 with
+ * parameters.migrate_to_chat_id. Every accepted message is kept, and
+ * GET /__fake/messages lists them oldest first. Faults (429 with
+ * retry_after, 403, 5xx, a hang) come from fake_http's /__fake/script.
+ * Runs until SIGTERM, or SIGINT unless that came ignored.
+ * See tests/fakes/README.md. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "gw_signals.h"
+#include "lib/fake_http.h"
+#include "services/telegram.h"
+
+#define DEFAULT_TOKEN "123456:fake-telegram-token"
+#define MAX_CHATS 8
+
+typedef struct tg_message {
+    long long message_id;
+    char *chat_id;
+    char *text;
+    long long date;
+} tg_message;
+
+typedef struct tg_fake {
+    const char *token;
+    const char *chats[MAX_CHATS];
+    size_t n_chats;
+    char migrated_from[64], migrated_to[64];
+    pthread_mutex_t lock; /* guards the messages */
+    tg_message *msgs;
+    size_t n_msgs, cap_msgs;
+    long long next_id;
+} tg_fake;
+
+static void tg_error(fake_reply *out, int code, const char *description) {
+    out->status = code;
+    dstr_clear(&out->body);
+    dstr_printf(&out->body, "{\"ok\":false,\"error_code\":%d,\"description\":", code);
+    dstr_json_str(&out->body, description);
+    dstr_putc(&out->body, '}');
+}
+
+/* The method of "/bot<token>/<method>" when the token is the fake's; NULL
+ * with the answer set otherwise. */
+static const char *method_of(const tg_fake *f, const fake_request *req, fake_reply *out) {
+    const char *p = req->path;
+    if (strncmp(p, "/bot", 4) != 0 || !strchr(p + 4, '/')) {
+        tg_error(out, 404, "Not Found");
+        return NULL;
+    }
+    const char *slash = strchr(p + 4, '/');
+    size_t n = (size_t)(slash - (p + 4));
+    if (n != strlen(f->token) || memcmp(p + 4, f->token, n) != 0) {
+        tg_error(out, 401, "Unauthorized");
+        return NULL;
+    }
+    return slash + 1;
+}
+
+/* chat_id and text of a JSON or form body; strings are malloc'd. */
+static void read_params(const fake_request *req, char **chat, char **text) {
+    *chat = *text = NULL;
+    const char *ct = fake_request_header(req, "content-type");
+    if (ct && strstr(ct, "json")) {
+        cJSON *b = cJSON_ParseWithLength(req->body, req->body_len);
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(b, "chat_id");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "text");
+        if (cJSON_IsString(c)) *chat = xstrdup(c->valuestring);
+        else if (cJSON_IsNumber(c)) {
+            char num[32];
+            snprintf(num, sizeof num, "%.0f", c->valuedouble);
+            *chat = xstrdup(num);
+        }
+        if (cJSON_IsString(t)) *text = xstrdup(t->valuestring);
+        cJSON_Delete(b);
+        return;
+    }
+    fake_kv *kv = NULL;
+    size_t n = 0;
+    fake_parse_form(req->body, req->body_len, &kv, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!*chat && strcmp(kv[i].name, "chat_id") == 0) *chat = xstrdup(kv[i].value);
+        if (!*text && strcmp(kv[i].name, "text") == 0) *text = xstrdup(kv[i].value);
+    }
+    fake_kv_free(kv, n);
+}
+
+static int chat_known(const tg_fake *f, const char *chat) {
+    if (f->n_chats == 0) return 1;
+    for (size_t i = 0; i < f->n_chats; i++)
+        if (strcmp(f->chats[i], chat) == 0) return 1;
+    return 0;
+}
+
+static void send_message(tg_fake *f, const fake_request *req, fake_reply *out) {
+    char *chat, *text;
+    read_params(req, &chat, &text);
+    size_t units = text ? telegram_utf16_len(text, strlen(text)) : 0;
+    int blank = 1;
+    for (const char *p = text ? text : ""; *p; p++) blank &= !!strchr(" \t\r\n", *p);
+    if (!chat || !*chat) tg_error(out, 400, "Bad Request: chat_id is empty");
+    else if (!text || blank) tg_error(out, 400, "Bad Request: message text is empty");
+    else if (units > TELEGRAM_TEXT_MAX) tg_error(out, 400, "Bad Request: message is too long");
+    else if (f->migrated_from[0] && strcmp(chat, f->migrated_from) == 0) {
+        tg_error(out, 400, "Bad Request: group chat was upgraded to a supergroup chat");
+        dstr_json_reopen(&out->body);
+        dstr_printf(&out->body, ",\"parameters\":{\"migrate_to_chat_id\":%s}}", f->migrated_to);
+    } else if (!chat_known(f, chat)) tg_error(out, 400, "Bad Request: chat not found");
+    else {
+        pthread_mutex_lock(&f->lock);
+        if (f->n_msgs == f->cap_msgs) {
+            f->cap_msgs = f->cap_msgs ? f->cap_msgs * 2 : 64;
+            f->msgs = realloc(f->msgs, f->cap_msgs * sizeof *f->msgs);
+            if (!f->msgs) abort();
+        }
+        tg_message *m = &f->msgs[f->n_msgs++];
+        *m = (tg_message){.message_id = ++f->next_id,
+                          .chat_id = chat,
+                          .text = text,
+                          .date = (long long)time(NULL)};
+        chat = text = NULL;
+        dstr_printf(&out->body,
+                    "{\"ok\":true,\"result\":{\"message_id\":%lld,\"date\":%lld,\"chat\":{\"id\":",
+                    m->message_id, m->date);
+        if (m->chat_id[0] == '@') dstr_json_str(&out->body, m->chat_id);
+        else dstr_printf(&out->body, "%lld", strtoll(m->chat_id, NULL, 10));
+        dstr_puts(&out->body, "},\"text\":");
+        dstr_json_str(&out->body, m->text);
+        dstr_puts(&out->body, "}}");
+        pthread_mutex_unlock(&f->lock);
+    }
+    free(chat);
+    free(text);
+}
+
+static void on_serve(void *ctx, const fake_request *req, fake_reply *out) {
+    tg_fake *f = ctx;
+    const char *method = method_of(f, req, out);
+    if (!method) return;
+    if (strcmp(method, "sendMessage") == 0 && strcmp(req->method, "POST") == 0)
+        send_message(f, req, out);
+    else if (strcmp(method, "getMe") == 0)
+        dstr_puts(&out->body, "{\"ok\":true,\"result\":{\"id\":123456,\"is_bot\":true,"
+                              "\"first_name\":\"fake\",\"username\":\"fake_bot\"}}");
+    else tg_error(out, 404, "Not Found");
+}
+
+static void on_decorate(void *ctx, const fake_request *req, fake_reply *out) {
+    (void)ctx, (void)req;
+    fake_reply_header(out, "Content-Type", "application/json", 0);
+}
+
+static int on_control(void *ctx, const fake_request *req, fake_reply *out) {
+    tg_fake *f = ctx;
+    if (strcmp(req->path, "/__fake/messages") != 0 || strcmp(req->method, "GET") != 0) return 0;
+    pthread_mutex_lock(&f->lock);
+    dstr_puts(&out->body, "{\"messages\":[");
+    for (size_t i = 0; i < f->n_msgs; i++) {
+        dstr_printf(&out->body, "%s{\"message_id\":%lld,\"chat_id\":", i ? "," : "",
+                    f->msgs[i].message_id);
+        dstr_json_str(&out->body, f->msgs[i].chat_id);
+        dstr_puts(&out->body, ",\"text\":");
+        dstr_json_str(&out->body, f->msgs[i].text);
+        dstr_printf(&out->body, ",\"date\":%lld}", f->msgs[i].date);
+    }
+    dstr_puts(&out->body, "]}");
+    pthread_mutex_unlock(&f->lock);
+    fake_reply_header(out, "Content-Type", "application/json", 1);
+    return 1;
+}
+
+static void drop_messages(tg_fake *f) {
+    for (size_t i = 0; i < f->n_msgs; i++) {
+        free(f->msgs[i].chat_id);
+        free(f->msgs[i].text);
+    }
+    f->n_msgs = 0;
+}
+
+static void on_reset(void *ctx) {
+    tg_fake *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    drop_messages(f);
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* ---- command line ------------------------------------------------------------ */
+
+typedef struct options {
+    long port;
+    const char *port_file;
+} options;
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: fake_telegram [--port N] [--port-file FILE] [--token TOKEN] [--chat ID]...\n"
+            "                     [--migrated OLD=NEW]\n"
+            "  --port N          listen on 127.0.0.1:N (default 0: any free port)\n"
+            "  --port-file F     write the chosen port to F once listening\n"
+            "  --token TOKEN     the bot token it accepts (default " DEFAULT_TOKEN ")\n"
+            "  --chat ID         a chat that exists (repeatable; default: every chat)\n"
+            "  --migrated O=N    chat O became supergroup N (400 migrate_to_chat_id)\n");
+}
+
+static int parse_options(int argc, char **argv, options *o, tg_fake *f) {
+    *o = (options){0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        int known = !strcmp(a, "--port") || !strcmp(a, "--port-file") || !strcmp(a, "--token") ||
+                    !strcmp(a, "--chat") || !strcmp(a, "--migrated");
+        if (!v || !known) {
+            fprintf(stderr, "fake_telegram: %s: %s\n", a, v ? "unknown option" : "missing value");
+            usage(stderr);
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "--port") == 0) {
+            char *end;
+            errno = 0;
+            long p = strtol(v, &end, 10);
+            if (errno || *end || p < 0 || p > 65535) {
+                fprintf(stderr, "fake_telegram: --port %s: want 0..65535\n", v);
+                return -1;
+            }
+            o->port = p;
+        } else if (strcmp(a, "--port-file") == 0) o->port_file = v;
+        else if (strcmp(a, "--token") == 0) f->token = v;
+        else if (strcmp(a, "--chat") == 0) {
+            if (f->n_chats == MAX_CHATS) {
+                fprintf(stderr, "fake_telegram: at most %d --chat\n", MAX_CHATS);
+                return -1;
+            }
+            f->chats[f->n_chats++] = v;
+        } else {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !cfg_valid_telegram_chat_id(eq + 1) || eq[1] == '@' ||
+                (size_t)(eq - v) >= sizeof f->migrated_from) {
+                fprintf(stderr, "fake_telegram: --migrated %s: want OLD=NEW (NEW an integer)\n", v);
+                return -1;
+            }
+            snprintf(f->migrated_from, sizeof f->migrated_from, "%.*s", (int)(eq - v), v);
+            snprintf(f->migrated_to, sizeof f->migrated_to, "%s", eq + 1);
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    tg_fake f = {.token = DEFAULT_TOKEN};
+    options opt;
+    if (parse_options(argc, argv, &opt, &f)) return 2;
+
+    /* as fake_binance: SIGTERM always, SIGINT unless it came ignored */
+    sigset_t stop_signals;
+    gw_block_stop_signals(&stop_signals);
+    signal(SIGPIPE, SIG_IGN);
+
+    pthread_mutex_init(&f.lock, NULL);
+    dstr err = {0};
+    int rc = 1;
+    fake_http_hooks hooks = {.serve = on_serve,
+                             .decorate = on_decorate,
+                             .control = on_control,
+                             .reset = on_reset,
+                             .ctx = &f};
+    fake_http *srv = fake_http_start((uint16_t)opt.port, &hooks, &err);
+    if (!srv) {
+        fprintf(stderr, "fake_telegram: %s\n", err.ptr);
+        goto out;
+    }
+    unsigned port = fake_http_port(srv);
+    if (opt.port_file && fake_write_port_file("fake_telegram", opt.port_file, port)) goto out;
+    /* the token is a test value, but fakes stand in for real services: not printed */
+    fprintf(stderr, "fake_telegram: listening on http://127.0.0.1:%u (%zu chats%s%s)\n", port,
+            f.n_chats, f.migrated_from[0] ? ", migrated " : "",
+            f.migrated_from[0] ? f.migrated_from : "");
+    int sig;
+    sigwait(&stop_signals, &sig);
+    rc = 0;
+out:
+    fake_http_stop(srv);
+    drop_messages(&f);
+    free(f.msgs);
+    pthread_mutex_destroy(&f.lock);
+    dstr_free(&err);
+    return rc;
+}
