@@ -146,6 +146,12 @@ static void num_field(dstr *out, const char *name, double v) {
     dstr_putc(out, ',');
 }
 
+/* A sum of USDT amounts, at the asset's 8 decimals: adding binary doubles
+ * must not show as 66.05398240000001. */
+static void money_field(dstr *out, const char *name, double v) {
+    num_field(out, name, round(v * 1e8) / 1e8);
+}
+
 static void str_field(dstr *out, const char *name, const char *v) {
     key(out, name);
     dstr_json_str(out, v);
@@ -340,10 +346,10 @@ static void render_pnl(const overview *ov, dstr *out) {
     dstr_putc(out, '{');
     str_field(out, "day", day);
     int_field(out, "trades", (long long)p->trades);
-    num_field(out, "realized", p->realized);
-    num_field(out, "fees", p->fees);
-    num_field(out, "funding", p->funding);
-    num_field(out, "net", p->net);
+    money_field(out, "realized", p->realized);
+    money_field(out, "fees", p->fees);
+    money_field(out, "funding", p->funding);
+    money_field(out, "net", p->net);
     int_field(out, "fees_unnetted", (long long)p->fees_unnetted);
     close_with(out, '}');
     dstr_putc(out, ',');

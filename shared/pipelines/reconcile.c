@@ -118,7 +118,17 @@ static void decimal(double v, char *buf, size_t cap) {
 typedef struct fill_kinds {
     int64_t entry_id, close_id, rclose_id, stop_id, tp_id, stop2_id, tp2_id;
     char entry_type[EX_NAME_LEN];
+    int64_t order_of[7];                 /* the slots above, in query order */
+    char client_id[7][EX_CLIENT_ID_LEN]; /* the client id behind each */
 } fill_kinds;
+
+/* The client id of this bot's order behind a fill (userTrades do not carry
+ * it), NULL when the fill is none of the plan's orders. */
+static const char *client_id_of(const fill_kinds *k, int64_t order_id) {
+    for (int i = 0; i < 7; i++)
+        if (order_id > 0 && k->order_of[i] == order_id) return k->client_id[i];
+    return NULL;
+}
 
 static const char *kind_of(const fill_kinds *k, int64_t order_id, const char **type) {
     if (order_id == k->entry_id) {
@@ -162,6 +172,8 @@ static void query_kinds(const pl_env *env, const bracket_info *plan, fill_kinds 
             k->entry_type[sizeof k->entry_type - 1] = 0;
         }
         if (*slots[i] == 0) *slots[i] = -1; /* never matches a fill */
+        k->order_of[i] = *slots[i];
+        snprintf(k->client_id[i], sizeof k->client_id[i], "%s", refs[i].client_id);
         ex_lookup_free(&res[i]);
     }
 }
@@ -246,6 +258,7 @@ static void journal_fills(const pl_env *env, const ex_account *a, const bracket_
         const char *type;
         const char *kind = kind_of(&kinds, f->order_id, &type);
         journal_trade t = trade_of(f, kind, type, qty, price, pnl, fee);
+        t.client_order_id = client_id_of(&kinds, f->order_id);
         if (f == last_exit && has_funding) t.funding = fund;
         t.build = pl_build_version();
         t.config_hash = hash;

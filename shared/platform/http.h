@@ -73,6 +73,12 @@ typedef struct http_policy {
      * HTTP_RETRY_DEFAULT. It cannot make other outcomes retryable, and the
      * deadline rule still applies to the wait it picks. */
     long (*retry_delay_ms)(const struct http_request *attempt);
+    /* 1: every attempt on a new connection. libcurl resends a request by
+     * itself when a REUSED keep-alive connection dies before any byte of
+     * the answer, even with retries 0; for a request that is not idempotent
+     * (an order) the first copy may have landed, so it must never ride a
+     * reused connection. Costs a connect (and TLS handshake) per attempt. */
+    int fresh_connection;
 } http_policy;
 
 typedef struct http_tls {

@@ -19,6 +19,7 @@ void bn_signer_init(bn_signer *s, const bn_client *bn, const char *api_key, cons
     s->bn = bn;
     s->write_policy = bn->policy;
     s->write_policy.retries = 0;
+    s->write_policy.fresh_connection = 1; /* no resend of an order by libcurl itself */
     s->api_key = api_key;
     s->secret = secret;
     s->recv_window_ms = recv_window_ms <= 0                      ? BN_DEFAULT_RECV_WINDOW_MS

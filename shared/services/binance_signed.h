@@ -19,7 +19,11 @@
  * Retries: reads and lookups use the client's policy (the retries of
  * http.h); an order write (bn_call.kind BN_WRITE) gets a policy with no
  * retries and is not idempotent, so the transport never resends an order or
- * a cancel: only the -1021 resend above, which Binance refused unread.
+ * a cancel: only the -1021 resend above, which Binance refused unread. Such
+ * a write also goes on a fresh connection (http_policy.fresh_connection):
+ * libcurl resends a request by itself when a reused keep-alive connection
+ * dies before the answer, and a MARKET entry Binance already took would
+ * then be filled twice.
  * Set-up writes, which are idempotent, may opt into retries (retryable). */
 #ifndef BINANCE_SIGNED_H
 #define BINANCE_SIGNED_H

@@ -366,6 +366,39 @@ static void test_connection_reused_across_runs(void **state) {
     dstr_free(&url);
 }
 
+/* A POST whose reused connection dies before any answer byte: libcurl
+ * resends it by itself (with retries 0), so the server sees it twice; with
+ * fresh_connection it goes on a new connection and is sent exactly once. */
+static void test_fresh_connection_is_never_resent(void **state) {
+    fixture *f = *state;
+    dstr url = {0};
+    url_of(&url, f->srv, "/order");
+    for (int fresh = 0; fresh <= 1; fresh++) {
+        ms_reset(f->srv);
+        ms_step steps[] = {{.status = 200, .body = "warm", .path = "/order"},
+                           {.close_without_answer = 1, .path = "/order", .repeat = 1}};
+        ms_script(f->srv, steps, 2);
+        http_policy pol = POLICY(2000, 0, 10);
+        http_request r;
+        http_request_init(&r, "GET", url.ptr, &pol); /* leaves a kept-alive connection */
+        run_one(f->cli, &r, 3000);
+        assert_int_equal(r.status, 200);
+        http_request_free(&r);
+        pol.fresh_connection = fresh;
+        http_request_init(&r, "POST", url.ptr, &pol);
+        dstr_puts(&r.body, "side=BUY");
+        run_one(f->cli, &r, 3000);
+        assert_int_not_equal(r.err, HTTP_OK);
+        http_request_free(&r);
+        size_t posts = 0;
+        for (size_t i = 0; i < ms_request_count(f->srv); i++)
+            posts += strcmp(ms_request_at(f->srv, i)->method, "POST") == 0;
+        if (fresh) assert_int_equal(posts, 1);
+        else assert_int_equal(posts, 2); /* what the policy guards against */
+    }
+    dstr_free(&url);
+}
+
 /* ---- headers and logs ---------------------------------------------------- */
 
 static void test_headers_both_ways(void **state) {
@@ -742,6 +775,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_backoff_does_not_block_the_batch, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_connection_reused_across_runs, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_connection_is_never_resent, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_headers_both_ways, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_log_never_shows_query_or_headers, fixture_setup,

@@ -444,6 +444,9 @@ static void test_emergency_close_journaled(void **state) {
     dstr csv = {0};
     assert_int_equal(journal_trade_csv(f->t.s, 10, &csv, NULL), 0);
     assert_non_null(strstr(csv.ptr, "SELL,MARKET"));
+    /* the fills carry the client ids of this bot's orders (userTrades do not) */
+    assert_non_null(strstr(csv.ptr, "_E,"));
+    assert_non_null(strstr(csv.ptr, "_X,"));
     dstr_free(&csv);
     /* each trade record says which build and configuration journaled it */
     store_page page = {0};
