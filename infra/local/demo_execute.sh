@@ -31,12 +31,15 @@ demo_data_bounds() {
   echo "$first $end"
 }
 
-# demo_pick_moment NOW_MS: "SYMBOL SLOT_MS DIRECTION" of a 5-minute slot of
-# the data at NOW_MS's time of day where the backtest's decision is risk_ok,
-# whose cut (the slot plus 30 minutes) still leaves the replay a whole day
-# of data behind it; preferring one whose next slot is not risk_ok (a run in
-# the next slot then enters nothing new), then the latest. Nothing printed
-# when no day has one.
+# demo_pick_moment NOW_MS: "SYMBOL SLOT_MS DIRECTION" lines, best first, of
+# the 5-minute slots of the data at NOW_MS's time of day where the
+# backtest's decision is risk_ok, whose cut (the slot plus 30 minutes) still
+# leaves the replay a whole day of data behind it; preferring one whose next
+# slot is not risk_ok (a run in the next slot then enters nothing new), then
+# the latest. Nothing printed when no day has one. The backtest decides on
+# the candle's close; the live run also sees the forming candle's price (the
+# order book's mid), which can move the levels: demo_execute checks each
+# candidate with the live decision code before taking it.
 demo_pick_moment() {
   local first end
   read -r first end < <(demo_data_bounds)
@@ -47,15 +50,40 @@ demo_pick_moment() {
       END {
         slot = now % day; slot -= slot % m5
         min_end = first - first % day + 2 * day # the replay window starts a whole day after the data
-        best = 0
         for (i = 1; i <= n; i++) {
           s = at[i]
           if (s % day != slot || s + 1800000 > end || s + 1800000 < min_end) continue
           pref = ok[sym[i] "," (s + m5)] ? 0 : 1
-          if (!best || pref > best_pref || (pref == best_pref && s > at[best])) { best = i; best_pref = pref }
+          printf "%d %.0f %s %.0f %s\n", pref, s, sym[i], s, dir[i]
         }
-        if (best) printf "%s %.0f %s\n", sym[best], at[best], dir[best]
-      }'
+      }' | sort -k1,1nr -k2,2nr | cut -d' ' -f3-
+}
+
+# demo_start_replay SLOT: the fake exchange on the data cut at SLOT + 30
+# minutes (sets replay and fake)
+demo_start_replay() {
+  rm -rf "$tmp/data" "$tmp/replay.port"
+  demo_cut_data "$tmp/data" "$(($1 + 1800000))"
+  "$BUILD/bin/fake_binance" --port 0 --port-file "$tmp/replay.port" --data "$tmp/data" \
+    --account "$DEMO_ACCOUNT" >"$tmp/replay.log" 2>&1 &
+  replay=$!
+  for _ in $(seq 1 200); do [ -s "$tmp/replay.port" ] && break; sleep 0.05; done
+  [ -s "$tmp/replay.port" ] || { echo "demo: the fake exchange did not start:" >&2; cat "$tmp/replay.log" >&2; exit 1; }
+  fake="http://127.0.0.1:$(cat "$tmp/replay.port")"
+}
+
+# demo_live_decision SYMBOL: 0 when the signals function, on the replay,
+# decides risk_ok LONG or SHORT for SYMBOL now, with a reward/risk 5 % above
+# RR_MIN (a scratch journal)
+demo_live_decision() {
+  local out
+  out=$(BINANCE_FAPI_BASE=$fake SYMBOLS=$1 PREDICTOR=builtin EXECUTE_TRADES=false \
+    LOG_DIR="$tmp/probe" JOURNAL_URL="file://$tmp/probe" \
+    "$BUILD/bin/invoke" --functions-dir "$BUILD" --http GET "/api/signals/latest?symbol=$1" signals \
+    2>/dev/null) || return 1
+  # with 5 % to spare on RR_MIN: the price moves a little before the tour's run
+  jq -r .body <<<"$out" | jq -e --argjson min "${RR_MIN:-1.2}" \
+    '.risk_ok == true and (.direction == "LONG" or .direction == "SHORT") and .rr >= 1.05 * $min' >/dev/null
 }
 
 # demo_cut_data DIR END_MS: DIR becomes a copy of the bundled data whose
@@ -83,22 +111,21 @@ demo_execute() {
     sleep "$(((left + 999) / 1000))"
     now=$(demo_now_ms)
   fi
-  local symbol slot direction
-  read -r symbol slot direction < <(demo_pick_moment "$now") || :
-  if [ -z "${symbol:-}" ]; then
-    echo "demo: no day of the bundled data has a decision worth an entry at this time of day" >&2
+  local symbol="" slot direction s t d fake="" tried=0
+  while read -r s t d; do
+    tried=$((tried + 1))
+    demo_start_replay "$t"
+    if demo_live_decision "$s"; then
+      symbol=$s slot=$t direction=$d
+      break
+    fi
+    stop replay || :
+  done < <(demo_pick_moment "$now" | head -12)
+  rm -rf "$tmp/probe"
+  if [ -z "$symbol" ]; then
+    echo "demo: no day of the bundled data has a decision worth an entry at this time of day ($tried tried)" >&2
     exit 1
   fi
-  local cut=$((slot + 1800000))
-  demo_cut_data "$tmp/data" "$cut"
-
-  "$BUILD/bin/fake_binance" --port 0 --port-file "$tmp/replay.port" --data "$tmp/data" \
-    --account "$DEMO_ACCOUNT" >"$tmp/replay.log" 2>&1 &
-  replay=$!
-  for _ in $(seq 1 200); do [ -s "$tmp/replay.port" ] && break; sleep 0.05; done
-  [ -s "$tmp/replay.port" ] || { echo "demo: the fake exchange did not start:" >&2; cat "$tmp/replay.log" >&2; exit 1; }
-  local fake
-  fake="http://127.0.0.1:$(cat "$tmp/replay.port")"
 
   # the gateway's port: from the caller's --port-file, else from ours
   local a prev="" port_file=""

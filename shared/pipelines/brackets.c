@@ -45,47 +45,63 @@ static void record_head(dstr *j, const char *symbol, int64_t candle_ms, const ch
                 when_name, (long long)when_ms, dir == DIR_LONG ? "LONG" : "SHORT");
 }
 
-journal_status bracket_put(store *s, const bracket_plan *p, dstr *err) {
-    char key[JOURNAL_KEY_MAX];
+/* The plan's key and JSON (journal_render_fn). */
+static const char *plan_record(const void *item, char *key, size_t cap, dstr *j) {
+    const bracket_plan *p = item;
     if (!p || (p->dir != DIR_LONG && p->dir != DIR_SHORT) || !decimal_ok(p->qty) ||
         !decimal_ok(p->entry) || !decimal_ok(p->sl) || !decimal_ok(p->tp) ||
         !(p->sl_distance > 0) || !(p->tp_distance > 0) || !isfinite(p->sl_distance) ||
-        !isfinite(p->tp_distance) || bracket_key(p->symbol, p->candle_ms, key, sizeof key)) {
-        dstr_error_line(err, "bracket plan not written: it breaks its rules");
-        return JOURNAL_INVALID;
-    }
-    dstr j = {0};
-    record_head(&j, p->symbol, p->candle_ms, "created_ms", p->created_ms, p->dir);
+        !isfinite(p->tp_distance) || bracket_key(p->symbol, p->candle_ms, key, cap))
+        return "it breaks its rules";
+    record_head(j, p->symbol, p->candle_ms, "created_ms", p->created_ms, p->dir);
     const char *names[] = {"qty", "entry", "sl", "tp"};
     const char *vals[] = {p->qty, p->entry, p->sl, p->tp};
     for (int i = 0; i < 4; i++) {
-        dstr_printf(&j, ",\"%s\":", names[i]);
-        dstr_json_str(&j, vals[i]);
+        dstr_printf(j, ",\"%s\":", names[i]);
+        dstr_json_str(j, vals[i]);
     }
-    dstr_puts(&j, ",\"sl_distance\":");
-    dstr_json_num(&j, p->sl_distance);
-    dstr_puts(&j, ",\"tp_distance\":");
-    dstr_json_num(&j, p->tp_distance);
-    json_text_or_null(&j, "run_id", p->run_id);
-    json_text_or_null(&j, "build", p->build);
-    json_text_or_null(&j, "config_hash", p->config_hash);
-    dstr_printf(&j, ",\"deadline_ms\":%lld}",
+    dstr_puts(j, ",\"sl_distance\":");
+    dstr_json_num(j, p->sl_distance);
+    dstr_puts(j, ",\"tp_distance\":");
+    dstr_json_num(j, p->tp_distance);
+    json_text_or_null(j, "run_id", p->run_id);
+    json_text_or_null(j, "build", p->build);
+    json_text_or_null(j, "config_hash", p->config_hash);
+    dstr_printf(j, ",\"deadline_ms\":%lld}",
                 (long long)(p->deadline_ms > 0 && p->deadline_ms <= RECORDKEY_MAX_AT_MS
                                 ? p->deadline_ms
                                 : 0));
-    journal_status st = journal_put_exact(s, "bracket", p->symbol, key, j.ptr, j.len, err);
-    dstr_free(&j);
+    return NULL;
+}
+
+static const char *plan_symbol(const void *item) { return ((const bracket_plan *)item)->symbol; }
+static const char *fill_symbol(const void *item) { return ((const bracket_fill *)item)->symbol; }
+
+void bracket_puts(store *s, const bracket_plan *p, size_t n, int64_t deadline_ms,
+                  journal_status *st, dstr *err) {
+    journal_put_rendered(s, "bracket plan", p, sizeof *p, plan_symbol, plan_record, n, deadline_ms,
+                         st, NULL, err);
+}
+
+journal_status bracket_put(store *s, const bracket_plan *p, dstr *err) {
+    journal_status st = JOURNAL_INVALID;
+    if (!p) {
+        dstr_error_line(err, "bracket plan not written: it breaks its rules");
+        return st;
+    }
+    bracket_puts(s, p, 1, 0, &st, err);
     return st;
 }
 
-/* The fill record's key and JSON: 0, or -1 when f breaks its rules. */
-static int fill_record(const bracket_fill *f, char *key, size_t cap, dstr *j) {
+/* The fill record's key and JSON (journal_render_fn). */
+static const char *fill_record(const void *item, char *key, size_t cap, dstr *j) {
+    const bracket_fill *f = item;
     if (!f || (f->dir != DIR_LONG && f->dir != DIR_SHORT) || !decimal_ok(f->qty) ||
         !(f->fill_price > 0) || !isfinite(f->fill_price) || !f->client_id ||
         (f->sl_trigger && !decimal_ok(f->sl_trigger)) ||
         (f->tp_trigger && !decimal_ok(f->tp_trigger)) ||
         bracket_fill_key(f->symbol, f->candle_ms, key, cap))
-        return -1;
+        return "it breaks its rules";
     record_head(j, f->symbol, f->candle_ms, "filled_ms", f->filled_ms, f->dir);
     json_text_or_null(j, "client_id", f->client_id);
     dstr_printf(j, ",\"order_id\":%lld", (long long)f->order_id);
@@ -96,39 +112,13 @@ static int fill_record(const bracket_fill *f, char *key, size_t cap, dstr *j) {
     json_text_or_null(j, "tp_trigger", f->tp_trigger);
     json_text_or_null(j, "build", f->build);
     dstr_printf(j, ",\"recovered\":%s}", f->recovered ? "true" : "false");
-    return 0;
+    return NULL;
 }
 
 void bracket_fills_put(store *s, const bracket_fill *f, size_t n, int64_t deadline_ms,
                        journal_status *st, dstr *err) {
-    if (!n) return;
-    journal_exact *recs = calloc(n, sizeof *recs);
-    dstr *json = calloc(n, sizeof *json);
-    char(*keys)[JOURNAL_KEY_MAX] = calloc(n, sizeof *keys);
-    if (!recs || !json || !keys) abort();
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (fill_record(&f[i], keys[i], sizeof keys[i], &json[i])) {
-            dstr_error_line(err, "fill record of %s not written: it breaks its rules",
-                            f[i].symbol ? f[i].symbol : "?");
-            st[i] = JOURNAL_INVALID;
-            continue;
-        }
-        recs[k++] = (journal_exact){.kind = "fill",
-                                    .symbol = f[i].symbol,
-                                    .key = keys[i],
-                                    .json = json[i].ptr,
-                                    .len = json[i].len,
-                                    .err = err};
-    }
-    journal_put_exact_batch(s, recs, k, deadline_ms);
-    for (size_t i = 0, j = 0; i < n; i++) {
-        if (json[i].ptr) st[i] = recs[j++].status;
-        dstr_free(&json[i]);
-    }
-    free(keys);
-    free(json);
-    free(recs);
+    journal_put_rendered(s, "fill record", f, sizeof *f, fill_symbol, fill_record, n, deadline_ms,
+                         st, NULL, err);
 }
 
 journal_status bracket_fill_put(store *s, const bracket_fill *f, dstr *err) {

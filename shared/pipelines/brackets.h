@@ -85,6 +85,11 @@ typedef struct bracket_fill {
 /* The record's key: 0, or -1. */
 int bracket_key(const char *symbol, int64_t candle_ms, char *buf, size_t cap);
 journal_status bracket_put(store *s, const bracket_plan *p, dstr *err);
+/* The plans of several symbols (distinct keys) in ONE batch bounded by
+ * deadline_ms (0: the store's): st[i] is p[i]'s status, as bracket_put
+ * would answer; err gets a line for each that is not OK. */
+void bracket_puts(store *s, const bracket_plan *p, size_t n, int64_t deadline_ms,
+                  journal_status *st, dstr *err);
 /* The fill record's key (fills/...): 0, or -1. */
 int bracket_fill_key(const char *symbol, int64_t candle_ms, char *buf, size_t cap);
 journal_status bracket_fill_put(store *s, const bracket_fill *f, dstr *err);

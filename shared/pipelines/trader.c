@@ -209,15 +209,13 @@ static int gates(const pl_env *env, const ex_account *a, const ex_snapshot *snap
     return 1;
 }
 
-/* Step 5 up to the order for one symbol: the risk manager again with this
- * run's entries counted, the claim, the plan. 1 with *p when the entry may
- * be sent (else the symbol's status says why). */
-static int prepare_entry(const pl_env *env, const ex_account *a, const account_risk *ar, size_t i,
-                         int entered, int64_t now, trader_result *out, exec_plan *p) {
+/* Step 5, first gate: the risk manager again with this run's entries
+ * counted (the funding rate was checked above; only the count changed).
+ * 1 when the entry may go on to its claim (else the status says why). */
+static int entry_allowed(const pl_env *env, const account_risk *ar, size_t i, int entered,
+                         int64_t now, trader_result *out) {
     trader_symbol *t = &out->sym[i];
     const decision *d = &t->sig.d;
-    /* max open positions again, with this run's entries */
-    /* the funding rate was checked above; only the count changed */
     risk_input in = risk_in(ar, t->sig.symbol, d->dir, ar->last_stop_out[i], 0, entered, now);
     risk_result rr;
     risk_check(&in, &env->risk, &rr);
@@ -231,61 +229,95 @@ static int prepare_entry(const pl_env *env, const ex_account *a, const account_r
         status(t, "claim_failed", "no entry: the decision has no candle time to claim");
         return 0;
     }
+    return 1;
+}
+
+/* Step 5, the journal: the claims of the symbols cand[0..n) in ONE batch,
+ * then the plans of those claimed in ONE batch (the symbols do not depend
+ * on each other; a symbol's plan follows its claim). Fills orders[] and
+ * plan_i[] with the entries that may be sent; returns how many. */
+static size_t claim_and_plan(const pl_env *env, const ex_account *a, const size_t *cand, size_t n,
+                             int64_t now, trader_result *out, exec_plan *orders, size_t *plan_i) {
+    if (!n) return 0;
     const char *build = pl_build_version();
-    dstr err = {0};
-    journal_claim c = {.symbol = t->sig.symbol,
-                       .candle_ms = d->candle_time,
-                       .claimed_ms = now,
-                       .run_id = out->run_id,
-                       .build = build,
-                       .config_hash = out->config_hash};
-    journal_claim_info holder;
-    journal_status cs = journal_claim_put(env->journal, &c, &holder, &err);
-    if (cs != JOURNAL_OK) {
-        if (cs == JOURNAL_EXISTS)
-            status(t, "claim_held",
-                   "no entry: the decision of candle %lld is already claimed by "
-                   "run %s",
-                   (long long)d->candle_time, holder.run_id[0] ? holder.run_id : "?");
-        else
-            status(t, "claim_failed", "no entry: the claim could not be written: %s",
-                   dstr_cstr(&err));
-        exec_action(&out->actions, t->sig.symbol, "claim", journal_status_name(cs), t->status);
-        dstr_free(&err);
-        return 0;
+    journal_claim *claims = calloc(n, sizeof *claims);
+    journal_claim_info *holders = calloc(n, sizeof *holders);
+    journal_status *st = calloc(n, sizeof *st);
+    bracket_plan *plans = calloc(n, sizeof *plans);
+    size_t *plan_of = calloc(n, sizeof *plan_of);
+    if (!claims || !holders || !st || !plans || !plan_of) abort();
+    for (size_t k = 0; k < n; k++) {
+        const trader_symbol *t = &out->sym[cand[k]];
+        claims[k] = (journal_claim){.symbol = t->sig.symbol,
+                                    .candle_ms = t->sig.d.candle_time,
+                                    .claimed_ms = now,
+                                    .run_id = out->run_id,
+                                    .build = build,
+                                    .config_hash = out->config_hash};
     }
-    exec_action(&out->actions, t->sig.symbol, "claim", "held", NULL);
-    bracket_plan plan = {.symbol = t->sig.symbol,
-                         .candle_ms = d->candle_time,
-                         .created_ms = now,
-                         .dir = d->dir,
-                         .qty = t->size.qty_text,
-                         .entry = t->size.entry_text,
-                         .sl = t->size.sl_text,
-                         .tp = t->size.tp_text,
-                         .sl_distance = fabs(t->size.entry - t->size.sl),
-                         .tp_distance = fabs(t->size.tp - t->size.entry),
-                         .run_id = out->run_id,
-                         .build = build,
-                         .config_hash = out->config_hash,
-                         .deadline_ms = env->deadline_ms};
-    journal_status ps = bracket_put(env->journal, &plan, &err);
-    if (ps != JOURNAL_OK) {
-        status(t, "plan_failed", "no entry: the plan could not be stored (%s): %s",
-               journal_status_name(ps), dstr_cstr(&err));
-        exec_action(&out->actions, t->sig.symbol, "plan", journal_status_name(ps), t->status);
-        dstr_free(&err);
-        return 0;
+    dstr err = {0};
+    journal_claims_put(env->journal, claims, n, env->deadline_ms, st, holders, &err);
+    size_t np = 0;
+    for (size_t k = 0; k < n; k++) {
+        trader_symbol *t = &out->sym[cand[k]];
+        const decision *d = &t->sig.d;
+        if (st[k] != JOURNAL_OK) {
+            if (st[k] == JOURNAL_EXISTS)
+                status(t, "claim_held",
+                       "no entry: the decision of candle %lld is already claimed by run %s",
+                       (long long)d->candle_time, holders[k].run_id[0] ? holders[k].run_id : "?");
+            else
+                status(t, "claim_failed", "no entry: the claim could not be written: %s",
+                       dstr_cstr(&err));
+            exec_action(&out->actions, t->sig.symbol, "claim", journal_status_name(st[k]),
+                        t->status);
+            continue;
+        }
+        exec_action(&out->actions, t->sig.symbol, "claim", "held", NULL);
+        plans[np] = (bracket_plan){.symbol = t->sig.symbol,
+                                   .candle_ms = d->candle_time,
+                                   .created_ms = now,
+                                   .dir = d->dir,
+                                   .qty = t->size.qty_text,
+                                   .entry = t->size.entry_text,
+                                   .sl = t->size.sl_text,
+                                   .tp = t->size.tp_text,
+                                   .sl_distance = fabs(t->size.entry - t->size.sl),
+                                   .tp_distance = fabs(t->size.tp - t->size.entry),
+                                   .run_id = out->run_id,
+                                   .build = build,
+                                   .config_hash = out->config_hash,
+                                   .deadline_ms = env->deadline_ms};
+        plan_of[np++] = cand[k];
+    }
+    dstr_clear(&err);
+    bracket_puts(env->journal, plans, np, env->deadline_ms, st, &err);
+    size_t n_orders = 0;
+    for (size_t k = 0; k < np; k++) {
+        trader_symbol *t = &out->sym[plan_of[k]];
+        if (st[k] != JOURNAL_OK) {
+            status(t, "plan_failed", "no entry: the plan could not be stored (%s): %s",
+                   journal_status_name(st[k]), dstr_cstr(&err));
+            exec_action(&out->actions, t->sig.symbol, "plan", journal_status_name(st[k]),
+                        t->status);
+            continue;
+        }
+        orders[n_orders] = (exec_plan){.symbol = t->sig.symbol,
+                                       .dir = t->sig.d.dir,
+                                       .candle_ms = t->sig.d.candle_time,
+                                       .rules = ex_account_rules(a, t->sig.symbol),
+                                       .size = t->size,
+                                       .market = pl_market_entry(env->cfg),
+                                       .prefix = env->cfg->order_id_prefix};
+        plan_i[n_orders++] = plan_of[k];
     }
     dstr_free(&err);
-    *p = (exec_plan){.symbol = t->sig.symbol,
-                     .dir = d->dir,
-                     .candle_ms = d->candle_time,
-                     .rules = ex_account_rules(a, t->sig.symbol),
-                     .size = t->size,
-                     .market = pl_market_entry(env->cfg),
-                     .prefix = env->cfg->order_id_prefix};
-    return 1;
+    free(plan_of);
+    free(plans);
+    free(st);
+    free(holders);
+    free(claims);
+    return n_orders;
 }
 
 void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a,
@@ -359,13 +391,15 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
     /* the set-up of the symbols still going, one batch */
     exec_gate g[CFG_MAX_SYMBOLS * 2];
     if (n_go) exec_setup(env, a, go, n_go, execute, g, &out->actions);
-    /* claims and plans in symbol order, then every entry at once (exec_brackets): an entry
-     * about to be sent counts as open for the next symbol's risk check */
+    /* the risk manager in symbol order (an entry about to be sent counts as open for the
+     * next symbol's check), then every claim at once, every plan at once, every entry at
+     * once (exec_brackets) */
     int entered = 0;
     exec_plan *orders = calloc(n_go + 1, sizeof *orders);
     exec_report *reports = calloc(n_go + 1, sizeof *reports);
-    size_t *plan_i = calloc(n_go + 1, sizeof *plan_i), n_plans = 0;
-    if (!orders || !reports || !plan_i) abort();
+    size_t *plan_i = calloc(n_go + 1, sizeof *plan_i), n_going = 0;
+    size_t *cand = calloc(n_go + 1, sizeof *cand);
+    if (!orders || !reports || !plan_i || !cand) abort();
     for (size_t k = 0; k < n_go; k++) {
         trader_symbol *t = &out->sym[go_i[k]];
         t->gate = g[k];
@@ -380,10 +414,12 @@ void trader_act(const pl_env *env, const trader_request *rq, const ex_account *a
             exec_action(&out->actions, t->sig.symbol, "entry", "would_enter", t->status);
             continue;
         }
-        if (!prepare_entry(env, a, &ar, go_i[k], entered, now, out, &orders[n_plans])) continue;
-        plan_i[n_plans++] = go_i[k];
+        if (!entry_allowed(env, &ar, go_i[k], entered, now, out)) continue;
+        cand[n_going++] = go_i[k];
         entered++;
     }
+    size_t n_plans = claim_and_plan(env, a, cand, n_going, now, out, orders, plan_i);
+    free(cand);
     exec_brackets(env, orders, n_plans, reports, &out->actions);
     for (size_t k = 0; k < n_plans; k++) {
         trader_symbol *t = &out->sym[plan_i[k]];

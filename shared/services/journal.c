@@ -223,6 +223,46 @@ size_t journal_put_exact_batch(store *s, journal_exact *recs, size_t n, int64_t 
     return ok;
 }
 
+void journal_put_rendered(store *s, const char *kind, const void *items, size_t size,
+                          const char *(*symbol_of)(const void *item), journal_render_fn render,
+                          size_t n, int64_t deadline_ms, journal_status *st,
+                          char (*keys)[JOURNAL_KEY_MAX], dstr *err) {
+    if (!n) return;
+    journal_exact *recs = calloc(n, sizeof *recs);
+    dstr *json = calloc(n, sizeof *json);
+    char(*key)[JOURNAL_KEY_MAX] = keys ? keys : calloc(n, sizeof *key);
+    size_t *of = calloc(n, sizeof *of);
+    if (!recs || !json || !key || !of) abort();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const void *item = (const char *)items + i * size;
+        const char *symbol = symbol_of(item);
+        key[i][0] = 0;
+        const char *broken = render(item, key[i], sizeof key[i], &json[i]);
+        if (broken) {
+            journal_log_unwritten(kind, symbol, NULL, broken, NULL, 0);
+            dstr_error_line(err, "%s not written: %s", kind, broken);
+            st[i] = JOURNAL_INVALID;
+            key[i][0] = 0;
+            continue;
+        }
+        of[k] = i;
+        recs[k++] = (journal_exact){.kind = kind,
+                                    .symbol = symbol,
+                                    .key = key[i],
+                                    .json = json[i].ptr,
+                                    .len = json[i].len,
+                                    .err = err};
+    }
+    journal_put_exact_batch(s, recs, k, deadline_ms);
+    for (size_t j = 0; j < k; j++) st[of[j]] = recs[j].status;
+    for (size_t i = 0; i < n; i++) dstr_free(&json[i]);
+    if (key != keys) free(key);
+    free(of);
+    free(json);
+    free(recs);
+}
+
 journal_status journal_put_exact(store *s, const char *kind, const char *symbol, const char *key,
                                  const char *json, size_t len, dstr *err) {
     journal_exact r = {

@@ -144,6 +144,19 @@ typedef struct journal_exact {
  * Returns how many are JOURNAL_OK. */
 size_t journal_put_exact_batch(store *s, journal_exact *recs, size_t n, int64_t deadline_ms);
 
+/* Renders a record: its key into key (cap bytes) and its JSON into json;
+ * NULL, or the first rule the item breaks (then nothing is written). */
+typedef const char *(*journal_render_fn)(const void *item, char *key, size_t cap, dstr *json);
+
+/* n records items[0..n) (each `size` bytes) rendered and written create-only
+ * in ONE journal_put_exact_batch: st[i] is item i's status (JOURNAL_INVALID,
+ * logged as journal.unwritten, when it breaks a rule), keys[i] (keys may be
+ * NULL) its key, err a line for each that is not OK. */
+void journal_put_rendered(store *s, const char *kind, const void *items, size_t size,
+                          const char *(*symbol_of)(const void *item), journal_render_fn render,
+                          size_t n, int64_t deadline_ms, journal_status *st,
+                          char (*keys)[JOURNAL_KEY_MAX], dstr *err);
+
 /* 1 when text is [-]digits[.digits] (the sign only when may_be_negative),
  * at most JOURNAL_DECIMAL_MAX bytes: the exchange's decimal strings. */
 int journal_valid_decimal(const char *text, int may_be_negative);

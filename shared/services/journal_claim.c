@@ -3,6 +3,7 @@
 
 #include <cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "platform/config.h"
@@ -34,38 +35,58 @@ static const char *claim_broken(const journal_claim *c) {
     return NULL;
 }
 
-journal_status journal_claim_put(store *s, const journal_claim *c, journal_claim_info *holder,
-                                 dstr *err) {
-    if (holder) *holder = (journal_claim_info){0};
+/* The claim's key and JSON (journal_render_fn). */
+static const char *claim_record(const void *item, char *key, size_t cap, dstr *j) {
+    const journal_claim *c = item;
     const char *broken = claim_broken(c);
-    char key[JOURNAL_KEY_MAX];
-    if (!broken && journal_claim_key(c->symbol, c->candle_ms, key, sizeof key))
+    if (!broken && journal_claim_key(c->symbol, c->candle_ms, key, cap))
         broken = "no key for this claim";
-    if (broken) {
-        journal_log_unwritten("claim", c ? c->symbol : NULL, NULL, broken, NULL, 0);
-        dstr_error_line(err, "claim not written: %s", broken);
-        return JOURNAL_INVALID;
-    }
-    dstr json = {0};
-    dstr_printf(&json,
+    if (broken) return broken;
+    dstr_printf(j,
                 "{\"symbol\":\"%s\",\"candle_ms\":%lld,\"claimed_ms\":%lld,\"run_id\":", c->symbol,
                 (long long)c->candle_ms, (long long)c->claimed_ms);
-    dstr_json_str(&json, c->run_id);
-    dstr_puts(&json, ",\"build\":");
-    dstr_json_str(&json, c->build);
-    dstr_puts(&json, ",\"config_hash\":");
-    dstr_json_str(&json, c->config_hash);
-    dstr_putc(&json, '}');
-    journal_status st = journal_put_exact(s, "claim", c->symbol, key, json.ptr, json.len, err);
-    if (st == JOURNAL_EXISTS && holder) {
+    dstr_json_str(j, c->run_id);
+    dstr_puts(j, ",\"build\":");
+    dstr_json_str(j, c->build);
+    dstr_puts(j, ",\"config_hash\":");
+    dstr_json_str(j, c->config_hash);
+    dstr_putc(j, '}');
+    return NULL;
+}
+
+static const char *claim_symbol(const void *item) { return ((const journal_claim *)item)->symbol; }
+
+void journal_claims_put(store *s, const journal_claim *c, size_t n, int64_t deadline_ms,
+                        journal_status *st, journal_claim_info *holders, dstr *err) {
+    if (!n) return;
+    char(*keys)[JOURNAL_KEY_MAX] = calloc(n, sizeof *keys);
+    if (!keys) abort();
+    journal_put_rendered(s, "claim", c, sizeof *c, claim_symbol, claim_record, n, deadline_ms, st,
+                         keys, err);
+    for (size_t i = 0; holders && i < n; i++) {
+        holders[i] = (journal_claim_info){0};
+        if (st[i] != JOURNAL_EXISTS) continue;
+        /* who holds it (rare: no order follows, so one GET at a time is fine) */
         dstr stored = {0}, why = {0};
-        if (store_get(s, key, &stored, NULL) == STORE_OK &&
-            journal_claim_parse(stored.ptr, stored.len, holder, &why))
-            journal_warn_corrupt(key, stored.len, dstr_cstr(&why));
+        if (store_get(s, keys[i], &stored, NULL) == STORE_OK &&
+            journal_claim_parse(stored.ptr, stored.len, &holders[i], &why))
+            journal_warn_corrupt(keys[i], stored.len, dstr_cstr(&why));
         dstr_free(&stored);
         dstr_free(&why);
     }
-    dstr_free(&json);
+    free(keys);
+}
+
+journal_status journal_claim_put(store *s, const journal_claim *c, journal_claim_info *holder,
+                                 dstr *err) {
+    journal_status st = JOURNAL_INVALID;
+    if (!c) {
+        if (holder) *holder = (journal_claim_info){0};
+        journal_log_unwritten("claim", NULL, NULL, claim_broken(c), NULL, 0);
+        dstr_error_line(err, "claim not written: %s", claim_broken(c));
+        return st;
+    }
+    journal_claims_put(s, c, 1, 0, &st, holder, err);
     return st;
 }
 

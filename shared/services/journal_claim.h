@@ -55,6 +55,11 @@ int journal_claim_key(const char *symbol, int64_t candle_ms, char *buf, size_t c
  * zeroed). err gets one line for every status but JOURNAL_OK. */
 journal_status journal_claim_put(store *s, const journal_claim *c, journal_claim_info *holder,
                                  dstr *err);
+/* The claims of several symbols (distinct keys) in ONE batch bounded by
+ * deadline_ms (0: the store's): st[i] is c[i]'s status as journal_claim_put
+ * would answer, holders[i] (holders may be NULL) its holder on EXISTS. */
+void journal_claims_put(store *s, const journal_claim *c, size_t n, int64_t deadline_ms,
+                        journal_status *st, journal_claim_info *holders, dstr *err);
 
 /* Parses a stored claim (outside input): 0, or -1 with why appended (the
  * first broken rule: not a JSON object, a field missing or of the wrong

@@ -73,6 +73,30 @@ static void test_one_winner_holder_read_back(void **state) {
     dstr_free(&err);
 }
 
+/* The claims of several symbols in one batch: each its own answer (a new
+ * one held, one already held with its holder, a broken one refused). */
+static void test_claims_batch(void **state) {
+    jfix *f = *state;
+    journal_claim first = a_claim("run-1");
+    assert_int_equal(journal_claim_put(f->t.s, &first, NULL, NULL), JOURNAL_OK);
+    journal_claim c[3] = {a_claim("run-2"), a_claim("run-2"), a_claim("run-2")};
+    c[0].symbol = "ETHUSDT";
+    c[2].symbol = "bad";
+    journal_status st[3];
+    journal_claim_info holders[3];
+    dstr err = {0};
+    journal_claims_put(f->t.s, c, 3, 0, st, holders, &err);
+    assert_int_equal(st[0], JOURNAL_OK);
+    assert_int_equal(st[1], JOURNAL_EXISTS);
+    assert_string_equal(holders[1].run_id, "run-1");
+    assert_string_equal(holders[0].run_id, "");
+    assert_int_equal(st[2], JOURNAL_INVALID);
+    assert_non_null(strstr(dstr_cstr(&err), "already journaled"));
+    assert_non_null(strstr(dstr_cstr(&err), "claim not written"));
+    journal_claims_put(f->t.s, c, 0, 0, st, NULL, NULL); /* nothing: nothing done */
+    dstr_free(&err);
+}
+
 /* 8 processes claim the same decision at once: exactly one holds it. */
 static void test_concurrent_claims(void **state) {
     jfix *f = *state;
@@ -188,6 +212,7 @@ int main(void) {
         cmocka_unit_test(test_key),
         cmocka_unit_test_setup_teardown(test_one_winner_holder_read_back, jfix_setup,
                                         jfix_teardown),
+        cmocka_unit_test_setup_teardown(test_claims_batch, jfix_setup, jfix_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_claims, jfix_setup, jfix_teardown),
         cmocka_unit_test_setup_teardown(test_not_held, jfix_setup, jfix_teardown),
         cmocka_unit_test(test_parse),
