@@ -20,7 +20,9 @@ struct pl_resources {
     exchange *exchange;
     predictor *gemini_predictor;
     store *journal;
-    invlog log; /* the invocation being collected */
+    telegram_client telegram;
+    int telegram_ok; /* TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID set and valid */
+    invlog log;      /* the invocation being collected */
 };
 
 decision_params pl_decision_params(const cfg *c) {
@@ -86,6 +88,15 @@ gemini_config pl_gemini_config(const cfg *c) {
                            .atr_tf = c->atr_tf ? c->atr_tf : "1h"};
 }
 
+telegram_config pl_telegram_config(const cfg *c) {
+    return (telegram_config){.base_url = c->telegram_base_url,
+                             .token = c->telegram_bot_token,
+                             .chat_id = c->telegram_chat_id,
+                             .timeout_ms = c->telegram_timeout_ms,
+                             .retries = c->telegram_retries,
+                             .backoff_ms = c->telegram_backoff_ms};
+}
+
 pl_resources *pl_resources_new(const cfg *c) {
     pl_resources *r = calloc(1, sizeof *r);
     if (!r) abort();
@@ -95,6 +106,13 @@ pl_resources *pl_resources_new(const cfg *c) {
     r->cfg = c;
     r->binance = pl_binance_config(c);
     r->gemini = pl_gemini_config(c);
+    if (c->telegram_bot_token) {
+        telegram_config tc = pl_telegram_config(c);
+        dstr err = {0};
+        r->telegram_ok = telegram_client_init(&r->telegram, &tc, &err) == 0;
+        if (!r->telegram_ok) log_msg(LOG_ERROR, "telegram.unusable", "%s", dstr_cstr(&err));
+        dstr_free(&err);
+    }
     return r;
 }
 
@@ -150,6 +168,8 @@ void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env) {
                                            : gemini_predictor_unavailable(),
         .fallback = strcmp(c->predictor_fallback, "builtin") == 0 ? predictor_builtin() : NULL,
         .journal = journal(r),
+        .http = r->http,
+        .telegram = r->http && r->telegram_ok ? &r->telegram : NULL,
         .deadline_ms = deadline_ms,
         .params = pl_decision_params(c),
         .sizing = pl_sizing_params(c),

@@ -11,7 +11,8 @@
  * the HTTP client, the exchange (Binance), the predictors (PREDICTOR and
  * PREDICTOR_FALLBACK) and the journal store (JOURNAL_URL) are opened once and
  * kept. pl_resources_new() registers the store backends the configuration
- * may name (s3:// with the configuration's AWS settings). What cannot be opened is NULL in the env and is tried again at the
+ * may name (s3:// with the configuration's AWS settings) and sets up the
+ * Telegram client when TELEGRAM_BOT_TOKEN is configured (no I/O). What cannot be opened is NULL in the env and is tried again at the
  * next call: no HTTP client means no exchange (every symbol FLAT, "market
  * data: the HTTP client could not start"); no journal store means every
  * record is unwritten (printed whole as journal.unwritten), with
@@ -34,6 +35,7 @@
 #include "services/exchange.h"
 #include "services/gemini.h"
 #include "services/binance.h"
+#include "services/telegram.h"
 #include "store/store.h"
 
 typedef struct pl_env {
@@ -42,6 +44,8 @@ typedef struct pl_env {
     const predictor *predictor; /* PREDICTOR */
     const predictor *fallback;  /* PREDICTOR_FALLBACK=builtin; NULL: none */
     store *journal;             /* NULL: every record is unwritten */
+    http_client *http;          /* NULL: libcurl could not start */
+    telegram_client *telegram;  /* NULL: no TELEGRAM_BOT_TOKEN (or no HTTP client) */
     const clock_src *clock;     /* NULL: the wall clock */
     int64_t deadline_ms;        /* absolute unix ms: all I/O is done by then */
     decision_params params;     /* MIN_PROB, RR_MIN, ATR_* and MAX_SPREAD_BPS */
@@ -66,6 +70,7 @@ int pl_binance_keys(const cfg *c);
  * key and secret, borrowed from c, and BINANCE_RECV_WINDOW_MS). */
 bn_config pl_binance_config(const cfg *c);
 gemini_config pl_gemini_config(const cfg *c);
+telegram_config pl_telegram_config(const cfg *c);
 
 typedef struct pl_resources pl_resources;
 

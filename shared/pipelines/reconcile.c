@@ -290,6 +290,7 @@ typedef struct run_probe {
     const char *run_id;
     int64_t oldest_ms; /* a run record older than this cannot be the plan's run */
     int found;
+    int64_t finished_ms; /* of the record found; -1: unreadable */
 } run_probe;
 
 /* runs/YYYYMMDD/HHMMSSmmm_ID.json: its start time, or -1. */
@@ -308,7 +309,6 @@ static int64_t run_key_ms(const char *key) {
 }
 
 static journal_step probe_visit(void *ctx, store *s, const char *key) {
-    (void)s;
     run_probe *p = ctx;
     int64_t at = run_key_ms(key);
     if (at >= 0 && at < p->oldest_ms) return JOURNAL_WALK_DONE;
@@ -316,21 +316,31 @@ static journal_step probe_visit(void *ctx, store *s, const char *key) {
     size_t n = strlen(p->run_id);
     if (us && strncmp(us + 1, p->run_id, n) == 0 && strcmp(us + 1 + n, ".json") == 0) {
         p->found = 1;
+        p->finished_ms = -1;
+        dstr buf = {0};
+        journal_run_info info;
+        if (!journal_load(s, key, &buf) && !journal_run_parse(buf.ptr, buf.len, &info, NULL))
+            p->finished_ms = info.finished_ms;
+        dstr_free(&buf);
         return JOURNAL_WALK_DONE;
     }
     return JOURNAL_WALK_MORE;
 }
 
-/* 1 when the run that wrote plan may still be sending: its deadline (plus
- * RECONCILE_INFLIGHT_SLACK_MS) has not passed and it has no run record yet
- * (a run that cannot be checked counts as in flight). */
-static int in_flight(const pl_env *env, const bracket_info *plan) {
+/* 1 when this run's account read may not show everything the run that
+ * wrote plan sent: its deadline (plus RECONCILE_INFLIGHT_SLACK_MS) has not
+ * passed and it has no run record yet, or its record says it finished after
+ * this run's read began (the read saw the position, not yet its legs). A run
+ * that cannot be checked counts as in flight. */
+static int in_flight(const pl_env *env, const bracket_info *plan, int64_t read_ms) {
     if (!plan->has || plan->deadline_ms <= 0 || !plan->run_id[0]) return 0;
     if (clock_now(env->clock) > plan->deadline_ms + RECONCILE_INFLIGHT_SLACK_MS) return 0;
     run_probe p = {.run_id = plan->run_id, .oldest_ms = plan->created_ms - RECONCILE_RUN_MAX_MS};
     journal_walk w = {.root = JOURNAL_RUN_PREFIX, .ext = ".json", .visit = probe_visit, .ctx = &p};
     if (!env->journal || journal_walk_newest(env->journal, &w, NULL)) return 1;
-    return !p.found;
+    /* finished_ms is taken after the run's last answer: before read_ms, every
+     * order it sent was acknowledged before this run's read was sent */
+    return !p.found || p.finished_ms < 0 || p.finished_ms >= read_ms;
 }
 
 static void defer(const bracket_info *plan, rec_symbol *r, const char *what, dstr *actions) {
@@ -344,7 +354,7 @@ static void defer(const bracket_info *plan, rec_symbol *r, const char *what, dst
 
 static void flat(const pl_env *env, const ex_account *a, const bot_orders *b,
                  const bracket_info *plan, int execute, rec_symbol *r, dstr *actions) {
-    if (in_flight(env, plan)) { /* its entry may fill, its legs appear: touch nothing */
+    if (in_flight(env, plan, a->read_ms)) { /* its entry may fill, its legs appear: touch nothing */
         defer(plan, r, "no cancel, no entry this run", actions);
         return;
     }
@@ -430,7 +440,7 @@ static void held(const pl_env *env, const ex_account *a, const ex_position *p, c
         if (plan_ours) recover_fill(env, r->symbol, p, plan, found_sl, found_tp, execute, actions);
         return;
     }
-    if (plan_ours && in_flight(env, plan)) {
+    if (plan_ours && in_flight(env, plan, a->read_ms)) {
         defer(plan, r, "its legs are not re-created by this run", actions);
         return;
     }

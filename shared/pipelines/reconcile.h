@@ -43,8 +43,10 @@
  *    or received since the candle goes with the last closing fill.
  *  - a bracket in flight: when the newest plan's run may still be sending
  *    (now is before the plan's deadline_ms + RECONCILE_INFLIGHT_SLACK_MS
- *    and runs/ has no record of that run: an overlapping run, not a killed
- *    one, whose deadline passes), its legs are not re-created on a
+ *    and runs/ has no record of that run, or its record's finished_ms is
+ *    not before this run's ex_account.read_ms:
+ *    the read may show its position without the legs it placed next; an
+ *    overlapping run, not a killed one, whose deadline passes), its legs are not re-created on a
  *    position and nothing is cancelled on a flat symbol, and no entry is
  *    made there this run (action "bracket_in_flight" "deferred", WARN
  *    reconcile.in_flight): two overlapping runs never place two brackets.

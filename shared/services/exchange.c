@@ -47,6 +47,7 @@ void ex_read(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int64_t dea
              ex_snapshot *snaps, ex_account *acct) {
     if (ex->ops->read) {
         ex->ops->read(ex, spec, now_ms, deadline_ms, snaps, acct);
+        acct->read_ms = now_ms;
         return;
     }
     if (spec->market)
@@ -62,6 +63,7 @@ void ex_read(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int64_t dea
     no_account_part(&acct->rules_part, !!(p & EX_READ_RULES));
     no_account_part(&acct->trades_part, !!(p & EX_READ_TRADES));
     no_account_part(&acct->income_part, !!(p & EX_READ_INCOME));
+    acct->read_ms = now_ms;
 }
 
 void ex_configure(exchange *ex, const ex_setup *setups, size_t n, int64_t deadline_ms,

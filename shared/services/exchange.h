@@ -284,6 +284,7 @@ typedef struct ex_account {
     ex_income *income;
     size_t n_income;
     int income_truncated;
+    int64_t read_ms; /* the now_ms of ex_read: no read of this account is older */
 } ex_account;
 
 /* ---- writes ---------------------------------------------------------------- */

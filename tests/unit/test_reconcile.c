@@ -2,7 +2,8 @@
  * exchange: this bot's orders only, foreign ones untouched, a dry run
  * that reports and sends nothing, a failed cancel that blocks entries, a
  * missing stop deferred when the rules are unknown, a bracket still in
- * flight in an overlapping run left alone until that run has a record. */
+ * flight in an overlapping run left alone until that run has a record that
+ * finished before this run's read began. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@ typedef struct fixture {
     cfg c;
     pl_env env;
     dstr log;
+    int64_t read_ms; /* when the account read began; 0: now */
 } fixture;
 
 static int setup(void **state) {
@@ -70,7 +72,7 @@ static void reconcile_once(fixture *f, unsigned parts, const bracket_info *plan,
                            rec_symbol *out, dstr *actions) {
     ex_read_spec spec = {.symbols = btc, .n_symbols = 1, .parts = parts};
     ex_account a;
-    ex_read(&f->m.ex, &spec, 0, 0, NULL, &a);
+    ex_read(&f->m.ex, &spec, f->read_ms ? f->read_ms : clock_now(NULL), 0, NULL, &a);
     bracket_info none = {0};
     reconcile(&f->env, &a, plan ? plan : &none, btc, 1, execute, out, actions);
     ex_account_free(&a);
@@ -169,7 +171,8 @@ static void test_unread_account_does_nothing(void **state) {
 /* An overlapping run (run-A) filled and is placing its legs: its plan's
  * deadline is ahead and it has no run record. Another run neither re-creates
  * the missing stop nor cancels a leg on a flat symbol; once run-A's record
- * exists, the stop is re-created. */
+ * exists and says it finished before the other run's read began, the stop
+ * is re-created. */
 static void test_bracket_in_flight_is_left_alone(void **state) {
     fixture *f = *state;
     tmpstore t;
@@ -202,6 +205,16 @@ static void test_bracket_in_flight_is_left_alone(void **state) {
                        .n_symbols = 1,
                        .outcome = "ok"};
     assert_int_equal(journal_run_put(t.s, &run, NULL, NULL), JOURNAL_OK);
+    /* ...but it finished after this run's read began: the read may have seen
+     * its position before its stop; still hands off */
+    f->read_ms = now - 50;
+    dstr_clear(&actions);
+    reconcile_once(f, ~0u, &plan, 1, &r, &actions);
+    assert_int_equal(f->m.writes, before);
+    assert_false(r.entry_ok);
+    assert_non_null(strstr(actions.ptr, "\"bracket_in_flight\",\"outcome\":\"deferred\""));
+    /* a read begun after run-A finished sees everything it sent */
+    f->read_ms = now + 1;
     dstr_clear(&actions);
     reconcile_once(f, ~0u, &plan, 1, &r, &actions);
     assert_int_equal(mx_open_algos(&f->m, "BTCUSDT", EX_STOP_MARKET), 1);
