@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pipelines/run_alerts.h"
 #include "platform/log.h"
 #include "platform/secret.h"
 #include "platform/clock.h"
@@ -249,6 +250,7 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
         log_rec *r = log_begin(LOG_ERROR, "config.invalid");
         log_str(r, "message", err->ptr);
         log_end(r);
+        run_alerts_config_error(&st->cfg, st->fn->name, dstr_cstr(err));
         return -1;
     }
     log_init(st->fn->name); /* again: TZ may have been set from the default */

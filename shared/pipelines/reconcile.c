@@ -265,9 +265,12 @@ static void journal_fills(const pl_env *env, const ex_account *a, const bracket_
         journal_status st = journal_trade_put(env->journal, &t, NULL, NULL);
         if (st == JOURNAL_OK) r->journaled++;
         if (st == JOURNAL_OK || st != JOURNAL_EXISTS) {
-            char d[200];
-            snprintf(d, sizeof d, "%s %s %s at %s", kind, t.side, qty, price);
-            exec_action(actions, plan->symbol, "journal_fill",
+            char d[240];
+            int len = snprintf(d, sizeof d, "%s %s %s at %s", kind, t.side, qty, price);
+            if (strcmp(kind, JOURNAL_TRADE_ENTRY) && len > 0 && (size_t)len < sizeof d)
+                snprintf(d + len, sizeof d - (size_t)len, ", realised PnL %s, fee %s%s%s", pnl, fee,
+                         t.funding ? ", funding " : "", t.funding ? t.funding : "");
+            exec_action(actions, plan->symbol, "journal_trade",
                         st == JOURNAL_OK ? "journaled" : journal_status_name(st), d);
         }
     }

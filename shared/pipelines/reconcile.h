@@ -40,7 +40,10 @@
  *    closes apart, and every fill becomes a trade record (journal_trade:
  *    create-only, keyed by the exchange's ids: a fill journaled twice meets
  *    its own key), with its realised PnL and commission; the funding paid
- *    or received since the candle goes with the last closing fill.
+ *    or received since the candle goes with the last closing fill. Each
+ *    record written is an action "journal_trade" "journaled" whose detail
+ *    starts with its kind ("take_profit BUY 0.112 at 87893.3, realised PnL
+ *    75.94, fee 4.92": run_alerts.h reads it).
  *  - a bracket in flight: when the newest plan's run may still be sending
  *    (now is before the plan's deadline_ms + RECONCILE_INFLIGHT_SLACK_MS
  *    and runs/ has no record of that run, or its record's finished_ms is

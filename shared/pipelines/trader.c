@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipelines/run_alerts.h"
 #include "platform/log.h"
 #include "services/journal_claim.h"
 #include "services/journal_risk.h"
@@ -484,7 +485,21 @@ void trader_finish(const pl_env *env, const trader_request *rq, trader_result *o
     dstr_free(&err);
 }
 
-void trader_run(const pl_env *env, const trader_request *rq, trader_result *out) {
+/* The run's own environment: with Telegram on, its I/O ends ALERT_BUDGET_MS
+ * before the invocation's deadline (but keeps at least half of the time
+ * left), so the alerts have their budget before the time kept to answer. */
+static pl_env run_env(const pl_env *env) {
+    pl_env run = *env;
+    if (!env->telegram) return run;
+    int64_t now = clock_now(env->clock), left = env->deadline_ms - now;
+    int64_t budget = env->cfg->alert_budget_ms;
+    run.deadline_ms = left > 2 * budget ? env->deadline_ms - budget : now + left / 2;
+    return run;
+}
+
+void trader_run(const pl_env *outer, const trader_request *rq, trader_result *out) {
+    pl_env run = run_env(outer);
+    const pl_env *env = &run;
     trader_begin(env, rq, out);
     size_t n = rq->n;
     ex_snapshot *snaps = calloc(n + 1, sizeof *snaps);
@@ -516,6 +531,7 @@ void trader_run(const pl_env *env, const trader_request *rq, trader_result *out)
     free(sigs);
     trader_act(env, rq, &a, snaps, out);
     trader_finish(env, rq, out);
+    out->alerts_raised = run_alerts_raise(outer, out, outer->deadline_ms, &out->alerts);
     for (size_t i = 0; i < n; i++) ex_snapshot_free(&snaps[i]);
     free(snaps);
     ex_account_free(&a);
@@ -562,7 +578,11 @@ void trader_result_json(const trader_result *r, dstr *out) {
     }
     dstr_puts(out, "],\"actions\":[");
     dstr_append(out, r->actions.ptr, r->actions.len);
-    dstr_printf(out, "],\"journal\":{\"unwritten\":%zu},\"build\":", r->unwritten);
+    dstr_printf(out,
+                "],\"journal\":{\"unwritten\":%zu},\"alerts\":{\"raised\":%zu,\"pending\":%zu,"
+                "\"delivered\":%zu,\"later\":%zu,\"refused\":%zu},\"build\":",
+                r->unwritten, r->alerts_raised, r->alerts.pending, r->alerts.delivered,
+                r->alerts.later, r->alerts.refused);
     dstr_json_str(out, pl_build_version());
     dstr_puts(out, ",\"config_hash\":");
     dstr_json_str(out, r->config_hash);

@@ -57,6 +57,7 @@
 #include "pipelines/execute.h"
 #include "pipelines/reconcile.h"
 #include "pipelines/signal.h"
+#include "services/alerts.h"
 #include "services/journal.h"
 
 #define TRADER_TRADES_WINDOW_MS (7LL * 86400000 - 60000) /* userTrades: 7 days at most */
@@ -100,6 +101,8 @@ typedef struct trader_result {
     dstr run_key;
     char run_id[JOURNAL_ID_MAX + 1];
     const char *trigger_id; /* rq's, NULL when it is not an id */
+    size_t alerts_raised;   /* this run's alerts (run_alerts.h) */
+    alerts_report alerts;   /* the outbox's delivery at the run's end */
 } trader_result;
 
 /* The whole run (see the contract). */
@@ -117,7 +120,8 @@ void trader_finish(const pl_env *env, const trader_request *rq, trader_result *o
 /* {"run_id","execute","outcome","symbols":[{"symbol","step","status",
  * "reconcile":{"entry_ok","position","ours","foreign","why"},"exec"?:{"outcome",
  * "qty","fill_price","stop","take_profit"}}],"actions":[...],
- * "journal":{"unwritten"},"build","config_hash"} (the decisions are the
+ * "journal":{"unwritten"},"alerts":{"raised","pending","delivered","later","refused"},
+ * "build","config_hash"} (the decisions are the
  * caller's to render: signal records). */
 void trader_result_json(const trader_result *r, dstr *out);
 void trader_result_free(trader_result *r);

@@ -47,32 +47,42 @@ static const char *alert_broken(const journal_outbox *a) {
     return NULL;
 }
 
-journal_status journal_outbox_put(store *s, const journal_outbox *a, dstr *key_out, dstr *err) {
-    char key[JOURNAL_OUTBOX_KEY_MAX];
-    if (key_out) dstr_clear(key_out);
+/* The alert's key and JSON (journal_render_fn). */
+static const char *alert_record(const void *item, char *key, size_t cap, dstr *json) {
+    const journal_outbox *a = item;
     const char *broken = alert_broken(a);
-    if (!broken && journal_outbox_key(a->type, a->event, a->at_ms, key, sizeof key))
-        broken = "no key for this alert";
-    if (broken) {
-        journal_log_unwritten("outbox", NULL, NULL, broken, a && a->text ? a->text : NULL,
-                              a && a->text ? strlen(a->text) : 0);
-        dstr_error_line(err, "alert not written: %s", broken);
-        return JOURNAL_INVALID;
-    }
-    dstr json = {0};
-    dstr_puts(&json, "{\"type\":");
-    dstr_json_str(&json, a->type);
-    dstr_puts(&json, ",\"event\":");
-    dstr_json_str(&json, a->event);
-    dstr_printf(&json, ",\"at_ms\":%lld,\"created_ms\":%lld,\"text\":", (long long)a->at_ms,
+    if (broken) return broken;
+    if (journal_outbox_key(a->type, a->event, a->at_ms, key, cap)) return "no key for this alert";
+    dstr_puts(json, "{\"type\":");
+    dstr_json_str(json, a->type);
+    dstr_puts(json, ",\"event\":");
+    dstr_json_str(json, a->event);
+    dstr_printf(json, ",\"at_ms\":%lld,\"created_ms\":%lld,\"text\":", (long long)a->at_ms,
                 (long long)a->created_ms);
-    dstr_json_str(&json, a->text);
-    dstr_puts(&json, ",\"run_id\":");
-    dstr_json_str(&json, a->run_id);
-    dstr_putc(&json, '}');
-    journal_status st = journal_put_exact(s, "outbox", NULL, key, json.ptr, json.len, err);
-    if (st == JOURNAL_OK && key_out) dstr_puts(key_out, key);
-    dstr_free(&json);
+    dstr_json_str(json, a->text);
+    dstr_puts(json, ",\"run_id\":");
+    dstr_json_str(json, a->run_id);
+    dstr_putc(json, '}');
+    return NULL;
+}
+
+static const char *no_symbol(const void *item) {
+    (void)item;
+    return NULL;
+}
+
+void journal_outbox_put_batch(store *s, const journal_outbox *a, size_t n, int64_t deadline_ms,
+                              journal_status *st, dstr *err) {
+    journal_put_rendered(s, "outbox", a, sizeof *a, no_symbol, alert_record, n, deadline_ms, st,
+                         NULL, err);
+}
+
+journal_status journal_outbox_put(store *s, const journal_outbox *a, dstr *key_out, dstr *err) {
+    char key[1][JOURNAL_KEY_MAX];
+    journal_status st;
+    if (key_out) dstr_clear(key_out);
+    journal_put_rendered(s, "outbox", a, sizeof *a, no_symbol, alert_record, 1, 0, &st, key, err);
+    if (st == JOURNAL_OK && key_out) dstr_puts(key_out, key[0]);
     return st;
 }
 

@@ -69,6 +69,11 @@ int journal_outbox_sent_key(const char *outbox_key, char *buf, size_t cap);
  * JOURNAL_UNWRITTEN (it may have landed); err gets one line for every
  * status but OK. */
 journal_status journal_outbox_put(store *s, const journal_outbox *a, dstr *key_out, dstr *err);
+/* journal_outbox_put for a[0..n) in ONE journal batch by deadline_ms (0: the
+ * store's deadline): st[i] is a[i]'s status; err gets a line for each that is
+ * not OK. The alerts' keys must be distinct. */
+void journal_outbox_put_batch(store *s, const journal_outbox *a, size_t n, int64_t deadline_ms,
+                              journal_status *st, dstr *err);
 
 /* Parses a stored alert (outside input): 0, or -1 with why appended; out is
  * always safe to free. */

@@ -57,7 +57,9 @@ static const char *build = "build/asan";
 static char fake[64], api_key[128], api_secret[128], logpath[300], tmproot[128];
 static const char *forbid[MAX_FORBID];
 static int n_forbid, verbose;
-static pid_t fake_pid;
+static pid_t fake_pid, tg_pid;
+static char tgfake[64]; /* fake_telegram's base URL */
+#define TG_TOKEN "123456:fake-telegram-token" /* fake_telegram's default */
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
@@ -81,12 +83,13 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
 }
 
 /* One request to the fake; the status (0: no answer), the body in out. */
-static long http(const char *method, const char *path, const char *body, dstr *out) {
+static long http_at(const char *base, const char *method, const char *path, const char *body,
+                    dstr *out) {
     dstr_clear(out);
     CURL *c = curl_easy_init();
     if (!c) return 0;
     char url[512];
-    snprintf(url, sizeof url, "%s%s", fake, path);
+    snprintf(url, sizeof url, "%s%s", base, path);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -101,6 +104,10 @@ static long http(const char *method, const char *path, const char *body, dstr *o
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return status;
+}
+
+static long http(const char *method, const char *path, const char *body, dstr *out) {
+    return http_at(fake, method, path, body, out);
 }
 
 static cJSON *http_json(const char *method, const char *path, const char *body) {
@@ -146,29 +153,39 @@ static int count_ok(const cJSON *want, long got, char *text, size_t cap) {
 
 /* ---- the fake ---------------------------------------------------------------------------------- */
 
-static int start_fake(void) {
-    char portfile[300];
-    snprintf(portfile, sizeof portfile, "%s/fake.port", tmproot);
-    char bin[300];
-    snprintf(bin, sizeof bin, "%s/bin/fake_binance", build);
-    fake_pid = fork();
-    if (fake_pid == 0) {
-        execl(bin, bin, "--port", "0", "--port-file", portfile, "--data", "tests/data/binance",
-              "--account", ACCOUNT_FILE, (char *)NULL);
+/* Starts bin with args (a port file is added) and sets url once it listens. */
+static pid_t start_server(const char *name, const char *const *args, char *url, size_t cap) {
+    char portfile[300], bin[300];
+    snprintf(portfile, sizeof portfile, "%s/%s.port", tmproot, name);
+    snprintf(bin, sizeof bin, "%s/bin/%s", build, name);
+    const char *argv[16] = {bin, "--port", "0", "--port-file", portfile};
+    int n = 5;
+    for (; args && *args && n < 15; args++) argv[n++] = *args;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 200 && pid > 0; i++) {
         dstr p = {0};
         drv_read_file(portfile, &p);
         int port = atoi(dstr_cstr(&p));
         dstr_free(&p);
         if (port > 0) {
-            snprintf(fake, sizeof fake, "http://127.0.0.1:%d", port);
-            return 0;
+            snprintf(url, cap, "http://127.0.0.1:%d", port);
+            return pid;
         }
         usleep(50000);
     }
     return -1;
+}
+
+static int start_fake(void) {
+    const char *const args[] = {"--data", "tests/data/binance", "--account", ACCOUNT_FILE, NULL};
+    fake_pid = start_server("fake_binance", args, fake, sizeof fake);
+    tg_pid = start_server("fake_telegram", NULL, tgfake, sizeof tgfake);
+    return fake_pid > 0 && tg_pid > 0 ? 0 : -1;
 }
 
 static int load_account(void) {
@@ -515,6 +532,7 @@ static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
     const cJSON *times = cJSON_GetObjectItemCaseSensitive(run, "times");
     const cJSON *par = cJSON_GetObjectItemCaseSensitive(run, "parallel");
     const cJSON *kill = cJSON_GetObjectItemCaseSensitive(run, "kill_after");
+    int want_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "error"));
     const char *event = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(run, "event"))
                             ? str_of(run, "event")
                             : SCHED_EVENT;
@@ -577,7 +595,12 @@ static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
         }
         for (int i = 0; i < np; i++) {
             wait_done(&w[i]);
-            if (!kill && w[i].res.status != FN_OK) {
+            if (want_error && w[i].res.status != FN_ERROR) {
+                fail(f, "run %d#%d: %s, want an error", index, t + 1,
+                     fn_status_name(w[i].res.status));
+                rc = -1;
+            }
+            if (!kill && !want_error && w[i].res.status != FN_OK) {
                 fail(f, "run %d#%d: %s %s %.300s", index, t + 1, fn_status_name(w[i].res.status),
                      w[i].res.detail, dstr_cstr(&w[i].res.payload));
                 rc = -1;
@@ -911,6 +934,49 @@ static void check_answer(const cJSON *exp, const dstr *answer, int index, fails 
     cJSON_Delete(a);
 }
 
+/* expect.telegram: what fake_telegram received since the scenario began
+ * ("messages": a count; "contains"/"absent": texts in any message). */
+static void check_telegram(const cJSON *want, fails *f, const char *where) {
+    dstr body = {0};
+    http_at(tgfake, "GET", "/__fake/messages", NULL, &body);
+    cJSON *got = cJSON_Parse(dstr_cstr(&body));
+    dstr_free(&body);
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(got, "messages");
+    dstr all = {0};
+    const cJSON *m;
+    cJSON_ArrayForEach(m, msgs) {
+        dstr_puts(&all, str_of(m, "text"));
+        dstr_puts(&all, "\n----\n");
+    }
+    char text[64];
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(want, "messages");
+    if (c && !count_ok(c, cJSON_GetArraySize(msgs), text, sizeof text))
+        fail(f, "%s telegram messages: %d, want %s", where, cJSON_GetArraySize(msgs), text);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(want, "contains"))
+        if (!strstr(dstr_cstr(&all), c->valuestring))
+            fail(f, "%s no telegram message has %s", where, c->valuestring);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(want, "absent"))
+        if (strstr(dstr_cstr(&all), c->valuestring))
+            fail(f, "%s a telegram message has %s", where, c->valuestring);
+    if (f->n && verbose) fprintf(rep, "  telegram messages:\n%s", dstr_cstr(&all));
+    dstr_free(&all);
+    cJSON_Delete(got);
+}
+
+/* The scenario's or a run's "telegram": {"script": [...]}, fake_telegram's
+ * faults for what follows. */
+static int telegram_script(const cJSON *tg, fails *f) {
+    const cJSON *script = cJSON_GetObjectItemCaseSensitive(tg, "script");
+    if (!script) return 0;
+    char *body = cJSON_PrintUnformatted(script);
+    dstr out = {0};
+    long st = http_at(tgfake, "POST", "/__fake/script", body, &out);
+    free(body);
+    dstr_free(&out);
+    if (st != 200) fail(f, "fake_telegram refused the script (%ld)", st);
+    return st == 200 ? 0 : -1;
+}
+
 /* Checks every key of expect (final, or one run's with its request window). */
 static void check_expect(const cJSON *exp, const cJSON *acct, const cJSON *recs, int from, int to,
                          const jobjs *j, fails *f, const char *where) {
@@ -930,18 +996,20 @@ static void check_expect(const cJSON *exp, const cJSON *acct, const cJSON *recs,
             fail(f, "%s signed writes: %ld, want %s", where, n, text);
     }
     if ((c = cJSON_GetObjectItemCaseSensitive(exp, "journal"))) check_journal(c, j, f);
+    if ((c = cJSON_GetObjectItemCaseSensitive(exp, "telegram"))) check_telegram(c, f, where);
 }
 
 /* ---- one scenario ------------------------------------------------------------------------------------ */
 
-static const char *const top_keys[] = {"name", "description", "env", "setup",
-                                       "runs", "expect",      NULL};
+static const char *const top_keys[] = {"name", "description", "env",     "setup",
+                                       "runs", "expect",      "telegram", NULL};
 static const char *const run_keys[] = {"predict",  "script",     "env",        "times",
                                        "parallel", "stagger_ms", "kill_after", "event",
-                                       "then",     "expect",     "comment",    NULL};
+                                       "then",     "expect",     "comment",    "telegram",
+                                       "error",    NULL};
 static const char *const exp_keys[] = {
     "positions", "protected_or_flat", "journal_agrees", "orders", "requests", "signed_writes",
-    "journal",   "json_path",         "contains",       "absent", NULL};
+    "journal",   "json_path",         "contains",       "absent", "telegram", NULL};
 
 static int keys_known(const cJSON *o, const char *const *keys, const char *what, fails *f) {
     const cJSON *it;
@@ -986,11 +1054,23 @@ static int scenario(const char *file, int index) {
     dstr_free(&out);
     mkdir(journal, 0700);
     env_base(&env, journal);
+    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(sc, "telegram");
+    if (tg) { /* the operator channel on, against fake_telegram */
+        http_at(tgfake, "POST", "/__fake/reset", "", &out);
+        dstr_free(&out);
+        env_put(&env, "TELEGRAM_BASE_URL", tgfake);
+        env_put(&env, "TELEGRAM_BOT_TOKEN", TG_TOKEN);
+        env_put(&env, "TELEGRAM_CHAT_ID", "4242");
+        env_put(&env, "TELEGRAM_HTTP_RETRIES", "0");
+        env_put(&env, "TELEGRAM_HTTP_TIMEOUT_MS", "1000");
+        if (telegram_script(tg, &f)) goto done;
+    }
     if (env_apply(&env, cJSON_GetObjectItemCaseSensitive(sc, "env"), &f)) goto done;
     if (do_actions(cJSON_GetObjectItemCaseSensitive(sc, "setup"), &f)) goto done;
     int k = 0, bounds[64][2];
     cJSON_ArrayForEach(run, runs) {
         if (env_apply(&env, cJSON_GetObjectItemCaseSensitive(run, "env"), &f)) goto done;
+        if (telegram_script(cJSON_GetObjectItemCaseSensitive(run, "telegram"), &f)) goto done;
         cJSON *script = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(run, "script"), 1);
         if (!script) script = cJSON_CreateArray();
         const char *predict = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(run, "predict"))
@@ -1097,9 +1177,10 @@ static void add_path(const char *p, char **files, int *n) {
 /* No secret (the account's, the sentinels given) in the functions' output or
  * any journal object. */
 static int secrets_absent(void) {
-    const char *secrets[MAX_FORBID + 1];
+    const char *secrets[MAX_FORBID + 2];
     int n = 0;
     secrets[n++] = api_secret;
+    secrets[n++] = TG_TOKEN + 7; /* the bot token's secret part */
     for (int i = 0; i < n_forbid; i++) secrets[n++] = forbid[i];
     jobjs j = {0};
     walk(tmproot, "", &j);
@@ -1168,8 +1249,8 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0;
     int64_t t0 = drv_mono_ms();
     if (load_account() || start_fake()) {
-        fprintf(rep, "exec_scenarios: cannot start %s/bin/fake_binance with %s\n", build,
-                ACCOUNT_FILE);
+        fprintf(rep, "exec_scenarios: cannot start %s/bin/fake_binance (with %s) and fake_telegram\n",
+                build, ACCOUNT_FILE);
         failed = 1;
     } else {
         fprintf(rep, "fake exchange %s; functions' output: %s\n", fake, logpath);
@@ -1177,10 +1258,12 @@ int main(int argc, char **argv) {
         secrets_absent() ? passed++ : failed++;
         sanitizers_quiet() ? passed++ : failed++;
     }
-    if (fake_pid > 0) {
-        kill(fake_pid, SIGTERM);
-        waitpid(fake_pid, NULL, 0);
-    }
+    pid_t pids[] = {fake_pid, tg_pid};
+    for (int i = 0; i < 2; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGTERM);
+            waitpid(pids[i], NULL, 0);
+        }
     for (int i = 0; i < n; i++) free(files[i]);
     curl_global_cleanup();
     fprintf(rep, "exec_scenarios: %d passed, %d failed (%lld ms)\n", passed, failed,
