@@ -126,6 +126,31 @@ int cfg_valid_telegram_token(const char *text) {
     return rest[n] == '\0' && n >= 1 && n <= 128;
 }
 
+int cfg_valid_telegram_webhook_secret(const char *text) {
+    if (!text) return 0;
+    size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+    return text[n] == '\0' && n >= 16 && n <= 256;
+}
+
+int cfg_parse_telegram_users(const char *text, long long *ids, size_t *n) {
+    *n = 0;
+    const char *p = text ? text : "";
+    while (*p == ' ') p++;
+    if (!*p) return 0;
+    for (;;) {
+        while (*p == ' ') p++;
+        size_t d = strspn(p, "0123456789");
+        if (d == 0 || d > 16 || *n == CFG_TELEGRAM_USERS_MAX) return -1;
+        long long id = strtoll(p, NULL, 10);
+        if (id < 1 || id > (1LL << 53)) return -1;
+        ids[(*n)++] = id;
+        p += d;
+        while (*p == ' ') p++;
+        if (!*p) return 0;
+        if (*p++ != ',') return -1;
+    }
+}
+
 /* The loader keeps the first problem per variable and goes on, so one run
  * reports every mistake in the environment at once. */
 typedef struct loader {
@@ -502,6 +527,16 @@ static void env_telegram(loader *L, cfg *c) {
     env_long(L, "TELEGRAM_HTTP_TIMEOUT_MS", 5000, 100, 120000, &c->telegram_timeout_ms);
     env_int(L, "TELEGRAM_HTTP_RETRIES", 2, 0, 10, &c->telegram_retries);
     env_long(L, "TELEGRAM_HTTP_BACKOFF_MS", 500, 0, 60000, &c->telegram_backoff_ms);
+    c->telegram_webhook_secret = env_str("TELEGRAM_WEBHOOK_SECRET", NULL);
+    if (c->telegram_webhook_secret && !cfg_valid_telegram_webhook_secret(c->telegram_webhook_secret))
+        bad(L, "TELEGRAM_WEBHOOK_SECRET", "(hidden)",
+            "16-256 of A-Z a-z 0-9 _ - (Telegram's characters for secret_token)");
+    const char *users = getenv("TELEGRAM_ALLOWED_USER_IDS");
+    if (cfg_parse_telegram_users(users, c->telegram_allowed_users, &c->n_telegram_allowed_users)) {
+        c->n_telegram_allowed_users = 0;
+        bad(L, "TELEGRAM_ALLOWED_USER_IDS", users,
+            "comma-separated Telegram user ids (whole numbers), at most 32");
+    }
     env_long(L, "ALERT_BUDGET_MS", 3000, 100, 60000, &c->alert_budget_ms);
     const char *alerts = getenv("ALERTS");
     c->alert_types = CFG_ALERTS_ALL;
@@ -596,6 +631,7 @@ int cfg_load(cfg *c, dstr *err) {
     secret_register(c->aws_session_token);
     secret_register(c->trader_token);
     secret_register(c->telegram_bot_token);
+    secret_register(c->telegram_webhook_secret);
     return L.failed ? -1 : 0;
 }
 
@@ -631,7 +667,8 @@ void cfg_free(cfg *c) {
                      &c->order_id_prefix,
                      &c->telegram_bot_token,
                      &c->telegram_chat_id,
-                     &c->telegram_base_url};
+                     &c->telegram_base_url,
+                     &c->telegram_webhook_secret};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -44,6 +44,8 @@ typedef enum {
     CFG_URL_BUCKET   /* not an S3 bucket name (3-63 of a-z 0-9 . -, alphanumeric ends) */
 } cfg_url_status;
 
+#define CFG_TELEGRAM_USERS_MAX 32 /* TELEGRAM_ALLOWED_USER_IDS: ids at most */
+
 typedef struct cfg {
     /* runtime / logging */
     int port;
@@ -132,6 +134,10 @@ typedef struct cfg {
     long telegram_timeout_ms;
     int telegram_retries;
     long telegram_backoff_ms;
+    /* the commands' webhook (functions/telegram) */
+    char *telegram_webhook_secret; /* TELEGRAM_WEBHOOK_SECRET: NULL when unset; never logged */
+    long long telegram_allowed_users[CFG_TELEGRAM_USERS_MAX]; /* TELEGRAM_ALLOWED_USER_IDS */
+    size_t n_telegram_allowed_users;
     /* alerts (services/alerts.h) */
     long alert_budget_ms; /* ALERT_BUDGET_MS: the time a run gives its alerts */
     unsigned alert_types; /* ALERTS: bit (1u << cfg_alert_type) set per type on */
@@ -172,6 +178,14 @@ int cfg_valid_telegram_chat_id(const char *text);
 /* TELEGRAM_BOT_TOKEN: "<bot id>:<secret>", digits, ':', then 1-128 of
  * [A-Za-z0-9_-] (it goes into the URL path). */
 int cfg_valid_telegram_token(const char *text);
+/* TELEGRAM_WEBHOOK_SECRET: 16-256 of [A-Za-z0-9_-]: Telegram's characters
+ * for the secret_token it sends back in X-Telegram-Bot-Api-Secret-Token,
+ * and long enough not to be guessed (and for the scrubber to mask it). */
+int cfg_valid_telegram_webhook_secret(const char *text);
+/* TELEGRAM_ALLOWED_USER_IDS: comma-separated user ids (whole numbers 1 to
+ * 2^53, spaces around each ignored; "" none), at most
+ * CFG_TELEGRAM_USERS_MAX: 0 with ids[0..*n), else -1. */
+int cfg_parse_telegram_users(const char *text, long long *ids, size_t *n);
 
 /* Fills c from the environment. Returns 0, or -1 with err describing every
  * invalid variable (one per line). c is always safe to cfg_free(). */

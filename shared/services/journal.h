@@ -9,6 +9,7 @@
  *   runs/.../{ts}_{run id}.json                 a finished run (journal_run.h)
  *   risk/hwm/, risk/kill/                       risk state, newest first (journal_risk.h)
  *   outbox/.../{ts}_{type}_{event}.json         an alert, and outbox-sent/ its marker (journal_outbox.h)
+ *   control/pause/, control/updates/            pause/resume, Telegram updates handled (journal_control.h)
  *   logs/.../{ts}_{function}_{request id}.jsonl  an invocation's log (invlog.h)
  * Writers never overwrite. Decision, request and log records are
  * observations: a key already taken gets the first free suffix (-1, -2,

@@ -9,12 +9,9 @@
  *   risk/kill/{INV}_trip.json          {"reason": "...", "by"?}
  *   risk/kill/{INV}_reset.json         {"reason"?: "...", "by"?: "..."}
  *       the kill switch tripped (no new entries until reset) or reset.
- * INV is 13 digits, 9999999999999 minus the event's unix ms, zero-padded:
- * S3 lists keys ascending only, so the newest record of a stream is the
- * FIRST key of its listing, and "the latest" costs one 1-key LIST and one
- * GET however old it is. The event's time is the key's (INV); a record's
- * body may hold "time" too, but the key decides. A key already taken (two
- * events in one ms) is retried 1 ms later, up to JOURNAL_RISK_TRIES times.
+ * Both are journal_stream.h streams (INV: 13 digits, 9999999999999 minus
+ * the event's unix ms, so the newest record lists first; a key taken is
+ * retried 1 ms later); the kill records are a journal_stream switch.
  *
  * Reading (journal_risk_read): the newest hwm record and the newest kill
  * record (whichever of trip or reset). The kill switch is tripped when the
@@ -38,14 +35,15 @@
 
 #include "platform/dstr.h"
 #include "services/journal.h"
+#include "services/journal_stream.h"
 #include "store/store.h"
 
 #define JOURNAL_RISK_HWM_PREFIX "risk/hwm/"
 #define JOURNAL_RISK_KILL_PREFIX "risk/kill/"
-#define JOURNAL_RISK_INV_BASE 9999999999999LL /* INV = this - unix ms (13 digits) */
-#define JOURNAL_RISK_TRIES 10
-#define JOURNAL_RISK_SKIP_MAX 20  /* corrupt objects skipped before a reader gives up */
-#define JOURNAL_RISK_TEXT_MAX 200 /* reason: bytes kept */
+#define JOURNAL_RISK_INV_BASE JOURNAL_STREAM_INV_BASE
+#define JOURNAL_RISK_TRIES JOURNAL_STREAM_TRIES
+#define JOURNAL_RISK_SKIP_MAX JOURNAL_STREAM_SKIP_MAX
+#define JOURNAL_RISK_TEXT_MAX JOURNAL_STREAM_TEXT_MAX /* reason: bytes kept */
 
 typedef enum journal_kill_event { JOURNAL_KILL_TRIP, JOURNAL_KILL_RESET } journal_kill_event;
 
@@ -73,7 +71,7 @@ typedef struct journal_risk_state {
     int tripped;                            /* the newest kill record is a trip */
     int64_t kill_ms;                        /* time of the newest kill record */
     char kill_reason[JOURNAL_RISK_TEXT_MAX + 1];
-    char kill_by[65];
+    char kill_by[JOURNAL_TAG_MAX + 1];
 } journal_risk_state;
 
 /* Reads the state (see the contract): JOURNAL_OK (an empty journal is

@@ -2,7 +2,8 @@
  * journal anyone with the bucket can write to) through their parsers, and
  * the exact net PnL over any decimal strings. The first byte picks:
  *   0 claim (journal_claim_parse), 1 run (journal_run_parse),
- *   2 trade (journal_trade_parse), 3 risk (journal_risk_parse: file name,
+ *   2 trade (journal_trade_parse), 3 the newest-first streams: risk and
+ *   pause (journal_risk_parse, journal_control_parse_pause: file name,
  *   FUZZ_SEP, body), 4 net PnL (realized, fee, funding, fee asset: parts).
  * A parse that succeeds must obey the record's rules; one that fails says
  * why and leaves nothing half-filled. The net PnL, when known, is a decimal
@@ -12,6 +13,7 @@
 #include "fuzz.h"
 #include "platform/config.h"
 #include "services/journal_claim.h"
+#include "services/journal_control.h"
 #include "services/journal_risk.h"
 #include "services/journal_run.h"
 #include "services/journal_trade.h"
@@ -64,9 +66,26 @@ static void trade(const char *p, size_t n) {
     dstr_free(&why);
 }
 
-static void risk(const uint8_t *data, size_t size) {
+static void pause_record(const fuzz_parts *parts) {
+    journal_pause_state st = {0};
+    dstr why = {0};
+    int rc = journal_control_parse_pause(parts->part[0], parts->n > 1 ? parts->part[1] : NULL,
+                                         parts->n > 1 ? parts->len[1] : 0, &st, &why);
+    if (rc == 0) {
+        if (!st.has || st.since_ms < 0) fuzz_fail("pause record without its time");
+        if (st.by[0] && !journal_valid_tag(st.by, JOURNAL_TAG_MAX)) fuzz_fail("pause by");
+        if (strnlen(st.reason, sizeof st.reason) == sizeof st.reason)
+            fuzz_fail("pause reason not terminated");
+    } else if (!why.len || st.has || st.paused) {
+        fuzz_fail("pause refused without a reason, or half-filled");
+    }
+    dstr_free(&why);
+}
+
+static void stream_records(const uint8_t *data, size_t size) {
     fuzz_parts parts;
     fuzz_split(data, size, 2, &parts);
+    pause_record(&parts);
     journal_risk_state st = {0};
     dstr why = {0};
     int rc = journal_risk_parse(parts.part[0], parts.n > 1 ? parts.part[1] : NULL,
@@ -120,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 0: claim(body, size - 1); break;
     case 1: run(body, size - 1); break;
     case 2: trade(body, size - 1); break;
-    case 3: risk(data + 1, size - 1); break;
+    case 3: stream_records(data + 1, size - 1); break;
     default: net(data + 1, size - 1); break;
     }
     free(body);

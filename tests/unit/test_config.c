@@ -88,6 +88,8 @@ static const char *const all_vars[] = {"PORT",
                                        "TELEGRAM_HTTP_TIMEOUT_MS",
                                        "TELEGRAM_HTTP_RETRIES",
                                        "TELEGRAM_HTTP_BACKOFF_MS",
+                                       "TELEGRAM_WEBHOOK_SECRET",
+                                       "TELEGRAM_ALLOWED_USER_IDS",
                                        "ALERT_BUDGET_MS",
                                        "ALERTS"};
 
@@ -368,6 +370,18 @@ static const env_set_case set_cases[] = {
     {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "@abc"},
      "TELEGRAM_CHAT_ID=\"@abc\" is invalid: an integer chat id"},
     {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "12a"}, "TELEGRAM_CHAT_ID=\"12a\" is invalid"},
+    /* the webhook: its secret (hidden even when wrong) and the allowed users */
+    {{"TELEGRAM_WEBHOOK_SECRET", "SeCrEt-config-test_1"}, NULL},
+    {{"TELEGRAM_WEBHOOK_SECRET", "SeCrEt-config-test!"},
+     "TELEGRAM_WEBHOOK_SECRET=\"(hidden)\" is invalid: 16-256 of A-Z a-z 0-9 _ -"},
+    {{"TELEGRAM_WEBHOOK_SECRET", "SeCrEt-short"}, "TELEGRAM_WEBHOOK_SECRET=\"(hidden)\""},
+    {{"TELEGRAM_ALLOWED_USER_IDS", "42, 7,123456789"}, NULL},
+    {{"TELEGRAM_ALLOWED_USER_IDS", " "}, NULL},
+    {{"TELEGRAM_ALLOWED_USER_IDS", "42,"}, "TELEGRAM_ALLOWED_USER_IDS=\"42,\" is invalid: comma-separated"},
+    {{"TELEGRAM_ALLOWED_USER_IDS", "-5"}, "TELEGRAM_ALLOWED_USER_IDS=\"-5\" is invalid"},
+    {{"TELEGRAM_ALLOWED_USER_IDS", "0"}, "TELEGRAM_ALLOWED_USER_IDS=\"0\" is invalid"},
+    {{"TELEGRAM_ALLOWED_USER_IDS", "12x"}, "TELEGRAM_ALLOWED_USER_IDS=\"12x\" is invalid"},
+    {{"TELEGRAM_ALLOWED_USER_IDS", "99999999999999999"}, "TELEGRAM_ALLOWED_USER_IDS"},
     /* dry runs need neither keys nor One-way mode */
     {{"EXECUTE_TRADES", "false", "POSITION_MODE", "HEDGE"}, NULL},
     {{"JOURNAL_URL", "s3://trader-journal/prod"}, "AWS_REGION=\"\" is invalid: an s3:// journal needs a region (or AWS_DEFAULT_REGION)\n"
@@ -384,6 +398,29 @@ static void test_variable_sets(void **state) {
         for (size_t k = 0; t->env[k]; k += 2) setenv(t->env[k], t->env[k + 1], 1);
         expect_load(t->env[1], t->error);
     }
+    clear_env();
+}
+
+/* The webhook's allowed users as the pipeline gets them; its secret registered. */
+static void test_telegram_webhook_parsed(void **state) {
+    (void)state;
+    clear_env();
+    setenv("TELEGRAM_ALLOWED_USER_IDS", " 42 ,9007199254740992", 1);
+    setenv("TELEGRAM_WEBHOOK_SECRET", "SeCrEt-webhook-config", 1);
+    cfg c;
+    dstr err = {0};
+    if (cfg_load(&c, &err) != 0) fail_msg("%s", err.ptr);
+    assert_int_equal(c.n_telegram_allowed_users, 2);
+    assert_true(c.telegram_allowed_users[0] == 42);
+    assert_true(c.telegram_allowed_users[1] == 9007199254740992LL);
+    assert_string_equal(c.telegram_webhook_secret, "SeCrEt-webhook-config");
+    dstr text = {0};
+    dstr_puts(&text, "x SeCrEt-webhook-config y");
+    secret_scrub(&text);
+    assert_null(strstr(dstr_cstr(&text), "SeCrEt-webhook-config"));
+    dstr_free(&text);
+    cfg_free(&c);
+    dstr_free(&err);
     clear_env();
 }
 
@@ -640,6 +677,7 @@ int main(void) {
         cmocka_unit_test(test_each_variable),
         cmocka_unit_test(test_variable_sets),
         cmocka_unit_test(test_s3_settings_parsed),
+        cmocka_unit_test(test_telegram_webhook_parsed),
         cmocka_unit_test(test_store_url_parser),
         cmocka_unit_test(test_all_errors_reported_at_once),
         cmocka_unit_test(test_execute_trades_ready),
