@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pipelines/run_alerts.h"
 #include "platform/log.h"
 #include "services/journal_claim.h"
+#include "services/journal_control.h"
 #include "services/journal_risk.h"
 #include "services/journal_run.h"
 #include "services/journal_trade.h"
@@ -55,6 +57,8 @@ typedef struct account_risk {
     double realized_today;
     double hwm;
     int kill_switch;
+    int paused;              /* /pause (journal_control), or the pause state unreadable */
+    char pause_why[EXEC_REASON_LEN + JOURNAL_STREAM_TEXT_MAX + JOURNAL_TAG_MAX];
     int64_t *last_stop_out; /* per symbol; now when unknown (a cooldown, to be safe) */
     char why[EXEC_REASON_LEN];
 } account_risk;
@@ -93,6 +97,23 @@ static void read_risk(const pl_env *env, const trader_request *rq, const ex_acco
         ar->hwm = NAN;
         ar->kill_switch = 1; /* unknown: not assumed off */
     }
+    journal_pause_state ps;
+    dstr pause_err = {0};
+    if (journal_control_read_pause(env->journal, &ps, &pause_err) != JOURNAL_OK) {
+        ar->paused = 1; /* unknown: not assumed resumed */
+        snprintf(ar->pause_why, sizeof ar->pause_why,
+                 "no entry: the pause state could not be read (%s)", dstr_cstr(&pause_err));
+    } else if (ps.paused) {
+        ar->paused = 1;
+        time_t at = (time_t)(ps.since_ms / 1000);
+        struct tm tm;
+        char when[32];
+        gmtime_r(&at, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        snprintf(ar->pause_why, sizeof ar->pause_why, "no entry: paused by %s since %s%s%s",
+                 ps.by[0] ? ps.by : "an operator", when, ps.reason[0] ? ": " : "", ps.reason);
+    }
+    dstr_free(&pause_err);
     int64_t since = now - (int64_t)env->risk.cooldown_minutes * 60000;
     if (journal_trade_last_stop_outs(env->journal, rq->symbols, rq->n, since, ar->last_stop_out,
                                      &err) != JOURNAL_OK)
@@ -107,6 +128,7 @@ static void read_risk(const pl_env *env, const trader_request *rq, const ex_acco
     log_num(lr, "realized_today", ar->realized_today);
     log_num(lr, "hwm", ar->hwm);
     log_bool(lr, "kill_switch", ar->kill_switch);
+    log_bool(lr, "paused", ar->paused);
     log_end(lr);
     if (err.len) {
         snprintf(ar->why, sizeof ar->why, "%s", err.ptr);
@@ -176,6 +198,10 @@ static int gates(const pl_env *env, const ex_account *a, const ex_snapshot *snap
     const decision *d = &t->sig.d;
     if (!t->rec.entry_ok) {
         status(t, "blocked", "no entry: %s", t->rec.why);
+        return 0;
+    }
+    if (ar->paused) { /* existing brackets were reconciled above; only new entries stop */
+        status(t, "paused", "%s", ar->pause_why);
         return 0;
     }
     double funding = snaps && snaps[i].status == EX_OK ? snaps[i].snap.premium.funding_rate : NAN;

@@ -14,7 +14,9 @@
  *  3. for each decision worth taking (risk_ok, LONG or SHORT), in symbol
  *     order, every gate must pass, the first that fails is the symbol's
  *     status: reconcile allows an entry (no position, nothing foreign, no
- *     order left it could not cancel); the risk manager (domain/risk.h:
+ *     order left it could not cancel); the trader is not paused (the
+ *     newest journal_control record is not a pause, and it could be read;
+ *     step "paused"); the risk manager (domain/risk.h:
  *     open positions incl. this run's entries, the UTC day's realised PnL
  *     from the trade journal, equity = USDT wallet + unrealised PnL against
  *     the journal's high-water mark and kill switch, the cooldown after the
@@ -75,7 +77,8 @@ typedef struct trader_symbol {
     signal_result sig;                /* the decision */
     rec_symbol rec;                   /* what reconcile found and did */
     int candidate;                    /* the decision is worth an entry */
-    const char *step;                 /* "no_signal", "blocked", "risk_refused", "sizing_refused",
+    const char *step;                 /* "no_signal", "blocked", "paused", "risk_refused",
+                                         "sizing_refused",
                           "setup_blocked", "would_enter", "claim_held", "claim_failed",
                           "plan_failed", "executed" */
     char status[2 * EXEC_REASON_LEN]; /* for people: what happened and why */

@@ -35,6 +35,7 @@
 
 #include "driver.h"
 #include "fnhost.h"
+#include "platform/clock.h"
 #include "platform/dstr.h"
 
 #define MAX_FILES 512
@@ -59,6 +60,7 @@ static const char *forbid[MAX_FORBID];
 static int n_forbid, verbose;
 static pid_t fake_pid, tg_pid;
 static char tgfake[64]; /* fake_telegram's base URL */
+static char cur_journal[400]; /* the running scenario's journal folder */
 #define TG_TOKEN "123456:fake-telegram-token" /* fake_telegram's default */
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
@@ -381,6 +383,36 @@ static int act_fire(const cJSON *spec, fails *f) {
     return rc;
 }
 
+/* {"journal_put": {"key": "control/pause/{INV}_pause.json", "json": {...}}}:
+ * an operator's record written into the scenario's journal ({INV}: the
+ * newest-first inverted time of now, 13 digits). */
+static int act_journal_put(const cJSON *spec, fails *f) {
+    const char *key = str_of(spec, "key");
+    const cJSON *json = cJSON_GetObjectItemCaseSensitive(spec, "json");
+    if (!*key || !json || strstr(key, "..")) {
+        fail(f, "journal_put wants a key and a json");
+        return -1;
+    }
+    char path[700], inv[16];
+    snprintf(inv, sizeof inv, "%013lld", 9999999999999LL - (long long)clock_wall_ms());
+    const char *at = strstr(key, "{INV}");
+    if (at) snprintf(path, sizeof path, "%s/%.*s%s%s", cur_journal, (int)(at - key), key, inv, at + 5);
+    else snprintf(path, sizeof path, "%s/%s", cur_journal, key);
+    for (char *p = path + strlen(cur_journal) + 1; (p = strchr(p, '/')); p++) {
+        *p = 0;
+        mkdir(path, 0700);
+        *p = '/';
+    }
+    char *text = cJSON_PrintUnformatted(json);
+    FILE *out = fopen(path, "w");
+    int ok = out && fputs(text, out) >= 0;
+    if (out && fclose(out)) ok = 0;
+    free(text);
+    if (!ok) fail(f, "journal_put: cannot write %s", path);
+    usleep(2000); /* the next record's inverted time differs */
+    return ok ? 0 : -1;
+}
+
 static int do_actions(const cJSON *list, fails *f) {
     const cJSON *a;
     cJSON_ArrayForEach(a, list) {
@@ -393,6 +425,8 @@ static int do_actions(const cJSON *list, fails *f) {
         int rc = 0;
         if (strcmp(kind, "fire") == 0) {
             rc = act_fire(body, f);
+        } else if (strcmp(kind, "journal_put") == 0) {
+            rc = act_journal_put(body, f);
         } else if (strcmp(kind, "wait_ms") == 0) {
             usleep((useconds_t)(body->valuedouble * 1000));
         } else if (!strcmp(kind, "mark") || !strcmp(kind, "position") || !strcmp(kind, "act") ||
@@ -1053,6 +1087,7 @@ static int scenario(const char *file, int index) {
     http("POST", "/__fake/reset", "", &out);
     dstr_free(&out);
     mkdir(journal, 0700);
+    snprintf(cur_journal, sizeof cur_journal, "%s", journal);
     env_base(&env, journal);
     const cJSON *tg = cJSON_GetObjectItemCaseSensitive(sc, "telegram");
     if (tg) { /* the operator channel on, against fake_telegram */
