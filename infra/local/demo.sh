@@ -29,7 +29,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 PORT=${PORT:-8080}
 tmp=$(mktemp -d)
-replay="" gateway="" tour=""
+replay="" gateway="" tour="" telegram=""
 
 # stop VAR: SIGTERM to the process whose pid VAR holds, then its exit status
 # (both servers exit 0 on SIGTERM); VAR is emptied, so it is stopped once.
@@ -51,6 +51,7 @@ cleanup() {
   [ -z "$tour" ] || { kill -TERM "$tour" 2>/dev/null; wait "$tour" 2>/dev/null; } || :
   stop gateway || rc=1
   stop replay || rc=1
+  stop telegram || rc=1
   rm -rf "$tmp"
   exit "$rc"
 }

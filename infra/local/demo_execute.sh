@@ -139,6 +139,16 @@ demo_execute() {
   fi
   rm -f "$port_file"
 
+  # the operator's chat: the tests' fake Telegram server, which keeps every
+  # message the functions send (GET /__fake/messages)
+  "$BUILD/bin/fake_telegram" --port 0 --port-file "$tmp/telegram.port" >"$tmp/telegram.log" 2>&1 &
+  telegram=$!
+  for _ in $(seq 1 200); do [ -s "$tmp/telegram.port" ] && break; sleep 0.05; done
+  [ -s "$tmp/telegram.port" ] || { echo "demo: the fake Telegram server did not start:" >&2; cat "$tmp/telegram.log" >&2; exit 1; }
+  local tg
+  tg="http://127.0.0.1:$(cat "$tmp/telegram.port")"
+  export TELEGRAM_BASE_URL="$tg" TELEGRAM_BOT_TOKEN="123456:fake-telegram-token" TELEGRAM_CHAT_ID=4242
+
   local log=${DEMO_LOG:-$tmp/gateway.log}
   export BINANCE_FAPI_BASE="$fake" BINANCE_USE_TESTNET=false PORT
   BINANCE_API_KEY=$(sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
@@ -151,7 +161,8 @@ demo: EXECUTE_TRADES=true against the offline fake exchange at $fake
       (account $DEMO_ACCOUNT: 10000 USDT, ${symbol} at leverage 5, ISOLATED).
 demo: the market: the bundled candles of $(date -u -d "@$((slot / 1000))" '+%F %H:%M') UTC replayed as now (the later
       ones left out); the built-in model's decision for ${symbol} there: ${direction}.
-demo: journal $tmp/journal, gateway log $log, no schedule (the tour triggers the runs).
+demo: journal $tmp/journal, gateway log $log, no schedule (the tour triggers the runs);
+      alerts go to the fake Telegram server at $tg (chat 4242).
 MSG
   # In the background, as in the plain demo: see there.
   "$BUILD/bin/gateway" --functions-dir "$BUILD" --no-scheduler "$@" >>"$log" 2>&1 &
@@ -162,7 +173,7 @@ MSG
   gw="http://127.0.0.1:$(cat "$port_file")"
 
   if [ "${DEMO_TOUR:-true}" = true ]; then
-    DEMO_GW=$gw DEMO_FAKE=$fake DEMO_SYMBOL=$symbol infra/local/demo_tour.sh &
+    DEMO_GW=$gw DEMO_FAKE=$fake DEMO_TELEGRAM=$tg DEMO_SYMBOL=$symbol infra/local/demo_tour.sh &
     tour=$!
     local status=0
     wait "$tour" || status=$?
@@ -175,6 +186,7 @@ demo: still serving on $gw (fake exchange $fake); Ctrl-C stops it. Try:
   curl -s $gw/api/trades
   curl -s -X POST -H 'X-Trader-Token: $TRADER_TOKEN' $gw/tasks/trader | jq .run
   curl -s $fake/__fake/account | jq '{positions, algoOrders}'
+  curl -s $tg/__fake/messages | jq -r '.messages[].text'
 MSG
   local status=0
   wait "$gateway" || status=$?

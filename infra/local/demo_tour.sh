@@ -10,14 +10,15 @@
 #      stop stays behind (the legs are not linked);
 #   4. the next trader run: reconcile cancels that orphan stop and journals
 #      the fills with their PnL and fees;
-#   5. /api/trades and /api/overview show the result.
-# Environment: DEMO_GW, DEMO_FAKE (base URLs), DEMO_SYMBOL, TRADER_TOKEN;
+#   5. /api/trades and /api/overview show the result;
+#   6. the operator's chat: the alerts each run delivered at its end.
+# Environment: DEMO_GW, DEMO_FAKE, DEMO_TELEGRAM (base URLs), DEMO_SYMBOL, TRADER_TOKEN;
 # DEMO_STEP_MS (default 700); DEMO_TOUR_OUT: a folder to keep every raw
 # answer in (run1.json, overview1.json, account1.json, account2.json,
-# run2.json, trades.csv, overview2.json, account3.json). Needs curl and jq.
+# run2.json, trades.csv, overview2.json, account3.json, telegram.json). Needs curl and jq.
 # Exit status 0 when every step went as described, else 1 (with why).
 set -euo pipefail
-: "${DEMO_GW:?}" "${DEMO_FAKE:?}" "${DEMO_SYMBOL:?}" "${TRADER_TOKEN:?}"
+: "${DEMO_GW:?}" "${DEMO_FAKE:?}" "${DEMO_TELEGRAM:?}" "${DEMO_SYMBOL:?}" "${TRADER_TOKEN:?}"
 STEP_MS=${DEMO_STEP_MS:-700}
 out=${DEMO_TOUR_OUT:-}
 if [ -z "$out" ]; then
@@ -97,5 +98,11 @@ jq -c '{positions, algo_orders: [.symbols[].algo_orders[]], pnl_today, balances:
 account >"$out/account3.json"
 left=$(jq --arg s "$sym" '[.algoOrders[] | select(.symbol == $s and .algoStatus == "NEW")] | length' "$out/account3.json")
 [ "$left" -eq 0 ] || fail "$left algo orders still open after the reconcile"
+
+say "6. the operator's chat: each run's alerts, sent at its end (the fake Telegram server's record)"
+cmd "curl $DEMO_TELEGRAM/__fake/messages"
+curl -sS --max-time 10 "$DEMO_TELEGRAM/__fake/messages" >"$out/telegram.json"
+jq -r '.messages[] | "--- message \(.message_id) to chat \(.chat_id)\n\(.text)"' "$out/telegram.json"
+[ "$(jq '.messages | length' "$out/telegram.json")" -ge 2 ] || fail "the chat got $(jq '.messages | length' "$out/telegram.json") messages, want the entry's and the exit's"
 echo
-echo "demo_tour: done: opened, protected, closed by its take-profit, reconciled, journaled"
+echo "demo_tour: done: opened, protected, closed by its take-profit, reconciled, journaled, alerted"

@@ -129,6 +129,10 @@ check overview_after jqt "$tour/overview2.json" '
   and .pnl_today.trades == 2 and ((.pnl_today.net - ($net | tonumber)) | fabs) < 1e-6
   and .last_run.outcome == "ok" and .execute_trades == true and .errors == []' --arg net "$net"
 # the gateway still answers (the overview read live, not only the tour's copy)
+check alerts_delivered jqt "$tour/telegram.json" '
+  ([.messages[].text] | join("\n")) as $t
+  | ($t | test("Entry: ")) and ($t | test("Position closed: ")) and ($t | test("realised PnL"))
+  and ($t | test("fake-telegram-token") | not) and ([.messages[] | .chat_id == "4242"] | all)'
 check overview_live bash -c 'curl -sS --max-time 20 "$1/api/overview" | jq -e ".pnl_today.trades == 2 and (.positions | length) == 0" >/dev/null' _ "$gw"
 
 took=$(($(date +%s) - t0))
