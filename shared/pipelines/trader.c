@@ -57,7 +57,7 @@ typedef struct account_risk {
     double realized_today;
     double hwm;
     int kill_switch;
-    int paused;              /* /pause (journal_control), or the pause state unreadable */
+    int paused; /* /pause (journal_control), or the pause state unreadable */
     char pause_why[EXEC_REASON_LEN + JOURNAL_STREAM_TEXT_MAX + JOURNAL_TAG_MAX];
     int64_t *last_stop_out; /* per symbol; now when unknown (a cooldown, to be safe) */
     char why[EXEC_REASON_LEN];
