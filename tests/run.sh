@@ -121,7 +121,7 @@ fi
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && run_suite "$(basename "$t")" "$t"; done
 for d in "$BUILD"/tests/run_*; do
   [ -x "$d" ] || continue
-  case "$(basename "$d")" in run_scenarios|run_s3|run_exec_scenarios) continue ;; esac
+  case "$(basename "$d")" in run_scenarios|run_s3|run_exec_scenarios|run_log_queries) continue ;; esac
   run_suite "$(basename "$d")" "$d" "$BUILD"
 done
 
@@ -129,8 +129,11 @@ done
 # driver starts its own fake_binance --account and runs the real trader bootstrap
 # through the local function host; the account's secret and the sentinels must
 # not reach the functions' output or any journal object
-[ -x "$BUILD/tests/run_exec_scenarios" ] && run_suite run_exec_scenarios \
-  "$BUILD/tests/run_exec_scenarios" "$BUILD" "${forbid[@]}" tests/scenarios/exec
+[ -x "$BUILD/tests/run_exec_scenarios" ] && EXEC_SCENARIOS_LOG_OUT="$LOGDIR/exec_functions.jsonl" \
+  run_suite run_exec_scenarios "$BUILD/tests/run_exec_scenarios" "$BUILD" "${forbid[@]}" tests/scenarios/exec
+# the template's saved log queries name fields those lines (and Lambda's own records) really have
+[ -x "$BUILD/tests/run_log_queries" ] && run_suite run_log_queries "$BUILD/tests/run_log_queries" \
+  "$LOGDIR/exec_functions.jsonl" tests/infra/platform_report.jsonl
 
 # the libFuzzer targets (make test builds them in build/fuzz when clang is
 # there): each over its seed corpus plus FUZZ_SMOKE_SECONDS of fuzzing, two at

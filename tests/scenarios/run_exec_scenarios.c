@@ -1353,6 +1353,16 @@ int main(int argc, char **argv) {
     curl_global_cleanup();
     fprintf(rep, "exec_scenarios: %d passed, %d failed (%lld ms)\n", passed, failed,
             (long long)(drv_mono_ms() - t0));
+    const char *copy =
+        getenv("EXEC_SCENARIOS_LOG_OUT"); /* the functions' lines, for run_log_queries */
+    if (copy && *copy) {
+        dstr log = {0};
+        drv_read_file(logpath, &log);
+        FILE *out = fopen(copy, "w");
+        if (!out || fwrite(log.ptr, 1, log.len, out) != log.len) failed++;
+        if (out && fclose(out)) failed++;
+        dstr_free(&log);
+    }
     const char *keep = getenv("EXEC_SCENARIOS_KEEP"); /* "1": keep the log and journals */
     if (!failed && !(keep && !strcmp(keep, "1"))) drv_remove_tree(tmproot);
     fclose(rep);
