@@ -146,6 +146,8 @@ run_suite fuzz env FUZZ_JOBS="${FUZZ_JOBS:-2}" tests/fuzz/run.sh "$FUZZ_BUILD" "
 # the execute demo opens, protects, reconciles and journals a trade on the fake exchange
 [ -x "$BUILD/bin/gateway" ] && run_suite demo_execute tests/demo/execute.sh "$BUILD"
 [ -x "$BUILD/bin/invoke" ] && run_suite secrets_moto tests/secrets/moto.sh "$BUILD"
+# the template: cfn-lint and the SAM-to-CloudFormation transform (where the tools are installed)
+run_suite cfn tests/infra/cfn.sh
 
 # the scenario runner's own checks: every check kind can pass and fail
 [ -x "$BUILD/tests/run_scenarios" ] && run_suite scenarios_selftest tests/scenarios/selftest.sh "$BUILD"
