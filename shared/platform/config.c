@@ -528,7 +528,8 @@ static void env_telegram(loader *L, cfg *c) {
     env_int(L, "TELEGRAM_HTTP_RETRIES", 2, 0, 10, &c->telegram_retries);
     env_long(L, "TELEGRAM_HTTP_BACKOFF_MS", 500, 0, 60000, &c->telegram_backoff_ms);
     c->telegram_webhook_secret = env_str("TELEGRAM_WEBHOOK_SECRET", NULL);
-    if (c->telegram_webhook_secret && !cfg_valid_telegram_webhook_secret(c->telegram_webhook_secret))
+    if (c->telegram_webhook_secret &&
+        !cfg_valid_telegram_webhook_secret(c->telegram_webhook_secret))
         bad(L, "TELEGRAM_WEBHOOK_SECRET", "(hidden)",
             "16-256 of A-Z a-z 0-9 _ - (Telegram's characters for secret_token)");
     const char *users = getenv("TELEGRAM_ALLOWED_USER_IDS");
