@@ -36,8 +36,8 @@ typedef struct fixture {
     pl_env env;
 } fixture;
 
-static const ms_step telegram_ok = {
-    .body = "{\"ok\":true,\"result\":{\"message_id\":7}}", .repeat = 1};
+static const ms_step telegram_ok = {.body = "{\"ok\":true,\"result\":{\"message_id\":7}}",
+                                    .repeat = 1};
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
@@ -138,11 +138,11 @@ static void test_table(void **state) {
     fixture *f = *state;
     dstr reply = {0};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        operator_outcome o = run(f, 100 + (long long)i, cases[i].chat, cases[i].type,
-                                 cases[i].from, cases[i].text, &reply);
+        operator_outcome o = run(f, 100 + (long long)i, cases[i].chat, cases[i].type, cases[i].from,
+                                 cases[i].text, &reply);
         if (o != cases[i].outcome || !strstr(dstr_cstr(&reply), cases[i].reply))
-            fail_msg("case %zu (%s): %s, answer '%s'", i, cases[i].text,
-                     operator_outcome_name(o), dstr_cstr(&reply));
+            fail_msg("case %zu (%s): %s, answer '%s'", i, cases[i].text, operator_outcome_name(o),
+                     dstr_cstr(&reply));
     }
     /* the ignored ones were logged, and answered nothing */
     assert_non_null(strstr(dstr_cstr(&f->tg.logs), "\"event\":\"telegram.ignored\""));
@@ -161,8 +161,7 @@ static void test_replay_pause_resume_killswitch(void **state) {
     fixture *f = *state;
     dstr reply = {0};
     journal_pause_state p;
-    assert_int_equal(run(f, 500, -1001, "group", 42, "/pause back at six", &reply),
-                     OPERATOR_DONE);
+    assert_int_equal(run(f, 500, -1001, "group", 42, "/pause back at six", &reply), OPERATOR_DONE);
     assert_non_null(strstr(dstr_cstr(&reply), "Paused"));
     assert_int_equal(journal_control_read_pause(f->t.s, &p, NULL), JOURNAL_OK);
     assert_true(p.paused);
