@@ -334,6 +334,10 @@ static void cmd_killswitch(const pl_env *env, const char *args, const char *by, 
 typedef struct bot_refs {
     ex_order_ref refs[FLATTEN_MAX];
     size_t n, more; /* more: found beyond FLATTEN_MAX (left for a second /flatten) */
+    /* symbols whose position of this bot could not be closed: their orders
+     * and legs stay, never a position without its stop */
+    char keep[FLATTEN_MAX][EX_SYMBOL_LEN];
+    size_t n_keep;
 } bot_refs;
 
 static int bot_id(const char *prefix, const char *id, char *symbol, int64_t *at) {
@@ -376,8 +380,8 @@ static int64_t newest_bot_time(const bot_refs *b, const char *prefix, const char
 }
 
 /* Closes this bot's positions; counts the others. */
-static void close_positions(const pl_env *env, const ex_account *a, const bot_refs *b,
-                            dstr *actions, dstr *out) {
+static void close_positions(const pl_env *env, const ex_account *a, bot_refs *b, dstr *actions,
+                            dstr *out) {
     const char *prefix = env->cfg->order_id_prefix;
     size_t n = 0, others = 0;
     const char **syms = calloc(a->n_positions ? a->n_positions : 1, sizeof *syms);
@@ -415,11 +419,14 @@ static void close_positions(const pl_env *env, const ex_account *a, const bot_re
                                  actions))
             dstr_printf(out, "Closed %s %s %s at %.10g.\n", p->symbol, side_of(p->amount),
                         rep.close.executed_qty_str, rep.close.avg_price);
-        else
+        else {
             dstr_printf(out,
                         "FAILED to close %s %s %s: see the log (exec.flatten_close); its "
-                        "legs are left in place.\n",
+                        "orders and legs are left in place.\n",
                         p->symbol, side_of(p->amount), p->amount_str);
+            if (b->n_keep < FLATTEN_MAX)
+                snprintf(b->keep[b->n_keep++], EX_SYMBOL_LEN, "%s", p->symbol);
+        }
     }
     if (others) dstr_printf(out, "Not touched: %zu position(s) not of this bot.\n", others);
     if (!n) dstr_puts(out, "No open position.\n");
@@ -428,28 +435,39 @@ static void close_positions(const pl_env *env, const ex_account *a, const bot_re
     dstr_free(&why);
 }
 
+static int kept(const bot_refs *b, const char *symbol) {
+    for (size_t i = 0; i < b->n_keep; i++)
+        if (strcmp(b->keep[i], symbol) == 0) return 1;
+    return 0;
+}
+
+/* Cancels this bot's orders and legs but those of a symbol still held. */
 static void cancel_orders(const pl_env *env, const bot_refs *b, dstr *actions, dstr *out) {
-    if (!b->n) {
-        dstr_puts(out, "No open order of this bot.\n");
-        return;
-    }
-    ex_lookup *res = calloc(b->n, sizeof *res);
-    if (!res) abort();
-    ex_cancel(env->exchange, b->refs, b->n, env->deadline_ms, res);
+    ex_order_ref *refs = calloc(b->n ? b->n : 1, sizeof *refs);
+    ex_lookup *res = calloc(b->n ? b->n : 1, sizeof *res);
+    if (!refs || !res) abort();
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (!kept(b, b->refs[i].symbol)) refs[n++] = b->refs[i];
+    if (n) ex_cancel(env->exchange, refs, n, env->deadline_ms, res);
     size_t done = 0;
-    for (size_t i = 0; i < b->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         int ok = res[i].r.status == EX_OK || res[i].r.status == EX_NOT_FOUND;
         done += ok;
-        exec_action(actions, b->refs[i].symbol, "flatten_cancel", ok ? "cancelled" : "failed",
-                    ok ? b->refs[i].client_id : dstr_cstr(&res[i].r.why));
+        exec_action(actions, refs[i].symbol, "flatten_cancel", ok ? "cancelled" : "failed",
+                    ok ? refs[i].client_id : dstr_cstr(&res[i].r.why));
         if (!ok)
-            dstr_printf(out, "FAILED to cancel %s: %s\n", b->refs[i].client_id,
+            dstr_printf(out, "FAILED to cancel %s: %s\n", refs[i].client_id,
                         dstr_cstr(&res[i].r.why));
         ex_lookup_free(&res[i]);
     }
-    free(res);
-    dstr_printf(out, "Cancelled %zu of %zu open order(s) of this bot.\n", done, b->n);
+    if (!b->n) dstr_puts(out, "No open order of this bot.\n");
+    else dstr_printf(out, "Cancelled %zu of %zu open order(s) of this bot.\n", done, b->n);
+    if (n < b->n)
+        dstr_printf(out, "Kept %zu: the orders of a position that is still open.\n", b->n - n);
     if (b->more) dstr_printf(out, "%zu more: send /flatten confirm again.\n", b->more);
+    free(refs);
+    free(res);
 }
 
 static void cmd_flatten(const pl_env *env, const char *args, const char *by, dstr *out) {

@@ -245,6 +245,25 @@ static void test_flatten(void **state) {
     dstr_free(&reply);
 }
 
+/* A close the exchange refuses: the position keeps its stop and take-profit. */
+static void test_flatten_close_refused_keeps_legs(void **state) {
+    fixture *f = *state;
+    mx_manual_position(&f->m, "BTCUSDT", 0.01, 100);
+    bot_leg(f, EX_STOP_MARKET, "95", 'S');
+    bot_leg(f, EX_TAKE_PROFIT_MARKET, "110", 'T');
+    mx_fault_next(&f->m, MX_PLACE_ORDER, EX_REJECTED, -2019, 0);
+    dstr reply = {0};
+    assert_int_equal(run(f, 650, -1001, "supergroup", 42, "/flatten confirm", &reply),
+                     OPERATOR_DONE);
+    assert_non_null(strstr(dstr_cstr(&reply), "FAILED to close BTCUSDT LONG"));
+    assert_non_null(strstr(dstr_cstr(&reply), "Kept 2: the orders of a position"));
+    assert_true(mx_find(&f->m, "BTCUSDT")->amount == 0.01);
+    assert_int_equal(mx_open_algos(&f->m, "BTCUSDT", EX_STOP_MARKET), 1);
+    assert_int_equal(mx_open_algos(&f->m, "BTCUSDT", EX_TAKE_PROFIT_MARKET), 1);
+    assert_int_equal(f->m.calls[MX_CANCEL], 0);
+    dstr_free(&reply);
+}
+
 static void test_unrecordable_update_does_nothing(void **state) {
     fixture *f = *state;
     f->env.journal = NULL; /* the store could not be opened */
@@ -262,6 +281,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_pause_resume_killswitch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flatten, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flatten_close_refused_keeps_legs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unrecordable_update_does_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
