@@ -6,6 +6,9 @@
 #   make demo       local gateway + scheduler over the bundled replay data (offline)
 #   make run        local gateway + scheduler against the configured Binance
 #   make bench      benchmarks (release build), printed as a table
+#   make telegram-webhook WEBHOOK_URL=https://.../telegram/webhook
+#                   registers the telegram function's webhook (setWebhook with
+#                   TELEGRAM_WEBHOOK_SECRET; infra/telegram_webhook.sh)
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build/fuzz/, each
 #                   run FUZZ_SECONDS (default 60) from its seed corpus; a table
 #                   of execs, corpus and findings (README.md, "Fuzzing")
@@ -85,7 +88,7 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 # their support kit and the local gateway's headers they exercise.
 $(OBJ)/tests/%.o: CFLAGS += -Itests/unit/support -Iinfra/local
 
-.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench clean deps
+.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench clean deps telegram-webhook
 .DEFAULT_GOAL := all
 
 all: functions tools
@@ -168,6 +171,10 @@ demo: all
 
 run: all
 	infra/local/run.sh
+
+telegram-webhook:
+	@test -n "$(WEBHOOK_URL)" || { echo "make telegram-webhook WEBHOOK_URL=https://.../telegram/webhook" >&2; exit 2; }
+	infra/telegram_webhook.sh set "$(WEBHOOK_URL)"
 
 bench:
 	$(MAKE) VARIANT=release all $(BENCH_BINS)
