@@ -120,6 +120,15 @@ static long http(const char *method, const char *path, const char *body, dstr *o
     return http_at(fake, method, path, body, out);
 }
 
+static cJSON *http_json_at(const char *base, const char *method, const char *path,
+                           const char *body) {
+    dstr out = {0};
+    long st = http_at(base, method, path, body, &out);
+    cJSON *j = st == 200 ? cJSON_Parse(dstr_cstr(&out)) : NULL;
+    dstr_free(&out);
+    return j;
+}
+
 static cJSON *http_json(const char *method, const char *path, const char *body) {
     dstr out = {0};
     long st = http(method, path, body, &out);
@@ -670,8 +679,10 @@ static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
         }
         if (kill) {
             int seen = 0;
+            /* "server": "telegram": a request fake_telegram records (an alert's send) */
+            const char *at = !strcmp(str_of(kill, "server"), "telegram") ? tgfake : fake;
             for (int k = 0; k < 2000 && !seen; k++) { /* 20 s at most */
-                cJSON *recs = http_json("GET", "/__fake/requests", NULL);
+                cJSON *recs = http_json_at(at, "GET", "/__fake/requests", NULL);
                 const cJSON *r;
                 cJSON_ArrayForEach(r, recs) {
                     if (cJSON_GetObjectItemCaseSensitive(r, "t_ms")->valuedouble >= 0 &&
