@@ -70,12 +70,14 @@
  * -4003/-4004/-4005/-4023 quantity (<= 0, min, max, step), -4013/-4014/-4016
  * price, -4140 entry on a symbol not TRADING, -4164 min notional (not for
  * reduce-only), -2022 reduce-only with nothing to reduce, -2019 margin,
- * -2021 a leg that would trigger at once, -4061 an order in Hedge mode,
- * -2011 cancel / -2013 query of an unknown order, -4046/-4059 (EX_OK),
- * -4047/-4048, -4067/-4068, -4028, -4161 for the set-up.
- * Reads answer like Binance's: positions with an amount, open orders and
- * algo orders of the symbols asked, userTrades since since_ms (7 days, at
- * most 1000 a symbol, oldest first), income since since_ms (at most 1000).
+ * -2021 a leg that would trigger at once, -5022 a post-only (GTX) LIMIT that
+ * would take, -4061 an order in Hedge mode, -2011 cancel / -2013 query of
+ * an unknown order, -4046/-4059 (EX_OK), -4047/-4048, -4067/-4068, -4028,
+ * -4161 for the set-up.
+ * Reads answer like Binance's: positions with an amount or open orders,
+ * open orders and algo orders of the symbols asked, userTrades since
+ * since_ms (7 days, at most 1000 a symbol, oldest first), income since
+ * since_ms (at most 1000).
  * Market data: candles of the loaded intervals, snapshots (5m 1h 4h 1d that
  * closed before now), a one-level book around the price now (spread_bps
  * wide) and the premium index (mark = the price now, funding rate = the
