@@ -31,6 +31,8 @@
 #include <time.h>
 
 #include "domain/marketdata.h"
+#include "pipelines/audit.h"
+#include "pipelines/sim_record.h"
 #include "pipelines/sim_run.h"
 #include "platform/clock.h"
 #include "platform/config.h"
@@ -114,11 +116,13 @@ typedef struct sb_tally {
     const char *step[SB_STEPS];
     size_t count[SB_STEPS], n;
     char example[SB_STEPS][256];
+    sim_record record; /* the account after each step */
+    exchange *ex;
 } sb_tally;
 
 static void tally(void *ctx, int64_t t, const trader_result *r) {
-    (void)t;
     sb_tally *y = ctx;
+    sim_record_point(&y->record, y->ex, t);
     for (size_t i = 0; i < r->n; i++) {
         const char *step = r->sym[i].step ? r->sym[i].step : "?";
         size_t k = 0;
@@ -208,7 +212,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "sim_backtest: %s\n", dstr_cstr(&err));
         goto done;
     }
-    sb_tally y = {0};
+    sb_tally y = {.ex = sim_exchange_table(s)};
     sim_run_spec spec = {.cfg = &c,
                          .sim = s,
                          .journal = journal,
@@ -255,6 +259,27 @@ int main(int argc, char **argv) {
                "holding, %d missing while flat; %d liquidations\n",
                r.sym[i].symbol, r.sym[i].funding_paid, r.sym[i].funding_assumed,
                r.sym[i].funding_missing_held, r.sym[i].funding_missing_flat, r.sym[i].liquidations);
+    char hash[PL_CONFIG_HASH_LEN];
+    pl_config_hash(&c, hash, sizeof hash);
+    sim_record_meta meta = {.symbols = o.symbols,
+                            .n = o.n,
+                            .from_ms = from,
+                            .to_ms = to,
+                            .step_ms = step,
+                            .config_hash = hash};
+    dstr_clear(&path);
+    dstr_printf(&path, "file://%s/%s", o.runs, run_id);
+    store *folder = store_open(path.ptr, &err);
+    if (!folder || sim_record_write(folder, journal, &y.record, &r, &st, &meta, &err)) {
+        fprintf(stderr, "sim_backtest: the run's record: %s\n", dstr_cstr(&err));
+        store_close(folder);
+        sim_record_free(&y.record);
+        sim_report_free(&r);
+        goto done;
+    }
+    store_close(folder);
+    sim_record_free(&y.record);
+    printf("record      %s/%s/{summary.json,equity.csv,trades.csv}\n", o.runs, run_id);
     printf("journal     %s/%s/journal\n", o.runs, run_id);
     printf("%s\n", run_id);
     sim_report_free(&r);

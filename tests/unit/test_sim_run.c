@@ -22,6 +22,7 @@
 
 #include "platform/clock.h"
 #include "platform/log.h"
+#include "pipelines/sim_record.h"
 #include "pipelines/sim_run.h"
 #include "services/journal_trade.h"
 #include "tmpstore.h"
@@ -37,7 +38,28 @@ typedef struct outcome {
     double journal_realized;
     size_t journal_trades, journal_mismatches;
     size_t legs_on_flat, unprotected;
+    dstr summary; /* the record's summary.json */
+    size_t equity_rows;
 } outcome;
+
+typedef struct stepper {
+    sim_record record;
+    exchange *ex;
+} stepper;
+
+static void record_step(void *ctx, int64_t t, const trader_result *r) {
+    (void)r;
+    stepper *k = ctx;
+    sim_record_point(&k->record, k->ex, t);
+}
+
+/* A number of summary.json by its key; NAN when absent. */
+static double summary_num(const dstr *sum, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *at = strstr(dstr_cstr(sum), pat);
+    return at ? strtod(at + strlen(pat), NULL) : NAN;
+}
 
 /* Field col (0-based) of a CSV line as a number; NAN when absent. */
 static double field(const char *line, int col) {
@@ -90,13 +112,16 @@ static void run_once(outcome *o) {
     assert_int_equal(tmpstore_open(&t, 1), 0);
     log_init("test");
     log_set_level(LOG_ERROR); /* thousands of INFO lines otherwise */
+    stepper steps = {.ex = sim_exchange_table(s)};
     sim_run_spec spec = {.cfg = &c,
                          .sim = s,
                          .journal = t.s,
                          .symbols = syms,
                          .n = 2,
                          .from_ms = FROM,
-                         .to_ms = FROM + HOURS * 3600000LL};
+                         .to_ms = FROM + HOURS * 3600000LL,
+                         .on_step = record_step,
+                         .ctx = &steps};
     sim_run(&spec, &o->st);
     log_set_level(LOG_INFO);
     sim_report_make(s, &o->rep);
@@ -123,6 +148,23 @@ static void run_once(outcome *o) {
     assert_int_equal(journal_trade_csv(t.s, 1000, &csv, &err), 0);
     compare_journal(dstr_cstr(&csv), &a, o);
     dstr_free(&csv);
+    /* the run's record, in a folder of its own */
+    tmpstore folder;
+    assert_int_equal(tmpstore_open(&folder, 1), 0);
+    sim_record_meta meta = {.symbols = syms,
+                            .n = 2,
+                            .from_ms = FROM,
+                            .to_ms = FROM + HOURS * 3600000LL,
+                            .step_ms = SIM_RUN_DEFAULT_STEP_MS,
+                            .config_hash = "0123456789abcdef"};
+    assert_int_equal(sim_record_write(folder.s, t.s, &steps.record, &o->rep, &o->st, &meta, &err), 0);
+    assert_int_equal(store_get(folder.s, "summary.json", &o->summary, &err), STORE_OK);
+    dstr eq = {0};
+    assert_int_equal(store_get(folder.s, "equity.csv", &eq, &err), STORE_OK);
+    for (const char *p = eq.ptr; (p = strstr(p, "\r\n")); p += 2) o->equity_rows++;
+    dstr_free(&eq);
+    tmpstore_close(&folder);
+    sim_record_free(&steps.record);
     double income = 0;
     for (size_t i = 0; i < a.n_income; i++) income += a.income[i].amount;
     assert_true(fabs(o->rep.wallet - (10000 + income)) < 1e-6);
@@ -152,12 +194,25 @@ static void test_trader_on_the_simulated_exchange(void **state) {
     assert_true(fabs(a.journal_realized - a.rep.realized_pnl) < 1e-6);
     assert_int_equal(a.legs_on_flat, 0);
     assert_int_equal(a.unprotected, 0);
+    /* the record: one equity row a run (and the header); its numbers agree */
+    assert_int_equal(a.equity_rows, a.st.steps + 1);
+    double start = summary_num(&a.summary, "start_equity"),
+           end = summary_num(&a.summary, "end_equity");
+    assert_true(start == 10000);
+    assert_true(fabs(end - (start + summary_num(&a.summary, "net_pnl") +
+                            summary_num(&a.summary, "unrealized_pnl"))) < 1e-6);
+    assert_true(fabs(summary_num(&a.summary, "end_wallet") - a.rep.wallet) < 1e-8);
+    assert_true(summary_num(&a.summary, "entries") == (double)a.st.executed);
+    assert_true(summary_num(&a.summary, "max_drawdown") > 0);
     /* the same period again: the same account */
     run_once(&b);
     assert_int_equal(b.st.executed, a.st.executed);
     assert_int_equal(b.rep.fills, a.rep.fills);
     assert_true(b.rep.wallet == a.rep.wallet);
     assert_true(b.rep.realized_pnl == a.rep.realized_pnl);
+    assert_string_equal(dstr_cstr(&b.summary), dstr_cstr(&a.summary)); /* the same bytes */
+    dstr_free(&a.summary);
+    dstr_free(&b.summary);
     sim_report_free(&a.rep);
     sim_report_free(&b.rep);
 }

@@ -1,0 +1,115 @@
+/* sim_record: a simulated run's record (see sim_record.h). */
+#include "pipelines/sim_record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "services/journal.h"
+#include "services/journal_trade.h"
+
+void sim_record_point(sim_record *r, exchange *ex, int64_t t) {
+    ex_read_spec spec = {.parts = EX_READ_BALANCES | EX_READ_POSITIONS};
+    ex_account a;
+    ex_read(ex, &spec, t, 0, NULL, &a);
+    sim_point p = {.t = t};
+    for (size_t i = 0; i < a.n_balances; i++)
+        if (strcmp(a.balances[i].asset, "USDT") == 0) p.wallet = a.balances[i].balance;
+    for (size_t i = 0; i < a.n_positions; i++) p.unrealized += a.positions[i].unrealized_pnl;
+    ex_account_free(&a);
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 1024;
+        sim_point *grown = realloc(r->v, r->cap * sizeof *grown);
+        if (!grown) abort();
+        r->v = grown;
+    }
+    r->v[r->n++] = p;
+}
+
+void sim_record_free(sim_record *r) {
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+static void iso(int64_t ms, char *buf, size_t n) {
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int put(store *out, const char *key, const dstr *body, dstr *err) {
+    if (store_put(out, key, body->ptr, body->len, err) == STORE_OK) return 0;
+    dstr_error_line(err, "%s: not written", key);
+    return -1;
+}
+
+int sim_record_write(store *out, store *journal, const sim_record *r, const sim_report *rep,
+                     const sim_run_stats *st, const sim_record_meta *meta, dstr *err) {
+    dstr eq = {0}, trades = {0}, sum = {0};
+    double peak = rep->start_balance, max_dd = 0, max_dd_pct = 0;
+    dstr_puts(&eq, "time,wallet,unrealized_pnl,equity,drawdown,drawdown_pct\r\n");
+    for (size_t i = 0; i < r->n; i++) {
+        const sim_point *p = &r->v[i];
+        double equity = p->wallet + p->unrealized;
+        if (equity > peak) peak = equity;
+        double dd = peak - equity, pct = peak > 0 ? 100 * dd / peak : 0;
+        if (dd > max_dd) max_dd = dd;
+        if (pct > max_dd_pct) max_dd_pct = pct;
+        char t[32];
+        iso(p->t, t, sizeof t);
+        dstr_printf(&eq, "%s,%.8f,%.8f,%.8f,%.8f,%.4f\r\n", t, p->wallet, p->unrealized, equity, dd,
+                    pct);
+    }
+    int truncated = 0;
+    if (journal_trade_csv(journal, JOURNAL_LIMIT_MAX, &trades, err)) {
+        dstr_free(&eq);
+        dstr_error_line(err, "trades.csv: the trade journal could not be read");
+        return -1;
+    }
+    for (const char *p = trades.ptr; p && (p = strstr(p, "\r\n")); p += 2) truncated++;
+    truncated = truncated - 1 >= JOURNAL_LIMIT_MAX; /* the header's line end counted */
+    double unrealized = r->n ? r->v[r->n - 1].unrealized : 0;
+    double net = rep->realized_pnl - rep->commission + rep->funding + rep->insurance_clear;
+    char from[32], to[32];
+    iso(meta->from_ms, from, sizeof from);
+    iso(meta->to_ms, to, sizeof to);
+    dstr_printf(&sum, "{\"from\":\"%s\",\"to\":\"%s\",\"step_ms\":%lld,\"symbols\":[", from, to,
+                (long long)meta->step_ms);
+    for (size_t i = 0; i < meta->n; i++) {
+        if (i) dstr_putc(&sum, ',');
+        dstr_json_str(&sum, meta->symbols[i]);
+    }
+    dstr_puts(&sum, "],\"config_hash\":");
+    dstr_json_str(&sum, meta->config_hash ? meta->config_hash : "");
+    dstr_printf(&sum,
+                ",\"runs\":%zu,\"entries\":%zu,\"fills\":%zu,\"trades_csv_truncated\":%s,"
+                "\"start_equity\":%.8f,\"end_equity\":%.8f,\"end_wallet\":%.8f,"
+                "\"gross_pnl\":%.8f,\"fees\":%.8f,\"funding\":%.8f,\"insurance_clear\":%.8f,"
+                "\"net_pnl\":%.8f,\"unrealized_pnl\":%.8f,\"max_drawdown\":%.8f,"
+                "\"max_drawdown_pct\":%.4f,\"funding_coverage\":{",
+                st->steps, st->executed, rep->fills, truncated ? "true" : "false",
+                rep->start_balance, rep->wallet + unrealized, rep->wallet, rep->realized_pnl,
+                rep->commission, rep->funding, rep->insurance_clear, net, unrealized, max_dd,
+                max_dd_pct);
+    int liquidations = 0;
+    for (size_t i = 0; i < rep->n; i++) {
+        const sim_symbol_report *y = &rep->sym[i];
+        liquidations += y->liquidations;
+        if (i) dstr_putc(&sum, ',');
+        dstr_json_str(&sum, y->symbol);
+        dstr_printf(
+            &sum, ":{\"paid\":%d,\"assumed\":%d,\"missing_holding\":%d,\"missing_flat\":%d}",
+            y->funding_paid, y->funding_assumed, y->funding_missing_held, y->funding_missing_flat);
+    }
+    dstr_printf(&sum, "},\"liquidations\":%d}\n", liquidations);
+    int rc = put(out, "equity.csv", &eq, err) || put(out, "trades.csv", &trades, err) ||
+                     put(out, "summary.json", &sum, err)
+                 ? -1
+                 : 0;
+    dstr_free(&eq);
+    dstr_free(&trades);
+    dstr_free(&sum);
+    return rc;
+}

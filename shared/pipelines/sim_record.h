@@ -1,0 +1,61 @@
+/* sim_record: the record of a simulated run (issue 12 item 3, a start):
+ * the account after every step, and the files written at the end.
+ *
+ * Contract: sim_record_point() reads the account after a step through the
+ * exchange table, as the trader reads it (the USDT wallet, the open
+ * positions' unrealised PnL at the price now). sim_record_write() puts
+ * three objects at the root of out (a file store on runs/<run id>):
+ *  - equity.csv: time (ISO 8601 UTC), wallet, unrealized_pnl, equity,
+ *    drawdown, drawdown_pct: one row a step, oldest first;
+ *  - trades.csv: the trade journal as /api/trades renders it (its columns,
+ *    newest first, at most JOURNAL_LIMIT_MAX rows: the summary's
+ *    trades_csv_truncated is true when it holds that many, as there may
+ *    be more);
+ *  - summary.json: the period and symbols, the configuration's hash, runs,
+ *    entries and fills, start and end equity, the end wallet, the income by
+ *    type (gross PnL = realised, fees, funding, insurance clear) and their
+ *    net, the open positions' unrealised PnL, the maximum drawdown in money
+ *    and percent of the peak, liquidations and the funding coverage per
+ *    symbol. The numbers agree: end_equity = start_equity + net_pnl +
+ *    unrealized_pnl (the exchange books every change of the wallet as
+ *    income). It holds nothing that differs between two runs of the same
+ *    configuration and data (no run id, no wall time), so it is the same
+ *    bytes twice. Money is printed with 8 decimals.
+ * Returns 0, or -1 with one line in err for the first object that could
+ * not be written. */
+#ifndef PL_SIM_RECORD_H
+#define PL_SIM_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/dstr.h"
+#include "pipelines/sim_run.h"
+#include "services/exchange.h"
+#include "services/sim_exchange.h"
+#include "store/store.h"
+
+typedef struct sim_point {
+    int64_t t;
+    double wallet, unrealized;
+} sim_point;
+
+typedef struct sim_record {
+    sim_point *v;
+    size_t n, cap;
+} sim_record;
+
+typedef struct sim_record_meta {
+    const char *const *symbols;
+    size_t n;
+    int64_t from_ms, to_ms, step_ms;
+    const char *config_hash;
+} sim_record_meta;
+
+void sim_record_point(sim_record *r, exchange *ex, int64_t t);
+void sim_record_free(sim_record *r);
+
+int sim_record_write(store *out, store *journal, const sim_record *r, const sim_report *rep,
+                     const sim_run_stats *st, const sim_record_meta *meta, dstr *err);
+
+#endif
