@@ -157,7 +157,8 @@ static void run_once(outcome *o) {
                             .to_ms = FROM + HOURS * 3600000LL,
                             .step_ms = SIM_RUN_DEFAULT_STEP_MS,
                             .config_hash = "0123456789abcdef"};
-    assert_int_equal(sim_record_write(folder.s, t.s, &steps.record, &o->rep, &o->st, &meta, &err), 0);
+    assert_int_equal(sim_record_write(folder.s, t.s, &steps.record, &o->rep, &o->st, &meta, &err),
+                     0);
     assert_int_equal(store_get(folder.s, "summary.json", &o->summary, &err), STORE_OK);
     dstr eq = {0};
     assert_int_equal(store_get(folder.s, "equity.csv", &eq, &err), STORE_OK);
