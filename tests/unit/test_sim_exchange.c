@@ -403,6 +403,55 @@ static void test_unlinked_legs(void **state) {
     sim_exchange_free(s);
 }
 
+/* The mirror for a SHORT 0.010 sold at 100000 - 5 bps = 99950 (fee
+ * 0.49975): stop BUY 101000 and take-profit BUY 99000 both inside the next
+ * candle: the high comes first, the stop fills at 101000 + 5 bps =
+ * 101050.5: PnL 0.01 * (99950 - 101050.5) = -11.005, fee 0.5052525.
+ * Wallet 10000 - 0.49975 - 11.005 - 0.5052525 = 9987.9899975. Then a new
+ * short and a path up to 120000: ISOLATED margin 199.9, liquidation at
+ * (999.5 + 199.9) / (0.01 * 1.004) = 119462.15...: the wallet loses the
+ * 199.9 and the entry fee 0.49975. */
+static void test_short_side(void **state) {
+    (void)state;
+    ohlc path[] = {{100000, 100000, 100000, 100000},
+                   {100000, 101500, 98500, 100000},
+                   {100000, 100000, 100000, 100000},
+                   {100000, 120000, 100000, 115000},
+                   {115000, 115000, 115000, 115000}};
+    sim_config cfg = base_config();
+    sim_exchange *s = sim_with(&cfg, path, 5);
+    sim_advance(s, T0 + M5);
+    ex_order o;
+    assert_int_equal(market(s, EX_SELL, "0.010", 0, "E", &o), EX_OK);
+    assert_true(fabs(o.avg_price - 99950) < 1e-9);
+    ex_algo_placed sl, tp;
+    assert_int_equal(leg(s, EX_STOP_MARKET, EX_BUY, "101000", "0.010", "S", &sl), EX_OK);
+    assert_int_equal(leg(s, EX_TAKE_PROFIT_MARKET, EX_BUY, "99000", "0.010", "T", &tp), EX_OK);
+    assert_true(fabs(position(s) + 0.01) < 1e-12);
+    sim_advance(s, T0 + 2 * M5);
+    ex_lookup ls = query(s, "S", 1), lt = query(s, "T", 1);
+    assert_true(fabs(ls.algo.avg_price - 101050.5) < 1e-9);
+    assert_true(ls.algo.executed_qty == 0.01);
+    assert_true(lt.algo.executed_qty == 0);
+    ex_lookup_free(&ls);
+    ex_lookup_free(&lt);
+    assert_true(position(s) == 0);
+    assert_true(fabs(wallet(s) - 9987.9899975) < CENT_EXACT);
+    sim_advance(s, T0 + 3 * M5);
+    assert_int_equal(market(s, EX_SELL, "0.010", 0, "E2", &o), EX_OK);
+    ex_account a;
+    read_all(s, T0, &a);
+    const ex_position *p = ex_account_position(&a, "BTCUSDT");
+    assert_string_equal(p->amount_str, "-0.010");
+    assert_true(fabs(p->liquidation_price - 1199.4 / 0.01004) < 1e-6);
+    ex_account_free(&a);
+    sim_advance(s, T0 + 5 * M5);
+    assert_true(position(s) == 0);
+    assert_true(fabs(wallet(s) - (9987.9899975 - 0.49975 - 199.9)) < CENT_EXACT);
+    assert_identity(s);
+    sim_exchange_free(s);
+}
+
 /* ---- errors ---------------------------------------------------------------------------- */
 
 static void expect(ex_status got, ex_status want, const ex_error *e, long code, dstr *err,
@@ -756,6 +805,7 @@ int main(void) {
         cmocka_unit_test(test_stop_first_within_a_candle),
         cmocka_unit_test(test_finer_candles_settle),
         cmocka_unit_test(test_unlinked_legs),
+        cmocka_unit_test(test_short_side),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_funding),
         cmocka_unit_test(test_funding_assumed),
