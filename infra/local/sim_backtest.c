@@ -266,11 +266,12 @@ int main(int argc, char **argv) {
                             .from_ms = from,
                             .to_ms = to,
                             .step_ms = step,
-                            .config_hash = hash};
+                            .config_hash = hash,
+                            .risk_usdt = c.risk_usdt};
     dstr_clear(&path);
     dstr_printf(&path, "file://%s/%s", o.runs, run_id);
     store *folder = store_open(path.ptr, &err);
-    if (!folder || sim_record_write(folder, journal, &y.record, &r, &st, &meta, &err)) {
+    if (!folder || sim_record_write(folder, journal, &y.record, s, &st, &meta, &err)) {
         fprintf(stderr, "sim_backtest: the run's record: %s\n", dstr_cstr(&err));
         store_close(folder);
         sim_record_free(&y.record);

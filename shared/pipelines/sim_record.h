@@ -16,7 +16,16 @@
  *    type (gross PnL = realised, fees, funding, insurance clear) and their
  *    net, the open positions' unrealised PnL, the maximum drawdown in money
  *    and percent of the peak, liquidations and the funding coverage per
- *    symbol. The numbers agree: end_equity = start_equity + net_pnl +
+ *    symbol; and the round trips (a position from flat back to flat, from
+ *    the exchange's fills: its net = realised PnL - fees of its fills;
+ *    one that reverses through flat ends there and the rest opens the next):
+ *    closed trades, wins, losses, win rate, profit factor (wins' sum over
+ *    losses'), average R (net / RISK_USDT), the longest losing streak, the
+ *    closed ones' net and the open one's so far (together gross PnL -
+ *    fees); exposure (the share of steps with a position);
+ *    Sharpe and Sortino of the daily returns (equity at each UTC day's last
+ *    step), annualised with sqrt(365), null with fewer than two returns or
+ *    no spread. The numbers agree: end_equity = start_equity + net_pnl +
  *    unrealized_pnl (the exchange books every change of the wallet as
  *    income). It holds nothing that differs between two runs of the same
  *    configuration and data (no run id, no wall time), so it is the same
@@ -38,6 +47,7 @@
 typedef struct sim_point {
     int64_t t;
     double wallet, unrealized;
+    int open; /* positions open */
 } sim_point;
 
 typedef struct sim_record {
@@ -50,12 +60,13 @@ typedef struct sim_record_meta {
     size_t n;
     int64_t from_ms, to_ms, step_ms;
     const char *config_hash;
+    double risk_usdt; /* RISK_USDT: what one R is */
 } sim_record_meta;
 
 void sim_record_point(sim_record *r, exchange *ex, int64_t t);
 void sim_record_free(sim_record *r);
 
-int sim_record_write(store *out, store *journal, const sim_record *r, const sim_report *rep,
+int sim_record_write(store *out, store *journal, const sim_record *r, const sim_exchange *sim,
                      const sim_run_stats *st, const sim_record_meta *meta, dstr *err);
 
 #endif

@@ -1244,6 +1244,11 @@ int sim_exchange_load(sim_exchange *s, const char *dir, const char *const *symbo
     return rc;
 }
 
+const ex_fill *sim_fills(const sim_exchange *s, size_t *n) {
+    *n = s->n_fills;
+    return s->fills;
+}
+
 void sim_report_make(const sim_exchange *s, sim_report *out) {
     memset(out, 0, sizeof *out);
     out->wallet = s->wallet;

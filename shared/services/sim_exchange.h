@@ -168,6 +168,10 @@ exchange *sim_exchange_table(sim_exchange *s);
 /* The price now of a symbol (see above); NAN when none. */
 double sim_price(const sim_exchange *s, const char *symbol);
 
+/* Every fill so far, oldest first (valid until the next call on s): what
+ * a record of the whole run needs beyond userTrades' 7-day window. */
+const ex_fill *sim_fills(const sim_exchange *s, size_t *n);
+
 /* The account's totals and per-symbol funding coverage; free with sim_report_free. */
 void sim_report_make(const sim_exchange *s, sim_report *out);
 void sim_report_free(sim_report *r);

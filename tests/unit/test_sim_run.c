@@ -156,9 +156,9 @@ static void run_once(outcome *o) {
                             .from_ms = FROM,
                             .to_ms = FROM + HOURS * 3600000LL,
                             .step_ms = SIM_RUN_DEFAULT_STEP_MS,
-                            .config_hash = "0123456789abcdef"};
-    assert_int_equal(sim_record_write(folder.s, t.s, &steps.record, &o->rep, &o->st, &meta, &err),
-                     0);
+                            .config_hash = "0123456789abcdef",
+                            .risk_usdt = c.risk_usdt};
+    assert_int_equal(sim_record_write(folder.s, t.s, &steps.record, s, &o->st, &meta, &err), 0);
     assert_int_equal(store_get(folder.s, "summary.json", &o->summary, &err), STORE_OK);
     dstr eq = {0};
     assert_int_equal(store_get(folder.s, "equity.csv", &eq, &err), STORE_OK);
@@ -205,6 +205,16 @@ static void test_trader_on_the_simulated_exchange(void **state) {
     assert_true(fabs(summary_num(&a.summary, "end_wallet") - a.rep.wallet) < 1e-8);
     assert_true(summary_num(&a.summary, "entries") == (double)a.st.executed);
     assert_true(summary_num(&a.summary, "max_drawdown") > 0);
+    /* the round trips account for every fill: their nets are gross PnL - fees */
+    assert_true(summary_num(&a.summary, "closed_trades") >= 1);
+    assert_true(summary_num(&a.summary, "wins") + summary_num(&a.summary, "losses") ==
+                summary_num(&a.summary, "closed_trades"));
+    assert_true(fabs(summary_num(&a.summary, "closed_trades_net") +
+                     summary_num(&a.summary, "open_trade_net") -
+                     (summary_num(&a.summary, "gross_pnl") - summary_num(&a.summary, "fees"))) <
+                1e-6);
+    double exposure = summary_num(&a.summary, "exposure");
+    assert_true(exposure > 0 && exposure <= 1);
     /* the same period again: the same account */
     run_once(&b);
     assert_int_equal(b.st.executed, a.st.executed);
