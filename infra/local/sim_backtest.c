@@ -280,7 +280,7 @@ int main(int argc, char **argv) {
     }
     store_close(folder);
     sim_record_free(&y.record);
-    printf("record      %s/%s/{summary.json,equity.csv,trades.csv}\n", o.runs, run_id);
+    printf("record      %s/%s/{summary.json,report.html,equity.csv,trades.csv}\n", o.runs, run_id);
     printf("journal     %s/%s/journal\n", o.runs, run_id);
     printf("%s\n", run_id);
     sim_report_free(&r);

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <cJSON.h>
+
+#include "platform/svg.h"
 #include "services/journal.h"
 #include "services/journal_trade.h"
 
@@ -140,6 +143,56 @@ static void trade_stats(dstr *sum, const trips *t, const sim_record *r, double s
     put_num(sum, "sortino_daily", daily_ratio(r, start, 1));
 }
 
+/* ---- report.html ------------------------------------------------------------------- */
+
+/* The summary's plain fields as table rows (objects and arrays left out). */
+static void summary_rows(dstr *html, const dstr *summary) {
+    cJSON *root = cJSON_ParseWithLength(summary->ptr, summary->len);
+    const cJSON *it;
+    dstr_puts(html, "<table>\n");
+    cJSON_ArrayForEach(it, root) {
+        if (cJSON_IsObject(it) || cJSON_IsArray(it)) continue;
+        dstr_puts(html, "<tr><th>");
+        svg_escape(html, it->string);
+        dstr_puts(html, "</th><td>");
+        if (cJSON_IsString(it)) svg_escape(html, it->valuestring);
+        else if (cJSON_IsBool(it)) dstr_puts(html, cJSON_IsTrue(it) ? "true" : "false");
+        else if (cJSON_IsNumber(it)) dstr_json_num(html, it->valuedouble);
+        else dstr_puts(html, "null");
+        dstr_puts(html, "</td></tr>\n");
+    }
+    dstr_puts(html, "</table>\n");
+    cJSON_Delete(root);
+}
+
+static void report_html(dstr *html, const dstr *summary, const sim_record *r, double start,
+                        const char *from, const char *to) {
+    double *equity = calloc(r->n + 1, sizeof *equity), *dd = calloc(r->n + 1, sizeof *dd);
+    if (!equity || !dd) abort();
+    double peak = start;
+    for (size_t i = 0; i < r->n; i++) {
+        equity[i] = r->v[i].wallet + r->v[i].unrealized;
+        if (equity[i] > peak) peak = equity[i];
+        dd[i] = peak > 0 ? -100 * (peak - equity[i]) / peak : 0;
+    }
+    dstr_puts(html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Simulated run "
+                    "</title>\n<style>body{font-family:sans-serif;margin:2em}th{text-align:left;"
+                    "padding-right:2em}td{text-align:right}</style></head><body>\n"
+                    "<h1>Simulated run ");
+    svg_escape(html, from);
+    dstr_puts(html, " .. ");
+    svg_escape(html, to);
+    dstr_puts(html, "</h1>\n");
+    svg_series eq = {equity, r->n, "#1f77b4", "equity (USDT)"};
+    svg_line_chart(html, "Equity (USDT, after every run)", &eq, 1, from, to, 900, 300);
+    svg_series down = {dd, r->n, "#d62728", "drawdown (%)"};
+    svg_line_chart(html, "Drawdown from the peak (%)", &down, 1, from, to, 900, 200);
+    summary_rows(html, summary);
+    dstr_puts(html, "</body></html>\n");
+    free(equity);
+    free(dd);
+}
+
 static int put(store *out, const char *key, const dstr *body, dstr *err) {
     if (store_put(out, key, body->ptr, body->len, err) == STORE_OK) return 0;
     dstr_error_line(err, "%s: not written", key);
@@ -216,10 +269,13 @@ int sim_record_write(store *out, store *journal, const sim_record *r, const sim_
     trade_stats(&sum, &t, r, rep->start_balance, meta->risk_usdt);
     free(t.v);
     dstr_puts(&sum, "}\n");
+    dstr html = {0};
+    report_html(&html, &sum, r, rep->start_balance, from, to);
     int rc = put(out, "equity.csv", &eq, err) || put(out, "trades.csv", &trades, err) ||
-                     put(out, "summary.json", &sum, err)
+                     put(out, "summary.json", &sum, err) || put(out, "report.html", &html, err)
                  ? -1
                  : 0;
+    dstr_free(&html);
     dstr_free(&eq);
     dstr_free(&trades);
     dstr_free(&sum);

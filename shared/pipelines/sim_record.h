@@ -4,7 +4,7 @@
  * Contract: sim_record_point() reads the account after a step through the
  * exchange table, as the trader reads it (the USDT wallet, the open
  * positions' unrealised PnL at the price now). sim_record_write() puts
- * three objects at the root of out (a file store on runs/<run id>):
+ * four objects at the root of out (a file store on runs/<run id>):
  *  - equity.csv: time (ISO 8601 UTC), wallet, unrealized_pnl, equity,
  *    drawdown, drawdown_pct: one row a step, oldest first;
  *  - trades.csv: the trade journal as /api/trades renders it (its columns,
@@ -30,6 +30,9 @@
  *    income). It holds nothing that differs between two runs of the same
  *    configuration and data (no run id, no wall time), so it is the same
  *    bytes twice. Money is printed with 8 decimals.
+ *  - report.html: the equity and the drawdown after every run as SVG
+ *    charts (platform/svg: no JavaScript, it opens from the disk) and the
+ *    summary's plain fields as a table.
  * Returns 0, or -1 with one line in err for the first object that could
  * not be written. */
 #ifndef PL_SIM_RECORD_H

@@ -39,6 +39,7 @@ typedef struct outcome {
     size_t journal_trades, journal_mismatches;
     size_t legs_on_flat, unprotected;
     dstr summary; /* the record's summary.json */
+    dstr report;  /* its report.html */
     size_t equity_rows;
 } outcome;
 
@@ -160,6 +161,7 @@ static void run_once(outcome *o) {
                             .risk_usdt = c.risk_usdt};
     assert_int_equal(sim_record_write(folder.s, t.s, &steps.record, s, &o->st, &meta, &err), 0);
     assert_int_equal(store_get(folder.s, "summary.json", &o->summary, &err), STORE_OK);
+    assert_int_equal(store_get(folder.s, "report.html", &o->report, &err), STORE_OK);
     dstr eq = {0};
     assert_int_equal(store_get(folder.s, "equity.csv", &eq, &err), STORE_OK);
     for (const char *p = eq.ptr; (p = strstr(p, "\r\n")); p += 2) o->equity_rows++;
@@ -205,6 +207,17 @@ static void test_trader_on_the_simulated_exchange(void **state) {
     assert_true(fabs(summary_num(&a.summary, "end_wallet") - a.rep.wallet) < 1e-8);
     assert_true(summary_num(&a.summary, "entries") == (double)a.st.executed);
     assert_true(summary_num(&a.summary, "max_drawdown") > 0);
+    /* the report: two charts (equity, drawdown) of one point a run, no script */
+    const char *html = dstr_cstr(&a.report), *svg2 = strstr(html, "<svg");
+    assert_non_null(svg2);
+    assert_non_null(strstr(svg2 + 1, "<svg"));
+    assert_null(strstr(html, "<script"));
+    const char *points = strstr(html, "points=\"");
+    assert_non_null(points);
+    size_t commas = 0;
+    for (const char *p = points + 8; *p != '"'; p++) commas += *p == ',';
+    assert_int_equal(commas, a.st.steps);
+    assert_non_null(strstr(html, "<th>max_drawdown_pct</th>"));
     /* the round trips account for every fill: their nets are gross PnL - fees */
     assert_true(summary_num(&a.summary, "closed_trades") >= 1);
     assert_true(summary_num(&a.summary, "wins") + summary_num(&a.summary, "losses") ==
@@ -224,6 +237,8 @@ static void test_trader_on_the_simulated_exchange(void **state) {
     assert_string_equal(dstr_cstr(&b.summary), dstr_cstr(&a.summary)); /* the same bytes */
     dstr_free(&a.summary);
     dstr_free(&b.summary);
+    dstr_free(&a.report);
+    dstr_free(&b.report);
     sim_report_free(&a.rep);
     sim_report_free(&b.rep);
 }
