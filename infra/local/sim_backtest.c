@@ -21,7 +21,18 @@
  * refuses entries whose funding rate is unknown. The journal goes to
  * RUNS/<run id>/journal (default runs/). Prints the account at the end, the
  * income by type, the funding coverage per symbol and the speed; the run id
- * is the last line. Exit 0, or 1 when the data or an argument is bad. */
+ * is the last line. Exit 0, or 1 when the data or an argument is bad.
+ *
+ *   sim_backtest fetch --from T [--to T] [--symbol SYM] [--interval TF]...
+ *                      [--dir DIR] [--offline]
+ *
+ * brings DIR (default data/binance) up to date from BINANCE_FAPI_BASE for
+ * SYM (default BTCUSDT) and [from, to) (to: default now): the closed 5m, 1h,
+ * 4h and 1d candles (or the --interval ones) and the funding history, resumed
+ * after what DIR holds, gaps filled (services/history_fetch.h); then writes
+ * DIR/manifest.json. --offline asks nothing: the manifest only, with the gaps
+ * found. Prints what was added, the requests and the time; exit 1 with the
+ * error on stderr (the manifest still written) when a request fails. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,6 +49,9 @@
 #include "platform/config.h"
 #include "platform/dstr.h"
 #include "platform/log.h"
+#include "platform/http.h"
+#include "services/binance.h"
+#include "services/history_fetch.h"
 #include "services/sim_exchange.h"
 #include "store/store.h"
 
@@ -144,6 +158,75 @@ static void utc(int64_t ms, char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
 }
 
+#define SB_MAX_INTERVALS 8
+
+static int fetch_usage(void) {
+    fprintf(stderr,
+            "usage: sim_backtest fetch --from T [--to T] [--symbol SYM] [--interval TF]...\n"
+            "                          [--dir DIR] [--offline]\n"
+            "  T: unix milliseconds or UTC YYYY-MM-DDTHH:MM; TF: 5m 1h 4h 1d ...\n");
+    return 1;
+}
+
+/* The fetch mode: argv[0] is "fetch". */
+static int fetch_main(const cfg *c, int argc, char **argv) {
+    const char *tfs[SB_MAX_INTERVALS];
+    hf_spec spec = {.dir = "data/binance", .symbol = "BTCUSDT", .now_ms = clock_wall_ms()};
+    spec.to_ms = spec.now_ms;
+    int offline = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--offline") == 0) {
+            offline = 1;
+            continue;
+        }
+        if (!v) return fetch_usage();
+        i++;
+        if (strcmp(a, "--dir") == 0) spec.dir = v;
+        else if (strcmp(a, "--symbol") == 0 && cfg_valid_symbol(v)) spec.symbol = v;
+        else if (strcmp(a, "--from") == 0 && (spec.from_ms = parse_time(v)) > 0) continue;
+        else if (strcmp(a, "--to") == 0 && (spec.to_ms = parse_time(v)) > 0) continue;
+        else if (strcmp(a, "--interval") == 0 && spec.n_intervals < SB_MAX_INTERVALS &&
+                 bn_valid_interval(v))
+            tfs[spec.n_intervals++] = v;
+        else return fetch_usage();
+    }
+    if (spec.from_ms <= 0 || spec.to_ms <= spec.from_ms) return fetch_usage();
+    if (spec.n_intervals) spec.intervals = tfs;
+    http_tls tls = {.ca_path = c->ca_path, .ca_file = c->ca_file};
+    http_client *http = offline ? NULL : http_client_new(&tls);
+    bn_config bc = {.base = cfg_fapi_base(c),
+                    .timeout_ms = c->binance_timeout_ms,
+                    .retries = c->binance_retries,
+                    .backoff_ms = c->binance_backoff_ms};
+    bn_client bn;
+    if (http) {
+        bn_client_init(&bn, http, &bc);
+        spec.bn = &bn;
+        /* every attempt and its backoff: a request never hangs the fetch */
+        spec.request_budget_ms =
+            (c->binance_timeout_ms + c->binance_backoff_ms * 2) * (c->binance_retries + 1);
+    } else if (!offline) {
+        fprintf(stderr, "sim_backtest fetch: the HTTP client could not start\n");
+        return 1;
+    }
+    dstr err = {0};
+    hf_stats st;
+    int64_t t0 = clock_mono_ms();
+    int rc = hf_fetch(&spec, &st, &err);
+    int64_t took = clock_mono_ms() - t0;
+    if (hf_manifest_write(spec.dir, rc ? NULL : &err) && rc == 0) rc = -1;
+    printf("fetch       %s: %zu candles and %zu funding rows added, %zu requests, %lld ms\n",
+           spec.symbol, st.candles_added, st.funding_added, st.requests, (long long)took);
+    printf("gaps        %zu found in the candle files, %zu filled\n", st.gaps_found,
+           st.gaps_filled);
+    printf("manifest    %s/manifest.json\n", spec.dir);
+    if (rc) fprintf(stderr, "sim_backtest fetch: %s\n", dstr_cstr(&err));
+    dstr_free(&err);
+    http_client_free(http);
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     cfg c;
     dstr err = {0};
@@ -152,6 +235,13 @@ int main(int argc, char **argv) {
         dstr_free(&err);
         cfg_free(&c);
         return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "fetch") == 0) {
+        log_init("sim_backtest");
+        log_set_level(LOG_ERROR);
+        int frc = fetch_main(&c, argc - 1, argv + 1);
+        cfg_free(&c);
+        return frc;
     }
     sb_options o;
     if (parse_args(argc, argv, &o)) {

@@ -196,6 +196,54 @@ void bn_klines_prepare(const bn_client *bn, http_request *r, const char *symbol,
     prepare_get(bn, r, pq);
 }
 
+void bn_klines_since_prepare(const bn_client *bn, http_request *r, const char *symbol,
+                             const char *interval, int64_t start_ms, int64_t end_ms, int limit) {
+    char pq[192];
+    snprintf(pq, sizeof pq,
+             "/fapi/v1/klines?symbol=%s&interval=%s&startTime=%lld&endTime=%lld&limit=%d", symbol,
+             interval, (long long)start_ms, (long long)end_ms, limit);
+    prepare_get(bn, r, pq);
+}
+
+void bn_funding_prepare(const bn_client *bn, http_request *r, const char *symbol, int64_t start_ms,
+                        int64_t end_ms, int limit) {
+    char pq[160];
+    snprintf(pq, sizeof pq, "/fapi/v1/fundingRate?symbol=%s&startTime=%lld&endTime=%lld&limit=%d",
+             symbol, (long long)start_ms, (long long)end_ms, limit);
+    prepare_get(bn, r, pq);
+}
+
+ex_status bn_funding_parse(http_request *r, bn_funding **v, size_t *n, ex_error *e, dstr *err) {
+    *v = NULL;
+    *n = 0;
+    cJSON *root;
+    ex_status st = checked_json(r, &root, e, err);
+    if (st) return st;
+    if (!cJSON_IsArray(root)) {
+        cJSON_Delete(root);
+        return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0, "fundingRate: expected a JSON array");
+    }
+    size_t cap = (size_t)cJSON_GetArraySize(root), i = 0;
+    bn_funding *out = cap ? calloc(cap, sizeof *out) : NULL;
+    if (cap && !out) abort();
+    const cJSON *row;
+    cJSON_ArrayForEach(row, root) {
+        if (bn_whole(cJSON_GetObjectItemCaseSensitive(row, "fundingTime"), &out[i].time_ms) ||
+            bn_decimal(cJSON_GetObjectItemCaseSensitive(row, "fundingRate"), &out[i].rate) ||
+            fabs(out[i].rate) >= 1 || (i > 0 && out[i].time_ms <= out[i - 1].time_ms)) {
+            cJSON_Delete(root);
+            free(out);
+            return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0,
+                           "fundingRate: row %zu is malformed or out of order", i);
+        }
+        i++;
+    }
+    cJSON_Delete(root);
+    *v = out;
+    *n = i;
+    return EX_OK;
+}
+
 static int parse_candle(const cJSON *row, candle *c) {
     if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) < 7) return -1;
     if (bn_whole(cJSON_GetArrayItem(row, 0), &c->open_time) ||

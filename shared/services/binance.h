@@ -60,6 +60,23 @@ int bn_valid_depth_limit(long limit);
 void bn_klines_prepare(const bn_client *bn, http_request *r, const char *symbol,
                        const char *interval, int limit, int64_t end_time_ms);
 ex_status bn_klines_parse(http_request *r, candles *out, ex_error *e, dstr *err);
+/* Klines from start_ms on (ascending, at most limit rows with open_time in
+ * [start_ms, end_ms]): paging forward through history. */
+void bn_klines_since_prepare(const bn_client *bn, http_request *r, const char *symbol,
+                             const char *interval, int64_t start_ms, int64_t end_ms, int limit);
+
+/* GET /fapi/v1/fundingRate: the funding events with fundingTime in
+ * [start_ms, end_ms], oldest first, at most limit (<= BN_FUNDING_MAX). */
+#define BN_FUNDING_MAX 1000
+typedef struct bn_funding {
+    int64_t time_ms; /* fundingTime */
+    double rate;     /* fundingRate; > 0: longs pay shorts */
+} bn_funding;
+void bn_funding_prepare(const bn_client *bn, http_request *r, const char *symbol, int64_t start_ms,
+                        int64_t end_ms, int limit);
+/* *v (free() it) holds *n events in strictly increasing time. */
+ex_status bn_funding_parse(http_request *r, bn_funding **v, size_t *n, ex_error *e, dstr *err);
+
 void bn_depth_prepare(const bn_client *bn, http_request *r, const char *symbol, int limit);
 ex_status bn_depth_parse(http_request *r, order_book *out, ex_error *e, dstr *err);
 void bn_premium_prepare(const bn_client *bn, http_request *r, const char *symbol);

@@ -160,8 +160,7 @@ int hist_funding_parse(const char *text, size_t len, const char *name, hist_fund
     return 0;
 }
 
-/* The whole file in buf; -1 with err set (errno kept for the caller). */
-static int read_file(const char *path, dstr *buf, dstr *err) {
+int hist_read_file(const char *path, dstr *buf, dstr *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
@@ -193,7 +192,7 @@ static int read_file(const char *path, dstr *buf, dstr *err) {
 int hist_load_candles(const char *path, candles *out, dstr *err) {
     memset(out, 0, sizeof *out);
     dstr buf = {0};
-    int rc = read_file(path, &buf, err);
+    int rc = hist_read_file(path, &buf, err);
     if (rc == 0) rc = hist_candles_parse(dstr_cstr(&buf), buf.len, path, out, err);
     dstr_free(&buf);
     return rc;
@@ -204,7 +203,7 @@ int hist_load_funding(const char *path, hist_funding **v, size_t *n, int *missin
     *n = 0;
     if (missing) *missing = 0;
     dstr buf = {0}, why = {0};
-    int rc = read_file(path, &buf, &why);
+    int rc = hist_read_file(path, &buf, &why);
     if (rc && errno == ENOENT) {
         if (missing) *missing = 1;
         rc = 0;
@@ -223,7 +222,7 @@ int hist_load_rules(const char *path, const char *const *symbols, size_t n, symb
     *v = NULL;
     *nv = 0;
     dstr buf = {0}, why = {0};
-    int rc = read_file(path, &buf, err);
+    int rc = hist_read_file(path, &buf, err);
     if (rc == 0 && bn_exchange_info_rules(dstr_cstr(&buf), buf.len, symbols, n, v, nv, &why)) {
         dstr_error_line(err, "%s: %s", path, dstr_cstr(&why));
         rc = -1;

@@ -40,6 +40,9 @@ int hist_funding_parse(const char *text, size_t len, const char *name, hist_fund
  * set when missing is not NULL): funding then counts as unknown, never 0. */
 int hist_load_candles(const char *path, candles *out, dstr *err);
 int hist_load_funding(const char *path, hist_funding **v, size_t *n, int *missing, dstr *err);
+/* A whole data file (at most 256 MB) appended to buf: 0, or -1 with one
+ * line in err and errno kept (ENOENT: no such file). */
+int hist_read_file(const char *path, dstr *buf, dstr *err);
 /* The rules of the symbols asked (n 0: all) from a saved exchangeInfo. */
 int hist_load_rules(const char *path, const char *const *symbols, size_t n, symbol_rules **v,
                     size_t *nv, dstr *err);

@@ -28,6 +28,8 @@
 
 #define KLINES_MAX_LIMIT 1500
 #define DEFAULT_LIMIT 500
+#define FUNDING_MAX_LIMIT 1000
+#define FUNDING_DEFAULT_LIMIT 100
 #define MAX_LATENCY_MS 10000
 
 typedef struct binance_fake {
@@ -98,6 +100,25 @@ static int time_param(const fake_request *req, const char *name, int *has, int64
     return -1;
 }
 
+/* limit (1..max), startTime, endTime into q; -1 after writing Binance's error. */
+static int range_params(const fake_request *req, int64_t max, bnr_kline_query *q, fake_reply *out) {
+    const char *limit = fake_request_param(req, "limit");
+    int64_t n;
+    if (limit && (parse_uint(limit, &n) || n < 1 || n > max)) {
+        binance_error(out, -1130, "Data sent for parameter '%s' is not valid.", "limit");
+        return -1;
+    }
+    if (limit) q->limit = (int)n;
+    if (time_param(req, "startTime", &q->has_start, &q->start_ms, out) ||
+        time_param(req, "endTime", &q->has_end, &q->end_ms, out))
+        return -1;
+    if (q->has_start && q->has_end && q->start_ms > q->end_ms) {
+        binance_error(out, -1023, "Start time is greater than end time.");
+        return -1;
+    }
+    return 0;
+}
+
 static void serve_klines(binance_fake *b, const fake_request *req, fake_reply *out) {
     const char *sym = mandatory(req, "symbol", out);
     const char *iv = sym ? mandatory(req, "interval", out) : NULL;
@@ -108,21 +129,18 @@ static void serve_klines(binance_fake *b, const fake_request *req, fake_reply *o
         binance_error(out, -1120, "Invalid interval.");
         return;
     }
-    const char *limit = fake_request_param(req, "limit");
-    int64_t n;
-    if (limit && (parse_uint(limit, &n) || n < 1 || n > KLINES_MAX_LIMIT)) {
-        binance_error(out, -1130, "Data sent for parameter '%s' is not valid.", "limit");
-        return;
-    }
-    if (limit) q.limit = (int)n;
-    if (time_param(req, "startTime", &q.has_start, &q.start_ms, out) ||
-        time_param(req, "endTime", &q.has_end, &q.end_ms, out))
-        return;
-    if (q.has_start && q.has_end && q.start_ms > q.end_ms) {
-        binance_error(out, -1023, "Start time is greater than end time.");
-        return;
-    }
+    if (range_params(req, KLINES_MAX_LIMIT, &q, out)) return;
     bnr_klines_json(&b->data, s, &q, wall_ms(), &out->body);
+}
+
+/* Binance: limit 1..1000, default 100. */
+static void serve_funding(binance_fake *b, const fake_request *req, fake_reply *out) {
+    const char *sym = mandatory(req, "symbol", out);
+    const bnr_symbol *s = sym ? known_symbol(b, sym, out) : NULL;
+    if (!s) return;
+    bnr_kline_query q = {.limit = FUNDING_DEFAULT_LIMIT};
+    if (range_params(req, FUNDING_MAX_LIMIT, &q, out)) return;
+    bnr_funding_json(&b->data, s, &q, wall_ms(), &out->body);
 }
 
 static int depth_limit_valid(int64_t n) {
@@ -221,6 +239,7 @@ static const struct route {
     {"/fapi/v1/klines", serve_klines, weight_klines},
     {"/fapi/v1/depth", serve_depth, weight_depth},
     {"/fapi/v1/premiumIndex", serve_premium, weight_premium},
+    {"/fapi/v1/fundingRate", serve_funding, weight_one},
     {"/fapi/v1/exchangeInfo", serve_exchange_info, weight_one},
     {"/fapi/v1/time", serve_time, weight_one},
     {"/fapi/v1/ping", serve_ping, weight_one},

@@ -1,8 +1,9 @@
-/* fuzz_binance: Binance response bodies through the klines, depth and
- * premiumIndex parsers. The first byte picks the parser and the HTTP outcome
+/* fuzz_binance: Binance response bodies through the klines, depth,
+ * premiumIndex and fundingRate parsers. The first byte picks the parser and the HTTP outcome
  * (transport error or status); the rest is the body. A parse that succeeds
  * must hand back what binance.h promises: candles sane and in time order,
- * bids descending and asks ascending, positive prices, a positive mark price. */
+ * bids descending and asks ascending, positive prices, a positive mark price,
+ * funding rates in (-1, 1) in strictly increasing time. */
 #include <math.h>
 
 #include "fuzz.h"
@@ -42,10 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *const urls[] = {
         "https://fapi.binance.com/fapi/v1/klines?symbol=BTCUSDT&interval=5m&limit=3",
         "https://fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=5",
-        "https://fapi.binance.com/fapi/v1/premiumIndex?symbol=BTCUSDT"};
-    unsigned which = sel % 3;
+        "https://fapi.binance.com/fapi/v1/premiumIndex?symbol=BTCUSDT",
+        "https://fapi.binance.com/fapi/v1/"
+        "fundingRate?symbol=BTCUSDT&startTime=0&endTime=1&limit=9"};
+    unsigned which = sel % 4;
     http_request r;
-    fuzz_answer(&r, "GET", urls[which], sel / 3, data + 1, size - 1);
+    fuzz_answer(&r, "GET", urls[which], sel / 4, data + 1, size - 1);
     ex_error e = {0};
     dstr err = {0};
     ex_status st;
@@ -59,6 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         st = bn_depth_parse(&r, &b, &e, &err);
         if (st == EX_OK) check_book(&b);
         order_book_free(&b);
+    } else if (which == 3) {
+        bn_funding *f;
+        size_t n;
+        st = bn_funding_parse(&r, &f, &n, &e, &err);
+        for (size_t i = 0; st == EX_OK && i < n; i++)
+            if (!(fabs(f[i].rate) < 1) || (i && f[i].time_ms <= f[i - 1].time_ms))
+                fuzz_fail("fundingRate: a bad or unordered row parsed");
+        free(f);
     } else {
         premium_index p;
         st = bn_premium_parse(&r, &p, &e, &err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,15 +386,23 @@ void bnr_free(bnr_data *d) {
 
 /* ---- klines --------------------------------------------------------------- */
 
-/* First index in rows[0, n) whose open_time >= t. */
-static size_t lower_bound(const bnr_candle *rows, size_t n, int64_t t) {
+/* First index i in [0, n) whose time (the int64_t at offset off of the
+ * element of that size) is >= t: one search for candles and funding rows. */
+static size_t time_lower_bound(const void *v, size_t n, size_t size, size_t off, int64_t t) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (rows[mid].open_time < t) lo = mid + 1;
+        int64_t at;
+        memcpy(&at, (const char *)v + mid * size + off, sizeof at);
+        if (at < t) lo = mid + 1;
         else hi = mid;
     }
     return lo;
+}
+
+/* First index in rows[0, n) whose open_time >= t. */
+static size_t lower_bound(const bnr_candle *rows, size_t n, int64_t t) {
+    return time_lower_bound(rows, n, sizeof *rows, offsetof(bnr_candle, open_time), t);
 }
 
 static void take_max(fdec *acc, fdec v) {
@@ -487,6 +496,35 @@ void bnr_klines_json(const bnr_data *d, const bnr_symbol *s, const bnr_kline_que
     for (size_t i = lo; i < hi; i++) {
         if (i > lo) dstr_putc(out, ',');
         kline_row_json(out, view_at(&v, i), shift, iv);
+    }
+    dstr_putc(out, ']');
+}
+
+static size_t funding_lower_bound(const bnr_funding *v, size_t n, int64_t t) {
+    return time_lower_bound(v, n, sizeof *v, offsetof(bnr_funding, time), t);
+}
+
+void bnr_funding_json(const bnr_data *d, const bnr_symbol *s, const bnr_kline_query *q,
+                      int64_t now_ms, dstr *out) {
+    int64_t shift = bnr_shift_ms(d, now_ms);
+    size_t n = funding_lower_bound(s->funding, s->n_funding, now_ms - shift + 1);
+    size_t lo = 0, hi = n, limit = (size_t)q->limit;
+    if (q->has_start) lo = funding_lower_bound(s->funding, n, q->start_ms - shift);
+    if (q->has_end) hi = funding_lower_bound(s->funding, n, q->end_ms - shift + 1);
+    if (hi < lo) hi = lo;
+    if (q->has_start) {
+        if (hi - lo > limit) hi = lo + limit;
+    } else if (hi - lo > limit) {
+        lo = hi - limit;
+    }
+    dstr_putc(out, '[');
+    for (size_t i = lo; i < hi; i++) {
+        dstr_puts(out, i > lo ? ",{\"symbol\":" : "{\"symbol\":");
+        dstr_json_str(out, s->name);
+        dstr_printf(out, ",\"fundingTime\":%lld,\"fundingRate\":\"",
+                    (long long)(s->funding[i].time + shift));
+        fdec_format(out, s->funding[i].rate);
+        dstr_puts(out, "\",\"markPrice\":\"\"}");
     }
     dstr_putc(out, ']');
 }

@@ -100,6 +100,12 @@ int bnr_current_price(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, fd
  * NULL, replaces the replayed price (a scripted mark-price path). */
 void bnr_premium_json(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, const fdec *mark,
                       dstr *out);
+/* GET /fapi/v1/fundingRate body: the funding rows (time <= the data time
+ * at now_ms) selected like klines by q's start/end/limit (q->interval is
+ * unused), times shifted: [{symbol,fundingTime,fundingRate,markPrice}],
+ * markPrice "" (the bundled history lacks it). */
+void bnr_funding_json(const bnr_data *d, const bnr_symbol *s, const bnr_kline_query *q,
+                      int64_t now_ms, dstr *out);
 /* GET /fapi/v1/exchangeInfo body: the bundled file with serverTime = now. */
 void bnr_exchange_info_json(const bnr_data *d, int64_t now_ms, dstr *out);
 
