@@ -215,7 +215,9 @@ static int fetch_main(const cfg *c, int argc, char **argv) {
     int64_t t0 = clock_mono_ms();
     int rc = hf_fetch(&spec, &st, &err);
     int64_t took = clock_mono_ms() - t0;
-    if (hf_manifest_write(spec.dir, rc ? NULL : &err) && rc == 0) rc = -1;
+    if (hf_manifest_write(spec.dir, &spec, &st, rc ? dstr_cstr(&err) : NULL, rc ? NULL : &err) &&
+        rc == 0)
+        rc = -1;
     printf("fetch       %s: %zu candles and %zu funding rows added, %zu requests, %lld ms\n",
            spec.symbol, st.candles_added, st.funding_added, st.requests, (long long)took);
     printf("gaps        %zu found in the candle files, %zu filled\n", st.gaps_found,

@@ -496,9 +496,25 @@ static cJSON *file_entry(const char *dir, const char *sub, const char *name) {
     return f;
 }
 
-int hf_manifest_write(const char *dir, dstr *err) {
+static void add_last_fetch(cJSON *root, const hf_spec *s, const hf_stats *st, const char *failure) {
+    cJSON *f = cJSON_AddObjectToObject(root, "last_fetch");
+    cJSON_AddStringToObject(f, "symbol", s->symbol);
+    cJSON_AddNumberToObject(f, "from_ms", (double)s->from_ms);
+    cJSON_AddNumberToObject(f, "to_ms", (double)s->to_ms);
+    cJSON_AddBoolToObject(f, "offline", !s->bn);
+    cJSON_AddNumberToObject(f, "requests", (double)st->requests);
+    cJSON_AddNumberToObject(f, "candles_added", (double)st->candles_added);
+    cJSON_AddNumberToObject(f, "funding_added", (double)st->funding_added);
+    cJSON_AddNumberToObject(f, "gaps_found", (double)st->gaps_found);
+    cJSON_AddNumberToObject(f, "gaps_filled", (double)st->gaps_filled);
+    if (failure) cJSON_AddStringToObject(f, "error", failure);
+}
+
+int hf_manifest_write(const char *dir, const hf_spec *spec, const hf_stats *st, const char *failure,
+                      dstr *err) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "written_ms", (double)clock_wall_ms());
+    if (spec && st) add_last_fetch(root, spec, st, failure);
     cJSON *files = cJSON_AddArrayToObject(root, "files");
     static const char *const subs[] = {"klines", "funding"};
     for (size_t k = 0; k < 2; k++) {

@@ -21,7 +21,9 @@
  * hf_manifest_write() writes <dir>/manifest.json (atomically) describing every
  * CSV file in klines/ and funding/ there: rows, first and last time, SHA-256 of
  * the bytes, and for klines the gaps still open (from/to open times, candles
- * missing). */
+ * missing); with spec and st, "last_fetch" says what that fetch asked and did
+ * (symbol, period, requests, rows added, gaps found and filled, and its
+ * error when failure is not NULL). */
 #ifndef HISTORY_FETCH_H
 #define HISTORY_FETCH_H
 
@@ -49,6 +51,7 @@ typedef struct hf_stats {
 } hf_stats;
 
 int hf_fetch(const hf_spec *s, hf_stats *st, dstr *err);
-int hf_manifest_write(const char *dir, dstr *err);
+int hf_manifest_write(const char *dir, const hf_spec *spec, const hf_stats *st, const char *failure,
+                      dstr *err);
 
 #endif

@@ -84,13 +84,13 @@ static void klines_asked(dstr *out) {
     dstr_free(&body);
 }
 
-/* Runs `sim_backtest fetch ARGS...`; its exit status, stdout and stderr. */
-static int run_fetch(dstr *out, dstr *err, const char *const *args) {
+/* Runs `sim_backtest [fetch] ARGS...`; its exit status, stdout and stderr. */
+static int run_tool(int fetch, dstr *out, dstr *err, const char *const *args) {
     char o[160], e[160];
     snprintf(o, sizeof o, "%s/out.txt", tmp);
     snprintf(e, sizeof e, "%s/err.txt", tmp);
     const char *argv[32] = {tool, "fetch"};
-    size_t n = 2;
+    size_t n = fetch ? 2 : 1;
     while (*args && n < 31) argv[n++] = *args++;
     argv[n] = NULL;
     pid_t pid = fork();
@@ -107,6 +107,10 @@ static int run_fetch(dstr *out, dstr *err, const char *const *args) {
     drv_read_file(o, out);
     drv_read_file(e, err);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int run_fetch(dstr *out, dstr *err, const char *const *args) {
+    return run_tool(1, out, err, args);
 }
 
 static void ms_text(int64_t v, char *buf, size_t n) { snprintf(buf, n, "%" PRId64, v); }
@@ -368,6 +372,16 @@ static void test_faults(void) {
               "fault_503_first_page_kept_whole", "%ld rows, ends with newline %d", count_rows(path),
               text.len && text.ptr[text.len - 1] == '\n');
 
+    cJSON *root;
+    const cJSON *f = manifest_file(dir, "klines/BTCUSDT-5m.csv", &root);
+    const char *said =
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "last_fetch"), "error"));
+    drv_check(cJSON_GetNumberValue(cJSON_GetObjectItem(f, "rows")) == 1500 && said &&
+                  strstr(said, "HTTP 503"),
+              "fault_503_in_manifest", "manifest rows or last_fetch.error wrong (%s)",
+              said ? said : "no error");
+    cJSON_Delete(root);
+
     /* a hang longer than the attempt's timeout, on both attempts */
     fake_call("/__fake/script",
               "[{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"close\":true,"
@@ -469,6 +483,34 @@ static void test_funding(void) {
     dstr_free(&err);
 }
 
+/* A fetched folder is what sim_backtest reads: all four intervals of two
+ * days, then a backtest over its last day, hourly. */
+static void test_backtest_reads_it(void) {
+    dstr out = {0}, err = {0};
+    char dir[192], runs[192], from[24], to[24], bt_from[24];
+    snprintf(dir, sizeof dir, "%s/bt", tmp);
+    snprintf(runs, sizeof runs, "%s/runs", tmp);
+    int64_t d0 = five_min_day();
+    ms_text(d0, from, sizeof from);
+    ms_text(d0 + 2 * DAY_MS, to, sizeof to);
+    ms_text(d0 + DAY_MS, bt_from, sizeof bt_from);
+    fake_call("/__fake/reset", "", &out);
+    int rc =
+        run_fetch(&out, &err, (const char *[]){"--dir", dir, "--from", from, "--to", to, NULL});
+    drv_check(rc == 0 && strstr(dstr_cstr(&out), "638 candles"), "backtest_data_fetched",
+              "exit %d: %s%s", rc, dstr_cstr(&out), dstr_cstr(&err));
+    const char *argv[] = {"--dir", dir,      "--symbol", "BTCUSDT", "--from", bt_from, "--to",
+                          to,      "--step", "1h",       "--runs",  runs,     NULL};
+    rc = run_tool(0, &out, &err, argv);
+    /* every hourly step of the day, both ends included, ran on the fetched data */
+    const char *ok = strstr(dstr_cstr(&out), "runs        ok ");
+    drv_check(rc == 0 && ok && strncmp(ok, "runs        ok 25,", 18) == 0,
+              "backtest_reads_fetched_folder", "exit %d: %.60s %s", rc, ok ? ok : "no runs line",
+              dstr_cstr(&err));
+    dstr_free(&out);
+    dstr_free(&err);
+}
+
 int main(int argc, char **argv) {
     const char *build = argc > 1 ? argv[1] : "build/asan";
     snprintf(tool, sizeof tool, "%s/bin/sim_backtest", build);
@@ -491,6 +533,7 @@ int main(int argc, char **argv) {
     test_faults();
     test_closed_only();
     test_funding();
+    test_backtest_reads_it();
     drv_check(fake_server_stop(&fake) == 0, "fake_exits_cleanly", "fake_binance exit");
     drv_remove_tree(tmp);
     curl_global_cleanup();
