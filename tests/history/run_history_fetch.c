@@ -406,6 +406,50 @@ static void test_faults(void) {
     dstr_free(&err);
 }
 
+/* The client's handling of Binance's limits, as everywhere: a 429 is retried
+ * after its Retry-After, a 418 (banned) is not retried at all. */
+static void test_rate_limits(void) {
+    dstr out = {0}, err = {0}, asked = {0};
+    char dir[192], from[24], to[24];
+    snprintf(dir, sizeof dir, "%s/limits", tmp);
+    int64_t d0 = five_min_day();
+    ms_text(d0, from, sizeof from);
+    ms_text(d0 + DAY_MS, to, sizeof to);
+    const char *args[] = {"--dir", dir, "--from", from, "--to", to, "--interval", "1h", NULL};
+    fake_call("/__fake/reset", "", &out);
+    fake_call("/__fake/script",
+              "[{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"status\":429,"
+              "\"headers\":{\"Retry-After\":\"0\"},\"json\":{\"code\":-1003,\"msg\":\"Too many "
+              "requests.\"}}}]",
+              &out);
+    int rc = run_fetch(&out, &err, args);
+    klines_asked(&asked);
+    char want[96];
+    snprintf(want, sizeof want, "1h %s;1h %s;", from, from);
+    drv_check(rc == 0 && strstr(dstr_cstr(&asked), want), "rate_limit_429_retried",
+              "exit %d, asked %s", rc, dstr_cstr(&asked));
+    char path[256];
+    snprintf(path, sizeof path, "%s/klines/BTCUSDT-1h.csv", dir);
+    drv_check(count_rows(path) == 24, "rate_limit_429_then_rows", "%ld rows", count_rows(path));
+
+    snprintf(dir, sizeof dir, "%s/banned", tmp);
+    fake_call("/__fake/reset", "", &out);
+    fake_call("/__fake/script",
+              "[{\"match\":{\"path\":\"/fapi/v1/klines\"},\"answer\":{\"status\":418,"
+              "\"headers\":{\"Retry-After\":\"60\"},\"json\":{\"code\":-1003,\"msg\":\"Way too "
+              "many requests; IP banned.\"}}}]",
+              &out);
+    rc = run_fetch(&out, &err, args);
+    klines_asked(&asked);
+    snprintf(want, sizeof want, "/fapi/v1/exchangeInfo;1h %s;", from);
+    drv_check(rc == 1 && strcmp(dstr_cstr(&asked), want) == 0 && strstr(dstr_cstr(&err), "418"),
+              "rate_limit_418_stops_at_once", "exit %d, asked %s, stderr %s", rc, dstr_cstr(&asked),
+              dstr_cstr(&err));
+    dstr_free(&asked);
+    dstr_free(&out);
+    dstr_free(&err);
+}
+
 static void test_closed_only(void) {
     dstr out = {0}, err = {0};
     char dir[192], path[256], from[24], to[24];
@@ -531,6 +575,7 @@ int main(int argc, char **argv) {
     test_period_and_resume();
     test_gap();
     test_faults();
+    test_rate_limits();
     test_closed_only();
     test_funding();
     test_backtest_reads_it();
