@@ -128,7 +128,7 @@ run_suite package tests/package/run.sh "$RELEASE_BUILD" "$BUILD"
 
 for d in "$BUILD"/tests/run_*; do
   [ -x "$d" ] || continue
-  case "$(basename "$d")" in run_scenarios|run_s3|run_exec_scenarios) continue ;; esac
+  case "$(basename "$d")" in run_scenarios|run_s3|run_exec_scenarios|run_log_queries) continue ;; esac
   run_suite "$(basename "$d")" "$d" "$BUILD"
 done
 
@@ -136,8 +136,11 @@ done
 # driver starts its own fake_binance --account and runs the real trader bootstrap
 # through the local function host; the account's secret and the sentinels must
 # not reach the functions' output or any journal object
-[ -x "$BUILD/tests/run_exec_scenarios" ] && run_suite run_exec_scenarios \
-  "$BUILD/tests/run_exec_scenarios" "$BUILD" "${forbid[@]}" tests/scenarios/exec
+[ -x "$BUILD/tests/run_exec_scenarios" ] && EXEC_SCENARIOS_LOG_OUT="$LOGDIR/exec_functions.jsonl" \
+  run_suite run_exec_scenarios "$BUILD/tests/run_exec_scenarios" "$BUILD" "${forbid[@]}" tests/scenarios/exec
+# the template's saved log queries name fields those lines (and Lambda's own records) really have
+[ -x "$BUILD/tests/run_log_queries" ] && run_suite run_log_queries "$BUILD/tests/run_log_queries" \
+  "$LOGDIR/exec_functions.jsonl" tests/infra/platform_report.jsonl
 
 # the libFuzzer targets (make test builds them in build/fuzz when clang is
 # there): each over its seed corpus plus FUZZ_SMOKE_SECONDS of fuzzing, two at
@@ -149,6 +152,9 @@ run_suite fuzz env FUZZ_JOBS="${FUZZ_JOBS:-2}" tests/fuzz/run.sh "$FUZZ_BUILD" "
 [ -x "$BUILD/bin/gateway" ] && run_suite demo_stop tests/demo/stop.sh "$BUILD"
 # the execute demo opens, protects, reconciles and journals a trade on the fake exchange
 [ -x "$BUILD/bin/gateway" ] && run_suite demo_execute tests/demo/execute.sh "$BUILD"
+[ -x "$BUILD/bin/invoke" ] && run_suite secrets_moto tests/secrets/moto.sh "$BUILD"
+# the template: cfn-lint and the SAM-to-CloudFormation transform (where the tools are installed)
+run_suite cfn tests/infra/cfn.sh
 
 # the scenario runner's own checks: every check kind can pass and fail
 [ -x "$BUILD/tests/run_scenarios" ] && run_suite scenarios_selftest tests/scenarios/selftest.sh "$BUILD"

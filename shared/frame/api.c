@@ -245,7 +245,21 @@ void api_dispatch(const api_function *fn, api_ctx *ctx, const char *payload, siz
 
 static int on_init(void *vst, dstr *err, const char **err_type) {
     struct api_state *st = vst;
-    if (cfg_load(&st->cfg, err)) {
+    int bad = cfg_load(&st->cfg, err);
+    if (st->cfg.secret_id) { /* the keys come from the secret: load again with them */
+        dstr_clear(err);
+        if (pl_secrets_fetch(&st->cfg, err)) {
+            *err_type = "Runtime.SecretUnavailable";
+            log_rec *r = log_begin(LOG_ERROR, "config.secret_unavailable");
+            log_str(r, "message", err->ptr);
+            log_end(r);
+            run_alerts_config_error(&st->cfg, st->fn->name, dstr_cstr(err));
+            return -1;
+        }
+        cfg_free(&st->cfg);
+        bad = cfg_load(&st->cfg, err);
+    }
+    if (bad) {
         *err_type = "Runtime.ConfigInvalid";
         log_rec *r = log_begin(LOG_ERROR, "config.invalid");
         log_str(r, "message", err->ptr);

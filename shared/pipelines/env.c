@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "platform/http.h"
+#include "aws/secretsmanager.h"
 #include "aws/store_s3.h"
+#include "platform/secret.h"
 #include "platform/log.h"
 #include "services/binance_exchange.h"
 #include "services/gemini_predictor.h"
@@ -188,3 +190,41 @@ int pl_invocation_end(pl_resources *r, int64_t deadline_ms) {
 }
 
 void pl_invocation_discard(pl_resources *r) { invlog_discard(&r->log); }
+
+int pl_secrets_fetch(const cfg *c, dstr *err) {
+    if (!c->secret_id) return 0;
+    http_tls tls = {.ca_path = c->ca_path, .ca_file = c->ca_file};
+    http_client *h = http_client_new(&tls);
+    if (!h) {
+        dstr_error_line(err, "SECRET_ID: the HTTP client could not start");
+        return -1;
+    }
+    sm_config sc = {
+        .region = c->aws_region,
+        .endpoint = c->secrets_endpoint,
+        .cred = {c->aws_access_key_id, c->aws_secret_access_key, c->aws_session_token},
+        .policy = {.timeout_ms = c->secret_timeout_ms, .retries = 2, .backoff_ms = 100}};
+    dstr text = {0}, why = {0};
+    char *values[CFG_SECRET_N];
+    size_t unknown = 0;
+    int rc = -1;
+    if (sm_get_secret(h, &sc, c->secret_id, clock_wall_ms() + c->secret_timeout_ms, &text, &why))
+        dstr_error_line(err, "SECRET_ID: %s", dstr_cstr(&why));
+    else if (sm_parse_secret(text.ptr, text.len, cfg_secret_names, CFG_SECRET_N, values, &unknown,
+                             &why))
+        dstr_error_line(err, "SECRET_ID: secret %s: %s", c->secret_id, dstr_cstr(&why));
+    else {
+        for (size_t i = 0; i < CFG_SECRET_N; i++) secret_register(values[i]);
+        cfg_use_secret_values(values);
+        if (unknown)
+            log_msg(LOG_WARN, "secrets.unknown_names",
+                    "secret %s holds %zu name(s) that are not secret variables: ignored",
+                    c->secret_id, unknown);
+        rc = 0;
+    }
+    if (text.ptr) explicit_bzero(text.ptr, text.cap); /* the keys: not left in freed memory */
+    dstr_free(&text);
+    dstr_free(&why);
+    http_client_free(h);
+    return rc;
+}

@@ -89,8 +89,7 @@ static struct tm utc(int64_t ms) {
 static run_alert *alert_for(run_alert_list *l, cfg_alert_type type, const char *event,
                             int64_t at_ms, const char *subject, const trader_result *r) {
     for (size_t i = 0; i < l->n; i++)
-        if (l->items[i].type == type && strcmp(l->items[i].event, event) == 0)
-            return &l->items[i];
+        if (l->items[i].type == type && strcmp(l->items[i].event, event) == 0) return &l->items[i];
     if (l->n == RUN_ALERTS_MAX) return &l->items[RUN_ALERTS_MAX - 1]; /* folded into the last */
     run_alert *a = &l->items[l->n++];
     *a = (run_alert){.type = type, .at_ms = at_ms};
@@ -168,10 +167,9 @@ static void from_actions(const cfg *c, const trader_result *r, run_alert_list *o
             char event[JOURNAL_OUTBOX_EVENT_MAX + 1];
             const char *who = sym[0] ? sym : "account";
             if (u->scope == SCOPE_DAY) snprintf(event, sizeof event, "%s.%s.%s", who, act, day);
-            else
-                snprintf(event, sizeof event, "%s.%s.%s", who, cfg_alert_type_name(u->type), run);
-            int64_t at = u->scope == SCOPE_DAY ? r->started_ms - r->started_ms % DAY_MS
-                                               : r->started_ms;
+            else snprintf(event, sizeof event, "%s.%s.%s", who, cfg_alert_type_name(u->type), run);
+            int64_t at =
+                u->scope == SCOPE_DAY ? r->started_ms - r->started_ms % DAY_MS : r->started_ms;
             run_alert *a = alert_for(out, u->type, event, at, sym, r);
             if (cooldown)
                 line(a, NULL, "cooldown", "started",
@@ -219,8 +217,9 @@ static void from_failures(const cfg *c, const trader_result *r, run_alert_list *
     if (r->read_failed) {
         char event[JOURNAL_OUTBOX_EVENT_MAX + 1];
         snprintf(event, sizeof event, "binance_account.%s", hour);
-        line(alert_for(out, CFG_ALERT_UPSTREAM, event, hour_ms, "binance account", r), NULL, "account",
-             "unread", "positions, orders or balances could not be read: no entry this run");
+        line(alert_for(out, CFG_ALERT_UPSTREAM, event, hour_ms, "binance account", r), NULL,
+             "account", "unread",
+             "positions, orders or balances could not be read: no entry this run");
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "pipelines/run_alerts.h"
 #include "platform/log.h"
+#include "platform/metrics.h"
 #include "services/journal_claim.h"
 #include "services/journal_control.h"
 #include "services/journal_risk.h"
@@ -33,6 +34,7 @@ void trader_begin(const pl_env *env, const trader_request *rq, trader_result *ou
     memset(out, 0, sizeof *out);
     out->execute = env->cfg->execute_trades;
     out->started_ms = clock_now(env->clock);
+    out->read_ms = -1;
     out->n = rq->n;
     out->sym = calloc(rq->n + 1, sizeof *out->sym);
     if (!out->sym) abort();
@@ -57,7 +59,7 @@ typedef struct account_risk {
     double realized_today;
     double hwm;
     int kill_switch;
-    int paused;              /* /pause (journal_control), or the pause state unreadable */
+    int paused; /* /pause (journal_control), or the pause state unreadable */
     char pause_why[EXEC_REASON_LEN + JOURNAL_STREAM_TEXT_MAX + JOURNAL_TAG_MAX];
     int64_t *last_stop_out; /* per symbol; now when unknown (a cooldown, to be safe) */
     char why[EXEC_REASON_LEN];
@@ -472,6 +474,36 @@ static const char *outcome_of(const trader_result *r) {
     return r->read_failed || r->unwritten ? "partial" : "ok";
 }
 
+/* The run's numbers for CloudWatch (metrics.h; the template's alarms and
+ * README "Metrics" name them). */
+static void trader_metrics(const trader_result *r) {
+    double dirs[3] = {0}, exec[EXEC_UNPROTECTED + 1] = {0}, unprotected = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const trader_symbol *t = &r->sym[i];
+        dirs[t->sig.d.dir == DIR_LONG ? 0 : t->sig.d.dir == DIR_SHORT ? 1 : 2]++;
+        if (t->executed) exec[t->exec.outcome]++;
+        unprotected += (t->executed && t->exec.outcome == EXEC_UNPROTECTED) ||
+                       t->rec.protect == EXEC_UNPROTECTED;
+    }
+    int failed = strcmp(r->outcome, "partial") == 0 || strcmp(r->outcome, "alert") == 0;
+    metric m[] = {
+        {"RunCompleted", "Count", 1},
+        {"RunFailed", "Count", failed},
+        {"RunDurationMs", "Milliseconds", (double)(r->finished_ms - r->started_ms)},
+        {"ReadLatencyMs", "Milliseconds", r->read_ms >= 0 ? (double)r->read_ms : NAN},
+        {"DecisionsLong", "Count", dirs[0]},
+        {"DecisionsShort", "Count", dirs[1]},
+        {"DecisionsFlat", "Count", dirs[2]},
+        {"OrdersProtected", "Count", exec[EXEC_PROTECTED]},
+        {"OrdersNotFilled", "Count", exec[EXEC_NO_ENTRY]},
+        {"OrdersUnknown", "Count", exec[EXEC_ENTRY_UNKNOWN] + exec[EXEC_ENTRY_RESTING]},
+        {"OrdersClosed", "Count", exec[EXEC_CLOSED] + exec[EXEC_STOP_ONLY]},
+        {"PositionsUnprotected", "Count", unprotected},
+        {"UnwrittenRecords", "Count", (double)r->unwritten},
+    };
+    metrics_emit("trader", r->finished_ms, m, sizeof m / sizeof *m);
+}
+
 void trader_finish(const pl_env *env, const trader_request *rq, trader_result *out) {
     out->finished_ms = clock_now(env->clock);
     if (out->finished_ms < out->started_ms) out->finished_ms = out->started_ms;
@@ -507,6 +539,7 @@ void trader_finish(const pl_env *env, const trader_request *rq, trader_result *o
     log_str(lr, "build", pl_build_version());
     log_str(lr, "config_hash", out->config_hash);
     log_end(lr);
+    trader_metrics(out);
     dstr_free(&actions);
     dstr_free(&err);
 }
@@ -543,7 +576,9 @@ void trader_run(const pl_env *outer, const trader_request *rq, trader_result *ou
                                                 EX_READ_RULES | EX_READ_TRADES | EX_READ_INCOME
                                           : 0,
                              .since_ms = out->started_ms - TRADER_TRADES_WINDOW_MS};
+        int64_t t0 = clock_now(env->clock);
         ex_read(env->exchange, &spec, out->started_ms, env->deadline_ms, snaps, &a);
+        out->read_ms = clock_now(env->clock) - t0;
     } else {
         signal_no_exchange(snaps, n);
         out->read_failed = out->execute; /* no account: the run is partial */

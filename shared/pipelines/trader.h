@@ -41,7 +41,10 @@
  * The high-water mark and a kill-switch trip are journaled when the risk
  * check of the account says so. Every run ends with a run record
  * (journal_run: run id, trigger, slot or request id, symbols, actions,
- * outcome, build, config hash); outcome "dry_run" (execution off),
+ * outcome, build, config hash) and one metrics line (metrics.h:
+ * RunCompleted, RunFailed, RunDurationMs, ReadLatencyMs, Decisions{Long,
+ * Short,Flat}, Orders{Protected,NotFilled,Unknown,Closed},
+ * PositionsUnprotected, UnwrittenRecords); outcome "dry_run" (execution off),
  * "alert" (a position is without its stop), "partial" (a read or a
  * journal write failed), else "ok". Events: trader.run (one line), risk.*
  * for refusals and the kill switch, plus the exec.*, reconcile.* and
@@ -94,6 +97,7 @@ typedef struct trader_symbol {
 typedef struct trader_result {
     int execute;
     int64_t started_ms, finished_ms;
+    int64_t read_ms; /* how long the one read batch took; -1: no exchange */
     trader_symbol *sym;
     size_t n;
     dstr actions;        /* JSON objects, comma separated */

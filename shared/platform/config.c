@@ -163,8 +163,44 @@ static void bad(loader *L, const char *name, const char *given, const char *allo
     dstr_error_line(L->err, "%s=\"%s\" is invalid: %s", name, given, allowed);
 }
 
+/* The values of SECRET_ID's secret (cfg_use_secret_values): they win over
+ * the environment for the variables of cfg_secret_names. */
+const char *const cfg_secret_names[CFG_SECRET_N] = {"BINANCE_API_KEY",         "BINANCE_API_SECRET",
+                                                    "GOOGLE_API_KEY",          "TELEGRAM_BOT_TOKEN",
+                                                    "TELEGRAM_WEBHOOK_SECRET", "TRADER_TOKEN"};
+static char *secret_values[CFG_SECRET_N];
+static int secret_values_set;
+
+void cfg_use_secret_values(char **values) {
+    for (size_t i = 0; i < CFG_SECRET_N; i++) {
+        free(secret_values[i]);
+        secret_values[i] = values ? values[i] : NULL;
+        if (values) values[i] = NULL;
+    }
+    secret_values_set = values != NULL;
+}
+
+/* A variable's value: the secret's, else the environment's. */
+static const char *env_get(const char *name) {
+    for (size_t i = 0; secret_values_set && i < CFG_SECRET_N; i++)
+        if (strcmp(cfg_secret_names[i], name) == 0 && secret_values[i]) return secret_values[i];
+    return getenv(name);
+}
+
+/* config.secret_sources: where each secret variable came from, never its value. */
+static void log_secret_sources(const cfg *c) {
+    if (!c->secret_id || !secret_values_set) return; /* the first load, before the read */
+    log_rec *r = log_begin(LOG_INFO, "config.secret_sources");
+    log_str(r, "secret_id", c->secret_id);
+    for (size_t i = 0; i < CFG_SECRET_N; i++) {
+        const char *e = getenv(cfg_secret_names[i]);
+        log_str(r, cfg_secret_names[i], secret_values[i] ? "secret" : e && *e ? "env" : "unset");
+    }
+    log_end(r);
+}
+
 static char *env_str(const char *name, const char *def) {
-    const char *v = getenv(name);
+    const char *v = env_get(name);
     if (!v || !*v) v = def;
     return v ? xstrdup(v) : NULL;
 }
@@ -444,6 +480,28 @@ static void env_aws(loader *L, cfg *c) {
     env_long(L, "S3_HTTP_TIMEOUT_MS", 5000, 1, 600000, &c->s3_timeout_ms);
     env_int(L, "S3_HTTP_RETRIES", 3, 0, 10, &c->s3_retries);
     env_long(L, "S3_HTTP_BACKOFF_MS", 200, 0, 60000, &c->s3_backoff_ms);
+    c->secret_id = env_str("SECRET_ID", NULL);
+    if (c->secret_id) {
+        size_t n = strlen(c->secret_id), ok = n <= 2048;
+        for (const char *p = c->secret_id; *p; p++)
+            ok &= isalnum((unsigned char)*p) || strchr("/_+=.@-:", *p) != NULL;
+        if (!ok)
+            bad(L, "SECRET_ID", c->secret_id,
+                "a secret name or ARN: 1-2048 of A-Z a-z 0-9 / _ + = . @ - :");
+        if (!c->aws_region)
+            bad(L, "AWS_REGION", "", "SECRET_ID needs a region (or AWS_DEFAULT_REGION)");
+        if (!c->aws_access_key_id || !c->aws_secret_access_key)
+            bad(L, "AWS_ACCESS_KEY_ID", "",
+                "SECRET_ID needs credentials (Lambda's role gives them)");
+    }
+    if (c->secret_id) { /* only used to read the secret */
+        c->secrets_endpoint =
+            env_first("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL", &name);
+        if (c->secrets_endpoint && !http_url_ok(c->secrets_endpoint, 1))
+            bad(L, name, c->secrets_endpoint,
+                "expected an http(s) URL without a query or user part");
+    }
+    env_long(L, "SECRET_TIMEOUT_MS", 3000, 100, 60000, &c->secret_timeout_ms);
 }
 
 /* A CA location that is not there would fail every TLS call later, far from
@@ -528,7 +586,8 @@ static void env_telegram(loader *L, cfg *c) {
     env_int(L, "TELEGRAM_HTTP_RETRIES", 2, 0, 10, &c->telegram_retries);
     env_long(L, "TELEGRAM_HTTP_BACKOFF_MS", 500, 0, 60000, &c->telegram_backoff_ms);
     c->telegram_webhook_secret = env_str("TELEGRAM_WEBHOOK_SECRET", NULL);
-    if (c->telegram_webhook_secret && !cfg_valid_telegram_webhook_secret(c->telegram_webhook_secret))
+    if (c->telegram_webhook_secret &&
+        !cfg_valid_telegram_webhook_secret(c->telegram_webhook_secret))
         bad(L, "TELEGRAM_WEBHOOK_SECRET", "(hidden)",
             "16-256 of A-Z a-z 0-9 _ - (Telegram's characters for secret_token)");
     const char *users = getenv("TELEGRAM_ALLOWED_USER_IDS");
@@ -632,6 +691,7 @@ int cfg_load(cfg *c, dstr *err) {
     secret_register(c->trader_token);
     secret_register(c->telegram_bot_token);
     secret_register(c->telegram_webhook_secret);
+    log_secret_sources(c);
     return L.failed ? -1 : 0;
 }
 
@@ -668,7 +728,9 @@ void cfg_free(cfg *c) {
                      &c->telegram_bot_token,
                      &c->telegram_chat_id,
                      &c->telegram_base_url,
-                     &c->telegram_webhook_secret};
+                     &c->telegram_webhook_secret,
+                     &c->secret_id,
+                     &c->secrets_endpoint};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

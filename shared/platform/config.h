@@ -112,6 +112,9 @@ typedef struct cfg {
     char *aws_access_key_id;     /* NULL when unset */
     char *aws_secret_access_key; /* NULL when unset; never logged */
     char *aws_session_token;     /* NULL when unset; never logged */
+    char *secret_id;             /* SECRET_ID: the Secrets Manager secret holding the keys; NULL */
+    char *secrets_endpoint; /* AWS_ENDPOINT_URL_SECRETS_MANAGER, else AWS_ENDPOINT_URL; NULL: AWS */
+    long secret_timeout_ms; /* SECRET_TIMEOUT_MS: the whole read of the secret at init */
     long s3_timeout_ms;
     int s3_retries;
     long s3_backoff_ms;
@@ -190,6 +193,17 @@ int cfg_parse_telegram_users(const char *text, long long *ids, size_t *n);
 /* Fills c from the environment. Returns 0, or -1 with err describing every
  * invalid variable (one per line). c is always safe to cfg_free(). */
 int cfg_load(cfg *c, dstr *err);
+
+/* The variables SECRET_ID's secret may hold (a JSON object with these
+ * names as keys). */
+#define CFG_SECRET_N 6
+extern const char *const cfg_secret_names[CFG_SECRET_N];
+/* Makes values[i] (for cfg_secret_names[i]; NULL: not in the secret) win
+ * over the environment in every later cfg_load() of the process, which
+ * then logs config.secret_sources (each name: "secret", "env" or "unset",
+ * never a value). Takes the strings (malloc'd; values[i] become NULL).
+ * NULL forgets them. */
+void cfg_use_secret_values(char **values);
 
 /* The TZ rule of every process of the project, so all log lines of one stream
  * carry one offset: TZ (NULL or empty: CFG_DEFAULT_TZ) must name loadable

@@ -88,8 +88,16 @@ static void put_timestamp(dstr *s) {
     dstr_json_str(s, buf);
 }
 
+static log_rec *begin(log_level level, int filtered, const char *event);
+
 log_rec *log_begin(log_level level, const char *event) {
-    if (level < L.min_level || L.rec.active) {
+    return begin(level, level < L.min_level, event);
+}
+
+log_rec *log_begin_always(log_level level, const char *event) { return begin(level, 0, event); }
+
+static log_rec *begin(log_level level, int filtered, const char *event) {
+    if (filtered || L.rec.active) {
         /* filtered, or a record is already open (a bug): fields go nowhere */
         L.discard.active = 1;
         dstr_clear(&L.discard.line);

@@ -48,6 +48,9 @@ typedef void (*log_sink_fn)(void *ctx, const char *line, size_t len);
 void log_set_sink(log_sink_fn fn, void *ctx);
 
 log_rec *log_begin(log_level level, const char *event);
+/* The same, whatever LOG_LEVEL says: lines that carry data, not chatter
+ * (metrics.h's). */
+log_rec *log_begin_always(log_level level, const char *event);
 void log_str(log_rec *r, const char *key, const char *val); /* NULL -> null */
 void log_strn(log_rec *r, const char *key, const char *val, size_t n);
 void log_int(log_rec *r, const char *key, long long v);

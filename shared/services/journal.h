@@ -51,11 +51,11 @@
 #define JOURNAL_MAX_EMPTY_DAYS 400
 #define JOURNAL_LIMIT_MAX 1000
 #define JOURNAL_WALK_BATCH 1000 /* records of one day held at once by the walk */
-#define JOURNAL_KEY_MAX 192 /* every record's key fits (an alert's with a 64-byte event id) */
-#define JOURNAL_ID_MAX 128     /* run ids, request ids: 1-128 of [A-Za-z0-9._:-] */
-#define JOURNAL_TAG_MAX 64     /* build versions, config hashes: 1-64 of [A-Za-z0-9._:+-] */
-#define JOURNAL_WORD_MAX 32    /* triggers, outcomes: 1-32 of [a-z0-9_] */
-#define JOURNAL_DECIMAL_MAX 40 /* bytes of a decimal string ("-12.5") */
+#define JOURNAL_KEY_MAX 192     /* every record's key fits (an alert's with a 64-byte event id) */
+#define JOURNAL_ID_MAX 128      /* run ids, request ids: 1-128 of [A-Za-z0-9._:-] */
+#define JOURNAL_TAG_MAX 64      /* build versions, config hashes: 1-64 of [A-Za-z0-9._:+-] */
+#define JOURNAL_WORD_MAX 32     /* triggers, outcomes: 1-32 of [a-z0-9_] */
+#define JOURNAL_DECIMAL_MAX 40  /* bytes of a decimal string ("-12.5") */
 
 typedef enum journal_kind { JOURNAL_REQUEST, JOURNAL_DECISION } journal_kind;
 

@@ -41,8 +41,7 @@ journal_status journal_control_read_pause(store *s, journal_pause_state *out, ds
 
 int journal_control_update_key(int64_t update_id, char *buf, size_t cap) {
     if (update_id < 0) return -1;
-    int n = snprintf(buf, cap, "%s%lld.json", JOURNAL_CONTROL_UPDATES_PREFIX,
-                     (long long)update_id);
+    int n = snprintf(buf, cap, "%s%lld.json", JOURNAL_CONTROL_UPDATES_PREFIX, (long long)update_id);
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 

@@ -45,8 +45,8 @@ journal_status journal_control_put_pause(store *s, int pause, int64_t at_ms, con
                                          const char *by, dstr *err);
 
 typedef struct journal_pause_state {
-    int paused;     /* the newest record is a pause */
-    int has;        /* any pause or resume record at all */
+    int paused;       /* the newest record is a pause */
+    int has;          /* any pause or resume record at all */
     int64_t since_ms; /* the newest record's time */
     char by[JOURNAL_TAG_MAX + 1];
     char reason[JOURNAL_STREAM_TEXT_MAX + 1];

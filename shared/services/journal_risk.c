@@ -35,8 +35,8 @@ journal_status journal_risk_put_hwm(store *s, int64_t at_ms, const char *equity,
                 equity);
     dstr_json_str(&json, run_id);
     dstr_putc(&json, '}');
-    journal_status st =
-        journal_stream_put(s, "risk", JOURNAL_RISK_HWM_PREFIX, "hwm", at_ms, json.ptr, json.len, err);
+    journal_status st = journal_stream_put(s, "risk", JOURNAL_RISK_HWM_PREFIX, "hwm", at_ms,
+                                           json.ptr, json.len, err);
     dstr_free(&json);
     return st;
 }

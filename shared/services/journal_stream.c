@@ -23,9 +23,8 @@ size_t journal_stream_cut_utf8(const char *text, size_t max) {
     return max;
 }
 
-journal_status journal_stream_put(store *s, const char *kind, const char *prefix,
-                                  const char *event, int64_t at_ms, const char *json, size_t len,
-                                  dstr *err) {
+journal_status journal_stream_put(store *s, const char *kind, const char *prefix, const char *event,
+                                  int64_t at_ms, const char *json, size_t len, dstr *err) {
     journal_status st = JOURNAL_INVALID;
     char key[JOURNAL_KEY_MAX];
     for (int i = 0; i < JOURNAL_STREAM_TRIES; i++) {
@@ -71,8 +70,7 @@ int journal_stream_newest(store *s, const char *prefix, journal_stream_parse_fn 
         return -1;
     }
     store_page page = {0};
-    if (store_list(s, prefix, NULL, JOURNAL_STREAM_SKIP_MAX + 1, &page, err) != STORE_OK)
-        return -1;
+    if (store_list(s, prefix, NULL, JOURNAL_STREAM_SKIP_MAX + 1, &page, err) != STORE_OK) return -1;
     size_t plen = strlen(prefix);
     int rc = page.n == 0 ? 1 : -1;
     dstr buf = {0}, why = {0};
@@ -111,8 +109,8 @@ journal_status journal_switch_put(store *s, const journal_switch *sw, int on, in
     dstr_puts(&json, ",\"by\":");
     dstr_json_str(&json, by);
     dstr_putc(&json, '}');
-    journal_status st = journal_stream_put(s, sw->kind, sw->prefix, event, at_ms, json.ptr,
-                                           json.len, err);
+    journal_status st =
+        journal_stream_put(s, sw->kind, sw->prefix, event, at_ms, json.ptr, json.len, err);
     dstr_free(&json);
     return st;
 }

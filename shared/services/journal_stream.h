@@ -39,9 +39,8 @@ int journal_stream_key(const char *prefix, const char *event, int64_t at_ms, cha
 /* Writes json under the event's key at at_ms, or 1 ms later while taken.
  * JOURNAL_OK, or another status with one line in err ("<kind> record not
  * written: ...", logged as journal.unwritten with kind). */
-journal_status journal_stream_put(store *s, const char *kind, const char *prefix,
-                                  const char *event, int64_t at_ms, const char *json, size_t len,
-                                  dstr *err);
+journal_status journal_stream_put(store *s, const char *kind, const char *prefix, const char *event,
+                                  int64_t at_ms, const char *json, size_t len, dstr *err);
 
 /* Splits a key's file name "{INV}_{event}.json": 0 with the event's name
  * (event[JOURNAL_STREAM_EVENT_MAX + 1]) and time, or -1. */
@@ -60,14 +59,14 @@ int journal_stream_newest(store *s, const char *prefix, journal_stream_parse_fn 
 /* ---- switches --------------------------------------------------------------------- */
 
 typedef struct journal_switch {
-    const char *kind;    /* "risk", "control": journal.unwritten's kind */
-    const char *prefix;  /* "risk/kill/" */
+    const char *kind;     /* "risk", "control": journal.unwritten's kind */
+    const char *prefix;   /* "risk/kill/" */
     const char *on, *off; /* "trip", "reset": at most JOURNAL_STREAM_EVENT_MAX bytes */
 } journal_switch;
 
 typedef struct journal_switch_state {
-    int has;    /* any record at all */
-    int on;     /* the newest record is the "on" event */
+    int has;       /* any record at all */
+    int on;        /* the newest record is the "on" event */
     int64_t at_ms; /* its time */
     char reason[JOURNAL_STREAM_TEXT_MAX + 1];
     char by[JOURNAL_TAG_MAX + 1];

@@ -22,12 +22,10 @@ int sns_alarm_time(const char *text, int64_t *out_ms) {
     static const char shape[] = "dddd-dd-ddTdd:dd:dd";
     for (size_t i = 0; text && i < sizeof shape - 1; i++)
         if (shape[i] == 'd' ? text[i] < '0' || text[i] > '9' : text[i] != shape[i]) return -1;
-    if (!text ||
-        sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) != 6 ||
+    if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) != 6 ||
         used != 19)
         return -1;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-        return -1;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return -1;
     const char *p = text + 19;
     int ms = 0;
     if (*p == '.') {
@@ -37,8 +35,12 @@ int sns_alarm_time(const char *text, int64_t *out_ms) {
         p += 1 + digits;
     }
     if (strcmp(p, "Z") != 0) return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     if (t == (time_t)-1 || tm.tm_mday != d) return -1; /* 31 February */
     *out_ms = (int64_t)t * 1000 + ms;

@@ -25,7 +25,7 @@
 #include "platform/dstr.h"
 
 #define SNS_ALARM_RECORDS_MAX 100
-#define SNS_ALARM_TEXT_MAX 3000  /* bytes of an alarm's text */
+#define SNS_ALARM_TEXT_MAX 3000 /* bytes of an alarm's text */
 #define SNS_ALARM_EVENT_MAX 64
 #define SNS_ALARM_INPUT_MAX (1 << 20) /* bytes of an event sns_alarm_parse_bytes reads */
 

@@ -26,17 +26,17 @@
 
 #include "platform/dstr.h"
 
-#define TELEGRAM_UPDATE_MAX (1 << 20)   /* bytes of an update the parser reads */
-#define TELEGRAM_UPDATE_COMMAND_MAX 32  /* bytes of a command's name */
-#define TELEGRAM_UPDATE_ARGS_MAX 64     /* bytes of its argument text kept */
+#define TELEGRAM_UPDATE_MAX (1 << 20)  /* bytes of an update the parser reads */
+#define TELEGRAM_UPDATE_COMMAND_MAX 32 /* bytes of a command's name */
+#define TELEGRAM_UPDATE_ARGS_MAX 64    /* bytes of its argument text kept */
 
 typedef struct telegram_update {
     int64_t update_id;
-    int has_message;      /* a message, edited_message or channel_post */
-    const char *kind;     /* "message", "edited_message", "channel_post"; "" when none */
-    int64_t chat_id;      /* the chat it was posted in */
-    char chat_type[16];   /* "private", "group", "supergroup", "channel"; "" unknown */
-    int64_t from_id;      /* the sender; 0 when absent (channel posts) */
+    int has_message;    /* a message, edited_message or channel_post */
+    const char *kind;   /* "message", "edited_message", "channel_post"; "" when none */
+    int64_t chat_id;    /* the chat it was posted in */
+    char chat_type[16]; /* "private", "group", "supergroup", "channel"; "" unknown */
+    int64_t from_id;    /* the sender; 0 when absent (channel posts) */
     char command[TELEGRAM_UPDATE_COMMAND_MAX + 1]; /* "status"; "" when no command */
     char args[TELEGRAM_UPDATE_ARGS_MAX + 1];       /* "confirm"; "" */
 } telegram_update;

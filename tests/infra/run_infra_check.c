@@ -22,6 +22,8 @@
 
 #include <yaml.h>
 
+#include "yamldoc.h"
+
 static int passed, failed;
 
 static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -40,33 +42,6 @@ static void check(int ok, const char *fmt, ...) {
     va_end(ap);
 }
 
-static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map, const char *key) {
-    if (!map || map->type != YAML_MAPPING_NODE) return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(d, p->key);
-        if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
-            return yaml_document_get_node(d, p->value);
-    }
-    return NULL;
-}
-
-static const char *scalar(yaml_node_t *n) {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int load(const char *path, yaml_document_t *doc) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    yaml_parser_t p;
-    yaml_parser_initialize(&p);
-    yaml_parser_set_input_file(&p, f);
-    int ok = yaml_parser_load(&p, doc);
-    yaml_parser_delete(&p);
-    fclose(f);
-    return ok ? 0 : -1;
-}
-
 static int function_exists(const char *fn) {
     char path[256];
     snprintf(path, sizeof path, "functions/%s", fn);
@@ -83,8 +58,8 @@ static yaml_node_t *resource_events(yaml_document_t *d, const char *fn) {
     char id[128];
     logical_id(fn, id, sizeof id);
     yaml_node_t *root = yaml_document_get_root_node(d);
-    yaml_node_t *res = map_get(d, map_get(d, root, "Resources"), id);
-    return map_get(d, map_get(d, res, "Properties"), "Events");
+    yaml_node_t *res = yamldoc_get(d, yamldoc_get(d, root, "Resources"), id);
+    return yamldoc_get(d, yamldoc_get(d, res, "Properties"), "Events");
 }
 
 /* Finds an event of the given type whose Properties[key] equals value. */
@@ -94,9 +69,9 @@ static yaml_node_t *find_event(yaml_document_t *d, yaml_node_t *events, const ch
     for (yaml_node_pair_t *p = events->data.mapping.pairs.start; p < events->data.mapping.pairs.top;
          p++) {
         yaml_node_t *ev = yaml_document_get_node(d, p->value);
-        const char *t = scalar(map_get(d, ev, "Type"));
-        yaml_node_t *props = map_get(d, ev, "Properties");
-        const char *v = scalar(map_get(d, props, key));
+        const char *t = yamldoc_scalar(yamldoc_get(d, ev, "Type"));
+        yaml_node_t *props = yamldoc_get(d, ev, "Properties");
+        const char *v = yamldoc_scalar(yamldoc_get(d, props, key));
         if (t && v && strcmp(t, type) == 0 && strcmp(v, value) == 0) return props;
     }
     return NULL;
@@ -212,14 +187,14 @@ static void add_grant(grant *g, size_t *n, const char *action, const char *prefi
 static size_t scalars(yaml_document_t *d, yaml_node_t *node, const char **out, size_t cap) {
     if (!node) return 0;
     if (node->type == YAML_SCALAR_NODE) {
-        out[0] = scalar(node);
+        out[0] = yamldoc_scalar(node);
         return 1;
     }
     size_t n = 0;
     if (node->type != YAML_SEQUENCE_NODE) return 0;
     for (yaml_node_item_t *it = node->data.sequence.items.start;
          it < node->data.sequence.items.top && n < cap; it++)
-        out[n++] = scalar(yaml_document_get_node(d, *it));
+        out[n++] = yamldoc_scalar(yaml_document_get_node(d, *it));
     return n;
 }
 
@@ -227,27 +202,28 @@ static size_t scalars(yaml_document_t *d, yaml_node_t *node, const char **out, s
 static size_t function_grants(yaml_document_t *d, const char *fn, grant *g) {
     char id[128];
     logical_id(fn, id, sizeof id);
-    yaml_node_t *resources = map_get(d, yaml_document_get_root_node(d), "Resources");
-    yaml_node_t *pols = map_get(d, map_get(d, map_get(d, resources, id), "Properties"), "Policies");
+    yaml_node_t *resources = yamldoc_get(d, yaml_document_get_root_node(d), "Resources");
+    yaml_node_t *pols =
+        yamldoc_get(d, yamldoc_get(d, yamldoc_get(d, resources, id), "Properties"), "Policies");
     const char *names[16];
     size_t np = scalars(d, pols, names, 16), n = 0;
     for (size_t i = 0; i < np; i++) {
-        yaml_node_t *doc =
-            map_get(d, map_get(d, map_get(d, resources, names[i] ? names[i] : ""), "Properties"),
-                    "PolicyDocument");
-        yaml_node_t *stmts = map_get(d, doc, "Statement");
+        yaml_node_t *doc = yamldoc_get(
+            d, yamldoc_get(d, yamldoc_get(d, resources, names[i] ? names[i] : ""), "Properties"),
+            "PolicyDocument");
+        yaml_node_t *stmts = yamldoc_get(d, doc, "Statement");
         for (yaml_node_item_t *it = stmts && stmts->type == YAML_SEQUENCE_NODE
                                         ? stmts->data.sequence.items.start
                                         : NULL;
              it && it < stmts->data.sequence.items.top; it++) {
             yaml_node_t *st = yaml_document_get_node(d, *it);
-            const char *effect = scalar(map_get(d, st, "Effect"));
+            const char *effect = yamldoc_scalar(yamldoc_get(d, st, "Effect"));
             if (!effect || strcmp(effect, "Allow")) continue;
             const char *actions[8], *res[16], *prefixes[16];
-            size_t na = scalars(d, map_get(d, st, "Action"), actions, 8);
-            size_t nr = scalars(d, map_get(d, st, "Resource"), res, 16);
-            yaml_node_t *cond = map_get(d, map_get(d, st, "Condition"), "StringLike");
-            size_t nx = scalars(d, map_get(d, cond, "s3:prefix"), prefixes, 16);
+            size_t na = scalars(d, yamldoc_get(d, st, "Action"), actions, 8);
+            size_t nr = scalars(d, yamldoc_get(d, st, "Resource"), res, 16);
+            yaml_node_t *cond = yamldoc_get(d, yamldoc_get(d, st, "Condition"), "StringLike");
+            size_t nx = scalars(d, yamldoc_get(d, cond, "s3:prefix"), prefixes, 16);
             char pre[64];
             for (size_t a = 0; a < na; a++) {
                 if (!actions[a]) continue;
@@ -309,7 +285,7 @@ static void check_journal_policies(yaml_document_t *tpl) {
 
 int main(void) {
     yaml_document_t tpl, sched;
-    if (load("infra/template.yaml", &tpl) || load("scheduler.yaml", &sched)) {
+    if (yamldoc_load("infra/template.yaml", &tpl) || yamldoc_load("scheduler.yaml", &sched)) {
         printf(
             "FAIL cannot parse infra/template.yaml or scheduler.yaml\ninfra: 0 passed, 1 failed\n");
         return 1;
@@ -323,7 +299,7 @@ int main(void) {
         if (!function_exists(fn)) continue;
         yaml_node_t *props = find_event(&tpl, resource_events(&tpl, fn), "HttpApi", "Path", path);
         check(props != NULL, "route %s -> %s has no HttpApi event in the template", path, fn);
-        const char *method = props ? scalar(map_get(&tpl, props, "Method")) : "ANY";
+        const char *method = props ? yamldoc_scalar(yamldoc_get(&tpl, props, "Method")) : "ANY";
         check(method && strcmp(method, "ANY") == 0, "route %s (%s): Method must be ANY", path, fn);
     }
     if (f) fclose(f);
@@ -339,9 +315,10 @@ int main(void) {
         for (yaml_node_pair_t *p = events->data.mapping.pairs.start;
              p < events->data.mapping.pairs.top; p++) {
             yaml_node_t *ev = yaml_document_get_node(&tpl, p->value);
-            const char *t = scalar(map_get(&tpl, ev, "Type"));
+            const char *t = yamldoc_scalar(yamldoc_get(&tpl, ev, "Type"));
             if (!t || strcmp(t, "HttpApi")) continue;
-            const char *path = scalar(map_get(&tpl, map_get(&tpl, ev, "Properties"), "Path"));
+            const char *path =
+                yamldoc_scalar(yamldoc_get(&tpl, yamldoc_get(&tpl, ev, "Properties"), "Path"));
             check(path && in_routes(path, de->d_name),
                   "template route %s of %s is not in infra/routes.tsv", path ? path : "?",
                   de->d_name);
@@ -349,20 +326,20 @@ int main(void) {
     }
     if (dir) closedir(dir);
     /* scheduler.yaml -> template */
-    yaml_node_t *list = map_get(&sched, yaml_document_get_root_node(&sched), "schedules");
+    yaml_node_t *list = yamldoc_get(&sched, yaml_document_get_root_node(&sched), "schedules");
     for (yaml_node_item_t *it =
              list && list->type == YAML_SEQUENCE_NODE ? list->data.sequence.items.start : NULL;
          it && it < list->data.sequence.items.top; it++) {
         yaml_node_t *s = yaml_document_get_node(&sched, *it);
-        const char *fn = scalar(map_get(&sched, s, "function"));
-        const char *expr = scalar(map_get(&sched, s, "expression"));
-        const char *input = scalar(map_get(&sched, s, "input"));
+        const char *fn = yamldoc_scalar(yamldoc_get(&sched, s, "function"));
+        const char *expr = yamldoc_scalar(yamldoc_get(&sched, s, "expression"));
+        const char *input = yamldoc_scalar(yamldoc_get(&sched, s, "input"));
         if (!fn || !expr || !function_exists(fn)) continue;
         yaml_node_t *props =
             find_event(&tpl, resource_events(&tpl, fn), "ScheduleV2", "ScheduleExpression", expr);
         check(props != NULL, "schedule of %s (%s) is not a ScheduleV2 event in the template", fn,
               expr);
-        const char *tin = props ? scalar(map_get(&tpl, props, "Input")) : NULL;
+        const char *tin = props ? yamldoc_scalar(yamldoc_get(&tpl, props, "Input")) : NULL;
         check(!input || (tin && strcmp(tin, input) == 0),
               "schedule of %s: Input differs from scheduler.yaml", fn);
     }

@@ -59,8 +59,14 @@ static char fake[64], api_key[128], api_secret[128], logpath[300], tmproot[128];
 static const char *forbid[MAX_FORBID];
 static int n_forbid, verbose;
 static pid_t fake_pid, tg_pid;
-static char tgfake[64]; /* fake_telegram's base URL */
+static char tgfake[64];       /* fake_telegram's base URL */
 static char cur_journal[400]; /* the running scenario's journal folder */
+static char smfake[64];       /* fake_secretsmanager's base URL */
+static pid_t sm_pid;
+#define SM_SECRET_ID "trader/binance-keys"
+#define SM_ACCESS_KEY "AKIDFAKESECRETS0001" /* fake_secretsmanager's defaults */
+#define SM_SECRET_KEY "fake/secretsmanager/secret-key-0001"
+#define SM_TOKEN "SESSIONTOKEN-sentinel-4b1d-must-never-appear"
 #define TG_TOKEN "123456:fake-telegram-token" /* fake_telegram's default */
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
@@ -183,11 +189,33 @@ static pid_t start_server(const char *name, const char *const *args, char *url, 
     return -1;
 }
 
+/* The account's keys as the secret SM_SECRET_ID holds them (with a name
+ * that is not a secret variable, which is ignored). */
+static char secret_dir[64]; /* outside tmproot: the leak check walks that */
+
+static int write_secret(char *spec, size_t cap) {
+    char path[300];
+    snprintf(secret_dir, sizeof secret_dir, "/tmp/exec-secret.XXXXXX");
+    if (!mkdtemp(secret_dir)) return -1;
+    snprintf(path, sizeof path, "%s/secret.json", secret_dir);
+    FILE *out = fopen(path, "w");
+    if (!out) return -1;
+    fprintf(out, "{\"BINANCE_API_KEY\":\"%s\",\"BINANCE_API_SECRET\":\"%s\",\"OTHER\":\"x\"}",
+            api_key, api_secret);
+    if (fclose(out)) return -1;
+    snprintf(spec, cap, "%s=%s", SM_SECRET_ID, path);
+    return 0;
+}
+
 static int start_fake(void) {
     const char *const args[] = {"--data", "tests/data/binance", "--account", ACCOUNT_FILE, NULL};
     fake_pid = start_server("fake_binance", args, fake, sizeof fake);
     tg_pid = start_server("fake_telegram", NULL, tgfake, sizeof tgfake);
-    return fake_pid > 0 && tg_pid > 0 ? 0 : -1;
+    char spec[400];
+    if (write_secret(spec, sizeof spec)) return -1;
+    const char *const sm_args[] = {"--secret", spec, NULL};
+    sm_pid = start_server("fake_secretsmanager", sm_args, smfake, sizeof smfake);
+    return fake_pid > 0 && tg_pid > 0 && sm_pid > 0 ? 0 : -1;
 }
 
 static int load_account(void) {
@@ -396,7 +424,8 @@ static int act_journal_put(const cJSON *spec, fails *f) {
     char path[700], inv[16];
     snprintf(inv, sizeof inv, "%013lld", 9999999999999LL - (long long)clock_wall_ms());
     const char *at = strstr(key, "{INV}");
-    if (at) snprintf(path, sizeof path, "%s/%.*s%s%s", cur_journal, (int)(at - key), key, inv, at + 5);
+    if (at)
+        snprintf(path, sizeof path, "%s/%.*s%s%s", cur_journal, (int)(at - key), key, inv, at + 5);
     else snprintf(path, sizeof path, "%s/%s", cur_journal, key);
     for (char *p = path + strlen(cur_journal) + 1; (p = strchr(p, '/')); p++) {
         *p = 0;
@@ -986,12 +1015,12 @@ static void check_telegram(const cJSON *want, fails *f, const char *where) {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(want, "messages");
     if (c && !count_ok(c, cJSON_GetArraySize(msgs), text, sizeof text))
         fail(f, "%s telegram messages: %d, want %s", where, cJSON_GetArraySize(msgs), text);
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(want, "contains"))
-        if (!strstr(dstr_cstr(&all), c->valuestring))
-            fail(f, "%s no telegram message has %s", where, c->valuestring);
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(want, "absent"))
-        if (strstr(dstr_cstr(&all), c->valuestring))
-            fail(f, "%s a telegram message has %s", where, c->valuestring);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
+                              want, "contains")) if (!strstr(dstr_cstr(&all), c->valuestring))
+        fail(f, "%s no telegram message has %s", where, c->valuestring);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
+                              want, "absent")) if (strstr(dstr_cstr(&all), c->valuestring))
+        fail(f, "%s a telegram message has %s", where, c->valuestring);
     if (f->n && verbose) fprintf(rep, "  telegram messages:\n%s", dstr_cstr(&all));
     dstr_free(&all);
     cJSON_Delete(got);
@@ -999,16 +1028,19 @@ static void check_telegram(const cJSON *want, fails *f, const char *where) {
 
 /* The scenario's or a run's "telegram": {"script": [...]}, fake_telegram's
  * faults for what follows. */
-static int telegram_script(const cJSON *tg, fails *f) {
-    const cJSON *script = cJSON_GetObjectItemCaseSensitive(tg, "script");
+static int post_script(const char *base, const cJSON *script, fails *f) {
     if (!script) return 0;
     char *body = cJSON_PrintUnformatted(script);
     dstr out = {0};
-    long st = http_at(tgfake, "POST", "/__fake/script", body, &out);
+    long st = http_at(base, "POST", "/__fake/script", body, &out);
     free(body);
     dstr_free(&out);
-    if (st != 200) fail(f, "fake_telegram refused the script (%ld)", st);
+    if (st != 200) fail(f, "the fake at %s refused the script (%ld)", base, st);
     return st == 200 ? 0 : -1;
+}
+
+static int telegram_script(const cJSON *tg, fails *f) {
+    return post_script(tgfake, cJSON_GetObjectItemCaseSensitive(tg, "script"), f);
 }
 
 /* Checks every key of expect (final, or one run's with its request window). */
@@ -1035,12 +1067,11 @@ static void check_expect(const cJSON *exp, const cJSON *acct, const cJSON *recs,
 
 /* ---- one scenario ------------------------------------------------------------------------------------ */
 
-static const char *const top_keys[] = {"name", "description", "env",     "setup",
-                                       "runs", "expect",      "telegram", NULL};
-static const char *const run_keys[] = {"predict",  "script",     "env",        "times",
-                                       "parallel", "stagger_ms", "kill_after", "event",
-                                       "then",     "expect",     "comment",    "telegram",
-                                       "error",    NULL};
+static const char *const top_keys[] = {"name",   "description", "env",    "setup", "runs",
+                                       "expect", "telegram",    "secret", NULL};
+static const char *const run_keys[] = {"predict",    "script",     "env",   "times", "parallel",
+                                       "stagger_ms", "kill_after", "event", "then",  "expect",
+                                       "comment",    "telegram",   "error", NULL};
 static const char *const exp_keys[] = {
     "positions", "protected_or_flat", "journal_agrees", "orders", "requests", "signed_writes",
     "journal",   "json_path",         "contains",       "absent", "telegram", NULL};
@@ -1099,6 +1130,21 @@ static int scenario(const char *file, int index) {
         env_put(&env, "TELEGRAM_HTTP_RETRIES", "0");
         env_put(&env, "TELEGRAM_HTTP_TIMEOUT_MS", "1000");
         if (telegram_script(tg, &f)) goto done;
+    }
+    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(sc, "secret");
+    if (sm) { /* the keys come from Secrets Manager, not the environment */
+        http_at(smfake, "POST", "/__fake/reset", "", &out);
+        dstr_free(&out);
+        env_put(&env, "BINANCE_API_KEY", "");
+        env_put(&env, "BINANCE_API_SECRET", "");
+        env_put(&env, "SECRET_ID", SM_SECRET_ID);
+        env_put(&env, "AWS_REGION", "us-east-1");
+        env_put(&env, "AWS_ACCESS_KEY_ID", SM_ACCESS_KEY);
+        env_put(&env, "AWS_SECRET_ACCESS_KEY", SM_SECRET_KEY);
+        env_put(&env, "AWS_SESSION_TOKEN", SM_TOKEN);
+        env_put(&env, "AWS_ENDPOINT_URL_SECRETS_MANAGER", smfake);
+        env_put(&env, "SECRET_TIMEOUT_MS", "1000");
+        if (post_script(smfake, cJSON_GetObjectItemCaseSensitive(sm, "script"), &f)) goto done;
     }
     if (env_apply(&env, cJSON_GetObjectItemCaseSensitive(sc, "env"), &f)) goto done;
     if (do_actions(cJSON_GetObjectItemCaseSensitive(sc, "setup"), &f)) goto done;
@@ -1212,10 +1258,12 @@ static void add_path(const char *p, char **files, int *n) {
 /* No secret (the account's, the sentinels given) in the functions' output or
  * any journal object. */
 static int secrets_absent(void) {
-    const char *secrets[MAX_FORBID + 2];
+    const char *secrets[MAX_FORBID + 4];
     int n = 0;
     secrets[n++] = api_secret;
     secrets[n++] = TG_TOKEN + 7; /* the bot token's secret part */
+    secrets[n++] = SM_SECRET_KEY;
+    secrets[n++] = SM_TOKEN;
     for (int i = 0; i < n_forbid; i++) secrets[n++] = forbid[i];
     jobjs j = {0};
     walk(tmproot, "", &j);
@@ -1284,7 +1332,8 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0;
     int64_t t0 = drv_mono_ms();
     if (load_account() || start_fake()) {
-        fprintf(rep, "exec_scenarios: cannot start %s/bin/fake_binance (with %s) and fake_telegram\n",
+        fprintf(rep,
+                "exec_scenarios: cannot start %s/bin/fake_binance (with %s) and fake_telegram\n",
                 build, ACCOUNT_FILE);
         failed = 1;
     } else {
@@ -1293,16 +1342,27 @@ int main(int argc, char **argv) {
         secrets_absent() ? passed++ : failed++;
         sanitizers_quiet() ? passed++ : failed++;
     }
-    pid_t pids[] = {fake_pid, tg_pid};
-    for (int i = 0; i < 2; i++)
+    pid_t pids[] = {fake_pid, tg_pid, sm_pid};
+    for (int i = 0; i < 3; i++)
         if (pids[i] > 0) {
             kill(pids[i], SIGTERM);
             waitpid(pids[i], NULL, 0);
         }
     for (int i = 0; i < n; i++) free(files[i]);
+    if (secret_dir[0]) drv_remove_tree(secret_dir);
     curl_global_cleanup();
     fprintf(rep, "exec_scenarios: %d passed, %d failed (%lld ms)\n", passed, failed,
             (long long)(drv_mono_ms() - t0));
+    const char *copy =
+        getenv("EXEC_SCENARIOS_LOG_OUT"); /* the functions' lines, for run_log_queries */
+    if (copy && *copy) {
+        dstr log = {0};
+        drv_read_file(logpath, &log);
+        FILE *out = fopen(copy, "w");
+        if (!out || fwrite(log.ptr, 1, log.len, out) != log.len) failed++;
+        if (out && fclose(out)) failed++;
+        dstr_free(&log);
+    }
     const char *keep = getenv("EXEC_SCENARIOS_KEEP"); /* "1": keep the log and journals */
     if (!failed && !(keep && !strcmp(keep, "1"))) drv_remove_tree(tmproot);
     fclose(rep);

@@ -71,14 +71,12 @@ static void test_pause_newest_wins(void **state) {
     assert_int_equal(
         journal_risk_put_kill(f->t.s, JOURNAL_KILL_TRIP, T0 + 2000, "drawdown", "trader", &err),
         JOURNAL_OK);
-    assert_int_equal(journal_control_put_pause(f->t.s, 0, T0 + 3000, NULL, NULL, &err),
-                     JOURNAL_OK);
+    assert_int_equal(journal_control_put_pause(f->t.s, 0, T0 + 3000, NULL, NULL, &err), JOURNAL_OK);
     assert_int_equal(journal_risk_read(f->t.s, &rs, &err), JOURNAL_OK);
     assert_int_equal(rs.tripped, 1);
     /* a pause and a resume in one millisecond: "pause" lists before "resume", so
      * the pause wins (in doubt, no new entries) */
-    assert_int_equal(journal_control_put_pause(f->t.s, 1, T0 + 3000, NULL, NULL, &err),
-                     JOURNAL_OK);
+    assert_int_equal(journal_control_put_pause(f->t.s, 1, T0 + 3000, NULL, NULL, &err), JOURNAL_OK);
     assert_int_equal(journal_control_read_pause(f->t.s, &p, &err), JOURNAL_OK);
     assert_int_equal(p.paused, 1);
     assert_int_equal(p.since_ms, T0 + 3000);
@@ -117,8 +115,7 @@ static void test_pause_by_hand_and_corrupt(void **state) {
     assert_int_equal(journal_control_read_pause(f->t.s, &p, &err), JOURNAL_UNAVAILABLE);
     assert_non_null(strstr(dstr_cstr(&err), "unreadable"));
     assert_int_equal(journal_control_read_pause(NULL, &p, &err), JOURNAL_UNAVAILABLE);
-    assert_int_equal(journal_control_put_pause(f->t.s, 1, T0, NULL, "a b", NULL),
-                     JOURNAL_INVALID);
+    assert_int_equal(journal_control_put_pause(f->t.s, 1, T0, NULL, "a b", NULL), JOURNAL_INVALID);
     cJSON *ev = jfix_event(f->log.ptr, "journal.unwritten", "control");
     assert_non_null(ev);
     cJSON_Delete(ev);
@@ -130,8 +127,9 @@ static void test_update_claimed_once(void **state) {
     dstr err = {0};
     assert_int_equal(journal_control_claim_update(f->t.s, 900001, T0, -1001, 42, "status", &err),
                      JOURNAL_OK);
-    assert_int_equal(journal_control_claim_update(f->t.s, 900001, T0 + 5, -1001, 42, "status", &err),
-                     JOURNAL_EXISTS);
+    assert_int_equal(
+        journal_control_claim_update(f->t.s, 900001, T0 + 5, -1001, 42, "status", &err),
+        JOURNAL_EXISTS);
     assert_int_equal(journal_control_claim_update(f->t.s, 900002, T0, -1001, 42, NULL, NULL),
                      JOURNAL_OK);
     /* a command that is not a word is stored as null, never as given */

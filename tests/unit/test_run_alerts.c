@@ -22,67 +22,151 @@ typedef struct want {
 
 typedef struct alert_case {
     const char *name;
-    const char *actions;   /* the run's actions, comma separated */
-    const char *alerts;    /* ALERTS; NULL: all */
-    int cooldown_minutes;  /* COOLDOWN_MINUTES */
-    size_t unwritten;      /* journal records lost */
-    int read_failed;       /* the account read failed */
-    int market_failed;     /* BTCUSDT's market data failed */
-    const char *fallback;  /* BTCUSDT's predictor replaced, why */
+    const char *actions;  /* the run's actions, comma separated */
+    const char *alerts;   /* ALERTS; NULL: all */
+    int cooldown_minutes; /* COOLDOWN_MINUTES */
+    size_t unwritten;     /* journal records lost */
+    int read_failed;      /* the account read failed */
+    int market_failed;    /* BTCUSDT's market data failed */
+    const char *fallback; /* BTCUSDT's predictor replaced, why */
     size_t n_want;
     want wants[4];
 } alert_case;
 
-#define ENTRY_FILLED                                                                             \
+#define ENTRY_FILLED                                                                           \
     "{\"symbol\":\"BTCUSDT\",\"action\":\"entry\",\"outcome\":\"filled\",\"detail\":\"MARKET " \
     "BUY 0.031 filled at 88639.3 (atr_E)\"}"
-#define STOP_PLACED                                                                            \
+#define STOP_PLACED                                                                          \
     "{\"symbol\":\"BTCUSDT\",\"action\":\"stop\",\"outcome\":\"placed\",\"detail\":\"0.031 " \
     "STOP_MARKET at 88188.0 (atr_S)\"}"
-#define TP_FILL                                                                         \
-    "{\"symbol\":\"BTCUSDT\",\"action\":\"journal_trade\",\"outcome\":\"journaled\","  \
+#define TP_FILL                                                                       \
+    "{\"symbol\":\"BTCUSDT\",\"action\":\"journal_trade\",\"outcome\":\"journaled\"," \
     "\"detail\":\"take_profit SELL 0.031 at 89630, realised PnL 30.71, fee 1.38\"}"
-#define STOP_FILL                                                                       \
-    "{\"symbol\":\"ETHUSDT\",\"action\":\"journal_trade\",\"outcome\":\"journaled\","  \
+#define STOP_FILL                                                                     \
+    "{\"symbol\":\"ETHUSDT\",\"action\":\"journal_trade\",\"outcome\":\"journaled\"," \
     "\"detail\":\"stop BUY 1.2 at 3050, realised PnL -19.8, fee 1.8\"}"
-#define ENTRY_TRADE                                                                     \
-    "{\"symbol\":\"BTCUSDT\",\"action\":\"journal_trade\",\"outcome\":\"journaled\","  \
+#define ENTRY_TRADE                                                                   \
+    "{\"symbol\":\"BTCUSDT\",\"action\":\"journal_trade\",\"outcome\":\"journaled\"," \
     "\"detail\":\"entry BUY 0.031 at 88639.3\"}"
 #define FOREIGN                                                                             \
     "{\"symbol\":\"SOLUSDT\",\"action\":\"foreign\",\"outcome\":\"left_alone\",\"detail\":" \
     "\"a position this bot did not make\"}"
 
 static const alert_case cases[] = {
-    {"an entry and its legs are one alert", ENTRY_FILLED "," STOP_PLACED, NULL, 0, 0, 0, 0, NULL,
-     1, {{"entry", "BTCUSDT.entry.", "- stop placed: 0.031 STOP_MARKET at 88188.0"}}},
-    {"a leg placed without an entry is reconcile's", STOP_PLACED, NULL, 0, 0, 0, 0, NULL, 1,
+    {"an entry and its legs are one alert",
+     ENTRY_FILLED "," STOP_PLACED,
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
+     {{"entry", "BTCUSDT.entry.", "- stop placed: 0.031 STOP_MARKET at 88188.0"}}},
+    {"a leg placed without an entry is reconcile's",
+     STOP_PLACED,
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
      {{"reconcile", "BTCUSDT.reconcile.", "- stop placed"}}},
-    {"a take-profit's fill is an exit with its PnL; the entry's trade record is not", 
-     ENTRY_TRADE "," TP_FILL, NULL, 0, 0, 0, 0, NULL, 1,
+    {"a take-profit's fill is an exit with its PnL; the entry's trade record is not",
+     ENTRY_TRADE "," TP_FILL,
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
      {{"exit", "BTCUSDT.exit.", "- take_profit SELL 0.031 at 89630, realised PnL 30.71"}}},
-    {"a stop-out is an exit and, with a cooldown, a risk alert", STOP_FILL, NULL, 30, 0, 0, 0,
-     NULL, 2,
+    {"a stop-out is an exit and, with a cooldown, a risk alert",
+     STOP_FILL,
+     NULL,
+     30,
+     0,
+     0,
+     0,
+     NULL,
+     2,
      {{"exit", "ETHUSDT.exit.", "realised PnL -19.8"},
       {"risk", "ETHUSDT.risk.", "cooldown started"}}},
-    {"no cooldown configured: no risk alert", STOP_FILL, NULL, 0, 0, 0, 0, NULL, 1,
+    {"no cooldown configured: no risk alert",
+     STOP_FILL,
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
      {{"exit", "ETHUSDT.exit.", "stop BUY"}}},
-    {"a foreign position alerts once a day", FOREIGN, NULL, 0, 0, 0, 0, NULL, 1,
+    {"a foreign position alerts once a day",
+     FOREIGN,
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
      {{"reconcile", "SOLUSDT.foreign.20260101", "did not make"}}},
     {"dry-run reports raise nothing",
      "{\"symbol\":\"BTCUSDT\",\"action\":\"entry\",\"outcome\":\"would_enter\"},"
      "{\"symbol\":\"BTCUSDT\",\"action\":\"cancel\",\"outcome\":\"would_cancel\"}",
-     NULL, 0, 0, 0, 0, NULL, 0, {{0}}},
-    {"a type switched off is not raised", ENTRY_FILLED "," TP_FILL, "exit", 0, 0, 0, 0, NULL, 1,
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     0,
+     {{0}}},
+    {"a type switched off is not raised",
+     ENTRY_FILLED "," TP_FILL,
+     "exit",
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
      {{"exit", "BTCUSDT.exit.", "take_profit"}}},
-    {"the kill switch", "{\"symbol\":\"\",\"action\":\"kill_switch\",\"outcome\":\"tripped\","
-                        "\"detail\":\"drawdown 12.00%\"}",
-     NULL, 0, 0, 0, 0, NULL, 1, {{"risk", "account.risk.", "kill_switch tripped: drawdown"}}},
-    {"lost records, a failed account read, market data and the predictor", "", NULL, 0, 3, 1, 1,
-     NULL, 3,
+    {"the kill switch",
+     "{\"symbol\":\"\",\"action\":\"kill_switch\",\"outcome\":\"tripped\","
+     "\"detail\":\"drawdown 12.00%\"}",
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
+     {{"risk", "account.risk.", "kill_switch tripped: drawdown"}}},
+    {"lost records, a failed account read, market data and the predictor",
+     "",
+     NULL,
+     0,
+     3,
+     1,
+     1,
+     NULL,
+     3,
      {{"journal", "journal.", "3 record(s)"},
       {"upstream", "binance.2026010100", "BTCUSDT market data failed"},
       {"upstream", "binance_account.2026010100", "could not be read"}}},
-    {"the predictor replaced by its fallback", "", NULL, 0, 0, 0, 0, "gemini: timeout", 1,
+    {"the predictor replaced by its fallback",
+     "",
+     NULL,
+     0,
+     0,
+     0,
+     0,
+     "gemini: timeout",
+     1,
      {{"upstream", "predictor.2026010100", "BTCUSDT prediction failed: gemini: timeout"}}},
 };
 

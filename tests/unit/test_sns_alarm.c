@@ -12,21 +12,22 @@
 
 #include "services/sns_alarm.h"
 
-#define REC(id, at, subject, message)                                                         \
-    "{\"EventSource\":\"aws:sns\",\"Sns\":{\"Type\":\"Notification\",\"MessageId\":\"" id      \
+#define REC(id, at, subject, message)                                                     \
+    "{\"EventSource\":\"aws:sns\",\"Sns\":{\"Type\":\"Notification\",\"MessageId\":\"" id \
     "\",\"Timestamp\":\"" at "\",\"Subject\":\"" subject "\",\"Message\":\"" message "\"}}"
 
 static void test_alarm_and_plain(void **state) {
     (void)state;
-    const char *ev =
-        "{\"Records\":["
-        REC("95df01b4-ee98", "2026-12-06T02:00:00.123Z", "ALARM: x",
-            "{\\\"AlarmName\\\":\\\"trader-errors\\\",\\\"NewStateValue\\\":\\\"ALARM\\\","
-            "\\\"OldStateValue\\\":\\\"OK\\\",\\\"NewStateReason\\\":\\\"Threshold Crossed\\\"}")
-        "," REC("m-2", "2026-12-06T02:00:01Z", "hello", "plain words")
-        "," REC("bad id!", "2026-12-06T02:00:01Z", "s", "m")
-        "," REC("m-4", "2026-02-31T02:00:01Z", "s", "m")
-        ",{\"EventSource\":\"aws:sqs\"}]}";
+    const char *ev = "{\"Records\":[" REC(
+        "95df01b4-ee98", "2026-12-06T02:00:00.123Z", "ALARM: x",
+        "{\\\"AlarmName\\\":\\\"trader-errors\\\",\\\"NewStateValue\\\":\\\"ALARM\\\","
+        "\\\"OldStateValue\\\":\\\"OK\\\",\\\"NewStateReason\\\":\\\"Threshold "
+        "Crossed\\\"}") "," REC("m-2", "2026-12-06T02:00:01Z", "hello",
+                                "plain words") "," REC("bad id!", "2026-12-06T02:00:01Z", "s",
+                                                       "m") "," REC("m-4", "2026-02-31T02:00:01Z",
+                                                                    "s", "m") ",{"
+                                                                              "\"EventSource\":"
+                                                                              "\"aws:sqs\"}]}";
     sns_alarms a;
     dstr why = {0};
     assert_int_equal(sns_alarm_parse_bytes(ev, strlen(ev), &a, &why), 0);
@@ -76,9 +77,16 @@ static void test_time(void **state) {
     assert_int_equal(ms, 0);
     assert_int_equal(sns_alarm_time("2026-12-06T02:00:00.5Z", &ms), 0);
     assert_int_equal(ms, 1796522400500LL);
-    static const char *const bad[] = {"2026-12-06 02:00:00Z", "2026-12-06T02:00:00", "+026-12-06T02:00:00Z",
-                                      "2026-13-06T02:00:00Z", "2026-12-06T24:00:00Z", "2026-12-06T02:00:00.Z",
-                                      "2026-12-06T02:00:00+01:00", "1969-12-31T23:59:59Z", "", NULL};
+    static const char *const bad[] = {"2026-12-06 02:00:00Z",
+                                      "2026-12-06T02:00:00",
+                                      "+026-12-06T02:00:00Z",
+                                      "2026-13-06T02:00:00Z",
+                                      "2026-12-06T24:00:00Z",
+                                      "2026-12-06T02:00:00.Z",
+                                      "2026-12-06T02:00:00+01:00",
+                                      "1969-12-31T23:59:59Z",
+                                      "",
+                                      NULL};
     for (size_t i = 0; bad[i]; i++)
         if (sns_alarm_time(bad[i], &ms) == 0) fail_msg("took '%s'", bad[i]);
     assert_int_equal(sns_alarm_time(NULL, &ms), -1);

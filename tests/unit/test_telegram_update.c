@@ -13,7 +13,7 @@
 
 #include "services/telegram_update.h"
 
-#define MSG(text, ent) \
+#define MSG(text, ent)                                                                 \
     "{\"update_id\":5,\"message\":{\"chat\":{\"id\":-100123,\"type\":\"supergroup\"}," \
     "\"from\":{\"id\":42},\"text\":\"" text "\",\"entities\":[" ent "]}}"
 #define CMD(len) "{\"offset\":0,\"length\":" #len ",\"type\":\"bot_command\"}"
