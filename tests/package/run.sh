@@ -73,6 +73,24 @@ tls_front_start "$tls" "$(cat "$WORK/fake.port")" || { cat "$tls/socat.log"; fai
 pids+=("$TLS_PID")
 tls_port=$TLS_PORT
 
+# The functions whose keys come from Secrets Manager (the template's SECRET_ID)
+# read them at init: a look-alike that checks SigV4 against Lambda's
+# credentials below, behind its own TLS front. On Lambda the regional
+# endpoint is found by DNS, which the bare root has none of: for these
+# functions alone AWS_ENDPOINT_URL_SECRETS_MANAGER names the front (the one
+# variable beyond Lambda's and the template's).
+ACCESS_KEY=ASIAPACKAGETEST SECRET_KEY=package-test-secret-key
+SECRET_ARN=arn:aws:secretsmanager:us-east-1:000000000000:secret:trader-keys-PkgTst
+printf '{"BINANCE_API_KEY":"package-test-binance-key","BINANCE_API_SECRET":"package-test-binance-secret"}' \
+  >"$WORK/keys.json"
+"$TOOLS/bin/fake_secretsmanager" --port 0 --port-file "$WORK/sm.port" --access-key "$ACCESS_KEY" \
+  --secret-key "$SECRET_KEY" --secret "$SECRET_ARN=$WORK/keys.json" >"$WORK/sm.log" 2>&1 &
+pids+=($!)
+wait_file "$WORK/sm.port" || { fail "fake_secretsmanager did not start"; finish; }
+tls_front_start "$tls" "$(cat "$WORK/sm.port")" || { cat "$tls/socat.log"; fail "the second TLS front did not start"; finish; }
+pids+=("$TLS_PID")
+sm_port=$TLS_PORT
+
 # ---- a bare root per function
 interp=$(readelf -l "$REL/package/candles/bootstrap" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
 libdir() { ldconfig -p | awk -v l="$1" '$1 == l && /x86-64|AArch64/ { print $NF; exit }'; }
@@ -105,7 +123,7 @@ make_host_dir() { # NAME ROOT ENV_FILE -> prints a functions dir for invoke
     echo "for v in ${lambda_vars[*]}; do [ -n \"\${!v+x}\" ] && args+=(\"\$v=\${!v}\"); done"
     echo "exec env -i \"\${args[@]}\" LAMBDA_TASK_ROOT=/var/task LAMBDA_RUNTIME_DIR=/var/runtime \\"
     echo "  AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023 AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO \\"
-    echo "  AWS_ACCESS_KEY_ID=ASIAPACKAGETEST AWS_SECRET_ACCESS_KEY=package-test-secret AWS_SESSION_TOKEN=package-test-token \\"
+    echo "  AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_SESSION_TOKEN=package-test-token \\"
     echo "  LANG=en_US.UTF-8 PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin TZ=:/etc/localtime \\"
     echo "  LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \\"
     while IFS= read -r kv; do printf '  %q \\\n' "$kv"; done <"$envfile"
@@ -116,7 +134,7 @@ make_host_dir() { # NAME ROOT ENV_FILE -> prints a functions dir for invoke
 }
 
 logical_id() { echo "$(tr '[:lower:]' '[:upper:]' <<<"${1:0:1}")${1:1}Function"; }
-refs="BinanceFapiBase=https://127.0.0.1:$tls_port;JournalBucket=trader-package-test"
+refs="BinanceFapiBase=https://127.0.0.1:$tls_port;JournalBucket=trader-package-test;KeysSecret=$SECRET_ARN"
 
 # invoke_fn NAME DIR URI OUT [VAR=value...]: one cold start answering one
 # API Gateway request; the answer in OUT, the function's output in OUT.log
@@ -136,11 +154,16 @@ for zip in "${zips[@]}"; do
       >"$envfile" 2>"$envfile.err"; then
     fail "$fn: the template's Environment: $(cat "$envfile.err")"; continue
   fi
+  keys=""
+  if grep -q '^SECRET_ID=' "$envfile"; then
+    echo "AWS_ENDPOINT_URL_SECRETS_MANAGER=https://127.0.0.1:$sm_port" >>"$envfile"
+    keys=", its keys read from SECRET_ID over TLS"
+  fi
   root=$(make_root "$fn" ca)
   dir=$(make_host_dir "$fn" "$root" "$envfile")
   out="$WORK/$fn-health.json"
   if invoke_fn "$fn" "$dir" /health "$out" && [ "$(status_of "$out")" = 200 ]; then
-    ok "$fn: /health in the bare root ($(du -k "$zip" | cut -f1) KB zip)"
+    ok "$fn: /health in the bare root ($(du -k "$zip" | cut -f1) KB zip$keys)"
   else
     fail "$fn: /health: $(head -c 300 "$out") $(tail -3 "$out.log" | cut -c1-300)"
   fi
@@ -176,4 +199,14 @@ for zip in "${zips[@]}"; do
     fail "$fn: TZ=Asia/Seoul: $(head -c 300 "$out") $(tail -3 "$out.log" | cut -c1-300)"
   fi
 done
+
+# the functions with SECRET_ID did read it (a GetSecretValue per cold start:
+# their /health answered, so init had the keys)
+want=$(grep -l '^SECRET_ID=' "$WORK"/*.env 2>/dev/null | wc -l)
+got=$(curl -s "http://127.0.0.1:$(cat "$WORK/sm.port")/__fake/requests" | grep -o 'secretsmanager.GetSecretValue' | wc -l)
+if [ "$want" -gt 0 ] && [ "$got" -ge "$want" ]; then
+  ok "the Secrets Manager look-alike got $got reads from the $want functions with SECRET_ID"
+elif [ "$want" -gt 0 ]; then
+  fail "the Secrets Manager look-alike got $got reads from the $want functions with SECRET_ID"
+fi
 finish
