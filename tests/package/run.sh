@@ -20,7 +20,8 @@
 #     fake through verified TLS and the function answers 200 with its data;
 #   - the same without the test CA in certs/: refused (verification is on and
 #     certs/ is where trust comes from);
-# and the time zone: Lambda's own (TZ=:/etc/localtime) at init, and a zone
+# that `make build-<LogicalId>` (what `sam build` runs) leaves the same files
+# as the zip; and the time zone: Lambda's own (TZ=:/etc/localtime) at init, and a zone
 # the function is configured with (TZ=Asia/Seoul, TZDIR=/var/task/zoneinfo:
 # the zip ships PACKAGE_ZONES) shows in the log's +09:00 offsets.
 # Prints "package: N passed, N failed".
@@ -197,6 +198,24 @@ for zip in "${zips[@]}"; do
     ok "$fn: TZ=Asia/Seoul from the zip's zoneinfo/ (+09:00 in its log)"
   else
     fail "$fn: TZ=Asia/Seoul: $(head -c 300 "$out") $(tail -3 "$out.log" | cut -c1-300)"
+  fi
+done
+
+# `sam build` (BuildMethod: makefile, CodeUri: the repository) runs
+# build-<LogicalId> with ARTIFACTS_DIR: the same tree as the zip
+for zip in "${zips[@]}"; do
+  fn=$(basename "$zip" .zip) id=$(logical_id "$(basename "$zip" .zip)")
+  meta=$(awk -v id="  $id:" '$0 == id { on = 1; next } on && /^  [A-Za-z]/ { exit } on' infra/template.yaml)
+  art="$WORK/artifacts-$fn" unz="$WORK/unzipped-$fn"
+  mkdir -p "$art" "$unz" && unzip -q "$zip" -d "$unz"
+  if ! grep -q 'BuildMethod: makefile' <<<"$meta" || ! grep -q 'CodeUri: \.\.$' <<<"$meta"; then
+    fail "$id: not BuildMethod: makefile with CodeUri: .. in infra/template.yaml"
+  elif ! make -s "build-$id" ARTIFACTS_DIR="$art" >"$WORK/sam-$fn.log" 2>&1; then
+    fail "$id: make build-$id: $(tail -3 "$WORK/sam-$fn.log")"
+  elif ! diff -r "$art" "$unz" >"$WORK/sam-$fn.diff"; then
+    fail "$id: build-$id differs from $fn.zip: $(head -3 "$WORK/sam-$fn.diff")"
+  else
+    ok "$id: make build-$id (sam build) leaves the zip's $(find "$art" -type f | wc -l) files"
   fi
 done
 

@@ -30,8 +30,8 @@ tls_front_start() {
   TLS_PORT="" TLS_PID=""
   for _ in 1 2 3 4 5; do # a free port: socat picks none of its own
     port=$((20000 + RANDOM % 20000))
-    socat "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert=$d/server-bundle.pem,verify=0" \
-      "TCP:127.0.0.1:$upstream" 2>>"$d/socat.log" &
+    socat "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,nodelay,cert=$d/server-bundle.pem,verify=0" \
+      "TCP:127.0.0.1:$upstream,nodelay" 2>>"$d/socat.log" &
     pid=$!
     sleep 0.3
     if kill -0 "$pid" 2>/dev/null; then TLS_PORT=$port TLS_PID=$pid; return 0; fi
