@@ -6,6 +6,7 @@
 #   make demo       local gateway + scheduler over the bundled replay data (offline)
 #   make run        local gateway + scheduler against the configured Binance
 #   make bench      benchmarks (release build), printed as a table
+#   make bench-cold only the cold start beside Debian's shared libcurl (bench/coldstart.sh)
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build/fuzz/, each
 #                   run FUZZ_SECONDS (default 60) from its seed corpus; a table
 #                   of execs, corpus and findings (README.md, "Fuzzing")
@@ -102,7 +103,7 @@ FAKE_LIB_SRC := $(wildcard tests/fakes/lib/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
 DRIVER_SRC := $(wildcard tests/*/run_*.c)
-BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c) bench/floor_fn.c
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 60
 
@@ -120,7 +121,7 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 # their support kit and the local gateway's headers they exercise.
 $(OBJ)/tests/%.o: CFLAGS += -Itests/unit/support -Iinfra/local
 
-.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench clean clean-deps deps package
+.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench bench-cold clean clean-deps deps package
 .DEFAULT_GOAL := all
 
 all: functions tools
@@ -185,6 +186,12 @@ $(OUT)/tests/run_exec_scenarios: $$(call obj,tests/scenarios/run_exec_scenarios.
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
+# the cold-start floor (bench_runtime --compare): libc alone
+$(OUT)/bench/floor_fn: $(call obj,bench/floor_fn.c)
+	@mkdir -p $(@D)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^
+
 $(OUT)/bench/%: $$(call obj,bench/$$*.c) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
@@ -214,9 +221,17 @@ demo: all
 run: all
 	infra/local/run.sh
 
+# (and candles on Debian's shared libcurl, for the cold-start comparison;
+# bench-cold runs that comparison alone: bench/coldstart.sh)
 bench:
-	$(MAKE) VARIANT=release all $(BENCH_BINS)
+	$(MAKE) VARIANT=release all $(BENCH_BINS) build/certs/ok
+	$(MAKE) VARIANT=release LIBCURL=system build/syscurl/candles/bootstrap
 	bench/run.sh build
+
+bench-cold:
+	$(MAKE) VARIANT=release all build/bench/bench_runtime build/bench/floor_fn build/certs/ok
+	$(MAKE) VARIANT=release LIBCURL=system build/syscurl/candles/bootstrap
+	bench/coldstart.sh build
 
 # keeps build/third_party (the static libraries: `make clean-deps`)
 clean:
