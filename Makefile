@@ -247,7 +247,7 @@ clean-deps:
 # hashed CA directory certs/ (Debian's ca-certificates: the bootstrap's
 # default CURLOPT_CAPATH, /var/task/certs) and zoneinfo/ with PACKAGE_ZONES
 # (TZ=<zone> with TZDIR=/var/task/zoneinfo; provided.al2023 may lack zone
-# data). Files are sorted and dated CA_DATE so the same build zips the same.
+# data). Files are sorted and dated PKG_DATE so the same build zips the same.
 PACKAGE_ZONES ?= UTC Asia/Seoul
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 PKG_DIR   := build/package
