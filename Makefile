@@ -7,6 +7,9 @@
 #   make run        local gateway + scheduler against the configured Binance
 #   make bench      benchmarks (release build), printed as a table
 #   make bench-cold only the cold start beside Debian's shared libcurl (bench/coldstart.sh)
+#   make telegram-webhook WEBHOOK_URL=https://.../telegram/webhook
+#                   registers the telegram function's webhook (setWebhook with
+#                   TELEGRAM_WEBHOOK_SECRET; infra/telegram_webhook.sh)
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build/fuzz/, each
 #                   run FUZZ_SECONDS (default 60) from its seed corpus; a table
 #                   of execs, corpus and findings (README.md, "Fuzzing")
@@ -121,7 +124,7 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 # their support kit and the local gateway's headers they exercise.
 $(OBJ)/tests/%.o: CFLAGS += -Itests/unit/support -Iinfra/local
 
-.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench bench-cold clean clean-deps deps package
+.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench bench-cold clean clean-deps deps package telegram-webhook
 .DEFAULT_GOAL := all
 
 all: functions tools
@@ -220,6 +223,10 @@ demo: all
 
 run: all
 	infra/local/run.sh
+
+telegram-webhook:
+	@test -n "$(WEBHOOK_URL)" || { echo "make telegram-webhook WEBHOOK_URL=https://.../telegram/webhook" >&2; exit 2; }
+	infra/telegram_webhook.sh set "$(WEBHOOK_URL)"
 
 # (and candles on Debian's shared libcurl, for the cold-start comparison;
 # bench-cold runs that comparison alone: bench/coldstart.sh)

@@ -250,9 +250,8 @@ static int algo_alive(const ex_algo_order *a) {
            a->status == EX_ALGO_TRIGGERED || a->status == EX_ALGO_FINISHED;
 }
 
-/* Closes the position reduce-only at market; 1 when it is known closed. */
-static int close_at_market(const pl_env *env, const exec_protect_spec *s, exec_report *out,
-                           dstr *actions, const char *because) {
+int exec_close_at_market(const pl_env *env, const exec_protect_spec *s, const char *because,
+                         const char *action, exec_report *out, dstr *actions) {
     ex_order_request rq = {.side = exit_side(s->dir), .type = EX_MARKET, .reduce_only = 1};
     snprintf(rq.symbol, sizeof rq.symbol, "%s", s->symbol);
     snprintf(rq.quantity, sizeof rq.quantity, "%s", s->qty);
@@ -281,12 +280,15 @@ static int close_at_market(const pl_env *env, const exec_protect_spec *s, exec_r
         out->close_placed = 1;
         fmt_into(detail, sizeof detail, "%s; closed %s at %.10g (%s)", because, o.executed_qty_str,
                  o.avg_price, rq.client_id);
-        exec_action(actions, s->symbol, "emergency_close", "closed", detail);
-        exec_event(LOG_ERROR, "exec.emergency_close", s->symbol, "%s", detail);
+        exec_action(actions, s->symbol, action, "closed", detail);
+        char event[64];
+        fmt_into(event, sizeof event, "exec.%s", action);
+        exec_event(strcmp(action, "emergency_close") == 0 ? LOG_ERROR : LOG_WARN, event, s->symbol,
+                   "%s", detail);
     } else {
         fmt_into(detail, sizeof detail, "%s; the close failed: %s", because,
                  st == EX_OK ? o.status_name : dstr_cstr(&err));
-        exec_action(actions, s->symbol, "emergency_close", "failed", detail);
+        exec_action(actions, s->symbol, action, "failed", detail);
     }
     dstr_free(&err);
     return closed;
@@ -396,7 +398,7 @@ static exec_outcome protect_finish(const pl_env *env, const exec_protect_spec *s
         char because[EXEC_REASON_LEN + 32];
         if (!ps->stop_ok) fmt_into(because, sizeof because, "no stop: %s", ps->stop_why);
         else fmt_into(because, sizeof because, "take-profit already passed: %s", ps->tp_why);
-        if (close_at_market(env, s, out, actions, because)) {
+        if (exec_close_at_market(env, s, because, "emergency_close", out, actions)) {
             /* the legs left behind, and those that may exist unseen */
             const char *left[] = {out->stop_placed || ps->sent_unsettled[0] ? ps->stop_id : NULL,
                                   out->tp_placed || ps->sent_unsettled[1] ? ps->tp_id : NULL,

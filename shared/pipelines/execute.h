@@ -187,6 +187,16 @@ typedef struct exec_protect_spec {
 exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *spec, exec_report *out,
                           dstr *actions);
 
+/* Closes a position of spec->symbol (side spec->dir, spec->qty unsigned)
+ * reduce-only at market with the id of spec->close_leg at spec->candle_ms;
+ * an unknown outcome is settled by one query of that id. 1 when all of it
+ * is known filled (out->close set), else 0. action names the step in
+ * actions ("closed" / "failed" with the detail) and, as "exec.<action>", the
+ * log event (ERROR for "emergency_close", else WARN): exec_protect's
+ * emergency close, and an operator's flatten ("flatten_close"). */
+int exec_close_at_market(const pl_env *env, const exec_protect_spec *spec, const char *because,
+                         const char *action, exec_report *out, dstr *actions);
+
 /* Logs event name (level a log_level) with "symbol" and "message". */
 void exec_event(int level, const char *name, const char *symbol, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

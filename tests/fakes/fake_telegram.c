@@ -4,13 +4,16 @@
  *   fake_telegram [--port N] [--port-file FILE] [--token TOKEN] [--chat ID]...
  *                 [--migrated OLD=NEW]
  *
- * Serves POST /bot<token>/sendMessage (JSON or form body) and
- * GET|POST /bot<token>/getMe like the Bot API: a wrong token gets 401
+ * Serves POST /bot<token>/sendMessage (JSON or form body),
+ * GET|POST /bot<token>/getMe, and setWebhook / getWebhookInfo /
+ * deleteWebhook (the webhook is only kept: the fake posts no update) like
+ * the Bot API: a wrong token gets 401
  * {"ok":false,"error_code":401,"description":"Unauthorized"}; a missing chat
  * or text, a text over 4,096 UTF-16 units, a chat not among --chat (when
  * given) get Telegram's 400s; a chat named by --migrated gets 400 with
  * parameters.migrate_to_chat_id. Every accepted message is kept, and
- * GET /__fake/messages lists them oldest first. Faults (429 with
+ * GET /__fake/messages lists them oldest first; GET /__fake/webhook shows
+ * the webhook set, secret_token included. Faults (429 with
  * retry_after, 403, 5xx, a hang) come from fake_http's /__fake/script.
  * Runs until SIGTERM, or SIGINT unless that came ignored.
  * See tests/fakes/README.md. */
@@ -48,6 +51,7 @@ typedef struct tg_fake {
     tg_message *msgs;
     size_t n_msgs, cap_msgs;
     long long next_id;
+    char *hook_url, *hook_secret, *hook_updates; /* setWebhook's; NULL: none */
 } tg_fake;
 
 static void tg_error(fake_reply *out, int code, const char *description) {
@@ -75,32 +79,86 @@ static const char *method_of(const tg_fake *f, const fake_request *req, fake_rep
     return slash + 1;
 }
 
-/* chat_id and text of a JSON or form body; strings are malloc'd. */
-static void read_params(const fake_request *req, char **chat, char **text) {
-    *chat = *text = NULL;
+/* Parameter name of a JSON or form body (a JSON number as its digits, an
+ * array or object as JSON); malloc'd, NULL when absent. */
+static char *param_of(const fake_request *req, const char *name) {
+    char *out = NULL;
     const char *ct = fake_request_header(req, "content-type");
     if (ct && strstr(ct, "json")) {
         cJSON *b = cJSON_ParseWithLength(req->body, req->body_len);
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(b, "chat_id");
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "text");
-        if (cJSON_IsString(c)) *chat = xstrdup(c->valuestring);
-        else if (cJSON_IsNumber(c)) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, name);
+        if (cJSON_IsString(v)) out = xstrdup(v->valuestring);
+        else if (cJSON_IsNumber(v)) {
             char num[32];
-            snprintf(num, sizeof num, "%.0f", c->valuedouble);
-            *chat = xstrdup(num);
-        }
-        if (cJSON_IsString(t)) *text = xstrdup(t->valuestring);
+            snprintf(num, sizeof num, "%.0f", v->valuedouble);
+            out = xstrdup(num);
+        } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) out = cJSON_PrintUnformatted(v);
         cJSON_Delete(b);
-        return;
+        return out;
     }
     fake_kv *kv = NULL;
     size_t n = 0;
     fake_parse_form(req->body, req->body_len, &kv, &n);
-    for (size_t i = 0; i < n; i++) {
-        if (!*chat && strcmp(kv[i].name, "chat_id") == 0) *chat = xstrdup(kv[i].value);
-        if (!*text && strcmp(kv[i].name, "text") == 0) *text = xstrdup(kv[i].value);
-    }
+    for (size_t i = 0; i < n && !out; i++)
+        if (strcmp(kv[i].name, name) == 0) out = xstrdup(kv[i].value);
     fake_kv_free(kv, n);
+    return out;
+}
+
+/* chat_id and text of a JSON or form body; strings are malloc'd. */
+static void read_params(const fake_request *req, char **chat, char **text) {
+    *chat = param_of(req, "chat_id");
+    *text = param_of(req, "text");
+}
+
+static void drop_webhook(tg_fake *f) {
+    free(f->hook_url);
+    free(f->hook_secret);
+    free(f->hook_updates);
+    f->hook_url = f->hook_secret = f->hook_updates = NULL;
+}
+
+/* setWebhook (url "" or deleteWebhook: removed), as Telegram checks it:
+ * the secret 1-256 of [A-Za-z0-9_-]. */
+static void set_webhook(tg_fake *f, const fake_request *req, int remove, fake_reply *out) {
+    char *url = remove ? NULL : param_of(req, "url");
+    char *secret = remove ? NULL : param_of(req, "secret_token");
+    size_t ok_chars = secret ? strspn(secret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_-")
+                             : 0;
+    if (!remove && !url) tg_error(out, 400, "Bad Request: bad webhook: URL is empty");
+    else if (secret && (!*secret || secret[ok_chars] || ok_chars > 256))
+        tg_error(out, 400, "Bad Request: secret token contains unallowed characters");
+    else {
+        pthread_mutex_lock(&f->lock);
+        drop_webhook(f);
+        if (url && *url) {
+            f->hook_url = url;
+            f->hook_secret = secret;
+            f->hook_updates = param_of(req, "allowed_updates");
+            url = secret = NULL;
+        }
+        dstr_printf(&out->body, "{\"ok\":true,\"result\":true,\"description\":\"Webhook was %s\"}",
+                    f->hook_url ? "set" : "deleted");
+        pthread_mutex_unlock(&f->lock);
+    }
+    free(url);
+    free(secret);
+}
+
+/* The webhook as getWebhookInfo shows it (Telegram never shows the secret). */
+static void webhook_json(tg_fake *f, int with_secret, dstr *out) {
+    pthread_mutex_lock(&f->lock);
+    dstr_puts(out, "{\"url\":");
+    dstr_json_str(out, f->hook_url ? f->hook_url : "");
+    if (with_secret) {
+        dstr_puts(out, ",\"secret_token\":");
+        dstr_json_str(out, f->hook_secret);
+    } else {
+        dstr_puts(out, ",\"has_custom_certificate\":false,\"pending_update_count\":0");
+    }
+    dstr_printf(out, ",\"allowed_updates\":%s}", f->hook_updates ? f->hook_updates : "null");
+    pthread_mutex_unlock(&f->lock);
 }
 
 static int chat_known(const tg_fake *f, const char *chat) {
@@ -160,7 +218,13 @@ static void on_serve(void *ctx, const fake_request *req, fake_reply *out) {
     else if (strcmp(method, "getMe") == 0)
         dstr_puts(&out->body, "{\"ok\":true,\"result\":{\"id\":123456,\"is_bot\":true,"
                               "\"first_name\":\"fake\",\"username\":\"fake_bot\"}}");
-    else tg_error(out, 404, "Not Found");
+    else if (strcmp(method, "setWebhook") == 0 || strcmp(method, "deleteWebhook") == 0)
+        set_webhook(f, req, method[0] == 'd', out);
+    else if (strcmp(method, "getWebhookInfo") == 0) {
+        dstr_puts(&out->body, "{\"ok\":true,\"result\":");
+        webhook_json(f, 0, &out->body);
+        dstr_putc(&out->body, '}');
+    } else tg_error(out, 404, "Not Found");
 }
 
 static void on_decorate(void *ctx, const fake_request *req, fake_reply *out) {
@@ -170,6 +234,11 @@ static void on_decorate(void *ctx, const fake_request *req, fake_reply *out) {
 
 static int on_control(void *ctx, const fake_request *req, fake_reply *out) {
     tg_fake *f = ctx;
+    if (strcmp(req->path, "/__fake/webhook") == 0 && strcmp(req->method, "GET") == 0) {
+        webhook_json(f, 1, &out->body);
+        fake_reply_header(out, "Content-Type", "application/json", 1);
+        return 1;
+    }
     if (strcmp(req->path, "/__fake/messages") != 0 || strcmp(req->method, "GET") != 0) return 0;
     pthread_mutex_lock(&f->lock);
     dstr_puts(&out->body, "{\"messages\":[");
@@ -199,6 +268,7 @@ static void on_reset(void *ctx) {
     tg_fake *f = ctx;
     pthread_mutex_lock(&f->lock);
     drop_messages(f);
+    drop_webhook(f);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -302,6 +372,7 @@ int main(int argc, char **argv) {
 out:
     fake_http_stop(srv);
     drop_messages(&f);
+    drop_webhook(&f);
     free(f.msgs);
     pthread_mutex_destroy(&f.lock);
     dstr_free(&err);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <cJSON.h>
@@ -31,6 +32,7 @@
 #include "tmpstore.h"
 
 #define TOKEN "424242:SENTINEL-fake-telegram-token"
+#define WEBHOOK_SECRET "SENTINEL-webhook-secret_0123"
 #define SEND_PATH "/bot" TOKEN "/sendMessage"
 #define CHAT "-1001111111111"
 #define OLD_CHAT "-222"
@@ -306,6 +308,57 @@ static void test_ambiguous_send_repeats(void **state) {
     tmpstore_close(&ts);
 }
 
+/* infra/telegram_webhook.sh's output and status, run against the fake. */
+static int webhook_script(const char *args, dstr *out) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "infra/telegram_webhook.sh %s 2>&1", args);
+    setenv("TELEGRAM_BASE_URL", fake.base_url, 1);
+    setenv("TELEGRAM_BOT_TOKEN", TOKEN, 1);
+    setenv("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET, 1);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char buf[1024];
+    size_t n;
+    dstr_clear(out);
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) dstr_append(out, buf, n);
+    int st = pclose(p);
+    assert_null(strstr(dstr_cstr(out), "SENTINEL")); /* neither the token nor the secret */
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The README's registration: setWebhook with the secret, seen by the fake;
+ * getWebhookInfo without the secret; deleteWebhook; a refused secret. */
+static void test_webhook_registration(void **state) {
+    (void)state;
+    reset();
+    dstr out = {0}, hook = {0};
+    assert_int_equal(webhook_script("set https://example.test/telegram/webhook", &out), 0);
+    assert_non_null(strstr(dstr_cstr(&out), "Webhook was set"));
+    assert_int_equal(call("GET", "/__fake/webhook", NULL, &hook), 200);
+    cJSON *h = cJSON_Parse(dstr_cstr(&hook));
+    assert_string_equal(cJSON_GetObjectItem(h, "url")->valuestring,
+                        "https://example.test/telegram/webhook");
+    assert_string_equal(cJSON_GetObjectItem(h, "secret_token")->valuestring, WEBHOOK_SECRET);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(h, "allowed_updates")), 3);
+    cJSON_Delete(h);
+    assert_int_equal(webhook_script("info", &out), 0);
+    assert_non_null(strstr(dstr_cstr(&out), "\"url\":\"https://example.test/telegram/webhook\""));
+    assert_int_equal(webhook_script("delete", &out), 0);
+    assert_int_equal(call("GET", "/__fake/webhook", NULL, &hook), 200);
+    assert_non_null(strstr(dstr_cstr(&hook), "\"url\":\"\""));
+    setenv("TELEGRAM_WEBHOOK_SECRET", "SENTINEL bad secret", 1);
+    dstr_clear(&out);
+    FILE *p = popen("infra/telegram_webhook.sh set https://example.test/x 2>&1", "r");
+    char buf[512];
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = '\0';
+    assert_int_not_equal(pclose(p), 0);
+    assert_non_null(strstr(buf, "secret token contains unallowed characters"));
+    unsetenv("TELEGRAM_WEBHOOK_SECRET");
+    dstr_free(&out);
+    dstr_free(&hook);
+}
+
 static int start_fake(void **state) {
     (void)state;
     const char *argv[] = {fake_bin, "--token",    TOKEN,
@@ -336,9 +389,10 @@ int main(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_send_and_list),       cmocka_unit_test(test_bot_api_errors),
-        cmocka_unit_test(test_migrated_chat),       cmocka_unit_test(test_scripted_faults),
-        cmocka_unit_test(test_outbox_through_fake), cmocka_unit_test(test_ambiguous_send_repeats),
+        cmocka_unit_test(test_send_and_list),        cmocka_unit_test(test_bot_api_errors),
+        cmocka_unit_test(test_migrated_chat),        cmocka_unit_test(test_scripted_faults),
+        cmocka_unit_test(test_outbox_through_fake),  cmocka_unit_test(test_ambiguous_send_repeats),
+        cmocka_unit_test(test_webhook_registration),
     };
     return cmocka_run_group_tests_name("fake_telegram", tests, start_fake, stop_fake) ? 1 : 0;
 }

@@ -40,7 +40,7 @@ class NoIam:  # no AWS account here: the managed policies the template names are
 cfn = transform(tpl, {"Arch": "x86_64"}, NoIam())
 kinds = {}
 for r in cfn["Resources"].values(): kinds[r["Type"]] = kinds.get(r["Type"], 0) + 1
-need = {"AWS::Lambda::Function": 6, "AWS::IAM::Role": 1, "AWS::Scheduler::Schedule": 1,
+need = {"AWS::Lambda::Function": 7, "AWS::IAM::Role": 1, "AWS::Scheduler::Schedule": 1,
         "AWS::CloudWatch::Alarm": 3, "AWS::Logs::QueryDefinition": 7, "AWS::SecretsManager::Secret": 1}
 short = {k: (kinds.get(k, 0), n) for k, n in need.items() if kinds.get(k, 0) < n}
 if short: sys.exit("too few resources after the transform (have, want): %s" % short)

@@ -68,6 +68,8 @@ static pid_t sm_pid;
 #define SM_SECRET_KEY "fake/secretsmanager/secret-key-0001"
 #define SM_TOKEN "SESSIONTOKEN-sentinel-4b1d-must-never-appear"
 #define TG_TOKEN "123456:fake-telegram-token" /* fake_telegram's default */
+/* the webhook's secret: a sentinel, never to be seen in any output or record */
+#define WEBHOOK_SECRET "SENTINEL-webhook-secret-for-scenarios-5b2e"
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
@@ -548,10 +550,10 @@ static void wait_done(waiter *w) {
     pthread_mutex_unlock(&w->mu);
 }
 
-static fnhost *host_new(long timeout_ms, fails *f) {
+static fnhost *host_new(const char *function, long timeout_ms, fails *f) {
     char boot[300], err[256];
-    snprintf(boot, sizeof boot, "%s/trader/bootstrap", build);
-    fnhost_config cfg = {"trader", boot, timeout_ms, 10000, 128, "us-east-1"};
+    snprintf(boot, sizeof boot, "%s/%s/bootstrap", build, function);
+    fnhost_config cfg = {function, boot, timeout_ms, 10000, 128, "us-east-1"};
     fnhost *h = fnhost_new(&cfg, err, sizeof err);
     if (!h) fail(f, "fnhost: %s", err);
     return h;
@@ -589,6 +591,36 @@ static int requests_count(void) {
     return n;
 }
 
+/* A run's "webhook" {"secret": true (the sentinel) | "text" | absent (no
+ * header), "update": {...} | "body": "raw"} as the API Gateway event of
+ * POST /telegram/webhook; caller frees. */
+static char *webhook_event(const cJSON *hook) {
+    cJSON *ev = cJSON_CreateObject(), *ctx = cJSON_AddObjectToObject(ev, "requestContext");
+    cJSON *http_ = cJSON_AddObjectToObject(ctx, "http"),
+          *hd = cJSON_AddObjectToObject(ev, "headers");
+    cJSON_AddStringToObject(ev, "version", "2.0");
+    cJSON_AddStringToObject(ev, "routeKey", "$default");
+    cJSON_AddStringToObject(ev, "rawPath", "/telegram/webhook");
+    cJSON_AddStringToObject(ev, "rawQueryString", "");
+    cJSON_AddStringToObject(http_, "method", "POST");
+    cJSON_AddStringToObject(http_, "path", "/telegram/webhook");
+    cJSON_AddStringToObject(ctx, "requestId", "scenario-webhook");
+    cJSON_AddStringToObject(hd, "content-type", "application/json");
+    const cJSON *secret = cJSON_GetObjectItemCaseSensitive(hook, "secret");
+    if (cJSON_IsTrue(secret))
+        cJSON_AddStringToObject(hd, "x-telegram-bot-api-secret-token", WEBHOOK_SECRET);
+    else if (cJSON_IsString(secret))
+        cJSON_AddStringToObject(hd, "x-telegram-bot-api-secret-token", secret->valuestring);
+    const cJSON *update = cJSON_GetObjectItemCaseSensitive(hook, "update");
+    char *body = update ? cJSON_PrintUnformatted(update) : strdup(str_of(hook, "body"));
+    cJSON_AddStringToObject(ev, "body", body);
+    cJSON_AddBoolToObject(ev, "isBase64Encoded", 0);
+    free(body);
+    char *text = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    return text;
+}
+
 /* One run entry: times x parallel invocations of the same event, or one
  * killed once the fake saw kill_after. Answers go to payloads (the last). */
 static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
@@ -599,12 +631,19 @@ static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
     const char *event = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(run, "event"))
                             ? str_of(run, "event")
                             : SCHED_EVENT;
+    /* the telegram function: a webhook request or an SNS event instead */
+    const cJSON *hook = cJSON_GetObjectItemCaseSensitive(run, "webhook");
+    const cJSON *sns = cJSON_GetObjectItemCaseSensitive(run, "sns");
+    char *built = hook ? webhook_event(hook) : sns ? cJSON_PrintUnformatted(sns) : NULL;
+    const char *function = built ? "telegram" : "trader";
+    if (built) event = built;
     const cJSON *stag = cJSON_GetObjectItemCaseSensitive(run, "stagger_ms");
     int stagger = cJSON_IsNumber(stag) ? stag->valueint : 0;
     int nt = cJSON_IsNumber(times) ? times->valueint : 1;
     int np = cJSON_IsNumber(par) ? par->valueint : 1;
     if (nt < 1 || np < 1 || np > MAX_PAR) {
         fail(f, "run %d: bad times/parallel", index);
+        free(built);
         return -1;
     }
     fnhost *hosts[MAX_PAR] = {0};
@@ -613,7 +652,7 @@ static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
      * which reconcile stops waiting for its bracket, passes soon */
     long timeout_ms = kill ? KILL_TIMEOUT_MS : RUN_TIMEOUT_MS;
     for (int i = 0; i < np; i++)
-        if (!(hosts[i] = host_new(timeout_ms, f))) rc = -1;
+        if (!(hosts[i] = host_new(function, timeout_ms, f))) rc = -1;
     for (int t = 0; t < nt && !rc; t++) {
         int64_t started = drv_mono_ms();
         waiter w[MAX_PAR];
@@ -684,6 +723,7 @@ static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
             fnhost_shutdown(hosts[i]);
             fnhost_free(hosts[i]);
         }
+    free(built);
     return rc;
 }
 
@@ -1069,9 +1109,9 @@ static void check_expect(const cJSON *exp, const cJSON *acct, const cJSON *recs,
 
 static const char *const top_keys[] = {"name",   "description", "env",    "setup", "runs",
                                        "expect", "telegram",    "secret", NULL};
-static const char *const run_keys[] = {"predict",    "script",     "env",   "times", "parallel",
-                                       "stagger_ms", "kill_after", "event", "then",  "expect",
-                                       "comment",    "telegram",   "error", NULL};
+static const char *const run_keys[] = {
+    "predict", "script", "env",     "times",    "parallel", "stagger_ms", "kill_after", "event",
+    "then",    "expect", "comment", "telegram", "error",    "webhook",    "sns",        NULL};
 static const char *const exp_keys[] = {
     "positions", "protected_or_flat", "journal_agrees", "orders", "requests", "signed_writes",
     "journal",   "json_path",         "contains",       "absent", "telegram", NULL};
@@ -1129,6 +1169,7 @@ static int scenario(const char *file, int index) {
         env_put(&env, "TELEGRAM_CHAT_ID", "4242");
         env_put(&env, "TELEGRAM_HTTP_RETRIES", "0");
         env_put(&env, "TELEGRAM_HTTP_TIMEOUT_MS", "1000");
+        env_put(&env, "TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET);
         if (telegram_script(tg, &f)) goto done;
     }
     const cJSON *sm = cJSON_GetObjectItemCaseSensitive(sc, "secret");
@@ -1258,10 +1299,11 @@ static void add_path(const char *p, char **files, int *n) {
 /* No secret (the account's, the sentinels given) in the functions' output or
  * any journal object. */
 static int secrets_absent(void) {
-    const char *secrets[MAX_FORBID + 4];
+    const char *secrets[MAX_FORBID + 5];
     int n = 0;
     secrets[n++] = api_secret;
     secrets[n++] = TG_TOKEN + 7; /* the bot token's secret part */
+    secrets[n++] = WEBHOOK_SECRET;
     secrets[n++] = SM_SECRET_KEY;
     secrets[n++] = SM_TOKEN;
     for (int i = 0; i < n_forbid; i++) secrets[n++] = forbid[i];

@@ -66,8 +66,9 @@ static void test_repo_routes(void **state) {
     gw_routes r;
     char err[256];
     if (gw_routes_load("infra/routes.tsv", &r, err, sizeof err) != 0) fail_msg("%s", err);
-    assert_int_equal(r.n, 9);
+    assert_int_equal(r.n, 10);
     assert_string_equal(gw_routes_lookup(&r, "/api/overview", 13), "overview");
+    assert_string_equal(gw_routes_lookup(&r, "/telegram/webhook", 17), "telegram");
     assert_string_equal(gw_routes_lookup(&r, "/health", 7), "candles");
     assert_string_equal(gw_routes_lookup(&r, "/tasks/trader", 13), "trader");
     assert_string_equal(gw_routes_lookup(&r, "/api/logs", 9), "journal");
