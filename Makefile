@@ -260,8 +260,14 @@ CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 PKG_DIR   := build/package
 PKG_DATE  := 2020-01-01T00:00:00Z
 
+# From another variant, a make of its own for the release one (never two
+# makes on one tree at once: `make -j2 package tools` shares build/libcore.a).
+ifeq ($(VARIANT)$(LIBCURL),releasestatic)
+package: $(FUNCS:%=$(PKG_DIR)/%.zip)
+else
 package:
-	$(MAKE) VARIANT=release LIBCURL=static $(FUNCS:%=$(PKG_DIR)/%.zip)
+	$(MAKE) VARIANT=release LIBCURL=static package
+endif
 
 build/certs/ok: $(CA_BUNDLE) infra/ca_dir.sh
 	@echo '  CA   build/certs (from $(CA_BUNDLE))'
@@ -283,6 +289,6 @@ $(PKG_DIR)/%.zip: $(PKG_DIR)/%.staged
 
 # `sam build` (BuildMethod: makefile) runs build-<LogicalId> with ARTIFACTS_DIR
 # set: CandlesFunction -> functions/candles; the same tree as its zip.
-build-%Function:
-	$(MAKE) VARIANT=release LIBCURL=static $(PKG_DIR)/$(shell echo '$*' | tr A-Z a-z).staged
+build-%Function: $$(PKG_DIR)/$$(shell echo '$$*' | tr A-Z a-z).staged
+	@test -n "$(ARTIFACTS_DIR)" || { echo "make $@ needs ARTIFACTS_DIR (sam build sets it)" >&2; exit 2; }
 	cp -R $(PKG_DIR)/$(shell echo '$*' | tr A-Z a-z)/. "$(ARTIFACTS_DIR)/"
