@@ -32,7 +32,6 @@
  * skipped. Output: a summary per symbol (directions, FLAT and rejection
  * reasons, outcomes per probability bucket), or with --csv one row per
  * decision. */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
@@ -48,6 +47,8 @@
 #include "domain/prediction.h"
 #include "domain/predictor.h"
 #include "pipelines/env.h"
+#include "platform/dstr.h"
+#include "services/history.h"
 #include "platform/config.h"
 
 #define BT_DEFAULT_DIR "tests/data/binance/klines"
@@ -58,69 +59,12 @@
 
 /* ---- loading ------------------------------------------------------------- */
 
-/* Field col of a CSV line as a number; -1 when absent or not a number. */
-static int bt_field(const char *line, int col, double *out) {
-    for (int i = 0; i < col; i++) {
-        line = strchr(line, ',');
-        if (!line) return -1;
-        line++;
-    }
-    char *end;
-    errno = 0;
-    *out = strtod(line, &end);
-    if (end == line || errno || (*end && *end != ',' && *end != '\n' && *end != '\r')) return -1;
-    return 0;
-}
-
-static int bt_parse_candle(const char *line, candle *k) {
-    double v[7];
-    for (int c = 0; c < 7; c++)
-        if (bt_field(line, c, &v[c])) return c + 1;
-    k->open_time = (int64_t)v[0];
-    k->open = v[1];
-    k->high = v[2];
-    k->low = v[3];
-    k->close = v[4];
-    k->volume = v[5];
-    k->close_time = (int64_t)v[6];
-    return 0;
-}
-
+/* One kline file (services/history.h: the one parser of them). */
 static int bt_load(const char *path, candles *out) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "backtest: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char line[512];
-    size_t cap = 0, lineno = 0;
-    int rc = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (++lineno == 1 && strncmp(line, "open_time", 9) == 0) continue; /* header */
-        if (line[0] == '\n' || line[0] == '\r') continue;
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            candle *v = realloc(out->v, cap * sizeof *v);
-            if (!v) {
-                fprintf(stderr, "backtest: out of memory\n");
-                rc = -1;
-                break;
-            }
-            out->v = v;
-        }
-        int bad = bt_parse_candle(line, &out->v[out->n]);
-        if (bad) {
-            fprintf(stderr, "backtest: %s:%zu: column %d is not a number\n", path, lineno, bad);
-            rc = -1;
-            break;
-        }
-        out->n++;
-    }
-    fclose(f);
-    if (rc == 0 && out->n == 0) {
-        fprintf(stderr, "backtest: %s: no candles\n", path);
-        rc = -1;
-    }
+    dstr err = {0};
+    int rc = hist_load_candles(path, out, &err);
+    if (rc) fprintf(stderr, "backtest: %s\n", dstr_cstr(&err));
+    dstr_free(&err);
     return rc;
 }
 

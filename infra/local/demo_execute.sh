@@ -148,6 +148,7 @@ demo_execute() {
   local tg
   tg="http://127.0.0.1:$(cat "$tmp/telegram.port")"
   export TELEGRAM_BASE_URL="$tg" TELEGRAM_BOT_TOKEN="123456:fake-telegram-token" TELEGRAM_CHAT_ID=4242
+  export TELEGRAM_WEBHOOK_SECRET=${DEMO_WEBHOOK_SECRET:-demo-webhook-secret-change-me}
 
   local log=${DEMO_LOG:-$tmp/gateway.log}
   export BINANCE_FAPI_BASE="$fake" BINANCE_USE_TESTNET=false PORT
@@ -171,6 +172,9 @@ MSG
   [ -s "$port_file" ] || { echo "demo: the gateway did not start:" >&2; tail -20 "$log" >&2; exit 1; }
   local gw
   gw="http://127.0.0.1:$(cat "$port_file")"
+  # the chat's commands reach the telegram function through the gateway
+  infra/telegram_webhook.sh set "$gw/telegram/webhook" >/dev/null ||
+    { echo "demo: the webhook could not be registered with the fake Telegram server" >&2; exit 1; }
 
   if [ "${DEMO_TOUR:-true}" = true ]; then
     DEMO_GW=$gw DEMO_FAKE=$fake DEMO_TELEGRAM=$tg DEMO_SYMBOL=$symbol infra/local/demo_tour.sh &
@@ -187,6 +191,7 @@ demo: still serving on $gw (fake exchange $fake); Ctrl-C stops it. Try:
   curl -s -X POST -H 'X-Trader-Token: $TRADER_TOKEN' $gw/tasks/trader | jq .run
   curl -s $fake/__fake/account | jq '{positions, algoOrders}'
   curl -s $tg/__fake/messages | jq -r '.messages[].text'
+  curl -s -X POST $tg/__fake/update -d '{"text":"/positions"}'   # a command from the chat
 MSG
   local status=0
   wait "$gateway" || status=$?

@@ -11,11 +11,14 @@
 #   4. the next trader run: reconcile cancels that orphan stop and journals
 #      the fills with their PnL and fees;
 #   5. /api/trades and /api/overview show the result;
-#   6. the operator's chat: the alerts each run delivered at its end.
+#   6. the operator's chat: the alerts each run delivered at its end;
+#   7. /status sent from the chat (the fake Telegram server posts the Update
+#      to the webhook the demo registered): the bot's answer.
 # Environment: DEMO_GW, DEMO_FAKE, DEMO_TELEGRAM (base URLs), DEMO_SYMBOL, TRADER_TOKEN;
 # DEMO_STEP_MS (default 700); DEMO_TOUR_OUT: a folder to keep every raw
 # answer in (run1.json, overview1.json, account1.json, account2.json,
-# run2.json, trades.csv, overview2.json, account3.json, telegram.json). Needs curl and jq.
+# run2.json, trades.csv, overview2.json, account3.json, telegram.json,
+# update.json, telegram2.json). Needs curl and jq.
 # Exit status 0 when every step went as described, else 1 (with why).
 set -euo pipefail
 : "${DEMO_GW:?}" "${DEMO_FAKE:?}" "${DEMO_TELEGRAM:?}" "${DEMO_SYMBOL:?}" "${TRADER_TOKEN:?}"
@@ -104,5 +107,14 @@ cmd "curl $DEMO_TELEGRAM/__fake/messages"
 curl -sS --max-time 10 "$DEMO_TELEGRAM/__fake/messages" >"$out/telegram.json"
 jq -r '.messages[] | "--- message \(.message_id) to chat \(.chat_id)\n\(.text)"' "$out/telegram.json"
 [ "$(jq '.messages | length' "$out/telegram.json")" -ge 2 ] || fail "the chat got $(jq '.messages | length' "$out/telegram.json") messages, want the entry's and the exit's"
+
+say "7. the owner asks: /status in the chat reaches the telegram function through its webhook"
+cmd "curl -X POST $DEMO_TELEGRAM/__fake/update -d '{\"text\":\"/status\"}'   # the fake posts the Update, as Telegram does"
+curl -sS --max-time 30 -X POST "$DEMO_TELEGRAM/__fake/update" -d '{"text":"/status"}' >"$out/update.json"
+jq -c '{update_id, webhook_status: .status}' "$out/update.json"
+[ "$(jq .status "$out/update.json")" = 200 ] || fail "the webhook answered $(jq -c . "$out/update.json")"
+curl -sS --max-time 10 "$DEMO_TELEGRAM/__fake/messages" >"$out/telegram2.json"
+echo "the bot's answer:"
+jq -r '.messages[-1].text' "$out/telegram2.json"
 echo
-echo "demo_tour: done: opened, protected, closed by its take-profit, reconciled, journaled, alerted"
+echo "demo_tour: done: opened, protected, closed by its take-profit, reconciled, journaled, alerted, asked"

@@ -277,17 +277,14 @@ static int parse_filters(const cJSON *filters, symbol_rules *s, const char **bad
     return 0;
 }
 
-ex_status bn_exchange_info_parse(http_request *r, const char *const *symbols, size_t n,
-                                 symbol_rules **v, size_t *nv, ex_error *e, dstr *err) {
-    *v = NULL;
-    *nv = 0;
-    cJSON *root;
-    ex_status st = bn_checked(r, BN_READ, &root, e, err);
-    if (st) return st;
+/* The rules of root's symbols asked: 0, or -1 with the reason in *why_out
+ * (nothing kept). */
+static int rules_of(const cJSON *root, const char *const *symbols, size_t n, symbol_rules **v,
+                    size_t *nv, dstr *why) {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "symbols");
     if (!cJSON_IsArray(list)) {
-        cJSON_Delete(root);
-        return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0, "exchangeInfo: no symbols array");
+        dstr_puts(why, "exchangeInfo: no symbols array");
+        return -1;
     }
     size_t cap = (size_t)cJSON_GetArraySize(list);
     symbol_rules *out = calloc(cap + 1, sizeof *out);
@@ -319,15 +316,47 @@ ex_status bn_exchange_info_parse(http_request *r, const char *const *symbols, si
         if (bad) break;
         out[kept++] = s;
     }
-    cJSON_Delete(root);
     if (bad) {
         free(out);
-        return bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0,
-                       "exchangeInfo: symbol %zu: %s missing or malformed", i, bad);
+        dstr_printf(why, "exchangeInfo: symbol %zu: %s missing or malformed", i, bad);
+        return -1;
     }
     *v = out;
     *nv = kept;
-    return EX_OK;
+    return 0;
+}
+
+ex_status bn_exchange_info_parse(http_request *r, const char *const *symbols, size_t n,
+                                 symbol_rules **v, size_t *nv, ex_error *e, dstr *err) {
+    *v = NULL;
+    *nv = 0;
+    cJSON *root;
+    ex_status st = bn_checked(r, BN_READ, &root, e, err);
+    if (st) return st;
+    dstr why = {0};
+    int rc = rules_of(root, symbols, n, v, nv, &why);
+    cJSON_Delete(root);
+    if (rc) st = bn_fail(e, err, EX_BAD_RESPONSE, r->status, 0, "%s", dstr_cstr(&why));
+    dstr_free(&why);
+    return st;
+}
+
+int bn_exchange_info_rules(const char *text, size_t len, const char *const *symbols, size_t n,
+                           symbol_rules **v, size_t *nv, dstr *err) {
+    *v = NULL;
+    *nv = 0;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        dstr_error_line(err, "exchangeInfo: not a JSON object");
+        return -1;
+    }
+    dstr why = {0};
+    int rc = rules_of(root, symbols, n, v, nv, &why);
+    cJSON_Delete(root);
+    if (rc) dstr_error_line(err, "%s", dstr_cstr(&why));
+    dstr_free(&why);
+    return rc;
 }
 
 /* ---- account set-up ---------------------------------------------------------------- */
@@ -622,10 +651,8 @@ int bn_algo_ref_prepare(bn_call *c, const char *method, const char *client_id, d
 }
 
 static ex_algo_status algo_status(const char *s) {
-    static const char *const names[] = {"NEW",      "TRIGGERING", "TRIGGERED", "FINISHED",
-                                        "CANCELED", "REJECTED",   "EXPIRED"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strcmp(s, names[i]) == 0) return (ex_algo_status)i;
+    for (int i = 0; i < EX_ALGO_OTHER; i++)
+        if (strcmp(s, ex_algo_status_name((ex_algo_status)i)) == 0) return (ex_algo_status)i;
     return EX_ALGO_OTHER;
 }
 

@@ -44,6 +44,11 @@ int bn_step_decimals(const char *s);
 void bn_exchange_info_prepare(const bn_client *bn, http_request *r);
 ex_status bn_exchange_info_parse(http_request *r, const char *const *symbols, size_t n,
                                  symbol_rules **v, size_t *nv, ex_error *e, dstr *err);
+/* The same rules from an exchangeInfo body held in memory (a saved copy,
+ * read by the simulated exchange): 0, or -1 with one line in err and
+ * nothing kept (*v NULL). */
+int bn_exchange_info_rules(const char *text, size_t len, const char *const *symbols, size_t n,
+                           symbol_rules **v, size_t *nv, dstr *err);
 
 /* GET/POST /fapi/v1/positionSide/dual. */
 void bn_position_mode_prepare(bn_call *c);

@@ -2,6 +2,7 @@
 #include "services/exchange.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,28 @@ const char *ex_algo_type_name(ex_algo_type t) {
 
 const char *ex_margin_type_name(ex_margin_type t) {
     return t == EX_ISOLATED ? "ISOLATED" : "CROSSED";
+}
+
+const char *ex_order_status_name(ex_order_status s) {
+    static const char *const names[] = {"NEW",      "PARTIALLY_FILLED", "FILLED",
+                                        "CANCELED", "REJECTED",         "EXPIRED"};
+    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "OTHER";
+}
+
+const char *ex_algo_status_name(ex_algo_status s) {
+    static const char *const names[] = {"NEW",      "TRIGGERING", "TRIGGERED", "FINISHED",
+                                        "CANCELED", "REJECTED",   "EXPIRED"};
+    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "OTHER";
+}
+
+void ex_order_set_status(ex_order *o, ex_order_status s) {
+    o->status = s;
+    snprintf(o->status_name, sizeof o->status_name, "%s", ex_order_status_name(s));
+}
+
+void ex_algo_set_status(ex_algo_order *a, ex_algo_status s) {
+    a->status = s;
+    snprintf(a->status_name, sizeof a->status_name, "%s", ex_algo_status_name(s));
 }
 
 void ex_snapshot_free(ex_snapshot *s) {

@@ -447,6 +447,13 @@ int ex_valid_client_id(const char *id);
 const char *ex_side_name(ex_side s);               /* "BUY", "SELL" */
 const char *ex_algo_type_name(ex_algo_type t);     /* "STOP_MARKET", "TAKE_PROFIT_MARKET" */
 const char *ex_margin_type_name(ex_margin_type t); /* "CROSSED", "ISOLATED" */
+/* Binance's names of the statuses: "NEW", "PARTIALLY_FILLED", ... and "NEW",
+ * "TRIGGERING", ...; "OTHER" for EX_*_OTHER and values out of range. */
+const char *ex_order_status_name(ex_order_status s);
+const char *ex_algo_status_name(ex_algo_status s);
+/* Sets a status and its name (for exchanges made in memory). */
+void ex_order_set_status(ex_order *o, ex_order_status s);
+void ex_algo_set_status(ex_algo_order *a, ex_algo_status s);
 
 void ex_snapshot_free(ex_snapshot *s);
 /* "ok", "invalid_symbol", "rejected", "rate_limited", "banned", "unavailable",

@@ -464,7 +464,7 @@ int journal_walk_newest(store *s, const journal_walk *w, dstr *err) {
     int64_t oldest = -1;
     int rc = oldest_day(s, w->root, &oldest, err);
     if (rc) return rc < 0 ? -1 : 0;
-    int64_t day = clock_wall_ms() / 86400000 + 1;
+    int64_t day = store_now(s) / 86400000 + 1; /* no record is newer than its store's now */
     entries es = {0};
     int empty = 0, done = 0;
     char prefix[STORE_KEY_MAX + 32]; /* too long for the store: its listing fails, not here */

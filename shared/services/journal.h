@@ -25,7 +25,8 @@
  *
  * Reading, newest first, is ONE walk for every record type
  * (journal_walk_newest): S3 lists in ascending key order only, so it walks
- * day prefixes from tomorrow (UTC, to absorb clock skew) backwards, lists
+ * day prefixes from tomorrow (UTC, to absorb clock skew; "today" is the
+ * store's now, store_now: the wall clock, or a simulated run's clock) backwards, lists
  * each day in full, keeps its newest JOURNAL_WALK_BATCH records, orders them
  * newest first (time, then the later suffix) and hands them to a visitor,
  * which loads only what it returns and says when it has enough; a visitor

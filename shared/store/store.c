@@ -230,6 +230,12 @@ void store_set_deadline(store *s, int64_t deadline_ms) {
     if (s) s->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
 }
 
+void store_set_clock(store *s, const clock_src *c) {
+    if (s) s->clock = c;
+}
+
+int64_t store_now(const store *s) { return clock_now(s ? s->clock : NULL); }
+
 size_t store_put_new_batch(store *s, store_write *items, size_t n, int64_t deadline_ms, dstr *err) {
     if (!s || (!items && n > 0)) {
         store_fail(err, STORE_INVALID_ARG, "put_new batch: %s", s ? "no items" : "no store (NULL)");

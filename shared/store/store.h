@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform/clock.h"
 #include "platform/dstr.h"
 
 #define STORE_KEY_MAX 1024    /* bytes in a key, a prefix or start_after */
@@ -105,6 +106,12 @@ size_t store_put_new_batch(store *s, store_write *items, size_t n, int64_t deadl
 /* Bounds every later call on s by deadline_ms (absolute unix ms; 0: none,
  * only the backend's own timeouts). An invocation sets its own. */
 void store_set_deadline(store *s, int64_t deadline_ms);
+/* The time the records in s are stated in (store_now: clock_now of it),
+ * for readers that walk records from the newest day back: the wall clock
+ * unless set (a simulated run's journal lives on the simulated clock).
+ * Deadlines stay on the wall clock: they bound I/O. c must outlive its use. */
+void store_set_clock(store *s, const clock_src *c);
+int64_t store_now(const store *s);
 
 /* Replaces out with the object (binary-safe: out->len; also NUL-terminated).
  * On failure out is left empty. */

@@ -14,6 +14,7 @@
 
 #include "platform/config.h"
 #include "platform/dstr.h"
+#include "platform/clock.h"
 #include "store/store.h"
 
 /* The URL, taken apart by config's parser (the journal URL is validated at
@@ -38,7 +39,8 @@ typedef struct store_ops {
 struct store {
     const store_ops *ops;
     void *impl;
-    int64_t deadline_ms; /* store_set_deadline's; 0: none. Backends bound their I/O by it */
+    int64_t deadline_ms;    /* store_set_deadline's; 0: none. Backends bound their I/O by it */
+    const clock_src *clock; /* store_set_clock's; NULL: the wall clock */
 };
 
 /* Sets s->ops and s->impl and returns 0, or -1 with err appended to. arg is

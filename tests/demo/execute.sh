@@ -133,6 +133,9 @@ check alerts_delivered jqt "$tour/telegram.json" '
   ([.messages[].text] | join("\n")) as $t
   | ($t | test("Entry: ")) and ($t | test("Position closed: ")) and ($t | test("realised PnL"))
   and ($t | test("fake-telegram-token") | not) and ([.messages[] | .chat_id == "4242"] | all)'
+check status_via_webhook jqt "$tour/telegram2.json" '
+  (.messages | length) >= 3 and (.messages[-1].text | test("(?i)status")) and
+  (.messages[-1].text | test("fake-telegram-token|demo-webhook-secret") | not)'
 check overview_live bash -c 'curl -sS --max-time 20 "$1/api/overview" | jq -e ".pnl_today.trades == 2 and (.positions | length) == 0" >/dev/null' _ "$gw"
 
 took=$(($(date +%s) - t0))

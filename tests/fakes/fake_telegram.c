@@ -6,14 +6,17 @@
  *
  * Serves POST /bot<token>/sendMessage (JSON or form body),
  * GET|POST /bot<token>/getMe, and setWebhook / getWebhookInfo /
- * deleteWebhook (the webhook is only kept: the fake posts no update) like
+ * deleteWebhook (the webhook is kept; /__fake/update posts to it) like
  * the Bot API: a wrong token gets 401
  * {"ok":false,"error_code":401,"description":"Unauthorized"}; a missing chat
  * or text, a text over 4,096 UTF-16 units, a chat not among --chat (when
  * given) get Telegram's 400s; a chat named by --migrated gets 400 with
  * parameters.migrate_to_chat_id. Every accepted message is kept, and
  * GET /__fake/messages lists them oldest first; GET /__fake/webhook shows
- * the webhook set, secret_token included. Faults (429 with
+ * the webhook set, secret_token included; POST /__fake/update {"text"}
+ * posts the Update a user's message makes to that webhook, with its
+ * secret in X-Telegram-Bot-Api-Secret-Token, as Telegram does (the demo's
+ * /status). Faults (429 with
  * retry_after, 403, 5xx, a hang) come from fake_http's /__fake/script.
  * Runs until SIGTERM, or SIGINT unless that came ignored.
  * See tests/fakes/README.md. */
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include <cJSON.h>
+#include <curl/curl.h>
 
 #include "gw_signals.h"
 #include "lib/fake_http.h"
@@ -52,6 +56,7 @@ typedef struct tg_fake {
     size_t n_msgs, cap_msgs;
     long long next_id;
     char *hook_url, *hook_secret, *hook_updates; /* setWebhook's; NULL: none */
+    long long next_update;                       /* the last update_id posted */
 } tg_fake;
 
 static void tg_error(fake_reply *out, int code, const char *description) {
@@ -232,8 +237,87 @@ static void on_decorate(void *ctx, const fake_request *req, fake_reply *out) {
     fake_reply_header(out, "Content-Type", "application/json", 0);
 }
 
+static size_t sink(char *p, size_t sz, size_t n, void *ctx) {
+    dstr_append(ctx, p, sz * n);
+    return n;
+}
+
+/* POST /__fake/update {"text", "chat_id"?, "from_id"?, "chat_type"?}: the
+ * update a user's message makes, posted to the webhook set (with its
+ * secret, as Telegram sends it); answers {"update_id", "status", "body"}. */
+static void post_update(tg_fake *f, const fake_request *req, fake_reply *out) {
+    cJSON *in = cJSON_ParseWithLength(req->body, req->body_len);
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "text"));
+    const cJSON *chat = cJSON_GetObjectItemCaseSensitive(in, "chat_id");
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(in, "from_id");
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "chat_type"));
+    pthread_mutex_lock(&f->lock);
+    char *url = f->hook_url ? xstrdup(f->hook_url) : NULL;
+    char *secret = f->hook_secret ? xstrdup(f->hook_secret) : NULL;
+    long long id = ++f->next_update;
+    pthread_mutex_unlock(&f->lock);
+    if (!text || !url) {
+        tg_error(out, 400, !text ? "want {\"text\": ...}" : "no webhook is set (setWebhook)");
+    } else {
+        long long chat_id = cJSON_IsNumber(chat) ? (long long)chat->valuedouble
+                            : f->n_chats         ? atoll(f->chats[0])
+                                                 : 4242;
+        dstr up = {0}, answer = {0};
+        dstr_printf(&up,
+                    "{\"update_id\":%lld,\"message\":{\"message_id\":%lld,\"date\":%lld,"
+                    "\"chat\":{\"id\":%lld,\"type\":",
+                    id, id, (long long)time(NULL), chat_id);
+        dstr_json_str(&up, type ? type : "private");
+        dstr_printf(&up,
+                    "},\"from\":{\"id\":%lld,\"is_bot\":false,\"first_name\":\"demo\"},"
+                    "\"text\":",
+                    cJSON_IsNumber(from) ? (long long)from->valuedouble : 7LL);
+        dstr_json_str(&up, text);
+        if (text[0] == '/')
+            dstr_printf(&up,
+                        ",\"entities\":[{\"type\":\"bot_command\",\"offset\":0,\"length\":%zu}]",
+                        strcspn(text, " @"));
+        dstr_puts(&up, "}}");
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        dstr hdr = {0};
+        if (secret) {
+            dstr_printf(&hdr, "X-Telegram-Bot-Api-Secret-Token: %s", secret);
+            h = curl_slist_append(h, hdr.ptr);
+        }
+        long status = 0;
+        if (c) {
+            curl_easy_setopt(c, CURLOPT_URL, url);
+            curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, up.ptr);
+            curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+            curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+            curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+            if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+            curl_easy_cleanup(c);
+        }
+        curl_slist_free_all(h);
+        dstr_printf(&out->body, "{\"update_id\":%lld,\"status\":%ld,\"body\":", id, status);
+        dstr_json_str(&out->body, dstr_cstr(&answer));
+        dstr_putc(&out->body, '}');
+        dstr_free(&hdr);
+        dstr_free(&up);
+        dstr_free(&answer);
+    }
+    free(url);
+    free(secret);
+    cJSON_Delete(in);
+    fake_reply_header(out, "Content-Type", "application/json", 1);
+}
+
 static int on_control(void *ctx, const fake_request *req, fake_reply *out) {
     tg_fake *f = ctx;
+    if (strcmp(req->path, "/__fake/update") == 0 && strcmp(req->method, "POST") == 0) {
+        post_update(f, req, out);
+        return 1;
+    }
     if (strcmp(req->path, "/__fake/webhook") == 0 && strcmp(req->method, "GET") == 0) {
         webhook_json(f, 1, &out->body);
         fake_reply_header(out, "Content-Type", "application/json", 1);
@@ -347,6 +431,7 @@ int main(int argc, char **argv) {
     gw_block_stop_signals(&stop_signals);
     signal(SIGPIPE, SIG_IGN);
 
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before the connection threads post updates */
     pthread_mutex_init(&f.lock, NULL);
     dstr err = {0};
     int rc = 1;
@@ -375,6 +460,7 @@ out:
     drop_webhook(&f);
     free(f.msgs);
     pthread_mutex_destroy(&f.lock);
+    curl_global_cleanup();
     dstr_free(&err);
     return rc;
 }

@@ -120,6 +120,15 @@ static long http(const char *method, const char *path, const char *body, dstr *o
     return http_at(fake, method, path, body, out);
 }
 
+static cJSON *http_json_at(const char *base, const char *method, const char *path,
+                           const char *body) {
+    dstr out = {0};
+    long st = http_at(base, method, path, body, &out);
+    cJSON *j = st == 200 ? cJSON_Parse(dstr_cstr(&out)) : NULL;
+    dstr_free(&out);
+    return j;
+}
+
 static cJSON *http_json(const char *method, const char *path, const char *body) {
     dstr out = {0};
     long st = http(method, path, body, &out);
@@ -670,8 +679,10 @@ static int do_run(const cJSON *run, int index, dstr *answer, fails *f) {
         }
         if (kill) {
             int seen = 0;
+            /* "server": "telegram": a request fake_telegram records (an alert's send) */
+            const char *at = !strcmp(str_of(kill, "server"), "telegram") ? tgfake : fake;
             for (int k = 0; k < 2000 && !seen; k++) { /* 20 s at most */
-                cJSON *recs = http_json("GET", "/__fake/requests", NULL);
+                cJSON *recs = http_json_at(at, "GET", "/__fake/requests", NULL);
                 const cJSON *r;
                 cJSON_ArrayForEach(r, recs) {
                     if (cJSON_GetObjectItemCaseSensitive(r, "t_ms")->valuedouble >= 0 &&
@@ -1038,7 +1049,8 @@ static void check_answer(const cJSON *exp, const dstr *answer, int index, fails 
 }
 
 /* expect.telegram: what fake_telegram received since the scenario began
- * ("messages": a count; "contains"/"absent": texts in any message). */
+ * ("messages": a count; "contains"/"absent": texts in any message;
+ * "in_order": texts found one after the other, oldest message first). */
 static void check_telegram(const cJSON *want, fails *f, const char *where) {
     dstr body = {0};
     http_at(tgfake, "GET", "/__fake/messages", NULL, &body);
@@ -1055,12 +1067,22 @@ static void check_telegram(const cJSON *want, fails *f, const char *where) {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(want, "messages");
     if (c && !count_ok(c, cJSON_GetArraySize(msgs), text, sizeof text))
         fail(f, "%s telegram messages: %d, want %s", where, cJSON_GetArraySize(msgs), text);
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
-                              want, "contains")) if (!strstr(dstr_cstr(&all), c->valuestring))
-        fail(f, "%s no telegram message has %s", where, c->valuestring);
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
-                              want, "absent")) if (strstr(dstr_cstr(&all), c->valuestring))
-        fail(f, "%s a telegram message has %s", where, c->valuestring);
+    const char *texts = dstr_cstr(&all), *at = texts;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(want, "contains")) {
+        if (!strstr(texts, c->valuestring))
+            fail(f, "%s no telegram message has %s", where, c->valuestring);
+    }
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(want, "absent")) {
+        if (strstr(texts, c->valuestring))
+            fail(f, "%s a telegram message has %s", where, c->valuestring);
+    }
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(want, "in_order")) {
+        const char *hit = at ? strstr(at, c->valuestring) : NULL; /* after the one before */
+        if (!hit)
+            fail(f, "%s %s is not in the messages after the texts before it", where,
+                 c->valuestring);
+        at = hit ? hit + strlen(c->valuestring) : NULL;
+    }
     if (f->n && verbose) fprintf(rep, "  telegram messages:\n%s", dstr_cstr(&all));
     dstr_free(&all);
     cJSON_Delete(got);

@@ -15,18 +15,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "btc_rules.h"
 #include "domain/sizing.h"
-
-static symbol_rules btc(void) {
-    return (symbol_rules){.symbol = "BTCUSDT",
-                          .status = "TRADING",
-                          .tick = {0.1, 1},
-                          .min_price = 100,
-                          .max_price = 1000000,
-                          .lot = {{0.001, 3}, 0.001, 1000},
-                          .market_lot = {{0.001, 3}, 0.001, 120},
-                          .min_notional = 100};
-}
 
 static sizing_params params(void) {
     return (sizing_params){.risk_usdt = 100,
@@ -46,7 +36,7 @@ static void near(double got, double want, const char *what) {
 /* README "Sizing": keep the two in step. */
 static void test_readme_example(void **state) {
     (void)state;
-    symbol_rules r = btc();
+    symbol_rules r = btc_rules();
     sizing_params p = params();
     sizing_input in = {DIR_LONG, 60000.03, 59399.96, 61080.07, 5000, 1, &r};
     sizing_result o;
@@ -86,7 +76,7 @@ static void test_readme_example(void **state) {
 
 static void test_short_mirrors(void **state) {
     (void)state;
-    symbol_rules r = btc();
+    symbol_rules r = btc_rules();
     sizing_params p = params();
     sizing_input in = {DIR_SHORT, 60000, 60600.04, 58919.93, 5000, 1, &r};
     sizing_result o;
@@ -116,7 +106,7 @@ static void test_caps(void **state) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const cap_case *c = &cases[i];
-        symbol_rules r = btc();
+        symbol_rules r = btc_rules();
         r.market_lot.max_qty = c->market_max_qty;
         sizing_params p = params();
         p.max_notional_usdt = c->max_notional;
@@ -179,7 +169,7 @@ static void test_refusals(void **state) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const refusal_case *c = &cases[i];
-        symbol_rules r = btc();
+        symbol_rules r = btc_rules();
         if (c->status) strcpy(r.status, c->status);
         if (c->tick) r.tick = (step_rule){c->tick, 0};
         sizing_params p = params();
@@ -199,7 +189,7 @@ static void test_refusals(void **state) {
  * number of both, printed with the finer one's decimals. */
 static void test_two_steps(void **state) {
     (void)state;
-    symbol_rules r = btc();
+    symbol_rules r = btc_rules();
     r.market_lot.step = (step_rule){0.01, 2};
     sizing_params p = params();
     sizing_input in = {DIR_LONG, 60000, 59400, 61080, 5000, 1, &r};
@@ -216,7 +206,7 @@ static void test_two_steps(void **state) {
  * the stop, and its levels are on the tick on the right sides. */
 static void test_loss_bound_grid(void **state) {
     (void)state;
-    symbol_rules r = btc();
+    symbol_rules r = btc_rules();
     sizing_params p = params();
     p.max_notional_usdt = 0;
     size_t accepted = 0;
@@ -247,7 +237,7 @@ static void test_loss_bound_grid(void **state) {
 
 static void test_legs_from_fill(void **state) {
     (void)state;
-    symbol_rules r = btc();
+    symbol_rules r = btc_rules();
     sizing_legs l;
     /* a fill off the tick: each leg rounded toward it */
     assert_int_equal(sizing_legs_from_fill(DIR_LONG, 60012.45, 0.139, 600, 1080, &r, &l),

@@ -13,17 +13,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "btc_rules.h"
 #include "domain/symbol_rules.h"
 
 static symbol_rules btc(void) {
-    return (symbol_rules){.symbol = "BTCUSDT",
-                          .status = "TRADING",
-                          .tick = {0.1, 1},
-                          .min_price = 100,
-                          .max_price = 1000000,
-                          .lot = {{0.001, 3}, 0.001, 1000},
-                          .market_lot = {{0.01, 2}, 0.001, 120},
-                          .min_notional = 100};
+    symbol_rules r = btc_rules();
+    r.market_lot.step = (step_rule){0.01, 2};
+    return r;
 }
 
 static void test_round_down_up(void **state) {

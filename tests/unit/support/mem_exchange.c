@@ -81,20 +81,6 @@ static ex_order *new_order(mem_exchange *m) {
     return o;
 }
 
-static void set_status(ex_order *o, ex_order_status st) {
-    static const char *names[] = {"NEW",      "PARTIALLY_FILLED", "FILLED", "CANCELED",
-                                  "REJECTED", "EXPIRED",          "OTHER"};
-    o->status = st;
-    snprintf(o->status_name, sizeof o->status_name, "%s", names[st]);
-}
-
-static void set_algo_status(ex_algo_order *a, ex_algo_status st) {
-    static const char *names[] = {"NEW",      "TRIGGERING", "TRIGGERED", "FINISHED",
-                                  "CANCELED", "REJECTED",   "EXPIRED",   "OTHER"};
-    a->status = st;
-    snprintf(a->status_name, sizeof a->status_name, "%s", names[st]);
-}
-
 static void fill_order(mem_exchange *m, mx_symbol *s, ex_order *o, double qty, double price) {
     fill(m, s, o->side, qty, price, o->order_id);
     o->executed_qty = qty;
@@ -102,7 +88,7 @@ static void fill_order(mem_exchange *m, mx_symbol *s, ex_order *o, double qty, d
     o->cum_quote = qty * price;
     snprintf(o->executed_qty_str, sizeof o->executed_qty_str, "%.*f", s->rules.lot.step.decimals,
              qty);
-    set_status(o, EX_ORDER_FILLED);
+    ex_order_set_status(o, EX_ORDER_FILLED);
 }
 
 static int open_client_id(const mem_exchange *m, const char *id) {
@@ -146,7 +132,7 @@ static ex_status apply_order(mem_exchange *m, const ex_order_request *rq, ex_ord
     o->reduce_only = rq->reduce_only;
     o->orig_qty = qty;
     o->price = rq->type == EX_LIMIT ? strtod(rq->price, NULL) : 0;
-    set_status(o, EX_ORDER_NEW);
+    ex_order_set_status(o, EX_ORDER_NEW);
     if (rq->type == EX_MARKET) fill_order(m, s, o, qty, s->mark);
     else if (m->fill_limits) fill_order(m, s, o, qty, o->price);
     *out = *o;
@@ -163,7 +149,7 @@ static void trigger_legs(mem_exchange *m, mx_symbol *s) {
         if (!fire) continue;
         double qty = reducible(s, a->side, a->quantity);
         a->trigger_time = a->update_time = m->now_ms;
-        set_algo_status(a, EX_ALGO_FINISHED);
+        ex_algo_set_status(a, EX_ALGO_FINISHED);
         if (qty <= 0) continue; /* nothing to reduce: the triggered order expires */
         ex_order *o = new_order(m);
         snprintf(o->symbol, sizeof o->symbol, "%s", s->symbol);
@@ -382,7 +368,7 @@ static ex_status apply_algo(mem_exchange *m, const ex_algo_request *rq, ex_algo_
     a->quantity = strtod(rq->quantity, NULL);
     a->mark_price = !rq->contract_price;
     a->create_time = a->update_time = m->now_ms;
-    set_algo_status(a, EX_ALGO_NEW);
+    ex_algo_set_status(a, EX_ALGO_NEW);
     *out = *a;
     return EX_OK;
 }
@@ -415,7 +401,7 @@ static int lookup(mem_exchange *m, const ex_order_ref *ref, ex_lookup *out, int 
             if (strcmp(a->client_id, ref->client_id) || strcmp(a->symbol, ref->symbol)) continue;
             if (cancel) {
                 if (a->status != EX_ALGO_NEW) break;
-                set_algo_status(a, EX_ALGO_CANCELED);
+                ex_algo_set_status(a, EX_ALGO_CANCELED);
             }
             out->algo = *a;
             return 1;
@@ -426,7 +412,7 @@ static int lookup(mem_exchange *m, const ex_order_ref *ref, ex_lookup *out, int 
             if (strcmp(o->client_id, ref->client_id) || strcmp(o->symbol, ref->symbol)) continue;
             if (cancel) {
                 if (o->status != EX_ORDER_NEW) break;
-                set_status(o, EX_ORDER_CANCELED);
+                ex_order_set_status(o, EX_ORDER_CANCELED);
             }
             out->order = *o;
             return 1;
@@ -519,7 +505,7 @@ ex_order *mx_manual_order(mem_exchange *m, const char *symbol, const char *clien
     o->side = side;
     o->orig_qty = qty;
     o->price = price;
-    set_status(o, EX_ORDER_NEW);
+    ex_order_set_status(o, EX_ORDER_NEW);
     return o;
 }
 

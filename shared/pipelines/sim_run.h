@@ -1,0 +1,54 @@
+/* sim_run: the trader's own run (trader_run: reconcile, snapshot, predictor,
+ * decision, risk manager, sizing, bracket, journal) stepped over a period on
+ * the simulated exchange (services/sim_exchange.h), on its clock: the
+ * backtest's engine, with no second implementation of any rule.
+ *
+ * Contract: at every step time t (from_ms, from_ms + step_ms, ... while
+ * <= to_ms) the exchange's clock is advanced to t (the path of the candles
+ * that closed by then is walked: legs fire, funding is booked), then ONE
+ * trader_run for the symbols, with a pl_env whose exchange and clock are
+ * the simulated exchange's, whose predictor is the built-in model (a
+ * language model's answers about past prices are no fair test), whose
+ * journal is the caller's store and whose configuration is the caller's
+ * with EXECUTE_TRADES on (the copy only: what the account does is the
+ * point). The run is a scheduled one: trigger "schedule", trigger id the
+ * slot's UTC time, run id "sim-<t>". No deadline (the store's deadline
+ * is the wall clock's, which a simulated run is not on). The journal's
+ * clock (store_set_clock) is the simulated one while it runs, so its
+ * newest-first readers start from the simulated day.
+ * Tallies what the runs did; each step's result is also handed to on_step
+ * (NULL: none) before it is freed. */
+#ifndef PL_SIM_RUN_H
+#define PL_SIM_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/config.h"
+#include "pipelines/trader.h"
+#include "services/sim_exchange.h"
+#include "store/store.h"
+
+#define SIM_RUN_DEFAULT_STEP_MS (5LL * 60 * 1000)
+
+typedef struct sim_run_spec {
+    const cfg *cfg; /* the trader's configuration */
+    sim_exchange *sim;
+    store *journal;
+    const char *const *symbols;
+    size_t n;
+    int64_t from_ms, to_ms, step_ms; /* step_ms <= 0: 5 minutes */
+    void (*on_step)(void *ctx, int64_t t, const trader_result *r);
+    void *ctx;
+} sim_run_spec;
+
+typedef struct sim_run_stats {
+    size_t steps;
+    size_t decisions;   /* LONG or SHORT and risk_ok */
+    size_t executed;    /* symbols that reached the bracket */
+    size_t outcomes[4]; /* runs by outcome: ok, partial, alert, other */
+} sim_run_stats;
+
+void sim_run(const sim_run_spec *spec, sim_run_stats *out);
+
+#endif
