@@ -6,15 +6,25 @@
 #   make demo       local gateway + scheduler over the bundled replay data (offline)
 #   make run        local gateway + scheduler against the configured Binance
 #   make bench      benchmarks (release build), printed as a table
+#   make bench-cold only the cold start beside Debian's shared libcurl (bench/coldstart.sh)
 #   make telegram-webhook WEBHOOK_URL=https://.../telegram/webhook
 #                   registers the telegram function's webhook (setWebhook with
 #                   TELEGRAM_WEBHOOK_SECRET; infra/telegram_webhook.sh)
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build/fuzz/, each
 #                   run FUZZ_SECONDS (default 60) from its seed corpus; a table
 #                   of execs, corpus and findings (README.md, "Fuzzing")
+#   make package    one zip per function in build/package/ (bootstrap, certs/,
+#                   zoneinfo/): what Lambda runs (README.md, "Deployment")
+#   make deps       only the static libraries below
 #
 # VARIANT=release|asan|fuzz picks the build (fuzz: clang, its libcore.a built
-# with -fsanitize=fuzzer-no-link,address,undefined); sources are found by convention:
+# with -fsanitize=fuzzer-no-link,address,undefined). Every variant links the
+# same static libcurl and cJSON, built once from Debian's source packages by
+# infra/third_party.sh into build/third_party/<versions+flags key>/, and
+# Debian's static OpenSSL: a bootstrap needs nothing but libc, libm and the
+# loader. LIBCURL=system (release only, in build/syscurl/) links Debian's
+# shared libcurl, cJSON and OpenSSL instead: for the benchmark's comparison,
+# never for shipping. Sources are found by convention:
 #   shared/<layer>/*.c          core library (libcore.a); layers in shared/README.md
 #   functions/<name>/*.c        one bootstrap per folder
 #   infra/local/<prog>.c        local tools listed in LOCAL_PROGS; the other .c files there are their library
@@ -26,8 +36,10 @@
 #   tests/fuzz/fuzz_*.c         one libFuzzer target each (VARIANT=fuzz only)
 
 VARIANT ?= release
+LIBCURL ?= static
 CC      ?= gcc
-PKGS    := libcurl libcjson yaml-0.1 libmicrohttpd openssl
+# what the local tools and tests link besides the bootstraps' libraries
+PKGS    := yaml-0.1 libmicrohttpd
 
 CSTD    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -52,10 +64,34 @@ else
 $(error VARIANT must be release, asan or fuzz)
 endif
 
+# The bootstraps' libraries. A `make clean` alone needs no apt look-up.
+ifeq ($(LIBCURL),static)
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
+THIRD_PARTY := $(shell infra/third_party.sh dir)
+ifeq ($(THIRD_PARTY),)
+$(error the static libcurl and cJSON cannot be built here (the line above says why); the build never falls back to the system's shared libcurl, which Lambda lacks)
+endif
+endif
+DEPS_OK := $(THIRD_PARTY)/ok
+DEP_CFLAGS := -I$(THIRD_PARTY)/include
+DEP_LIBS := $(THIRD_PARTY)/lib/libcurl.a $(THIRD_PARTY)/lib/libcjson.a -l:libssl.a -l:libcrypto.a -lpthread
+ifeq ($(VARIANT),release)
+LDOPT   += -Wl,--gc-sections
+endif
+else ifeq ($(LIBCURL)$(VARIANT),systemrelease)
+OUT     := build/syscurl
+DEP_CFLAGS := $(shell pkg-config --cflags libcurl libcjson openssl 2>/dev/null)
+DEP_LIBS := $(shell pkg-config --libs libcurl libcjson openssl 2>/dev/null)
+else
+$(error LIBCURL must be static, or system with VARIANT=release (the benchmark's comparison build))
+endif
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -lm
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared $(DEP_CFLAGS) $(PKG_CFLAGS)
+# bootstraps link only their own libraries; tools and tests add the rest
+BOOT_LDLIBS := $(DEP_LIBS) -lm
+LDLIBS  += $(DEP_LIBS) $(PKG_LIBS) -lm
 
 OBJ     := $(OUT)/obj
 FUNCS   := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
@@ -70,7 +106,7 @@ FAKE_LIB_SRC := $(wildcard tests/fakes/lib/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
 DRIVER_SRC := $(wildcard tests/*/run_*.c)
-BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c) bench/floor_fn.c
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 60
 
@@ -88,7 +124,7 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 # their support kit and the local gateway's headers they exercise.
 $(OBJ)/tests/%.o: CFLAGS += -Itests/unit/support -Iinfra/local
 
-.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench clean deps telegram-webhook
+.PHONY: all functions tools tests-build fuzz-build test fuzz demo run bench bench-cold clean clean-deps deps package telegram-webhook
 .DEFAULT_GOAL := all
 
 all: functions tools
@@ -97,7 +133,15 @@ tools: $(LOCAL_BINS) $(FAKE_BINS)
 tests-build: all $(UNIT_BINS) $(DRIVER_BINS)
 fuzz-build: $(FUZZ_BINS)
 
-$(OBJ)/%.o: %.c
+deps: $(DEPS_OK)
+
+# the static libraries: built once per key (a new Debian version of curl,
+# cJSON or libssl-dev, or a change to the script's flags, makes a new key)
+$(THIRD_PARTY)/ok:
+	@echo '  DEPS $(THIRD_PARTY) (curl, cJSON from Debian source; ~30 s on 2 cores)'
+	@infra/third_party.sh build $(THIRD_PARTY)
+
+$(OBJ)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(@D)
 	@echo '  CC   $<'
 	@$(CC) $(CFLAGS) -c $< -o $@
@@ -114,10 +158,10 @@ $(LOCAL_LIB): $(call obj,$(LOCAL_LIB_SRC))
 # objects are products, not intermediates: keep them between builds
 .SECONDARY:
 .SECONDEXPANSION:
-$(OUT)/%/bootstrap: $$(call obj,$$(wildcard functions/$$*/*.c)) $(CORE_LIB)
+$(OUT)/%/bootstrap: $$(call obj,$$(wildcard functions/$$*/*.c)) $(CORE_LIB) $(DEPS_OK)
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
-	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDOPT) -o $@ $(filter %.o %.a,$^) $(BOOT_LDLIBS)
 
 $(OUT)/bin/%: $$(call obj,infra/local/$$*.c $(LOCAL_LIB_SRC)) $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -145,6 +189,12 @@ $(OUT)/tests/run_exec_scenarios: $$(call obj,tests/scenarios/run_exec_scenarios.
 	@echo '  LD   $@'
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
+# the cold-start floor (bench_runtime --compare): libc alone
+$(OUT)/bench/floor_fn: $(call obj,bench/floor_fn.c)
+	@mkdir -p $(@D)
+	@echo '  LD   $@'
+	@$(CC) $(LDOPT) -o $@ $^
+
 $(OUT)/bench/%: $$(call obj,bench/$$*.c) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
@@ -156,9 +206,11 @@ $(FUZZ_BINS): $(OUT)/%: $$(call obj,tests/fuzz/$$*.c) $(LOCAL_LIB) $(CORE_LIB)
 	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
 # the fuzz targets join the test run when clang is there (tests/run.sh then
-# runs each over its corpus plus a few seconds); without clang that suite is skipped
+# runs each over its corpus plus a few seconds); without clang that suite is skipped.
+# The release zips too: tests/package checks what ships.
 test:
 	$(MAKE) VARIANT=asan tests-build
+	$(MAKE) VARIANT=release package
 	if command -v clang >/dev/null; then $(MAKE) VARIANT=fuzz fuzz-build; fi
 	tests/run.sh build/asan
 
@@ -176,17 +228,67 @@ telegram-webhook:
 	@test -n "$(WEBHOOK_URL)" || { echo "make telegram-webhook WEBHOOK_URL=https://.../telegram/webhook" >&2; exit 2; }
 	infra/telegram_webhook.sh set "$(WEBHOOK_URL)"
 
+# (and candles on Debian's shared libcurl, for the cold-start comparison;
+# bench-cold runs that comparison alone: bench/coldstart.sh)
 bench:
-	$(MAKE) VARIANT=release all $(BENCH_BINS)
+	$(MAKE) VARIANT=release all $(BENCH_BINS) build/certs/ok
+	$(MAKE) VARIANT=release LIBCURL=system build/syscurl/candles/bootstrap
 	bench/run.sh build
 
+bench-cold:
+	$(MAKE) VARIANT=release all build/bench/bench_runtime build/bench/floor_fn build/certs/ok
+	$(MAKE) VARIANT=release LIBCURL=system build/syscurl/candles/bootstrap
+	bench/coldstart.sh build
+
+# keeps build/third_party (the static libraries: `make clean-deps`)
 clean:
-	rm -rf build
+	find build -mindepth 1 -maxdepth 1 ! -name third_party -exec rm -rf {} + 2>/dev/null || true
+
+clean-deps:
+	rm -rf build/third_party
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+# ---- packaging (README.md, "Deployment") ----------------------------------
+# A function's zip: bootstrap (the release build, stripped) at the root, the
+# hashed CA directory certs/ (Debian's ca-certificates: the bootstrap's
+# default CURLOPT_CAPATH, /var/task/certs) and zoneinfo/ with PACKAGE_ZONES
+# (TZ=<zone> with TZDIR=/var/task/zoneinfo; provided.al2023 may lack zone
+# data). Files are sorted and dated PKG_DATE so the same build zips the same.
+PACKAGE_ZONES ?= UTC Asia/Seoul
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+PKG_DIR   := build/package
+PKG_DATE  := 2020-01-01T00:00:00Z
+
+# From another variant, a make of its own for the release one (never two
+# makes on one tree at once: `make -j2 package tools` shares build/libcore.a).
+ifeq ($(VARIANT)$(LIBCURL),releasestatic)
+package: $(FUNCS:%=$(PKG_DIR)/%.zip)
+else
+package:
+	$(MAKE) VARIANT=release LIBCURL=static package
+endif
+
+build/certs/ok: $(CA_BUNDLE) infra/ca_dir.sh
+	@echo '  CA   build/certs (from $(CA_BUNDLE))'
+	@infra/ca_dir.sh $(CA_BUNDLE) build/certs
+
+# the zip's content tree, $(PKG_DIR)/<name>/, and its stamp beside it
+$(PKG_DIR)/%.staged: build/%/bootstrap build/certs/ok
+	@rm -rf $(PKG_DIR)/$* && mkdir -p $(PKG_DIR)/$*/certs
+	@strip -o $(PKG_DIR)/$*/bootstrap build/$*/bootstrap && chmod 0755 $(PKG_DIR)/$*/bootstrap
+	@cp build/certs/*.[0-9] $(PKG_DIR)/$*/certs/
+	@for z in $(PACKAGE_ZONES); do \
+	  mkdir -p $(PKG_DIR)/$*/zoneinfo/$$(dirname $$z) && cp /usr/share/zoneinfo/$$z $(PKG_DIR)/$*/zoneinfo/$$z || exit 1; done
+	@find $(PKG_DIR)/$* -exec touch -h -d $(PKG_DATE) {} +
+	@touch $@
+
+$(PKG_DIR)/%.zip: $(PKG_DIR)/%.staged
+	@echo '  ZIP  $@'
+	@rm -f $@ && cd $(PKG_DIR)/$* && find . -type f | LC_ALL=C sort | sed 's|^\./||' | zip -X -q -@ ../$*.zip
+
 # `sam build` (BuildMethod: makefile) runs build-<LogicalId> with ARTIFACTS_DIR
-# set: CandlesFunction -> functions/candles, bootstrap at the zip root.
-build-%Function:
-	$(MAKE) VARIANT=release build/$(shell echo '$*' | tr A-Z a-z)/bootstrap
-	install -m 0755 build/$(shell echo '$*' | tr A-Z a-z)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
+# set: CandlesFunction -> functions/candles; the same tree as its zip.
+build-%Function: $$(PKG_DIR)/$$(shell echo '$$*' | tr A-Z a-z).staged
+	@test -n "$(ARTIFACTS_DIR)" || { echo "make $@ needs ARTIFACTS_DIR (sam build sets it)" >&2; exit 2; }
+	cp -R $(PKG_DIR)/$(shell echo '$*' | tr A-Z a-z)/. "$(ARTIFACTS_DIR)/"

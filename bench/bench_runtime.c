@@ -284,6 +284,88 @@ static int warm_run(int lfd, int port, const char *boot, const char *ev, size_t 
     return rc;
 }
 
+/* --compare: the cold starts of several bootstraps, interleaved round by
+ * round so that a noisy machine moves them together. A spec is
+ * NAME=BOOTSTRAP[,KEY=VALUE...]; its pairs are in the environment of its
+ * spawns only. Prints each one's median, p10 and p90, and the median as a
+ * multiple of the first one's and of the last one's. */
+#define CMP_MAX 8
+#define CMP_MAX_ENV 8
+
+typedef struct cmp_variant {
+    char *name, *boot;
+    char *env[CMP_MAX_ENV]; /* KEY=VALUE, split at the '=' on use */
+    size_t n_env;
+    int64_t *cold;
+} cmp_variant;
+
+static void cmp_env(cmp_variant *v, int set) {
+    for (size_t i = 0; i < v->n_env; i++) {
+        char *eq = strchr(v->env[i], '=');
+        *eq = '\0';
+        if (set) setenv(v->env[i], eq + 1, 1);
+        else unsetenv(v->env[i]);
+        *eq = '=';
+    }
+}
+
+static int compare(int lfd, int port, const char *ev, size_t len, int rounds, int n, char **specs) {
+    cmp_variant v[CMP_MAX] = {0};
+    int rc = n < 1 || n > CMP_MAX || rounds < 1 ? -1 : 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        v[i].name = strdup(specs[i]);
+        if (!v[i].name) abort();
+        char *eq = strchr(v[i].name, '=');
+        if (!eq) {
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        v[i].boot = strtok(eq + 1, ",");
+        for (char *kv; (kv = strtok(NULL, ",")) && rc == 0;) {
+            if (!strchr(kv, '=') || v[i].n_env == CMP_MAX_ENV) rc = -1;
+            else v[i].env[v[i].n_env++] = kv;
+        }
+        v[i].cold = calloc((size_t)rounds, sizeof *v[i].cold);
+        if (!v[i].cold) abort();
+        if (!v[i].boot || access(v[i].boot, X_OK) != 0) rc = -1;
+    }
+    if (rc != 0)
+        fprintf(stderr,
+                "bench_runtime --compare: need 1-%d NAME=BOOTSTRAP[,KEY=VALUE...] with an "
+                "executable bootstrap\n",
+                CMP_MAX);
+    int errors = 0;
+    for (int r = 0; r < rounds && rc == 0; r++)
+        for (int i = 0; i < n && rc == 0; i++) {
+            cmp_env(&v[i], 1);
+            rc = cold_starts(lfd, port, v[i].boot, ev, len, 1, &v[i].cold[r], &errors);
+            cmp_env(&v[i], 0);
+            if (rc != 0)
+                fprintf(stderr, "bench_runtime: %s stopped answering the Runtime API\n", v[i].boot);
+        }
+    if (rc == 0) {
+        double first = (double)pct(v[0].cold, (size_t)rounds, 0.5);
+        double last = (double)pct(v[n - 1].cold, (size_t)rounds, 0.5);
+        printf("cold start, spawn -> 1st response posted; %d interleaved rounds, event %zu bytes\n",
+               rounds, len);
+        printf("%-16s %10s %8s %8s %9s %9s\n", "variant", "median_ms", "p10_ms", "p90_ms",
+               "x_first", "x_last");
+        for (int i = 0; i < n; i++) {
+            double m = (double)pct(v[i].cold, (size_t)rounds, 0.5);
+            printf("%-16s %10.2f %8.2f %8.2f %9.2f %9.2f\n", v[i].name, m / 1e6,
+                   (double)pct(v[i].cold, (size_t)rounds, 0.1) / 1e6,
+                   (double)pct(v[i].cold, (size_t)rounds, 0.9) / 1e6, m / first, m / last);
+        }
+        if (errors) printf("%d invocations were not answered on .../<id>/response\n", errors);
+    }
+    for (int i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].cold);
+    }
+    return rc == 0 && errors == 0 ? 0 : 1;
+}
+
 static char *load_event(const char *arg, size_t *len) {
     const char *p = arg;
     while (isspace((unsigned char)*p)) p++;
@@ -302,15 +384,39 @@ static char *load_event(const char *arg, size_t *len) {
     return dstr_take(&s);
 }
 
+static int listen_loopback(int *port) {
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
+        perror("bench_runtime: listen");
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return lfd;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(
             stderr,
-            "usage: %s <bootstrap> <event.json | inline JSON> [warm_invocations] [cold_spawns]\n",
-            argv[0]);
+            "usage: %s <bootstrap> <event.json | inline JSON> [warm_invocations] [cold_spawns]\n"
+            "       %s --compare <event.json | inline JSON> <rounds> "
+            "NAME=BOOTSTRAP[,KEY=VALUE...]...\n",
+            argv[0], argv[0]);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (strcmp(argv[1], "--compare") == 0) {
+        size_t len;
+        char *event = argc > 4 ? load_event(argv[2], &len) : NULL;
+        int port, lfd = event ? listen_loopback(&port) : -1;
+        int rc = lfd < 0 ? 2 : compare(lfd, port, event, len, atoi(argv[3]), argc - 4, argv + 4);
+        if (lfd >= 0) close(lfd);
+        free(event);
+        return rc;
+    }
     const char *boot = argv[1];
     int warm = argc > 3 ? atoi(argv[3]) : 20000;
     int spawns = argc > 4 ? atoi(argv[4]) : 30;
@@ -322,15 +428,11 @@ int main(int argc, char **argv) {
         free(event);
         return 2;
     }
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
-        perror("bench_runtime: listen");
+    int port, lfd = listen_loopback(&port);
+    if (lfd < 0) {
+        free(event);
         return 1;
     }
-    int port = ntohs(a.sin_port);
     int64_t *cold = calloc((size_t)spawns, sizeof *cold), *rt = calloc((size_t)warm, sizeof *rt);
     if (!cold || !rt) abort();
     int errors = 0;

@@ -25,6 +25,9 @@ if [ -x "$BUILD/bench/bench_runtime" ] && [ -x "$BUILD/candles/bootstrap" ]; the
   echo
 fi
 
+# the cold start beside Debian's shared libcurl and the floor; the first HTTPS answer
+bench/coldstart.sh "$BUILD"
+
 # the S3 store figures need a server: a throwaway Ceph RGW when it is installed
 if [ -x "$BUILD/bench/bench_s3" ] && command -v radosgw >/dev/null; then
   echo "## bench_s3 (signer; store against a local Ceph RGW, one node in RAM)"

@@ -9,6 +9,7 @@
 # run_scenarios is special: it needs the fake Binance and a gateway, which
 # this script starts on free ports with the environment the scenarios assume.
 # run_exec_scenarios gets the sentinels to forbid and its folder.
+# tests/package/ checks the release zips in RELEASE_BUILD (default build).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/asan}
@@ -119,6 +120,12 @@ if [ -x "$BUILD/tests/run_s3" ]; then
 fi
 
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && run_suite "$(basename "$t")" "$t"; done
+# what ships (tests/package/): the release bootstraps' dynamic section, and each
+# function's zip run in a bare root (`make test` runs `make package` first)
+RELEASE_BUILD=${RELEASE_BUILD:-build}
+run_suite elf_deps tests/package/elf_deps.sh "$RELEASE_BUILD" "$BUILD"
+run_suite package tests/package/run.sh "$RELEASE_BUILD" "$BUILD"
+
 for d in "$BUILD"/tests/run_*; do
   [ -x "$d" ] || continue
   case "$(basename "$d")" in run_scenarios|run_s3|run_exec_scenarios|run_log_queries) continue ;; esac

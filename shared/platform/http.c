@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,6 +135,16 @@ void http_query_add(dstr *url, const char *key, const char *val) {
 
 /* ---- client ------------------------------------------------------------- */
 
+/* The CA directory when the caller names none (http.h), or NULL. */
+static char *default_ca_dir(void) {
+    static const char *const dirs[] = {"/var/task/certs", "/etc/ssl/certs"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        struct stat st;
+        if (stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode)) return xstrdup(dirs[i]);
+    }
+    return NULL;
+}
+
 http_client *http_client_new(const http_tls *tls) {
     static int curl_ready;
     if (!curl_ready) {
@@ -153,6 +164,7 @@ http_client *http_client_new(const http_tls *tls) {
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     if (tls && tls->ca_path) c->ca_path = xstrdup(tls->ca_path);
     if (tls && tls->ca_file) c->ca_file = xstrdup(tls->ca_file);
+    if (!c->ca_path && !c->ca_file) c->ca_path = default_ca_dir();
     c->max_body = HTTP_MAX_BODY;
     if (getrandom(&c->rng, sizeof c->rng, GRND_NONBLOCK) != (ssize_t)sizeof c->rng)
         c->rng = (uint64_t)clock_wall_ms() ^ ((uint64_t)getpid() << 32);

@@ -25,7 +25,11 @@
  * TLS peer and host verification are always on; the CA location comes from
  * http_tls (ca_path -> CURLOPT_CAPATH, ca_file -> CURLOPT_CAINFO; setting one
  * disables libcurl's built-in default for the other, so a hashed directory
- * never pays for parsing a whole bundle; both NULL keeps libcurl's default).
+ * never pays for parsing a whole bundle). Both NULL: the first existing of
+ * /var/task/certs (the hashed directory a packaged zip ships; /var/task is
+ * Lambda's task root) and /etc/ssl/certs (Debian's, for local runs); the static
+ * libcurl the bootstraps link has no CA location compiled in, so with none
+ * of them every TLS connection fails verification (closed, never open).
  * Each attempt that is retried or fails (transport error or status >= 400)
  * logs an "http.attempt" event: upstream (policy->service; "service" is the
  * log line's own field), method, host, path (never the query string nor any

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/package/elf_deps.sh RELEASE_BUILD [TOOL_BUILD]: what a bootstrap needs
+# from the system it lands on. provided.al2023 guarantees glibc 2.34 and
+# nothing else we could link (no libcurl of Debian's, no libcjson), so every
+# release bootstrap (RELEASE_BUILD/<name>/bootstrap) and every packaged one
+# (RELEASE_BUILD/package/<name>/bootstrap) must have, in its dynamic section:
+#   - NEEDED entries among libc.so.6, libm.so.6 and the loader only;
+#   - no RPATH or RUNPATH;
+#   - no symbol version above GLIBC_2.34 (objdump -T).
+# The check must also refuse what it exists to refuse: a binary of
+# TOOL_BUILD/bin (the local tools link libmicrohttpd dynamically) fails it.
+# Prints "elf_deps: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+REL=${1:?usage: elf_deps.sh RELEASE_BUILD [TOOL_BUILD]}
+TOOLS=${2:-$REL}
+MAX_GLIBC=2.34
+ALLOWED='^(libc\.so\.6|libm\.so\.6|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)$'
+passed=0 failed=0
+
+# why_not FILE: prints each reason FILE breaks the rules (nothing when it keeps them)
+why_not() {
+  local f=$1 dyn syms lib v
+  dyn=$(readelf -d "$f" 2>&1) || { echo "readelf failed: $dyn"; return; }
+  while read -r lib; do
+    [[ $lib =~ $ALLOWED ]] || echo "needs $lib"
+  done < <(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$dyn")
+  grep -qE '\((RPATH|RUNPATH)\)' <<<"$dyn" && echo "has an RPATH/RUNPATH"
+  syms=$(objdump -T "$f" 2>&1) || { echo "objdump failed"; return; }
+  while read -r v; do
+    [ "$(printf '%s\n%s\n' "$v" "$MAX_GLIBC" | sort -V | tail -1)" = "$MAX_GLIBC" ] ||
+      echo "uses GLIBC_$v symbols (provided.al2023 has $MAX_GLIBC)"
+  done < <(grep -o 'GLIBC_[0-9][0-9.]*' <<<"$syms" | sed 's/GLIBC_//' | sort -uV)
+}
+
+check() { # NAME MUST_PASS FILE
+  local name=$1 want=$2 f=$3 reasons
+  reasons=$(why_not "$f")
+  if { [ "$want" = pass ] && [ -z "$reasons" ]; } || { [ "$want" = fail ] && [ -n "$reasons" ]; }; then
+    passed=$((passed + 1))
+    echo "ok   $name${reasons:+ (refused: $(head -1 <<<"$reasons"))}"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: ${reasons:-kept the rules, but it should not}" | head -5
+  fi
+}
+
+n=0
+for f in "$REL"/*/bootstrap "$REL"/package/*/bootstrap; do
+  [ -f "$f" ] || continue
+  check "$f" pass "$f"
+  n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "FAIL no bootstrap under $REL (make package first)"; failed=$((failed + 1)); }
+for f in "$TOOLS"/bin/fake_binance; do
+  [ -f "$f" ] && check "$f (a tool: must be refused)" fail "$f"
+done
+echo "elf_deps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
