@@ -155,6 +155,7 @@ run_suite fuzz env FUZZ_JOBS="${FUZZ_JOBS:-2}" tests/fuzz/run.sh "$FUZZ_BUILD" "
 [ -x "$BUILD/bin/invoke" ] && run_suite secrets_moto tests/secrets/moto.sh "$BUILD"
 # the template: cfn-lint and the SAM-to-CloudFormation transform (where the tools are installed)
 run_suite cfn tests/infra/cfn.sh
+run_suite cost tests/infra/cost.sh
 
 # the scenario runner's own checks: every check kind can pass and fail
 [ -x "$BUILD/tests/run_scenarios" ] && run_suite scenarios_selftest tests/scenarios/selftest.sh "$BUILD"
