@@ -135,6 +135,7 @@ static size_t trader_answer(api_ctx *ctx, const run_spec *rs, const char *trigge
     }
     dstr_putc(out, '}');
     size_t unwritten = r.unwritten;
+    ctx->keys_rejected |= r.keys_rejected;
     trader_result_free(&r);
     return unwritten;
 }

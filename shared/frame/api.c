@@ -18,6 +18,7 @@ struct api_state {
     pl_resources *res; /* the pipelines' clients, kept for the process */
     pl_env env;        /* this invocation's, once api_env() made it */
     int has_env;
+    int secret_reread; /* the secret was read again after Binance refused the keys */
 };
 
 const pl_env *api_env(api_ctx *ctx) {
@@ -281,6 +282,30 @@ static void discard_invocation_log(api_ctx *ctx) {
     ctx->finish = NULL;
 }
 
+/* Binance refused the keys: with SECRET_ID, the secret is read again (once
+ * per process) and the configuration loaded anew with it; the clients built
+ * from the old one are dropped (rebuilt at the next invocation). A secret or
+ * a configuration that cannot be read keeps the old one, said in the log. */
+static void reread_secret(struct api_state *st) {
+    if (!st->cfg.secret_id || st->secret_reread) return;
+    st->secret_reread = 1;
+    dstr err = {0};
+    cfg fresh;
+    int ok = pl_secrets_fetch(&st->cfg, &err) == 0;
+    if (ok && cfg_load(&fresh, &err) == 0) {
+        pl_resources_free(st->res);
+        st->res = NULL;
+        cfg_free(&st->cfg);
+        st->cfg = fresh;
+        log_msg(LOG_WARN, "secrets.reread", "Binance refused the keys: secret %s read again",
+                st->cfg.secret_id);
+    } else {
+        if (ok) cfg_free(&fresh);
+        log_msg(LOG_ERROR, "secrets.reread_failed", "%s", dstr_cstr(&err));
+    }
+    dstr_free(&err);
+}
+
 static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
     struct api_state *st = vst;
     api_ctx ctx = {
@@ -293,6 +318,7 @@ static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
         ctx.discard = discard_invocation_log;
     }
     api_dispatch(st->fn, &ctx, inv->payload, inv->payload_len, res);
+    if (ctx.keys_rejected) reread_secret(st);
 }
 
 int api_main(const api_function *fn) {

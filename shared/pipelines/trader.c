@@ -579,6 +579,11 @@ void trader_run(const pl_env *outer, const trader_request *rq, trader_result *ou
         int64_t t0 = clock_now(env->clock);
         ex_read(env->exchange, &spec, out->started_ms, env->deadline_ms, snaps, &a);
         out->read_ms = clock_now(env->clock) - t0;
+        const ex_part *signed_parts[] = {&a.positions_part, &a.orders_part, &a.algo_orders_part,
+                                         &a.balances_part};
+        for (size_t k = 0; k < sizeof signed_parts / sizeof *signed_parts; k++)
+            out->keys_rejected |= signed_parts[k]->asked && (signed_parts[k]->r.e.code == -2014 ||
+                                                             signed_parts[k]->r.e.code == -2015);
     } else {
         signal_no_exchange(snaps, n);
         out->read_failed = out->execute; /* no account: the run is partial */

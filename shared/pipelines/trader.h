@@ -104,6 +104,7 @@ typedef struct trader_result {
     const char *outcome; /* "ok", "dry_run", "partial", "alert" */
     size_t unwritten;    /* journal records that could not be written */
     int read_failed;     /* an account read failed */
+    int keys_rejected;   /* Binance refused the API key (-2014/-2015): a rotated key? */
     char config_hash[PL_CONFIG_HASH_LEN];
     dstr run_key;
     char run_id[JOURNAL_ID_MAX + 1];
