@@ -249,7 +249,7 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
     int bad = cfg_load(&st->cfg, err);
     if (st->cfg.secret_id) { /* the keys come from the secret: load again with them */
         dstr_clear(err);
-        if (pl_secrets_fetch(&st->cfg, err)) {
+        if (pl_secrets_fetch(&st->cfg, 0, err)) {
             *err_type = "Runtime.SecretUnavailable";
             log_rec *r = log_begin(LOG_ERROR, "config.secret_unavailable");
             log_str(r, "message", err->ptr);
@@ -284,14 +284,18 @@ static void discard_invocation_log(api_ctx *ctx) {
 
 /* Binance refused the keys: with SECRET_ID, the secret is read again (once
  * per process) and the configuration loaded anew with it; the clients built
- * from the old one are dropped (rebuilt at the next invocation). A secret or
- * a configuration that cannot be read keeps the old one, said in the log. */
-static void reread_secret(struct api_state *st) {
-    if (!st->cfg.secret_id || st->secret_reread) return;
+ * from the old one are dropped (rebuilt at the next invocation). The answer
+ * is ready but not yet posted: the read ends half of API_RESERVE_MS before
+ * Lambda's deadline, and with less time left it waits for a later
+ * invocation. A secret or a configuration that cannot be read keeps the old
+ * one, said in the log. */
+static void reread_secret(struct api_state *st, int64_t lambda_deadline_ms) {
+    int64_t until = lambda_deadline_ms - API_RESERVE_MS / 2;
+    if (!st->cfg.secret_id || st->secret_reread || until - clock_wall_ms() < 100) return;
     st->secret_reread = 1;
     dstr err = {0};
     cfg fresh;
-    int ok = pl_secrets_fetch(&st->cfg, &err) == 0;
+    int ok = pl_secrets_fetch(&st->cfg, until, &err) == 0;
     if (ok && cfg_load(&fresh, &err) == 0) {
         pl_resources_free(st->res);
         st->res = NULL;
@@ -318,7 +322,7 @@ static void on_invoke(void *vst, const rt_invocation *inv, rt_response *res) {
         ctx.discard = discard_invocation_log;
     }
     api_dispatch(st->fn, &ctx, inv->payload, inv->payload_len, res);
-    if (ctx.keys_rejected) reread_secret(st);
+    if (ctx.keys_rejected) reread_secret(st, inv->deadline_ms);
 }
 
 int api_main(const api_function *fn) {

@@ -59,8 +59,9 @@ typedef struct api_ctx {
     void (*discard)(struct api_ctx *ctx);
     int unwritten; /* records a handler could not journal: api_note_unwritten() */
     /* A handler sets it when Binance refused the keys (-2014/-2015): with
-     * SECRET_ID the frame reads the secret again once the answer is posted
-     * (once per process: a rotated key then needs no cold start). */
+     * SECRET_ID the frame reads the secret again once the answer is ready,
+     * before Lambda's deadline (once per process: a rotated key then needs
+     * no cold start). */
     int keys_rejected;
     struct api_state *state; /* private */
 } api_ctx;

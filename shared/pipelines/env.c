@@ -191,7 +191,7 @@ int pl_invocation_end(pl_resources *r, int64_t deadline_ms) {
 
 void pl_invocation_discard(pl_resources *r) { invlog_discard(&r->log); }
 
-int pl_secrets_fetch(const cfg *c, dstr *err) {
+int pl_secrets_fetch(const cfg *c, int64_t deadline_ms, dstr *err) {
     if (!c->secret_id) return 0;
     http_tls tls = {.ca_path = c->ca_path, .ca_file = c->ca_file};
     http_client *h = http_client_new(&tls);
@@ -208,7 +208,9 @@ int pl_secrets_fetch(const cfg *c, dstr *err) {
     char *values[CFG_SECRET_N];
     size_t unknown = 0;
     int rc = -1;
-    if (sm_get_secret(h, &sc, c->secret_id, clock_wall_ms() + c->secret_timeout_ms, &text, &why))
+    int64_t until = clock_wall_ms() + c->secret_timeout_ms;
+    if (deadline_ms > 0 && deadline_ms < until) until = deadline_ms;
+    if (sm_get_secret(h, &sc, c->secret_id, until, &text, &why))
         dstr_error_line(err, "SECRET_ID: %s", dstr_cstr(&why));
     else if (sm_parse_secret(text.ptr, text.len, cfg_secret_names, CFG_SECRET_N, values, &unknown,
                              &why))

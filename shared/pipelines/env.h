@@ -73,11 +73,12 @@ gemini_config pl_gemini_config(const cfg *c);
 telegram_config pl_telegram_config(const cfg *c);
 
 /* SECRET_ID (none: 0): reads the secret once (GetSecretValue, within
- * SECRET_TIMEOUT_MS, with the configuration's AWS settings), registers its
+ * SECRET_TIMEOUT_MS and by deadline_ms when that comes first (0: none),
+ * with the configuration's AWS settings), registers its
  * values with the secret scrubber and makes them win over the environment
  * at the next cfg_load (cfg_use_secret_values). -1 with one line in err
  * (naming the secret and AWS's error code, never a value) when it cannot. */
-int pl_secrets_fetch(const cfg *c, dstr *err);
+int pl_secrets_fetch(const cfg *c, int64_t deadline_ms, dstr *err);
 
 typedef struct pl_resources pl_resources;
 
