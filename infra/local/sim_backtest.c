@@ -78,15 +78,10 @@ static int usage(void) {
 /* Unix ms or "YYYY-MM-DDTHH:MM" (UTC); -1 when neither. */
 static int64_t parse_time(const char *v) {
     if (strspn(v, "0123456789") == strlen(v) && strlen(v) <= 15) return strtoll(v, NULL, 10);
-    struct tm tm = {0};
+    int y, mo, d, h, mi;
     char tail;
-    if (sscanf(v, "%4d-%2d-%2dT%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tail) != 5)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    return t < 0 ? -1 : (int64_t)t * 1000;
+    if (sscanf(v, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) != 5) return -1;
+    return clock_utc_ms(y, mo, d, h, mi, 0);
 }
 
 static int parse_args(int argc, char **argv, sb_options *o) {

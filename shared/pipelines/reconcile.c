@@ -302,13 +302,8 @@ static int64_t run_key_ms(const char *key) {
     if (sscanf(key, JOURNAL_RUN_PREFIX "%4d%2d%2d/%2d%2d%2d%3d_", &y, &mo, &d, &h, &mi, &sec,
                &ms) != 7)
         return -1;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = sec};
-    return (int64_t)timegm(&tm) * 1000 + ms;
+    int64_t t = clock_utc_ms(y, mo, d, h, mi, sec);
+    return t < 0 ? -1 : t + ms;
 }
 
 static journal_step probe_visit(void *ctx, store *s, const char *key) {

@@ -19,3 +19,18 @@ struct timespec clock_wall_ts(void) {
 int64_t clock_now(const clock_src *src) {
     return src && src->now_ms ? src->now_ms(src->ctx) : clock_wall_ms();
 }
+
+int64_t clock_utc_ms(int year, int month, int day, int hour, int minute, int second) {
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
+        minute < 0 || minute > 59 || second < 0 || second > 60)
+        return -1;
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = month - 1,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = minute,
+                    .tm_sec = second};
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != day) return -1; /* normalised: no such day */
+    return (int64_t)t * 1000;
+}

@@ -26,4 +26,8 @@ typedef struct clock_src {
 /* src's time, or the wall clock when src is NULL. */
 int64_t clock_now(const clock_src *src);
 
+/* A UTC calendar time as unix ms (second precision), or -1 when a field is
+ * out of range or the day does not exist (31 February), or it is before 1970. */
+int64_t clock_utc_ms(int year, int month, int day, int hour, int minute, int second);
+
 #endif

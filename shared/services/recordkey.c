@@ -1,6 +1,8 @@
 /* recordkey: record key layout and create-only writes (see recordkey.h). */
 #include "services/recordkey.h"
 
+#include "platform/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +47,9 @@ int64_t recordkey_day_of(const char *root, const char *key) {
             if (d[i] < '0' || d[i] > '9') return -1;
             v[f] = v[f] * 10 + (d[i] - '0');
         }
-    if (d[8] != '/' || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31) return -1;
-    struct tm tm = {.tm_year = v[0] - 1900, .tm_mon = v[1] - 1, .tm_mday = v[2]};
-    time_t t = timegm(&tm);
-    return t < 0 ? -1 : (int64_t)t / 86400;
+    if (d[8] != '/') return -1;
+    int64_t t = clock_utc_ms(v[0], v[1], v[2], 0, 0, 0);
+    return t < 0 ? -1 : t / 86400000;
 }
 
 static void key_for(recordkey_write *w, int suffix) {

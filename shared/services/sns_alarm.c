@@ -2,6 +2,8 @@
  * sns_alarm.h). */
 #include "services/sns_alarm.h"
 
+#include "platform/clock.h"
+
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,6 @@ int sns_alarm_time(const char *text, int64_t *out_ms) {
     if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) != 6 ||
         used != 19)
         return -1;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return -1;
     const char *p = text + 19;
     int ms = 0;
     if (*p == '.') {
@@ -34,16 +35,9 @@ int sns_alarm_time(const char *text, int64_t *out_ms) {
         for (size_t i = 0; i < 3; i++) ms = ms * 10 + (i < digits ? p[1 + i] - '0' : 0);
         p += 1 + digits;
     }
-    if (strcmp(p, "Z") != 0) return -1;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = s};
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1 || tm.tm_mday != d) return -1; /* 31 February */
-    *out_ms = (int64_t)t * 1000 + ms;
+    int64_t t = clock_utc_ms(y, mo, d, h, mi, s);
+    if (strcmp(p, "Z") != 0 || t < 0) return -1;
+    *out_ms = t + ms;
     return 0;
 }
 
