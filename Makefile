@@ -28,6 +28,7 @@
 #   shared/<layer>/*.c          core library (libcore.a); layers in shared/README.md
 #   functions/<name>/*.c        one bootstrap per folder
 #   infra/local/<prog>.c        local tools listed in LOCAL_PROGS; the other .c files there are their library
+#   infra/relr_own.c            the release bootstraps' post-link step (shared/platform/relr.h)
 #   tests/fakes/<prog>.c        fake upstream servers listed in FAKE_PROGS (+ tests/fakes/lib/*.c)
 #   tests/unit/test_*.c         one unit-test program each (+ tests/unit/support/*.c)
 #   tests/*/run_*.c             test drivers (+ the support files above)
@@ -76,7 +77,18 @@ DEPS_OK := $(THIRD_PARTY)/ok
 DEP_CFLAGS := -I$(THIRD_PARTY)/include
 DEP_LIBS := $(THIRD_PARTY)/lib/libcurl.a $(THIRD_PARTY)/lib/libcjson.a -l:libssl.a -l:libcrypto.a -lpthread
 ifeq ($(VARIANT),release)
+# Our code in one section per function and object, so --gc-sections keeps
+# only what a bootstrap reaches: a function that never calls log() or round()
+# then needs no libm (see the bootstrap rule), and its cold start skips the
+# loader's work on a second library (README "Benchmarks").
+OPT     += -ffunction-sections -fdata-sections
 LDOPT   += -Wl,--gc-sections
+# The bootstraps' relative relocations packed (DT_RELR, 6 KB instead of
+# 450 KB of RELA) and applied by the bootstrap itself at DT_INIT, since
+# provided.al2023's glibc 2.34 does not apply DT_RELR: shared/platform/relr.h.
+# infra/relr_own.c hands the table over after each link.
+BOOT_LDOPT := -Wl,-z,pack-relative-relocs -Wl,-u,relr_init -Wl,-init=relr_init
+RELR_OWN := $(OUT)/tools/relr_own
 endif
 else ifeq ($(LIBCURL)$(VARIANT),systemrelease)
 OUT     := build/syscurl
@@ -89,8 +101,9 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEPFLAGS) -Ishared $(DEP_CFLAGS) $(PKG_CFLAGS)
-# bootstraps link only their own libraries; tools and tests add the rest
-BOOT_LDLIBS := $(DEP_LIBS) -lm
+# bootstraps link only their own libraries (libm only when they need it: the
+# bootstrap rule); tools and tests add the rest
+BOOT_LDLIBS := $(DEP_LIBS)
 LDLIBS  += $(DEP_LIBS) $(PKG_LIBS) -lm
 
 OBJ     := $(OUT)/obj
@@ -158,10 +171,24 @@ $(LOCAL_LIB): $(call obj,$(LOCAL_LIB_SRC))
 # objects are products, not intermediates: keep them between builds
 .SECONDARY:
 .SECONDEXPANSION:
-$(OUT)/%/bootstrap: $$(call obj,$$(wildcard functions/$$*/*.c)) $(CORE_LIB) $(DEPS_OK)
+# A bootstrap links libm only when the code it keeps calls into it: ld's
+# --as-needed counts references from sections that --gc-sections then drops,
+# so -lm on every link would make each bootstrap load libm at start (~0.1x the
+# floor's cold start here) for log() it never calls. The first link leaves
+# libm out; one that then misses a symbol is linked again with it (and shows
+# any other error).
+$(OUT)/%/bootstrap: $$(call obj,$$(wildcard functions/$$*/*.c)) $(CORE_LIB) $(DEPS_OK) $(RELR_OWN)
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
-	@$(CC) $(LDOPT) -o $@ $(filter %.o %.a,$^) $(BOOT_LDLIBS)
+	@$(CC) $(LDOPT) $(BOOT_LDOPT) -o $@ $(filter %.o %.a,$^) $(BOOT_LDLIBS) 2>/dev/null || \
+	 $(CC) $(LDOPT) $(BOOT_LDOPT) -o $@ $(filter %.o %.a,$^) $(BOOT_LDLIBS) -lm
+	@$(if $(RELR_OWN),$(RELR_OWN) $@ || { rm -f $@; exit 1; })
+
+# the build's own tool (release bootstraps only): libc alone
+$(OUT)/tools/relr_own: $(call obj,infra/relr_own.c)
+	@mkdir -p $(@D)
+	@echo '  LD   $@'
+	@$(CC) -o $@ $^
 
 $(OUT)/bin/%: $$(call obj,infra/local/$$*.c $(LOCAL_LIB_SRC)) $(CORE_LIB)
 	@mkdir -p $(@D)

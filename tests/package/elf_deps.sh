@@ -6,9 +6,14 @@
 # (RELEASE_BUILD/package/<name>/bootstrap) must have, in its dynamic section:
 #   - NEEDED entries among libc.so.6, libm.so.6 and the loader only;
 #   - no RPATH or RUNPATH;
-#   - no symbol version above GLIBC_2.34 (objdump -T).
+#   - no symbol version above GLIBC_2.34 (objdump -T), and no DT_RELR or
+#     GLIBC_ABI_DT_RELR (glibc 2.36's packed relocations: 2.34 would start
+#     the program with its pointers unrelocated; a bootstrap's packed table is
+#     its own to apply, shared/platform/relr.h);
+#   - the hardening it ships with: a PIE (ASLR), PT_GNU_RELRO and BIND_NOW.
 # The check must also refuse what it exists to refuse: a binary of
-# TOOL_BUILD/bin (the local tools link libmicrohttpd dynamically) fails it.
+# TOOL_BUILD/bin (the local tools link libmicrohttpd dynamically) fails it,
+# and so do a program linked here with DT_RELR and one linked without PIE.
 # Prints "elf_deps: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +31,11 @@ why_not() {
     [[ $lib =~ $ALLOWED ]] || echo "needs $lib"
   done < <(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$dyn")
   grep -qE '\((RPATH|RUNPATH)\)' <<<"$dyn" && echo "has an RPATH/RUNPATH"
+  grep -qE '\(RELR\)' <<<"$dyn" && echo "has DT_RELR (glibc 2.34 does not apply it)"
+  readelf -V "$f" 2>/dev/null | grep -q GLIBC_ABI_DT_RELR && echo "needs GLIBC_ABI_DT_RELR"
+  readelf -h "$f" 2>/dev/null | grep -qE 'Type:[[:space:]]+DYN' || echo "not a PIE (no ASLR)"
+  readelf -lW "$f" 2>/dev/null | grep -q GNU_RELRO || echo "no PT_GNU_RELRO"
+  grep -qE '\(FLAGS\).*BIND_NOW|\(FLAGS_1\).*NOW' <<<"$dyn" || echo "not BIND_NOW"
   syms=$(objdump -T "$f" 2>&1) || { echo "objdump failed"; return; }
   while read -r v; do
     [ "$(printf '%s\n%s\n' "$v" "$MAX_GLIBC" | sort -V | tail -1)" = "$MAX_GLIBC" ] ||
@@ -55,5 +65,30 @@ done
 for f in "$TOOLS"/bin/fake_binance; do
   [ -f "$f" ] && check "$f (a tool: must be refused)" fail "$f"
 done
+# what the checks above exist to catch, made here: a pointer in RELRO packed
+# as DT_RELR (the bootstraps' table before infra/relr_own.c takes it over),
+# and the same program without PIE
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'static const char *const p = "x";\nint main(void) { return p[0] != 120; }\n' >"$tmp/p.c"
+if gcc -o "$tmp/relr" "$tmp/p.c" -pie -Wl,-z,relro,-z,now,-z,pack-relative-relocs 2>/dev/null &&
+   gcc -o "$tmp/nopie" "$tmp/p.c" -no-pie -Wl,-z,relro,-z,now 2>/dev/null; then
+  check "a DT_RELR program (must be refused)" fail "$tmp/relr"
+  check "a program without PIE (must be refused)" fail "$tmp/nopie"
+  # relr_own takes over a table only when DT_INIT is relr_init, else the
+  # table would never be applied: it refuses, and leaves the file as it was
+  cp "$tmp/relr" "$tmp/relr.orig"
+  if [ -x "$REL/tools/relr_own" ] && ! "$REL/tools/relr_own" "$tmp/relr" 2>/dev/null &&
+     cmp -s "$tmp/relr" "$tmp/relr.orig"; then
+    passed=$((passed + 1))
+    echo "ok   relr_own refuses a program whose DT_INIT is not relr_init"
+  else
+    failed=$((failed + 1))
+    echo "FAIL relr_own: took over a program that would never apply its table (or $REL/tools/relr_own is missing)"
+  fi
+else
+  echo "FAIL cannot link the programs the check must refuse"
+  failed=$((failed + 1))
+fi
 echo "elf_deps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
