@@ -234,8 +234,10 @@ static int64_t pct(int64_t *v, size_t n, double p) {
 
 /* ------------------------------------------------------------- the runs */
 
+/* faults (NULL: not kept): each child's page faults (getrusage's minor and
+ * major), counted until it is killed right after its answer was read */
 static int cold_starts(int lfd, int port, const char *boot, const char *ev, size_t len, int spawns,
-                       int64_t *cold_ns, int *errors) {
+                       int64_t *cold_ns, int64_t *faults, int *errors) {
     conn c = {.fd = -1};
     int rc = 0;
     for (int i = 0; i < spawns && rc == 0; i++) {
@@ -247,7 +249,10 @@ static int cold_starts(int lfd, int port, const char *boot, const char *ev, size
         snprintf(id, sizeof id, "cold-%d", i);
         rc = accept_conn(lfd, &c) != 0 || read_request(&c, &q) != 0 || q.is_post ? -1 : 0;
         if (rc == 0 && (rc = invoke(&c, ev, len, id, errors)) == 0) cold_ns[i] = now_ns() - t0;
-        reap(pid, NULL);
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        reap(pid, &ru);
+        if (faults) faults[i] = ru.ru_minflt + ru.ru_majflt;
         conn_close(&c);
     }
     dstr_free(&c.in);
@@ -287,8 +292,10 @@ static int warm_run(int lfd, int port, const char *boot, const char *ev, size_t 
 /* --compare: the cold starts of several bootstraps, interleaved round by
  * round so that a noisy machine moves them together. A spec is
  * NAME=BOOTSTRAP[,KEY=VALUE...]; its pairs are in the environment of its
- * spawns only. Prints each one's median, p10 and p90, and the median as a
- * multiple of the first one's and of the last one's. */
+ * spawns only. Prints each one's median, p10 and p90, the median as a
+ * multiple of the first one's and of the last one's, and the median of its
+ * page faults (where the time of a cold start goes: a fault costs several
+ * system calls' time). */
 #define CMP_MAX 8
 #define CMP_MAX_ENV 8
 
@@ -297,6 +304,7 @@ typedef struct cmp_variant {
     char *env[CMP_MAX_ENV]; /* KEY=VALUE, split at the '=' on use */
     size_t n_env;
     int64_t *cold;
+    int64_t *faults;
 } cmp_variant;
 
 static void cmp_env(cmp_variant *v, int set) {
@@ -327,7 +335,8 @@ static int compare(int lfd, int port, const char *ev, size_t len, int rounds, in
             else v[i].env[v[i].n_env++] = kv;
         }
         v[i].cold = calloc((size_t)rounds, sizeof *v[i].cold);
-        if (!v[i].cold) abort();
+        v[i].faults = calloc((size_t)rounds, sizeof *v[i].faults);
+        if (!v[i].cold || !v[i].faults) abort();
         if (!v[i].boot || access(v[i].boot, X_OK) != 0) rc = -1;
     }
     if (rc != 0)
@@ -339,7 +348,8 @@ static int compare(int lfd, int port, const char *ev, size_t len, int rounds, in
     for (int r = 0; r < rounds && rc == 0; r++)
         for (int i = 0; i < n && rc == 0; i++) {
             cmp_env(&v[i], 1);
-            rc = cold_starts(lfd, port, v[i].boot, ev, len, 1, &v[i].cold[r], &errors);
+            rc = cold_starts(lfd, port, v[i].boot, ev, len, 1, &v[i].cold[r], &v[i].faults[r],
+                             &errors);
             cmp_env(&v[i], 0);
             if (rc != 0)
                 fprintf(stderr, "bench_runtime: %s stopped answering the Runtime API\n", v[i].boot);
@@ -349,19 +359,21 @@ static int compare(int lfd, int port, const char *ev, size_t len, int rounds, in
         double last = (double)pct(v[n - 1].cold, (size_t)rounds, 0.5);
         printf("cold start, spawn -> 1st response posted; %d interleaved rounds, event %zu bytes\n",
                rounds, len);
-        printf("%-16s %10s %8s %8s %9s %9s\n", "variant", "median_ms", "p10_ms", "p90_ms",
-               "x_first", "x_last");
+        printf("%-16s %10s %8s %8s %9s %9s %7s\n", "variant", "median_ms", "p10_ms", "p90_ms",
+               "x_first", "x_last", "faults");
         for (int i = 0; i < n; i++) {
             double m = (double)pct(v[i].cold, (size_t)rounds, 0.5);
-            printf("%-16s %10.2f %8.2f %8.2f %9.2f %9.2f\n", v[i].name, m / 1e6,
+            printf("%-16s %10.2f %8.2f %8.2f %9.2f %9.2f %7lld\n", v[i].name, m / 1e6,
                    (double)pct(v[i].cold, (size_t)rounds, 0.1) / 1e6,
-                   (double)pct(v[i].cold, (size_t)rounds, 0.9) / 1e6, m / first, m / last);
+                   (double)pct(v[i].cold, (size_t)rounds, 0.9) / 1e6, m / first, m / last,
+                   (long long)pct(v[i].faults, (size_t)rounds, 0.5));
         }
         if (errors) printf("%d invocations were not answered on .../<id>/response\n", errors);
     }
     for (int i = 0; i < n; i++) {
         free(v[i].name);
         free(v[i].cold);
+        free(v[i].faults);
     }
     return rc == 0 && errors == 0 ? 0 : 1;
 }
@@ -438,7 +450,7 @@ int main(int argc, char **argv) {
     int errors = 0;
     double per_sec = 0;
     long hwm = -1, maxrss = -1, rss[2] = {-1, -1};
-    int rc = cold_starts(lfd, port, boot, event, len, spawns, cold, &errors);
+    int rc = cold_starts(lfd, port, boot, event, len, spawns, cold, NULL, &errors);
     if (rc == 0)
         rc = warm_run(lfd, port, boot, event, len, warm, rt, &per_sec, rss, &hwm, &maxrss, &errors);
     if (rc != 0) {
