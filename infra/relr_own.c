@@ -8,8 +8,9 @@
  *     dropped (no symbol carries it; provided.al2023's glibc 2.34 lacks it).
  * It refuses (status 1, the file untouched) a file that is not a 64-bit PIE
  * whose DT_INIT is relr_init, has no DT_RELR, or whose table names an address
- * outside the writable segment or inside thread-local data (whose first copy
- * is made before relr_init runs). The Makefile's bootstrap rule runs it after
+ * outside the writable segment, inside thread-local data (whose first copy
+ * is made before relr_init runs) or holding main's address (_start passes
+ * main to __libc_start_main before relr_init runs). The Makefile's bootstrap rule runs it after
  * each link. */
 #include <elf.h>
 #include <fcntl.h>
@@ -46,28 +47,54 @@ static const Elf64_Phdr *phdr(Elf64_Word type, Elf64_Word flags) {
     return NULL;
 }
 
-/* Every address the table relocates lies in the writable segment and
- * outside PT_TLS. */
-static int table_ok(const Elf64_Relr *relr, size_t n) {
+/* An address the table may relocate: in the file part of the writable
+ * segment, outside PT_TLS, and not a slot holding main's address (_start
+ * reads that one before relr_init runs; ld makes it PC-relative today). */
+static int slot_ok(Elf64_Addr a, Elf64_Addr main_va) {
     const Elf64_Phdr *rw = phdr(PT_LOAD, PF_W), *tls = phdr(PT_TLS, 0);
+    if (!rw || a < rw->p_vaddr || a + 8 > rw->p_vaddr + rw->p_filesz) return 0;
+    if (tls && a + 8 > tls->p_vaddr && a < tls->p_vaddr + tls->p_memsz) return 0;
+    long off = file_off(a, 8);
+    Elf64_Addr addend;
+    if (off < 0) return 0;
+    memcpy(&addend, img + off, sizeof addend);
+    return addend != main_va;
+}
+
+/* Every address the table relocates passes slot_ok (the standard DT_RELR
+ * encoding: relr.c's apply). */
+static int table_ok(const Elf64_Relr *relr, size_t n, Elf64_Addr main_va) {
     Elf64_Addr where = 0;
     int have = 0;
     for (size_t i = 0; i < n; i++) {
         Elf64_Relr e = relr[i];
-        Elf64_Addr first = where, last;
         if ((e & 1) == 0) {
-            first = last = e;
+            if (!slot_ok(e, main_va)) return 0;
             where = e + 8;
             have = 1;
-        } else {
-            if (!have) return 0;
-            last = where + 8 * 62;
-            where += 8 * 63;
+            continue;
         }
-        if (!rw || first < rw->p_vaddr || last + 8 > rw->p_vaddr + rw->p_memsz) return 0;
-        if (tls && last + 8 > tls->p_vaddr && first < tls->p_vaddr + tls->p_memsz) return 0;
+        if (!have) return 0;
+        for (Elf64_Addr k = 0; (e >>= 1) != 0; k++)
+            if ((e & 1) && !slot_ok(where + 8 * k, main_va)) return 0;
+        where += 8 * 63;
     }
     return 1;
+}
+
+/* The value of the symbol called name in the symbol tables (0: none). */
+static Elf64_Addr sym_value(const char *name) {
+    for (int i = 0; eh->e_shoff && i < eh->e_shnum; i++) {
+        const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff) + i;
+        if (sh->sh_type != SHT_SYMTAB && sh->sh_type != SHT_DYNSYM) continue;
+        const Elf64_Shdr *str = (const Elf64_Shdr *)(img + eh->e_shoff) + sh->sh_link;
+        const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh->sh_offset);
+        for (size_t k = 0; k < sh->sh_size / sizeof *sym; k++)
+            if (sym[k].st_value && sym[k].st_name < str->sh_size &&
+                strcmp((const char *)img + str->sh_offset + sym[k].st_name, name) == 0)
+                return sym[k].st_value;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -114,23 +141,15 @@ int main(int argc, char **argv) {
     }
     if (!relr_d || !relrsz_d || !relrent_d)
         return fail(file, "no DT_RELR (link with -z pack-relative-relocs)");
+    if (!init || sym_value("relr_init") != init)
+        return fail(file, "DT_INIT is not relr_init (link with -Wl,-init=relr_init)");
+    Elf64_Addr main_va = sym_value("main");
     long relr_off = file_off(relr_d->d_un.d_ptr, relrsz_d->d_un.d_val);
-    if (relr_off < 0 ||
-        !table_ok((const Elf64_Relr *)(img + relr_off), relrsz_d->d_un.d_val / sizeof(Elf64_Relr)))
-        return fail(file, "its DT_RELR table relocates outside the writable segment or in TLS");
-
-    /* DT_INIT must be relr_init: the symbol table names it */
-    int init_ok = 0;
-    for (int i = 0; eh->e_shoff && i < eh->e_shnum && !init_ok; i++) {
-        const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff) + i;
-        if (sh->sh_type != SHT_SYMTAB && sh->sh_type != SHT_DYNSYM) continue;
-        const Elf64_Shdr *str = (const Elf64_Shdr *)(img + eh->e_shoff) + sh->sh_link;
-        const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh->sh_offset);
-        for (size_t k = 0; k < sh->sh_size / sizeof *sym && !init_ok; k++)
-            init_ok = sym[k].st_value == init && sym[k].st_name < str->sh_size &&
-                      strcmp((const char *)img + str->sh_offset + sym[k].st_name, "relr_init") == 0;
-    }
-    if (!init_ok) return fail(file, "DT_INIT is not relr_init (link with -Wl,-init=relr_init)");
+    if (!main_va || relr_off < 0 ||
+        !table_ok((const Elf64_Relr *)(img + relr_off), relrsz_d->d_un.d_val / sizeof(Elf64_Relr),
+                  main_va))
+        return fail(file, "its DT_RELR table relocates outside the writable segment, in TLS, or "
+                          "a slot _start reads before relr_init");
 
     long vn_off = file_off(verneed, sizeof(Elf64_Verneed)), str_off = file_off(strtab, strsz);
     Elf64_Verneed *owner = NULL;

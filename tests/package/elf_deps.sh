@@ -13,7 +13,9 @@
 #   - the hardening it ships with: a PIE (ASLR), PT_GNU_RELRO and BIND_NOW.
 # The check must also refuse what it exists to refuse: a binary of
 # TOOL_BUILD/bin (the local tools link libmicrohttpd dynamically) fails it,
-# and so do a program linked here with DT_RELR and one linked without PIE.
+# and so do a program linked here with DT_RELR and one linked without PIE;
+# relr_own (RELEASE_BUILD/tools) refuses what it must and takes over a small
+# program as it does the bootstraps, which then runs and keeps the rules.
 # Prints "elf_deps: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -75,16 +77,26 @@ if gcc -o "$tmp/relr" "$tmp/p.c" -pie -Wl,-z,relro,-z,now,-z,pack-relative-reloc
    gcc -o "$tmp/nopie" "$tmp/p.c" -no-pie -Wl,-z,relro,-z,now 2>/dev/null; then
   check "a DT_RELR program (must be refused)" fail "$tmp/relr"
   check "a program without PIE (must be refused)" fail "$tmp/nopie"
-  # relr_own takes over a table only when DT_INIT is relr_init, else the
-  # table would never be applied: it refuses, and leaves the file as it was
+  # relr_own refuses (leaving the file as it was) a table nobody would apply
+  # (DT_INIT is not relr_init) and one that relocates the slot _start reads
+  # main from (linked --no-relax: read before relr_init runs); it takes over
+  # the same program linked as the bootstraps are, which then runs with its
+  # pointers relocated by shared/platform/relr.c and keeps every rule above
+  own=(-Ishared -o "$tmp/own" "$tmp/own.c" shared/platform/relr.c -pie
+       -Wl,-z,relro,-z,now,-z,pack-relative-relocs,-u,relr_init,-init=relr_init)
+  printf 'static const char *const tab[] = {"x", "y"};\nint main(int argc, char **argv) {\n    (void)argv;\n    return tab[argc - 1][0] != 120;\n}\n' >"$tmp/own.c"
   cp "$tmp/relr" "$tmp/relr.orig"
-  if [ -x "$REL/tools/relr_own" ] && ! "$REL/tools/relr_own" "$tmp/relr" 2>/dev/null &&
-     cmp -s "$tmp/relr" "$tmp/relr.orig"; then
+  refused() { ! "$REL/tools/relr_own" "$1" 2>/dev/null && cmp -s "$1" "$2"; }
+  if [ -x "$REL/tools/relr_own" ] && refused "$tmp/relr" "$tmp/relr.orig" &&
+     gcc "${own[@]}" -Wl,--no-relax 2>/dev/null && cp "$tmp/own" "$tmp/own.orig" &&
+     refused "$tmp/own" "$tmp/own.orig" && gcc "${own[@]}" 2>/dev/null &&
+     "$REL/tools/relr_own" "$tmp/own" && "$tmp/own"; then
+    check "a program whose table relr_own took over" pass "$tmp/own"
     passed=$((passed + 1))
-    echo "ok   relr_own refuses a program whose DT_INIT is not relr_init"
+    echo "ok   relr_own refuses a table nobody applies or that _start reads from"
   else
     failed=$((failed + 1))
-    echo "FAIL relr_own: took over a program that would never apply its table (or $REL/tools/relr_own is missing)"
+    echo "FAIL relr_own: took over a table it must refuse, or its program did not run (or $REL/tools/relr_own is missing)"
   fi
 else
   echo "FAIL cannot link the programs the check must refuse"
