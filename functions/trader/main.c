@@ -17,6 +17,9 @@
  *     optional "symbols" (array of strings, or one comma-separated string)
  *     and "debug" (bool); or the EventBridge "Scheduled Event" envelope. It
  *     needs no token.
+ * Init: with LIVE_REQUIRES_PROBE=true, EXECUTE_TRADES=true is refused as an
+ *   invalid configuration unless a ready backtest of the strategy is in the
+ *   journal (pipelines/probe.h).
  * Answer: {"run_at" (unix ms),"scheduled_time"?,"symbols":[...],"predictor",
  *          "decisions":[decision records, in symbol order],
  *          "journal":{"written":N,"unwritten":M},"run":{trader_result_json},
@@ -33,6 +36,7 @@
 #include <string.h>
 
 #include "frame/api.h"
+#include "pipelines/probe.h"
 #include "pipelines/trader.h"
 #include "platform/clock.h"
 #include "platform/log.h"
@@ -237,6 +241,10 @@ static const char *const params[] = {"symbols", "debug", NULL};
 static const api_route routes[] = {{"GET,POST", "/tasks/trader", http_trader, params}};
 
 int main(void) {
-    api_function fn = {.name = "trader", .routes = routes, .n_routes = 1, .on_event = on_event};
+    api_function fn = {.name = "trader",
+                       .routes = routes,
+                       .n_routes = 1,
+                       .on_event = on_event,
+                       .init_check = pl_probe_init_check};
     return api_main(&fn);
 }

@@ -13,7 +13,7 @@
 # take-profit, the next run's reconcile, /api/overview and /api/trades.
 # Determinism: the replay shows the last day of its data at today's time of
 # day, where the model is mostly FLAT; so the data is cut (real candles, none
-# changed) to end on the day whose same time of day the backtest of the same
+# changed) to end on the day whose same time of day the signal scorer of the same
 # decision code finds risk_ok (demo_pick_moment below). Knobs: DEMO_TOUR=false
 # (serve only), DEMO_LOG (the gateway's log file), DEMO_TRADER_TOKEN,
 # DEMO_STEP_MS (the path's pace), DEMO_TOUR_OUT (a folder for the raw answers).

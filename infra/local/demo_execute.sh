@@ -9,7 +9,7 @@
 # serves a copy of tests/data/binance cut to end on an earlier day: the
 # candles are the real ones, none changed, only the later ones left out, and
 # the day is the one where, at today's time of day, the same decision code
-# (build/bin/backtest runs domain/decide, with this configuration) finds a
+# (build/bin/signal_score runs domain/decide, with this configuration) finds a
 # decision worth an entry. demo_pick_moment chooses it.
 
 DEMO_DATA=tests/data/binance
@@ -33,17 +33,17 @@ demo_data_bounds() {
 
 # demo_pick_moment NOW_MS: "SYMBOL SLOT_MS DIRECTION" lines, best first, of
 # the 5-minute slots of the data at NOW_MS's time of day where the
-# backtest's decision is risk_ok, whose cut (the slot plus 30 minutes) still
+# signal scorer's decision is risk_ok, whose cut (the slot plus 30 minutes) still
 # leaves the replay a whole day of data behind it; preferring one whose next
 # slot is not risk_ok (a run in the next slot then enters nothing new), then
-# the latest. Nothing printed when no day has one. The backtest decides on
+# the latest. Nothing printed when no day has one. The scorer decides on
 # the candle's close; the live run also sees the forming candle's price (the
 # order book's mid), which can move the levels: demo_execute checks each
 # candidate with the live decision code before taking it.
 demo_pick_moment() {
   local first end
   read -r first end < <(demo_data_bounds)
-  "$BUILD/bin/backtest" --dir "$DEMO_DATA/klines" --symbol BTCUSDT --symbol ETHUSDT --step 5m --csv |
+  "$BUILD/bin/signal_score" --dir "$DEMO_DATA/klines" --symbol BTCUSDT --symbol ETHUSDT --step 5m --csv |
     awk -F, -v now="$1" -v first="$first" -v end="$end" -v day="$DEMO_DAY_MS" -v m5="$DEMO_M5_MS" '
       NR == 1 { next }
       { s = $2 + 1; ok[$1 "," s] = ($9 == 1); if ($9 == 1) { n++; sym[n] = $1; at[n] = s; dir[n] = $3 } }

@@ -260,6 +260,10 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
         cfg_free(&st->cfg);
         bad = cfg_load(&st->cfg, err);
     }
+    if (!bad && st->fn->init_check) {
+        if (!st->res) st->res = pl_resources_new(&st->cfg);
+        bad = st->fn->init_check(&st->cfg, st->res, err);
+    }
     if (bad) {
         *err_type = "Runtime.ConfigInvalid";
         log_rec *r = log_begin(LOG_ERROR, "config.invalid");

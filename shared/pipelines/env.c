@@ -143,6 +143,12 @@ static store *journal(pl_resources *r) {
     return r->journal;
 }
 
+store *pl_resources_journal(pl_resources *r, int64_t deadline_ms) {
+    store *s = journal(r);
+    store_set_deadline(s, deadline_ms);
+    return s;
+}
+
 /* The HTTP client starts only when libcurl can; the clients that need it
  * follow it. */
 static void open_clients(pl_resources *r) {

@@ -86,6 +86,11 @@ typedef struct pl_resources pl_resources;
 pl_resources *pl_resources_new(const cfg *c);
 void pl_resources_free(pl_resources *r); /* NULL is fine */
 
+/* The journal store alone (opened on first use, kept; NULL when it cannot
+ * be opened, logged), its calls bounded by deadline_ms: what an init check
+ * reads without starting the HTTP clients. */
+store *pl_resources_journal(pl_resources *r, int64_t deadline_ms);
+
 /* The environment of one invocation with the given deadline, which also
  * bounds every call on its journal store (store_set_deadline). */
 void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env);

@@ -551,6 +551,16 @@ static void env_execution(loader *L, cfg *c) {
     }
 }
 
+/* The probe gate's settings (pipelines/probe.h; README "A probe before going
+ * live"). Read here with the rest; the gate itself needs the journal, so
+ * the trader's init applies it. */
+static void env_probe(loader *L, cfg *c) {
+    env_bool(L, "LIVE_REQUIRES_PROBE", 0, &c->live_requires_probe);
+    env_int(L, "PROBE_MAX_AGE_DAYS", 14, 1, 365, &c->probe_max_age_days);
+    env_double(L, "PROBE_MAX_DRAWDOWN_PCT", 15, 0.1, 100, &c->probe_max_drawdown_pct);
+    env_int(L, "PROBE_MIN_TRADES", 10, 0, 1000000, &c->probe_min_trades);
+}
+
 /* EXECUTE_TRADES=true: what real orders need. */
 static void check_execute_trades(loader *L, const cfg *c) {
     if (!c->execute_trades) return;
@@ -638,6 +648,7 @@ int cfg_load(cfg *c, dstr *err) {
     env_double(&L, "MAX_SPREAD_BPS", 2.0, 0, 10000, &c->max_spread_bps);
     env_double(&L, "RISK_USDT", 100, 0.01, 1e9, &c->risk_usdt);
     env_execution(&L, c);
+    env_probe(&L, c);
 
     c->binance_api_key = env_str("BINANCE_API_KEY", NULL);
     c->binance_api_secret = env_str("BINANCE_API_SECRET", NULL);

@@ -78,6 +78,14 @@ typedef struct cfg {
     int cooldown_minutes;
     double max_funding_rate;
 
+    /* the probe before going live (pipelines/probe.h): with
+     * LIVE_REQUIRES_PROBE, EXECUTE_TRADES=true needs a ready backtest of
+     * the strategy no older than PROBE_MAX_AGE_DAYS in the journal */
+    int live_requires_probe;
+    int probe_max_age_days;
+    double probe_max_drawdown_pct; /* a probe is ready at most at this drawdown */
+    int probe_min_trades;          /* ... and with at least this many closed trades */
+
     /* execution: the HTTP trigger and the signed client */
     char *trader_token;    /* TRADER_TOKEN: NULL when unset; never logged */
     long recv_window_ms;   /* BINANCE_RECV_WINDOW_MS */

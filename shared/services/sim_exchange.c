@@ -1200,9 +1200,11 @@ int sim_set_funding(sim_exchange *s, const char *symbol, const hist_funding *v, 
     return 0;
 }
 
+const char *const sim_load_intervals[SIM_LOAD_INTERVALS] = {"1m", "5m", "1h", "4h", "1d"};
+
 int sim_exchange_load(sim_exchange *s, const char *dir, const char *const *symbols, size_t n,
                       dstr *err) {
-    static const char *const intervals[] = {"1m", "5m", "1h", "4h", "1d"};
+    const char *const *intervals = sim_load_intervals;
     dstr path = {0};
     symbol_rules *rules = NULL;
     size_t n_rules = 0;
@@ -1218,7 +1220,7 @@ int sim_exchange_load(sim_exchange *s, const char *dir, const char *const *symbo
             break;
         }
         rc = sim_add_symbol(s, r, err);
-        for (size_t k = 0; rc == 0 && k < sizeof intervals / sizeof *intervals; k++) {
+        for (size_t k = 0; rc == 0 && k < SIM_LOAD_INTERVALS; k++) {
             dstr_clear(&path);
             dstr_printf(&path, "%s/klines/%s-%s.csv", dir, symbols[i], intervals[k]);
             int64_t ms = bn_interval_ms(intervals[k]);

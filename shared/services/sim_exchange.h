@@ -156,6 +156,9 @@ int sim_set_funding(sim_exchange *s, const char *symbol, const hist_funding *v, 
  * absent). -1 with err naming the file. */
 int sim_exchange_load(sim_exchange *s, const char *dir, const char *const *symbols, size_t n,
                       dstr *err);
+/* The kline intervals it reads, in that order. */
+#define SIM_LOAD_INTERVALS 5
+extern const char *const sim_load_intervals[SIM_LOAD_INTERVALS];
 
 /* Moves the clock to t_ms (never back): walks every path candle that closed
  * by then, firing what the path reaches, booking funding and liquidations. */

@@ -1,7 +1,7 @@
-/* run_backtest: the backtest program end to end on the bundled klines: it
+/* run_signal_score: the signal scorer (build/bin/signal_score) end to end on the bundled klines: it
  * decides through the trader's decision entry point with the trader's own
  * configuration (the same variables, validated the same way), and each
- * threshold flag overrides its variable. Usage: run_backtest BUILD_DIR (from
+ * threshold flag overrides its variable. Usage: run_signal_score BUILD_DIR (from
  * the repository root). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +11,13 @@
 #include "driver.h"
 #include "platform/dstr.h"
 
-static char backtest[512];
+static char scorer[512];
 
-/* Runs "env ENV backtest ARGS" and keeps its stdout (and stderr, after a
+/* Runs "env ENV signal_score ARGS" and keeps its stdout (and stderr, after a
  * marker line); returns its exit status. */
 static int run(const char *env, const char *args, dstr *out) {
     dstr cmd = {0};
-    dstr_printf(&cmd, "env %s %s %s 2>&1", env, backtest, args);
+    dstr_printf(&cmd, "env %s %s %s 2>&1", env, scorer, args);
     dstr_clear(out);
     FILE *p = popen(cmd.ptr, "r");
     dstr_free(&cmd);
@@ -43,7 +43,7 @@ static void count_rows(const dstr *csv, int *rows, int *risk_ok) {
 }
 
 int main(int argc, char **argv) {
-    snprintf(backtest, sizeof backtest, "%s/bin/backtest", argc > 1 ? argv[1] : "build/asan");
+    snprintf(scorer, sizeof scorer, "%s/bin/signal_score", argc > 1 ? argv[1] : "build/asan");
     const char *base = "--symbol BTCUSDT --step 4h --csv";
     dstr out = {0};
     int rows, ok, rows_strict, ok_strict, rows_flag, ok_flag;
@@ -57,7 +57,7 @@ int main(int argc, char **argv) {
     rc = run("MIN_PROB=1", base, &out);
     count_rows(&out, &rows_strict, &ok_strict);
     drv_check(rc == 0 && rows_strict == rows && ok_strict == 0,
-              "MIN_PROB from the environment is the backtest's threshold",
+              "MIN_PROB from the environment is the scorer's threshold",
               "exit %d, %d rows, %d risk_ok", rc, rows_strict, ok_strict);
 
     dstr args = {0};
@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
 
     rc = run("MIN_PROB=abc", base, &out);
     drv_check(rc == 2 && strstr(dstr_cstr(&out), "MIN_PROB=\"abc\" is invalid"),
-              "a bad variable stops the backtest naming it", "exit %d: %.200s", rc,
+              "a bad variable stops the scorer naming it", "exit %d: %.200s", rc,
               dstr_cstr(&out));
 
     dstr_clear(&args);
@@ -81,5 +81,5 @@ int main(int argc, char **argv) {
 
     dstr_free(&args);
     dstr_free(&out);
-    return drv_summary("backtest");
+    return drv_summary("signal_score");
 }
