@@ -32,6 +32,7 @@ int pl_probe_gate(const cfg *c, store *journal, int64_t now_ms, dstr *err) {
                        "strategy";
     journal_probe p;
     dstr why = {0};
+    char why_now[256];
     int rc = journal_probe_newest(journal, hash, &p, &why);
     if (rc < 0) {
         dstr_error_line(err, "%s %s, and the journal %s could not be read: %s", head, hash,
@@ -50,6 +51,11 @@ int pl_probe_gate(const cfg *c, store *journal, int64_t now_ms, dstr *err) {
     } else if (!p.ready) {
         dstr_error_line(err, "%s %s: its newest probe (run %s) is not ready: %s", head, hash,
                         p.run_id, p.why);
+    } else if (!pl_probe_judge(c, p.max_drawdown_pct, p.closed_trades, why_now, sizeof why_now)) {
+        dstr_error_line(err,
+                        "%s %s: its newest probe (run %s) is not within this configuration's "
+                        "limits: %s",
+                        head, hash, p.run_id, why_now);
     } else {
         rc = 0;
         goto done;

@@ -11,7 +11,10 @@
  * way (the first failed limit first). pl_probe_gate() answers 0 when
  * execution may start: the gate is off (LIVE_REQUIRES_PROBE false), the
  * mode is not EXECUTE_TRADES=true, or the journal's newest probe of the
- * strategy hash is ready and at most PROBE_MAX_AGE_DAYS old at now_ms;
+ * strategy hash is ready, at most PROBE_MAX_AGE_DAYS old at now_ms, and its
+ * figures are within the limits of the configuration asking (they are no
+ * part of the strategy hash: a probe judged under looser limits does not
+ * pass stricter ones);
  * else -1 with one line in err naming what is missing (no probe of this
  * strategy hash, its age, its "why", or the journal that could not be read:
  * an unreadable journal never passes). pl_probe_init_check() is the

@@ -13,20 +13,14 @@
 
 static char scorer[512];
 
-/* Runs "env ENV signal_score ARGS" and keeps its stdout (and stderr, after a
- * marker line); returns its exit status. */
+/* Runs "env ENV signal_score ARGS" (stdout and stderr together); its exit
+ * status. */
 static int run(const char *env, const char *args, dstr *out) {
     dstr cmd = {0};
-    dstr_printf(&cmd, "env %s %s %s 2>&1", env, scorer, args);
-    dstr_clear(out);
-    FILE *p = popen(cmd.ptr, "r");
+    dstr_printf(&cmd, "env %s %s %s", env, scorer, args);
+    int rc = drv_run(cmd.ptr, out);
     dstr_free(&cmd);
-    if (!p) return -1;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) dstr_append(out, buf, n);
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return rc;
 }
 
 /* Rows of the CSV (header excluded) and how many have risk_ok 1. */
@@ -69,8 +63,7 @@ int main(int argc, char **argv) {
 
     rc = run("MIN_PROB=abc", base, &out);
     drv_check(rc == 2 && strstr(dstr_cstr(&out), "MIN_PROB=\"abc\" is invalid"),
-              "a bad variable stops the scorer naming it", "exit %d: %.200s", rc,
-              dstr_cstr(&out));
+              "a bad variable stops the scorer naming it", "exit %d: %.200s", rc, dstr_cstr(&out));
 
     dstr_clear(&args);
     dstr_printf(&args, "%s --rr-min 0", base);
