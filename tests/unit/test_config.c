@@ -94,7 +94,11 @@ static const char *const all_vars[] = {"PORT",
                                        "TELEGRAM_WEBHOOK_SECRET",
                                        "TELEGRAM_ALLOWED_USER_IDS",
                                        "ALERT_BUDGET_MS",
-                                       "ALERTS"};
+                                       "ALERTS",
+                                       "LIVE_REQUIRES_PROBE",
+                                       "PROBE_MAX_AGE_DAYS",
+                                       "PROBE_MAX_DRAWDOWN_PCT",
+                                       "PROBE_MIN_TRADES"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -122,6 +126,10 @@ static void test_defaults(void **state) {
     assert_string_equal(c.position_mode, "ONEWAY");
     assert_float_equal(c.max_spread_bps, 2.0, 1e-12);
     assert_float_equal(c.risk_usdt, 100, 1e-12);
+    assert_false(c.live_requires_probe);
+    assert_int_equal(c.probe_max_age_days, 14);
+    assert_float_equal(c.probe_max_drawdown_pct, 15, 1e-12);
+    assert_int_equal(c.probe_min_trades, 10);
     assert_string_equal(cfg_fapi_base(&c), "https://fapi.binance.com");
     assert_int_equal(c.binance_timeout_ms, 10000);
     assert_int_equal(c.binance_retries, 3);
@@ -292,6 +300,15 @@ static const env_case cases[] = {
     /* one of the pair alone is a mistake; the token is never shown */
     {"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID=\"\" is invalid: TELEGRAM_BOT_TOKEN is set"},
     {"TELEGRAM_CHAT_ID", "-1001234567890", "TELEGRAM_BOT_TOKEN=\"\" is invalid: TELEGRAM_CHAT_ID is set"},
+    /* the probe gate's settings (the gate itself is the trader's init: pipelines/probe.h) */
+    {"LIVE_REQUIRES_PROBE", "true", NULL},
+    {"LIVE_REQUIRES_PROBE", "maybe", "LIVE_REQUIRES_PROBE=\"maybe\" is invalid"},
+    {"PROBE_MAX_AGE_DAYS", "0", "PROBE_MAX_AGE_DAYS=\"0\" is invalid"},
+    {"PROBE_MAX_AGE_DAYS", "366", "PROBE_MAX_AGE_DAYS=\"366\" is invalid"},
+    {"PROBE_MAX_DRAWDOWN_PCT", "0", "PROBE_MAX_DRAWDOWN_PCT=\"0\" is invalid"},
+    {"PROBE_MAX_DRAWDOWN_PCT", "12.5", NULL},
+    {"PROBE_MIN_TRADES", "-1", "PROBE_MIN_TRADES=\"-1\" is invalid"},
+    {"PROBE_MIN_TRADES", "0", NULL},
 };
 /* clang-format on */
 
