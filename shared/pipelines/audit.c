@@ -20,6 +20,10 @@ static void put_l(dstr *o, const char *name, long long v) { dstr_printf(o, "%s=%
 void pl_config_text(const cfg *c, dstr *o) {
     for (size_t i = 0; i < c->n_symbols; i++) put_s(o, "SYMBOLS[]", c->symbols[i]);
     put_l(o, "EXECUTE_TRADES", c->execute_trades);
+    if (c->paper) { /* only then: the hashes of other configurations stay as they were */
+        put_s(o, "EXECUTE_TRADES_MODE", "paper");
+        put_d(o, "PAPER_BALANCE", c->paper_balance);
+    }
     put_d(o, "MIN_PROB", c->min_prob);
     put_d(o, "RR_MIN", c->rr_min);
     put_d(o, "ATR_MULT_TP", c->atr_mult_tp);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "pipelines/env.h"
+#include "services/paper_exchange.h"
 
 static size_t outcome_index(const char *o) {
     if (!o) return 3;
@@ -27,6 +28,13 @@ void sim_run(const sim_run_spec *spec, sim_run_stats *out) {
                   .params = pl_decision_params(&c),
                   .sizing = pl_sizing_params(&c),
                   .risk = pl_risk_params(&c)};
+    exchange *paper = NULL;
+    if (spec->paper) {
+        paper_config pc = {
+            .market = env.exchange, .sim = pl_paper_sim_config(&c), .clock = sim_clock(spec->sim)};
+        env.exchange = paper = paper_exchange_new(&pc);
+        paper_exchange_bind(paper, spec->journal);
+    }
     /* the journal's records are stated in simulated time: its readers start there */
     store_set_clock(spec->journal, sim_clock(spec->sim));
     int64_t step = spec->step_ms > 0 ? spec->step_ms : SIM_RUN_DEFAULT_STEP_MS;
@@ -56,4 +64,5 @@ void sim_run(const sim_run_spec *spec, sim_run_stats *out) {
         trader_result_free(&r);
     }
     store_set_clock(spec->journal, NULL);
+    ex_close(paper);
 }

@@ -63,12 +63,23 @@ struct sim_exchange {
     size_t n_fills, cap_fills;
     ex_income *income;
     size_t n_income, cap_income;
-    int64_t now, next_id, next_funding;
+    int64_t now, next_funding;
+    int64_t id_ms, id_seq; /* the last id's time and its rank within that millisecond */
 };
 
 static sim_exchange *of(exchange *ex) { return ex->impl; }
 
 static double round8(double v) { return nearbyint(v * 1e8) / 1e8; }
+
+/* Ids are the time of what they name and its rank within that millisecond,
+ * t * 1000 + rank: the same walk of the same candles from the same account
+ * gives the same ids (paper runs that overlap record each fill once), and
+ * runs at other moments never collide. */
+static int64_t new_id(sim_exchange *s, int64_t t) {
+    if (t != s->id_ms) s->id_ms = t, s->id_seq = 0;
+    else s->id_seq++; /* past 999 it borrows the next ms's numbers: never seen */
+    return t * SIM_IDS_PER_MS + s->id_seq;
+}
 
 static sym *find(const sim_exchange *s, const char *symbol) {
     for (size_t i = 0; i < s->n_sym; i++)
@@ -203,7 +214,7 @@ static void add_income(sim_exchange *s, const char *symbol, const char *type, do
     snprintf(in->asset, sizeof in->asset, "USDT");
     in->amount = amount;
     in->time = t;
-    in->tran_id = ++s->next_id;
+    in->tran_id = new_id(s, t);
     if (trade_id) snprintf(in->trade_id, sizeof in->trade_id, "%lld", (long long)trade_id);
     s->wallet = round8(s->wallet + amount);
 }
@@ -232,7 +243,7 @@ static double book_fill(sim_exchange *s, sym *y, int64_t order_id, ex_side side,
     double fee = round8(qty * price * (maker ? s->cfg.fee_maker : s->cfg.fee_taker));
     GROW(s->fills, s->n_fills, s->cap_fills);
     ex_fill *f = &s->fills[s->n_fills++];
-    *f = (ex_fill){.id = ++s->next_id,
+    *f = (ex_fill){.id = new_id(s, t),
                    .order_id = order_id,
                    .side = side,
                    .price = price,
@@ -259,7 +270,7 @@ static ex_order *new_order(sim_exchange *s, const sym *y, ex_side side, const ch
     snprintf(o->client_id, sizeof o->client_id, "%s", client_id ? client_id : "");
     snprintf(o->type, sizeof o->type, "%s", type);
     snprintf(o->executed_qty_str, sizeof o->executed_qty_str, "0");
-    o->order_id = ++s->next_id;
+    o->order_id = new_id(s, t);
     o->side = side;
     o->time = o->update_time = t;
     ex_order_set_status(o, EX_ORDER_NEW);
@@ -682,7 +693,7 @@ static ex_status place_algo(sim_exchange *s, const ex_algo_request *rq, ex_algo_
     snprintf(a->client_id, sizeof a->client_id, "%s", rq->client_id);
     snprintf(a->type, sizeof a->type, "%s", ex_algo_type_name(rq->type));
     snprintf(a->quantity_str, sizeof a->quantity_str, "%s", rq->quantity);
-    a->algo_id = ++s->next_id;
+    a->algo_id = new_id(s, s->now);
     a->side = rq->side;
     a->reduce_only = rq->reduce_only;
     a->trigger_price = trigger;
@@ -1002,15 +1013,15 @@ static void sim_read(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
     for (size_t i = 0; i < spec->n_symbols && !unknown; i++)
         if (!find(s, spec->symbols[i])) unknown = spec->symbols[i];
     ex_part *per_symbol[] = {&a->orders_part, &a->algo_orders_part, &a->configs_part,
-                             &a->trades_part};
+                             &a->trades_part, &a->funding_part};
     unsigned per_symbol_bit[] = {EX_READ_OPEN_ORDERS, EX_READ_OPEN_ALGO_ORDERS,
-                                 EX_READ_SYMBOL_CONFIGS, EX_READ_TRADES};
+                                 EX_READ_SYMBOL_CONFIGS, EX_READ_TRADES, EX_READ_FUNDING};
     a->positions_part.asked = !!(p & EX_READ_POSITIONS);
     a->balances_part.asked = !!(p & EX_READ_BALANCES);
     a->position_mode_part.asked = !!(p & EX_READ_POSITION_MODE);
     a->rules_part.asked = !!(p & EX_READ_RULES);
     a->income_part.asked = !!(p & EX_READ_INCOME);
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < sizeof per_symbol / sizeof *per_symbol; k++) {
         per_symbol[k]->asked = !!(p & per_symbol_bit[k]);
         if (per_symbol[k]->asked && unknown)
             refuse(&per_symbol[k]->r, -1121, "%s: Invalid symbol.", unknown);
@@ -1080,6 +1091,24 @@ static void sim_read(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
             }
         }
     }
+    if (a->funding_part.asked && !a->funding_part.r.status) {
+        size_t total = 0;
+        for (size_t i = 0; i < s->n_sym; i++) total += s->sym[i].n_funding;
+        LIST(a->funding, a->n_funding, total);
+        for (size_t i = 0; i < s->n_sym; i++) {
+            const sym *y = &s->sym[i];
+            size_t kept = 0;
+            for (size_t k = 0; k < y->n_funding && asked(spec, y->rules.symbol); k++) {
+                const hist_funding *f = &y->funding[k];
+                if (f->time_ms < spec->since_ms || f->time_ms > now_ms) continue;
+                if (kept++ == SIM_LIST_LIMIT) break;
+                ex_funding *o = &a->funding[a->n_funding++];
+                snprintf(o->symbol, sizeof o->symbol, "%s", y->rules.symbol);
+                o->time_ms = f->time_ms;
+                o->rate = f->rate;
+            }
+        }
+    }
     if (a->income_part.asked) {
         LIST(a->income, a->n_income, s->n_income);
         for (size_t i = 0; i < s->n_income; i++) {
@@ -1121,7 +1150,7 @@ sim_exchange *sim_exchange_new(const sim_config *c) {
     s->clk = (clock_src){.now_ms = clock_of, .ctx = s};
     s->wallet = round8(c->balance);
     s->now = c->start_ms;
-    s->next_id = 1000;
+    s->id_ms = -1;
     s->next_funding = (c->start_ms / SIM_FUNDING_INTERVAL_MS + 1) * SIM_FUNDING_INTERVAL_MS;
     return s;
 }
@@ -1270,4 +1299,94 @@ void sim_report_make(const sim_exchange *s, sim_report *out) {
 void sim_report_free(sim_report *r) {
     free(r->sym);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- the account as data ------------------------------------------------------------ */
+
+#define COPY_KEPT(dst, n_dst, src, n_src, keep)                           \
+    do {                                                                  \
+        (dst) = calloc((n_src) + 1, sizeof *(dst));                       \
+        if (!(dst)) abort();                                              \
+        for (size_t i_ = 0; i_ < (n_src); i_++)                           \
+            if (keep(&(src)[i_], since_ms)) (dst)[(n_dst)++] = (src)[i_]; \
+    } while (0)
+
+static int keep_order(const ex_order *o, int64_t since_ms) {
+    return o->status == EX_ORDER_NEW || o->update_time >= since_ms;
+}
+static int keep_algo(const ex_algo_order *a, int64_t since_ms) {
+    return a->status == EX_ALGO_NEW || a->update_time >= since_ms;
+}
+static int keep_fill(const ex_fill *f, int64_t since_ms) { return f->time >= since_ms; }
+static int keep_income(const ex_income *in, int64_t since_ms) { return in->time >= since_ms; }
+
+void sim_account_get(const sim_exchange *s, int64_t since_ms, sim_account *out) {
+    memset(out, 0, sizeof *out);
+    out->wallet = s->wallet;
+    out->hedge = s->hedge;
+    out->walked_to = s->now;
+    out->hold = calloc(s->n_sym + 1, sizeof *out->hold);
+    if (!out->hold) abort();
+    for (size_t i = 0; i < s->n_sym; i++) {
+        const sym *y = &s->sym[i];
+        sim_holding *h = &out->hold[out->n_hold++];
+        snprintf(h->symbol, sizeof h->symbol, "%s", y->rules.symbol);
+        h->amount = y->amount;
+        h->entry = y->entry;
+        h->iso_margin = y->iso_margin;
+        h->leverage = y->leverage;
+        h->margin = y->margin;
+        h->update_ms = y->update_ms;
+    }
+    COPY_KEPT(out->orders, out->n_orders, s->orders, s->n_orders, keep_order);
+    COPY_KEPT(out->algos, out->n_algos, s->algos, s->n_algos, keep_algo);
+    COPY_KEPT(out->fills, out->n_fills, s->fills, s->n_fills, keep_fill);
+    COPY_KEPT(out->income, out->n_income, s->income, s->n_income, keep_income);
+}
+
+#define REPLACE(dst, n_dst, cap_dst, src, n_src)                  \
+    do {                                                          \
+        free(dst);                                                \
+        (cap_dst) = (n_src) + 1;                                  \
+        (dst) = malloc((cap_dst) * sizeof *(dst));                \
+        if (!(dst)) abort();                                      \
+        if (n_src) memcpy((dst), (src), (n_src) * sizeof *(dst)); \
+        (n_dst) = (n_src);                                        \
+    } while (0)
+
+int sim_account_set(sim_exchange *s, const sim_account *a, dstr *err) {
+    for (size_t i = 0; i < a->n_hold; i++) {
+        if (!find(s, a->hold[i].symbol)) {
+            dstr_error_line(err, "simulated exchange: the account holds %s, which is not added",
+                            a->hold[i].symbol);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < a->n_hold; i++) {
+        const sim_holding *h = &a->hold[i];
+        sym *y = find(s, h->symbol);
+        y->amount = h->amount;
+        y->entry = h->entry;
+        y->iso_margin = h->iso_margin;
+        y->leverage = h->leverage > 0 ? h->leverage : s->cfg.leverage;
+        y->margin = h->margin;
+        y->update_ms = h->update_ms;
+    }
+    s->wallet = a->wallet;
+    s->hedge = a->hedge;
+    REPLACE(s->orders, s->n_orders, s->cap_orders, a->orders, a->n_orders);
+    REPLACE(s->algos, s->n_algos, s->cap_algos, a->algos, a->n_algos);
+    REPLACE(s->fills, s->n_fills, s->cap_fills, a->fills, a->n_fills);
+    REPLACE(s->income, s->n_income, s->cap_income, a->income, a->n_income);
+    return 0;
+}
+
+void sim_account_free(sim_account *a) {
+    if (!a) return;
+    free(a->hold);
+    free(a->orders);
+    free(a->algos);
+    free(a->fills);
+    free(a->income);
+    memset(a, 0, sizeof *a);
 }

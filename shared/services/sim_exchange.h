@@ -99,6 +99,7 @@
 #define SIM_FUNDING_MATCH_MS 60000 /* a history row this close to a boundary is its rate */
 #define SIM_LIST_LIMIT 1000        /* rows of userTrades (a symbol) and income */
 #define SIM_TRADES_WINDOW_MS (7LL * 86400000)
+#define SIM_IDS_PER_MS 1000 /* ids: time * 1000 + rank within the millisecond */
 
 typedef struct sim_config {
     double balance;           /* the USDT wallet at the start */
@@ -171,6 +172,47 @@ double sim_price(const sim_exchange *s, const char *symbol);
 /* Every fill so far, oldest first (valid until the next call on s): what
  * a record of the whole run needs beyond userTrades' 7-day window. */
 const ex_fill *sim_fills(const sim_exchange *s, size_t *n);
+
+/* ---- the account as data (paper trading keeps it between runs) ---------------- */
+
+/* One symbol's position and settings. */
+typedef struct sim_holding {
+    char symbol[EX_SYMBOL_LEN];
+    double amount, entry, iso_margin; /* amount signed, 0: flat */
+    int leverage;
+    ex_margin_type margin;
+    int64_t update_ms; /* the position's or the settings' last change */
+} sim_holding;
+
+/* Everything the account is, apart from prices: the wallet, the position
+ * mode, each symbol's holding, the orders and algo orders (open ones, and
+ * closed ones kept for queries), the fills and the income. walked_to: the
+ * price path has been walked through this time (the clock of the export). */
+typedef struct sim_account {
+    double wallet;
+    int hedge;
+    int64_t walked_to;
+    sim_holding *hold;
+    size_t n_hold;
+    ex_order *orders;
+    size_t n_orders;
+    ex_algo_order *algos;
+    size_t n_algos;
+    ex_fill *fills;
+    size_t n_fills;
+    ex_income *income;
+    size_t n_income;
+} sim_account;
+
+/* A copy of the account now (walked_to = sim_now). Closed orders and algo
+ * orders, fills and income older than since_ms are left out. */
+void sim_account_get(const sim_exchange *s, int64_t since_ms, sim_account *out);
+/* Makes a's account the exchange's (replacing its own): the symbols of its
+ * holdings must have been added (else -1, err naming it); the clock is not
+ * moved (create the exchange at start_ms = a->walked_to, then give it the
+ * candles, so those that closed by then count as walked). */
+int sim_account_set(sim_exchange *s, const sim_account *a, dstr *err);
+void sim_account_free(sim_account *a);
 
 /* The account's totals and per-symbol funding coverage; free with sim_report_free. */
 void sim_report_make(const sim_exchange *s, sim_report *out);
