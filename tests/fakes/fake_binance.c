@@ -8,7 +8,7 @@
  * Serves GET /fapi/v1/{klines,depth,premiumIndex,exchangeInfo,time,ping} with
  * Binance's parameter rules, error bodies and X-MBX-USED-WEIGHT-1M, the
  * signed account endpoints when an account is loaded, plus the control API
- * of fake_http (/__fake/...). Runs until SIGTERM, or SIGINT unless that came
+ * of fake_http (/__fake/...) and POST /__fake/time (a pinned clock). Runs until SIGTERM, or SIGINT unless that came
  * ignored.
  * See tests/fakes/README.md. */
 #include <errno.h>
