@@ -528,6 +528,19 @@ void sim_advance(sim_exchange *s, int64_t t_ms) {
         next->next++;
     }
     if (t_ms > s->now) s->now = t_ms;
+    /* The jump from the last close to the open of the candle forming now is
+     * seen now, as live: what it crosses fills at that open, at its time (not
+     * when the candle closes: a stop gapped through was still open for the
+     * run at t, tests/scenarios/run_parity found it). */
+    for (size_t i = 0; i < s->n_sym; i++) {
+        sym *y = &s->sym[i];
+        const series *p = path_of(s, y);
+        if (!p || y->next >= p->c.n || !y->has_price || !watched(s, y)) continue;
+        const candle *k = &p->c.v[y->next];
+        if (k->open_time > t_ms || k->open == y->last) continue;
+        segment(s, y, y->last, k->open, 1, k->open_time);
+        y->last = k->open; /* walk() then finds no jump left */
+    }
 }
 
 int64_t sim_now(const sim_exchange *s) { return s->now; }

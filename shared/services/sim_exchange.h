@@ -28,7 +28,8 @@
  * so when a stop and a take-profit both lie inside one candle the stop is
  * taken first. When candles of a finer interval (e.g. 1m) tile the candle,
  * they are walked instead, and settle the order. The jump from the previous
- * close to the open is a gap: what it crosses fills at the open.
+ * close to the open is a gap: what it crosses fills at the open, as soon as
+ * the clock reaches that open (the run at that time sees it done, as live).
  *
  * Fills. MARKET: at the price now, moved SLIPPAGE_BPS against the taker,
  * taker fee. LIMIT: rests, and fills at its price (or at a better open

@@ -44,8 +44,8 @@
  * exchanges that the scenarios avoid: slippage (the fake fills at the mark:
  * SLIPPAGE_BPS=0), liquidations (not modelled by the fake), and a trigger
  * inside the jump from one candle's close to the next one's open at a
- * step or a funding boundary (the fake meets it at the step, the simulator
- * when that candle closes). */
+ * funding boundary (the simulator books the funding first, this driver
+ * moves the fake's mark to the open first). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
