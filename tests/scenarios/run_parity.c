@@ -1,7 +1,8 @@
-/* run_parity: the backtest checked against hand arithmetic and against a live
- * run (issue 12 item 7), as data: each tests/scenarios/parity/<name>.json names a
- * data folder (the layout of tests/data/binance), symbols, a period, a
- * balance and the trader's settings, and what must come out.
+/* run_parity: the backtest checked against hand arithmetic and against a
+ * live run (issue 12 item 7), as data: each tests/scenarios/parity/<name>.json
+ * names a data folder (the layout of tests/data/binance), symbols, a period,
+ * a balance and the trader's settings, and what must come out (the format:
+ * tests/scenarios/README.md, "Parity scenarios").
  *
  *   run_parity [BUILD_DIR] [-v] [FILE...]   (from the repository root;
  *              default build/asan and every tests/scenarios/parity/<name>.json)
@@ -12,7 +13,7 @@
  *     of the simulator, and its record (pipelines/sim_record: summary.json).
  *     After EVERY step the equity identity must hold: wallet = start +
  *     realised PnL - fees + funding + insurance clear = start + the sum of
- *     the income entries, and equity = wallet + unrealised PnL.
+ *     the income entries, and the recorded wallet is the exchange's.
  *  2. expect.fills (each fill: time, symbol, side, qty, price, fee and
  *     realised PnL to the cent) and expect.summary (summary.json's numbers,
  *     to the cent): the hand-computed figures, whose arithmetic the file
@@ -37,15 +38,18 @@
  *     trader reached) and every order, leg, cancel and set-up sent (symbol,
  *     side, type, quantity, prices, client id, the answer) must be the
  *     backtest's, line for line; the first steps that differ are printed
- *     side by side. At the end the fills of the fake account must be the
- *     simulator's, to the cent.
- * It prints "ok   <file>: <check>" or "FAIL ...", then
+ *     side by side. At the end the fills and the wallet of the fake account
+ *     must be the simulator's, to the cent. With "live_env" (settings of the
+ *     live run alone) the steps must differ instead: the comparison's own
+ *     check.
+ * The runs' log lines go to a file, kept when a check failed. It prints "ok   <file>: <check>" or "FAIL ...", then
  * "run_parity: N passed, N failed". Known differences between the two
  * exchanges that the scenarios avoid: slippage (the fake fills at the mark:
- * SLIPPAGE_BPS=0), liquidations (not modelled by the fake), and a trigger
- * inside the jump from one candle's close to the next one's open at a
- * funding boundary (the simulator books the funding first, this driver
- * moves the fake's mark to the open first). */
+ * SLIPPAGE_BPS=0), liquidations (not modelled by the fake), finer candles
+ * (1m) that the simulator would walk instead of the 5m ones (this driver
+ * walks 5m), and a trigger inside the jump from one candle's close to the
+ * next one's open at a funding boundary (the simulator books the funding
+ * first, this driver moves the fake's mark to the open first). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -429,7 +433,7 @@ static void pin(int64_t t, dstr *broken) {
     fake_post("/__fake/time", body, broken);
 }
 
-/* The account's state: the position of symbol and its open legs' triggers. */
+/* The fake account's whole state (GET /__fake/account); NULL when it does not answer. */
 static cJSON *account_state(void) {
     dstr out = {0};
     cJSON *j = fake_call("GET", "/__fake/account", NULL, &out) == 200 ? cJSON_Parse(dstr_cstr(&out))
