@@ -16,12 +16,26 @@ static size_t outcome_index(const char *o) {
     return 3;
 }
 
+trader_request sim_run_request(const sim_run_spec *spec, int64_t t, char slot[32],
+                               char run_id[32]) {
+    time_t secs = (time_t)(t / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(slot, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(run_id, 32, "sim-%lld", (long long)t);
+    return (trader_request){.symbols = spec->symbols,
+                            .n = spec->n,
+                            .trigger = "schedule",
+                            .trigger_id = slot,
+                            .run_id = run_id};
+}
+
 void sim_run(const sim_run_spec *spec, sim_run_stats *out) {
     memset(out, 0, sizeof *out);
     cfg c = *spec->cfg; /* a shallow copy: only execute_trades differs, nothing is freed */
     c.execute_trades = 1;
     pl_env env = {.cfg = &c,
-                  .exchange = sim_exchange_table(spec->sim),
+                  .exchange = spec->via ? spec->via : sim_exchange_table(spec->sim),
                   .predictor = predictor_builtin(),
                   .journal = spec->journal,
                   .clock = sim_clock(spec->sim),
@@ -41,16 +55,7 @@ void sim_run(const sim_run_spec *spec, sim_run_stats *out) {
     for (int64_t t = spec->from_ms; t <= spec->to_ms; t += step) {
         sim_advance(spec->sim, t);
         char slot[32], run_id[32];
-        time_t secs = (time_t)(t / 1000);
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        strftime(slot, sizeof slot, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        snprintf(run_id, sizeof run_id, "sim-%lld", (long long)t);
-        trader_request rq = {.symbols = spec->symbols,
-                             .n = spec->n,
-                             .trigger = "schedule",
-                             .trigger_id = slot,
-                             .run_id = run_id};
+        trader_request rq = sim_run_request(spec, t, slot, run_id);
         trader_result r;
         trader_run(&env, &rq, &r);
         out->steps++;

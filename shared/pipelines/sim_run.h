@@ -37,6 +37,8 @@
 typedef struct sim_run_spec {
     const cfg *cfg; /* the trader's configuration */
     sim_exchange *sim;
+    exchange *via; /* NULL: the trader uses sim's table; else this one, which must pass
+                      every call on to it (a test's recorder of what was sent) */
     store *journal;
     const char *const *symbols;
     size_t n;
@@ -57,5 +59,10 @@ typedef struct sim_run_stats {
 } sim_run_stats;
 
 void sim_run(const sim_run_spec *spec, sim_run_stats *out);
+
+/* The request of the run at step t (what a scheduled live run at t is
+ * given): trigger "schedule", trigger id the slot (UTC, ISO 8601) written
+ * to slot, run id "sim-<t>" to run_id; both must outlive the request. */
+trader_request sim_run_request(const sim_run_spec *spec, int64_t t, char slot[32], char run_id[32]);
 
 #endif

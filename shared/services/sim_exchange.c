@@ -539,6 +539,19 @@ void sim_advance(sim_exchange *s, int64_t t_ms) {
         next->next++;
     }
     if (t_ms > s->now) s->now = t_ms;
+    /* The jump from the last close to the open of the candle forming now is
+     * seen now, as live: what it crosses fills at that open, at its time (not
+     * when the candle closes: a stop gapped through was still open for the
+     * run at t, tests/scenarios/run_parity found it). */
+    for (size_t i = 0; i < s->n_sym; i++) {
+        sym *y = &s->sym[i];
+        const series *p = path_of(s, y);
+        if (!p || y->next >= p->c.n || !y->has_price || !watched(s, y)) continue;
+        const candle *k = &p->c.v[y->next];
+        if (k->open_time > t_ms || k->open == y->last) continue;
+        segment(s, y, y->last, k->open, 1, k->open_time);
+        y->last = k->open; /* walk() then finds no jump left */
+    }
 }
 
 int64_t sim_now(const sim_exchange *s) { return s->now; }
@@ -853,13 +866,29 @@ static void closed_before(const candles *c, int64_t now_ms, size_t limit, candle
     if (out->n) memcpy(out->v, c->v + from, out->n * sizeof *out->v);
 }
 
-static void book_of(const sim_exchange *s, double mid, int64_t now_ms, order_book *b) {
-    double half = mid * s->cfg.spread_bps / 20000;
+/* One level a side: spread_bps > 0, that wide around the price; else
+ * Binance's tightest book (what its majors show nearly always, and what
+ * fake_binance serves): the best bid the price rounded down to the tick, the
+ * best ask one tick above. The mid the trader decides from is then half a
+ * tick above a price on the tick, as live: a book centred on the price moved
+ * the decision's levels by that half tick and a leg, after rounding, by a
+ * tick (tests/scenarios/run_parity found it). */
+static void book_of(const sim_exchange *s, const sym *y, double price, int64_t now_ms,
+                    order_book *b) {
+    double bid, ask;
+    if (s->cfg.spread_bps > 0) {
+        double half = price * s->cfg.spread_bps / 20000;
+        bid = price - half;
+        ask = price + half;
+    } else {
+        bid = sr_round_down(price, &y->rules.tick);
+        ask = sr_round_up(bid + y->rules.tick.step / 2, &y->rules.tick);
+    }
     b->bids = malloc(sizeof *b->bids);
     b->asks = malloc(sizeof *b->asks);
     if (!b->bids || !b->asks) abort();
-    b->bids[0] = (book_level){mid - half, 1e6};
-    b->asks[0] = (book_level){mid + half, 1e6};
+    b->bids[0] = (book_level){bid, 1e6};
+    b->asks[0] = (book_level){ask, 1e6};
     b->n_bids = b->n_asks = 1;
     b->time_ms = now_ms;
 }
@@ -908,7 +937,7 @@ static void snapshot_one(sim_exchange *s, const char *symbol, const ex_snapshot_
     for (int tf = 0; tf < TF_COUNT; tf++)
         closed_before(&series_of(y, tf_ms((timeframe)tf))->c, now_ms,
                       (size_t)(spec->bars > 0 ? spec->bars : 0), &sn->tf[tf]);
-    book_of(s, mid, now_ms, &sn->book);
+    book_of(s, y, mid, now_ms, &sn->book);
     int64_t next = (now_ms / SIM_FUNDING_INTERVAL_MS + 1) * SIM_FUNDING_INTERVAL_MS;
     double rate = current_rate(y, now_ms);
     if (isnan(rate) && s->cfg.assume_funding) rate = s->cfg.assumed_rate;
@@ -958,7 +987,7 @@ static ex_status sim_orderbook(exchange *ex, const char *symbol, int limit, int6
     const sym *y = find(s, symbol);
     if (!y) refuse(&r, -1121, "Invalid symbol.");
     else if (!isfinite(price_now(s, y))) no_price(&r, s, symbol);
-    else book_of(s, price_now(s, y), s->now, out);
+    else book_of(s, y, price_now(s, y), s->now, out);
     ex_status st = r.status;
     if (e) *e = r.e;
     if (st) dstr_error_line(err, "%s", dstr_cstr(&r.why));
@@ -1143,7 +1172,6 @@ sim_exchange *sim_exchange_new(const sim_config *c) {
     if (!s) abort();
     s->cfg = *c;
     if (!(s->cfg.maint_margin_rate > 0)) s->cfg.maint_margin_rate = SIM_DEFAULT_MMR;
-    if (!(s->cfg.spread_bps > 0)) s->cfg.spread_bps = 1;
     if (s->cfg.leverage <= 0) s->cfg.leverage = SIM_DEFAULT_LEVERAGE;
     if (s->cfg.path_ms <= 0) s->cfg.path_ms = SIM_DEFAULT_PATH_MS;
     s->ex = (exchange){.ops = &sim_ops, .impl = s};

@@ -28,7 +28,8 @@
  * so when a stop and a take-profit both lie inside one candle the stop is
  * taken first. When candles of a finer interval (e.g. 1m) tile the candle,
  * they are walked instead, and settle the order. The jump from the previous
- * close to the open is a gap: what it crosses fills at the open.
+ * close to the open is a gap: what it crosses fills at the open, as soon as
+ * the clock reaches that open (the run at that time sees it done, as live).
  *
  * Fills. MARKET: at the price now, moved SLIPPAGE_BPS against the taker,
  * taker fee. LIMIT: rests, and fills at its price (or at a better open
@@ -79,9 +80,11 @@
  * since_ms (7 days, at most 1000 a symbol, oldest first), income since
  * since_ms (at most 1000).
  * Market data: candles of the loaded intervals, snapshots (5m 1h 4h 1d that
- * closed before now), a one-level book around the price now (spread_bps
- * wide) and the premium index (mark = the price now, funding rate = the
- * current period's row of the history, NAN when there is none). */
+ * closed before now), a one-level book at the price now (the best bid the
+ * price rounded down to the tick, the best ask one tick above, as Binance's
+ * majors; spread_bps wide around it when set) and the premium index (mark =
+ * the price now, funding rate = the current period's row of the history,
+ * NAN when there is none). */
 #ifndef SIM_EXCHANGE_H
 #define SIM_EXCHANGE_H
 
@@ -107,7 +110,7 @@ typedef struct sim_config {
     double fee_maker;         /* FEE_MAKER (may be < 0: a rebate) */
     double slippage_bps;      /* SLIPPAGE_BPS, against every taker fill */
     double maint_margin_rate; /* <= 0: 0.004 */
-    double spread_bps;        /* the synthetic book's spread; <= 0: 1 */
+    double spread_bps;        /* > 0: the book this wide around the price; <= 0: one tick */
     int leverage;             /* every symbol's at the start; <= 0: 20 (Binance's default) */
     ex_margin_type margin_type;
     /* A boundary without a history row: with assume_funding, assumed_rate is
