@@ -196,7 +196,8 @@ demo: still serving on $gw (fake exchange $fake); Ctrl-C stops it. Try:
   curl -s $gw/api/overview | jq .
   curl -s $gw/api/trades
   curl -s -X POST -H 'X-Trader-Token: $TRADER_TOKEN' $gw/tasks/trader | jq .run
-  curl -s $fake/__fake/account | jq '{positions, algoOrders}'
+  $([ "$mode" = paper ] && echo "ls $tmp/journal/paper/ledger/events/*   # the paper account's records" ||
+    echo "curl -s $fake/__fake/account | jq '{positions, algoOrders}'")
   curl -s $tg/__fake/messages | jq -r '.messages[].text'
   curl -s -X POST $tg/__fake/update -d '{"text":"/positions"}'   # a command from the chat
 MSG
