@@ -105,6 +105,7 @@ paper_checks() {
     [ "$(sed 1d "$1" | wc -l)" -eq 0 ] || { cat "$1"; exit 1; }' _ "$tour/trades.csv"
   check paper_alert jqt "$tour/telegram.json" '([.messages[].text] | join("\n")) | test("\\[PAPER\\] Entry: ")'
   check overview_live bash -c 'curl -sS --max-time 20 "$1/api/overview" | jq -e ".account == \"paper\" and (.positions | length) == 1" >/dev/null' _ "$gw"
+  check trades_say_paper bash -c 'curl -sS --max-time 20 -D - -o /dev/null "$1/api/trades" | grep -qi "^x-trader-account: paper"' _ "$gw"
 }
 
 if [ "$MODE" = paper ]; then
