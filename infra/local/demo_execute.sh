@@ -150,16 +150,22 @@ demo_execute() {
   export TELEGRAM_BASE_URL="$tg" TELEGRAM_BOT_TOKEN="123456:fake-telegram-token" TELEGRAM_CHAT_ID=4242
   export TELEGRAM_WEBHOOK_SECRET=${DEMO_WEBHOOK_SECRET:-demo-webhook-secret-change-me}
 
-  local log=${DEMO_LOG:-$tmp/gateway.log}
+  local log=${DEMO_LOG:-$tmp/gateway.log} mode=${DEMO_EXECUTE:-true} account
   export BINANCE_FAPI_BASE="$fake" BINANCE_USE_TESTNET=false PORT
-  BINANCE_API_KEY=$(sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
-  BINANCE_API_SECRET=$(sed -n 's/.*"api_secret": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
-  export BINANCE_API_KEY BINANCE_API_SECRET
-  export EXECUTE_TRADES=true TRADER_TOKEN=${DEMO_TRADER_TOKEN:-demo-trader-token-change-me}
+  if [ "$mode" = paper ]; then
+    # no key: the paper account is the simulated exchange's, kept in the journal
+    account="the paper account: PAPER_BALANCE=${PAPER_BALANCE:-10000} USDT, kept in $tmp/journal/paper"
+  else
+    BINANCE_API_KEY=$(sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
+    BINANCE_API_SECRET=$(sed -n 's/.*"api_secret": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
+    export BINANCE_API_KEY BINANCE_API_SECRET
+    account="account $DEMO_ACCOUNT: 10000 USDT, ${symbol} at leverage 5, ISOLATED"
+  fi
+  export EXECUTE_TRADES=$mode TRADER_TOKEN=${DEMO_TRADER_TOKEN:-demo-trader-token-change-me}
   export PREDICTOR=builtin SYMBOLS="$symbol" LOG_DIR="$tmp/journal" JOURNAL_URL="file://$tmp/journal"
   cat >&2 <<MSG
-demo: EXECUTE_TRADES=true against the offline fake exchange at $fake
-      (account $DEMO_ACCOUNT: 10000 USDT, ${symbol} at leverage 5, ISOLATED).
+demo: EXECUTE_TRADES=$mode against the offline fake exchange at $fake
+      ($account).
 demo: the market: the bundled candles of $(date -u -d "@$((slot / 1000))" '+%F %H:%M') UTC replayed as now (the later
       ones left out); the built-in model's decision for ${symbol} there: ${direction}.
 demo: journal $tmp/journal, gateway log $log, no schedule (the tour triggers the runs);
@@ -177,7 +183,8 @@ MSG
     { echo "demo: the webhook could not be registered with the fake Telegram server" >&2; exit 1; }
 
   if [ "${DEMO_TOUR:-true}" = true ]; then
-    DEMO_GW=$gw DEMO_FAKE=$fake DEMO_TELEGRAM=$tg DEMO_SYMBOL=$symbol infra/local/demo_tour.sh &
+    DEMO_GW=$gw DEMO_FAKE=$fake DEMO_TELEGRAM=$tg DEMO_SYMBOL=$symbol DEMO_MODE=$mode \
+      DEMO_JOURNAL="$tmp/journal" infra/local/demo_tour.sh &
     tour=$!
     local status=0
     wait "$tour" || status=$?
@@ -189,7 +196,8 @@ demo: still serving on $gw (fake exchange $fake); Ctrl-C stops it. Try:
   curl -s $gw/api/overview | jq .
   curl -s $gw/api/trades
   curl -s -X POST -H 'X-Trader-Token: $TRADER_TOKEN' $gw/tasks/trader | jq .run
-  curl -s $fake/__fake/account | jq '{positions, algoOrders}'
+  $([ "$mode" = paper ] && echo "ls $tmp/journal/paper/ledger/events/*   # the paper account's records" ||
+    echo "curl -s $fake/__fake/account | jq '{positions, algoOrders}'")
   curl -s $tg/__fake/messages | jq -r '.messages[].text'
   curl -s -X POST $tg/__fake/update -d '{"text":"/positions"}'   # a command from the chat
 MSG

@@ -22,6 +22,10 @@ void pl_config_each(const cfg *c, pl_config_visit_fn fn, void *ctx) {
     (snprintf(v, sizeof v, "%lld", (long long)(value)), fn(ctx, name, v, 1, strat))
     for (size_t i = 0; i < c->n_symbols; i++) S("SYMBOLS[]", c->symbols[i], 1);
     L("EXECUTE_TRADES", c->execute_trades, 0);
+    if (c->paper) { /* only then: the hashes of other configurations stay as they were */
+        S("EXECUTE_TRADES_MODE", "paper", 0);
+        D("PAPER_BALANCE", c->paper_balance, 0);
+    }
     D("MIN_PROB", c->min_prob, 1);
     D("RR_MIN", c->rr_min, 1);
     D("ATR_MULT_TP", c->atr_mult_tp, 1);

@@ -35,6 +35,7 @@
 #include "services/exchange.h"
 #include "services/gemini.h"
 #include "services/binance.h"
+#include "services/sim_exchange.h"
 #include "services/telegram.h"
 #include "store/store.h"
 
@@ -61,11 +62,17 @@ sizing_params pl_sizing_params(const cfg *c);
 /* The risk manager: MAX_OPEN_POSITIONS, DAILY_LOSS_LIMIT_USDT,
  * MAX_DRAWDOWN_PCT, COOLDOWN_MINUTES, MAX_FUNDING_RATE. */
 risk_params pl_risk_params(const cfg *c);
+/* The simulated exchange of paper trading and the backtest: PAPER_BALANCE,
+ * FEE_TAKER, FEE_MAKER, SLIPPAGE_BPS, Binance's defaults otherwise. */
+sim_config pl_paper_sim_config(const cfg *c);
 /* 1 when ENTRY_ORDER_TYPE is MARKET (sizing_input.market), 0 for LIMIT. */
 int pl_market_entry(const cfg *c);
 /* 1 when both BINANCE_API_KEY and BINANCE_API_SECRET are set: the account
  * can be read (a dry run then reconciles in report mode). */
 int pl_binance_keys(const cfg *c);
+/* 1 when there is an account to read: the Binance keys, or the paper
+ * account (EXECUTE_TRADES=paper, which needs none). */
+int pl_account_readable(const cfg *c);
 /* The clients' own settings, from the configuration (Binance: with the API
  * key and secret, borrowed from c, and BINANCE_RECV_WINDOW_MS). */
 bn_config pl_binance_config(const cfg *c);

@@ -19,6 +19,7 @@ static const char *const all_vars[] = {"PORT",
                                        "TZ",
                                        "SYMBOLS",
                                        "EXECUTE_TRADES",
+                                       "PAPER_BALANCE",
                                        "MIN_PROB",
                                        "RR_MIN",
                                        "ATR_MULT_TP",
@@ -117,6 +118,8 @@ static void test_defaults(void **state) {
     assert_string_equal(c.symbols[0], "BTCUSDT");
     assert_string_equal(c.symbols[1], "ETHUSDT");
     assert_false(c.execute_trades);
+    assert_false(c.paper);
+    assert_true(c.paper_balance == 10000);
     assert_float_equal(c.min_prob, 0.60, 1e-12);
     assert_float_equal(c.rr_min, 1.20, 1e-12);
     assert_float_equal(c.atr_mult_tp, 1.8, 1e-12);
@@ -199,8 +202,11 @@ static const env_case cases[] = {
     {"SYMBOLS", "BTCUSDT,,ETHUSDT", NULL},
     {"SYMBOLS", "BTC-USDT", "uppercase"},
     {"EXECUTE_TRADES", "true", "BINANCE_API_KEY"},
-    {"EXECUTE_TRADES", "maybe", "true or false"},
+    {"EXECUTE_TRADES", "maybe", "true, false or paper"},
     {"EXECUTE_TRADES", "FALSE", NULL},
+    {"EXECUTE_TRADES", "Paper", NULL}, /* paper trading needs no key */
+    {"PAPER_BALANCE", "0", "PAPER_BALANCE"},
+    {"PAPER_BALANCE", "inf", "PAPER_BALANCE"},
     {"MIN_PROB", "1.5", "MIN_PROB"},
     {"MIN_PROB", "nan", "MIN_PROB"},
     {"MIN_PROB", " 0.6", "MIN_PROB"},
@@ -381,6 +387,8 @@ static const env_set_case set_cases[] = {
      "POSITION_MODE=\"HEDGE\" is invalid: EXECUTE_TRADES=true needs ONEWAY: the bot protects and "
      "closes positions with reduce-only orders, which Hedge mode does not accept"},
     {{"EXECUTE_TRADES", "true", BINANCE_KEYS}, NULL},
+    {{"EXECUTE_TRADES", "paper", "POSITION_MODE", "hedge"},
+     "POSITION_MODE=\"HEDGE\" is invalid: EXECUTE_TRADES=paper simulates ONEWAY only"},
     /* the operator channel: token and chat together, each checked */
     {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "-1001234567890"}, NULL},
     {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "@trader_alerts"}, NULL},
@@ -682,6 +690,32 @@ static void test_file_journal_on_lambda(void **state) {
     clear_env();
 }
 
+/* EXECUTE_TRADES=paper: a journal of its own under the configured one. */
+static void test_paper_journal(void **state) {
+    (void)state;
+    static const char *const paper_urls[][2] = {
+        {NULL, "file://./logs/paper"},
+        {"file:///tmp/j/", "file:///tmp/j/paper"},
+        {"s3://trader-journal", "s3://trader-journal/paper"},
+        {"s3://trader-journal/prod", "s3://trader-journal/prod/paper"}};
+    for (size_t i = 0; i < sizeof paper_urls / sizeof *paper_urls; i++) {
+        clear_env();
+        setenv("EXECUTE_TRADES", "paper", 1);
+        set_or_unset("JOURNAL_URL", paper_urls[i][0]);
+        setenv("AWS_REGION", "eu-west-1", 1);
+        setenv("AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST", 1);
+        setenv("AWS_SECRET_ACCESS_KEY", "SeCrEt-config-test", 1);
+        cfg c;
+        dstr err = {0};
+        assert_int_equal(cfg_load(&c, &err), 0);
+        assert_true(c.paper && c.execute_trades);
+        assert_string_equal(c.journal_url, paper_urls[i][1]);
+        cfg_free(&c);
+        dstr_free(&err);
+    }
+    clear_env();
+}
+
 static void test_parsers(void **state) {
     (void)state;
     long l;
@@ -705,6 +739,7 @@ static void test_parsers(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_paper_journal),
         cmocka_unit_test(test_each_variable),
         cmocka_unit_test(test_variable_sets),
         cmocka_unit_test(test_s3_settings_parsed),
