@@ -25,7 +25,7 @@ int pl_probe_judge(const cfg *c, double max_drawdown_pct, long closed_trades, ch
 }
 
 int pl_probe_gate(const cfg *c, store *journal, int64_t now_ms, dstr *err) {
-    if (!c->live_requires_probe || c->execute_trades != 1) return 0;
+    if (!c->live_requires_probe || !c->execute_trades || c->paper) return 0; /* paper: no money */
     char hash[PL_CONFIG_HASH_LEN];
     pl_strategy_hash(c, hash, sizeof hash);
     const char *head = "LIVE_REQUIRES_PROBE=true: EXECUTE_TRADES=true needs a ready backtest of "
@@ -67,7 +67,7 @@ done:
 }
 
 int pl_probe_init_check(const cfg *c, pl_resources *r, dstr *err) {
-    if (!c->live_requires_probe || c->execute_trades != 1) return 0;
+    if (!c->live_requires_probe || !c->execute_trades || c->paper) return 0; /* paper: no money */
     int64_t now = clock_wall_ms();
     return pl_probe_gate(c, pl_resources_journal(r, now + PL_PROBE_INIT_BUDGET_MS), now, err);
 }

@@ -78,6 +78,11 @@ static void test_gate_off_or_not_live(void **state) {
     c = base();
     c.execute_trades = 0;
     assert_int_equal(gate(&c, NULL, &err), 0);
+    c = base();
+    c.paper = 1; /* EXECUTE_TRADES=paper: no money, no probe needed */
+    assert_int_equal(gate(&c, NULL, &err), 0);
+    c.paper = 0;
+    assert_int_equal(gate(&c, NULL, &err), -1); /* live: the same journal-less gate refuses */
     dstr_free(&err);
 }
 
