@@ -112,7 +112,7 @@ CORE_SRC := $(wildcard shared/*/*.c)
 CORE_LIB := $(OUT)/libcore.a
 LOCAL_LIB := $(OUT)/liblocal.a
 
-LOCAL_PROGS := gateway invoke backtest sim_backtest
+LOCAL_PROGS := gateway invoke backtest signal_score
 LOCAL_LIB_SRC := $(filter-out $(LOCAL_PROGS:%=infra/local/%.c),$(wildcard infra/local/*.c))
 FAKE_PROGS := $(basename $(notdir $(wildcard tests/fakes/*.c)))
 FAKE_LIB_SRC := $(wildcard tests/fakes/lib/*.c)

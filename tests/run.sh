@@ -152,6 +152,8 @@ run_suite fuzz env FUZZ_JOBS="${FUZZ_JOBS:-2}" tests/fuzz/run.sh "$FUZZ_BUILD" "
 [ -x "$BUILD/bin/gateway" ] && run_suite demo_stop tests/demo/stop.sh "$BUILD"
 # the execute demo opens, protects, reconciles and journals a trade on the fake exchange
 [ -x "$BUILD/bin/gateway" ] && run_suite demo_execute tests/demo/execute.sh "$BUILD"
+# the paper demo trades on the paper account (the simulated exchange on the replay, its account in the journal)
+[ -x "$BUILD/bin/gateway" ] && run_suite demo_paper tests/demo/execute.sh "$BUILD" paper
 [ -x "$BUILD/bin/invoke" ] && run_suite secrets_moto tests/secrets/moto.sh "$BUILD"
 # the template: cfn-lint and the SAM-to-CloudFormation transform (where the tools are installed)
 run_suite cfn tests/infra/cfn.sh

@@ -1,5 +1,6 @@
 /* journal: the trade journal and the invocation logs, read back.
- *   GET /api/trades?limit=200   CSV (text/csv), a header line, newest first; limit 1..1000
+ *   GET /api/trades?limit=200   CSV (text/csv), a header line, newest first; limit 1..1000;
+ *                               the header x-trader-account says whose: paper or live
  *   GET /api/logs?lines=200     the newest log lines as JSON lines (application/x-ndjson),
  *                               oldest first like tail(1); lines 1..1000
  * A journal that cannot be read is a 503. Reading the journal does not add
@@ -26,6 +27,7 @@ static void serve(api_ctx *ctx, const apigw_event *ev, apigw_response *res, cons
     } else {
         res->status = 200;
         res->content_type = content_type;
+        apigw_add_header(res, "x-trader-account", cfg_account(ctx->cfg));
     }
     dstr_free(&err);
 }

@@ -3,10 +3,10 @@
  * open protected positions for the decisions worth it; journal every
  * decision and one run record.
  *   POST /tasks/trader?symbols=BTCUSDT,ETHUSDT&debug=1
- *   GET  /tasks/trader?...   only while EXECUTE_TRADES=false (dry runs)
+ *   GET  /tasks/trader?...   only while EXECUTE_TRADES is false or paper (no money)
  *     symbols: optional, comma-separated, each one of SYMBOLS (else 400);
  *     default all of SYMBOLS. debug=1 adds the stored request records.
- *   HTTP trigger safety, while EXECUTE_TRADES=true: POST only (GET answers
+ *   HTTP trigger safety, while EXECUTE_TRADES=true (not paper): POST only (GET answers
  *     405 with Allow: POST); the request needs the header X-Trader-Token
  *     equal to TRADER_TOKEN (compared in constant time; the Authorization
  *     header is the gateway's own); without TRADER_TOKEN configured, HTTP
@@ -17,6 +17,9 @@
  *     optional "symbols" (array of strings, or one comma-separated string)
  *     and "debug" (bool); or the EventBridge "Scheduled Event" envelope. It
  *     needs no token.
+ * Init: with LIVE_REQUIRES_PROBE=true, EXECUTE_TRADES=true is refused as an
+ *   invalid configuration unless a ready backtest of the strategy is in the
+ *   journal (pipelines/probe.h).
  * Answer: {"run_at" (unix ms),"scheduled_time"?,"symbols":[...],"predictor",
  *          "decisions":[decision records, in symbol order],
  *          "journal":{"written":N,"unwritten":M},"run":{trader_result_json},
@@ -33,6 +36,7 @@
 #include <string.h>
 
 #include "frame/api.h"
+#include "pipelines/probe.h"
 #include "pipelines/trader.h"
 #include "platform/clock.h"
 #include "platform/log.h"
@@ -143,7 +147,7 @@ static size_t trader_answer(api_ctx *ctx, const run_spec *rs, const char *trigge
 /* The HTTP trigger's safety (see the header); 0 when the run may go on. */
 static int http_allowed(api_ctx *ctx, const apigw_event *ev, apigw_response *res) {
     const cfg *c = ctx->cfg;
-    if (!c->execute_trades) return 0;
+    if (!c->execute_trades || c->paper) return 0; /* no money at stake: as a dry run */
     if (strcmp(ev->method, "POST") != 0) {
         api_error(res, 405, "method_not_allowed",
                   "with EXECUTE_TRADES=true /tasks/trader runs only on POST with X-Trader-Token");
@@ -237,6 +241,10 @@ static const char *const params[] = {"symbols", "debug", NULL};
 static const api_route routes[] = {{"GET,POST", "/tasks/trader", http_trader, params}};
 
 int main(void) {
-    api_function fn = {.name = "trader", .routes = routes, .n_routes = 1, .on_event = on_event};
+    api_function fn = {.name = "trader",
+                       .routes = routes,
+                       .n_routes = 1,
+                       .on_event = on_event,
+                       .init_check = pl_probe_init_check};
     return api_main(&fn);
 }

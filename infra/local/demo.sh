@@ -13,10 +13,13 @@
 # take-profit, the next run's reconcile, /api/overview and /api/trades.
 # Determinism: the replay shows the last day of its data at today's time of
 # day, where the model is mostly FLAT; so the data is cut (real candles, none
-# changed) to end on the day whose same time of day the backtest of the same
+# changed) to end on the day whose same time of day the signal scorer of the same
 # decision code finds risk_ok (demo_pick_moment below). Knobs: DEMO_TOUR=false
 # (serve only), DEMO_LOG (the gateway's log file), DEMO_TRADER_TOKEN,
 # DEMO_STEP_MS (the path's pace), DEMO_TOUR_OUT (a folder for the raw answers).
+# DEMO_EXECUTE=paper: the same moment with EXECUTE_TRADES=paper: no key, the
+# orders go to the paper account (the simulated exchange on the replay's
+# market, kept in the journal), and the tour shows it.
 #
 # Stopping is this script's job: the gateway and the replay server run in
 # the background, where they ignore the terminal's SIGINT (a shell starts
@@ -59,7 +62,7 @@ trap cleanup EXIT
 # Ctrl-C or SIGTERM is how the demo is meant to end: a success
 trap 'exit 0' INT TERM
 
-if [ "${DEMO_EXECUTE:-false}" = true ]; then
+if [ "${DEMO_EXECUTE:-false}" = true ] || [ "${DEMO_EXECUTE:-false}" = paper ]; then
   # shellcheck source=infra/local/demo_execute.sh
   . infra/local/demo_execute.sh # defines demo_execute, which ends the script
   demo_execute "$@"

@@ -9,7 +9,7 @@
 # serves a copy of tests/data/binance cut to end on an earlier day: the
 # candles are the real ones, none changed, only the later ones left out, and
 # the day is the one where, at today's time of day, the same decision code
-# (build/bin/backtest runs domain/decide, with this configuration) finds a
+# (build/bin/signal_score runs domain/decide, with this configuration) finds a
 # decision worth an entry. demo_pick_moment chooses it.
 
 DEMO_DATA=tests/data/binance
@@ -33,17 +33,17 @@ demo_data_bounds() {
 
 # demo_pick_moment NOW_MS: "SYMBOL SLOT_MS DIRECTION" lines, best first, of
 # the 5-minute slots of the data at NOW_MS's time of day where the
-# backtest's decision is risk_ok, whose cut (the slot plus 30 minutes) still
+# signal scorer's decision is risk_ok, whose cut (the slot plus 30 minutes) still
 # leaves the replay a whole day of data behind it; preferring one whose next
 # slot is not risk_ok (a run in the next slot then enters nothing new), then
-# the latest. Nothing printed when no day has one. The backtest decides on
+# the latest. Nothing printed when no day has one. The scorer decides on
 # the candle's close; the live run also sees the forming candle's price (the
 # order book's mid), which can move the levels: demo_execute checks each
 # candidate with the live decision code before taking it.
 demo_pick_moment() {
   local first end
   read -r first end < <(demo_data_bounds)
-  "$BUILD/bin/backtest" --dir "$DEMO_DATA/klines" --symbol BTCUSDT --symbol ETHUSDT --step 5m --csv |
+  "$BUILD/bin/signal_score" --dir "$DEMO_DATA/klines" --symbol BTCUSDT --symbol ETHUSDT --step 5m --csv |
     awk -F, -v now="$1" -v first="$first" -v end="$end" -v day="$DEMO_DAY_MS" -v m5="$DEMO_M5_MS" '
       NR == 1 { next }
       { s = $2 + 1; ok[$1 "," s] = ($9 == 1); if ($9 == 1) { n++; sym[n] = $1; at[n] = s; dir[n] = $3 } }
@@ -150,16 +150,22 @@ demo_execute() {
   export TELEGRAM_BASE_URL="$tg" TELEGRAM_BOT_TOKEN="123456:fake-telegram-token" TELEGRAM_CHAT_ID=4242
   export TELEGRAM_WEBHOOK_SECRET=${DEMO_WEBHOOK_SECRET:-demo-webhook-secret-change-me}
 
-  local log=${DEMO_LOG:-$tmp/gateway.log}
+  local log=${DEMO_LOG:-$tmp/gateway.log} mode=${DEMO_EXECUTE:-true} account
   export BINANCE_FAPI_BASE="$fake" BINANCE_USE_TESTNET=false PORT
-  BINANCE_API_KEY=$(sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
-  BINANCE_API_SECRET=$(sed -n 's/.*"api_secret": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
-  export BINANCE_API_KEY BINANCE_API_SECRET
-  export EXECUTE_TRADES=true TRADER_TOKEN=${DEMO_TRADER_TOKEN:-demo-trader-token-change-me}
+  if [ "$mode" = paper ]; then
+    # no key: the paper account is the simulated exchange's, kept in the journal
+    account="the paper account: PAPER_BALANCE=${PAPER_BALANCE:-10000} USDT, kept in $tmp/journal/paper"
+  else
+    BINANCE_API_KEY=$(sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
+    BINANCE_API_SECRET=$(sed -n 's/.*"api_secret": *"\([^"]*\)".*/\1/p' "$DEMO_ACCOUNT")
+    export BINANCE_API_KEY BINANCE_API_SECRET
+    account="account $DEMO_ACCOUNT: 10000 USDT, ${symbol} at leverage 5, ISOLATED"
+  fi
+  export EXECUTE_TRADES=$mode TRADER_TOKEN=${DEMO_TRADER_TOKEN:-demo-trader-token-change-me}
   export PREDICTOR=builtin SYMBOLS="$symbol" LOG_DIR="$tmp/journal" JOURNAL_URL="file://$tmp/journal"
   cat >&2 <<MSG
-demo: EXECUTE_TRADES=true against the offline fake exchange at $fake
-      (account $DEMO_ACCOUNT: 10000 USDT, ${symbol} at leverage 5, ISOLATED).
+demo: EXECUTE_TRADES=$mode against the offline fake exchange at $fake
+      ($account).
 demo: the market: the bundled candles of $(date -u -d "@$((slot / 1000))" '+%F %H:%M') UTC replayed as now (the later
       ones left out); the built-in model's decision for ${symbol} there: ${direction}.
 demo: journal $tmp/journal, gateway log $log, no schedule (the tour triggers the runs);
@@ -177,7 +183,8 @@ MSG
     { echo "demo: the webhook could not be registered with the fake Telegram server" >&2; exit 1; }
 
   if [ "${DEMO_TOUR:-true}" = true ]; then
-    DEMO_GW=$gw DEMO_FAKE=$fake DEMO_TELEGRAM=$tg DEMO_SYMBOL=$symbol infra/local/demo_tour.sh &
+    DEMO_GW=$gw DEMO_FAKE=$fake DEMO_TELEGRAM=$tg DEMO_SYMBOL=$symbol DEMO_MODE=$mode \
+      DEMO_JOURNAL="$tmp/journal" infra/local/demo_tour.sh &
     tour=$!
     local status=0
     wait "$tour" || status=$?
@@ -189,7 +196,8 @@ demo: still serving on $gw (fake exchange $fake); Ctrl-C stops it. Try:
   curl -s $gw/api/overview | jq .
   curl -s $gw/api/trades
   curl -s -X POST -H 'X-Trader-Token: $TRADER_TOKEN' $gw/tasks/trader | jq .run
-  curl -s $fake/__fake/account | jq '{positions, algoOrders}'
+  $([ "$mode" = paper ] && echo "ls $tmp/journal/paper/ledger/events/*   # the paper account's records" ||
+    echo "curl -s $fake/__fake/account | jq '{positions, algoOrders}'")
   curl -s $tg/__fake/messages | jq -r '.messages[].text'
   curl -s -X POST $tg/__fake/update -d '{"text":"/positions"}'   # a command from the chat
 MSG

@@ -14,6 +14,11 @@
 #   6. the operator's chat: the alerts each run delivered at its end;
 #   7. /status sent from the chat (the fake Telegram server posts the Update
 #      to the webhook the demo registered): the bot's answer.
+# With DEMO_MODE=paper (DEMO_EXECUTE=paper make demo: EXECUTE_TRADES=paper,
+# no key, the account in the journal) steps 1 and 2 are the same; then a
+# second run right away leaves the bracket as it stands (its legs trigger on
+# the real 5m candles, which this tour does not wait for), and the
+# overview, /api/trades and the chat show the paper account (tour_paper).
 # Environment: DEMO_GW, DEMO_FAKE, DEMO_TELEGRAM (base URLs), DEMO_SYMBOL, TRADER_TOKEN;
 # DEMO_STEP_MS (default 700); DEMO_TOUR_OUT: a folder to keep every raw
 # answer in (run1.json, overview1.json, account1.json, account2.json,
@@ -40,7 +45,40 @@ fail() {
 trader() { curl -sS --max-time 40 -X POST -H "X-Trader-Token: $TRADER_TOKEN" "$DEMO_GW/tasks/trader"; }
 account() { curl -sS --max-time 10 "$DEMO_FAKE/__fake/account"; }
 
-say "1. a trader run with EXECUTE_TRADES=true: decide, enter, protect"
+# trades_and_overview JQ: /api/trades (trades.csv) and /api/overview
+# (overview2.json), the overview shown through JQ
+trades_and_overview() {
+  cmd "curl $DEMO_GW/api/trades"
+  curl -sS --max-time 30 "$DEMO_GW/api/trades" | tr -d '\r' >"$out/trades.csv"
+  cat "$out/trades.csv"
+  cmd "curl $DEMO_GW/api/overview"
+  curl -sS --max-time 30 "$DEMO_GW/api/overview" >"$out/overview2.json"
+  jq -c "$1" "$out/overview2.json"
+}
+
+# the paper tour's end: the account lives in the journal, and every answer says paper
+tour_paper() {
+  say "3. the next trader run, right away: the paper account is derived from the journal again"
+  cmd "curl -X POST $DEMO_GW/tasks/trader"
+  trader >"$out/run2.json"
+  jq -c '{account: .run.account, symbols: [.run.symbols[] | {symbol, step, status}], actions: .run.actions}' "$out/run2.json"
+  [ "$(jq -r '.run.symbols[0].step' "$out/run2.json")" != executed ] || fail "the second run entered again"
+  echo "the paper ledger (append-only records in the journal):"
+  find "$DEMO_JOURNAL/paper/ledger/events" -name '*.json' -printf '%P\n' 2>/dev/null | sort | head -8
+
+  say "4. the trades journal and the overview: the paper account"
+  trades_and_overview '{account, positions: [.positions[] | {symbol, side, size, entry_price}], algo_orders: [.symbols[].algo_orders[] | .type], balances: [.balances[] | {asset, balance}]}'
+  [ "$(jq -r '.account' "$out/overview2.json")" = paper ] || fail "the overview does not say paper"
+
+  say "5. the operator's chat: the entry's alert, marked paper"
+  curl -sS --max-time 10 "$DEMO_TELEGRAM/__fake/messages" >"$out/telegram.json"
+  jq -r '.messages[] | "--- message \(.message_id) to chat \(.chat_id)\n\(.text)"' "$out/telegram.json"
+  echo
+  echo "demo_tour: done: opened and protected on the paper account, derived again, journaled, alerted"
+  exit 0
+}
+
+say "1. a trader run with EXECUTE_TRADES=${DEMO_MODE:-true}: decide, enter, protect"
 cmd "curl -X POST -H 'X-Trader-Token: \$TRADER_TOKEN' $DEMO_GW/tasks/trader"
 trader >"$out/run1.json"
 jq -c '.decisions[] | {symbol, direction, prob, entry, tp, sl, rr, risk_ok}' "$out/run1.json"
@@ -55,6 +93,7 @@ jq -c '.positions[] | {symbol, side, size, entry_price, mark_price, liquidation_
   "$out/overview1.json"
 jq -c '.symbols[].algo_orders[] | {client_id, type, side, trigger_price, quantity, reduce_only, status}' \
   "$out/overview1.json"
+[ "${DEMO_MODE:-true}" = paper ] && tour_paper
 
 # the path: from the position's entry to the take-profit's trigger in 6
 # steps (on the trigger's tick), so it fills there, as planned
@@ -91,13 +130,7 @@ jq -c '.run.actions[]' "$out/run2.json"
 jq -c '.run.symbols[] | {symbol, step, status}' "$out/run2.json"
 
 say "5. the trades journal and the overview"
-cmd "curl $DEMO_GW/api/trades"
-curl -sS --max-time 30 "$DEMO_GW/api/trades" | tr -d '\r' >"$out/trades.csv"
-cat "$out/trades.csv"
-cmd "curl $DEMO_GW/api/overview"
-curl -sS --max-time 30 "$DEMO_GW/api/overview" >"$out/overview2.json"
-jq -c '{positions, algo_orders: [.symbols[].algo_orders[]], pnl_today, balances: [.balances[] | {asset, balance}], last_run: (.last_run | {outcome, actions})}' \
-  "$out/overview2.json"
+trades_and_overview '{positions, algo_orders: [.symbols[].algo_orders[]], pnl_today, balances: [.balances[] | {asset, balance}], last_run: (.last_run | {outcome, actions})}'
 account >"$out/account3.json"
 left=$(jq --arg s "$sym" '[.algoOrders[] | select(.symbol == $s and .algoStatus == "NEW")] | length' "$out/account3.json")
 [ "$left" -eq 0 ] || fail "$left algo orders still open after the reconcile"

@@ -142,9 +142,10 @@ static void health(const api_function *fn, api_ctx *ctx, apigw_response *res) {
     res->status = 200;
     dstr_puts(&res->body, "{\"status\":\"ok\",\"service\":");
     dstr_json_str(&res->body, fn->name);
-    dstr_printf(&res->body, ",\"time\":%lld,\"execute_trades\":%s,\"testnet\":%s}",
+    dstr_printf(&res->body,
+                ",\"time\":%lld,\"execute_trades\":%s,\"account\":\"%s\",\"testnet\":%s}",
                 (long long)clock_wall_ms(), ctx->cfg->execute_trades ? "true" : "false",
-                ctx->cfg->use_testnet ? "true" : "false");
+                cfg_account(ctx->cfg), ctx->cfg->use_testnet ? "true" : "false");
 }
 
 static void route_http(const api_function *fn, api_ctx *ctx, const apigw_event *ev,
@@ -259,6 +260,10 @@ static int on_init(void *vst, dstr *err, const char **err_type) {
         }
         cfg_free(&st->cfg);
         bad = cfg_load(&st->cfg, err);
+    }
+    if (!bad && st->fn->init_check) {
+        if (!st->res) st->res = pl_resources_new(&st->cfg);
+        bad = st->fn->init_check(&st->cfg, st->res, err);
     }
     if (bad) {
         *err_type = "Runtime.ConfigInvalid";

@@ -88,6 +88,11 @@ typedef struct api_function {
     size_t n_routes;
     api_event_fn on_event; /* NULL: non-HTTP events are an error */
     int no_invocation_log; /* 1: this function's invocations are not kept under logs/ */
+    /* Checked at init once the configuration is valid (NULL: none): -1 with
+     * one line in err refuses the start as an invalid configuration
+     * (Runtime.ConfigInvalid, config.invalid, the config alert), e.g. the
+     * trader's probe gate (pipelines/probe.h). */
+    int (*init_check)(const cfg *c, pl_resources *r, dstr *err);
 } api_function;
 
 /* Runs the function until the Runtime API ends it; returns the exit status. */

@@ -12,6 +12,7 @@
 #include "platform/log.h"
 #include "services/binance_exchange.h"
 #include "services/gemini_predictor.h"
+#include "services/paper_exchange.h"
 #include "services/invlog.h"
 
 struct pl_resources {
@@ -19,7 +20,8 @@ struct pl_resources {
     bn_config binance;
     gemini_config gemini;
     http_client *http;
-    exchange *exchange;
+    exchange *exchange; /* Binance */
+    exchange *paper;    /* EXECUTE_TRADES=paper: the simulated account on Binance's market */
     predictor *gemini_predictor;
     store *journal;
     telegram_client telegram;
@@ -57,6 +59,16 @@ risk_params pl_risk_params(const cfg *c) {
                          .max_funding_rate = c->max_funding_rate};
 }
 
+sim_config pl_paper_sim_config(const cfg *c) {
+    /* Binance's defaults for a new account (leverage 20, CROSSED): the
+     * trader's set-up changes them as it would live */
+    return (sim_config){.balance = c->paper_balance,
+                        .fee_taker = c->fee_taker,
+                        .fee_maker = c->fee_maker,
+                        .slippage_bps = c->slippage_bps,
+                        .margin_type = EX_CROSSED};
+}
+
 int pl_market_entry(const cfg *c) {
     return !c->entry_order_type || strcmp(c->entry_order_type, "LIMIT") != 0;
 }
@@ -65,6 +77,8 @@ int pl_binance_keys(const cfg *c) {
     return c->binance_api_key && *c->binance_api_key && c->binance_api_secret &&
            *c->binance_api_secret;
 }
+
+int pl_account_readable(const cfg *c) { return c->paper || pl_binance_keys(c); }
 
 bn_config pl_binance_config(const cfg *c) {
     return (bn_config){.base = cfg_fapi_base(c),
@@ -120,6 +134,7 @@ pl_resources *pl_resources_new(const cfg *c) {
 
 void pl_resources_free(pl_resources *r) {
     if (!r) return;
+    ex_close(r->paper);
     ex_close(r->exchange);
     predictor_free(r->gemini_predictor);
     if (r->http) http_client_free(r->http);
@@ -143,6 +158,12 @@ static store *journal(pl_resources *r) {
     return r->journal;
 }
 
+store *pl_resources_journal(pl_resources *r, int64_t deadline_ms) {
+    store *s = journal(r);
+    store_set_deadline(s, deadline_ms);
+    return s;
+}
+
 /* The HTTP client starts only when libcurl can; the clients that need it
  * follow it. */
 static void open_clients(pl_resources *r) {
@@ -152,6 +173,10 @@ static void open_clients(pl_resources *r) {
     }
     if (!r->http) return;
     if (!r->exchange) r->exchange = binance_exchange_new(r->http, &r->binance);
+    if (!r->paper && r->cfg->paper) {
+        paper_config pc = {.market = r->exchange, .sim = pl_paper_sim_config(r->cfg)};
+        r->paper = paper_exchange_new(&pc);
+    }
     if (!r->gemini_predictor && strcmp(r->cfg->predictor, "gemini") == 0)
         r->gemini_predictor = gemini_predictor_new(r->http, &r->gemini);
 }
@@ -162,7 +187,7 @@ void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env) {
     int gemini = strcmp(c->predictor, "gemini") == 0;
     *env = (pl_env){
         .cfg = c,
-        .exchange = r->exchange,
+        .exchange = r->paper ? r->paper : r->exchange,
         /* without an HTTP client no symbol has data, so no predictor is asked;
          * the decisions still name the configured one */
         .predictor = !gemini               ? predictor_builtin()
@@ -178,6 +203,7 @@ void pl_env_make(pl_resources *r, int64_t deadline_ms, pl_env *env) {
         .risk = pl_risk_params(c),
     }; /* every journal read or write of the invocation ends by its deadline */
     store_set_deadline(env->journal, deadline_ms);
+    paper_exchange_bind(r->paper, env->journal);
 }
 
 void pl_invocation_begin(pl_resources *r, const char *function, const char *request_id) {

@@ -35,6 +35,7 @@
 #include "services/exchange.h"
 #include "services/gemini.h"
 #include "services/binance.h"
+#include "services/sim_exchange.h"
 #include "services/telegram.h"
 #include "store/store.h"
 
@@ -61,11 +62,17 @@ sizing_params pl_sizing_params(const cfg *c);
 /* The risk manager: MAX_OPEN_POSITIONS, DAILY_LOSS_LIMIT_USDT,
  * MAX_DRAWDOWN_PCT, COOLDOWN_MINUTES, MAX_FUNDING_RATE. */
 risk_params pl_risk_params(const cfg *c);
+/* The simulated exchange of paper trading and the backtest: PAPER_BALANCE,
+ * FEE_TAKER, FEE_MAKER, SLIPPAGE_BPS, Binance's defaults otherwise. */
+sim_config pl_paper_sim_config(const cfg *c);
 /* 1 when ENTRY_ORDER_TYPE is MARKET (sizing_input.market), 0 for LIMIT. */
 int pl_market_entry(const cfg *c);
 /* 1 when both BINANCE_API_KEY and BINANCE_API_SECRET are set: the account
  * can be read (a dry run then reconciles in report mode). */
 int pl_binance_keys(const cfg *c);
+/* 1 when there is an account to read: the Binance keys, or the paper
+ * account (EXECUTE_TRADES=paper, which needs none). */
+int pl_account_readable(const cfg *c);
 /* The clients' own settings, from the configuration (Binance: with the API
  * key and secret, borrowed from c, and BINANCE_RECV_WINDOW_MS). */
 bn_config pl_binance_config(const cfg *c);
@@ -85,6 +92,11 @@ typedef struct pl_resources pl_resources;
 /* c must outlive the resources. Opens nothing yet. */
 pl_resources *pl_resources_new(const cfg *c);
 void pl_resources_free(pl_resources *r); /* NULL is fine */
+
+/* The journal store alone (opened on first use, kept; NULL when it cannot
+ * be opened, logged), its calls bounded by deadline_ms: what an init check
+ * reads without starting the HTTP clients. */
+store *pl_resources_journal(pl_resources *r, int64_t deadline_ms);
 
 /* The environment of one invocation with the given deadline, which also
  * bounds every call on its journal store (store_set_deadline). */

@@ -482,7 +482,7 @@ static void cmd_flatten(const pl_env *env, const char *args, const char *by, dst
     if (set_pause(env, 1, "flatten", by, out) == 0)
         dstr_puts(out, "Paused (/resume to trade again).\n");
     const cfg *c = env->cfg;
-    if (!c->execute_trades || !pl_binance_keys(c) || !env->exchange) {
+    if (!c->execute_trades || !pl_account_readable(c) || !env->exchange) {
         dstr_printf(out, "Nothing sent: %s.\n",
                     !c->execute_trades ? "EXECUTE_TRADES is false"
                     : !env->exchange   ? "the exchange client could not start"

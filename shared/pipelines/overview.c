@@ -104,9 +104,10 @@ overview_status overview_read(const pl_env *env, overview *out, ex_error *first_
     out->n_symbols = c->n_symbols;
     out->prefix = c->order_id_prefix;
     out->execute_trades = c->execute_trades;
+    out->account = cfg_account(c);
     out->decisions = calloc(out->n_symbols ? out->n_symbols : 1, sizeof *out->decisions);
     if (!out->decisions) abort();
-    if (!pl_binance_keys(c)) {
+    if (!pl_account_readable(c)) {
         dstr_error_line(err, "no Binance API key and secret configured (BINANCE_API_KEY, "
                              "BINANCE_API_SECRET): the overview reads the account; read-only keys "
                              "are enough");
@@ -431,6 +432,9 @@ void overview_json(const overview *ov, dstr *out) {
     int_field(out, "time", (long long)ov->now_ms);
     key(out, "execute_trades");
     dstr_puts(out, ov->execute_trades ? "true," : "false,");
+    key(out, "account");
+    dstr_json_str(out, ov->account);
+    dstr_putc(out, ',');
     opt_text(out, "order_id_prefix", ov->prefix);
     render_balances(ov, out);
     render_positions(ov, out);

@@ -70,6 +70,7 @@ typedef struct overview {
     size_t n_symbols;
     const char *prefix; /* ORDER_ID_PREFIX */
     int execute_trades;
+    const char *account; /* "paper" (EXECUTE_TRADES=paper) or "live" */
     ex_account acct;
     dstr *decisions; /* n_symbols: the latest decision record, "" when none */
     journal_day_pnl pnl;

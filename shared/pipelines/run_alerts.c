@@ -97,8 +97,8 @@ static run_alert *alert_for(run_alert_list *l, cfg_alert_type type, const char *
     char when[32];
     struct tm tm = utc(r->started_ms);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    dstr_printf(&a->text, "%s%s%s%s\nrun %s at %s", titles[type], subject[0] ? ": " : "", subject,
-                r->execute ? "" : " (dry run)", r->run_id, when);
+    dstr_printf(&a->text, "%s%s%s%s%s\nrun %s at %s", r->paper ? "[PAPER] " : "", titles[type],
+                subject[0] ? ": " : "", subject, r->execute ? "" : " (dry run)", r->run_id, when);
     return a;
 }
 

@@ -9,7 +9,9 @@
 
 #include <cJSON.h>
 
+#include "pipelines/audit.h"
 #include "platform/svg.h"
+#include "services/history_fetch.h"
 #include "services/journal.h"
 #include "services/journal_trade.h"
 
@@ -281,4 +283,149 @@ int sim_record_write(store *out, store *journal, const sim_record *r, const sim_
     dstr_free(&sum);
     sim_report_free(&report);
     return rc;
+}
+
+/* ---- the run's inputs: config.json and manifest.json ------------------------------------- */
+
+typedef struct cfg_json {
+    cJSON *vars, *symbols, *strategy;
+} cfg_json;
+
+static void add_setting(void *ctx, const char *name, const char *value, int number, int strategy) {
+    cfg_json *j = ctx;
+    int symbol = strcmp(name, "SYMBOLS[]") == 0;
+    if (symbol) {
+        if (!j->symbols) {
+            j->symbols = cJSON_AddArrayToObject(j->vars, "SYMBOLS");
+            cJSON_AddItemToArray(j->strategy, cJSON_CreateString("SYMBOLS"));
+        }
+        cJSON_AddItemToArray(j->symbols, cJSON_CreateString(value));
+        return;
+    }
+    cJSON_AddItemToObject(j->vars, name,
+                          number ? cJSON_CreateRaw(value) : cJSON_CreateString(value));
+    if (strategy) cJSON_AddItemToArray(j->strategy, cJSON_CreateString(name));
+}
+
+static int put_json(store *out, const char *key, cJSON *root, dstr *err) {
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) abort();
+    dstr body = {0};
+    dstr_puts(&body, text);
+    dstr_putc(&body, '\n');
+    free(text);
+    int rc = put(out, key, &body, err);
+    dstr_free(&body);
+    return rc;
+}
+
+static cJSON *config_json(const sim_record_meta *m) {
+    cJSON *root = cJSON_CreateObject();
+    char hash[PL_CONFIG_HASH_LEN], strategy[PL_CONFIG_HASH_LEN], from[32], to[32];
+    pl_config_hash(m->cfg, hash, sizeof hash);
+    pl_strategy_hash(m->cfg, strategy, sizeof strategy);
+    cJSON_AddStringToObject(root, "config_hash", hash);
+    cJSON_AddStringToObject(root, "strategy_hash", strategy);
+    cJSON_AddStringToObject(root, "build_version", pl_build_version());
+    cfg_json j = {.vars = cJSON_AddObjectToObject(root, "variables")};
+    j.strategy = cJSON_CreateArray();
+    pl_config_each(m->cfg, add_setting, &j);
+    cJSON_AddItemToObject(root, "strategy_variables", j.strategy);
+    cJSON *bt = cJSON_AddObjectToObject(root, "backtest");
+    cJSON_AddStringToObject(bt, "data_dir", m->data_dir ? m->data_dir : "");
+    cJSON *syms = cJSON_AddArrayToObject(bt, "symbols");
+    for (size_t i = 0; i < m->n; i++) cJSON_AddItemToArray(syms, cJSON_CreateString(m->symbols[i]));
+    iso(m->from_ms, from, sizeof from);
+    iso(m->to_ms, to, sizeof to);
+    cJSON_AddStringToObject(bt, "from", from);
+    cJSON_AddStringToObject(bt, "to", to);
+    cJSON_AddNumberToObject(bt, "step_ms", (double)m->step_ms);
+    cJSON_AddNumberToObject(bt, "start_balance", m->balance);
+    if (m->assume_funding) cJSON_AddNumberToObject(bt, "assumed_funding_rate", m->assumed_rate);
+    else cJSON_AddNullToObject(bt, "assumed_funding_rate");
+    cJSON_AddStringToObject(bt, "predictor", "builtin");
+    cJSON_AddBoolToObject(bt, "execute_trades", 1);
+    return root;
+}
+
+static void add_span(cJSON *to, const cJSON *entry, int gaps) {
+    static const char *const keys[] = {"rows", "first_ms", "last_ms", "gap_count"};
+    for (size_t k = 0; k < (gaps ? 4u : 3u); k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(entry, keys[k]);
+        if (cJSON_IsNumber(v)) cJSON_AddNumberToObject(to, keys[k], v->valuedouble);
+    }
+    const cJSON *first = cJSON_GetObjectItemCaseSensitive(entry, "first_ms");
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(entry, "last_ms");
+    char t[32];
+    if (cJSON_IsNumber(first)) {
+        iso((int64_t)first->valuedouble, t, sizeof t);
+        cJSON_AddStringToObject(to, "first", t);
+    }
+    if (cJSON_IsNumber(last)) {
+        iso((int64_t)last->valuedouble, t, sizeof t);
+        cJSON_AddStringToObject(to, "last", t);
+    }
+}
+
+static cJSON *manifest_json(const sim_record_meta *m, const sim_exchange *sim) {
+    cJSON *root = cJSON_CreateObject();
+    const char *dir = m->data_dir ? m->data_dir : "";
+    cJSON_AddStringToObject(root, "data_dir", dir);
+    cJSON *files = cJSON_AddArrayToObject(root, "files");
+    cJSON *coverage = cJSON_AddObjectToObject(root, "coverage");
+    cJSON_AddItemToArray(files, hf_manifest_file(dir, NULL, "exchangeInfo.json"));
+    dstr name = {0}, path = {0};
+    for (size_t i = 0; i < m->n; i++) {
+        cJSON *sym = cJSON_AddObjectToObject(coverage, m->symbols[i]);
+        for (size_t k = 0; k <= SIM_LOAD_INTERVALS; k++) {
+            int funding = k == SIM_LOAD_INTERVALS;
+            dstr_clear(&name);
+            dstr_clear(&path);
+            if (funding) dstr_printf(&name, "%s-funding.csv", m->symbols[i]);
+            else dstr_printf(&name, "%s-%s.csv", m->symbols[i], sim_load_intervals[k]);
+            dstr_printf(&path, "%s/%s/%s", dir, funding ? "funding" : "klines", name.ptr);
+            FILE *f = fopen(path.ptr, "rb");
+            if (!f) continue; /* not read: sim_exchange_load skips it (or failed on it) */
+            fclose(f);
+            cJSON *e = hf_manifest_file(dir, funding ? "funding" : "klines", name.ptr);
+            cJSON_AddItemToArray(files, e);
+            add_span(cJSON_AddObjectToObject(sym, funding ? "funding" : sim_load_intervals[k]), e,
+                     !funding);
+        }
+    }
+    dstr_free(&name);
+    dstr_free(&path);
+    cJSON_AddStringToObject(
+        root, "gap_handling",
+        "no candle is made up: across a gap in the price path (5m) the price holds at the last "
+        "close, and the jump to the next open is a gap that fills what it crosses at that open; "
+        "snapshots hold the candles there are (the indicators see the rows before the gap); "
+        "backtest fetch fills gaps from Binance where it has the candles");
+    sim_report rep;
+    sim_report_make(sim, &rep);
+    cJSON *fund = cJSON_AddObjectToObject(root, "funding");
+    if (m->assume_funding) cJSON_AddNumberToObject(fund, "assumed_rate", m->assumed_rate);
+    else cJSON_AddNullToObject(fund, "assumed_rate");
+    cJSON *per = cJSON_AddObjectToObject(fund, "symbols");
+    for (size_t i = 0; i < rep.n; i++) {
+        const sim_symbol_report *y = &rep.sym[i];
+        cJSON *o = cJSON_AddObjectToObject(per, y->symbol);
+        cJSON_AddNumberToObject(o, "boundaries_paid", y->funding_paid);
+        cJSON_AddNumberToObject(o, "boundaries_assumed", y->funding_assumed);
+        cJSON_AddNumberToObject(o, "boundaries_missing_holding", y->funding_missing_held);
+        cJSON_AddNumberToObject(o, "boundaries_missing_flat", y->funding_missing_flat);
+    }
+    sim_report_free(&rep);
+    return root;
+}
+
+int sim_record_write_inputs(store *out, const sim_exchange *sim, const sim_record_meta *meta,
+                            dstr *err) {
+    if (!meta->cfg) {
+        dstr_error_line(err, "config.json: no configuration given");
+        return -1;
+    }
+    if (put_json(out, "config.json", config_json(meta), err)) return -1;
+    return put_json(out, "manifest.json", manifest_json(meta, sim), err);
 }

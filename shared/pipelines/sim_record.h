@@ -33,6 +33,20 @@
  *  - report.html: the equity and the drawdown after every run as SVG
  *    charts (platform/svg: no JavaScript, it opens from the disk) and the
  *    summary's plain fields as a table.
+ * sim_record_write_inputs() puts the run's inputs beside them:
+ *  - config.json: config_hash and strategy_hash (pipelines/audit.h), the
+ *    build version, "variables" (every setting the hash covers, by name, as
+ *    loaded: pl_config_each, so never a key, token or credential),
+ *    "strategy_variables" (the names the strategy hash covers) and
+ *    "backtest" (data folder, symbols, period, step, start balance, the
+ *    assumed funding rate or null, the predictor run and the mode taken);
+ *  - manifest.json: every data file read (exchangeInfo.json, the kline
+ *    files of sim_load_intervals that exist, the funding file) as
+ *    history_fetch lists them (path, sha256, bytes, rows, span, gaps), the
+ *    coverage per symbol and timeframe (rows, first and last, gap_count),
+ *    how gaps are handled, and the funding coverage (the assumed rate, and
+ *    per symbol the 8 h boundaries paid from the history, at the assumed
+ *    rate, and missing while holding or flat).
  * Returns 0, or -1 with one line in err for the first object that could
  * not be written. */
 #ifndef PL_SIM_RECORD_H
@@ -64,6 +78,12 @@ typedef struct sim_record_meta {
     int64_t from_ms, to_ms, step_ms;
     const char *config_hash;
     double risk_usdt; /* RISK_USDT: what one R is */
+    /* the run's inputs, for sim_record_write_inputs() */
+    const cfg *cfg;       /* the configuration as loaded */
+    const char *data_dir; /* the history folder (history.h's layout) */
+    double balance;       /* the wallet at the start */
+    int assume_funding;   /* boundaries without a row paid at assumed_rate */
+    double assumed_rate;
 } sim_record_meta;
 
 void sim_record_point(sim_record *r, exchange *ex, int64_t t);
@@ -71,5 +91,7 @@ void sim_record_free(sim_record *r);
 
 int sim_record_write(store *out, store *journal, const sim_record *r, const sim_exchange *sim,
                      const sim_run_stats *st, const sim_record_meta *meta, dstr *err);
+int sim_record_write_inputs(store *out, const sim_exchange *sim, const sim_record_meta *meta,
+                            dstr *err);
 
 #endif

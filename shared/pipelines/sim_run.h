@@ -16,6 +16,9 @@
  * is the wall clock's, which a simulated run is not on). The journal's
  * clock (store_set_clock) is the simulated one while it runs, so its
  * newest-first readers start from the simulated day.
+ * With paper, the same runs go through paper trading's exchange: the
+ * account is derived from the journal's ledger at every run and sim is
+ * only the market (a test of paper trading against the backtest).
  * Tallies what the runs did; each step's result is also handed to on_step
  * (NULL: none) before it is freed. */
 #ifndef PL_SIM_RUN_H
@@ -34,10 +37,16 @@
 typedef struct sim_run_spec {
     const cfg *cfg; /* the trader's configuration */
     sim_exchange *sim;
+    exchange *via; /* NULL: the trader uses sim's table; else this one, which must pass
+                      every call on to it (a test's recorder of what was sent) */
     store *journal;
     const char *const *symbols;
     size_t n;
     int64_t from_ms, to_ms, step_ms; /* step_ms <= 0: 5 minutes */
+    /* 1: the trader trades on a paper exchange (services/paper_exchange.h)
+     * whose market is sim, its account in journal, as EXECUTE_TRADES=paper
+     * does on Binance's market; 0: on sim itself */
+    int paper;
     void (*on_step)(void *ctx, int64_t t, const trader_result *r);
     void *ctx;
 } sim_run_spec;
@@ -50,5 +59,10 @@ typedef struct sim_run_stats {
 } sim_run_stats;
 
 void sim_run(const sim_run_spec *spec, sim_run_stats *out);
+
+/* The request of the run at step t (what a scheduled live run at t is
+ * given): trigger "schedule", trigger id the slot (UTC, ISO 8601) written
+ * to slot, run id "sim-<t>" to run_id; both must outlive the request. */
+trader_request sim_run_request(const sim_run_spec *spec, int64_t t, char slot[32], char run_id[32]);
 
 #endif

@@ -33,6 +33,7 @@ static void status(trader_symbol *t, const char *step, const char *fmt, ...) {
 void trader_begin(const pl_env *env, const trader_request *rq, trader_result *out) {
     memset(out, 0, sizeof *out);
     out->execute = env->cfg->execute_trades;
+    out->paper = env->cfg->paper;
     out->started_ms = clock_now(env->clock);
     out->read_ms = -1;
     out->n = rq->n;
@@ -531,6 +532,7 @@ void trader_finish(const pl_env *env, const trader_request *rq, trader_result *o
     log_str(lr, "run_id", out->run_id);
     log_str(lr, "trigger", rq->trigger);
     log_bool(lr, "execute", out->execute);
+    log_str(lr, "account", out->paper ? "paper" : "live");
     log_str(lr, "outcome", out->outcome);
     log_int(lr, "symbols", (long long)rq->n);
     log_json(lr, "actions", actions.ptr);
@@ -569,7 +571,7 @@ void trader_run(const pl_env *outer, const trader_request *rq, trader_result *ou
         ex_read_spec spec = {.symbols = rq->symbols,
                              .n_symbols = n,
                              .market = &market_spec,
-                             .parts = out->execute || pl_binance_keys(env->cfg)
+                             .parts = out->execute || pl_account_readable(env->cfg)
                                           ? EX_READ_POSITIONS | EX_READ_OPEN_ORDERS |
                                                 EX_READ_OPEN_ALGO_ORDERS | EX_READ_BALANCES |
                                                 EX_READ_POSITION_MODE | EX_READ_SYMBOL_CONFIGS |
@@ -608,7 +610,9 @@ void trader_run(const pl_env *outer, const trader_request *rq, trader_result *ou
 void trader_result_json(const trader_result *r, dstr *out) {
     dstr_puts(out, "{\"run_id\":");
     dstr_json_str(out, r->run_id);
-    dstr_printf(out, ",\"execute\":%s,\"outcome\":", r->execute ? "true" : "false");
+    dstr_printf(out,
+                ",\"execute\":%s,\"account\":\"%s\",\"outcome\":", r->execute ? "true" : "false",
+                r->paper ? "paper" : "live");
     dstr_json_str(out, r->outcome ? r->outcome : "");
     dstr_puts(out, ",\"symbols\":[");
     for (size_t i = 0; i < r->n; i++) {

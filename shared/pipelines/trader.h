@@ -96,6 +96,7 @@ typedef struct trader_symbol {
 
 typedef struct trader_result {
     int execute;
+    int paper; /* EXECUTE_TRADES=paper: the orders went to the paper account */
     int64_t started_ms, finished_ms;
     int64_t read_ms; /* how long the one read batch took; -1: no exchange */
     trader_symbol *sym;

@@ -432,6 +432,16 @@ static void env_journal(loader *L, cfg *c) {
     dstr journal = {0};
     dstr_printf(&journal, "file://%s", c->log_dir);
     c->journal_url = env_str("JOURNAL_URL", journal.ptr);
+    if (c->paper) {
+        /* the paper account's journal is a journal of its own: its trades,
+         * runs, risk state and claims never mix with a live account's */
+        dstr_clear(&journal);
+        dstr_puts(&journal, c->journal_url);
+        while (journal.len && journal.ptr[journal.len - 1] == '/') journal.ptr[--journal.len] = 0;
+        dstr_puts(&journal, "/" CFG_PAPER_JOURNAL);
+        free(c->journal_url);
+        c->journal_url = xstrdup(journal.ptr);
+    }
     dstr_free(&journal);
     const char *set = getenv("JOURNAL_URL");
     const char *name = set && *set ? "JOURNAL_URL" : "LOG_DIR";
@@ -551,9 +561,35 @@ static void env_execution(loader *L, cfg *c) {
     }
 }
 
-/* EXECUTE_TRADES=true: what real orders need. */
+/* The probe gate's settings (pipelines/probe.h; README "A probe before going
+ * live"). Read here with the rest; the gate itself needs the journal, so
+ * the trader's init applies it. */
+static void env_probe(loader *L, cfg *c) {
+    env_bool(L, "LIVE_REQUIRES_PROBE", 0, &c->live_requires_probe);
+    env_int(L, "PROBE_MAX_AGE_DAYS", 14, 1, 365, &c->probe_max_age_days);
+    env_double(L, "PROBE_MAX_DRAWDOWN_PCT", 15, 0.1, 100, &c->probe_max_drawdown_pct);
+    env_int(L, "PROBE_MIN_TRADES", 10, 0, 1000000, &c->probe_min_trades);
+}
+
+/* EXECUTE_TRADES: true, false, or paper (orders on the simulated exchange,
+ * fed with the live market; its account in the journal). */
+static void env_execute_trades(loader *L, cfg *c) {
+    const char *v = getenv("EXECUTE_TRADES");
+    c->execute_trades = c->paper = 0;
+    if (v && strcasecmp(v, "paper") == 0) c->execute_trades = c->paper = 1;
+    else if (v && *v && cfg_parse_bool(v, &c->execute_trades))
+        bad(L, "EXECUTE_TRADES", v, "use true, false or paper");
+    env_double(L, "PAPER_BALANCE", 10000, 1, 1e12, &c->paper_balance);
+}
+
+/* EXECUTE_TRADES=true: what real orders need (paper needs no key). */
 static void check_execute_trades(loader *L, const cfg *c) {
     if (!c->execute_trades) return;
+    if (c->paper) {
+        if (c->position_mode && strcmp(c->position_mode, "HEDGE") == 0)
+            bad(L, "POSITION_MODE", "HEDGE", "EXECUTE_TRADES=paper simulates ONEWAY only");
+        return;
+    }
     if (!c->binance_api_key)
         bad(L, "BINANCE_API_KEY", "", "EXECUTE_TRADES=true needs the API key (orders are signed)");
     if (!c->binance_api_secret)
@@ -627,7 +663,7 @@ int cfg_load(cfg *c, dstr *err) {
             "no zone data for it (install tzdata or use an IANA name such as UTC)");
 
     env_symbols(&L, c);
-    env_bool(&L, "EXECUTE_TRADES", 0, &c->execute_trades);
+    env_execute_trades(&L, c);
     env_double(&L, "MIN_PROB", 0.60, 0, 1, &c->min_prob);
     env_double(&L, "RR_MIN", 1.20, 0.01, 100, &c->rr_min);
     env_double(&L, "ATR_MULT_TP", 1.8, 0.01, 100, &c->atr_mult_tp);
@@ -638,6 +674,7 @@ int cfg_load(cfg *c, dstr *err) {
     env_double(&L, "MAX_SPREAD_BPS", 2.0, 0, 10000, &c->max_spread_bps);
     env_double(&L, "RISK_USDT", 100, 0.01, 1e9, &c->risk_usdt);
     env_execution(&L, c);
+    env_probe(&L, c);
 
     c->binance_api_key = env_str("BINANCE_API_KEY", NULL);
     c->binance_api_secret = env_str("BINANCE_API_SECRET", NULL);
@@ -694,6 +731,8 @@ int cfg_load(cfg *c, dstr *err) {
     log_secret_sources(c);
     return L.failed ? -1 : 0;
 }
+
+const char *cfg_account(const cfg *c) { return c->paper ? "paper" : "live"; }
 
 const char *cfg_fapi_base(const cfg *c) {
     return c->use_testnet ? c->fapi_testnet_base : c->fapi_base;

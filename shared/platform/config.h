@@ -8,7 +8,9 @@
  * the log module so they can never be printed. Nothing else in the library
  * reads the environment (but the Runtime API's own variables, which the
  * runtime loop needs before a configuration exists): clients get their
- * settings from here. EXECUTE_TRADES=true needs BINANCE_API_KEY and
+ * settings from here. EXECUTE_TRADES is true, false or paper (paper trading:
+ * no key needed, PAPER_BALANCE USDT to start, and the journal is
+ * <JOURNAL_URL>/paper: nothing of it mixes with a live account's). EXECUTE_TRADES=true needs BINANCE_API_KEY and
  * BINANCE_API_SECRET, and refuses POSITION_MODE=HEDGE (the bot closes with
  * reduce-only orders, which Hedge mode does not accept). TRADER_TOKEN, when set, must be
  * 16-256 printable characters without spaces (it travels in a header).
@@ -29,7 +31,10 @@
 
 #define CFG_MAX_SYMBOLS 32
 
+#define CFG_PAPER_JOURNAL "paper" /* EXECUTE_TRADES=paper: JOURNAL_URL/paper */
+
 /* A store URL taken apart (the forms of store/store.h). */
+
 typedef struct cfg_store_url {
     const char *scheme; /* "file" or "s3" (static text) */
     char *path;         /* file: the root, as written in the URL */
@@ -56,7 +61,9 @@ typedef struct cfg {
     /* signals / risk */
     char *symbols[CFG_MAX_SYMBOLS];
     size_t n_symbols;
-    int execute_trades;
+    int execute_trades;   /* true or paper */
+    int paper;            /* EXECUTE_TRADES=paper: the simulated exchange on the live market */
+    double paper_balance; /* PAPER_BALANCE: the paper account's USDT at its start */
     double min_prob, rr_min, atr_mult_tp, atr_mult_sl;
     int leverage;
     char *margin_type;   /* ISOLATED | CROSSED */
@@ -77,6 +84,14 @@ typedef struct cfg {
     double max_drawdown_pct;
     int cooldown_minutes;
     double max_funding_rate;
+
+    /* the probe before going live (pipelines/probe.h): with
+     * LIVE_REQUIRES_PROBE, EXECUTE_TRADES=true needs a ready backtest of
+     * the strategy no older than PROBE_MAX_AGE_DAYS in the journal */
+    int live_requires_probe;
+    int probe_max_age_days;
+    double probe_max_drawdown_pct; /* a probe is ready at most at this drawdown */
+    int probe_min_trades;          /* ... and with at least this many closed trades */
 
     /* execution: the HTTP trigger and the signed client */
     char *trader_token;    /* TRADER_TOKEN: NULL when unset; never logged */
@@ -216,6 +231,8 @@ void cfg_free(cfg *c);
 
 /* The Binance REST base in force (testnet or production). */
 const char *cfg_fapi_base(const cfg *c);
+/* The account the configuration trades: "paper" or "live". */
+const char *cfg_account(const cfg *c);
 
 /* Shared parsers, also used to validate query parameters and events.
  * Each returns 0 on success and -1 when text is not entirely a valid value. */

@@ -28,9 +28,10 @@ static struct {
     log_level min_level;
     log_sink_fn sink;
     void *sink_ctx;
+    int fd; /* where lines go: stdout unless log_set_fd() */
     struct log_rec rec;
     struct log_rec discard; /* handed out for filtered levels */
-} L = {.service = "trader", .min_level = LOG_INFO};
+} L = {.service = "trader", .min_level = LOG_INFO, .fd = STDOUT_FILENO};
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -67,6 +68,8 @@ void log_invocation_end(void) {
     L.request_id[0] = '\0';
     L.trace_id[0] = '\0';
 }
+
+void log_set_fd(int fd) { L.fd = fd >= 0 ? fd : STDOUT_FILENO; }
 
 void log_set_sink(log_sink_fn fn, void *ctx) {
     L.sink = fn;
@@ -170,7 +173,7 @@ void log_end(log_rec *r) {
      * full non-blocking pipe loses the line: logging never fails a caller. */
     size_t off = 0;
     while (off < s->len) {
-        ssize_t w = write(STDOUT_FILENO, s->ptr + off, s->len - off);
+        ssize_t w = write(L.fd, s->ptr + off, s->len - off);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) break;
         off += (size_t)w;

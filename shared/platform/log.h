@@ -42,6 +42,10 @@ void log_invocation_begin(const char *request_id, const char *trace_id);
 void log_invocation_answered(void);
 void log_invocation_end(void);
 
+/* Where the lines go (default, and fd < 0: stdout): a local tool whose
+ * stdout is its report (the backtest) sends them to a file. */
+void log_set_fd(int fd);
+
 /* Optional tee of every finished line (without the newline), e.g. for the
  * invocation journal. NULL removes it. */
 typedef void (*log_sink_fn)(void *ctx, const char *line, size_t len);

@@ -136,16 +136,19 @@ typedef enum part_id {
     P_RULES,
     P_TRADES,
     P_INCOME,
+    P_FUNDING,
     P_COUNT
 } part_id;
 
-_Static_assert(EX_READ_INCOME == 1 << P_INCOME && EX_READ_RULES == 1 << P_RULES,
+_Static_assert(EX_READ_INCOME == 1 << P_INCOME && EX_READ_RULES == 1 << P_RULES &&
+                   EX_READ_FUNDING == 1 << P_FUNDING,
                "part ids follow the EX_READ_* bits");
 
 static ex_part *part_of(ex_account *a, part_id p) {
     ex_part *parts[P_COUNT] = {&a->positions_part, &a->orders_part,        &a->algo_orders_part,
                                &a->balances_part,  &a->position_mode_part, &a->configs_part,
-                               &a->rules_part,     &a->trades_part,        &a->income_part};
+                               &a->rules_part,     &a->trades_part,        &a->income_part,
+                               &a->funding_part};
     return parts[p];
 }
 
@@ -212,7 +215,7 @@ static size_t prepare_part(part_id id, const ex_read_spec *spec, part_call *call
 static const char *part_name(part_id id) {
     static const char *const names[P_COUNT] = {
         "positionRisk", "openOrders",   "openAlgoOrders", "balance", "positionSide/dual",
-        "symbolConfig", "exchangeInfo", "userTrades",     "income"};
+        "symbolConfig", "exchangeInfo", "userTrades",     "income",  "fundingRate"};
     return names[id];
 }
 
@@ -268,6 +271,7 @@ static void drop_failed_lists(ex_account *a) {
     DROP(rules_part, rules, n_rules)
     DROP(trades_part, trades, n_trades)
     DROP(income_part, income, n_income)
+    DROP(funding_part, funding, n_funding)
 #undef DROP
     if (a->position_mode_part.r.status) a->hedge_mode = 0;
 }
@@ -344,6 +348,12 @@ static void note_rules_error(bn_exchange *b, const ex_result *r) {
     }
 }
 
+static int all_valid(const ex_read_spec *spec) {
+    for (size_t i = 0; i < spec->n_symbols; i++)
+        if (!cfg_valid_symbol(spec->symbols[i])) return 0;
+    return 1;
+}
+
 static void read_all(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int64_t deadline_ms,
                      ex_snapshot *snaps, ex_account *acct) {
     bn_exchange *b = bx(ex);
@@ -352,8 +362,10 @@ static void read_all(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
     memset(acct, 0, sizeof *acct);
     /* market requests, as plain (unsigned) requests */
     size_t n_market = mk ? n * BN_SNAPSHOT_REQS : 0;
-    http_request *mreqs = calloc(n_market + 2, sizeof *mreqs); /* + exchangeInfo */
-    http_request **plain = calloc(n_market + 2, sizeof *plain);
+    /* + exchangeInfo, + fundingRate a symbol */
+    http_request *mreqs = calloc(n_market + 2 + n, sizeof *mreqs);
+    http_request **plain = calloc(n_market + 2 + n, sizeof *plain);
+    http_request *funding = NULL; /* n fundingRate requests, public like exchangeInfo */
     char *asked = calloc(n + 1, 1);
     /* signed calls: at most one per symbol per part, plus the account-wide ones */
     size_t cap = (size_t)P_COUNT * (n + 1);
@@ -381,9 +393,20 @@ static void read_all(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
         ex_part *p = part_of(acct, id);
         p->asked = !!(spec->parts & (1u << id));
         if (!p->asked) continue;
-        const char *missing = id == P_RULES ? (b->bn.http ? NULL : no_http) : account_missing(b);
+        int public = id == P_RULES || id == P_FUNDING;
+        const char *missing = public ? (b->bn.http ? NULL : no_http) : account_missing(b);
         if (missing) {
             fail_part_plain(p, EX_UNAVAILABLE, missing);
+        } else if (id == P_FUNDING && !all_valid(spec)) {
+            fail_part_plain(p, EX_INVALID_SYMBOL,
+                            "fundingRate: symbol must be 2-20 uppercase letters or digits");
+        } else if (id == P_FUNDING) {
+            funding = &mreqs[n_market + 1];
+            for (size_t i = 0; i < n; i++) {
+                bn_funding_prepare(&b->bn, &funding[i], spec->symbols[i], spec->since_ms, now_ms,
+                                   BN_FUNDING_MAX);
+                plain[n_plain++] = &funding[i];
+            }
         } else if (id == P_RULES && rules_from_cache(&b->rules, spec, now_ms, acct)) {
             continue; /* kept from an earlier read of this process */
         } else if (id == P_RULES) {
@@ -414,6 +437,31 @@ static void read_all(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
         if (st == EX_OK) rules_keep(&b->rules, spec, acct, now_ms);
         dstr_free(&msg);
         http_request_free(info);
+    }
+    for (size_t i = 0; funding && i < n; i++) {
+        ex_error e = {0};
+        dstr msg = {0};
+        bn_funding *v = NULL;
+        size_t nv = 0;
+        ex_status st = bn_funding_parse(&funding[i], &v, &nv, &e, &msg);
+        if (st == EX_OK) {
+            ex_funding *grown = realloc(acct->funding, (acct->n_funding + nv + 1) * sizeof *grown);
+            if (!grown) abort();
+            acct->funding = grown;
+            for (size_t k = 0; k < nv; k++) {
+                ex_funding *f = &acct->funding[acct->n_funding++];
+                snprintf(f->symbol, sizeof f->symbol, "%s", spec->symbols[i]);
+                f->time_ms = v[k].time_ms;
+                f->rate = v[k].rate;
+            }
+        } else {
+            char what[64];
+            snprintf(what, sizeof what, "fundingRate %s", spec->symbols[i]);
+            part_fail(&acct->funding_part, what, st, &e, &msg);
+        }
+        free(v);
+        dstr_free(&msg);
+        http_request_free(&funding[i]);
     }
     for (size_t i = 0; i < n_calls; i++) {
         parse_part_call(&calls[i], acct);

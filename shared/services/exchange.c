@@ -64,6 +64,7 @@ void ex_read(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int64_t dea
     no_account_part(&acct->rules_part, !!(p & EX_READ_RULES));
     no_account_part(&acct->trades_part, !!(p & EX_READ_TRADES));
     no_account_part(&acct->income_part, !!(p & EX_READ_INCOME));
+    no_account_part(&acct->funding_part, !!(p & EX_READ_FUNDING));
     acct->read_ms = now_ms;
 }
 
@@ -146,7 +147,8 @@ void ex_result_free(ex_result *r) {
 void ex_account_free(ex_account *a) {
     ex_part *parts[] = {&a->positions_part, &a->orders_part,        &a->algo_orders_part,
                         &a->balances_part,  &a->position_mode_part, &a->configs_part,
-                        &a->rules_part,     &a->trades_part,        &a->income_part};
+                        &a->rules_part,     &a->trades_part,        &a->income_part,
+                        &a->funding_part};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) ex_result_free(&parts[i]->r);
     free(a->positions);
     free(a->orders);
@@ -156,6 +158,7 @@ void ex_account_free(ex_account *a) {
     free(a->rules);
     free(a->trades);
     free(a->income);
+    free(a->funding);
     memset(a, 0, sizeof *a);
 }
 

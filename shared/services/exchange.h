@@ -222,6 +222,13 @@ typedef struct ex_income {
     char trade_id[EX_NAME_LEN]; /* "" when none */
 } ex_income;
 
+/* One settled funding event of a symbol (/fapi/v1/fundingRate). */
+typedef struct ex_funding {
+    char symbol[EX_SYMBOL_LEN];
+    int64_t time_ms; /* fundingTime */
+    double rate;     /* > 0: longs pay shorts */
+} ex_funding;
+
 /* ---- reads: ONE batch for everything a run reads ------------------------------- */
 
 /* "Per symbol": one request a symbol asked, or, with no symbols asked, one
@@ -235,7 +242,8 @@ typedef enum ex_read_part {
     EX_READ_SYMBOL_CONFIGS = 1 << 5,   /* per symbol */
     EX_READ_RULES = 1 << 6,            /* exchangeInfo, kept for the symbols asked (all: none) */
     EX_READ_TRADES = 1 << 7,           /* per symbol, since since_ms */
-    EX_READ_INCOME = 1 << 8            /* all symbols, since since_ms */
+    EX_READ_INCOME = 1 << 8,           /* all symbols, since since_ms */
+    EX_READ_FUNDING = 1 << 9           /* per symbol, public: funding events since since_ms */
 } ex_read_part;
 
 typedef struct ex_read_spec {
@@ -284,6 +292,9 @@ typedef struct ex_account {
     ex_income *income;
     size_t n_income;
     int income_truncated;
+    ex_part funding_part; /* at most 1000 per symbol, oldest first */
+    ex_funding *funding;
+    size_t n_funding;
     int64_t read_ms; /* the now_ms of ex_read: no read of this account is older */
 } ex_account;
 

@@ -454,7 +454,7 @@ static void add_gaps(cJSON *f, const candles *c, int64_t iv) {
 static cJSON *file_entry(const char *dir, const char *sub, const char *name) {
     cJSON *f = cJSON_CreateObject();
     dstr rel = {0}, path = {0}, text = {0}, why = {0};
-    dstr_printf(&rel, "%s/%s", sub, name);
+    dstr_printf(&rel, "%s%s%s", sub, *sub ? "/" : "", name);
     dstr_printf(&path, "%s/%s", dir, rel.ptr);
     cJSON_AddStringToObject(f, "path", rel.ptr);
     if (hist_read_file(path.ptr, &text, &why) == 0) {
@@ -475,7 +475,7 @@ static cJSON *file_entry(const char *dir, const char *sub, const char *name) {
                 add_gaps(f, &c, bn_interval_ms(tf));
                 candles_free(&c);
             }
-        } else {
+        } else if (strcmp(sub, "funding") == 0) {
             hist_funding *v;
             size_t n;
             if (hist_funding_parse(dstr_cstr(&text), text.len, rel.ptr, &v, &n, &why) == 0) {
@@ -494,6 +494,10 @@ static cJSON *file_entry(const char *dir, const char *sub, const char *name) {
     dstr_free(&text);
     dstr_free(&why);
     return f;
+}
+
+cJSON *hf_manifest_file(const char *dir, const char *sub, const char *name) {
+    return file_entry(dir, sub ? sub : "", name);
 }
 
 static void add_last_fetch(cJSON *root, const hf_spec *s, const hf_stats *st, const char *failure) {

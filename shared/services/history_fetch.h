@@ -23,7 +23,11 @@
  * the bytes, and for klines the gaps still open (from/to open times, candles
  * missing); with spec and st, "last_fetch" says what that fetch asked and did
  * (symbol, period, requests, rows added, gaps found and filled, and its
- * error when failure is not NULL). */
+ * error when failure is not NULL). hf_manifest_file() is one entry of that
+ * list as a cJSON object (the caller's to free), for dir/sub/name (sub
+ * "klines", "funding", or NULL for a file at the root such as
+ * exchangeInfo.json: path, sha256 and bytes only): a simulated run's
+ * manifest lists the files it read with the same entries. */
 #ifndef HISTORY_FETCH_H
 #define HISTORY_FETCH_H
 
@@ -50,7 +54,10 @@ typedef struct hf_stats {
     size_t gaps_found, gaps_filled; /* gaps inside the kline files as found */
 } hf_stats;
 
+struct cJSON;
+
 int hf_fetch(const hf_spec *s, hf_stats *st, dstr *err);
+struct cJSON *hf_manifest_file(const char *dir, const char *sub, const char *name);
 int hf_manifest_write(const char *dir, const hf_spec *spec, const hf_stats *st, const char *failure,
                       dstr *err);
 

@@ -63,12 +63,23 @@ struct sim_exchange {
     size_t n_fills, cap_fills;
     ex_income *income;
     size_t n_income, cap_income;
-    int64_t now, next_id, next_funding;
+    int64_t now, next_funding;
+    int64_t id_ms, id_seq; /* the last id's time and its rank within that millisecond */
 };
 
 static sim_exchange *of(exchange *ex) { return ex->impl; }
 
 static double round8(double v) { return nearbyint(v * 1e8) / 1e8; }
+
+/* Ids are the time of what they name and its rank within that millisecond,
+ * t * 1000 + rank: the same walk of the same candles from the same account
+ * gives the same ids (paper runs that overlap record each fill once), and
+ * runs at other moments never collide. */
+static int64_t new_id(sim_exchange *s, int64_t t) {
+    if (t != s->id_ms) s->id_ms = t, s->id_seq = 0;
+    else s->id_seq++; /* past 999 it borrows the next ms's numbers: never seen */
+    return t * SIM_IDS_PER_MS + s->id_seq;
+}
 
 static sym *find(const sim_exchange *s, const char *symbol) {
     for (size_t i = 0; i < s->n_sym; i++)
@@ -203,7 +214,7 @@ static void add_income(sim_exchange *s, const char *symbol, const char *type, do
     snprintf(in->asset, sizeof in->asset, "USDT");
     in->amount = amount;
     in->time = t;
-    in->tran_id = ++s->next_id;
+    in->tran_id = new_id(s, t);
     if (trade_id) snprintf(in->trade_id, sizeof in->trade_id, "%lld", (long long)trade_id);
     s->wallet = round8(s->wallet + amount);
 }
@@ -232,7 +243,7 @@ static double book_fill(sim_exchange *s, sym *y, int64_t order_id, ex_side side,
     double fee = round8(qty * price * (maker ? s->cfg.fee_maker : s->cfg.fee_taker));
     GROW(s->fills, s->n_fills, s->cap_fills);
     ex_fill *f = &s->fills[s->n_fills++];
-    *f = (ex_fill){.id = ++s->next_id,
+    *f = (ex_fill){.id = new_id(s, t),
                    .order_id = order_id,
                    .side = side,
                    .price = price,
@@ -259,7 +270,7 @@ static ex_order *new_order(sim_exchange *s, const sym *y, ex_side side, const ch
     snprintf(o->client_id, sizeof o->client_id, "%s", client_id ? client_id : "");
     snprintf(o->type, sizeof o->type, "%s", type);
     snprintf(o->executed_qty_str, sizeof o->executed_qty_str, "0");
-    o->order_id = ++s->next_id;
+    o->order_id = new_id(s, t);
     o->side = side;
     o->time = o->update_time = t;
     ex_order_set_status(o, EX_ORDER_NEW);
@@ -528,6 +539,19 @@ void sim_advance(sim_exchange *s, int64_t t_ms) {
         next->next++;
     }
     if (t_ms > s->now) s->now = t_ms;
+    /* The jump from the last close to the open of the candle forming now is
+     * seen now, as live: what it crosses fills at that open, at its time (not
+     * when the candle closes: a stop gapped through was still open for the
+     * run at t, tests/scenarios/run_parity found it). */
+    for (size_t i = 0; i < s->n_sym; i++) {
+        sym *y = &s->sym[i];
+        const series *p = path_of(s, y);
+        if (!p || y->next >= p->c.n || !y->has_price || !watched(s, y)) continue;
+        const candle *k = &p->c.v[y->next];
+        if (k->open_time > t_ms || k->open == y->last) continue;
+        segment(s, y, y->last, k->open, 1, k->open_time);
+        y->last = k->open; /* walk() then finds no jump left */
+    }
 }
 
 int64_t sim_now(const sim_exchange *s) { return s->now; }
@@ -682,7 +706,7 @@ static ex_status place_algo(sim_exchange *s, const ex_algo_request *rq, ex_algo_
     snprintf(a->client_id, sizeof a->client_id, "%s", rq->client_id);
     snprintf(a->type, sizeof a->type, "%s", ex_algo_type_name(rq->type));
     snprintf(a->quantity_str, sizeof a->quantity_str, "%s", rq->quantity);
-    a->algo_id = ++s->next_id;
+    a->algo_id = new_id(s, s->now);
     a->side = rq->side;
     a->reduce_only = rq->reduce_only;
     a->trigger_price = trigger;
@@ -842,13 +866,29 @@ static void closed_before(const candles *c, int64_t now_ms, size_t limit, candle
     if (out->n) memcpy(out->v, c->v + from, out->n * sizeof *out->v);
 }
 
-static void book_of(const sim_exchange *s, double mid, int64_t now_ms, order_book *b) {
-    double half = mid * s->cfg.spread_bps / 20000;
+/* One level a side: spread_bps > 0, that wide around the price; else
+ * Binance's tightest book (what its majors show nearly always, and what
+ * fake_binance serves): the best bid the price rounded down to the tick, the
+ * best ask one tick above. The mid the trader decides from is then half a
+ * tick above a price on the tick, as live: a book centred on the price moved
+ * the decision's levels by that half tick and a leg, after rounding, by a
+ * tick (tests/scenarios/run_parity found it). */
+static void book_of(const sim_exchange *s, const sym *y, double price, int64_t now_ms,
+                    order_book *b) {
+    double bid, ask;
+    if (s->cfg.spread_bps > 0) {
+        double half = price * s->cfg.spread_bps / 20000;
+        bid = price - half;
+        ask = price + half;
+    } else {
+        bid = sr_round_down(price, &y->rules.tick);
+        ask = sr_round_up(bid + y->rules.tick.step / 2, &y->rules.tick);
+    }
     b->bids = malloc(sizeof *b->bids);
     b->asks = malloc(sizeof *b->asks);
     if (!b->bids || !b->asks) abort();
-    b->bids[0] = (book_level){mid - half, 1e6};
-    b->asks[0] = (book_level){mid + half, 1e6};
+    b->bids[0] = (book_level){bid, 1e6};
+    b->asks[0] = (book_level){ask, 1e6};
     b->n_bids = b->n_asks = 1;
     b->time_ms = now_ms;
 }
@@ -897,7 +937,7 @@ static void snapshot_one(sim_exchange *s, const char *symbol, const ex_snapshot_
     for (int tf = 0; tf < TF_COUNT; tf++)
         closed_before(&series_of(y, tf_ms((timeframe)tf))->c, now_ms,
                       (size_t)(spec->bars > 0 ? spec->bars : 0), &sn->tf[tf]);
-    book_of(s, mid, now_ms, &sn->book);
+    book_of(s, y, mid, now_ms, &sn->book);
     int64_t next = (now_ms / SIM_FUNDING_INTERVAL_MS + 1) * SIM_FUNDING_INTERVAL_MS;
     double rate = current_rate(y, now_ms);
     if (isnan(rate) && s->cfg.assume_funding) rate = s->cfg.assumed_rate;
@@ -947,7 +987,7 @@ static ex_status sim_orderbook(exchange *ex, const char *symbol, int limit, int6
     const sym *y = find(s, symbol);
     if (!y) refuse(&r, -1121, "Invalid symbol.");
     else if (!isfinite(price_now(s, y))) no_price(&r, s, symbol);
-    else book_of(s, price_now(s, y), s->now, out);
+    else book_of(s, y, price_now(s, y), s->now, out);
     ex_status st = r.status;
     if (e) *e = r.e;
     if (st) dstr_error_line(err, "%s", dstr_cstr(&r.why));
@@ -1002,15 +1042,15 @@ static void sim_read(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
     for (size_t i = 0; i < spec->n_symbols && !unknown; i++)
         if (!find(s, spec->symbols[i])) unknown = spec->symbols[i];
     ex_part *per_symbol[] = {&a->orders_part, &a->algo_orders_part, &a->configs_part,
-                             &a->trades_part};
+                             &a->trades_part, &a->funding_part};
     unsigned per_symbol_bit[] = {EX_READ_OPEN_ORDERS, EX_READ_OPEN_ALGO_ORDERS,
-                                 EX_READ_SYMBOL_CONFIGS, EX_READ_TRADES};
+                                 EX_READ_SYMBOL_CONFIGS, EX_READ_TRADES, EX_READ_FUNDING};
     a->positions_part.asked = !!(p & EX_READ_POSITIONS);
     a->balances_part.asked = !!(p & EX_READ_BALANCES);
     a->position_mode_part.asked = !!(p & EX_READ_POSITION_MODE);
     a->rules_part.asked = !!(p & EX_READ_RULES);
     a->income_part.asked = !!(p & EX_READ_INCOME);
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < sizeof per_symbol / sizeof *per_symbol; k++) {
         per_symbol[k]->asked = !!(p & per_symbol_bit[k]);
         if (per_symbol[k]->asked && unknown)
             refuse(&per_symbol[k]->r, -1121, "%s: Invalid symbol.", unknown);
@@ -1080,6 +1120,24 @@ static void sim_read(exchange *ex, const ex_read_spec *spec, int64_t now_ms, int
             }
         }
     }
+    if (a->funding_part.asked && !a->funding_part.r.status) {
+        size_t total = 0;
+        for (size_t i = 0; i < s->n_sym; i++) total += s->sym[i].n_funding;
+        LIST(a->funding, a->n_funding, total);
+        for (size_t i = 0; i < s->n_sym; i++) {
+            const sym *y = &s->sym[i];
+            size_t kept = 0;
+            for (size_t k = 0; k < y->n_funding && asked(spec, y->rules.symbol); k++) {
+                const hist_funding *f = &y->funding[k];
+                if (f->time_ms < spec->since_ms || f->time_ms > now_ms) continue;
+                if (kept++ == SIM_LIST_LIMIT) break;
+                ex_funding *o = &a->funding[a->n_funding++];
+                snprintf(o->symbol, sizeof o->symbol, "%s", y->rules.symbol);
+                o->time_ms = f->time_ms;
+                o->rate = f->rate;
+            }
+        }
+    }
     if (a->income_part.asked) {
         LIST(a->income, a->n_income, s->n_income);
         for (size_t i = 0; i < s->n_income; i++) {
@@ -1114,14 +1172,13 @@ sim_exchange *sim_exchange_new(const sim_config *c) {
     if (!s) abort();
     s->cfg = *c;
     if (!(s->cfg.maint_margin_rate > 0)) s->cfg.maint_margin_rate = SIM_DEFAULT_MMR;
-    if (!(s->cfg.spread_bps > 0)) s->cfg.spread_bps = 1;
     if (s->cfg.leverage <= 0) s->cfg.leverage = SIM_DEFAULT_LEVERAGE;
     if (s->cfg.path_ms <= 0) s->cfg.path_ms = SIM_DEFAULT_PATH_MS;
     s->ex = (exchange){.ops = &sim_ops, .impl = s};
     s->clk = (clock_src){.now_ms = clock_of, .ctx = s};
     s->wallet = round8(c->balance);
     s->now = c->start_ms;
-    s->next_id = 1000;
+    s->id_ms = -1;
     s->next_funding = (c->start_ms / SIM_FUNDING_INTERVAL_MS + 1) * SIM_FUNDING_INTERVAL_MS;
     return s;
 }
@@ -1200,9 +1257,11 @@ int sim_set_funding(sim_exchange *s, const char *symbol, const hist_funding *v, 
     return 0;
 }
 
+const char *const sim_load_intervals[SIM_LOAD_INTERVALS] = {"1m", "5m", "1h", "4h", "1d"};
+
 int sim_exchange_load(sim_exchange *s, const char *dir, const char *const *symbols, size_t n,
                       dstr *err) {
-    static const char *const intervals[] = {"1m", "5m", "1h", "4h", "1d"};
+    const char *const *intervals = sim_load_intervals;
     dstr path = {0};
     symbol_rules *rules = NULL;
     size_t n_rules = 0;
@@ -1218,7 +1277,7 @@ int sim_exchange_load(sim_exchange *s, const char *dir, const char *const *symbo
             break;
         }
         rc = sim_add_symbol(s, r, err);
-        for (size_t k = 0; rc == 0 && k < sizeof intervals / sizeof *intervals; k++) {
+        for (size_t k = 0; rc == 0 && k < SIM_LOAD_INTERVALS; k++) {
             dstr_clear(&path);
             dstr_printf(&path, "%s/klines/%s-%s.csv", dir, symbols[i], intervals[k]);
             int64_t ms = bn_interval_ms(intervals[k]);
@@ -1270,4 +1329,94 @@ void sim_report_make(const sim_exchange *s, sim_report *out) {
 void sim_report_free(sim_report *r) {
     free(r->sym);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- the account as data ------------------------------------------------------------ */
+
+#define COPY_KEPT(dst, n_dst, src, n_src, keep)                           \
+    do {                                                                  \
+        (dst) = calloc((n_src) + 1, sizeof *(dst));                       \
+        if (!(dst)) abort();                                              \
+        for (size_t i_ = 0; i_ < (n_src); i_++)                           \
+            if (keep(&(src)[i_], since_ms)) (dst)[(n_dst)++] = (src)[i_]; \
+    } while (0)
+
+static int keep_order(const ex_order *o, int64_t since_ms) {
+    return o->status == EX_ORDER_NEW || o->update_time >= since_ms;
+}
+static int keep_algo(const ex_algo_order *a, int64_t since_ms) {
+    return a->status == EX_ALGO_NEW || a->update_time >= since_ms;
+}
+static int keep_fill(const ex_fill *f, int64_t since_ms) { return f->time >= since_ms; }
+static int keep_income(const ex_income *in, int64_t since_ms) { return in->time >= since_ms; }
+
+void sim_account_get(const sim_exchange *s, int64_t since_ms, sim_account *out) {
+    memset(out, 0, sizeof *out);
+    out->wallet = s->wallet;
+    out->hedge = s->hedge;
+    out->walked_to = s->now;
+    out->hold = calloc(s->n_sym + 1, sizeof *out->hold);
+    if (!out->hold) abort();
+    for (size_t i = 0; i < s->n_sym; i++) {
+        const sym *y = &s->sym[i];
+        sim_holding *h = &out->hold[out->n_hold++];
+        snprintf(h->symbol, sizeof h->symbol, "%s", y->rules.symbol);
+        h->amount = y->amount;
+        h->entry = y->entry;
+        h->iso_margin = y->iso_margin;
+        h->leverage = y->leverage;
+        h->margin = y->margin;
+        h->update_ms = y->update_ms;
+    }
+    COPY_KEPT(out->orders, out->n_orders, s->orders, s->n_orders, keep_order);
+    COPY_KEPT(out->algos, out->n_algos, s->algos, s->n_algos, keep_algo);
+    COPY_KEPT(out->fills, out->n_fills, s->fills, s->n_fills, keep_fill);
+    COPY_KEPT(out->income, out->n_income, s->income, s->n_income, keep_income);
+}
+
+#define REPLACE(dst, n_dst, cap_dst, src, n_src)                  \
+    do {                                                          \
+        free(dst);                                                \
+        (cap_dst) = (n_src) + 1;                                  \
+        (dst) = malloc((cap_dst) * sizeof *(dst));                \
+        if (!(dst)) abort();                                      \
+        if (n_src) memcpy((dst), (src), (n_src) * sizeof *(dst)); \
+        (n_dst) = (n_src);                                        \
+    } while (0)
+
+int sim_account_set(sim_exchange *s, const sim_account *a, dstr *err) {
+    for (size_t i = 0; i < a->n_hold; i++) {
+        if (!find(s, a->hold[i].symbol)) {
+            dstr_error_line(err, "simulated exchange: the account holds %s, which is not added",
+                            a->hold[i].symbol);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < a->n_hold; i++) {
+        const sim_holding *h = &a->hold[i];
+        sym *y = find(s, h->symbol);
+        y->amount = h->amount;
+        y->entry = h->entry;
+        y->iso_margin = h->iso_margin;
+        y->leverage = h->leverage > 0 ? h->leverage : s->cfg.leverage;
+        y->margin = h->margin;
+        y->update_ms = h->update_ms;
+    }
+    s->wallet = a->wallet;
+    s->hedge = a->hedge;
+    REPLACE(s->orders, s->n_orders, s->cap_orders, a->orders, a->n_orders);
+    REPLACE(s->algos, s->n_algos, s->cap_algos, a->algos, a->n_algos);
+    REPLACE(s->fills, s->n_fills, s->cap_fills, a->fills, a->n_fills);
+    REPLACE(s->income, s->n_income, s->cap_income, a->income, a->n_income);
+    return 0;
+}
+
+void sim_account_free(sim_account *a) {
+    if (!a) return;
+    free(a->hold);
+    free(a->orders);
+    free(a->algos);
+    free(a->fills);
+    free(a->income);
+    memset(a, 0, sizeof *a);
 }

@@ -28,7 +28,8 @@
  * so when a stop and a take-profit both lie inside one candle the stop is
  * taken first. When candles of a finer interval (e.g. 1m) tile the candle,
  * they are walked instead, and settle the order. The jump from the previous
- * close to the open is a gap: what it crosses fills at the open.
+ * close to the open is a gap: what it crosses fills at the open, as soon as
+ * the clock reaches that open (the run at that time sees it done, as live).
  *
  * Fills. MARKET: at the price now, moved SLIPPAGE_BPS against the taker,
  * taker fee. LIMIT: rests, and fills at its price (or at a better open
@@ -79,9 +80,11 @@
  * since_ms (7 days, at most 1000 a symbol, oldest first), income since
  * since_ms (at most 1000).
  * Market data: candles of the loaded intervals, snapshots (5m 1h 4h 1d that
- * closed before now), a one-level book around the price now (spread_bps
- * wide) and the premium index (mark = the price now, funding rate = the
- * current period's row of the history, NAN when there is none). */
+ * closed before now), a one-level book at the price now (the best bid the
+ * price rounded down to the tick, the best ask one tick above, as Binance's
+ * majors; spread_bps wide around it when set) and the premium index (mark =
+ * the price now, funding rate = the current period's row of the history,
+ * NAN when there is none). */
 #ifndef SIM_EXCHANGE_H
 #define SIM_EXCHANGE_H
 
@@ -99,6 +102,7 @@
 #define SIM_FUNDING_MATCH_MS 60000 /* a history row this close to a boundary is its rate */
 #define SIM_LIST_LIMIT 1000        /* rows of userTrades (a symbol) and income */
 #define SIM_TRADES_WINDOW_MS (7LL * 86400000)
+#define SIM_IDS_PER_MS 1000 /* ids: time * 1000 + rank within the millisecond */
 
 typedef struct sim_config {
     double balance;           /* the USDT wallet at the start */
@@ -106,7 +110,7 @@ typedef struct sim_config {
     double fee_maker;         /* FEE_MAKER (may be < 0: a rebate) */
     double slippage_bps;      /* SLIPPAGE_BPS, against every taker fill */
     double maint_margin_rate; /* <= 0: 0.004 */
-    double spread_bps;        /* the synthetic book's spread; <= 0: 1 */
+    double spread_bps;        /* > 0: the book this wide around the price; <= 0: one tick */
     int leverage;             /* every symbol's at the start; <= 0: 20 (Binance's default) */
     ex_margin_type margin_type;
     /* A boundary without a history row: with assume_funding, assumed_rate is
@@ -156,6 +160,9 @@ int sim_set_funding(sim_exchange *s, const char *symbol, const hist_funding *v, 
  * absent). -1 with err naming the file. */
 int sim_exchange_load(sim_exchange *s, const char *dir, const char *const *symbols, size_t n,
                       dstr *err);
+/* The kline intervals it reads, in that order. */
+#define SIM_LOAD_INTERVALS 5
+extern const char *const sim_load_intervals[SIM_LOAD_INTERVALS];
 
 /* Moves the clock to t_ms (never back): walks every path candle that closed
  * by then, firing what the path reaches, booking funding and liquidations. */
@@ -171,6 +178,47 @@ double sim_price(const sim_exchange *s, const char *symbol);
 /* Every fill so far, oldest first (valid until the next call on s): what
  * a record of the whole run needs beyond userTrades' 7-day window. */
 const ex_fill *sim_fills(const sim_exchange *s, size_t *n);
+
+/* ---- the account as data (paper trading keeps it between runs) ---------------- */
+
+/* One symbol's position and settings. */
+typedef struct sim_holding {
+    char symbol[EX_SYMBOL_LEN];
+    double amount, entry, iso_margin; /* amount signed, 0: flat */
+    int leverage;
+    ex_margin_type margin;
+    int64_t update_ms; /* the position's or the settings' last change */
+} sim_holding;
+
+/* Everything the account is, apart from prices: the wallet, the position
+ * mode, each symbol's holding, the orders and algo orders (open ones, and
+ * closed ones kept for queries), the fills and the income. walked_to: the
+ * price path has been walked through this time (the clock of the export). */
+typedef struct sim_account {
+    double wallet;
+    int hedge;
+    int64_t walked_to;
+    sim_holding *hold;
+    size_t n_hold;
+    ex_order *orders;
+    size_t n_orders;
+    ex_algo_order *algos;
+    size_t n_algos;
+    ex_fill *fills;
+    size_t n_fills;
+    ex_income *income;
+    size_t n_income;
+} sim_account;
+
+/* A copy of the account now (walked_to = sim_now). Closed orders and algo
+ * orders, fills and income older than since_ms are left out. */
+void sim_account_get(const sim_exchange *s, int64_t since_ms, sim_account *out);
+/* Makes a's account the exchange's (replacing its own): the symbols of its
+ * holdings must have been added (else -1, err naming it); the clock is not
+ * moved (create the exchange at start_ms = a->walked_to, then give it the
+ * candles, so those that closed by then count as walked). */
+int sim_account_set(sim_exchange *s, const sim_account *a, dstr *err);
+void sim_account_free(sim_account *a);
 
 /* The account's totals and per-symbol funding coverage; free with sim_report_free. */
 void sim_report_make(const sim_exchange *s, sim_report *out);

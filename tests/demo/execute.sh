@@ -14,11 +14,18 @@
 # /api/overview show it (no position, no leg, the day's PnL = the trades'),
 # and that SIGTERM then stops everything quietly (exit 0, no process left,
 # no ERROR or sanitizer line, the temporary folder removed). Bound: 60 s.
-#   tests/demo/execute.sh [build/asan]          (from the repository root)
-# Last line: "demo_execute: N passed, N failed".
+# With "paper" (DEMO_EXECUTE=paper: EXECUTE_TRADES=paper, no key): the
+# first run opens and protects the position on the paper account (its
+# records in the journal's paper ledger, nothing on the fake's account),
+# the next run derives it again and enters nothing new, and /api/overview,
+# /api/trades and the chat show the paper account as paper.
+#   tests/demo/execute.sh [build/asan] [paper]  (from the repository root)
+# Last line: "demo_execute: N passed, N failed" (demo_paper with paper).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${1:-build/asan}
+MODE=${2:-true}
+NAME=$([ "$MODE" = paper ] && echo demo_paper || echo demo_execute)
 BOUND_S=${BOUND_S:-60}
 work=$(mktemp -d /tmp/demo-execute.XXXXXX)
 tour="$work/tour"
@@ -50,7 +57,7 @@ jqt() {
 
 # setsid: a session of its own, so every process of the demo can be found
 # (and none left behind); SIGINT at its default, as a terminal leaves it
-TMPDIR="$work/tmp" BUILD=$BUILD DEMO_EXECUTE=true DEMO_TOUR_OUT="$tour" DEMO_LOG="$work/gateway.log" \
+TMPDIR="$work/tmp" BUILD=$BUILD DEMO_EXECUTE=$MODE DEMO_TOUR_OUT="$tour" DEMO_LOG="$work/gateway.log" \
   DEMO_STEP_MS=300 TZ=UTC env --default-signal=INT,QUIT setsid infra/local/demo.sh --port 0 \
   --port-file "$work/port" >"$work/out" 2>&1 </dev/null &
 pid=$!
@@ -72,6 +79,38 @@ sym=$(jq -r '.decisions[0].symbol' "$tour/run1.json" 2>/dev/null)
 check overview_shows_position jqt "$tour/overview1.json" \
   '[.positions[] | select(.symbol == $s and .side == $d)] | length == 1' --arg s "$sym" --arg d "$dir"
 
+# the paper account's checks (the rest of this file is the live account's)
+paper_checks() {
+  check paper_protects jqt "$tour/overview1.json" '
+    .account == "paper" and ([.positions[] | select(.symbol == $s)][0].size) as $q
+    | [.symbols[] | select(.symbol == $s) | .algo_orders[]] as $a
+    | ($a | map(.type) | sort) == ["STOP_MARKET", "TAKE_PROFIT_MARKET"]
+      and all($a[]; .reduce_only == true and (.quantity | tonumber) == $q and (.client_id | startswith("atr_")))' \
+    --arg s "$sym"
+  check nothing_on_the_fake_account bash -c '
+    curl -sS --max-time 10 "$1/__fake/account" | jq -e "(.positions | length) == 0 and (.algoOrders | length) == 0"' \
+    _ "$(grep -o 'fake exchange at http://[0-9.:]*' "$work/out" | head -1 | cut -d' ' -f4)"
+  journal=$(find "$work/tmp" -maxdepth 2 -type d -name journal | head -1)
+  check paper_ledger_in_journal bash -c '
+    e=$(find "$1/paper/ledger/events" -name "*.json" | wc -l); s=$(find "$1/paper/ledger/state" -name "*.json" | wc -l)
+    [ "$e" -ge 3 ] && [ "$s" -eq "$e" ] || { echo "$e event records, $s states"; exit 1; }
+    [ ! -e "$1/trades" ] || { echo "a live trades/ folder beside the paper journal"; exit 1; }' _ "$journal"
+  check paper_rederived jqt "$tour/run2.json" '.run.account == "paper" and .run.symbols[0].step != "executed"'
+  check paper_overview_after jqt "$tour/overview2.json" '
+    .account == "paper" and ([.positions[] | select(.symbol == $s and .side == $d)] | length) == 1
+    and ([.symbols[].algo_orders[]] | length) == 2 and .errors == []' --arg s "$sym" --arg d "$dir"
+  # as live, a fill is journaled once its position is closed: none yet
+  check paper_trades bash -c '
+    head -1 "$1" | grep -q "^time,symbol,side,type,qty,price,status,order_id,client_order_id,realized_pnl,fee,fee_asset,net_pnl$" &&
+    [ "$(sed 1d "$1" | wc -l)" -eq 0 ] || { cat "$1"; exit 1; }' _ "$tour/trades.csv"
+  check paper_alert jqt "$tour/telegram.json" '([.messages[].text] | join("\n")) | test("\\[PAPER\\] Entry: ")'
+  check overview_live bash -c 'curl -sS --max-time 20 "$1/api/overview" | jq -e ".account == \"paper\" and (.positions | length) == 1" >/dev/null' _ "$gw"
+  check trades_say_paper bash -c 'curl -sS --max-time 20 -D - -o /dev/null "$1/api/trades" | grep -qi "^x-trader-account: paper"' _ "$gw"
+}
+
+if [ "$MODE" = paper ]; then
+  paper_checks
+else
 # protects: exactly one stop and one take-profit, reduce-only, the position's
 # size, closing side, this bot's ids; the overview lists both
 check protects jqt "$tour/account1.json" '
@@ -137,6 +176,7 @@ check status_via_webhook jqt "$tour/telegram2.json" '
   (.messages | length) >= 3 and (.messages[-1].text | test("(?i)status")) and
   (.messages[-1].text | test("fake-telegram-token|demo-webhook-secret") | not)'
 check overview_live bash -c 'curl -sS --max-time 20 "$1/api/overview" | jq -e ".pnl_today.trades == 2 and (.positions | length) == 0" >/dev/null' _ "$gw"
+fi
 
 took=$(($(date +%s) - t0))
 
@@ -165,6 +205,6 @@ check stops_cleanly bash -c '
   _ "$rc" "$left" "$work/tmp" "$work/gateway.log" "$work/out"
 check within_bound test "$took" -lt "$BOUND_S"
 
-echo "demo_execute: $passed passed, $failed failed (tour and checks in ${took} s)"
+echo "$NAME: $passed passed, $failed failed (tour and checks in ${took} s)"
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "failing: ${failing[*]} (logs in $work)"; fi
 [ "$failed" -eq 0 ]

@@ -8,7 +8,7 @@
  * Serves GET /fapi/v1/{klines,depth,premiumIndex,exchangeInfo,time,ping} with
  * Binance's parameter rules, error bodies and X-MBX-USED-WEIGHT-1M, the
  * signed account endpoints when an account is loaded, plus the control API
- * of fake_http (/__fake/...). Runs until SIGTERM, or SIGINT unless that came
+ * of fake_http (/__fake/...) and POST /__fake/time (a pinned clock). Runs until SIGTERM, or SIGINT unless that came
  * ignored.
  * See tests/fakes/README.md. */
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lib/binance_replay.h"
+#include "lib/fake_clock.h"
 #include "lib/fake_account.h"
 #include "gw_signals.h"
 #include "lib/fake_http.h"
@@ -130,7 +131,7 @@ static void serve_klines(binance_fake *b, const fake_request *req, fake_reply *o
         return;
     }
     if (range_params(req, KLINES_MAX_LIMIT, &q, out)) return;
-    bnr_klines_json(&b->data, s, &q, wall_ms(), &out->body);
+    bnr_klines_json(&b->data, s, &q, fake_clock_now(), &out->body);
 }
 
 /* Binance: limit 1..1000, default 100. */
@@ -140,7 +141,7 @@ static void serve_funding(binance_fake *b, const fake_request *req, fake_reply *
     if (!s) return;
     bnr_kline_query q = {.limit = FUNDING_DEFAULT_LIMIT};
     if (range_params(req, FUNDING_MAX_LIMIT, &q, out)) return;
-    bnr_funding_json(&b->data, s, &q, wall_ms(), &out->body);
+    bnr_funding_json(&b->data, s, &q, fake_clock_now(), &out->body);
 }
 
 static int depth_limit_valid(int64_t n) {
@@ -160,7 +161,7 @@ static void serve_depth(binance_fake *b, const fake_request *req, fake_reply *ou
         binance_error(out, -4021, "Invalid depth limit.");
         return;
     }
-    bnr_depth_json(&b->data, s, (int)n, wall_ms(), &out->body);
+    bnr_depth_json(&b->data, s, (int)n, fake_clock_now(), &out->body);
 }
 
 /* One symbol's premiumIndex: the account's scripted mark price, if any. */
@@ -172,12 +173,12 @@ static void premium_of(binance_fake *b, const bnr_symbol *s, int64_t now, dstr *
 
 /* The exchange's clock: the account's may be skewed by the test. */
 static int64_t server_ms(binance_fake *b) {
-    return b->account ? fa_server_time(b->account) : wall_ms();
+    return b->account ? fa_server_time(b->account) : fake_clock_now();
 }
 
 static void serve_premium(binance_fake *b, const fake_request *req, fake_reply *out) {
     const char *sym = fake_request_param(req, "symbol");
-    int64_t now = wall_ms();
+    int64_t now = fake_clock_now();
     if (sym) {
         const bnr_symbol *s = known_symbol(b, sym, out);
         if (s) premium_of(b, s, now, &out->body);
@@ -193,7 +194,7 @@ static void serve_premium(binance_fake *b, const fake_request *req, fake_reply *
 
 static void serve_exchange_info(binance_fake *b, const fake_request *req, fake_reply *out) {
     (void)req;
-    bnr_exchange_info_json(&b->data, wall_ms(), &out->body);
+    bnr_exchange_info_json(&b->data, fake_clock_now(), &out->body);
 }
 
 static void serve_time(binance_fake *b, const fake_request *req, fake_reply *out) {
@@ -296,13 +297,37 @@ static void on_decorate(void *ctx, const fake_request *req, fake_reply *out) {
     fake_reply_header(out, "X-MBX-USED-WEIGHT-1M", text, 0);
 }
 
+/* POST /__fake/time {"now_ms": T} pins the fake's clock at T (the market
+ * and the account as of T, see lib/fake_clock.h); {"now_ms": null} unpins. */
+static int ctl_time(const fake_request *req, fake_reply *out) {
+    cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "now_ms");
+    int ok =
+        cJSON_IsNull(v) || (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e15 &&
+                            v->valuedouble == (double)(int64_t)v->valuedouble);
+    if (!ok) {
+        out->status = 400;
+        dstr_puts(&out->body, "{\"error\":\"now_ms must be an integer >= 0 or null\"}");
+    } else {
+        if (cJSON_IsNull(v)) fake_clock_unpin();
+        else fake_clock_pin((int64_t)v->valuedouble);
+        dstr_printf(&out->body, "{\"now_ms\":%lld,\"pinned\":%s}", (long long)fake_clock_now(),
+                    fake_clock_pinned() ? "true" : "false");
+    }
+    cJSON_Delete(body);
+    return 1;
+}
+
 static int on_control(void *ctx, const fake_request *req, fake_reply *out) {
     binance_fake *b = ctx;
+    if (strcmp(req->path, "/__fake/time") == 0 && strcmp(req->method, "POST") == 0)
+        return ctl_time(req, out);
     return b->account ? fa_control(b->account, req, out) : 0;
 }
 
 static void on_reset(void *ctx) {
     binance_fake *b = ctx;
+    fake_clock_unpin();
     if (b->account) fa_reset(b->account);
 }
 
@@ -412,7 +437,7 @@ int main(int argc, char **argv) {
     }
     unsigned port = fake_http_port(srv);
     if (opt.port_file && fake_write_port_file("fake_binance", opt.port_file, port)) goto out;
-    int64_t now = wall_ms();
+    int64_t now = fake_clock_now();
     fprintf(stderr,
             "fake_binance: listening on http://127.0.0.1:%u (data %s, %zu symbols, "
             "replay shift %lld days, latency %ld ms%s%s)\n",

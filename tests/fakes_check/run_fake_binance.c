@@ -866,6 +866,42 @@ static void test_reset_drops_script(void **state) {
     reset_fake();
 }
 
+/* POST /__fake/time pins the clock at an instant the data covers: answers are
+ * as of then, unshifted, the price the forming 5m candle's open; a reset
+ * unpins it. */
+static void test_pinned_clock(void **state) {
+    (void)state;
+    const int64_t t = 1766232000000LL; /* 2025-12-20T12:00:00Z, inside the 5m data */
+    resp r;
+    post("/__fake/time", "{\"now_ms\":1766232000000}", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    cJSON *time = get_json("/fapi/v1/time", &r);
+    assert_true(cJSON_GetObjectItem(time, "serverTime")->valuedouble == (double)t);
+    cJSON_Delete(time);
+    resp_free(&r);
+    cJSON *k = get_json("/fapi/v1/klines?symbol=BTCUSDT&interval=5m&limit=2", &r);
+    assert_int_equal(cJSON_GetArraySize(k), 2);
+    const cJSON *closed = cJSON_GetArrayItem(k, 0), *forming = cJSON_GetArrayItem(k, 1);
+    assert_true(cJSON_GetArrayItem(closed, 0)->valuedouble == (double)(t - 300000));
+    assert_true(cJSON_GetArrayItem(forming, 0)->valuedouble == (double)t);
+    double open = strtod(cJSON_GetArrayItem(forming, 1)->valuestring, NULL);
+    resp_free(&r);
+    cJSON *p = get_json("/fapi/v1/premiumIndex?symbol=BTCUSDT", &r);
+    assert_true(strtod(cJSON_GetObjectItem(p, "markPrice")->valuestring, NULL) == open);
+    cJSON_Delete(p);
+    cJSON_Delete(k);
+    resp_free(&r);
+    post("/__fake/time", "{\"now_ms\":\"soon\"}", &r);
+    assert_int_equal(r.status, 400);
+    resp_free(&r);
+    reset_fake(); /* unpins */
+    time = get_json("/fapi/v1/time", &r);
+    assert_true(cJSON_GetObjectItem(time, "serverTime")->valuedouble > (double)t + 86400000.0);
+    cJSON_Delete(time);
+    resp_free(&r);
+}
+
 static void test_bad_scripts_refused(void **state) {
     (void)state;
     static const char *const bad[] = {
@@ -962,6 +998,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_hang_does_not_block_others),
         cmocka_unit_test(test_requests_recorded),
         cmocka_unit_test(test_reset_drops_script),
+        cmocka_unit_test(test_pinned_clock),
         cmocka_unit_test(test_bad_scripts_refused),
         cmocka_unit_test(test_keep_alive),
     };

@@ -50,8 +50,8 @@ static const api_route routes[] = {
     {"GET", "/api/things", query_route, params},
     {"GET,POST", "/tasks/run", echo_route, NULL},
 };
-static const api_function fn_events = {"fuzzfn", routes, 2, on_event, 0};
-static const api_function fn_http_only = {"fuzzfn", routes, 2, NULL, 1};
+static const api_function fn_events = {"fuzzfn", routes, 2, on_event, 0, NULL};
+static const api_function fn_http_only = {"fuzzfn", routes, 2, NULL, 1, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* the first byte picks the function (with or without an event handler) */

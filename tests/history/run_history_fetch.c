@@ -1,4 +1,4 @@
-/* run_history_fetch: `sim_backtest fetch` (services/history_fetch.h) against
+/* run_history_fetch: `backtest fetch` (services/history_fetch.h) against
  * build/<v>/bin/fake_binance, which replays tests/data/binance shifted by a
  * whole number of days: a period's rows equal the bundled ones (shifted),
  * pages of 1500, a longer period resumes (only the new range is asked), a gap
@@ -84,7 +84,7 @@ static void klines_asked(dstr *out) {
     dstr_free(&body);
 }
 
-/* Runs `sim_backtest [fetch] ARGS...`; its exit status, stdout and stderr. */
+/* Runs `backtest [fetch] ARGS...`; its exit status, stdout and stderr. */
 static int run_tool(int fetch, dstr *out, dstr *err, const char *const *args) {
     char o[160], e[160];
     snprintf(o, sizeof o, "%s/out.txt", tmp);
@@ -527,7 +527,7 @@ static void test_funding(void) {
     dstr_free(&err);
 }
 
-/* A fetched folder is what sim_backtest reads: all four intervals of two
+/* A fetched folder is what backtest reads: all four intervals of two
  * days, then a backtest over its last day, hourly. */
 static void test_backtest_reads_it(void) {
     dstr out = {0}, err = {0};
@@ -557,7 +557,7 @@ static void test_backtest_reads_it(void) {
 
 int main(int argc, char **argv) {
     const char *build = argc > 1 ? argv[1] : "build/asan";
-    snprintf(tool, sizeof tool, "%s/bin/sim_backtest", build);
+    snprintf(tool, sizeof tool, "%s/bin/backtest", build);
     char fake_bin[512];
     snprintf(fake_bin, sizeof fake_bin, "%s/bin/fake_binance", build);
     snprintf(tmp, sizeof tmp, "/tmp/history-fetch.XXXXXX");

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "fake_server.h"
 #include "fnhost.h"
 #include "platform/clock.h"
 #include "platform/dstr.h"
@@ -87,33 +88,10 @@ static void fail(fails *f, const char *fmt, ...) {
     va_end(ap);
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
-    dstr_append(ctx, p, sz * n);
-    return sz * n;
-}
-
-/* One request to the fake; the status (0: no answer), the body in out. */
+/* One request to a fake; the status (0: no answer), the body in out. */
 static long http_at(const char *base, const char *method, const char *path, const char *body,
                     dstr *out) {
-    dstr_clear(out);
-    CURL *c = curl_easy_init();
-    if (!c) return 0;
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", base, path);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    long status = 0;
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return status;
+    return fake_server_call(base, method, path, body, out);
 }
 
 static long http(const char *method, const char *path, const char *body, dstr *out) {

@@ -39,7 +39,7 @@ static const api_route routes[] = {
     {"GET", "/api/things", echo_route, params},
     {"GET,POST", "/tasks/run", echo_route, params},
 };
-static const api_function fn = {"testfn", routes, 2, on_event, 0};
+static const api_function fn = {"testfn", routes, 2, on_event, 0, NULL};
 
 static void http_event(dstr *out, const char *method, const char *raw_path, const char *stage,
                        const char *query_json, const char *raw_query) {

@@ -9,22 +9,11 @@
 
 #include <string.h>
 
+#include "cfgfix.h"
 #include "pipelines/audit.h"
 #include "services/journal.h"
 
-static cfg base(void) {
-    static char *symbols[] = {"BTCUSDT", "ETHUSDT"};
-    cfg c;
-    memset(&c, 0, sizeof c);
-    c.symbols[0] = symbols[0];
-    c.symbols[1] = symbols[1];
-    c.n_symbols = 2;
-    c.risk_usdt = 100;
-    c.leverage = 5;
-    c.order_id_prefix = "atr";
-    c.fapi_base = "https://fapi.binance.com";
-    return c;
-}
+static cfg base(void) { return cfgfix_base(); }
 
 static void test_hash_is_stable_and_a_tag(void **state) {
     (void)state;
@@ -38,18 +27,22 @@ static void test_hash_is_stable_and_a_tag(void **state) {
     assert_true(journal_valid_tag(pl_build_version(), JOURNAL_TAG_MAX));
 }
 
+/* 1 when hash gives a and b the same value. */
+static int same(void (*hash)(const cfg *, char *, size_t), const cfg *a, const cfg *b) {
+    char ha[PL_CONFIG_HASH_LEN], hb[PL_CONFIG_HASH_LEN];
+    hash(a, ha, sizeof ha);
+    hash(b, hb, sizeof hb);
+    return strcmp(ha, hb) == 0;
+}
+
 static void test_a_setting_changes_it(void **state) {
     (void)state;
     cfg a = base(), b = base();
     b.risk_usdt = 101;
-    char ha[PL_CONFIG_HASH_LEN], hb[PL_CONFIG_HASH_LEN];
-    pl_config_hash(&a, ha, sizeof ha);
-    pl_config_hash(&b, hb, sizeof hb);
-    assert_string_not_equal(ha, hb);
+    assert_false(same(pl_config_hash, &a, &b));
     b = base();
     b.execute_trades = 1;
-    pl_config_hash(&b, hb, sizeof hb);
-    assert_string_not_equal(ha, hb);
+    assert_false(same(pl_config_hash, &a, &b));
 }
 
 static void test_secrets_are_not_in_it(void **state) {
@@ -81,12 +74,77 @@ static void test_small_buffer(void **state) {
     assert_string_equal(h, "");
 }
 
+/* The strategy hash: what changes a decision changes it; the mode, where
+ * it trades and keeps records, ids and secrets do not. */
+static void test_strategy_hash(void **state) {
+    (void)state;
+    cfg a = base(), b = base();
+    char ha[PL_CONFIG_HASH_LEN];
+    pl_strategy_hash(&a, ha, sizeof ha);
+    assert_int_equal(strlen(ha), 16);
+    b.execute_trades = 1;
+    b.journal_url = "s3://bucket/live";
+    b.fapi_base = "https://testnet.example";
+    b.order_id_prefix = "xyz";
+    b.recv_window_ms = 9000;
+    b.binance_api_key = "key-one-123456";
+    b.telegram_bot_token = "1:tg-token-123456";
+    b.live_requires_probe = 1;
+    b.probe_max_age_days = 3;
+    assert_true(same(pl_strategy_hash, &a, &b));
+    assert_false(same(pl_config_hash, &a, &b)); /* the configuration hash sees the mode */
+    double *knobs[] = {&b.min_prob, &b.risk_usdt, &b.max_drawdown_pct, &b.fee_taker,
+                       &b.max_funding_rate};
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        b = base();
+        *knobs[i] += 0.5; /* each points into b */
+        assert_false(same(pl_strategy_hash, &a, &b));
+    }
+    b = base();
+    b.n_symbols = 1;
+    assert_false(same(pl_strategy_hash, &a, &b));
+    dstr text = {0};
+    pl_strategy_text(&a, &text);
+    assert_null(strstr(text.ptr, "EXECUTE_TRADES"));
+    assert_null(strstr(text.ptr, "JOURNAL_URL"));
+    assert_null(strstr(text.ptr, "FAPI_BASE"));
+    assert_non_null(strstr(text.ptr, "RISK_USDT=100\n"));
+    dstr_free(&text);
+}
+
+/* The configuration text is pl_config_each's list, one line a setting. */
+static void count(void *ctx, const char *name, const char *value, int number, int strategy) {
+    (void)name, (void)value, (void)number;
+    ((int *)ctx)[0]++;
+    ((int *)ctx)[1] += strategy;
+}
+
+static void test_each_is_the_text(void **state) {
+    (void)state;
+    cfg a = base();
+    int n[2] = {0, 0};
+    pl_config_each(&a, count, n);
+    dstr text = {0}, strat = {0};
+    pl_config_text(&a, &text);
+    pl_strategy_text(&a, &strat);
+    int lines = 0, slines = 0;
+    for (const char *p = text.ptr; (p = strchr(p, '\n')); p++) lines++;
+    for (const char *p = strat.ptr; (p = strchr(p, '\n')); p++) slines++;
+    assert_int_equal(lines, n[0]);
+    assert_int_equal(slines, n[1]);
+    assert_true(n[1] < n[0]);
+    dstr_free(&text);
+    dstr_free(&strat);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_is_stable_and_a_tag),
         cmocka_unit_test(test_a_setting_changes_it),
         cmocka_unit_test(test_secrets_are_not_in_it),
         cmocka_unit_test(test_small_buffer),
+        cmocka_unit_test(test_strategy_hash),
+        cmocka_unit_test(test_each_is_the_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

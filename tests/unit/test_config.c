@@ -19,6 +19,7 @@ static const char *const all_vars[] = {"PORT",
                                        "TZ",
                                        "SYMBOLS",
                                        "EXECUTE_TRADES",
+                                       "PAPER_BALANCE",
                                        "MIN_PROB",
                                        "RR_MIN",
                                        "ATR_MULT_TP",
@@ -94,7 +95,11 @@ static const char *const all_vars[] = {"PORT",
                                        "TELEGRAM_WEBHOOK_SECRET",
                                        "TELEGRAM_ALLOWED_USER_IDS",
                                        "ALERT_BUDGET_MS",
-                                       "ALERTS"};
+                                       "ALERTS",
+                                       "LIVE_REQUIRES_PROBE",
+                                       "PROBE_MAX_AGE_DAYS",
+                                       "PROBE_MAX_DRAWDOWN_PCT",
+                                       "PROBE_MIN_TRADES"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof all_vars / sizeof *all_vars; i++) unsetenv(all_vars[i]);
@@ -113,6 +118,8 @@ static void test_defaults(void **state) {
     assert_string_equal(c.symbols[0], "BTCUSDT");
     assert_string_equal(c.symbols[1], "ETHUSDT");
     assert_false(c.execute_trades);
+    assert_false(c.paper);
+    assert_true(c.paper_balance == 10000);
     assert_float_equal(c.min_prob, 0.60, 1e-12);
     assert_float_equal(c.rr_min, 1.20, 1e-12);
     assert_float_equal(c.atr_mult_tp, 1.8, 1e-12);
@@ -122,6 +129,10 @@ static void test_defaults(void **state) {
     assert_string_equal(c.position_mode, "ONEWAY");
     assert_float_equal(c.max_spread_bps, 2.0, 1e-12);
     assert_float_equal(c.risk_usdt, 100, 1e-12);
+    assert_false(c.live_requires_probe);
+    assert_int_equal(c.probe_max_age_days, 14);
+    assert_float_equal(c.probe_max_drawdown_pct, 15, 1e-12);
+    assert_int_equal(c.probe_min_trades, 10);
     assert_string_equal(cfg_fapi_base(&c), "https://fapi.binance.com");
     assert_int_equal(c.binance_timeout_ms, 10000);
     assert_int_equal(c.binance_retries, 3);
@@ -191,8 +202,11 @@ static const env_case cases[] = {
     {"SYMBOLS", "BTCUSDT,,ETHUSDT", NULL},
     {"SYMBOLS", "BTC-USDT", "uppercase"},
     {"EXECUTE_TRADES", "true", "BINANCE_API_KEY"},
-    {"EXECUTE_TRADES", "maybe", "true or false"},
+    {"EXECUTE_TRADES", "maybe", "true, false or paper"},
     {"EXECUTE_TRADES", "FALSE", NULL},
+    {"EXECUTE_TRADES", "Paper", NULL}, /* paper trading needs no key */
+    {"PAPER_BALANCE", "0", "PAPER_BALANCE"},
+    {"PAPER_BALANCE", "inf", "PAPER_BALANCE"},
     {"MIN_PROB", "1.5", "MIN_PROB"},
     {"MIN_PROB", "nan", "MIN_PROB"},
     {"MIN_PROB", " 0.6", "MIN_PROB"},
@@ -292,6 +306,15 @@ static const env_case cases[] = {
     /* one of the pair alone is a mistake; the token is never shown */
     {"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID=\"\" is invalid: TELEGRAM_BOT_TOKEN is set"},
     {"TELEGRAM_CHAT_ID", "-1001234567890", "TELEGRAM_BOT_TOKEN=\"\" is invalid: TELEGRAM_CHAT_ID is set"},
+    /* the probe gate's settings (the gate itself is the trader's init: pipelines/probe.h) */
+    {"LIVE_REQUIRES_PROBE", "true", NULL},
+    {"LIVE_REQUIRES_PROBE", "maybe", "LIVE_REQUIRES_PROBE=\"maybe\" is invalid"},
+    {"PROBE_MAX_AGE_DAYS", "0", "PROBE_MAX_AGE_DAYS=\"0\" is invalid"},
+    {"PROBE_MAX_AGE_DAYS", "366", "PROBE_MAX_AGE_DAYS=\"366\" is invalid"},
+    {"PROBE_MAX_DRAWDOWN_PCT", "0", "PROBE_MAX_DRAWDOWN_PCT=\"0\" is invalid"},
+    {"PROBE_MAX_DRAWDOWN_PCT", "12.5", NULL},
+    {"PROBE_MIN_TRADES", "-1", "PROBE_MIN_TRADES=\"-1\" is invalid"},
+    {"PROBE_MIN_TRADES", "0", NULL},
 };
 /* clang-format on */
 
@@ -364,6 +387,8 @@ static const env_set_case set_cases[] = {
      "POSITION_MODE=\"HEDGE\" is invalid: EXECUTE_TRADES=true needs ONEWAY: the bot protects and "
      "closes positions with reduce-only orders, which Hedge mode does not accept"},
     {{"EXECUTE_TRADES", "true", BINANCE_KEYS}, NULL},
+    {{"EXECUTE_TRADES", "paper", "POSITION_MODE", "hedge"},
+     "POSITION_MODE=\"HEDGE\" is invalid: EXECUTE_TRADES=paper simulates ONEWAY only"},
     /* the operator channel: token and chat together, each checked */
     {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "-1001234567890"}, NULL},
     {{"TELEGRAM_BOT_TOKEN", "123:SeCrEt-config-test", "TELEGRAM_CHAT_ID", "@trader_alerts"}, NULL},
@@ -665,6 +690,32 @@ static void test_file_journal_on_lambda(void **state) {
     clear_env();
 }
 
+/* EXECUTE_TRADES=paper: a journal of its own under the configured one. */
+static void test_paper_journal(void **state) {
+    (void)state;
+    static const char *const paper_urls[][2] = {
+        {NULL, "file://./logs/paper"},
+        {"file:///tmp/j/", "file:///tmp/j/paper"},
+        {"s3://trader-journal", "s3://trader-journal/paper"},
+        {"s3://trader-journal/prod", "s3://trader-journal/prod/paper"}};
+    for (size_t i = 0; i < sizeof paper_urls / sizeof *paper_urls; i++) {
+        clear_env();
+        setenv("EXECUTE_TRADES", "paper", 1);
+        set_or_unset("JOURNAL_URL", paper_urls[i][0]);
+        setenv("AWS_REGION", "eu-west-1", 1);
+        setenv("AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST", 1);
+        setenv("AWS_SECRET_ACCESS_KEY", "SeCrEt-config-test", 1);
+        cfg c;
+        dstr err = {0};
+        assert_int_equal(cfg_load(&c, &err), 0);
+        assert_true(c.paper && c.execute_trades);
+        assert_string_equal(c.journal_url, paper_urls[i][1]);
+        cfg_free(&c);
+        dstr_free(&err);
+    }
+    clear_env();
+}
+
 static void test_parsers(void **state) {
     (void)state;
     long l;
@@ -688,6 +739,7 @@ static void test_parsers(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_paper_journal),
         cmocka_unit_test(test_each_variable),
         cmocka_unit_test(test_variable_sets),
         cmocka_unit_test(test_s3_settings_parsed),

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cfgfix.h"
 #include "canned_binance.h"
 #include "capture.h"
 #include "platform/config.h"
@@ -35,12 +36,7 @@ static int64_t now_ms(void) {
 }
 
 static cfg test_cfg(void) {
-    static char *symbols[] = {"BTCUSDT", "ETHUSDT"};
-    cfg c;
-    memset(&c, 0, sizeof c);
-    c.symbols[0] = symbols[0];
-    c.symbols[1] = symbols[1];
-    c.n_symbols = 2;
+    cfg c = cfgfix_base();
     c.min_prob = 0.6, c.rr_min = 1.2, c.atr_mult_tp = 1.8, c.atr_mult_sl = 1.0;
     c.max_spread_bps = 2.0;
     c.atr_period = 14;

@@ -267,20 +267,25 @@ static void test_limit_fills(void **state) {
     /* the resting orders hold margin: 0.01 * (99500 + 99000) / 5 = 397 */
     assert_true(fabs(a.balances[0].available_balance - (10000 - 397)) < CENT_EXACT);
     ex_account_free(&a);
-    sim_advance(s, T0 + 2 * M5); /* low 99400 reaches 99500 */
+    sim_advance(s, T0 + 2 * M5 - 1); /* the second candle still forming */
     ex_lookup l = query(s, "L1", 0);
+    assert_int_equal(l.order.status, EX_ORDER_NEW);
+    ex_lookup_free(&l);
+    /* its low 99400 reaches 99500; and the jump from its close 99800 to the
+     * third candle's open 98800 is seen as soon as the clock reaches that
+     * open (not when that candle closes): a run then finds L2 filled */
+    sim_advance(s, T0 + 2 * M5);
+    l = query(s, "L1", 0);
     assert_int_equal(l.r.status, EX_OK);
     assert_int_equal(l.order.status, EX_ORDER_FILLED);
     assert_true(l.order.avg_price == 99500);
     ex_lookup_free(&l);
     l = query(s, "L2", 0);
-    assert_int_equal(l.order.status, EX_ORDER_NEW);
-    ex_lookup_free(&l);
-    sim_advance(s, T0 + 3 * M5); /* gap from 99800 to the open 98800 */
-    l = query(s, "L2", 0);
     assert_int_equal(l.order.status, EX_ORDER_FILLED);
     assert_true(l.order.avg_price == 98800);
+    assert_true(l.order.update_time == T0 + 2 * M5);
     ex_lookup_free(&l);
+    sim_advance(s, T0 + 3 * M5); /* the price now: the fourth candle's open, 98900 */
     read_all(s, T0, &a);
     assert_int_equal(a.n_trades, 2);
     assert_int_equal(a.trades[0].maker, 1);

@@ -5,9 +5,11 @@
  * history has none). What must hold: the run trades (entries happen and
  * settle); the wallet is the start plus every income entry, and each
  * record of the trade journal (what reconcile wrote of settled trades)
- * carries the realised PnL and fee of its order's fills on the exchange; no leg is left on a flat symbol and
- * every open position has its stop (reconcile cleaned what fired); and the
- * same period run twice gives the same account, cent for cent. */
+ * carries the realised PnL and fee of its order's fills on the exchange; the
+ * equity identity holds after every step, not only at the end; no leg is
+ * left on a flat symbol and every open position has its stop (reconcile
+ * cleaned what fired); and the same period run twice gives the same account,
+ * cent for cent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,17 +43,39 @@ typedef struct outcome {
     dstr summary; /* the record's summary.json */
     dstr report;  /* its report.html */
     size_t equity_rows;
+    size_t identity_breaks;
 } outcome;
 
 typedef struct stepper {
     sim_record record;
     exchange *ex;
+    sim_exchange *sim;
+    size_t identity_breaks; /* steps after which the equity identity did not hold */
 } stepper;
 
+/* After every step, not only at the end: wallet = start + realised PnL - fees
+ * + funding + insurance clear, the recorded wallet is the exchange's, and
+ * equity = wallet + the open positions' unrealised PnL at the price now. */
 static void record_step(void *ctx, int64_t t, const trader_result *r) {
     (void)r;
     stepper *k = ctx;
     sim_record_point(&k->record, k->ex, t);
+    sim_report rep;
+    sim_report_make(k->sim, &rep);
+    const sim_point *p = &k->record.v[k->record.n - 1];
+    ex_read_spec rs = {.parts = EX_READ_POSITIONS};
+    ex_account a;
+    ex_read(k->ex, &rs, t, 0, NULL, &a);
+    double unrealized = 0;
+    for (size_t i = 0; i < a.n_positions; i++)
+        unrealized += a.positions[i].amount *
+                      (sim_price(k->sim, a.positions[i].symbol) - a.positions[i].entry_price);
+    ex_account_free(&a);
+    k->identity_breaks +=
+        !(fabs(rep.wallet - (rep.start_balance + rep.realized_pnl - rep.commission + rep.funding +
+                             rep.insurance_clear)) < 1e-6 &&
+          fabs(p->wallet - rep.wallet) < 1e-9 && fabs(p->unrealized - unrealized) < 1e-6);
+    sim_report_free(&rep);
 }
 
 /* A number of summary.json by its key; NAN when absent. */
@@ -113,7 +137,7 @@ static void run_once(outcome *o) {
     assert_int_equal(tmpstore_open(&t, 1), 0);
     log_init("test");
     log_set_level(LOG_ERROR); /* thousands of INFO lines otherwise */
-    stepper steps = {.ex = sim_exchange_table(s)};
+    stepper steps = {.ex = sim_exchange_table(s), .sim = s};
     sim_run_spec spec = {.cfg = &c,
                          .sim = s,
                          .journal = t.s,
@@ -167,6 +191,7 @@ static void run_once(outcome *o) {
     for (const char *p = eq.ptr; (p = strstr(p, "\r\n")); p += 2) o->equity_rows++;
     dstr_free(&eq);
     tmpstore_close(&folder);
+    o->identity_breaks = steps.identity_breaks;
     sim_record_free(&steps.record);
     double income = 0;
     for (size_t i = 0; i < a.n_income; i++) income += a.income[i].amount;
@@ -186,6 +211,7 @@ static void test_trader_on_the_simulated_exchange(void **state) {
     assert_int_equal(a.st.outcomes[0], a.st.steps); /* every run "ok" */
     assert_true(a.st.executed >= 2);                /* it traded */
     assert_true(a.rep.fills > a.st.executed);       /* and at least one exit */
+    assert_int_equal(a.identity_breaks, 0);         /* after every step (record_step) */
     /* equity identity: end = start + realised PnL - fees + funding */
     assert_true(fabs(a.rep.wallet - (a.rep.start_balance + a.rep.realized_pnl - a.rep.commission +
                                      a.rep.funding + a.rep.insurance_clear)) < 1e-6);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_clock.h"
+
 #define FIVE_MIN_MS 300000LL
 #define FUNDING_PERIOD_MS (8LL * 3600000LL)
 #define MAX_DATA_FILE (64u * 1024u * 1024u)
@@ -47,7 +49,9 @@ static int64_t floor_div(int64_t a, int64_t b) {
 }
 
 int64_t bnr_shift_ms(const bnr_data *d, int64_t now_ms) {
-    /* t_d = now - k days must land in [end - 1 day, end) */
+    /* a time the data reaches (a pinned clock) is served as itself */
+    if (now_ms < d->data_end_ms) return 0;
+    /* else t_d = now - k days must land in [end - 1 day, end) */
     return (floor_div(now_ms - d->data_end_ms, BNR_DAY_MS) + 1) * BNR_DAY_MS;
 }
 
@@ -534,7 +538,9 @@ void bnr_funding_json(const bnr_data *d, const bnr_symbol *s, const bnr_kline_qu
 int bnr_current_price(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, fdec *price) {
     bnr_candle c;
     if (forming_candle(s, FIVE_MIN_MS, now_ms - bnr_shift_ms(d, now_ms), &c)) return -1;
-    *price = c.close;
+    /* as of a pinned instant, only the forming candle's open is known (the
+     * simulated exchange's price now); the live-looking replay shows its close */
+    *price = fake_clock_pinned() ? c.open : c.close;
     return 0;
 }
 

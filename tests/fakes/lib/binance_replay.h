@@ -3,10 +3,12 @@
  * Contract: bnr_load() reads a data directory (see tests/data/binance/README.md)
  * once; afterwards everything is read-only, so any number of threads may
  * answer requests from the same bnr_data. Every answer is a pure function of
- * the data and the wall-clock time passed in (now_ms):
+ * the data, the time passed in (now_ms) and whether the fakes' clock is
+ * pinned (fake_clock.h):
  *   - one shift for all series, a whole number of days, puts "data time"
  *     t_d = now - shift inside the last 24 h of the 5m data, so the newest
- *     candle of every interval is the one forming now;
+ *     candle of every interval is the one forming now; a time before the
+ *     data's end (a pinned clock) is served as itself (shift 0);
  *   - closed candles come from the bundled files; the forming candle of every
  *     interval is aggregated from the 5m candles of its bucket up to t_d, so
  *     all intervals agree on the current price;
@@ -94,7 +96,8 @@ void bnr_klines_json(const bnr_data *d, const bnr_symbol *s, const bnr_kline_que
  * them upwards; best ask - best bid = one tick; qtys are the snapshot's. */
 void bnr_depth_json(const bnr_data *d, const bnr_symbol *s, int limit, int64_t now_ms, dstr *out);
 /* The close of the 5m candle forming at now_ms (the replay's current price,
- * also its mark price). Returns 0, or -1 when the data has no such candle. */
+ * also its mark price); its open while the clock is pinned (as of that
+ * instant). Returns 0, or -1 when the data has no such candle. */
 int bnr_current_price(const bnr_data *d, const bnr_symbol *s, int64_t now_ms, fdec *price);
 /* GET /fapi/v1/premiumIndex body for one symbol (an object); mark, when not
  * NULL, replaces the replayed price (a scripted mark-price path). */

@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "fake_clock.h"
+
 #define UNIT 100000000LL /* amounts are int64 counts of 1e-8 */
 #define MAX_ALGO_OPEN 200
 #define MAX_PATH 100000
@@ -1437,7 +1439,7 @@ long fa_weight(const fake_request *req) {
 
 int64_t fa_server_time(fake_account *a) {
     pthread_mutex_lock(&a->lock);
-    int64_t now = wall_ms() + a->clock_offset_ms;
+    int64_t now = fake_clock_now() + a->clock_offset_ms;
     pthread_mutex_unlock(&a->lock);
     return now;
 }
@@ -1573,7 +1575,7 @@ int fa_serve(fake_account *a, const fake_request *req, fake_reply *out) {
         fake_kv_free(body, n);
     }
     pthread_mutex_lock(&a->lock);
-    c.now = wall_ms() + a->clock_offset_ms;
+    c.now = fake_clock_now() + a->clock_offset_ms;
     if (r->places_order) count_order(a, c.now);
     if (check_timestamp(&c, c.now) == 0) run_locked(a, r, &c);
     pthread_mutex_unlock(&a->lock);
@@ -1817,7 +1819,8 @@ static int ctl_clock(fake_account *a, const cJSON *body, fake_reply *out) {
         v->valuedouble > 1e12 || v->valuedouble < -1e12)
         return control_error(out, "\"offset_ms\" must be an integer (|N| <= 1e12)");
     a->clock_offset_ms = (int64_t)v->valuedouble;
-    dstr_printf(&out->body, "{\"serverTime\":%lld}", (long long)(wall_ms() + a->clock_offset_ms));
+    dstr_printf(&out->body, "{\"serverTime\":%lld}",
+                (long long)(fake_clock_now() + a->clock_offset_ms));
     return 1;
 }
 
@@ -1829,7 +1832,7 @@ int fa_control(fake_account *a, const fake_request *req, fake_reply *out) {
     const char *what = req->path + sizeof prefix - 1;
     int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
     pthread_mutex_lock(&a->lock);
-    int64_t now = wall_ms() + a->clock_offset_ms;
+    int64_t now = fake_clock_now() + a->clock_offset_ms;
     follow_marks(a, now);
     int handled = 1;
     cJSON *body = post ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
@@ -1864,7 +1867,7 @@ int fa_control(fake_account *a, const fake_request *req, fake_reply *out) {
 
 int fa_scripted_mark(fake_account *a, const char *symbol_name, fdec *out) {
     pthread_mutex_lock(&a->lock);
-    follow_marks(a, wall_ms() + a->clock_offset_ms);
+    follow_marks(a, fake_clock_now() + a->clock_offset_ms);
     const symbol *s = find_symbol(a, symbol_name);
     int rc = s && s->path ? 0 : -1;
     if (rc == 0) *out = (fdec){.m = s->path[s->path_pos], .scale = 8};

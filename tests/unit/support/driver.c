@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static int passed, failed;
@@ -53,3 +54,17 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 void drv_remove_tree(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+int drv_run(const char *cmd, dstr *out) {
+    dstr line = {0};
+    dstr_printf(&line, "%s 2>&1", cmd);
+    dstr_clear(out);
+    FILE *p = popen(line.ptr, "r");
+    dstr_free(&line);
+    if (!p) return -1;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) dstr_append(out, buf, n);
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -16,6 +16,9 @@ int drv_failures(void);
 int drv_summary(const char *suite);
 
 int64_t drv_mono_ms(void);
+/* Runs cmd through the shell with stderr joined to stdout, which replaces
+ * out; its exit status (-1 when it did not exit). */
+int drv_run(const char *cmd, dstr *out);
 /* Replaces out with the file's bytes; empty when it cannot be read. */
 void drv_read_file(const char *path, dstr *out);
 /* Removes dir and everything below it (no symlinks followed). */

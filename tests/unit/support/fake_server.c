@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #define MAX_ARGS 32
 
 static void pause_20ms(void) {
@@ -79,4 +81,32 @@ int fake_server_stop(fake_server *s) {
     s->pid = 0;
     fprintf(stderr, "the fake ignored SIGTERM for 10 s\n");
     return -1;
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
+    dstr_append(ctx, p, sz * n);
+    return sz * n;
+}
+
+long fake_server_call(const char *base_url, const char *method, const char *path, const char *body,
+                      dstr *out) {
+    dstr_clear(out);
+    CURL *c = curl_easy_init();
+    if (!c) return 0;
+    char url[512];
+    snprintf(url, sizeof url, "%s%s", base_url, path);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
 }

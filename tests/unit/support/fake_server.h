@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include "platform/dstr.h"
+
 typedef struct fake_server {
     pid_t pid;
     char base_url[64];
@@ -20,5 +22,11 @@ typedef struct fake_server {
 
 int fake_server_start(fake_server *s, const char *const *argv);
 int fake_server_stop(fake_server *s);
+
+/* One request to a fake (its control API or an endpoint): method, base_url
+ * + path, a JSON body (NULL: none), 10 s at most. Returns the HTTP status
+ * (0: no answer) and the body in out (cleared first). */
+long fake_server_call(const char *base_url, const char *method, const char *path, const char *body,
+                      dstr *out);
 
 #endif
