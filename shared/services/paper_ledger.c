@@ -11,6 +11,7 @@
 #include "platform/config.h"
 #include "platform/log.h"
 #include "services/journal.h"
+#include "services/journal_stream.h"
 #include "services/recordkey.h"
 
 /* ---- the fields of each list, as one table for writing and reading ------------------ */
@@ -488,8 +489,10 @@ typedef struct record {
     int64_t time;
 } record;
 
-/* A stored record of kind: parsed, or NULL after journal.corrupt. */
-static cJSON *record_parse(const char *key, const dstr *buf, const char *kind, int64_t *time) {
+/* A stored record of kind: parsed, or NULL with why (when key is set, also
+ * logged as journal.corrupt). */
+static cJSON *record_parse(const char *key, const dstr *buf, const char *kind, int64_t *time,
+                           dstr *why) {
     const char *broken = NULL;
     cJSON *root = NULL;
     if (buf->len > PAPER_RECORD_MAX) broken = "larger than a paper record may be";
@@ -500,59 +503,48 @@ static cJSON *record_parse(const char *key, const dstr *buf, const char *kind, i
         else if (journal_json_ms(root, "time", time)) broken = "no time in unix ms";
     }
     if (broken) {
-        journal_warn_corrupt(key, buf->len, broken);
+        if (key) journal_warn_corrupt(key, buf->len, broken);
+        dstr_puts(why, broken);
         cJSON_Delete(root);
         return NULL;
     }
     return root;
 }
 
-typedef struct state_walk {
-    paper_ledger *l;
-    dstr buf;
-    int found;
-} state_walk;
-
-static journal_step visit_state(void *ctx, store *s, const char *key) {
-    state_walk *w = ctx;
+/* journal_stream_newest's parse: the state record, taken into the ledger. */
+static int take_state(void *ctx, const char *file, const char *json, size_t len, dstr *why) {
+    (void)file;
+    paper_ledger *l = ctx;
+    dstr buf = {.ptr = (char *)json, .len = len};
     int64_t t;
-    if (journal_load(s, key, &w->buf)) return JOURNAL_WALK_MORE;
-    cJSON *root = record_parse(key, &w->buf, "paper_state", &t);
-    if (!root) {
-        w->l->corrupt++;
-        return JOURNAL_WALK_MORE;
-    }
-    dstr why = {0};
+    cJSON *root = record_parse(NULL, &buf, "paper_state", &t, why);
     sim_account a;
     const cJSON *covers = cJSON_GetObjectItemCaseSensitive(root, "covers");
-    int ok = cJSON_IsArray(covers) && cJSON_GetArraySize(covers) <= PAPER_LIST_MAX;
+    int ok = root && cJSON_IsArray(covers) && cJSON_GetArraySize(covers) <= PAPER_LIST_MAX;
     for (const cJSON *c = ok ? covers->child : NULL; c && ok; c = c->next)
         ok = cJSON_IsString(c) && store_key_valid(c->valuestring, NULL);
-    if (!ok) dstr_puts(&why, "covers is not a list of keys");
-    else if (paper_account_parse(cJSON_GetObjectItemCaseSensitive(root, "account"), &a, &why))
+    if (root && !ok) dstr_puts(why, "covers is not a list of keys");
+    if (ok && paper_account_parse(cJSON_GetObjectItemCaseSensitive(root, "account"), &a, why))
         ok = 0;
-    if (!ok) {
-        journal_warn_corrupt(key, w->buf.len, why.ptr);
-        w->l->corrupt++;
+    if (ok) {
+        sim_account_free(&l->acct);
+        l->acct = a;
+        l->state_ms = t;
+        for (const cJSON *c = covers->child; c; c = c->next) cover(l, c->valuestring);
     } else {
-        sim_account_free(&w->l->acct);
-        w->l->acct = a;
-        w->l->state_ms = t;
-        for (const cJSON *c = covers->child; c; c = c->next) cover(w->l, c->valuestring);
-        w->found = 1;
+        l->corrupt++;
     }
-    dstr_free(&why);
     cJSON_Delete(root);
-    return w->found ? JOURNAL_WALK_DONE : JOURNAL_WALK_MORE;
+    return ok ? 0 : -1;
 }
 
 /* Folds the event record at key into l (a corrupt one is skipped). */
 static void fold_event(store *s, paper_ledger *l, const char *key, dstr *buf, int64_t since_ms) {
     int64_t t;
     if (journal_load(s, key, buf)) return;
-    cJSON *root = record_parse(key, buf, "paper_events", &t);
-    sim_account ev;
     dstr why = {0};
+    cJSON *root = record_parse(key, buf, "paper_events", &t, &why);
+    sim_account ev;
     if (root && paper_account_parse(cJSON_GetObjectItemCaseSensitive(root, "account"), &ev, &why)) {
         journal_warn_corrupt(key, buf->len, why.ptr);
         cJSON_Delete(root);
@@ -577,20 +569,20 @@ int paper_ledger_load(store *s, double start_balance, int64_t now_ms, paper_ledg
         dstr_error_line(err, "paper ledger: no journal store");
         return -1;
     }
-    state_walk w = {.l = out};
-    journal_walk walk = {.root = PAPER_STATE_ROOT, .ext = ".json", .visit = visit_state, .ctx = &w};
-    if (journal_walk_newest(s, &walk, err)) {
-        dstr_free(&w.buf);
+    /* 0: a state taken; 1: none readable, so every event record is folded */
+    int none = journal_stream_newest(s, PAPER_STATE_ROOT, take_state, out, err);
+    if (none < 0) {
         paper_ledger_free(out);
         return -1;
     }
-    if (!w.found) {
+    if (none) { /* a new account, and its events, if any */
         out->acct.wallet = nearbyint(start_balance * 1e8) / 1e8;
         out->acct.walked_to = now_ms;
     }
+    dstr buf = {0};
     /* every event record from the window before the state on, in key order */
     char after[JOURNAL_KEY_MAX] = PAPER_EVENTS_ROOT;
-    if (w.found)
+    if (!none)
         recordkey_stem(PAPER_EVENTS_ROOT, out->state_ms - PAPER_SETTLE_MS, "", after, sizeof after);
     int64_t since = now_ms - SIM_TRADES_WINDOW_MS;
     store_page page = {0};
@@ -601,12 +593,12 @@ int paper_ledger_load(store *s, double start_balance, int64_t now_ms, paper_ledg
             break;
         }
         for (size_t i = 0; i < page.n; i++)
-            if (!covered(out, page.keys[i])) fold_event(s, out, page.keys[i], &w.buf, since);
+            if (!covered(out, page.keys[i])) fold_event(s, out, page.keys[i], &buf, since);
         if (!page.truncated || !page.n) break;
         snprintf(after, sizeof after, "%s", page.keys[page.n - 1]);
     }
     store_page_free(&page);
-    dstr_free(&w.buf);
+    dstr_free(&buf);
     if (rc) {
         paper_ledger_free(out);
         return -1;
@@ -648,7 +640,9 @@ int paper_ledger_append(store *s, paper_ledger *l, const sim_account *after, con
     char name[64], ev_stem[JOURNAL_KEY_MAX], st_stem[JOURNAL_KEY_MAX];
     snprintf(name, sizeof name, "%06u-%s-%08x", ++seq % 1000000, op, nonce);
     if (recordkey_stem(PAPER_EVENTS_ROOT, now_ms, name, ev_stem, sizeof ev_stem) ||
-        recordkey_stem(PAPER_STATE_ROOT, now_ms, name, st_stem, sizeof st_stem)) {
+        now_ms > JOURNAL_STREAM_INV_BASE ||
+        snprintf(st_stem, sizeof st_stem, "%s%013lld_%s", PAPER_STATE_ROOT,
+                 (long long)(JOURNAL_STREAM_INV_BASE - now_ms), name) >= (int)sizeof st_stem) {
         sim_account_free(&diff);
         dstr_error_line(err, "paper ledger: no key for %lld", (long long)now_ms);
         return -1;

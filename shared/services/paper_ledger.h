@@ -5,9 +5,10 @@
  *   ledger/events/YYYYMMDD/HHMMSSmmm_<seq>-<op>-<nonce>.json  what one call changed:
  *       the fills and income it booked, the orders, algo orders and
  *       holdings it changed, how far it walked the price path;
- *   ledger/state/YYYYMMDD/HHMMSSmmm_<seq>-<op>-<nonce>.json   the whole account
- *       after that call, and the event keys of the last PAPER_SETTLE_MS it
- *       has folded in ("covers").
+ *   ledger/state/{INV}_<seq>-<op>-<nonce>.json   the whole account after that
+ *       call, and the event keys of the last PAPER_SETTLE_MS it has folded
+ *       in ("covers"); {INV} is journal_stream.h's inverted time, so the
+ *       newest state is the first key of one listing however old it is.
  * Both of one call go to the store in ONE batch. A state is a cache of the
  * events: the account is the newest readable state plus every event record
  * of the PAPER_SETTLE_MS before it, or after it, that it does not cover,

@@ -4,8 +4,9 @@
  * line also goes through the shared value parsers (cfg_parse_bool, _long,
  * _double, cfg_valid_symbol, cfg_parse_store_url), whose answers must lie in
  * the bounds asked for. A configuration that loads keeps the execution
- * rules: EXECUTE_TRADES=true only with keys in One-way mode, limits and
- * the client-id prefix in range. */
+ * rules: EXECUTE_TRADES=true only with keys in One-way mode (paper: One-way,
+ * no key, its journal under the configured one), limits and the client-id
+ * prefix in range. */
 #include <math.h>
 
 #include "fuzz.h"
@@ -125,9 +126,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t k = 0; k < c.n_symbols; k++)
             if (!cfg_valid_symbol(c.symbols[k])) fuzz_fail("an invalid symbol accepted");
         if (!cfg_fapi_base(&c) || !c.journal.scheme) fuzz_fail("no Binance base or journal");
-        if (c.execute_trades &&
+        if (c.execute_trades && !c.paper &&
             (!c.binance_api_key || !c.binance_api_secret || strcmp(c.position_mode, "ONEWAY") != 0))
             fuzz_fail("EXECUTE_TRADES=true loaded without keys or in Hedge mode");
+        if (c.paper && (!c.execute_trades || strcmp(c.position_mode, "ONEWAY") != 0 ||
+                        !strstr(c.journal_url, "/" CFG_PAPER_JOURNAL)))
+            fuzz_fail("EXECUTE_TRADES=paper loaded in Hedge mode or on the live journal");
         if (!cfg_valid_order_id_prefix(c.order_id_prefix)) fuzz_fail("a bad ORDER_ID_PREFIX");
         if (c.recv_window_ms < 1 || c.recv_window_ms > 60000) fuzz_fail("recvWindow out of range");
         if (c.max_open_positions < 1 || !(c.max_drawdown_pct > 0 && c.max_drawdown_pct <= 100))
