@@ -234,63 +234,96 @@ static ex_side exit_side(direction d) { return d == DIR_LONG ? EX_SELL : EX_BUY;
 /* A write whose answer was lost: may have landed. */
 static int maybe_landed(ex_status st) { return st == EX_UNKNOWN || st == EX_TIMEOUT; }
 
-/* One lookup by client id; EX_OK with *out, else the status (why in why). */
-static ex_status query_one(const pl_env *env, const char *symbol, const char *id, int algo,
-                           ex_lookup *out) {
-    ex_order_ref ref = {.algo = algo};
-    snprintf(ref.symbol, sizeof ref.symbol, "%s", symbol);
-    snprintf(ref.client_id, sizeof ref.client_id, "%s", id);
-    ex_query(env->exchange, &ref, 1, env->deadline_ms, out);
-    return out->r.status;
-}
-
 /* An algo leg that exists on the exchange (it may even have fired). */
 static int algo_alive(const ex_algo_order *a) {
     return a->status == EX_ALGO_NEW || a->status == EX_ALGO_TRIGGERING ||
            a->status == EX_ALGO_TRIGGERED || a->status == EX_ALGO_FINISHED;
 }
 
+void exec_close_at_market_batch(const pl_env *env, const exec_protect_spec *specs, size_t n,
+                                const char *because, const char *action, exec_report *out,
+                                int *closed, dstr *actions) {
+    ex_order_request *rq = calloc(n + 1, sizeof *rq);
+    ex_placed *placed = calloc(n + 1, sizeof *placed);
+    ex_order_ref *refs = calloc(n + 1, sizeof *refs);
+    ex_lookup *looked = calloc(n + 1, sizeof *looked);
+    size_t *asked = calloc(n + 1, sizeof *asked), n_send = 0, n_ask = 0;
+    size_t *sent = calloc(n + 1, sizeof *sent);
+    if (!rq || !placed || !refs || !looked || !asked || !sent) abort();
+    for (size_t i = 0; i < n; i++) {
+        const exec_protect_spec *s = &specs[i];
+        closed[i] = 0;
+        ex_order_request *r = &rq[n_send];
+        *r = (ex_order_request){.side = exit_side(s->dir), .type = EX_MARKET, .reduce_only = 1};
+        snprintf(r->symbol, sizeof r->symbol, "%s", s->symbol);
+        snprintf(r->quantity, sizeof r->quantity, "%s", s->qty);
+        if (exec_client_id(s->prefix, s->symbol, s->candle_ms, s->close_leg, r->client_id))
+            exec_action(actions, s->symbol, "close", "failed", "no client id");
+        else sent[n_send++] = i;
+    }
+    /* every close in ONE batch; the ones that may have landed in ONE query batch */
+    if (n_send == 1) { /* the batch of one: an emergency close within a symbol's own steps */
+        placed[0].r.status = ex_place_order(env->exchange, rq, env->deadline_ms, &placed[0].order,
+                                            &placed[0].r.e, &placed[0].r.why);
+    } else if (n_send) {
+        ex_place_orders(env->exchange, rq, n_send, env->deadline_ms, placed);
+    }
+    for (size_t k = 0; k < n_send; k++) {
+        if (!maybe_landed(placed[k].r.status)) continue;
+        refs[n_ask] = (ex_order_ref){.algo = 0};
+        snprintf(refs[n_ask].symbol, sizeof refs[n_ask].symbol, "%s", rq[k].symbol);
+        snprintf(refs[n_ask].client_id, sizeof refs[n_ask].client_id, "%s", rq[k].client_id);
+        asked[n_ask++] = k;
+    }
+    if (n_ask) ex_query(env->exchange, refs, n_ask, env->deadline_ms, looked);
+    for (size_t k = 0, q = 0; k < n_send; k++) {
+        const exec_protect_spec *s = &specs[sent[k]];
+        ex_order o = placed[k].order;
+        ex_status st = placed[k].r.status;
+        dstr err = {0};
+        dstr_puts(&err, dstr_cstr(&placed[k].r.why));
+        if (q < n_ask && asked[q] == k) {
+            ex_lookup *l = &looked[q++];
+            st = l->r.status;
+            if (st == EX_OK) o = l->order;
+            else dstr_printf(&err, "; the query of %s: %s", rq[k].client_id, dstr_cstr(&l->r.why));
+            if (st == EX_NOT_FOUND) st = EX_UNKNOWN;
+        }
+        /* closed only when all of it filled: a partial close leaves a position without its stop */
+        char detail[EXEC_REASON_LEN + 64];
+        closed[sent[k]] = st == EX_OK && (o.status == EX_ORDER_FILLED ||
+                                          o.executed_qty >= strtod(s->qty, NULL) * (1 - 1e-9));
+        if (closed[sent[k]]) {
+            out[sent[k]].close = o;
+            out[sent[k]].close_placed = 1;
+            fmt_into(detail, sizeof detail, "%s; closed %s at %.10g (%s)", because,
+                     o.executed_qty_str, o.avg_price, rq[k].client_id);
+            exec_action(actions, s->symbol, action, "closed", detail);
+            char event[64];
+            fmt_into(event, sizeof event, "exec.%s", action);
+            exec_event(strcmp(action, "emergency_close") == 0 ? LOG_ERROR : LOG_WARN, event,
+                       s->symbol, "%s", detail);
+        } else {
+            fmt_into(detail, sizeof detail, "%s; the close failed: %s", because,
+                     st == EX_OK ? o.status_name : dstr_cstr(&err));
+            exec_action(actions, s->symbol, action, "failed", detail);
+        }
+        dstr_free(&err);
+    }
+    for (size_t k = 0; k < n_send; k++) ex_placed_free(&placed[k]);
+    for (size_t q = 0; q < n_ask; q++) ex_lookup_free(&looked[q]);
+    free(rq);
+    free(placed);
+    free(refs);
+    free(looked);
+    free(asked);
+    free(sent);
+}
+
 int exec_close_at_market(const pl_env *env, const exec_protect_spec *s, const char *because,
                          const char *action, exec_report *out, dstr *actions) {
-    ex_order_request rq = {.side = exit_side(s->dir), .type = EX_MARKET, .reduce_only = 1};
-    snprintf(rq.symbol, sizeof rq.symbol, "%s", s->symbol);
-    snprintf(rq.quantity, sizeof rq.quantity, "%s", s->qty);
-    char detail[EXEC_REASON_LEN + 64];
-    if (exec_client_id(s->prefix, s->symbol, s->candle_ms, s->close_leg, rq.client_id)) {
-        exec_action(actions, s->symbol, "close", "failed", "no client id");
-        return 0;
-    }
-    ex_order o = {0};
-    ex_error e = {0};
-    dstr err = {0};
-    ex_status st = ex_place_order(env->exchange, &rq, env->deadline_ms, &o, &e, &err);
-    if (maybe_landed(st)) {
-        ex_lookup l = {0};
-        st = query_one(env, s->symbol, rq.client_id, 0, &l);
-        if (st == EX_OK) o = l.order;
-        else dstr_printf(&err, "; the query of %s: %s", rq.client_id, dstr_cstr(&l.r.why));
-        if (st == EX_NOT_FOUND) st = EX_UNKNOWN;
-        ex_lookup_free(&l);
-    }
-    /* closed only when all of it filled: a partial close leaves a position without its stop */
-    int closed = st == EX_OK && (o.status == EX_ORDER_FILLED ||
-                                 o.executed_qty >= strtod(s->qty, NULL) * (1 - 1e-9));
-    if (closed) {
-        out->close = o;
-        out->close_placed = 1;
-        fmt_into(detail, sizeof detail, "%s; closed %s at %.10g (%s)", because, o.executed_qty_str,
-                 o.avg_price, rq.client_id);
-        exec_action(actions, s->symbol, action, "closed", detail);
-        char event[64];
-        fmt_into(event, sizeof event, "exec.%s", action);
-        exec_event(strcmp(action, "emergency_close") == 0 ? LOG_ERROR : LOG_WARN, event, s->symbol,
-                   "%s", detail);
-    } else {
-        fmt_into(detail, sizeof detail, "%s; the close failed: %s", because,
-                 st == EX_OK ? o.status_name : dstr_cstr(&err));
-        exec_action(actions, s->symbol, action, "failed", detail);
-    }
-    dstr_free(&err);
+    int closed;
+    exec_close_at_market_batch(env, s, 1, because, action, out, &closed, actions);
     return closed;
 }
 

@@ -196,6 +196,12 @@ exec_outcome exec_protect(const pl_env *env, const exec_protect_spec *spec, exec
  * emergency close, and an operator's flatten ("flatten_close"). */
 int exec_close_at_market(const pl_env *env, const exec_protect_spec *spec, const char *because,
                          const char *action, exec_report *out, dstr *actions);
+/* The same for n positions (of different symbols): the closes in ONE
+ * ex_place_orders batch, the unknown ones settled in ONE ex_query batch;
+ * closed[i] and out[i] (its close) per specs[i]. */
+void exec_close_at_market_batch(const pl_env *env, const exec_protect_spec *specs, size_t n,
+                                const char *because, const char *action, exec_report *out,
+                                int *closed, dstr *actions);
 
 /* Logs event name (level a log_level) with "symbol" and "message". */
 void exec_event(int level, const char *name, const char *symbol, const char *fmt, ...)

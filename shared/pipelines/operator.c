@@ -396,6 +396,13 @@ static void close_positions(const pl_env *env, const ex_account *a, bot_refs *b,
                     "The bracket plans could not be read (%s): only positions with an open "
                     "order of this bot count as its own.\n",
                     dstr_cstr(&why));
+    /* this bot's positions, closed in ONE batch */
+    exec_protect_spec *specs = calloc(a->n_positions + 1, sizeof *specs);
+    const ex_position **of = calloc(a->n_positions + 1, sizeof *of);
+    exec_report *reps = calloc(a->n_positions + 1, sizeof *reps);
+    int *closed = calloc(a->n_positions + 1, sizeof *closed);
+    if (!specs || !of || !reps || !closed) abort();
+    size_t n_close = 0;
     for (size_t i = 0, k = 0; i < a->n_positions; i++) {
         const ex_position *p = &a->positions[i];
         if (p->amount == 0) continue;
@@ -408,17 +415,21 @@ static void close_positions(const pl_env *env, const ex_account *a, bot_refs *b,
             others++;
             continue;
         }
-        exec_protect_spec spec = {.symbol = p->symbol,
-                                  .dir = dir,
-                                  .qty = p->amount_str + (p->amount_str[0] == '-'),
-                                  .candle_ms = at,
-                                  .prefix = prefix,
-                                  .close_leg = EXEC_LEG_RECONCILE_CLOSE};
-        exec_report rep = {0};
-        if (exec_close_at_market(env, &spec, "the operator's /flatten", "flatten_close", &rep,
-                                 actions))
+        of[n_close] = p;
+        specs[n_close++] = (exec_protect_spec){.symbol = p->symbol,
+                                               .dir = dir,
+                                               .qty = p->amount_str + (p->amount_str[0] == '-'),
+                                               .candle_ms = at,
+                                               .prefix = prefix,
+                                               .close_leg = EXEC_LEG_RECONCILE_CLOSE};
+    }
+    exec_close_at_market_batch(env, specs, n_close, "the operator's /flatten", "flatten_close",
+                               reps, closed, actions);
+    for (size_t i = 0; i < n_close; i++) {
+        const ex_position *p = of[i];
+        if (closed[i])
             dstr_printf(out, "Closed %s %s %s at %.10g.\n", p->symbol, side_of(p->amount),
-                        rep.close.executed_qty_str, rep.close.avg_price);
+                        reps[i].close.executed_qty_str, reps[i].close.avg_price);
         else {
             dstr_printf(out,
                         "FAILED to close %s %s %s: see the log (exec.flatten_close); its "
@@ -428,6 +439,10 @@ static void close_positions(const pl_env *env, const ex_account *a, bot_refs *b,
                 snprintf(b->keep[b->n_keep++], EX_SYMBOL_LEN, "%s", p->symbol);
         }
     }
+    free(specs);
+    free(of);
+    free(reps);
+    free(closed);
     if (others) dstr_printf(out, "Not touched: %zu position(s) not of this bot.\n", others);
     if (!n) dstr_puts(out, "No open position.\n");
     free(syms);

@@ -193,15 +193,40 @@ static void test_replay_pause_resume_killswitch(void **state) {
 }
 
 /* A bot leg on the exchange, placed as the executor would. */
-static void bot_leg(fixture *f, ex_algo_type type, const char *trigger, char leg) {
-    ex_algo_request rq = {.symbol = "BTCUSDT", .side = EX_SELL, .type = type, .reduce_only = 1};
+static void bot_leg_of(fixture *f, const char *symbol, ex_side side, ex_algo_type type,
+                       const char *trigger, const char *qty, char leg) {
+    ex_algo_request rq = {.side = side, .type = type, .reduce_only = 1};
+    snprintf(rq.symbol, sizeof rq.symbol, "%s", symbol);
     snprintf(rq.trigger_price, sizeof rq.trigger_price, "%s", trigger);
-    snprintf(rq.quantity, sizeof rq.quantity, "0.010");
-    assert_int_equal(exec_client_id("atr", "BTCUSDT", CANDLE, leg, rq.client_id), 0);
+    snprintf(rq.quantity, sizeof rq.quantity, "%s", qty);
+    assert_int_equal(exec_client_id("atr", symbol, CANDLE, leg, rq.client_id), 0);
     ex_algo_placed out = {0};
     ex_place_algo_orders(&f->m.ex, &rq, 1, f->env.deadline_ms, &out);
     assert_int_equal(out.r.status, EX_OK);
     ex_algo_placed_free(&out);
+}
+
+static void bot_leg(fixture *f, ex_algo_type type, const char *trigger, char leg) {
+    bot_leg_of(f, "BTCUSDT", EX_SELL, type, trigger, "0.010", leg);
+}
+
+/* Two positions of this bot: both closed in ONE order batch. */
+static void test_flatten_closes_together(void **state) {
+    fixture *f = *state;
+    mx_add_symbol(&f->m, "ETHUSDT", 50);
+    mx_manual_position(&f->m, "BTCUSDT", 0.01, 100);
+    mx_manual_position(&f->m, "ETHUSDT", -2, 50);
+    bot_leg(f, EX_STOP_MARKET, "95", 'S');
+    bot_leg_of(f, "ETHUSDT", EX_BUY, EX_STOP_MARKET, "55", "2", 'S');
+    int batches = f->m.order_batches;
+    dstr reply = {0};
+    assert_int_equal(run(f, 600, -1001, "supergroup", 42, "/flatten confirm", &reply),
+                     OPERATOR_DONE);
+    assert_non_null(strstr(dstr_cstr(&reply), "Closed BTCUSDT LONG 0.010"));
+    assert_non_null(strstr(dstr_cstr(&reply), "Closed ETHUSDT SHORT 2"));
+    assert_true(mx_find(&f->m, "BTCUSDT")->amount == 0 && mx_find(&f->m, "ETHUSDT")->amount == 0);
+    assert_int_equal(f->m.order_batches, batches + 1);
+    dstr_free(&reply);
 }
 
 static void test_flatten(void **state) {
@@ -280,6 +305,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_pause_resume_killswitch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flatten_closes_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flatten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flatten_close_refused_keeps_legs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unrecordable_update_does_nothing, setup, teardown),
