@@ -63,17 +63,28 @@ static void set_add(symbol_set *s, const char *symbol) {
     s->v[s->n++] = symbol;
 }
 
-/* The symbols asked and every symbol the account holds or has orders on. */
+/* 1 when the account holds symbol or has an open order or leg on it: its
+ * price path must be walked. */
+static int active(const sim_account *a, const char *symbol) {
+    for (size_t i = 0; i < a->n_hold; i++)
+        if (a->hold[i].amount && !strcmp(a->hold[i].symbol, symbol)) return 1;
+    for (size_t i = 0; i < a->n_orders; i++)
+        if (a->orders[i].status == EX_ORDER_NEW && !strcmp(a->orders[i].symbol, symbol)) return 1;
+    for (size_t i = 0; i < a->n_algos; i++)
+        if (a->algos[i].status == EX_ALGO_NEW && !strcmp(a->algos[i].symbol, symbol)) return 1;
+    return 0;
+}
+
+/* The symbols asked and every symbol the account is active on. */
 static symbol_set symbols_needed(const ex_read_spec *spec, const sim_account *a) {
     symbol_set s = {0};
     for (size_t i = 0; i < spec->n_symbols; i++) set_add(&s, spec->symbols[i]);
     for (size_t i = 0; i < a->n_hold; i++)
-        if (a->hold[i].amount) set_add(&s, a->hold[i].symbol);
+        if (active(a, a->hold[i].symbol)) set_add(&s, a->hold[i].symbol);
     for (size_t i = 0; i < a->n_orders; i++)
-        if (a->orders[i].status == EX_ORDER_NEW) set_add(&s, a->orders[i].symbol);
+        if (active(a, a->orders[i].symbol)) set_add(&s, a->orders[i].symbol);
     for (size_t i = 0; i < a->n_algos; i++)
-        if (a->algos[i].status == EX_ALGO_NEW) set_add(&s, a->algos[i].symbol);
-    for (size_t i = 0; i < a->n_hold; i++) set_add(&s, a->hold[i].symbol);
+        if (active(a, a->algos[i].symbol)) set_add(&s, a->algos[i].symbol);
     return s;
 }
 
@@ -124,7 +135,16 @@ static int build_sim(paper *p, const symbol_set *syms, const ex_snapshot *snaps,
     int64_t first_path = 0;
     for (size_t i = 0; i < syms->n; i++) {
         const symbol_rules *r = ex_account_rules(market, syms->v[i]);
-        if (!r) continue; /* not listed: the account's holdings check below says so */
+        int walk = active(&p->ledger.acct, syms->v[i]);
+        if (walk && (!r || snaps[i].status != EX_OK)) {
+            /* its legs cannot be walked: the account is unknown, nothing is traded */
+            dstr_printf(why,
+                        "paper: no market for %s, where the account has a position or orders: %s",
+                        syms->v[i], !r ? "not listed" : dstr_cstr(&snaps[i].why));
+            sim_exchange_free(s);
+            return -1;
+        }
+        if (!r) continue; /* not listed: orders on it are refused as unknown */
         sim_add_symbol(s, r, NULL);
         if (snaps[i].status != EX_OK) continue; /* no price: orders are refused */
         candles path;
@@ -352,7 +372,10 @@ static void paper_place_algo_orders(exchange *ex, const ex_algo_request *reqs, s
 static void lookups(exchange *ex, const ex_order_ref *refs, size_t n, int64_t deadline_ms,
                     ex_lookup *out, int cancel) {
     paper *p = of(ex);
-    const char *no = cancel ? write_refused(p) : p->sim ? NULL : "paper: the account was not read";
+    const char *no = cancel       ? write_refused(p)
+                     : !p->sim    ? "paper: the account was not read"
+                     : p->refused ? dstr_cstr(&p->refused_why) /* what it says is not recorded */
+                                  : NULL;
     ex_result **r = results(out, n, sizeof *out, offsetof(ex_lookup, r), no);
     if (!no && cancel) {
         ex_cancel(sim_exchange_table(p->sim), refs, n, deadline_ms, out);

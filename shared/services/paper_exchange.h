@@ -7,7 +7,8 @@
  * Contract:
  * - read: derives the account from the journal (paper_ledger_load), then ONE
  *   batch on the market exchange: the snapshots of the symbols asked and of
- *   every symbol the account holds or has orders on, exchangeInfo and,
+ *   every symbol the account holds or has orders on (a failed one of those
+ *   makes the account unknown: its legs could not be walked), exchangeInfo and,
  *   when an 8-hourly boundary passed since the account's path was walked,
  *   the funding events since then. That batch follows the ledger because
  *   it depends on it (which symbols, since when). Then the simulated
@@ -28,7 +29,8 @@
  *   EX_UNKNOWN (the records may have landed) and every later write of the
  *   invocation is refused (EX_UNAVAILABLE): the next run derives the truth.
  *   A write before any read is refused too.
- * - query answers from the same simulated exchange; nothing is written.
+ * - query answers from the same simulated exchange, nothing written; after
+ *   a failed append it is refused too (what it would say is not recorded).
  * - snapshots, candles and orderbook are the market exchange's.
  * Failures: the ledger's or the market's, in the exchange.h convention:
  * an account that cannot be derived fails every account part with

@@ -1386,7 +1386,7 @@ void sim_account_get(const sim_exchange *s, int64_t since_ms, sim_account *out) 
 
 int sim_account_set(sim_exchange *s, const sim_account *a, dstr *err) {
     for (size_t i = 0; i < a->n_hold; i++) {
-        if (!find(s, a->hold[i].symbol)) {
+        if (a->hold[i].amount && !find(s, a->hold[i].symbol)) {
             dstr_error_line(err, "simulated exchange: the account holds %s, which is not added",
                             a->hold[i].symbol);
             return -1;
@@ -1395,6 +1395,7 @@ int sim_account_set(sim_exchange *s, const sim_account *a, dstr *err) {
     for (size_t i = 0; i < a->n_hold; i++) {
         const sim_holding *h = &a->hold[i];
         sym *y = find(s, h->symbol);
+        if (!y) continue; /* flat on a symbol not added: nothing to keep but its settings */
         y->amount = h->amount;
         y->entry = h->entry;
         y->iso_margin = h->iso_margin;

@@ -213,8 +213,9 @@ typedef struct sim_account {
 /* A copy of the account now (walked_to = sim_now). Closed orders and algo
  * orders, fills and income older than since_ms are left out. */
 void sim_account_get(const sim_exchange *s, int64_t since_ms, sim_account *out);
-/* Makes a's account the exchange's (replacing its own): the symbols of its
- * holdings must have been added (else -1, err naming it); the clock is not
+/* Makes a's account the exchange's (replacing its own): the symbols it holds
+ * a position on must have been added (else -1, err naming it; a flat holding
+ * of a symbol not added is left out, settings and all); the clock is not
  * moved (create the exchange at start_ms = a->walked_to, then give it the
  * candles, so those that closed by then count as walked). */
 int sim_account_set(sim_exchange *s, const sim_account *a, dstr *err);

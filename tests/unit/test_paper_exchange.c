@@ -32,6 +32,7 @@
 #include "services/paper_exchange.h"
 #include "services/paper_ledger.h"
 #include "services/sim_exchange.h"
+#include "btc_rules.h"
 #include "tmpstore.h"
 
 #define T0 1766188800000LL /* 2025-12-20 00:00 UTC: three days of 5m history before it */
@@ -298,11 +299,56 @@ static void test_unwritten_ledger(void **state) {
     assert_non_null(strstr(err.ptr, "paper ledger unwritten"));
     snprintf(rq.client_id, sizeof rq.client_id, "E4");
     assert_int_equal(ex_place_order(w.paper, &rq, 0, &o, &e, NULL), EX_UNAVAILABLE);
+    /* nor does a query answer from what was not recorded */
+    ex_order_ref ref = {.algo = 0};
+    snprintf(ref.symbol, sizeof ref.symbol, "BTCUSDT");
+    snprintf(ref.client_id, sizeof ref.client_id, "E3");
+    ex_lookup l;
+    ex_query(w.paper, &ref, 1, 0, &l);
+    assert_int_equal(l.r.status, EX_UNAVAILABLE);
+    ex_lookup_free(&l);
     dstr_free(&err);
     run_at(&w, T0 + M5 + RUN_LAG, &a);
     assert_int_equal(a.n_positions, 0);
     assert_true(fabs(a.balances[0].balance - 10000) < EXACT);
     ex_account_free(&a);
+    world_close(&w);
+}
+
+/* The market of a symbol the account holds cannot be read (here: listed,
+ * but its candles do not come): its legs cannot be walked, so the account is
+ * unknown and every account part fails, naming it; nothing is traded on a
+ * guess. */
+static void test_market_lost_while_holding(void **state) {
+    (void)state;
+    world w;
+    world_open(&w);
+    ex_account a;
+    run_at(&w, T0, &a);
+    ex_account_free(&a);
+    assert_int_equal(both_order(&w, EX_BUY, "0.010", 0, "E5"), EX_OK);
+    sim_config c = account_config();
+    sim_exchange *eth_only = sim_exchange_new(&c);
+    assert_int_equal(sim_exchange_load(eth_only, "tests/data/binance", &syms[1], 1, NULL), 0);
+    symbol_rules btc = btc_rules();
+    assert_int_equal(sim_add_symbol(eth_only, &btc, NULL), 0); /* no candles */
+    sim_advance(eth_only, T0 + M5);
+    paper_config pc = {.market = sim_exchange_table(eth_only), .sim = c, .clock = &test_clock};
+    exchange *p = paper_exchange_new(&pc);
+    paper_exchange_bind(p, w.ts.s);
+    now_ms = T0 + M5;
+    ex_read_spec spec = {.symbols = &syms[1],
+                         .n_symbols = 1,
+                         .parts = EX_READ_POSITIONS | EX_READ_BALANCES,
+                         .since_ms = T0};
+    ex_read(p, &spec, now_ms, 0, NULL, &a);
+    assert_int_equal(a.positions_part.r.status, EX_UNAVAILABLE);
+    assert_int_equal(a.balances_part.r.status, EX_UNAVAILABLE);
+    assert_non_null(strstr(a.positions_part.r.why.ptr, "no market for BTCUSDT"));
+    assert_non_null(strstr(a.positions_part.r.why.ptr, "klines"));
+    ex_account_free(&a);
+    ex_close(p);
+    sim_exchange_free(eth_only);
     world_close(&w);
 }
 
@@ -424,6 +470,7 @@ int main(void) {
         cmocka_unit_test(test_paper_funding),
         cmocka_unit_test(test_unwritten_ledger),
         cmocka_unit_test(test_write_without_read),
+        cmocka_unit_test(test_market_lost_while_holding),
         cmocka_unit_test(test_paper_trading_is_the_backtest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
